@@ -1,0 +1,412 @@
+"""The agents-tui application: composes the panes, routes run events, owns key bindings."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from tui.commands import SlashCommandProvider
+from tui.core import events as ev
+from tui.core.config import Settings
+from tui.core.metrics import SessionMetrics, TurnMetrics
+from tui.messages import BackendFailed, BackendReady, ModelLoaded, PromptSubmitted, RunEventPosted
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.assistant_message import AssistantMessage
+from tui.widgets.chat import ChatPane
+from tui.widgets.metrics import MetricsSidebar
+from tui.widgets.prompt import SLASH_COMMANDS, PromptInput, completions
+from tui.widgets.status_line import StatusLine
+from tui.widgets.timeline import TimelinePane
+from tui.widgets.user_message import UserMessage
+
+NARROW_BELOW = 110
+
+
+@dataclass(slots=True)
+class TranscriptEntry:
+    at: datetime
+    role: str
+    text: str
+    status: str = "completed"
+
+
+class AgentsTuiApp(App[None]):
+    TITLE = "agents-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {SlashCommandProvider}
+    BINDINGS = [
+        Binding("escape", "cancel_turn", "cancel reply", show=True),
+        Binding("ctrl+c", "interrupt", "cancel / quit", priority=True, show=False),
+        Binding("f1", "help", "help"),
+        Binding("ctrl+t", "toggle_timeline", "timeline"),
+        Binding("ctrl+b", "toggle_sidebar", "metrics"),
+        Binding("ctrl+q", "quit", "quit"),
+    ]
+
+    def __init__(self, settings: Settings | None = None, *, runner: Any = None,
+                 backend_label: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.runner = runner  # a TurnRunner; built after the first frame when not given
+        self.backend_label = backend_label or ("injected runner" if runner else "starting…")
+        self.session_metrics = SessionMetrics()
+        self.turn_metrics: TurnMetrics | None = None
+        self.queue: deque[tuple[str, UserMessage]] = deque()
+        self.transcript: list[TranscriptEntry] = []
+        self.current_reply: AssistantMessage | None = None
+        self.turn_running = False
+        self.model_ready = runner is not None
+        self._initial_agent = ""
+
+    # --- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="body"):
+            with Vertical(id="chat-column"):
+                yield ChatPane(id="chat")
+                yield StatusLine(id="status")
+                yield PromptInput(id="prompt")
+                yield Static("", id="hint")
+            yield TimelinePane(id="timeline")
+            yield MetricsSidebar(self.session_metrics, id="sidebar")
+        yield Footer()
+
+    @property
+    def chat(self) -> ChatPane:
+        return self.query_one(ChatPane)
+
+    @property
+    def timeline(self) -> TimelinePane:
+        return self.query_one(TimelinePane)
+
+    @property
+    def sidebar(self) -> MetricsSidebar:
+        return self.query_one(MetricsSidebar)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.query_one(PromptInput).focus()
+        self._update_header()
+        self._apply_width(self.size.width)
+        if self.runner is None:
+            self.status.show("starting: loading the Agents SDK…")
+            self.call_after_refresh(self._setup_backend)
+        else:
+            self._initial_agent = self.runner.agent_name
+            self.status.show("ready", busy=False)
+
+    def on_resize(self, event: Any) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.screen.set_class(width < NARROW_BELOW, "-narrow")
+
+    def _update_header(self) -> None:
+        agent = self.runner.agent_name if self.runner is not None else self.settings.agent
+        self.sub_title = f"{agent} · {self.backend_label}"
+
+    # --- backend setup (after the first frame: `import agents` takes ~2 s) ------------------
+    @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
+    def _setup_backend(self) -> None:
+        from tui.core.agents import AgentLoadError, load_agent
+        from tui.core.providers import ProviderError, choose_backend
+        from tui.core.run import RetryPolicy, TurnRunner
+
+        try:
+            agent = load_agent(self.settings.agent, seed=self.settings.seed)
+            backend = choose_backend(self.settings, agent)
+            runner = TurnRunner(
+                agent,
+                run_config=backend.run_config(),
+                max_turns=self.settings.max_turns,
+                retry=RetryPolicy(max_attempts=self.settings.max_retries + 1),
+                stall_timeout_s=self.settings.stall_timeout,
+            )
+        except (AgentLoadError, ProviderError) as error:
+            self.post_message(BackendFailed(str(error)))
+            return
+        except Exception as error:  # an unexpected failure still gets one line, no traceback
+            self.post_message(BackendFailed(f"{type(error).__name__}: {error}"))
+            return
+        self.runner = runner
+        self.post_message(BackendReady(backend.label, runner.agent_name))
+        if backend.engine is not None:
+            try:
+                backend.engine.load()
+            except Exception as error:
+                self.post_message(BackendFailed(str(error)))
+                return
+            self.post_message(ModelLoaded(backend.engine.load_seconds or 0.0))
+        else:
+            self.post_message(ModelLoaded(0.0))
+
+    @on(BackendReady)
+    def _backend_ready(self, message: BackendReady) -> None:
+        self.backend_label = message.label
+        self._initial_agent = message.agent_name
+        self._update_header()
+        self.status.show("loading the model…")
+
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        self.model_ready = True
+        if message.seconds:
+            self.notify(f"Local model loaded and warmed in {message.seconds:.1f} s")
+        self.status.show("ready", busy=False)
+        self._start_next_queued()
+
+    @on(BackendFailed)
+    def _backend_failed(self, message: BackendFailed) -> None:
+        self.backend_label = "unavailable"
+        self._update_header()
+        self.status.show("backend unavailable: see the message above", busy=False)
+        self.chat.add_note("Cannot start the model backend", message.reason, kind="error")
+
+    # --- prompts and commands ---------------------------------------------------------------
+    @on(PromptSubmitted)
+    def _prompt_submitted(self, message: PromptSubmitted) -> None:
+        text = message.text
+        if text.startswith("/") and text.split()[0] in SLASH_COMMANDS:
+            self.run_slash_command(text.strip())
+            return
+        if self.turn_running or not self.model_ready:
+            if self.runner is None and self.backend_label == "unavailable":
+                self.notify("No model backend: fix the problem shown in the chat and restart.",
+                            severity="error")
+                return
+            bubble = self.chat.add_user(text, queued=True)
+            self.queue.append((text, bubble))
+            return
+        self._start_turn(text, self.chat.add_user(text))
+
+    @on(PromptInput.Changed)
+    def _prompt_changed(self, event: PromptInput.Changed) -> None:
+        matches = completions(event.text_area.text)
+        hint = "   ".join(f"{m} — {SLASH_COMMANDS[m]}" for m in matches) if matches else ""
+        self.query_one("#hint", Static).update(hint)
+
+    def run_slash_command(self, command: str) -> None:
+        name, _, argument = command.partition(" ")
+        argument = argument.strip()
+        if name == "/help":
+            self.action_help()
+        elif name == "/quit":
+            self.exit()
+        elif name == "/cancel":
+            self.action_cancel_turn()
+        elif name == "/clear":
+            self._clear_conversation()
+        elif name == "/history":
+            self._show_history()
+        elif name == "/stats":
+            self._show_stats()
+        elif name == "/agent":
+            self._switch_agent(argument)
+        else:
+            self.notify(f"Unknown command {name}; /help lists them.", severity="warning")
+
+    def _clear_conversation(self) -> None:
+        if self.turn_running:
+            self.notify("A reply is streaming: press Esc first, then /clear.", severity="warning")
+            return
+        if self.runner is not None:
+            self.runner.reset()
+        self.transcript.clear()
+        self.chat.clear()
+        self.timeline.clear_rows()
+        self.notify("Started a fresh conversation.")
+
+    def _show_history(self) -> None:
+        if not self.transcript:
+            self.chat.add_note("History", "No messages yet.")
+            return
+        lines = []
+        for number, entry in enumerate(self.transcript, 1):
+            mark = "" if entry.status == "completed" else f" [{entry.status}]"
+            text = entry.text if len(entry.text) < 400 else entry.text[:399] + "…"
+            lines.append(f"{number}. {entry.at:%H:%M:%S} {entry.role}{mark}: {text}")
+        self.chat.add_note(f"History ({len(self.transcript)} messages)", "\n".join(lines))
+
+    def _show_stats(self) -> None:
+        stats = self.session_metrics.global_stats()
+        body = "\n".join(
+            f"{key.replace('_', ' ')}: {value:.3f}" if isinstance(value, float)
+            else f"{key.replace('_', ' ')}: {value}"
+            for key, value in stats.items()
+        )
+        self.chat.add_note("Statistics", body)
+
+    def _switch_agent(self, spec: str) -> None:
+        if not spec:
+            self.notify("Usage: /agent NAME (assistant, game-master, or module:attribute)",
+                        severity="warning")
+            return
+        if self.runner is None:
+            self.notify("The backend is not ready yet.", severity="warning")
+            return
+        from tui.core.agents import AgentLoadError, load_agent
+
+        try:
+            self.runner.agent = load_agent(spec, seed=self.settings.seed)
+        except AgentLoadError as error:
+            self.chat.add_note("Cannot switch agent", str(error), kind="error")
+            return
+        self._update_header()
+        self.timeline.note("agent", f"agent: {self.runner.agent_name}")
+        self.notify(f"Now talking to {self.runner.agent_name}.")
+
+    # --- running turns ----------------------------------------------------------------------
+    def _start_turn(self, prompt: str, bubble: UserMessage) -> None:
+        bubble.mark_sent()
+        self.turn_running = True
+        self.transcript.append(TranscriptEntry(datetime.now(), "user", prompt))
+        self.current_reply = self.chat.start_assistant(self.runner.agent_name)
+        self.status.show("thinking…")
+        self._run_turn(prompt)
+
+    def _start_next_queued(self) -> None:
+        if self.queue and not self.turn_running and self.model_ready and self.runner is not None:
+            prompt, bubble = self.queue.popleft()
+            self._start_turn(prompt, bubble)
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def _run_turn(self, prompt: str) -> None:
+        await self.runner.run(prompt, self._emit)
+
+    def _emit(self, event: ev.RunEvent) -> None:
+        """Called by the core for every event, in delivery order, on the app's loop."""
+        if isinstance(event, ev.TurnStarted):
+            self.turn_metrics = TurnMetrics(started_ns=event.at_ns)
+            self.sidebar.turn = self.turn_metrics
+            self.sidebar.live = True
+        if self.turn_metrics is not None:
+            self.turn_metrics.observe(event)
+        self.post_message(RunEventPosted(event))
+
+    @on(RunEventPosted)
+    def _route(self, message: RunEventPosted) -> None:
+        event = message.event
+        reply = self.current_reply
+        timeline = self.timeline
+        if isinstance(event, ev.TextDelta):
+            if reply is not None:
+                reply.append(event.text)
+            self.status.show("writing…")
+        elif isinstance(event, ev.ToolArgumentsDelta):
+            timeline.tool_arguments(event.call_id, event.delta)
+        elif isinstance(event, ev.ReasoningDelta):
+            if reply is not None:
+                reply.append_reasoning(event.text)
+            self.status.show("reasoning…")
+        elif isinstance(event, ev.ModelCallStarted):
+            self.status.show("thinking…")
+        elif isinstance(event, ev.ToolCallStarted):
+            timeline.tool_started(event.call_id, event.name, event.at_ns)
+            self.status.show(f"calling {event.name}…")
+        elif isinstance(event, ev.ToolCallIssued):
+            timeline.tool_issued(event.call_id, event.name, event.arguments, event.at_ns)
+            self.status.show(f"running {event.name}…")
+        elif isinstance(event, ev.ToolCallFinished):
+            timeline.tool_finished(event.call_id, event.output, event.failed, event.at_ns)
+        elif isinstance(event, ev.MessageCompleted):
+            timeline.note("message", "message", detail=event.text)
+        elif isinstance(event, ev.AgentSwitched):
+            if event.name != self._initial_agent:
+                timeline.note("agent", f"agent: {event.name}")
+                self._initial_agent = event.name
+                self._update_header()
+        elif isinstance(event, ev.HandoffRequested):
+            timeline.handoff_requested(event.call_id, event.name)
+        elif isinstance(event, ev.HandoffCompleted):
+            timeline.note("handoff", f"handoff: {event.source} → {event.target}")
+        elif isinstance(event, ev.RunFailed):
+            timeline.note("error", f"error: {event.error_kind}", detail=event.message)
+        elif isinstance(event, ev.RetryScheduled):
+            timeline.note("retry", f"retry {event.attempt}/{event.max_attempts} in "
+                          f"{event.delay_s:.1f} s", detail=event.message)
+            self.status.show(f"retrying ({event.error_kind}) in",
+                             deadline=time.monotonic() + event.delay_s)
+            self.notify(f"Retrying after {event.error_kind}: attempt {event.attempt}",
+                        severity="warning")
+        elif isinstance(event, ev.TurnFinished):
+            self._turn_finished(event)
+
+    def _turn_finished(self, event: ev.TurnFinished) -> None:
+        reply = self.current_reply
+        if reply is not None:
+            reply.finish(event.status, event.error)
+        if event.status == "failed":
+            self.chat.add_note(f"The reply failed ({event.error_kind})", event.error or "",
+                               kind="error")
+        self.timeline.fail_running()
+        self.transcript.append(
+            TranscriptEntry(datetime.now(), self.runner.agent_name, event.final_text, event.status)
+        )
+        if self.turn_metrics is not None:
+            self.session_metrics.add(self.turn_metrics)
+        self.sidebar.live = False
+        self.sidebar.render_now()
+        self.turn_running = False
+        self.current_reply = None
+        self.status.show("ready" if event.status == "completed" else event.status, busy=False)
+        self._start_next_queued()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures are handled: a message, never a traceback."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker.group == "run":
+            if self.current_reply is not None:
+                self.current_reply.finish("failed", str(error))
+            self.turn_running = False
+            self.current_reply = None
+            self.status.show("failed", busy=False)
+        self.chat.add_note("Internal error", f"{type(error).__name__}: {error}", kind="error")
+
+    # --- actions ----------------------------------------------------------------------------
+    def action_cancel_turn(self) -> None:
+        if self.turn_running and self.runner is not None:
+            self.runner.cancel()
+            self.status.show("cancelling…")
+
+    def action_interrupt(self) -> None:
+        if self.turn_running:
+            self.action_cancel_turn()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        if not isinstance(self.screen, ConfirmScreen):
+            self.push_screen(ConfirmScreen("Quit agents-tui?"), answered)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_timeline(self) -> None:
+        self.timeline.toggle_class("hidden")
+
+    def action_toggle_sidebar(self) -> None:
+        if self.screen.has_class("-narrow"):
+            self.sidebar.toggle_class("-forced")
+        else:
+            self.sidebar.toggle_class("hidden")

@@ -1,0 +1,51 @@
+"""The role-playing game master of the source tutorial, with its three random tools."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from tui.core.agents import tool_failure_message
+
+INSTRUCTIONS = """You are a skilled game master for a role-playing game.
+Your abilities:
+- Roll dice to decide the outcome of the players' actions (roll_dice).
+- Flip a coin for a random yes/no decision (flip_coin).
+- Give mysterious magic answers to hard questions (magic_answer).
+Your style:
+1. Always explain why you use a tool before using it.
+2. Interpret the tool's result in the context of the story.
+3. Build an exciting narrative around the results.
+4. Encourage the players to keep adventuring."""
+
+MAGIC_ANSWERS = ("Maybe", "Certainly", "Uncertain", "Ask again later", "No", "Absolutely")
+
+
+def build_game_master(seed: int | None = None) -> Any:
+    """Build the agent; ``seed`` makes every roll, flip and answer reproducible."""
+    from agents import Agent, function_tool
+
+    rng = random.Random(seed)
+
+    @function_tool(failure_error_function=tool_failure_message)
+    def roll_dice(sides: int = 6) -> int:
+        """Roll a die with the given number of sides and return the result."""
+        if sides < 1:
+            raise ValueError(f"a die needs at least 1 side, got {sides}")
+        return rng.randint(1, sides)
+
+    @function_tool(failure_error_function=tool_failure_message)
+    def flip_coin() -> str:
+        """Flip a coin: returns "heads" or "tails"."""
+        return rng.choice(["heads", "tails"])
+
+    @function_tool(failure_error_function=tool_failure_message)
+    def magic_answer() -> str:
+        """Give a mysterious answer to a hard yes/no question."""
+        return rng.choice(MAGIC_ANSWERS)
+
+    return Agent(
+        name="Game Master",
+        instructions=INSTRUCTIONS,
+        tools=[roll_dice, flip_coin, magic_answer],
+    )

@@ -1,0 +1,142 @@
+"""One settings model: defaults < config file < ``AGENTS_TUI_*`` environment < flags.
+
+The file is TOML at ``$XDG_CONFIG_HOME/agents-tui/config.toml`` (or ``$AGENTS_TUI_CONFIG``).
+Every bad value becomes a :class:`ConfigError` naming the file, the line when known,
+and the fix, so the CLI can print one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+PROVIDERS = ("auto", "openai", "compat", "local")
+
+
+class ConfigError(Exception):
+    """A one-line, user-facing configuration problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    agent: str = "assistant"
+    provider: str = "auto"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    model_path: str | None = None
+    seed: int | None = None
+    max_retries: int = 2
+    stall_timeout: float = 30.0
+    max_turns: int = 10
+    theme: str = "agents-dark"
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings for display, secrets hidden."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if out["api_key"]:
+            key = str(out["api_key"])
+            out["api_key"] = key[:3] + "…" + key[-2:] if len(key) > 8 else "***"
+        return out
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return Path(user_config_path("agents-tui", appauthor=False))
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    path = Path(user_data_path("agents-tui", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def config_path() -> Path:
+    override = os.environ.get("AGENTS_TUI_CONFIG")
+    return Path(override) if override else config_dir() / "config.toml"
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    kind = str(_TYPES[name])
+    try:
+        if value is None:
+            return None
+        if "int" in kind and "float" not in kind:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if "float" in kind:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} = {value!r} is not a valid {kind}") from None
+
+
+def _validate(settings: Settings) -> Settings:
+    if settings.provider not in PROVIDERS:
+        raise ConfigError(
+            f"provider {settings.provider!r} is unknown: use one of {', '.join(PROVIDERS)}"
+        )
+    if settings.base_url:
+        parsed = urlparse(settings.base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(
+                f"base URL {settings.base_url!r} is not an http(s) URL; "
+                "try e.g. http://127.0.0.1:8080/v1"
+            )
+    if settings.max_retries < 0:
+        raise ConfigError("max_retries must be 0 or more")
+    if settings.stall_timeout <= 0:
+        raise ConfigError("stall_timeout must be a positive number of seconds")
+    return settings
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML ({error}); fix or remove that line") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read it ({error})") from None
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name not in _TYPES:
+            known = ", ".join(sorted(_TYPES))
+            raise ConfigError(f"{path}: unknown option {key!r}; known options: {known}")
+        out[name] = _coerce(name, value, str(path))
+    return out
+
+
+def read_env(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in _TYPES:
+        value = environ.get(f"AGENTS_TUI_{name.upper()}")
+        if value is not None and value != "":
+            out[name] = _coerce(name, value, f"AGENTS_TUI_{name.upper()}")
+    return out
+
+
+def load_settings(
+    flags: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Merge every source; ``flags`` holds only the options given on the command line."""
+    env = dict(os.environ if environ is None else environ)
+    merged: dict[str, Any] = {}
+    path = Path(env["AGENTS_TUI_CONFIG"]) if env.get("AGENTS_TUI_CONFIG") else config_path()
+    merged.update(read_file(path))
+    merged.update(read_env(env))
+    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+    return _validate(replace(Settings(), **merged))

@@ -1,0 +1,79 @@
+"""Classify failures and word them for a person: what happened and what to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TRANSIENT_KINDS = frozenset({"network", "timeout", "rate_limit", "server", "stall"})
+
+
+class StreamStalled(Exception):
+    """No event arrived for the configured stall timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    kind: str
+    message: str
+    retry_after_s: float | None = None
+
+    @property
+    def transient(self) -> bool:
+        return self.kind in TRANSIENT_KINDS
+
+
+def _retry_after(error: BaseException) -> float | None:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    value = headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def classify(error: BaseException) -> Classified:
+    """Map any exception from a run to a kind and a one-line, actionable message."""
+    name = type(error).__name__
+    text = str(error).strip().splitlines()[0][:300] if str(error).strip() else name
+    status = getattr(error, "status_code", None)
+    if isinstance(error, StreamStalled):
+        return Classified("stall", f"The stream stalled: {text}")
+    if name == "MaxTurnsExceeded":
+        return Classified("max_turns", f"The agent used too many turns ({text}).")
+    if name in ("ModelBehaviorError", "ModelRefusalError"):
+        return Classified("model_behavior", f"The model misbehaved: {text}")
+    if "GuardrailTripwireTriggered" in name:
+        return Classified("guardrail", f"A guardrail stopped the run: {name}.")
+    if name in ("ToolTimeoutError",):
+        return Classified("tool", f"A tool timed out: {text}")
+    if name == "RateLimitError" or status == 429:
+        return Classified("rate_limit", f"Rate limited by the provider: {text}", _retry_after(error))
+    if name == "AuthenticationError" or status == 401:
+        return Classified(
+            "auth", f"The API key was rejected: {text}. Check OPENAI_API_KEY or --api-key."
+        )
+    if name == "NotFoundError" or status == 404:
+        return Classified("not_found", f"Not found (unknown model or wrong URL?): {text}")
+    if name == "InternalServerError" or (isinstance(status, int) and status >= 500):
+        return Classified("server", f"The server failed ({status}): {text}", _retry_after(error))
+    if name in ("APITimeoutError", "ModelTimeoutError", "TimeoutError", "ReadTimeout"):
+        return Classified("timeout", f"The request timed out: {text}")
+    if name in (
+        "APIConnectionError",
+        "RemoteProtocolError",
+        "ReadError",
+        "ConnectError",
+        "IncompleteRead",
+        "ConnectionResetError",
+        "ConnectionError",
+        "BrokenPipeError",
+    ):
+        return Classified("network", f"The connection failed: {text}")
+    if isinstance(status, int):
+        return Classified("provider", f"The provider answered {status}: {text}")
+    if name in ("UserError", "AgentsException"):
+        return Classified("config", f"{text}")
+    return Classified("error", f"{name}: {text}")

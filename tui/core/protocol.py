@@ -1,0 +1,81 @@
+"""The source tutorial's web event protocol, produced from the app's own events.
+
+Used by ``agents-tui run --jsonl`` (and any web back end): one JSON object per event,
+each with ``type``, ``data`` and ``timestamp``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.core import events as ev
+from tui.core.metrics import TurnMetrics
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def envelope(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "data": data, "timestamp": _stamp()}
+
+
+class ProtocolEncoder:
+    """Maps one turn's events to protocol objects, keeping the metrics it reports."""
+
+    def __init__(self, session_id: str, message_count: int = 1) -> None:
+        self.session_id = session_id
+        self.message_count = message_count
+        self.metrics: TurnMetrics | None = None
+
+    def encode(self, event: ev.RunEvent) -> list[dict[str, Any]]:
+        if isinstance(event, ev.TurnStarted):
+            self.metrics = TurnMetrics(started_ns=event.at_ns)
+        if self.metrics is not None:
+            self.metrics.observe(event)
+        if isinstance(event, ev.TurnStarted):
+            return [
+                envelope("session_update", {"session_id": self.session_id,
+                                            "message_count": self.message_count,
+                                            "agent": event.agent}),
+                envelope("typing_start", {"message": "Assistant is thinking..."}),
+            ]
+        if isinstance(event, ev.TextDelta):
+            return [envelope("text_delta", {"delta": event.text})]
+        if isinstance(event, ev.ToolCallIssued):
+            return [envelope("tool_start", {"tool_name": event.name, "arguments": event.arguments,
+                                            "call_id": event.call_id})]
+        if isinstance(event, ev.ToolCallFinished):
+            return [envelope("tool_complete", {"call_id": event.call_id,
+                                               "tool_output": event.output,
+                                               "failed": event.failed})]
+        if isinstance(event, ev.AgentSwitched):
+            return [envelope("agent_updated", {"agent": event.name})]
+        if isinstance(event, ev.HandoffCompleted):
+            return [envelope("agent_updated", {"agent": event.target, "from": event.source})]
+        if isinstance(event, ev.RunFailed):
+            return [envelope("error", {"message": event.message, "code": event.error_kind})]
+        if isinstance(event, ev.RetryScheduled):
+            return [envelope("retry", {"attempt": event.attempt,
+                                       "max_attempts": event.max_attempts,
+                                       "delay_s": event.delay_s, "code": event.error_kind,
+                                       "message": event.message})]
+        if isinstance(event, ev.TurnFinished):
+            metrics = self.metrics.summary(time.perf_counter_ns()) if self.metrics else {}
+            usage = {
+                "input_tokens": self.metrics.input_tokens if self.metrics else 0,
+                "output_tokens": self.metrics.output_tokens if self.metrics else 0,
+            }
+            usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+            return [envelope("response_complete", {
+                "status": event.status,
+                "final_response": event.final_text,
+                "word_count": len(event.final_text.split()),
+                "character_count": len(event.final_text),
+                "session_id": self.session_id,
+                "usage": usage,
+                "metrics": metrics,
+            })]
+        return []

@@ -1,0 +1,118 @@
+"""Choose and build the model backend: OpenAI, any OpenAI-compatible server, or the bundled model.
+
+Choice: explicit ``provider`` / ``--base-url`` > a user agent's own ``Model`` object >
+``OPENAI_API_KEY`` > the bundled local model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.core.config import Settings
+
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+DEFAULT_COMPAT_MODEL = "local-model"
+
+
+class ProviderError(Exception):
+    """The chosen backend cannot work; the message says why and how to fix it."""
+
+
+@dataclass(slots=True)
+class Backend:
+    kind: str  # "openai" | "compat" | "local" | "agent"
+    model_name: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    model_path: Path | None = None
+    engine: Any = None  # LlamaEngine for "local"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "compat":
+            return f"{self.base_url} · {self.model_name}"
+        if self.kind == "local":
+            return f"local · {self.model_name}"
+        if self.kind == "agent":
+            return f"agent's own model · {self.model_name}"
+        return f"OpenAI · {self.model_name}"
+
+    def run_config(self) -> Any:
+        """The SDK ``RunConfig`` that routes every agent in the run to this backend."""
+        from agents import ModelSettings, RunConfig
+
+        if self.kind == "agent":
+            return RunConfig(tracing_disabled=True)
+        if self.kind == "openai":
+            from agents import OpenAIResponsesModel
+            from openai import AsyncOpenAI
+
+            client = AsyncOpenAI(api_key=self.api_key, max_retries=0)
+            return RunConfig(model=OpenAIResponsesModel(self.model_name, client))
+        if self.kind == "compat":
+            from agents import OpenAIChatCompletionsModel
+            from openai import AsyncOpenAI
+
+            client = AsyncOpenAI(
+                base_url=self.base_url, api_key=self.api_key or "not-needed", max_retries=0
+            )
+            return RunConfig(
+                model=OpenAIChatCompletionsModel(self.model_name, client),
+                model_settings=ModelSettings(include_usage=True),
+                tracing_disabled=True,
+            )
+        from tui.core.local_model import make_local_model
+
+        return RunConfig(
+            model=make_local_model(self.engine),
+            model_settings=ModelSettings(include_usage=True),
+            tracing_disabled=True,
+        )
+
+
+def _agent_model(agent: Any) -> Any:
+    model = getattr(agent, "model", None)
+    return None if model is None or isinstance(model, str) else model
+
+
+def choose_backend(
+    settings: Settings, agent: Any = None, environ: dict[str, str] | None = None
+) -> Backend:
+    env = os.environ if environ is None else environ
+    provider = settings.provider
+    if provider == "auto":
+        if settings.base_url:
+            provider = "compat"
+        elif _agent_model(agent) is not None:
+            provider = "agent"
+        elif settings.api_key or env.get("OPENAI_API_KEY"):
+            provider = "openai"
+        else:
+            provider = "local"
+    if provider == "agent":
+        model = _agent_model(agent)
+        name = getattr(model, "model", None) or type(model).__name__
+        return Backend("agent", str(name))
+    if provider == "compat":
+        if not settings.base_url:
+            raise ProviderError("--provider compat needs --base-url URL (e.g. http://127.0.0.1:8080/v1)")
+        key = settings.api_key or env.get("AGENTS_TUI_API_KEY")
+        return Backend("compat", settings.model or DEFAULT_COMPAT_MODEL, settings.base_url, key)
+    if provider == "openai":
+        key = settings.api_key or env.get("OPENAI_API_KEY")
+        if not key:
+            raise ProviderError("OpenAI needs an API key: set OPENAI_API_KEY or pass --api-key")
+        return Backend("openai", settings.model or DEFAULT_OPENAI_MODEL, api_key=key)
+    from tui.core.local_model import LlamaEngine, bundled_model_path, check_llama_installed
+
+    try:
+        check_llama_installed()
+        path = Path(settings.model_path) if settings.model_path else bundled_model_path()
+    except Exception as error:
+        raise ProviderError(str(error)) from None
+    if not path.exists():
+        raise ProviderError(f"model file not found: {path} (check --model-path)")
+    return Backend("local", path.stem, model_path=path, engine=LlamaEngine(path))

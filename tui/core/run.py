@@ -1,0 +1,251 @@
+"""One conversational turn: drain ``Runner.run_streamed``, cancel, retry and recover.
+
+``TurnRunner.run`` is the only place the SDK's runner is driven. It emits the app's own
+events through a plain callback, so the TUI, the headless ``run`` command, recordings
+and tests all see exactly the same sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.core import events as ev
+from tui.core.adapter import StreamAdapter
+from tui.core.errors import Classified, StreamStalled, classify
+
+Emit = Callable[[ev.RunEvent], None]
+Clock = Callable[[], int]
+
+CONTINUE_INSTRUCTION = (
+    "The connection dropped while you were writing the reply above. Continue it exactly "
+    "where it stopped: do not repeat any text already written and do not comment on the "
+    "interruption."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Defaults from the source tutorial: 3 attempts, 1 s base, x2, at most 10 s."""
+
+    max_attempts: int = 3
+    base_delay_s: float = 1.0
+    multiplier: float = 2.0
+    max_delay_s: float = 10.0
+
+    def delay_s(self, failed_attempts: int, retry_after_s: float | None = None) -> float:
+        delay = min(self.base_delay_s * self.multiplier ** (failed_attempts - 1), self.max_delay_s)
+        if retry_after_s is not None:
+            delay = max(delay, min(retry_after_s, 60.0))
+        return delay
+
+
+@dataclass(slots=True)
+class TurnOutcome:
+    status: ev.TurnStatus
+    text: str
+    attempts: int = 1
+    error: Classified | None = None
+    recovered: bool = False
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What one attempt produced before it ended, so the next one can carry it."""
+
+    reply_text: str  # the whole turn's visible text so far, across attempts
+    pending_text: str = ""  # text of the message still being written when it broke
+    new_items: list[Any] = field(default_factory=list)
+
+
+class TurnRunner:
+    """Holds the conversation's input list and runs turns against one agent."""
+
+    def __init__(
+        self,
+        agent: Any,
+        *,
+        run_config: Any = None,
+        max_turns: int = 10,
+        retry: RetryPolicy | None = None,
+        stall_timeout_s: float = 30.0,
+        clock: Clock = time.perf_counter_ns,
+        session: Any = None,
+    ) -> None:
+        self.agent = agent
+        self.run_config = run_config
+        self.max_turns = max_turns
+        self.retry = retry or RetryPolicy()
+        self.stall_timeout_s = stall_timeout_s
+        self.clock = clock
+        self.session = session
+        self.history: list[Any] = []
+        self._result: Any = None
+        self._cancelled = asyncio.Event()
+        self.running = False
+
+    @property
+    def agent_name(self) -> str:
+        return str(getattr(self.agent, "name", "agent"))
+
+    def cancel(self) -> None:
+        """Stop the running turn; ``run`` keeps draining the SDK stream and then returns."""
+        self._cancelled.set()
+        if self._result is not None:
+            self._result.cancel()
+
+    def reset(self) -> None:
+        self.history = []
+
+    async def run(self, prompt: str, emit: Emit) -> TurnOutcome:
+        """Run one turn to its end (completed, interrupted or failed); never raises."""
+        self._cancelled = asyncio.Event()
+        self.running = True
+        emit(ev.TurnStarted(prompt, self.agent_name, self.clock()))
+        base_input = [*self.history, {"role": "user", "content": prompt}]
+        carried: list[Any] = []
+        pending_text = ""
+        reply_text = ""
+        attempt = 0
+        last_error: Classified | None = None
+        try:
+            while True:
+                attempt += 1
+                run_input = list(base_input) + carried
+                if pending_text:
+                    run_input += [
+                        {"role": "assistant", "content": pending_text},
+                        {"role": "user", "content": CONTINUE_INSTRUCTION},
+                    ]
+                state = _Attempt(reply_text=reply_text, pending_text=pending_text)
+                try:
+                    await self._attempt(run_input, emit, state)
+                except Exception as error:  # every failure is classified and shown
+                    last_error = classify(error)
+                    emit(ev.RunFailed(last_error.kind, last_error.message, self.clock()))
+                    carried += state.new_items
+                    pending_text = state.pending_text
+                    reply_text = state.reply_text
+                    if self._cancelled.is_set():
+                        return self._finish(emit, "interrupted", reply_text, base_input, attempt)
+                    if not last_error.transient or attempt >= self.retry.max_attempts:
+                        outcome = self._finish(
+                            emit, "failed", reply_text, base_input, attempt, last_error
+                        )
+                        return outcome
+                    delay = self.retry.delay_s(attempt, last_error.retry_after_s)
+                    emit(
+                        ev.RetryScheduled(
+                            attempt + 1,
+                            self.retry.max_attempts,
+                            delay,
+                            last_error.kind,
+                            last_error.message,
+                            self.clock(),
+                        )
+                    )
+                    if await self._wait_or_cancel(delay):
+                        return self._finish(emit, "interrupted", reply_text, base_input, attempt)
+                    continue
+                reply_text = state.reply_text
+                if self._cancelled.is_set():
+                    return self._finish(emit, "interrupted", reply_text, base_input, attempt)
+                self.history = self._history_after_success(base_input, carried, pending_text)
+                outcome = self._finish(emit, "completed", reply_text, None, attempt)
+                outcome.recovered = attempt > 1
+                return outcome
+        finally:
+            self._result = None
+            self.running = False
+
+    async def _attempt(self, run_input: list[Any], emit: Emit, state: _Attempt) -> None:
+        from agents import Runner
+
+        adapter = StreamAdapter()
+        result = Runner.run_streamed(
+            self.agent,
+            run_input,
+            run_config=self.run_config,
+            max_turns=self.max_turns,
+        )
+        self._result = result
+        if self._cancelled.is_set():
+            result.cancel()
+        stream = result.stream_events().__aiter__()
+        try:
+            while True:
+                try:
+                    sdk_event = await asyncio.wait_for(stream.__anext__(), self.stall_timeout_s)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    result.cancel()
+                    raise StreamStalled(
+                        f"no event for {self.stall_timeout_s:g} s; abandoned the stream"
+                    ) from None
+                at_ns = self.clock()
+                if getattr(sdk_event, "type", None) == "agent_updated_stream_event":
+                    self.agent = sdk_event.new_agent
+                for event in adapter.convert(sdk_event, at_ns):
+                    if isinstance(event, ev.TextDelta):
+                        if state.reply_text and not state.pending_text:
+                            # A new message in the same turn starts a new paragraph.
+                            event = ev.TextDelta("\n\n" + event.text, event.at_ns)
+                        state.pending_text += event.text
+                        state.reply_text += event.text
+                    elif isinstance(event, ev.MessageCompleted):
+                        state.pending_text = ""
+                    emit(event)
+        except BaseException:
+            # Completed items (tool calls and their outputs) are carried into the retry.
+            state.new_items = [item.to_input_item() for item in result.new_items]
+            raise
+
+    async def _wait_or_cancel(self, delay_s: float) -> bool:
+        """Sleep through a backoff; True if the person cancelled meanwhile."""
+        try:
+            await asyncio.wait_for(self._cancelled.wait(), delay_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def _history_after_success(
+        self, base_input: list[Any], carried: list[Any], continued_from: str
+    ) -> list[Any]:
+        """The turn as the model should remember it, without the retry scaffolding."""
+        if self._result is None:
+            return self.history
+        if not carried and not continued_from:
+            return list(self._result.to_input_list())
+        new_items = [item.to_input_item() for item in self._result.new_items]
+        prefix = [{"role": "assistant", "content": continued_from}] if continued_from else []
+        return [*base_input, *carried, *prefix, *new_items]
+
+    def _finish(
+        self,
+        emit: Emit,
+        status: ev.TurnStatus,
+        text: str,
+        base_input: list[Any] | None,
+        attempts: int,
+        error: Classified | None = None,
+    ) -> TurnOutcome:
+        if base_input is not None:
+            # Keep the context of an unfinished turn: the prompt and what was said so far.
+            self.history = list(base_input)
+            if text:
+                self.history.append({"role": "assistant", "content": text})
+        emit(
+            ev.TurnFinished(
+                status,
+                text,
+                self.clock(),
+                error_kind=error.kind if error else None,
+                error=error.message if error else None,
+            )
+        )
+        return TurnOutcome(status, text, attempts, error)
+

@@ -1,0 +1,44 @@
+"""Every message the run worker and the setup worker post to the app (messages up)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tui.core.events import RunEvent
+
+
+class RunEventPosted(Message):
+    """One app event from the running turn, already timestamped by the core."""
+
+    def __init__(self, event: RunEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class BackendReady(Message):
+    """The agent and backend are built; turns can run (the local model may still load)."""
+
+    def __init__(self, label: str, agent_name: str) -> None:
+        super().__init__()
+        self.label = label
+        self.agent_name = agent_name
+
+
+class ModelLoaded(Message):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+
+class BackendFailed(Message):
+    """The agent or backend cannot be built; ``reason`` is one line with the fix."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class PromptSubmitted(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

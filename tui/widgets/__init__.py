@@ -1,0 +1,1 @@
+"""Widgets render what they are sent; they never call the SDK."""

@@ -1,0 +1,110 @@
+"""One assistant reply, streamed cheaply and kept cheaply.
+
+While streaming, deltas are buffered and painted at most once per frame (``FRAME_S``).
+Finished Markdown blocks (up to the last blank line outside a code fence) are
+rendered once into "committed" widgets; only the short growing tail is re-rendered on
+each frame. When the turn ends, the whole reply collapses into a single ``Static``.
+All text is sanitised and never parsed as Rich markup.
+"""
+
+from __future__ import annotations
+
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Collapsible, Static
+
+from tui.core.events import TurnStatus
+from tui.core.sanitize import safe_text
+
+FRAME_S = 1 / 60
+
+
+def markdown(source: str) -> Markdown:
+    return Markdown(source, hyperlinks=False, code_theme="monokai")
+
+
+def _fence_lines(text: str) -> int:
+    return sum(1 for line in text.split("\n") if line.lstrip().startswith(("```", "~~~")))
+
+
+class AssistantMessage(Vertical):
+    DEFAULT_CSS = """
+    AssistantMessage { height: auto; margin: 1 0 0 0; padding: 0 1; }
+    AssistantMessage > .block { height: auto; }
+    AssistantMessage > .status { color: $text-muted; height: auto; }
+    AssistantMessage.-interrupted > .status { color: $warning; }
+    AssistantMessage.-failed > .status { color: $error; }
+    AssistantMessage > Collapsible { color: $text-muted; }
+    """
+
+    def __init__(self, agent_name: str = "") -> None:
+        super().__init__()
+        self.agent_name = agent_name
+        self.source = ""  # everything received, sanitised, byte for byte as shown
+        self.reasoning = ""
+        self._committed_upto = 0
+        self._committed_fences = 0
+        self._flush_pending = False
+        self._tail = Static("", classes="block tail")
+        self._reasoning_view: Static | None = None
+        self.status: TurnStatus | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self._tail
+
+    # --- streaming -------------------------------------------------------------------------
+    def append(self, text: str) -> None:
+        self.source += safe_text(text)
+        self._schedule_flush()
+
+    def append_reasoning(self, text: str) -> None:
+        self.reasoning += safe_text(text)
+        if self._reasoning_view is None:
+            self._reasoning_view = Static(Text(self.reasoning), classes="reasoning")
+            collapsible = Collapsible(self._reasoning_view, title="reasoning", collapsed=False)
+            self.mount(collapsible, before=0)
+        else:
+            self._reasoning_view.update(Text(self.reasoning))
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.set_timer(FRAME_S, self.flush)
+
+    def flush(self) -> None:
+        """Paint what arrived since the last frame (one paint per frame, whatever the rate)."""
+        self._flush_pending = False
+        if self.status is not None:
+            return
+        self._commit_finished_blocks()
+        tail = self.source[self._committed_upto :]
+        self._tail.update(markdown(tail) if tail.strip() else "")
+
+    def _commit_finished_blocks(self) -> None:
+        cut = self.source.rfind("\n\n", self._committed_upto)
+        if cut <= self._committed_upto:
+            return
+        block = self.source[self._committed_upto : cut]
+        fences = self._committed_fences + _fence_lines(block)
+        if fences % 2:  # inside an open code fence: a blank line does not end the block
+            return
+        if block.strip():
+            self.mount(Static(markdown(block), classes="block"), before=self._tail)
+        self._committed_upto = cut + 2
+        self._committed_fences = fences
+
+    # --- end of turn -----------------------------------------------------------------------
+    def finish(self, status: TurnStatus, note: str | None = None) -> None:
+        """Collapse to one widget and show how the turn ended."""
+        self.status = status
+        self.add_class(f"-{status}")
+        for child in list(self.query(".block")):
+            if child is not self._tail:
+                child.remove()
+        self._tail.update(markdown(self.source) if self.source.strip() else "")
+        if status != "completed":
+            label = {"interrupted": "⏹ interrupted", "failed": "✖ failed"}[status]
+            text = f"{label}: {note}" if note else label
+            self.mount(Static(Text(safe_text(text)), classes="status"))

@@ -1,0 +1,120 @@
+"""The multi-line prompt: Enter sends, Shift+Enter / Ctrl+J add a newline, Up/Down recall.
+
+Tab completes a slash command; the hint line under the prompt lists the matches.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.widgets import TextArea
+
+from tui.messages import PromptSubmitted
+
+SLASH_COMMANDS = {
+    "/help": "show keys and commands",
+    "/history": "list this conversation's messages",
+    "/clear": "start a fresh conversation",
+    "/stats": "session statistics",
+    "/cancel": "cancel the running turn",
+    "/agent": "switch agent: /agent NAME",
+    "/quit": "quit agents-tui",
+}
+
+MAX_PROMPT_CHARS = 1_000_000
+
+
+def completions(prefix: str) -> list[str]:
+    if not prefix.startswith("/") or " " in prefix or "\n" in prefix:
+        return []
+    return [name for name in SLASH_COMMANDS if name.startswith(prefix)]
+
+
+class PromptInput(TextArea):
+    BINDINGS = [Binding("ctrl+j", "newline", "newline", show=False)]
+    DEFAULT_CSS = """
+    PromptInput { height: auto; min-height: 3; max-height: 10; border: tall $accent 40%; }
+    PromptInput:focus { border: tall $accent; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs  # type: ignore[arg-type]
+        )
+        self.history: list[str] = []
+        self._recall_index: int | None = None
+        self._draft = ""
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.submit()
+            return
+        if key in ("shift+enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
+        if key == "tab" and completions(self.text):
+            event.stop()
+            event.prevent_default()
+            matches = completions(self.text)
+            common = matches[0] if len(matches) == 1 else _common_prefix(matches)
+            self.text = common + (" " if len(matches) == 1 else "")
+            self.move_cursor(self.document.end)
+            return
+        if key == "up" and self.cursor_location[0] == 0 and self.history:
+            event.stop()
+            event.prevent_default()
+            self._recall(-1)
+            return
+        if key == "down" and self._recall_index is not None and (
+            self.cursor_location[0] == self.document.line_count - 1
+        ):
+            event.stop()
+            event.prevent_default()
+            self._recall(+1)
+            return
+        await super()._on_key(event)
+
+    def _recall(self, step: int) -> None:
+        if self._recall_index is None:
+            self._draft = self.text
+            index = len(self.history)
+        else:
+            index = self._recall_index
+        index = max(0, min(len(self.history), index + step))
+        self._recall_index = None if index == len(self.history) else index
+        self.text = self._draft if self._recall_index is None else self.history[index]
+        self.move_cursor(self.document.end)
+
+    def submit(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        if len(text) > MAX_PROMPT_CHARS:
+            self.notify(
+                f"That prompt has {len(text):,} characters; the limit is {MAX_PROMPT_CHARS:,}. "
+                "Nothing was sent and your text is still here.",
+                severity="warning",
+            )
+            return
+        if not self.history or self.history[-1] != text:
+            self.history.append(text)
+        self._recall_index = None
+        self._draft = ""
+        self.clear()
+        self.post_message(PromptSubmitted(text))
+
+
+def _common_prefix(words: list[str]) -> str:
+    first, last = min(words), max(words)
+    size = 0
+    while size < len(first) and first[size] == last[size]:
+        size += 1
+    return first[:size]

@@ -1,0 +1,46 @@
+"""What is happening now ("thinking…", "calling roll_dice…", "writing…") and for how long."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.core.sanitize import safe_text
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; padding: 0 1; color: $text-muted; }
+    StatusLine.-busy { color: $accent; }
+    StatusLine.-retry { color: $warning; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self.activity = ""
+        self.since: float | None = None
+        self.deadline: float | None = None  # a retry countdown ends here
+
+    def on_mount(self) -> None:
+        self.set_interval(0.1, self._tick)
+
+    def show(self, activity: str, *, busy: bool = True, deadline: float | None = None) -> None:
+        if busy and self.since is None:
+            self.since = time.monotonic()
+        if not busy:
+            self.since = None
+        self.activity = activity
+        self.deadline = deadline
+        self.set_class(busy, "-busy")
+        self.set_class(deadline is not None, "-retry")
+        self._tick()
+
+    def _tick(self) -> None:
+        text = Text(safe_text(self.activity))
+        if self.deadline is not None:
+            text.append(f" {max(0.0, self.deadline - time.monotonic()):.1f}s (Esc cancels)")
+        if self.since is not None:
+            text.append(f"  ·  {time.monotonic() - self.since:.1f}s", style="dim")
+        self.update(text)

@@ -1,0 +1,80 @@
+"""The tool-activity timeline: one row per tool call keyed by ``call_id``, plus agent events."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.widgets import ListView
+
+from tui.core.metrics import NS
+from tui.widgets.timeline_row import TimelineRow
+
+
+class TimelinePane(ListView):
+    BORDER_TITLE = "Timeline"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.rows_by_call: dict[str, TimelineRow] = {}
+
+    def _add(self, row: TimelineRow) -> TimelineRow:
+        self.append(row)
+        self.scroll_end(animate=False)
+        return row
+
+    def tool_started(self, call_id: str, name: str, at_ns: int) -> TimelineRow:
+        row = self.rows_by_call.get(call_id)
+        if row is None:
+            row = TimelineRow("tool", name, call_id=call_id, started_ns=at_ns)
+            self.rows_by_call[call_id] = row
+            self._add(row)
+        return row
+
+    def tool_arguments(self, call_id: str, delta: str) -> None:
+        row = self.rows_by_call.get(call_id)
+        if row is not None:
+            row.arguments += delta
+            row.refresh_row()
+
+    def tool_issued(self, call_id: str, name: str, arguments: str, at_ns: int) -> None:
+        row = self.tool_started(call_id, name, at_ns)
+        row.arguments = arguments
+        row.started_ns = at_ns  # the tool runs from here; the model streamed before
+        row.refresh_row()
+
+    def tool_finished(self, call_id: str, output: str, failed: bool, at_ns: int) -> None:
+        row = self.rows_by_call.get(call_id)
+        if row is None:
+            row = self.tool_started(call_id, "tool", at_ns)
+        row.output = output
+        row.duration_s = max(0.0, (at_ns - row.started_ns) / NS)
+        row.set_status("failed" if failed else "done")
+        row.refresh_row()
+
+    def handoff_requested(self, call_id: str, name: str) -> None:
+        row = self.rows_by_call.get(call_id)
+        if row is not None:
+            row.set_status("handoff")
+            row.title = f"handoff: {name}"
+            row.refresh_row()
+        else:
+            self.note("handoff", f"handoff requested: {name}")
+
+    def fail_running(self) -> None:
+        """A turn ended: any call still marked running will never finish."""
+        for row in self.rows_by_call.values():
+            if row.status == "running":
+                row.set_status("failed")
+                row.output = row.output or "(not run: the turn ended)"
+                row.refresh_row()
+
+    def note(self, kind: str, title: str, detail: str = "") -> TimelineRow:
+        return self._add(TimelineRow(kind, title, detail=detail))
+
+    def clear_rows(self) -> None:
+        self.rows_by_call.clear()
+        self.clear()
+
+    @on(ListView.Selected)
+    def _toggle(self, event: ListView.Selected) -> None:
+        if isinstance(event.item, TimelineRow):
+            event.item.toggle()

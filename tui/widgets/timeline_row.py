@@ -1,0 +1,103 @@
+"""One row of the tool-activity timeline, updated in place as its call progresses."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.widgets import ListItem, Static
+
+from tui.core.sanitize import safe_text
+
+PREVIEW_CHARS = 60
+EXPANDED_LIMIT = 20_000
+
+ICONS = {
+    "running": "◌",
+    "done": "✔",
+    "failed": "✖",
+    "agent": "◆",
+    "handoff": "⇄",
+    "message": "✉",
+    "retry": "↻",
+    "error": "✖",
+}
+
+
+def _one_line(text: str, limit: int = PREVIEW_CHARS) -> str:
+    flat = " ".join(safe_text(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _pretty(text: str) -> Text | Syntax:
+    """Pretty-print JSON (arguments, outputs); anything else literally."""
+    clipped = text[:EXPANDED_LIMIT]
+    note = f"\n… {len(text) - EXPANDED_LIMIT:,} more characters" if len(text) > EXPANDED_LIMIT else ""
+    try:
+        parsed = json.loads(clipped)
+    except ValueError:
+        return Text(safe_text(clipped) + note)
+    return Syntax(safe_text(json.dumps(parsed, indent=2, ensure_ascii=False)) + note, "json",
+                  theme="ansi_dark", word_wrap=True, background_color="default")
+
+
+class TimelineRow(ListItem):
+    DEFAULT_CSS = """
+    TimelineRow { height: auto; padding: 0 1; }
+    TimelineRow > Static { height: auto; }
+    TimelineRow.-running { color: $warning; }
+    TimelineRow.-done { color: $success; }
+    TimelineRow.-failed, TimelineRow.-error { color: $error; }
+    TimelineRow.-agent, TimelineRow.-handoff { color: $accent; }
+    TimelineRow.-message { color: $text-muted; }
+    TimelineRow.-retry { color: $warning; }
+    """
+
+    def __init__(self, kind: str, title: str, *, call_id: str | None = None,
+                 started_ns: int = 0, detail: str = "") -> None:
+        super().__init__(Static(""))
+        self.kind = kind
+        self.status = kind if kind not in ("tool",) else "running"
+        self.title = title
+        self.call_id = call_id
+        self.arguments = ""
+        self.output = detail
+        self.started_ns = started_ns
+        self.duration_s: float | None = None
+        self.expanded = False
+        self.add_class(f"-{self.status}")
+
+    def on_mount(self) -> None:
+        self.refresh_row()
+
+    def set_status(self, status: str) -> None:
+        self.remove_class(f"-{self.status}")
+        self.status = status
+        self.add_class(f"-{status}")
+
+    def refresh_row(self) -> None:
+        if not self.is_mounted:
+            return
+        head = Text(f"{ICONS.get(self.status, '•')} ")
+        head.append(safe_text(self.title), style="bold")
+        if self.duration_s is not None:
+            head.append(f"  {self.duration_s * 1000:.0f} ms")
+        lines: list[Text | Syntax] = [head]
+        if self.expanded:
+            if self.arguments:
+                lines += [Text("arguments:", style="dim"), _pretty(self.arguments)]
+            if self.output:
+                size = f" ({len(self.output):,} chars)" if len(self.output) > PREVIEW_CHARS else ""
+                lines += [Text("output" + size + ":", style="dim"), _pretty(self.output)]
+        else:
+            if self.arguments:
+                lines.append(Text("  " + _one_line(self.arguments), style="dim"))
+            if self.output:
+                lines.append(Text("  → " + _one_line(self.output)))
+        self.query_one(Static).update(Group(*lines))
+
+    def toggle(self) -> None:
+        self.expanded = not self.expanded
+        self.refresh_row()
