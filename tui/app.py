@@ -54,8 +54,13 @@ class AgentsTuiApp(App[None]):
         Binding("ctrl+q", "quit", "quit"),
     ]
 
-    def __init__(self, settings: Settings | None = None, *, runner: Any = None,
-                 backend_label: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        runner: Any = None,
+        backend_label: str | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.runner = runner  # a TurnRunner; built after the first frame when not given
@@ -186,8 +191,10 @@ class AgentsTuiApp(App[None]):
             return
         if self.turn_running or not self.model_ready:
             if self.runner is None and self.backend_label == "unavailable":
-                self.notify("No model backend: fix the problem shown in the chat and restart.",
-                            severity="error")
+                self.notify(
+                    "No model backend: fix the problem shown in the chat and restart.",
+                    severity="error",
+                )
                 return
             bubble = self.chat.add_user(text, queued=True)
             self.queue.append((text, bubble))
@@ -245,7 +252,8 @@ class AgentsTuiApp(App[None]):
     def _show_stats(self) -> None:
         stats = self.session_metrics.global_stats()
         body = "\n".join(
-            f"{key.replace('_', ' ')}: {value:.3f}" if isinstance(value, float)
+            f"{key.replace('_', ' ')}: {value:.3f}"
+            if isinstance(value, float)
             else f"{key.replace('_', ' ')}: {value}"
             for key, value in stats.items()
         )
@@ -253,8 +261,10 @@ class AgentsTuiApp(App[None]):
 
     def _switch_agent(self, spec: str) -> None:
         if not spec:
-            self.notify("Usage: /agent NAME (assistant, game-master, or module:attribute)",
-                        severity="warning")
+            self.notify(
+                "Usage: /agent NAME (assistant, game-master, or module:attribute)",
+                severity="warning",
+            )
             return
         if self.runner is None:
             self.notify("The backend is not ready yet.", severity="warning")
@@ -337,12 +347,17 @@ class AgentsTuiApp(App[None]):
         elif isinstance(event, ev.RunFailed):
             timeline.note("error", f"error: {event.error_kind}", detail=event.message)
         elif isinstance(event, ev.RetryScheduled):
-            timeline.note("retry", f"retry {event.attempt}/{event.max_attempts} in "
-                          f"{event.delay_s:.1f} s", detail=event.message)
-            self.status.show(f"retrying ({event.error_kind}) in",
-                             deadline=time.monotonic() + event.delay_s)
-            self.notify(f"Retrying after {event.error_kind}: attempt {event.attempt}",
-                        severity="warning")
+            timeline.note(
+                "retry",
+                f"retry {event.attempt}/{event.max_attempts} in {event.delay_s:.1f} s",
+                detail=event.message,
+            )
+            self.status.show(
+                f"retrying ({event.error_kind}) in", deadline=time.monotonic() + event.delay_s
+            )
+            self.notify(
+                f"Retrying after {event.error_kind}: attempt {event.attempt}", severity="warning"
+            )
         elif isinstance(event, ev.TurnFinished):
             self._turn_finished(event)
 
@@ -351,8 +366,9 @@ class AgentsTuiApp(App[None]):
         if reply is not None:
             reply.finish(event.status, event.error)
         if event.status == "failed":
-            self.chat.add_note(f"The reply failed ({event.error_kind})", event.error or "",
-                               kind="error")
+            self.chat.add_note(
+                f"The reply failed ({event.error_kind})", event.error or "", kind="error"
+            )
         self.timeline.fail_running()
         self.transcript.append(
             TranscriptEntry(datetime.now(), self.runner.agent_name, event.final_text, event.status)

@@ -14,7 +14,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agent", help="assistant, game-master, or package.module:attribute")
     parser.add_argument("--provider", choices=["auto", "openai", "compat", "local"])
     parser.add_argument("--model", help="model name (OpenAI or server)")
-    parser.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument(
+        "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1"
+    )
     parser.add_argument("--api-key", help="API key (or OPENAI_API_KEY / AGENTS_TUI_API_KEY)")
     parser.add_argument("--model-path", help="run another local GGUF file")
     parser.add_argument("--seed", type=int, help="make the game master's dice reproducible")
@@ -29,8 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Chat with an OpenAI Agents SDK agent and watch the whole run live.",
     )
     parser.add_argument("--version", action="version", version=f"agents-tui {__version__}")
-    parser.add_argument("--print-config", action="store_true",
-                        help="show the effective settings (secrets masked) and exit")
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="show the effective settings (secrets masked) and exit",
+    )
     _common(parser)
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run one turn without the TUI")
@@ -42,8 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-FLAG_NAMES = ("agent", "provider", "model", "base_url", "api_key", "model_path", "seed",
-              "max_retries", "stall_timeout", "max_turns")
+FLAG_NAMES = (
+    "agent",
+    "provider",
+    "model",
+    "base_url",
+    "api_key",
+    "model_path",
+    "seed",
+    "max_retries",
+    "stall_timeout",
+    "max_turns",
+)
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 class SlashCommandProvider(Provider):
     def _commands(self) -> list[tuple[str, str]]:
         out = [(name, help_text) for name, help_text in SLASH_COMMANDS.items() if name != "/agent"]
-        out += [("/agent assistant", "switch to the assistant"),
-                ("/agent game-master", "switch to the game master")]
+        out += [
+            ("/agent assistant", "switch to the assistant"),
+            ("/agent game-master", "switch to the game master"),
+        ]
         return out
 
     async def discover(self) -> Hits:
@@ -31,5 +33,9 @@ class SlashCommandProvider(Provider):
         for name, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(app.run_slash_command, name),
-                          help=help_text)
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(app.run_slash_command, name),
+                    help=help_text,
+                )

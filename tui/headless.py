@@ -19,8 +19,9 @@ def _fail(reason: str) -> int:
     return 1
 
 
-async def run_turn_headless(settings: Settings, prompt: str, *, jsonl: bool,
-                            out: TextIO, runner: Any = None) -> int:
+async def run_turn_headless(
+    settings: Settings, prompt: str, *, jsonl: bool, out: TextIO, runner: Any = None
+) -> int:
     from tui.core.agents import AgentLoadError, load_agent
     from tui.core.providers import ProviderError, choose_backend
     from tui.core.run import RetryPolicy, TurnRunner

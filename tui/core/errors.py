@@ -50,7 +50,9 @@ def classify(error: BaseException) -> Classified:
     if name in ("ToolTimeoutError",):
         return Classified("tool", f"A tool timed out: {text}")
     if name == "RateLimitError" or status == 429:
-        return Classified("rate_limit", f"Rate limited by the provider: {text}", _retry_after(error))
+        return Classified(
+            "rate_limit", f"Rate limited by the provider: {text}", _retry_after(error)
+        )
     if name == "AuthenticationError" or status == 401:
         return Classified(
             "auth", f"The API key was rejected: {text}. Check OPENAI_API_KEY or --api-key."

@@ -145,12 +145,21 @@ def _tool_result_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]
                 names[call.get("id", "")] = function.get("name", "tool")
                 calls.append(f"{function.get('name')}({function.get('arguments', '')})")
             text = (message.get("content") or "").strip()
-            out.append({"role": "assistant", "content": (text + "\n" if text else "")
-                        + "I used " + ", ".join(calls) + "."})
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": (text + "\n" if text else "") + "I used " + ", ".join(calls) + ".",
+                }
+            )
         elif role == "tool":
             name = names.get(message.get("tool_call_id", ""), "tool")
-            out.append({"role": "user", "content": f"[{name} returned: {message.get('content')}] "
-                        "Narrate what this result means for the story."})
+            out.append(
+                {
+                    "role": "user",
+                    "content": f"[{name} returned: {message.get('content')}] "
+                    "Narrate what this result means for the story.",
+                }
+            )
         else:
             out.append({k: v for k, v in message.items() if k in ("role", "content")})
     return out
@@ -184,8 +193,9 @@ class LocalLlamaModel:
                 output_tokens=final.usage.output_tokens,
                 total_tokens=final.usage.total_tokens,
             )
-        return ModelResponse(output=list(final.output) if final else [], usage=usage,
-                             response_id=None)
+        return ModelResponse(
+            output=list(final.output) if final else [], usage=usage, response_id=None
+        )
 
     async def stream_response(
         self,
@@ -203,7 +213,8 @@ class LocalLlamaModel:
         from openai.types.responses import Response
 
         messages: list[dict[str, Any]] = [
-            dict(m) for m in Converter.items_to_messages(input)  # type: ignore[call-overload]
+            dict(m)
+            for m in Converter.items_to_messages(input)  # type: ignore[call-overload]
         ]
         if system_instructions:
             messages.insert(0, {"role": "system", "content": system_instructions})
@@ -212,7 +223,9 @@ class LocalLlamaModel:
         has_tool_result = any(m.get("role") == "tool" for m in messages[-3:])
         options: dict[str, Any] = {
             "max_tokens": model_settings.max_tokens or self.max_tokens,
-            "temperature": 0.7 if model_settings.temperature is None else model_settings.temperature,
+            "temperature": 0.7
+            if model_settings.temperature is None
+            else model_settings.temperature,
             "repeat_penalty": 1.3,
         }
         if tool_params and not has_tool_result:
@@ -231,7 +244,9 @@ class LocalLlamaModel:
             parallel_tool_calls=False,
         )
         async for event in ChatCmplStreamHandler.handle_stream(
-            response, chunks, model=self.model_name  # type: ignore[arg-type]
+            response,
+            chunks,
+            model=self.model_name,  # type: ignore[arg-type]
         ):
             yield event
 
@@ -342,4 +357,3 @@ def make_local_model(engine: LlamaEngine) -> Any:
         pass
 
     return _SdkLocalModel(engine)
-

@@ -37,20 +37,36 @@ class ProtocolEncoder:
             self.metrics.observe(event)
         if isinstance(event, ev.TurnStarted):
             return [
-                envelope("session_update", {"session_id": self.session_id,
-                                            "message_count": self.message_count,
-                                            "agent": event.agent}),
+                envelope(
+                    "session_update",
+                    {
+                        "session_id": self.session_id,
+                        "message_count": self.message_count,
+                        "agent": event.agent,
+                    },
+                ),
                 envelope("typing_start", {"message": "Assistant is thinking..."}),
             ]
         if isinstance(event, ev.TextDelta):
             return [envelope("text_delta", {"delta": event.text})]
         if isinstance(event, ev.ToolCallIssued):
-            return [envelope("tool_start", {"tool_name": event.name, "arguments": event.arguments,
-                                            "call_id": event.call_id})]
+            return [
+                envelope(
+                    "tool_start",
+                    {
+                        "tool_name": event.name,
+                        "arguments": event.arguments,
+                        "call_id": event.call_id,
+                    },
+                )
+            ]
         if isinstance(event, ev.ToolCallFinished):
-            return [envelope("tool_complete", {"call_id": event.call_id,
-                                               "tool_output": event.output,
-                                               "failed": event.failed})]
+            return [
+                envelope(
+                    "tool_complete",
+                    {"call_id": event.call_id, "tool_output": event.output, "failed": event.failed},
+                )
+            ]
         if isinstance(event, ev.AgentSwitched):
             return [envelope("agent_updated", {"agent": event.name})]
         if isinstance(event, ev.HandoffCompleted):
@@ -58,24 +74,53 @@ class ProtocolEncoder:
         if isinstance(event, ev.RunFailed):
             return [envelope("error", {"message": event.message, "code": event.error_kind})]
         if isinstance(event, ev.RetryScheduled):
-            return [envelope("retry", {"attempt": event.attempt,
-                                       "max_attempts": event.max_attempts,
-                                       "delay_s": event.delay_s, "code": event.error_kind,
-                                       "message": event.message})]
+            return [
+                envelope(
+                    "retry",
+                    {
+                        "attempt": event.attempt,
+                        "max_attempts": event.max_attempts,
+                        "delay_s": event.delay_s,
+                        "code": event.error_kind,
+                        "message": event.message,
+                    },
+                )
+            ]
         if isinstance(event, ev.TurnFinished):
             metrics = self.metrics.summary(time.perf_counter_ns()) if self.metrics else {}
-            usage = {
-                "input_tokens": self.metrics.input_tokens if self.metrics else 0,
-                "output_tokens": self.metrics.output_tokens if self.metrics else 0,
-            }
-            usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
-            return [envelope("response_complete", {
-                "status": event.status,
-                "final_response": event.final_text,
-                "word_count": len(event.final_text.split()),
-                "character_count": len(event.final_text),
-                "session_id": self.session_id,
-                "usage": usage,
-                "metrics": metrics,
-            })]
+            usage = usage_of(self.metrics)
+            return [
+                envelope(
+                    "response_complete",
+                    {
+                        "status": event.status,
+                        "final_response": event.final_text,
+                        "word_count": len(event.final_text.split()),
+                        "character_count": len(event.final_text),
+                        "session_id": self.session_id,
+                        "usage": usage,
+                        "metrics": metrics,
+                    },
+                )
+            ]
         return []
+
+
+def usage_of(metrics: TurnMetrics | None) -> dict[str, Any]:
+    """Token usage as the provider reported it; streamed deltas stand in when it sent none.
+
+    Some OpenAI-compatible servers (llama-cpp-python's, for one) ignore
+    ``stream_options.include_usage``; ``source`` says which number the reader gets.
+    """
+    if metrics is None:
+        return {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0, "source": "none"}
+    if metrics.output_tokens or metrics.input_tokens:
+        out, source = metrics.output_tokens, "provider"
+    else:
+        out, source = metrics.tokens, "streamed_deltas"
+    return {
+        "input_tokens": metrics.input_tokens,
+        "output_tokens": out,
+        "total_tokens": metrics.input_tokens + out,
+        "source": source,
+    }

@@ -98,7 +98,9 @@ def choose_backend(
         return Backend("agent", str(name))
     if provider == "compat":
         if not settings.base_url:
-            raise ProviderError("--provider compat needs --base-url URL (e.g. http://127.0.0.1:8080/v1)")
+            raise ProviderError(
+                "--provider compat needs --base-url URL (e.g. http://127.0.0.1:8080/v1)"
+            )
         key = settings.api_key or env.get("AGENTS_TUI_API_KEY")
         return Backend("compat", settings.model or DEFAULT_COMPAT_MODEL, settings.base_url, key)
     if provider == "openai":

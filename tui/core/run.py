@@ -248,4 +248,3 @@ class TurnRunner:
             )
         )
         return TurnOutcome(status, text, attempts, error)
-

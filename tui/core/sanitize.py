@@ -24,4 +24,3 @@ def safe_text(text: str) -> str:
     if not _UNSAFE.search(text):
         return text
     return text.replace("\r\n", "\n").translate(_TABLE)
-

@@ -64,7 +64,9 @@ def usage(input_tokens: int = 0, output_tokens: int = 0) -> ResponseUsage:
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         total_tokens=input_tokens + output_tokens,
-        input_tokens_details=InputTokensDetails.model_validate({"cached_tokens": 0, "cache_write_tokens": 0}),
+        input_tokens_details=InputTokensDetails.model_validate(
+            {"cached_tokens": 0, "cache_write_tokens": 0}
+        ),
         output_tokens_details=OutputTokensDetails(reasoning_tokens=0),
     )
 
@@ -170,7 +172,11 @@ def response_events(
                 )
             )
             item: Any = ResponseOutputMessage(
-                id=item_id, type="message", role="assistant", status="completed", content=[done_part]
+                id=item_id,
+                type="message",
+                role="assistant",
+                status="completed",
+                content=[done_part],
             )
         else:
             arguments = "".join(part.argument_deltas)
@@ -222,7 +228,10 @@ def response_events(
             )
         events.append(
             ResponseOutputItemDoneEvent(
-                type="response.output_item.done", item=item, output_index=index, sequence_number=nxt()
+                type="response.output_item.done",
+                item=item,
+                output_index=index,
+                sequence_number=nxt(),
             )
         )
         output.append(item)

@@ -96,7 +96,9 @@ class MetricsSidebar(VerticalScroll):
         sess.add_row("retries", str(self.session.retries))
         sess.add_row("interruptions", str(self.session.interruptions))
         self._session_view.update(sess)
-        self._spark.data = self.session.rates()[-30:] or [0.0]
+        rates = self.session.rates()[-30:]
+        self._spark.set_class(not rates, "hidden")
+        self._spark.data = rates
 
         issues = assess(turn, self.session, now)
         self._alerts.set_class(bool(issues), "-alert")

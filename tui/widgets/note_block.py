@@ -23,7 +23,5 @@ class NoteBlock(Static):
     def __init__(self, title: str, body: str, *, kind: str = "info") -> None:
         self.title_text = title
         self.body_text = body
-        content = Text.assemble(
-            Text(title + "\n", style="bold"), Text(safe_text(body))
-        )
+        content = Text.assemble(Text(title + "\n", style="bold"), Text(safe_text(body)))
         super().__init__(content, classes=f"-{kind}")

@@ -39,9 +39,12 @@ class PromptInput(TextArea):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
-            soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs  # type: ignore[arg-type]
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            **kwargs,  # type: ignore[arg-type]
         )
-        self.history: list[str] = []
+        self.sent_prompts: list[str] = []
         self._recall_index: int | None = None
         self._draft = ""
 
@@ -68,13 +71,15 @@ class PromptInput(TextArea):
             self.text = common + (" " if len(matches) == 1 else "")
             self.move_cursor(self.document.end)
             return
-        if key == "up" and self.cursor_location[0] == 0 and self.history:
+        if key == "up" and self.cursor_location[0] == 0 and self.sent_prompts:
             event.stop()
             event.prevent_default()
             self._recall(-1)
             return
-        if key == "down" and self._recall_index is not None and (
-            self.cursor_location[0] == self.document.line_count - 1
+        if (
+            key == "down"
+            and self._recall_index is not None
+            and (self.cursor_location[0] == self.document.line_count - 1)
         ):
             event.stop()
             event.prevent_default()
@@ -85,12 +90,12 @@ class PromptInput(TextArea):
     def _recall(self, step: int) -> None:
         if self._recall_index is None:
             self._draft = self.text
-            index = len(self.history)
+            index = len(self.sent_prompts)
         else:
             index = self._recall_index
-        index = max(0, min(len(self.history), index + step))
-        self._recall_index = None if index == len(self.history) else index
-        self.text = self._draft if self._recall_index is None else self.history[index]
+        index = max(0, min(len(self.sent_prompts), index + step))
+        self._recall_index = None if index == len(self.sent_prompts) else index
+        self.text = self._draft if self._recall_index is None else self.sent_prompts[index]
         self.move_cursor(self.document.end)
 
     def submit(self) -> None:
@@ -104,8 +109,8 @@ class PromptInput(TextArea):
                 severity="warning",
             )
             return
-        if not self.history or self.history[-1] != text:
-            self.history.append(text)
+        if not self.sent_prompts or self.sent_prompts[-1] != text:
+            self.sent_prompts.append(text)
         self._recall_index = None
         self._draft = ""
         self.clear()

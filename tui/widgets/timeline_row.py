@@ -34,13 +34,20 @@ def _one_line(text: str, limit: int = PREVIEW_CHARS) -> str:
 def _pretty(text: str) -> Text | Syntax:
     """Pretty-print JSON (arguments, outputs); anything else literally."""
     clipped = text[:EXPANDED_LIMIT]
-    note = f"\n… {len(text) - EXPANDED_LIMIT:,} more characters" if len(text) > EXPANDED_LIMIT else ""
+    note = (
+        f"\n… {len(text) - EXPANDED_LIMIT:,} more characters" if len(text) > EXPANDED_LIMIT else ""
+    )
     try:
         parsed = json.loads(clipped)
     except ValueError:
         return Text(safe_text(clipped) + note)
-    return Syntax(safe_text(json.dumps(parsed, indent=2, ensure_ascii=False)) + note, "json",
-                  theme="ansi_dark", word_wrap=True, background_color="default")
+    return Syntax(
+        safe_text(json.dumps(parsed, indent=2, ensure_ascii=False)) + note,
+        "json",
+        theme="ansi_dark",
+        word_wrap=True,
+        background_color="default",
+    )
 
 
 class TimelineRow(ListItem):
@@ -55,8 +62,15 @@ class TimelineRow(ListItem):
     TimelineRow.-retry { color: $warning; }
     """
 
-    def __init__(self, kind: str, title: str, *, call_id: str | None = None,
-                 started_ns: int = 0, detail: str = "") -> None:
+    def __init__(
+        self,
+        kind: str,
+        title: str,
+        *,
+        call_id: str | None = None,
+        started_ns: int = 0,
+        detail: str = "",
+    ) -> None:
         super().__init__(Static(""))
         self.kind = kind
         self.status = kind if kind not in ("tool",) else "running"

@@ -1,0 +1,43 @@
+"""Drive the real app headless with a scripted model."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.scripts import runner_for
+from tui.app import AgentsTuiApp
+from tui.core.config import Settings
+from tui.widgets.prompt import PromptInput
+
+
+def make_app(steps: list[Any], agent: str = "assistant") -> tuple[AgentsTuiApp, Any]:
+    runner, model = runner_for(steps, agent=agent)
+    return AgentsTuiApp(Settings(agent=agent), runner=runner, backend_label="scripted"), model
+
+
+async def send(pilot: Any, text: str) -> None:
+    """Type ``text`` and press Enter (without waiting for the reply, as a person would)."""
+    prompt = pilot.app.query_one(PromptInput)
+    prompt.text = text
+    prompt.focus()
+    prompt.submit()  # what Enter does; pilot.press would wait for the whole stream
+    await asyncio.sleep(0.01)
+
+
+async def wait_idle(pilot: Any, timeout: float = 10.0) -> None:
+    """Until no turn runs, nothing is queued, and the last frame is painted."""
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    await pilot.pause()
+    while app.turn_running or app.queue:
+        if loop.time() > deadline:
+            raise TimeoutError("the turn did not finish")
+        await pilot.pause(0.02)
+    await pilot.pause(0.05)
+
+
+def screen_text(app: AgentsTuiApp) -> str:
+    """Everything visible on screen, as plain text, line by line."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

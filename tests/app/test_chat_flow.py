@@ -1,0 +1,235 @@
+"""The real app, headless, with the SDK's ScriptedModel: what a person sees and can do."""
+
+from agents.exceptions import ModelBehaviorError
+
+from tests.app.helpers import make_app, screen_text, send, wait_idle
+from tests.scripts import game_master_steps, text_step
+from tui.core import events as ev
+from tui.messages import RunEventPosted
+from tui.widgets.assistant_message import AssistantMessage
+from tui.widgets.note_block import NoteBlock
+from tui.widgets.timeline import TimelinePane
+from tui.widgets.timeline_row import TimelineRow
+from tui.widgets.user_message import UserMessage
+
+SIZE = (160, 45)
+
+
+async def test_final_chat_text_equals_joined_deltas():
+    deltas = [
+        "# Title\n\n",
+        "Some ",
+        "**bold** ",
+        "text.\n\n",
+        "- one\n",
+        "- two\n\n",
+        "```python\n",
+        "print('hi')\n",
+        "\n",
+        "x = 1\n",
+        "```\n\n",
+        "| a | b |\n",
+        "|---|---|\n",
+        "| 1 | 2 |\n",
+    ]
+    app, _ = make_app([text_step(deltas)])
+    seen: list = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await send(pilot, "show me markdown")
+        await wait_idle(pilot)
+        reply = app.query_one(AssistantMessage)
+        assert reply.source == "".join(deltas)
+        posted = [
+            m.event.text
+            for m in seen
+            if isinstance(m, RunEventPosted) and isinstance(m.event, ev.TextDelta)
+        ]
+        assert posted == deltas
+        screen = screen_text(app)
+        assert "Title" in screen and "print('hi')" in screen and "one" in screen
+        assert "**bold**" not in screen  # rendered as Markdown, not shown as source
+
+
+async def test_game_master_timeline_rows_in_order_with_live_arguments():
+    app, _ = make_app(game_master_steps(rate=200), agent="game-master")
+    seen: list = []
+    partial_args: list[str] = []
+
+    def hook(message):
+        seen.append(message)
+        if isinstance(message, RunEventPosted) and isinstance(message.event, ev.ToolArgumentsDelta):
+            timeline = app.query_one(TimelinePane)
+            row = timeline.rows_by_call.get(message.event.call_id)
+            if row is not None:
+                partial_args.append(row.arguments)
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await send(pilot, "I climb the cliff")
+        await wait_idle(pilot)
+        rows = list(app.query(TimelineRow))
+        tools = [r for r in rows if r.kind == "tool"]
+        assert [r.title for r in tools] == ["roll_dice", "flip_coin"]
+        assert [r.call_id for r in tools] == ["call_a", "call_b"]
+        assert tools[0].arguments == '{"sides": 20}'
+        assert all(r.status == "done" for r in tools)
+        assert tools[0].duration_s is not None
+        assert 1 <= int(tools[0].output) <= 20
+        assert tools[1].output in ("heads", "tails")
+        # the row existed before its arguments were complete, and filled in live
+        assert partial_args[0] == "" and '{"sid' in partial_args
+        # a row per finished message, after the tool rows
+        kinds = [r.kind for r in rows]
+        assert kinds.index("message") > kinds.index("tool")
+        screen = screen_text(app)
+        assert "roll_dice" in screen and "flip_coin" in screen and "The rope holds!" in screen
+
+
+async def test_enter_on_a_row_expands_its_full_arguments_and_output():
+    app, _ = make_app(game_master_steps(), agent="game-master")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "go")
+        await wait_idle(pilot)
+        timeline = app.query_one(TimelinePane)
+        timeline.focus()
+        timeline.index = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        row = timeline.rows_by_call["call_a"]
+        assert row.expanded
+        assert '"sides": 20' in screen_text(app)
+
+
+async def test_escape_mid_stream_keeps_partial_text_and_next_prompt_works():
+    app, _ = make_app(
+        [text_step([f"word{i} " for i in range(300)], rate=100), text_step(["second ", "reply"])]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "tell a long story")
+        while len(app.query_one(AssistantMessage).source.split()) < 5:
+            await pilot.pause(0.02)
+        await pilot.press("escape")
+        await wait_idle(pilot)
+        first = app.query(AssistantMessage).first()
+        assert first.status == "interrupted"
+        assert first.source.startswith("word0 word1 word2")
+        assert len(first.source.split()) < 300
+        assert "interrupted" in screen_text(app)
+        assert app.session_metrics.interruptions == 1
+        await send(pilot, "again")
+        await wait_idle(pilot)
+        assert app.query(AssistantMessage).last().source == "second reply"
+
+
+async def test_prompt_sent_during_a_turn_is_queued_then_sent():
+    app, model = make_app(
+        [text_step([f"t{i} " for i in range(100)], rate=100), text_step(["queued ", "answer"])]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first")
+        assert app.turn_running
+        await send(pilot, "second")
+        users = list(app.query(UserMessage))
+        assert users[-1].has_class("-queued")
+        assert "(queued)" in screen_text(app)
+        await wait_idle(pilot)
+        assert not users[-1].has_class("-queued")
+        replies = list(app.query(AssistantMessage))
+        assert [r.status for r in replies] == ["completed", "completed"]
+        assert replies[1].source == "queued answer"
+        assert "second" in str(model.calls[1].input)
+
+
+async def test_markup_and_escape_sequences_are_shown_literally():
+    hostile = "[bold red]not red[/] [link=http://x]l[/link] \x1b[31mCSI\x1b]52;c;SGk=\x07 \x00end"
+    app, _ = make_app([text_step([hostile])])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "[b]user markup[/b] \x1b]0;title\x07")
+        await wait_idle(pilot)
+        screen = screen_text(app)
+        assert "[bold red]not red[/]" in screen
+        assert "[link=http://x]l[/link]" in screen
+        assert "␛[31mCSI␛]52;c;SGk=␇" in screen
+        assert "␀end" in screen
+        assert "[b]user markup[/b] ␛]0;title␇" in screen
+        assert "\x1b" not in screen and "\x07" not in screen
+
+
+async def test_model_exception_becomes_an_error_block():
+    app, _ = make_app([ModelBehaviorError("invalid JSON in tool arguments")])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await wait_idle(pilot)
+        notes = [n for n in app.query(NoteBlock) if n.has_class("-error")]
+        assert notes and "invalid JSON in tool arguments" in notes[0].body_text
+        assert app.query_one(AssistantMessage).status == "failed"
+        assert any(r.kind == "error" for r in app.query(TimelineRow))
+        assert "Traceback" not in screen_text(app)
+        assert app.session_metrics.errors == 1
+
+
+async def test_metrics_sidebar_shows_the_turn():
+    app, _ = make_app([text_step([f"x{i} " for i in range(20)], rate=500)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "count")
+        await wait_idle(pilot)
+        turn = app.session_metrics.turns[0]
+        assert turn.tokens == 20 and turn.ttft_s is not None
+        screen = screen_text(app)
+        assert "TTFT" in screen and "tokens/s" in screen and "interruptions" in screen
+
+
+async def test_slash_commands_history_stats_clear_and_help():
+    app, _ = make_app([text_step(["hello ", "there"])])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await wait_idle(pilot)
+        await send(pilot, "/history")
+        await pilot.pause()
+        assert "History (2 messages)" in screen_text(app)
+        await send(pilot, "/stats")
+        await pilot.pause()
+        assert "average time to first token" in screen_text(app)
+        await send(pilot, "/clear")
+        await pilot.pause()
+        assert not app.query(AssistantMessage) and app.runner.history == []
+        await send(pilot, "/help")
+        await pilot.pause()
+        assert "Slash commands" in screen_text(app)
+        await pilot.press("escape")
+
+
+async def test_prompt_history_recall_and_tab_completion():
+    app, _ = make_app([text_step(["a"]), text_step(["b"])])
+    async with app.run_test(size=SIZE) as pilot:
+        from tui.widgets.prompt import PromptInput
+
+        prompt = app.query_one(PromptInput)
+        await pilot.press(*"first", "shift+enter", *"prompt", "enter")  # real key presses
+        await wait_idle(pilot)
+        assert app.query(UserMessage).last().source == "first\nprompt"
+        await pilot.press("up")
+        assert prompt.text == "first\nprompt"
+        await pilot.press("down")
+        assert prompt.text == ""
+        prompt.text = "/hi"
+        prompt.move_cursor(prompt.document.end)
+        await pilot.pause()
+        await pilot.press("tab")
+        assert prompt.text == "/history "
+        prompt.text = "line one"
+        prompt.move_cursor(prompt.document.end)
+        await pilot.press("ctrl+j")
+        assert prompt.text == "line one\n"
+
+
+async def test_ctrl_c_when_idle_asks_before_quitting():
+    app, _ = make_app([])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        from tui.screens.confirm import ConfirmScreen
+
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)

@@ -1,0 +1,17 @@
+import os
+
+import pytest
+
+os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path, monkeypatch):
+    """Never touch the real config or data directories, never see a real key."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("AGENTS_TUI_CONFIG", raising=False)
+    for name in list(os.environ):
+        if name.startswith("AGENTS_TUI_"):
+            monkeypatch.delenv(name, raising=False)

@@ -1,0 +1,136 @@
+"""The turn runner against the SDK's ScriptedModel: order, context, cancel, errors, retries."""
+
+import asyncio
+
+from agents.exceptions import ModelBehaviorError
+
+from tests.scripts import (
+    broken_step,
+    connection_error,
+    game_master_steps,
+    runner_for,
+    text_step,
+)
+from tui.core import events as ev
+from tui.core.run import CONTINUE_INSTRUCTION
+
+
+async def test_game_master_turn_events_in_order_with_live_arguments():
+    runner, _ = runner_for(game_master_steps(), agent="game-master")
+    seen: list = []
+    outcome = await runner.run("I climb the cliff", seen.append)
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds[0] == "TurnStarted" and kinds[-1] == "TurnFinished"
+    a_started = next(
+        i for i, e in enumerate(seen) if isinstance(e, ev.ToolCallStarted) and e.call_id == "call_a"
+    )
+    a_args = [
+        i
+        for i, e in enumerate(seen)
+        if isinstance(e, ev.ToolArgumentsDelta) and e.call_id == "call_a"
+    ]
+    a_issued = next(
+        i for i, e in enumerate(seen) if isinstance(e, ev.ToolCallIssued) and e.call_id == "call_a"
+    )
+    a_done = next(
+        i
+        for i, e in enumerate(seen)
+        if isinstance(e, ev.ToolCallFinished) and e.call_id == "call_a"
+    )
+    assert a_started < a_args[0] < a_args[-1] < a_issued < a_done
+    assert len(a_args) == 3
+    assert "".join(seen[i].delta for i in a_args) == '{"sides": 20}'
+    outputs = {e.call_id: e.output for e in seen if isinstance(e, ev.ToolCallFinished)}
+    assert outputs["call_b"] in ("heads", "tails")
+    assert 1 <= int(outputs["call_a"]) <= 20
+    assert outcome.status == "completed"
+    assert outcome.text == "I roll for the climb.\n\nThe rope holds!"
+
+
+async def test_context_carries_from_turn_to_turn():
+    runner, model = runner_for([text_step(["Hi ", "Ann"]), text_step(["Yes"])])
+    await runner.run("My name is Ann", lambda e: None)
+    await runner.run("Do you remember me?", lambda e: None)
+    second_input = model.calls[1].input
+    texts = str(second_input)
+    assert "My name is Ann" in texts and "Hi Ann" in texts and "Do you remember me?" in texts
+
+
+async def test_cancel_mid_stream_keeps_partial_text_and_context():
+    runner, model = runner_for(
+        [text_step([f"w{i} " for i in range(200)], rate=200), text_step(["next"])]
+    )
+    seen: list = []
+
+    def emit(event):
+        seen.append(event)
+        if sum(isinstance(e, ev.TextDelta) for e in seen) == 5:
+            runner.cancel()
+
+    outcome = await runner.run("long story", emit)
+    assert outcome.status == "interrupted"
+    streamed = "".join(e.text for e in seen if isinstance(e, ev.TextDelta))
+    assert outcome.text == streamed and streamed.startswith("w0 w1 w2 w3 w4")
+    assert len(streamed.split()) < 200
+    finished = seen[-1]
+    assert isinstance(finished, ev.TurnFinished) and finished.status == "interrupted"
+    # the next turn works and remembers the interrupted one
+    outcome2 = await runner.run("go on", lambda e: None)
+    assert outcome2.text == "next"
+    assert "w0 w1" in str(model.calls[1].input)
+
+
+async def test_model_exception_becomes_a_failed_turn_not_a_crash():
+    runner, _ = runner_for([ModelBehaviorError("the model called a tool that does not exist")])
+    seen: list = []
+    outcome = await runner.run("hi", seen.append)
+    assert outcome.status == "failed"
+    assert outcome.error is not None and outcome.error.kind == "model_behavior"
+    assert "does not exist" in outcome.error.message
+    assert isinstance(seen[-1], ev.TurnFinished) and seen[-1].error_kind == "model_behavior"
+
+
+async def test_cut_stream_is_retried_and_continued_without_losing_text():
+    runner, model = runner_for(
+        [
+            broken_step(["The quick ", "brown "], connection_error()),
+            text_step(["fox ", "jumps."]),
+        ]
+    )
+    seen: list = []
+    outcome = await runner.run("tell me", seen.append)
+    assert outcome.status == "completed" and outcome.recovered
+    assert outcome.text == "The quick brown fox jumps."
+    assert "".join(e.text for e in seen if isinstance(e, ev.TextDelta)) == outcome.text
+    retry = next(e for e in seen if isinstance(e, ev.RetryScheduled))
+    assert retry.error_kind == "network" and retry.attempt == 2
+    second = model.calls[1].input
+    assert {"role": "assistant", "content": "The quick brown "} in second
+    assert {"role": "user", "content": CONTINUE_INSTRUCTION} in second
+    # the retry scaffolding is not kept in the conversation's memory
+    assert CONTINUE_INSTRUCTION not in str(runner.history)
+
+
+async def test_all_attempts_failing_keeps_the_partial_text():
+    runner, _ = runner_for([broken_step(["part "], connection_error()) for _ in range(3)])
+    seen: list = []
+    outcome = await runner.run("tell me", seen.append)
+    assert outcome.status == "failed" and outcome.error.kind == "network"
+    assert outcome.text.startswith("part ")
+    assert sum(isinstance(e, ev.RetryScheduled) for e in seen) == 2
+
+
+async def test_cancel_during_backoff_stops_waiting():
+    runner, _ = runner_for([broken_step(["x"], connection_error()), text_step(["never"])])
+    from tui.core.run import RetryPolicy
+
+    runner.retry = RetryPolicy(max_attempts=3, base_delay_s=30)
+    seen: list = []
+
+    def emit(event):
+        seen.append(event)
+        if isinstance(event, ev.RetryScheduled):
+            asyncio.get_running_loop().call_later(0.05, runner.cancel)
+
+    outcome = await asyncio.wait_for(runner.run("x", emit), timeout=5)
+    assert outcome.status == "interrupted" and outcome.text == "x"
