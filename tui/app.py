@@ -6,6 +6,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from textual import on, work
@@ -19,7 +20,14 @@ from tui.commands import SlashCommandProvider
 from tui.core import events as ev
 from tui.core.config import Settings
 from tui.core.metrics import SessionMetrics, TurnMetrics
-from tui.messages import BackendFailed, BackendReady, ModelLoaded, PromptSubmitted, RunEventPosted
+from tui.messages import (
+    BackendFailed,
+    BackendReady,
+    ConversationOpened,
+    ModelLoaded,
+    PromptSubmitted,
+    RunEventPosted,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.assistant_message import AssistantMessage
@@ -51,6 +59,8 @@ class AgentsTuiApp(App[None]):
         Binding("f1", "help", "help"),
         Binding("ctrl+t", "toggle_timeline", "timeline"),
         Binding("ctrl+b", "toggle_sidebar", "metrics"),
+        Binding("ctrl+s", "sessions", "sessions"),
+        Binding("ctrl+y", "copy_last", "copy reply", show=False),
         Binding("ctrl+q", "quit", "quit"),
     ]
 
@@ -60,8 +70,17 @@ class AgentsTuiApp(App[None]):
         *,
         runner: Any = None,
         backend_label: str | None = None,
+        session_id: str | None = None,
+        resume: bool = False,
+        autoplay: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self.requested_session = session_id
+        self.resume = resume
+        self.autoplay = list(autoplay or [])
+        self.store: Any = None  # tui.core.store.Store, opened off the first frame
+        self.conversation_id: str | None = None
+        self.journal: Any = None
         self.settings = settings or Settings()
         self.runner = runner  # a TurnRunner; built after the first frame when not given
         self.backend_label = backend_label or ("injected runner" if runner else "starting…")
@@ -87,19 +106,24 @@ class AgentsTuiApp(App[None]):
             yield MetricsSidebar(self.session_metrics, id="sidebar")
         yield Footer()
 
-    @property
+    # The panes, looked up once: events keep arriving while the app shuts down.
+    @cached_property
     def chat(self) -> ChatPane:
         return self.query_one(ChatPane)
 
-    @property
+    @cached_property
     def timeline(self) -> TimelinePane:
         return self.query_one(TimelinePane)
 
-    @property
+    @cached_property
     def sidebar(self) -> MetricsSidebar:
         return self.query_one(MetricsSidebar)
 
-    @property
+    @cached_property
+    def hint(self) -> Static:
+        return self.query_one("#hint", Static)
+
+    @cached_property
     def status(self) -> StatusLine:
         return self.query_one(StatusLine)
 
@@ -114,6 +138,12 @@ class AgentsTuiApp(App[None]):
         else:
             self._initial_agent = self.runner.agent_name
             self.status.show("ready", busy=False)
+            if self.autoplay:  # a replay: its prompts are "typed" in order
+                for prompt in self.autoplay:
+                    self.queue.append((prompt, self.chat.add_user(prompt, queued=True)))
+                self._start_next_queued()
+            else:
+                self._open_conversation()
 
     def on_resize(self, event: Any) -> None:
         self._apply_width(event.size.width)
@@ -128,20 +158,11 @@ class AgentsTuiApp(App[None]):
     # --- backend setup (after the first frame: `import agents` takes ~2 s) ------------------
     @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
     def _setup_backend(self) -> None:
-        from tui.core.agents import AgentLoadError, load_agent
-        from tui.core.providers import ProviderError, choose_backend
-        from tui.core.run import RetryPolicy, TurnRunner
+        from tui.core.agents import AgentLoadError
+        from tui.core.providers import ProviderError, build_runner
 
         try:
-            agent = load_agent(self.settings.agent, seed=self.settings.seed)
-            backend = choose_backend(self.settings, agent)
-            runner = TurnRunner(
-                agent,
-                run_config=backend.run_config(),
-                max_turns=self.settings.max_turns,
-                retry=RetryPolicy(max_attempts=self.settings.max_retries + 1),
-                stall_timeout_s=self.settings.stall_timeout,
-            )
+            runner, backend = build_runner(self.settings)
         except (AgentLoadError, ProviderError) as error:
             self.post_message(BackendFailed(str(error)))
             return
@@ -150,6 +171,7 @@ class AgentsTuiApp(App[None]):
             return
         self.runner = runner
         self.post_message(BackendReady(backend.label, runner.agent_name))
+        self._open_conversation()
         if backend.engine is not None:
             try:
                 backend.engine.load()
@@ -159,6 +181,73 @@ class AgentsTuiApp(App[None]):
             self.post_message(ModelLoaded(backend.engine.load_seconds or 0.0))
         else:
             self.post_message(ModelLoaded(0.0))
+
+    def _open_conversation(self, conversation_id: str | None = None) -> None:
+        """Open (or create) the stored conversation and give the runner its memory."""
+        from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path
+        from tui.core.store import Store, new_conversation_id
+
+        try:
+            if self.store is None:
+                self.store = Store()
+            store = self.store
+            chosen = conversation_id or self.requested_session
+            if chosen is None and self.resume:
+                chosen = store.latest_conversation()
+            chosen = chosen or new_conversation_id()
+            store.ensure_conversation(
+                chosen,
+                agent=self.runner.agent_name,
+                model=self.settings.model or self.backend_label,
+            )
+            memory = open_memory(store, chosen)
+        except Exception as error:
+            self.post_message(BackendFailed(f"cannot open the conversation store: {error}"))
+            return
+        switching = self.journal is not None
+        if self.journal is not None and self.journal.recorder is not None:
+            self.journal.recorder.close()
+        self.conversation_id = chosen
+        self.runner.session = memory
+        self.runner.reset()
+        self.journal = TurnJournal(store, chosen, Recorder(recorder_path(chosen)))
+        self.post_message(ConversationOpened(chosen, store.turns(chosen), replace=switching))
+
+    @on(ConversationOpened)
+    def _conversation_opened(self, message: ConversationOpened) -> None:
+        from tui.core.journal import recover_memory
+
+        if message.replace:
+            self.chat.clear()
+            self.timeline.clear_rows()
+            self.transcript.clear()
+        if message.turns:
+            self.chat.show_past([self._past_turn_widgets(turn) for turn in message.turns])
+        if any(t.conversation_id == message.conversation_id for t in self.store.recovered):
+            self.run_worker(
+                recover_memory(self.runner.session, self.store, message.conversation_id),
+                group="recover",
+                exit_on_error=False,
+            )
+            self.notify(
+                "The last turn was cut off when the app stopped; its partial reply is kept.",
+                severity="warning",
+            )
+        if message.turns:
+            self.notify(f"Reopened a conversation with {len(message.turns)} turns.")
+
+    def _past_turn_widgets(self, turn: Any) -> list[Any]:
+        status = turn.status if turn.status in ("completed", "interrupted", "failed") else "failed"
+        started = datetime.fromtimestamp(turn.started_at)
+        finished = datetime.fromtimestamp(turn.finished_at or turn.started_at)
+        self.transcript.append(TranscriptEntry(started, "user", turn.prompt))
+        self.transcript.append(TranscriptEntry(finished, "assistant", turn.reply, status))
+        for tool in turn.tools:
+            self.timeline.past_tool(tool)
+        return [
+            UserMessage(turn.prompt),
+            AssistantMessage.finished(turn.reply, status, turn.error, turn.metrics),
+        ]
 
     @on(BackendReady)
     def _backend_ready(self, message: BackendReady) -> None:
@@ -205,7 +294,7 @@ class AgentsTuiApp(App[None]):
     def _prompt_changed(self, event: PromptInput.Changed) -> None:
         matches = completions(event.text_area.text)
         hint = "   ".join(f"{m} — {SLASH_COMMANDS[m]}" for m in matches) if matches else ""
-        self.query_one("#hint", Static).update(hint)
+        self.hint.update(hint)
 
     def run_slash_command(self, command: str) -> None:
         name, _, argument = command.partition(" ")
@@ -300,6 +389,8 @@ class AgentsTuiApp(App[None]):
 
     def _emit(self, event: ev.RunEvent) -> None:
         """Called by the core for every event, in delivery order, on the app's loop."""
+        if self.journal is not None:
+            self.journal.observe(event)
         if isinstance(event, ev.TurnStarted):
             self.turn_metrics = TurnMetrics(started_ns=event.at_ns)
             self.sidebar.turn = self.turn_metrics

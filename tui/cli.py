@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show the effective settings (secrets masked) and exit",
     )
+    parser.add_argument("--session", help="continue (or create) this conversation id")
+    parser.add_argument("--resume", action="store_true", help="reopen the latest conversation")
     _common(parser)
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run one turn without the TUI")
@@ -43,7 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--text", action="store_true", help="stream the reply text (default)")
     mode.add_argument("--jsonl", action="store_true", help="one JSON event per line")
+    run.add_argument("--session", help="continue (or create) this conversation id")
     _common(run)
+    stats = sub.add_parser("stats", help="statistics over every stored turn")
+    stats.add_argument("--json", action="store_true")
+    replay = sub.add_parser("replay", help="play a recording in the TUI, no model needed")
+    replay.add_argument("file", help="a .jsonl recording (see the recordings folder)")
+    replay.add_argument("--speed", type=float, default=1.0, help="2 plays twice as fast")
     return parser
 
 
@@ -81,8 +89,37 @@ def main(argv: list[str] | None = None) -> int:
         from tui.headless import run_headless
 
         prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-        return run_headless(settings, prompt, jsonl=bool(args.jsonl))
+        return run_headless(settings, prompt, jsonl=bool(args.jsonl), session_id=args.session)
+    if args.command == "stats":
+        return _stats(as_json=args.json)
     from tui.app import AgentsTuiApp
 
-    AgentsTuiApp(settings).run()
+    if args.command == "replay":
+        from pathlib import Path
+
+        from tui.core.journal import ReplayRunner
+
+        try:
+            runner = ReplayRunner(Path(args.file), speed=args.speed)
+        except (OSError, ValueError, KeyError) as error:
+            print(f"agents-tui: cannot read recording {args.file}: {error}", file=sys.stderr)
+            return 2
+        label = f"replay of {Path(args.file).name}"
+        app = AgentsTuiApp(settings, runner=runner, backend_label=label, autoplay=runner.prompts)
+        app.run()
+        return 0
+    AgentsTuiApp(settings, session_id=args.session, resume=args.resume).run()
+    return 0
+
+
+def _stats(*, as_json: bool) -> int:
+    from tui.core.store import Store
+
+    stats = Store().global_stats()
+    if as_json:
+        print(json.dumps(stats, indent=2))
+        return 0
+    for key, value in stats.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"{key.replace('_', ' '):32} {shown}")
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import uuid
 from typing import Any, TextIO
 
 from tui.core import events as ev
@@ -20,30 +19,41 @@ def _fail(reason: str) -> int:
 
 
 async def run_turn_headless(
-    settings: Settings, prompt: str, *, jsonl: bool, out: TextIO, runner: Any = None
+    settings: Settings,
+    prompt: str,
+    *,
+    jsonl: bool,
+    out: TextIO,
+    runner: Any = None,
+    session_id: str | None = None,
 ) -> int:
-    from tui.core.agents import AgentLoadError, load_agent
-    from tui.core.providers import ProviderError, choose_backend
-    from tui.core.run import RetryPolicy, TurnRunner
+    from tui.core.agents import AgentLoadError
+    from tui.core.providers import ProviderError, build_runner
 
     if runner is None:
         try:
-            agent = load_agent(settings.agent, seed=settings.seed)
-            backend = choose_backend(settings, agent)
+            runner, backend = build_runner(settings)
             if backend.engine is not None:
                 await asyncio.to_thread(backend.engine.load)
-            runner = TurnRunner(
-                agent,
-                run_config=backend.run_config(),
-                max_turns=settings.max_turns,
-                retry=RetryPolicy(max_attempts=settings.max_retries + 1),
-                stall_timeout_s=settings.stall_timeout,
-            )
         except (AgentLoadError, ProviderError) as error:
             return _fail(str(error))
         except Exception as error:
             return _fail(f"{type(error).__name__}: {error}")
-    encoder = ProtocolEncoder(session_id=uuid.uuid4().hex[:12])
+    from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path, recover_memory
+    from tui.core.store import Store, new_conversation_id
+
+    try:
+        store = Store()
+    except Exception as error:
+        return _fail(f"cannot open the conversation store: {error}")
+    conversation_id = session_id or new_conversation_id()
+    store.ensure_conversation(conversation_id, agent=runner.agent_name, model=settings.model or "")
+    runner.session = open_memory(store, conversation_id)
+    await recover_memory(runner.session, store, conversation_id)
+    journal = TurnJournal(store, conversation_id, Recorder(recorder_path(conversation_id)))
+    encoder = ProtocolEncoder(
+        session_id=conversation_id, message_count=len(store.turns(conversation_id)) + 1
+    )
     neutralise = not jsonl and out.isatty()
 
     def emit(event: ev.RunEvent) -> None:
@@ -57,7 +67,12 @@ async def run_turn_headless(
         elif isinstance(event, ev.RunFailed | ev.RetryScheduled):
             print(f"agents-tui: {getattr(event, 'message', '')}", file=sys.stderr)
 
-    outcome = await runner.run(prompt, emit)
+    try:
+        outcome = await runner.run(prompt, journal.wrap(emit))
+    finally:
+        if journal.recorder is not None:
+            journal.recorder.close()
+        store.close()
     if not jsonl and outcome.text and not outcome.text.endswith("\n"):
         out.write("\n")
         out.flush()
@@ -68,8 +83,12 @@ async def run_turn_headless(
     return _fail(outcome.error.message if outcome.error else "the turn failed")
 
 
-def run_headless(settings: Settings, prompt: str, *, jsonl: bool) -> int:
+def run_headless(
+    settings: Settings, prompt: str, *, jsonl: bool, session_id: str | None = None
+) -> int:
     try:
-        return asyncio.run(run_turn_headless(settings, prompt, jsonl=jsonl, out=sys.stdout))
+        return asyncio.run(
+            run_turn_headless(settings, prompt, jsonl=jsonl, out=sys.stdout, session_id=session_id)
+        )
     except KeyboardInterrupt:
         return _fail("interrupted")

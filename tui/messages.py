@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
 
 from tui.core.events import RunEvent
@@ -36,6 +38,16 @@ class BackendFailed(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+
+
+class ConversationOpened(Message):
+    """A stored conversation is now the current one; ``turns`` are its past turns."""
+
+    def __init__(self, conversation_id: str, turns: list[Any], *, replace: bool) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.turns = turns
+        self.replace = replace  # switching conversations: clear what is shown first
 
 
 class PromptSubmitted(Message):

@@ -1,5 +1,7 @@
 """The real app, headless, with the SDK's ScriptedModel: what a person sees and can do."""
 
+import asyncio
+
 from agents.exceptions import ModelBehaviorError
 
 from tests.app.helpers import make_app, screen_text, send, wait_idle
@@ -130,6 +132,10 @@ async def test_prompt_sent_during_a_turn_is_queued_then_sent():
         await send(pilot, "second")
         users = list(app.query(UserMessage))
         assert users[-1].has_class("-queued")
+        for _ in range(100):
+            if "(queued)" in screen_text(app):
+                break
+            await asyncio.sleep(0.01)
         assert "(queued)" in screen_text(app)
         await wait_idle(pilot)
         assert not users[-1].has_class("-queued")

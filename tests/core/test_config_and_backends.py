@@ -107,7 +107,7 @@ def test_agent_spec_errors_are_one_line(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     assert load_agent("my_agents:triage").name == "Triage"
     assert load_agent("my_agents:factory").name == "Built"
-    with pytest.raises(AgentLoadError, match="not an agents.Agent"):
+    with pytest.raises(AgentLoadError, match=r"not an agents\.Agent"):
         load_agent("my_agents:not_agent")
     with pytest.raises(AgentLoadError, match="has no attribute 'missing'"):
         load_agent("my_agents:missing")

@@ -118,3 +118,20 @@ def choose_backend(
     if not path.exists():
         raise ProviderError(f"model file not found: {path} (check --model-path)")
     return Backend("local", path.stem, model_path=path, engine=LlamaEngine(path))
+
+
+def build_runner(settings: Settings) -> tuple[Any, Backend]:
+    """Agent + backend + runner from settings; raises AgentLoadError or ProviderError."""
+    from tui.core.agents import load_agent
+    from tui.core.run import RetryPolicy, TurnRunner
+
+    agent = load_agent(settings.agent, seed=settings.seed)
+    backend = choose_backend(settings, agent)
+    runner = TurnRunner(
+        agent,
+        run_config=backend.run_config(),
+        max_turns=settings.max_turns,
+        retry=RetryPolicy(max_attempts=settings.max_retries + 1),
+        stall_timeout_s=settings.stall_timeout,
+    )
+    return runner, backend

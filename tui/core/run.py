@@ -104,8 +104,14 @@ class TurnRunner:
         """Run one turn to its end (completed, interrupted or failed); never raises."""
         self._cancelled = asyncio.Event()
         self.running = True
+        user_item = {"role": "user", "content": prompt}
+        if self.session is not None:
+            # The stored conversation is the model's memory; the prompt is kept before the
+            # run starts so that a crash mid-turn cannot lose it.
+            self.history = list(await self.session.get_items())
+            await self.session.add_items([user_item])
         emit(ev.TurnStarted(prompt, self.agent_name, self.clock()))
-        base_input = [*self.history, {"role": "user", "content": prompt}]
+        base_input = [*self.history, user_item]
         carried: list[Any] = []
         pending_text = ""
         reply_text = ""
@@ -160,6 +166,8 @@ class TurnRunner:
         finally:
             self._result = None
             self.running = False
+            if self.session is not None:
+                await self.session.add_items(self.history[len(base_input) :])
 
     async def _attempt(self, run_input: list[Any], emit: Emit, state: _Attempt) -> None:
         from agents import Runner

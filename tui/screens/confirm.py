@@ -1,4 +1,4 @@
-"""A yes/no question (quit while idle)."""
+"""A yes/no question (quit while idle, delete a conversation)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,18 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "no"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
         super().__init__()
         self.question = question
+        self.yes_label = yes
+        self.no_label = no
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Label(self.question)
             with Horizontal(id="confirm-buttons"):
-                yield Button("Quit (y)", variant="error", id="yes")
-                yield Button("Stay (n)", variant="primary", id="no")
+                yield Button(f"{self.yes_label} (y)", variant="error", id="yes")
+                yield Button(f"{self.no_label} (n)", variant="primary", id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

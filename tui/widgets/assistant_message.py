@@ -9,6 +9,8 @@ All text is sanitised and never parsed as Rich markup.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.markdown import Markdown
 from rich.text import Text
 from textual.app import ComposeResult
@@ -50,9 +52,11 @@ class AssistantMessage(Vertical):
         self._tail = Static("", classes="block tail")
         self._reasoning_view: Static | None = None
         self.status: TurnStatus | None = None
+        self._extra: list[Static] = []
 
     def compose(self) -> ComposeResult:
         yield self._tail
+        yield from self._extra
 
     # --- streaming -------------------------------------------------------------------------
     def append(self, text: str) -> None:
@@ -96,15 +100,49 @@ class AssistantMessage(Vertical):
         self._committed_fences = fences
 
     # --- end of turn -----------------------------------------------------------------------
-    def finish(self, status: TurnStatus, note: str | None = None) -> None:
-        """Collapse to one widget and show how the turn ended."""
+    def finish(
+        self, status: TurnStatus, note: str | None = None, summary: dict[str, Any] | None = None
+    ) -> None:
+        """Collapse to one widget and show how the turn ended (and, for past turns, its numbers)."""
         self.status = status
         self.add_class(f"-{status}")
         for child in list(self.query(".block")):
             if child is not self._tail:
                 child.remove()
         self._tail.update(markdown(self.source) if self.source.strip() else "")
-        if status != "completed":
-            label = {"interrupted": "⏹ interrupted", "failed": "✖ failed"}[status]
-            text = f"{label}: {note}" if note else label
-            self.mount(Static(Text(safe_text(text)), classes="status"))
+        lines = _status_lines(status, note, summary)
+        if lines:
+            self.mount_all(lines)
+
+    @classmethod
+    def finished(
+        cls, source: str, status: TurnStatus, note: str | None, summary: dict[str, Any]
+    ) -> AssistantMessage:
+        """A stored reply: built complete, so it can be composed before it is mounted."""
+        message = cls()
+        message.source = source
+        message.status = status
+        message.add_class(f"-{status}")
+        message._tail = Static(markdown(source) if source.strip() else "", classes="block tail")
+        message._extra = _status_lines(status, note, summary)
+        return message
+
+
+def _status_lines(
+    status: TurnStatus, note: str | None, summary: dict[str, Any] | None
+) -> list[Static]:
+    lines = []
+    if status != "completed":
+        label = {"interrupted": "⏹ interrupted", "failed": "✖ failed"}[status]
+        text = f"{label}: {note}" if note else label
+        lines.append(Static(Text(safe_text(text)), classes="status"))
+    if summary:
+        ttft = summary.get("time_to_first_token_s")
+        parts = [
+            f"TTFT {ttft * 1000:.0f} ms" if isinstance(ttft, float) else "TTFT —",
+            f"{summary.get('tokens_per_second', 0):.1f} tok/s",
+            f"{summary.get('streamed_tokens', 0)} tokens",
+            f"{summary.get('tool_calls', 0)} tool calls",
+        ]
+        lines.append(Static(Text(" · ".join(parts)), classes="status"))
+    return lines

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
 
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.note_block import NoteBlock
@@ -34,6 +35,14 @@ class ChatPane(VerticalScroll):
     def last_assistant(self) -> AssistantMessage | None:
         found = self.query(AssistantMessage)
         return found.last() if found else None
+
+    def show_past(self, turns: list[list[Widget]]) -> None:
+        """Stored turns go above anything already typed in this run."""
+        history = Vertical(*[w for turn in turns for w in turn], classes="past-turns")
+        if self.children:
+            self.mount(history, before=0)
+        else:
+            self.mount(history)
 
     def clear(self) -> None:
         self.remove_children()

@@ -67,6 +67,14 @@ class TimelinePane(ListView):
                 row.output = row.output or "(not run: the turn ended)"
                 row.refresh_row()
 
+    def past_tool(self, tool: dict[str, object]) -> TimelineRow:
+        """A tool call from a stored turn."""
+        row = TimelineRow("tool", str(tool.get("name", "tool")), call_id=str(tool.get("call_id")))
+        row.arguments = str(tool.get("arguments") or "")
+        row.output = str(tool.get("output") or "")
+        row.set_status("failed" if tool.get("failed") else "done")
+        return self._add(row)
+
     def note(self, kind: str, title: str, detail: str = "") -> TimelineRow:
         return self._add(TimelineRow(kind, title, detail=detail))
 

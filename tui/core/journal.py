@@ -1,0 +1,229 @@
+"""Keep every turn: the store's turn rows (partial text saved while streaming) and recordings.
+
+``TurnJournal.wrap(emit)`` returns an emit function that records each event and passes
+it on, so the app and the headless command persist turns the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tui.core import events as ev
+from tui.core.metrics import TurnMetrics
+from tui.core.store import Store
+
+PARTIAL_SAVE_S = 0.25
+EVENT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in ev.RunEvent.__args__  # type: ignore[attr-defined]
+}
+
+
+def event_to_json(event: ev.RunEvent, offset_ns: int) -> str:
+    fields = dataclasses.asdict(event)
+    fields.pop("at_ns", None)
+    return json.dumps(
+        {"t_ms": round(offset_ns / 1e6, 3), "event": type(event).__name__, "data": fields},
+        ensure_ascii=False,
+    )
+
+
+def event_from_json(line: str, at_ns: int) -> tuple[float, ev.RunEvent]:
+    obj = json.loads(line)
+    cls = EVENT_TYPES[obj["event"]]
+    return float(obj["t_ms"]), cls(**obj["data"], at_ns=at_ns)
+
+
+class Recorder:
+    """Appends one JSONL line per event, with its offset from the start of its turn."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = path
+        self._file = path.open("a", encoding="utf-8")
+        self._turn_start_ns = 0
+
+    def write(self, event: ev.RunEvent) -> None:
+        if isinstance(event, ev.TurnStarted):
+            self._turn_start_ns = event.at_ns
+        self._file.write(event_to_json(event, event.at_ns - self._turn_start_ns) + "\n")
+        if isinstance(event, ev.TurnFinished | ev.ToolCallFinished | ev.TurnStarted):
+            self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def recordings_dir() -> Path:
+    from tui.core.config import data_dir
+
+    path = data_dir() / "recordings"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def recorder_path(conversation_id: str) -> Path:
+    """One file per process run: a recording is what one run of the app saw."""
+    return recordings_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{conversation_id}.jsonl"
+
+
+class TurnJournal:
+    """Writes the store's turn rows and the recording for one conversation."""
+
+    def __init__(
+        self, store: Store | None, conversation_id: str, recorder: Recorder | None = None
+    ) -> None:
+        self.store = store
+        self.conversation_id = conversation_id
+        self.recorder = recorder
+        self.turn_id: int | None = None
+        self.metrics: TurnMetrics | None = None
+        self.reply = ""
+        self.tools: dict[str, dict[str, Any]] = {}
+        self._last_save = 0.0
+
+    def wrap(self, emit: Callable[[ev.RunEvent], None]) -> Callable[[ev.RunEvent], None]:
+        def journaled(event: ev.RunEvent) -> None:
+            self.observe(event)
+            emit(event)
+
+        return journaled
+
+    def observe(self, event: ev.RunEvent) -> None:
+        if self.recorder is not None:
+            self.recorder.write(event)
+        if isinstance(event, ev.TurnStarted):
+            self.metrics = TurnMetrics(started_ns=event.at_ns)
+            self.reply = ""
+            self.tools = {}
+            if self.store is not None:
+                self.turn_id = self.store.start_turn(self.conversation_id, event.prompt)
+        if self.metrics is not None:
+            self.metrics.observe(event)
+        if isinstance(event, ev.TextDelta):
+            self.reply += event.text
+            now = time.monotonic()
+            if self.store is not None and self.turn_id and now - self._last_save > PARTIAL_SAVE_S:
+                self._last_save = now
+                self.store.save_partial(self.turn_id, self.reply)
+        elif isinstance(event, ev.ToolCallIssued):
+            self.tools[event.call_id] = {
+                "call_id": event.call_id,
+                "name": event.name,
+                "arguments": event.arguments,
+                "output": None,
+                "failed": False,
+            }
+        elif isinstance(event, ev.ToolCallFinished):
+            entry = self.tools.setdefault(
+                event.call_id, {"call_id": event.call_id, "name": "tool", "arguments": ""}
+            )
+            entry["output"] = event.output
+            entry["failed"] = event.failed
+        elif isinstance(event, ev.TurnFinished) and self.store is not None and self.turn_id:
+            summary = self.metrics.summary(event.at_ns) if self.metrics else {}
+            self.store.finish_turn(
+                self.turn_id,
+                reply=event.final_text,
+                status=event.status,
+                error=event.error,
+                tools=list(self.tools.values()),
+                metrics=summary,
+            )
+            self.turn_id = None
+
+
+def load_recording(path: Path) -> list[list[tuple[float, str]]]:
+    """Split a recording into turns: lists of (offset ms, raw JSON line)."""
+    turns: list[list[tuple[float, str]]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        if obj["event"] == "TurnStarted" or not turns:
+            turns.append([])
+        turns[-1].append((float(obj["t_ms"]), line))
+    return turns
+
+
+class ReplayRunner:
+    """Plays a recording through the same interface as ``TurnRunner``; no model needed."""
+
+    def __init__(self, path: Path, *, speed: float = 1.0) -> None:
+        self.turns = load_recording(path)
+        self.speed = speed if speed > 0 else 1.0
+        self.history: list[Any] = []
+        self.agent_name = "replay"
+        self.running = False
+        self._cancelled = asyncio.Event()
+        self._next = 0
+        for _, line in self.turns[0] if self.turns else []:
+            obj = json.loads(line)
+            if obj["event"] == "TurnStarted":
+                self.agent_name = obj["data"]["agent"]
+
+    @property
+    def prompts(self) -> list[str]:
+        out = []
+        for turn in self.turns:
+            first = json.loads(turn[0][1])
+            if first["event"] == "TurnStarted":
+                out.append(str(first["data"]["prompt"]))
+        return out
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def reset(self) -> None:
+        self.history = []
+
+    async def run(self, prompt: str, emit: Callable[[ev.RunEvent], None]) -> Any:
+        self._cancelled = asyncio.Event()
+        self.running = True
+        try:
+            if self._next >= len(self.turns):
+                return None
+            turn = self.turns[self._next]
+            self._next += 1
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            text = ""
+            for offset_ms, line in turn:
+                wait = start + offset_ms / 1000 / self.speed - loop.time()
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._cancelled.wait(), wait)
+                if self._cancelled.is_set():
+                    emit(ev.TurnFinished("interrupted", text, time.perf_counter_ns()))
+                    return None
+                _, event = event_from_json(line, time.perf_counter_ns())
+                if isinstance(event, ev.TextDelta):
+                    text += event.text
+                emit(event)
+            return None
+        finally:
+            self.running = False
+
+
+async def recover_memory(session: Any, store: Store, conversation_id: str) -> int:
+    """Give the model the partial reply of turns a crash interrupted (the prompt is stored)."""
+    count = 0
+    for turn in store.recovered:
+        if turn.conversation_id == conversation_id and turn.reply:
+            await session.add_items([{"role": "assistant", "content": turn.reply}])
+            count += 1
+    return count
+
+
+def open_memory(store: Store, conversation_id: str) -> Any:
+    """The SDK's own SQLiteSession, in the store's database file."""
+    from agents import SQLiteSession
+
+    return SQLiteSession(conversation_id, db_path=store.path)

@@ -1,0 +1,318 @@
+"""Durable conversations: one SQLite file (WAL) under the XDG data dir.
+
+The model's memory is the SDK's own ``SQLiteSession`` (tables ``agent_sessions`` /
+``agent_messages``) in the same file; beside it this store keeps what the app shows:
+conversations with titles, and per-turn rows with the prompt, the reply, the tool calls
+and the metrics. A turn row is written when the turn starts and its partial reply is
+saved as it streams, so a crash or ``kill -9`` leaves it behind as ``running``; the next
+open marks it ``interrupted`` and puts its partial text into the model's memory.
+API keys never reach this file: only prompts, replies, tool calls and numbers do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    agent TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    prompt TEXT NOT NULL,
+    reply TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'running',
+    error TEXT,
+    tools TEXT NOT NULL DEFAULT '[]',
+    metrics TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, id);
+CREATE VIRTUAL TABLE IF NOT EXISTS turns_fts USING fts5(
+    prompt, reply, content='turns', content_rowid='id'
+);
+CREATE TRIGGER IF NOT EXISTS turns_ai AFTER INSERT ON turns BEGIN
+    INSERT INTO turns_fts(rowid, prompt, reply) VALUES (new.id, new.prompt, new.reply);
+END;
+CREATE TRIGGER IF NOT EXISTS turns_ad AFTER DELETE ON turns BEGIN
+    INSERT INTO turns_fts(turns_fts, rowid, prompt, reply)
+    VALUES ('delete', old.id, old.prompt, old.reply);
+END;
+CREATE TRIGGER IF NOT EXISTS turns_au AFTER UPDATE OF prompt, reply ON turns BEGIN
+    INSERT INTO turns_fts(turns_fts, rowid, prompt, reply)
+    VALUES ('delete', old.id, old.prompt, old.reply);
+    INSERT INTO turns_fts(rowid, prompt, reply) VALUES (new.id, new.prompt, new.reply);
+END;
+"""
+
+
+@dataclass(slots=True)
+class ConversationRow:
+    id: str
+    title: str
+    agent: str
+    model: str
+    created_at: float
+    updated_at: float
+    turns: int = 0
+
+
+@dataclass(slots=True)
+class TurnRow:
+    id: int
+    conversation_id: str
+    started_at: float
+    finished_at: float | None
+    prompt: str
+    reply: str
+    status: str
+    error: str | None
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def default_db_path() -> Path:
+    from tui.core.config import data_dir
+
+    return data_dir() / "agents-tui.db"
+
+
+def new_conversation_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+class Store:
+    """Everything the app keeps between runs. Safe to open from several processes."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not self.path.exists()
+        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        if fresh:
+            os.chmod(self.path, 0o600)
+        self.recovered = self._recover_crashed_turns()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._db:
+            yield self._db
+
+    # --- conversations -----------------------------------------------------------------------
+    def ensure_conversation(
+        self, conversation_id: str, *, agent: str = "", model: str = ""
+    ) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO conversations(id, agent, model, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, agent, model, now, now),
+            )
+            if agent or model:
+                db.execute(
+                    "UPDATE conversations SET agent = COALESCE(NULLIF(?, ''), agent),"
+                    " model = COALESCE(NULLIF(?, ''), model) WHERE id = ?",
+                    (agent, model, conversation_id),
+                )
+
+    def conversation(self, conversation_id: str) -> ConversationRow | None:
+        rows = self._conversations("WHERE c.id = ?", (conversation_id,))
+        return rows[0] if rows else None
+
+    def conversations(self, search: str = "") -> list[ConversationRow]:
+        if not search.strip():
+            return self._conversations("", ())
+        query = " ".join(f'"{word}"*' for word in search.replace('"', " ").split())
+        return self._conversations(
+            "WHERE c.id IN (SELECT t.conversation_id FROM turns t JOIN turns_fts f"
+            " ON f.rowid = t.id WHERE turns_fts MATCH ?) OR c.title LIKE ?",
+            (query, f"%{search}%"),
+        )
+
+    def _conversations(self, where: str, args: tuple[Any, ...]) -> list[ConversationRow]:
+        rows = self._db.execute(
+            "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n"
+            f" FROM conversations c {where} ORDER BY c.updated_at DESC",
+            args,
+        ).fetchall()
+        return [
+            ConversationRow(
+                r["id"],
+                r["title"],
+                r["agent"],
+                r["model"],
+                r["created_at"],
+                r["updated_at"],
+                r["n"],
+            )
+            for r in rows
+        ]
+
+    def latest_conversation(self) -> str | None:
+        row = self._db.execute(
+            "SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1"
+        ).fetchone()
+        return str(row["id"]) if row else None
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+
+    def delete(self, conversation_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            for table in ("agent_messages", "agent_sessions"):  # the SDK's memory tables
+                if self._has_table(table):
+                    db.execute(f"DELETE FROM {table} WHERE session_id = ?", (conversation_id,))
+
+    def _has_table(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone()
+        return row is not None
+
+    # --- turns -----------------------------------------------------------------------------
+    def start_turn(self, conversation_id: str, prompt: str) -> int:
+        now = time.time()
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO turns(conversation_id, started_at, prompt) VALUES (?, ?, ?)",
+                (conversation_id, now, prompt),
+            )
+            db.execute(
+                "UPDATE conversations SET updated_at = ?,"
+                " title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?",
+                (now, _title_from(prompt), conversation_id),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def save_partial(self, turn_id: int, reply: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE turns SET reply = ? WHERE id = ?", (reply, turn_id))
+
+    def finish_turn(
+        self,
+        turn_id: int,
+        *,
+        reply: str,
+        status: str,
+        error: str | None,
+        tools: list[dict[str, Any]],
+        metrics: dict[str, Any],
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE turns SET reply = ?, status = ?, error = ?, tools = ?, metrics = ?,"
+                " finished_at = ? WHERE id = ?",
+                (
+                    reply,
+                    status,
+                    error,
+                    json.dumps(tools),
+                    json.dumps(metrics),
+                    time.time(),
+                    turn_id,
+                ),
+            )
+
+    def turns(self, conversation_id: str | None = None) -> list[TurnRow]:
+        where, args = (
+            ("WHERE conversation_id = ?", (conversation_id,)) if conversation_id else ("", ())
+        )
+        rows = self._db.execute(f"SELECT * FROM turns {where} ORDER BY id", args).fetchall()
+        return [
+            TurnRow(
+                r["id"],
+                r["conversation_id"],
+                r["started_at"],
+                r["finished_at"],
+                r["prompt"],
+                r["reply"],
+                r["status"],
+                r["error"],
+                json.loads(r["tools"]),
+                json.loads(r["metrics"]),
+            )
+            for r in rows
+        ]
+
+    def _recover_crashed_turns(self) -> list[TurnRow]:
+        """Turns left ``running`` by a process that died become ``interrupted``."""
+        crashed = [t for t in self.turns() if t.status == "running"]
+        if not crashed:
+            return []
+        with self._tx() as db:
+            for turn in crashed:
+                db.execute(
+                    "UPDATE turns SET status = 'interrupted', error = ?, finished_at = ?"
+                    " WHERE id = ? AND status = 'running'",
+                    ("the app stopped during this turn", time.time(), turn.id),
+                )
+        return crashed
+
+    def global_stats(self) -> dict[str, float | int]:
+        """The tutorial's global statistics over every stored turn."""
+        import statistics
+
+        turns = self.turns()
+        ttfts = [
+            t.metrics["time_to_first_token_s"]
+            for t in turns
+            if t.metrics.get("time_to_first_token_s") is not None
+        ]
+        totals = [t.metrics["elapsed_s"] for t in turns if t.metrics.get("elapsed_s")]
+        rates = [
+            t.metrics["tokens_per_second"] for t in turns if t.metrics.get("tokens_per_second")
+        ]
+        return {
+            "total_sessions": len({t.conversation_id for t in turns}),
+            "total_turns": len(turns),
+            "average_time_to_first_token": statistics.mean(ttfts) if ttfts else 0.0,
+            "median_time_to_first_token": statistics.median(ttfts) if ttfts else 0.0,
+            "average_total_time": statistics.mean(totals) if totals else 0.0,
+            "average_tokens_per_second": statistics.mean(rates) if rates else 0.0,
+            "total_tokens_processed": sum(
+                int(t.metrics.get("output_tokens") or t.metrics.get("streamed_tokens") or 0)
+                + int(t.metrics.get("input_tokens") or 0)
+                for t in turns
+            ),
+            "total_errors": sum(int(t.metrics.get("errors", 0)) for t in turns),
+            "sessions_with_issues": len(
+                {
+                    t.conversation_id
+                    for t in turns
+                    if t.status != "completed" or t.metrics.get("errors")
+                }
+            ),
+        }
+
+
+def _title_from(prompt: str) -> str:
+    words = " ".join(prompt.split())
+    return words if len(words) <= 60 else words[:59] + "…"
