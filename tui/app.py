@@ -141,7 +141,7 @@ class AgentsTuiApp(App[None]):
             if self.autoplay:  # a replay: its prompts are "typed" in order
                 for prompt in self.autoplay:
                     self.queue.append((prompt, self.chat.add_user(prompt, queued=True)))
-                self._start_next_queued()
+                self.call_after_refresh(self._start_next_queued)  # timing starts after frame 1
             else:
                 self._open_conversation()
 
@@ -215,8 +215,6 @@ class AgentsTuiApp(App[None]):
 
     @on(ConversationOpened)
     def _conversation_opened(self, message: ConversationOpened) -> None:
-        from tui.core.journal import recover_memory
-
         if message.replace:
             self.chat.clear()
             self.timeline.clear_rows()
@@ -224,11 +222,6 @@ class AgentsTuiApp(App[None]):
         if message.turns:
             self.chat.show_past([self._past_turn_widgets(turn) for turn in message.turns])
         if any(t.conversation_id == message.conversation_id for t in self.store.recovered):
-            self.run_worker(
-                recover_memory(self.runner.session, self.store, message.conversation_id),
-                group="recover",
-                exit_on_error=False,
-            )
             self.notify(
                 "The last turn was cut off when the app stopped; its partial reply is kept.",
                 severity="warning",
@@ -313,6 +306,14 @@ class AgentsTuiApp(App[None]):
             self._show_stats()
         elif name == "/agent":
             self._switch_agent(argument)
+        elif name == "/sessions":
+            self.action_sessions()
+        elif name == "/export":
+            self._export(argument)
+        elif name == "/copy":
+            self.action_copy_last()
+        elif name == "/retry":
+            self._retry_last()
         else:
             self.notify(f"Unknown command {name}; /help lists them.", severity="warning")
 
@@ -325,7 +326,66 @@ class AgentsTuiApp(App[None]):
         self.transcript.clear()
         self.chat.clear()
         self.timeline.clear_rows()
-        self.notify("Started a fresh conversation.")
+        if self.store is not None and self.runner is not None:
+            from tui.core.store import new_conversation_id
+
+            self._open_conversation(new_conversation_id())
+        self.notify("Started a fresh conversation; the old one is kept (Ctrl+S).")
+
+    def _export(self, argument: str) -> None:
+        from pathlib import Path
+
+        from tui.core.export import export
+
+        fmt, _, path = argument.partition(" ")
+        fmt = fmt or "md"
+        if self.store is None or self.conversation_id is None:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        conversation = self.store.conversation(self.conversation_id)
+        try:
+            target = export(
+                conversation,
+                self.store.turns(self.conversation_id),
+                fmt,
+                Path(path.strip()).expanduser() if path.strip() else None,
+            )
+        except (OSError, ValueError) as error:
+            self.chat.add_note("Export failed", str(error), kind="error")
+            return
+        self.notify(f"Exported to {target}")
+        self.chat.add_note("Exported", str(target))
+
+    def _retry_last(self) -> None:
+        last = next((e for e in reversed(self.transcript) if e.role == "user"), None)
+        if last is None:
+            self.notify("No prompt to retry yet.", severity="warning")
+            return
+        self.post_message(PromptSubmitted(last.text))
+
+    def action_copy_last(self) -> None:
+        replies = [e for e in self.transcript if e.role != "user"]
+        if not replies:
+            self.notify("No reply to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(replies[-1].text)
+        self.notify(f"Copied the last reply ({len(replies[-1].text):,} characters).")
+
+    def action_sessions(self) -> None:
+        from tui.screens.sessions import SessionsScreen
+
+        if self.store is None:
+            self.notify("The conversation store is not open yet.", severity="warning")
+            return
+        if self.turn_running:
+            self.notify("A reply is streaming: press Esc first.", severity="warning")
+            return
+
+        def chosen(conversation_id: str | None) -> None:
+            if conversation_id and conversation_id != self.conversation_id:
+                self._open_conversation(conversation_id)
+
+        self.push_screen(SessionsScreen(self.store, self.conversation_id), chosen)
 
     def _show_history(self) -> None:
         if not self.transcript:

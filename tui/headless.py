@@ -39,7 +39,7 @@ async def run_turn_headless(
             return _fail(str(error))
         except Exception as error:
             return _fail(f"{type(error).__name__}: {error}")
-    from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path, recover_memory
+    from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path
     from tui.core.store import Store, new_conversation_id
 
     try:
@@ -49,7 +49,6 @@ async def run_turn_headless(
     conversation_id = session_id or new_conversation_id()
     store.ensure_conversation(conversation_id, agent=runner.agent_name, model=settings.model or "")
     runner.session = open_memory(store, conversation_id)
-    await recover_memory(runner.session, store, conversation_id)
     journal = TurnJournal(store, conversation_id, Recorder(recorder_path(conversation_id)))
     encoder = ProtocolEncoder(
         session_id=conversation_id, message_count=len(store.turns(conversation_id)) + 1

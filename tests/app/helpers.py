@@ -47,3 +47,10 @@ async def wait_idle(pilot: Any, timeout: float = 10.0) -> None:
 def screen_text(app: AgentsTuiApp) -> str:
     """Everything visible on screen, as plain text, line by line."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def pane_text(app: AgentsTuiApp, widget: Any) -> str:
+    """The visible text inside one widget's region of the screen."""
+    region = widget.region
+    lines = screen_text(app).split("\n")[region.y : region.bottom]
+    return "\n".join(line[region.x : region.right] for line in lines)

@@ -4,7 +4,7 @@ import asyncio
 
 from agents.exceptions import ModelBehaviorError
 
-from tests.app.helpers import make_app, screen_text, send, wait_idle
+from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle
 from tests.scripts import game_master_steps, text_step
 from tui.core import events as ev
 from tui.messages import RunEventPosted
@@ -47,9 +47,10 @@ async def test_final_chat_text_equals_joined_deltas():
             if isinstance(m, RunEventPosted) and isinstance(m.event, ev.TextDelta)
         ]
         assert posted == deltas
-        screen = screen_text(app)
-        assert "Title" in screen and "print('hi')" in screen and "one" in screen
-        assert "**bold**" not in screen  # rendered as Markdown, not shown as source
+        chat = pane_text(app, app.chat)
+        assert "Title" in chat and "print('hi')" in chat and "one" in chat
+        assert "**bold**" not in chat  # rendered as Markdown, not shown as source
+        assert "bold" in chat
 
 
 async def test_game_master_timeline_rows_in_order_with_live_arguments():

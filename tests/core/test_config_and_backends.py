@@ -44,7 +44,9 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
     cfg.write_text("[[[")
     done = subprocess.run(
         [sys.executable, "-m", "tui", "--print-config"],
-        capture_output=True, text=True, env={"AGENTS_TUI_CONFIG": str(cfg), "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        env={"AGENTS_TUI_CONFIG": str(cfg), "PATH": "/usr/bin"},
     )
     assert done.returncode == 2
     assert str(cfg) in done.stderr and "Traceback" not in done.stderr
@@ -53,7 +55,8 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
 def test_print_config_masks_the_key(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "tui", "--print-config", "--api-key", "sk-secret-value-123"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
         env={"AGENTS_TUI_CONFIG": str(tmp_path / "none.toml"), "PATH": "/usr/bin"},
     )
     shown = json.loads(done.stdout)
@@ -124,8 +127,12 @@ def test_seeded_game_master_is_reproducible():
         from agents.tool_context import ToolContext
 
         async def call():
-            ctx = ToolContext(context=None, tool_name="roll_dice", tool_call_id="c",
-                              tool_arguments='{"sides": 20}')
+            ctx = ToolContext(
+                context=None,
+                tool_name="roll_dice",
+                tool_call_id="c",
+                tool_arguments='{"sides": 20}',
+            )
             return [await tool.on_invoke_tool(ctx, '{"sides": 20}') for _ in range(5)]
 
         return asyncio.run(call())

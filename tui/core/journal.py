@@ -212,16 +212,6 @@ class ReplayRunner:
             self.running = False
 
 
-async def recover_memory(session: Any, store: Store, conversation_id: str) -> int:
-    """Give the model the partial reply of turns a crash interrupted (the prompt is stored)."""
-    count = 0
-    for turn in store.recovered:
-        if turn.conversation_id == conversation_id and turn.reply:
-            await session.add_items([{"role": "assistant", "content": turn.reply}])
-            count += 1
-    return count
-
-
 def open_memory(store: Store, conversation_id: str) -> Any:
     """The SDK's own SQLiteSession, in the store's database file."""
     from agents import SQLiteSession

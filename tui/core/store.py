@@ -267,13 +267,28 @@ class Store:
         crashed = [t for t in self.turns() if t.status == "running"]
         if not crashed:
             return []
+        memory = self._has_table("agent_messages") and self._has_table("agent_sessions")
         with self._tx() as db:
             for turn in crashed:
-                db.execute(
+                updated = db.execute(
                     "UPDATE turns SET status = 'interrupted', error = ?, finished_at = ?"
                     " WHERE id = ? AND status = 'running'",
                     ("the app stopped during this turn", time.time(), turn.id),
-                )
+                ).rowcount
+                if updated and memory and turn.reply:
+                    # The prompt reached the model's memory (SQLiteSession) when the turn
+                    # started; its partial reply joins it in the same transaction.
+                    db.execute(
+                        "INSERT OR IGNORE INTO agent_sessions(session_id) VALUES (?)",
+                        (turn.conversation_id,),
+                    )
+                    db.execute(
+                        "INSERT INTO agent_messages(session_id, message_data) VALUES (?, ?)",
+                        (
+                            turn.conversation_id,
+                            json.dumps({"role": "assistant", "content": turn.reply}),
+                        ),
+                    )
         return crashed
 
     def global_stats(self) -> dict[str, float | int]:

@@ -21,6 +21,8 @@ KEYS = [
     ("Ctrl+P", "command palette"),
     ("Ctrl+T", "show / hide the timeline"),
     ("Ctrl+B", "show / hide the metrics sidebar"),
+    ("Ctrl+S", "stored conversations: search, open, rename (Ctrl+R), delete (Ctrl+D)"),
+    ("Ctrl+Y", "copy the last reply"),
     ("F1", "this help"),
     ("Ctrl+Q", "quit"),
     ("Timeline: Up/Down, Enter, click", "select a row; expand its full arguments and output"),

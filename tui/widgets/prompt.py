@@ -18,6 +18,10 @@ SLASH_COMMANDS = {
     "/stats": "session statistics",
     "/cancel": "cancel the running turn",
     "/agent": "switch agent: /agent NAME",
+    "/sessions": "find, open, rename, delete stored conversations",
+    "/export": "write the transcript: /export md|json [PATH]",
+    "/copy": "copy the last reply to the clipboard",
+    "/retry": "try the last prompt again",
     "/quit": "quit agents-tui",
 }
 

@@ -71,7 +71,8 @@ class TimelineRow(ListItem):
         started_ns: int = 0,
         detail: str = "",
     ) -> None:
-        super().__init__(Static(""))
+        self._body = Static("")
+        super().__init__(self._body)
         self.kind = kind
         self.status = kind if kind not in ("tool",) else "running"
         self.title = title
@@ -92,7 +93,7 @@ class TimelineRow(ListItem):
         self.add_class(f"-{status}")
 
     def refresh_row(self) -> None:
-        if not self.is_mounted:
+        if not self.children:  # not composed yet: on_mount will paint it
             return
         head = Text(f"{ICONS.get(self.status, '•')} ")
         head.append(safe_text(self.title), style="bold")
@@ -110,7 +111,7 @@ class TimelineRow(ListItem):
                 lines.append(Text("  " + _one_line(self.arguments), style="dim"))
             if self.output:
                 lines.append(Text("  → " + _one_line(self.output)))
-        self.query_one(Static).update(Group(*lines))
+        self._body.update(Group(*lines))
 
     def toggle(self) -> None:
         self.expanded = not self.expanded

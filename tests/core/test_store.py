@@ -1,0 +1,113 @@
+"""The store: conversations, turns, search, stats, safety."""
+
+import os
+import sqlite3
+import stat
+
+from tui.core.export import export
+from tui.core.store import Store
+
+
+def _turn(store, conv, prompt, reply, status="completed", tools=(), metrics=None):
+    turn = store.start_turn(conv, prompt)
+    store.finish_turn(
+        turn,
+        reply=reply,
+        status=status,
+        error=None,
+        tools=list(tools),
+        metrics=metrics
+        or {
+            "time_to_first_token_s": 0.2,
+            "tokens_per_second": 50.0,
+            "elapsed_s": 1.0,
+            "output_tokens": 10,
+        },
+    )
+    return turn
+
+
+def test_database_is_private_and_in_wal_mode(tmp_path):
+    store = Store(tmp_path / "data" / "agents-tui" / "db.sqlite")
+    assert stat.S_IMODE(os.stat(store.path.parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_conversations_titles_search_rename_delete(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    store.ensure_conversation("a", agent="Game Master", model="m")
+    _turn(store, "a", "I climb the dragon's cliff", "You rolled a 17 and made it.")
+    store.ensure_conversation("b", agent="Assistant", model="m")
+    _turn(store, "b", "What is TTFT?", "Time to first token.")
+    rows = store.conversations()
+    assert [r.id for r in rows] == ["b", "a"]  # latest first
+    assert rows[1].title == "I climb the dragon's cliff" and rows[1].turns == 1
+    assert [r.id for r in store.conversations("dragon")] == ["a"]
+    assert [r.id for r in store.conversations("first tok")] == ["b"]  # prefix search on replies
+    store.rename("a", "Cliff adventure")
+    assert store.conversation("a").title == "Cliff adventure"
+    store.delete("a")
+    assert store.conversation("a") is None and store.turns("a") == []
+    assert store.conversations("dragon") == []
+
+
+def test_global_stats_over_all_stored_turns(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    store.ensure_conversation("a")
+    _turn(store, "a", "p1", "r1")
+    _turn(
+        store,
+        "a",
+        "p2",
+        "r2",
+        status="interrupted",
+        metrics={"time_to_first_token_s": 0.4, "tokens_per_second": 30.0, "elapsed_s": 2.0},
+    )
+    stats = store.global_stats()
+    assert stats["total_sessions"] == 1 and stats["total_turns"] == 2
+    assert abs(stats["average_time_to_first_token"] - 0.3) < 1e-9
+    assert stats["sessions_with_issues"] == 1
+
+
+def test_running_turn_left_by_a_crash_becomes_interrupted_with_its_text(tmp_path):
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    store.ensure_conversation("a")
+    turn = store.start_turn("a", "tell me")
+    store.save_partial(turn, "Once upon")
+    # no finish_turn: the process "died"
+    reopened = Store(path)
+    [row] = reopened.turns("a")
+    assert row.status == "interrupted" and row.reply == "Once upon"
+    assert [t.id for t in reopened.recovered] == [turn]
+
+
+def test_export_markdown_and_json_with_tools_and_metrics(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    store.ensure_conversation("a", agent="Game Master")
+    _turn(
+        store,
+        "a",
+        "roll",
+        "A 4!",
+        tools=[
+            {
+                "call_id": "c1",
+                "name": "roll_dice",
+                "arguments": '{"sides": 6}',
+                "output": "4",
+                "failed": False,
+            }
+        ],
+    )
+    md = export(store.conversation("a"), store.turns("a"), "md", tmp_path / "t.md").read_text()
+    assert "roll_dice" in md and '{"sides": 6}' in md and "A 4!" in md and "TTFT 0.200 s" in md
+    import json
+
+    data = json.loads(
+        export(store.conversation("a"), store.turns("a"), "json", tmp_path / "t.json").read_text()
+    )
+    assert data["turns"][0]["tool_calls"][0]["output"] == "4"
+    assert data["turns"][0]["metrics"]["tokens_per_second"] == 50.0

@@ -1,0 +1,223 @@
+"""Conversations across processes, crashes, the TUI reopening them, replays and exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.app.helpers import make_app, screen_text, send, wait_idle
+from tests.scripts import game_master_steps
+from tui.core.store import Store, default_db_path
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+    )
+
+
+def test_two_processes_form_one_conversation_that_the_second_request_carries():
+    first = run_cli(
+        "run", "--session", "trip", "--agent", "tests.fixtures_agents:echo", "My name is Ann"
+    )
+    assert first.returncode == 0, first.stderr
+    second = run_cli(
+        "run", "--session", "trip", "--agent", "tests.fixtures_agents:echo", "What is my name?"
+    )
+    assert second.returncode == 0, second.stderr
+    seen = json.loads(second.stdout.strip().removeprefix("SEEN "))
+    assert seen[0] == "user: My name is Ann"
+    assert seen[1].startswith("assistant: SEEN")
+    assert seen[-1] == "user: What is my name?"
+    store = Store()
+    assert [t.prompt for t in store.turns("trip")] == ["My name is Ann", "What is my name?"]
+    assert store.conversation("trip").agent == "Echo"
+
+
+def test_kill_9_mid_turn_loses_nothing_and_corrupts_nothing():
+    done = run_cli("run", "--session", "k", "--agent", "tests.fixtures_agents:echo", "hello")
+    assert done.returncode == 0
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "run",
+            "--session",
+            "k",
+            "--agent",
+            "tests.fixtures_agents:slow",
+            "tell me a long story",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    db = default_db_path()
+    deadline = time.monotonic() + 30
+    partial = ""
+    while time.monotonic() < deadline and len(partial.split()) < 5:
+        time.sleep(0.1)
+        try:
+            row = (
+                sqlite3.connect(db)
+                .execute("SELECT reply FROM turns WHERE prompt = 'tell me a long story'")
+                .fetchone()
+            )
+        except sqlite3.OperationalError:
+            row = None
+        partial = row[0] if row else ""
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert partial.startswith("word0 word1")
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = Store()
+    turns = store.turns("k")
+    assert [t.status for t in turns] == ["completed", "interrupted"]
+    assert turns[1].reply.startswith(partial)
+    # the next turn's request carries the interrupted turn's prompt and partial text
+    after = run_cli("run", "--session", "k", "--agent", "tests.fixtures_agents:echo", "go on")
+    seen = json.loads(after.stdout.strip().removeprefix("SEEN "))
+    assert "user: tell me a long story" in seen
+    assert any(s.startswith("assistant: word0 word1") for s in seen)
+
+
+async def test_tui_reopens_a_stored_conversation_with_tools_and_exports_it(tmp_path):
+    app, _ = make_app(game_master_steps(), agent="game-master")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await send(pilot, "I climb the cliff")
+        await wait_idle(pilot)
+        conversation = app.conversation_id
+    # a new app, a new process in real life: --session reopens it
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+
+    runner, _ = runner_for([], agent="game-master")
+    app2 = AgentsTuiApp(
+        Settings(), runner=runner, backend_label="scripted", session_id=conversation
+    )
+    async with app2.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(0.2)
+        screen = screen_text(app2)
+        assert "I climb the cliff" in screen and "The rope holds!" in screen
+        assert "roll_dice" in screen and "flip_coin" in screen
+        assert "tok/s" in screen  # the stored turn's metrics
+        await send(pilot, f"/export md {tmp_path / 'out.md'}")
+        await pilot.pause(0.1)
+        text = (tmp_path / "out.md").read_text()
+        assert "roll_dice" in text and "The rope holds!" in text
+
+
+async def test_sessions_screen_search_rename_delete():
+    store = Store()
+    for cid, prompt in (("s1", "dragons and dice"), ("s2", "weather today")):
+        store.ensure_conversation(cid, agent="Assistant")
+        turn = store.start_turn(cid, prompt)
+        store.finish_turn(turn, reply="ok", status="completed", error=None, tools=[], metrics={})
+    app, _ = make_app([])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        from textual.widgets import DataTable, Input
+
+        from tui.screens.sessions import SessionsScreen
+
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 3  # two stored + the current empty conversation
+        screen.query_one(Input).value = "dragons"
+        await pilot.pause(0.1)
+        assert table.row_count == 1
+        table.focus()
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.1)
+        app.screen.query_one(Input).value = "Dragon game"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert store.conversation("s1").title == "Dragon game"
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.1)
+        await pilot.press("y")
+        await pilot.pause(0.1)
+        assert store.conversation("s1") is None
+        screen.query_one(Input).value = ""
+        await pilot.pause(0.1)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("s2"))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.conversation_id == "s2"
+        assert "weather today" in screen_text(app)
+
+
+async def test_a_recording_replays_faithfully():
+    app, _ = make_app(game_master_steps(rate=8), agent="game-master")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await send(pilot, "I climb the cliff")
+        await wait_idle(pilot)
+        original_text = app.query_one("AssistantMessage").source
+        original_rows = [
+            (r.title, r.arguments, r.output, r.status) for r in app.timeline.rows_by_call.values()
+        ]
+        first = app.session_metrics.turns[0]
+        original_s = (first.last_token_ns - first.first_token_ns) / 1e9
+        recording = app.journal.recorder.path
+        app.journal.recorder.close()
+    lines = Path(recording).read_text().splitlines()
+    assert json.loads(lines[0])["event"] == "TurnStarted"
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.core.journal import ReplayRunner
+
+    runner = ReplayRunner(Path(recording), speed=4.0)
+    replay = AgentsTuiApp(
+        Settings(), runner=runner, backend_label="replay", autoplay=runner.prompts
+    )
+    async with replay.run_test(size=(160, 45)) as pilot:
+        await pilot.pause(0.05)
+        await wait_idle(pilot)
+        assert replay.query_one("AssistantMessage").source == original_text
+        rows = [
+            (r.title, r.arguments, r.output, r.status)
+            for r in replay.timeline.rows_by_call.values()
+        ]
+        assert rows == original_rows
+        again = replay.session_metrics.turns[0]
+        replay_s = (again.last_token_ns - again.first_token_ns) / 1e9
+        assert original_s > 1.0
+        # the original timing, scaled by --speed 4 (loose: a 2-core CI box has hiccups)
+        assert 0.15 < replay_s / original_s < 0.6
+        assert replay.store is None  # a replay writes nothing
+
+
+def test_stats_command_and_api_keys_never_stored():
+    done = run_cli(
+        "run",
+        "--session",
+        "x",
+        "--agent",
+        "tests.fixtures_agents:echo",
+        "--api-key",
+        "sk-very-secret-key-123",
+        "hi",
+    )
+    assert done.returncode == 0, done.stderr
+    stats = run_cli("stats", "--json")
+    assert json.loads(stats.stdout)["total_turns"] == 1
+    data_dir = default_db_path().parent
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert b"sk-very-secret-key-123" not in path.read_bytes(), path
