@@ -63,8 +63,12 @@ async def run_turn_headless(
         elif isinstance(event, ev.TextDelta):
             out.write(safe_text(event.text) if neutralise else event.text)
             out.flush()
-        elif isinstance(event, ev.RunFailed | ev.RetryScheduled):
-            print(f"agents-tui: {getattr(event, 'message', '')}", file=sys.stderr)
+        elif isinstance(event, ev.RetryScheduled):
+            print(
+                f"agents-tui: {event.message}; retrying in {event.delay_s:.1f} s "
+                f"(attempt {event.attempt}/{event.max_attempts})",
+                file=sys.stderr,
+            )
 
     try:
         outcome = await runner.run(prompt, journal.wrap(emit))

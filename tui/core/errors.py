@@ -74,6 +74,8 @@ def classify(error: BaseException) -> Classified:
         "BrokenPipeError",
     ):
         return Classified("network", f"The connection failed: {text}")
+    if name in ("JSONDecodeError", "DecodingError") or "incomplete" in text.lower():
+        return Classified("server", f"The server sent a malformed stream: {text}")
     if isinstance(status, int):
         return Classified("provider", f"The provider answered {status}: {text}")
     if name in ("UserError", "AgentsException"):

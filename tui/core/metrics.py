@@ -172,6 +172,22 @@ class SessionMetrics:
         return sum(t.retries for t in self.turns)
 
     @property
+    def recoveries(self) -> int:
+        """Turns that failed at least once and still completed (the tutorial's successes)."""
+        return sum(1 for t in self.turns if t.errors and t.status == "completed")
+
+    def recovery_rate(self) -> float:
+        failed_once = sum(1 for t in self.turns if t.errors)
+        return self.recoveries / failed_once if failed_once else 0.0
+
+    def errors_by_kind(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for turn in self.turns:
+            for kind, count in turn.errors_by_kind.items():
+                out[kind] = out.get(kind, 0) + count
+        return out
+
+    @property
     def total_tokens(self) -> int:
         return sum(max(t.output_tokens, t.tokens) + t.input_tokens for t in self.turns)
 
@@ -197,6 +213,9 @@ class SessionMetrics:
             "average_tokens_per_second": statistics.mean(rates) if rates else 0.0,
             "total_tokens_processed": self.total_tokens,
             "total_errors": self.errors,
+            "total_retries": self.retries,
+            "recovery_successes": self.recoveries,
+            "recovery_rate": self.recovery_rate(),
             "sessions_with_issues": sum(
                 1 for t in self.turns if t.errors or t.status in ("interrupted", "failed")
             ),

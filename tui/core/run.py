@@ -16,6 +16,7 @@ from typing import Any
 from tui.core import events as ev
 from tui.core.adapter import StreamAdapter
 from tui.core.errors import Classified, StreamStalled, classify
+from tui.core.tap import TextTap, with_tap
 
 Emit = Callable[[ev.RunEvent], None]
 Clock = Callable[[], int]
@@ -58,6 +59,7 @@ class _Attempt:
 
     reply_text: str  # the whole turn's visible text so far, across attempts
     pending_text: str = ""  # text of the message still being written when it broke
+    raw_text: str = ""  # this attempt's text deltas as delivered, for the tap to compare
     new_items: list[Any] = field(default_factory=list)
 
 
@@ -170,13 +172,15 @@ class TurnRunner:
                 await self.session.add_items(self.history[len(base_input) :])
 
     async def _attempt(self, run_input: list[Any], emit: Emit, state: _Attempt) -> None:
-        from agents import Runner
+        from agents import RunConfig, Runner
 
         adapter = StreamAdapter()
+        tap = TextTap()
+        agent, run_config = with_tap(self.agent, self.run_config or RunConfig(), tap)
         result = Runner.run_streamed(
-            self.agent,
+            agent,
             run_input,
-            run_config=self.run_config,
+            run_config=run_config,
             max_turns=self.max_turns,
         )
         self._result = result
@@ -198,19 +202,31 @@ class TurnRunner:
                 if getattr(sdk_event, "type", None) == "agent_updated_stream_event":
                     self.agent = sdk_event.new_agent
                 for event in adapter.convert(sdk_event, at_ns):
-                    if isinstance(event, ev.TextDelta):
-                        if state.reply_text and not state.pending_text:
-                            # A new message in the same turn starts a new paragraph.
-                            event = ev.TextDelta("\n\n" + event.text, event.at_ns)
-                        state.pending_text += event.text
-                        state.reply_text += event.text
-                    elif isinstance(event, ev.MessageCompleted):
-                        state.pending_text = ""
-                    emit(event)
-        except BaseException:
+                    self._deliver(event, state, emit)
+        except Exception:
+            # Words the provider sent that the SDK dropped with its queue are shown now.
+            if tap.text.startswith(state.raw_text) and len(tap.text) > len(state.raw_text):
+                missing = tap.text[len(state.raw_text) :]
+                self._deliver(ev.TextDelta(missing, self.clock()), state, emit)
             # Completed items (tool calls and their outputs) are carried into the retry.
             state.new_items = [item.to_input_item() for item in result.new_items]
             raise
+        except BaseException:
+            state.new_items = [item.to_input_item() for item in result.new_items]
+            raise
+
+    @staticmethod
+    def _deliver(event: ev.RunEvent, state: _Attempt, emit: Emit) -> None:
+        if isinstance(event, ev.TextDelta):
+            state.raw_text += event.text
+            if state.reply_text and not state.pending_text:
+                # A new message in the same turn starts a new paragraph.
+                event = ev.TextDelta("\n\n" + event.text, event.at_ns)
+            state.pending_text += event.text
+            state.reply_text += event.text
+        elif isinstance(event, ev.MessageCompleted):
+            state.pending_text = ""
+        emit(event)
 
     async def _wait_or_cancel(self, delay_s: float) -> bool:
         """Sleep through a backoff; True if the person cancelled meanwhile."""

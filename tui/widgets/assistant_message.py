@@ -23,7 +23,15 @@ from tui.core.sanitize import safe_text
 FRAME_S = 1 / 60
 
 
-def markdown(source: str) -> Markdown:
+# Past these sizes Markdown parsing per frame (or once, at the end) would stall the app:
+# a huge tail is committed early, and a huge reply is shown as plain text.
+TAIL_MARKDOWN_LIMIT = 8_000
+MARKDOWN_LIMIT = 100_000
+
+
+def markdown(source: str) -> Markdown | Text:
+    if len(source) > MARKDOWN_LIMIT:
+        return Text(source)
     return Markdown(source, hyperlinks=False, code_theme="monokai")
 
 
@@ -88,15 +96,27 @@ class AssistantMessage(Vertical):
 
     def _commit_finished_blocks(self) -> None:
         cut = self.source.rfind("\n\n", self._committed_upto)
-        if cut <= self._committed_upto:
-            return
-        block = self.source[self._committed_upto : cut]
-        fences = self._committed_fences + _fence_lines(block)
-        if fences % 2:  # inside an open code fence: a blank line does not end the block
-            return
+        if cut > self._committed_upto:
+            block = self.source[self._committed_upto : cut]
+            fences = self._committed_fences + _fence_lines(block)
+            if fences % 2 == 0:  # inside an open code fence a blank line ends nothing
+                self._commit(block, cut + 2, fences, as_markdown=True)
+        if len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
+            # A huge paragraph, code block or unbroken line: commit it as plain text in
+            # pieces, so that no frame has to lay out more than the limit again.
+            end = self.source.rfind("\n", self._committed_upto)
+            if end <= self._committed_upto:
+                end = len(self.source)
+            block = self.source[self._committed_upto : end]
+            self._commit(
+                block, end, self._committed_fences + _fence_lines(block), as_markdown=False
+            )
+
+    def _commit(self, block: str, upto: int, fences: int, *, as_markdown: bool) -> None:
         if block.strip():
-            self.mount(Static(markdown(block), classes="block"), before=self._tail)
-        self._committed_upto = cut + 2
+            body = markdown(block) if as_markdown else Text(block)
+            self.mount(Static(body, classes="block"), before=self._tail)
+        self._committed_upto = upto
         self._committed_fences = fences
 
     # --- end of turn -----------------------------------------------------------------------

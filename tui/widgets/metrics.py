@@ -78,6 +78,7 @@ class MetricsSidebar(VerticalScroll):
             table.add_row("model calls", str(turn.model_calls))
             table.add_row("tool calls", str(turn.tool_calls))
             table.add_row("usage in/out", f"{turn.input_tokens:,} / {turn.output_tokens:,}")
+            table.add_row("errors", Text(str(turn.errors), style="bold red" if turn.errors else ""))
             table.add_row("retries", str(turn.retries))
             table.add_row("elapsed", _fmt_s(turn.elapsed_s(now)))
         self._turn_view.update(table)
@@ -93,7 +94,12 @@ class MetricsSidebar(VerticalScroll):
         sess.add_row("total tokens", f"{stats['total_tokens_processed']:,}")
         errors = self.session.errors
         sess.add_row("errors", Text(str(errors), style="bold red" if errors else ""))
+        for kind, count in sorted(self.session.errors_by_kind().items()):
+            sess.add_row(f"  {kind}", Text(str(count), style="red"))
         sess.add_row("retries", str(self.session.retries))
+        if errors:
+            rate = self.session.recovery_rate()
+            sess.add_row("recovered", f"{self.session.recoveries} ({rate:.0%})")
         sess.add_row("interruptions", str(self.session.interruptions))
         self._session_view.update(sess)
         rates = self.session.rates()[-30:]

@@ -1,0 +1,164 @@
+"""The real app against a hostile OpenAI-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+
+import pytest
+
+from tests.hostile_server import Behaviour, HostileServer
+from tui.core.config import load_settings
+from tui.core.store import Store
+from tui.headless import run_turn_headless
+
+FULL = HostileServer().full_text
+
+
+@pytest.fixture
+def hostile():
+    servers = []
+
+    def make(*script: Behaviour, **kw) -> tuple[HostileServer, str]:
+        server = HostileServer(script=list(script), **kw)
+        servers.append(server)
+        return server, server.start()
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+async def headless(
+    url: str, *extra: str, jsonl: bool = False, agent: str = "assistant", session: str | None = None
+) -> tuple[int, str]:
+    flags = {"base_url": url, "agent": agent, "stall_timeout": 1.0, "max_retries": 2}
+    for pair in extra:
+        key, _, value = pair.partition("=")
+        flags[key] = type(flags.get(key, ""))(value) if key in flags else value
+    out = io.StringIO()
+    code = await run_turn_headless(
+        load_settings(flags, environ={}), "tell me", jsonl=jsonl, out=out, session_id=session
+    )
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        Behaviour("cut", after=5),
+        Behaviour("truncated", after=4),
+        Behaviour("malformed", after=3),
+        Behaviour("status", status=500),
+        Behaviour("status", status=503),
+        Behaviour("stall", after=6, stall_s=3),
+    ],
+    ids=["cut", "truncated-sse", "malformed-sse", "500", "503", "stall"],
+)
+async def test_broken_stream_recovers_to_exactly_the_full_reply(hostile, behaviour):
+    server, url = hostile(behaviour)
+    code, out = await headless(url)
+    assert code == 0
+    assert out == FULL.rstrip("\n") + "\n" if not FULL.endswith("\n") else out == FULL
+    assert len(server.requests) == 2
+    if behaviour.kind in ("cut", "stall", "truncated", "malformed"):
+        # the retry carried the partial reply and asked for the rest of it
+        continued = server.requests[1]["messages"]
+        assert continued[-2]["role"] == "assistant" and FULL.startswith(continued[-2]["content"])
+        assert continued[-2]["content"] != ""
+
+
+async def test_jsonl_reports_error_and_retry_and_the_store_counts_them(hostile):
+    _server, url = hostile(Behaviour("cut", after=5))
+    code, out = await headless(url, jsonl=True, session="hostile-1")
+    events = [json.loads(line) for line in out.splitlines()]
+    kinds = [e["type"] for e in events]
+    assert code == 0
+    assert kinds.index("error") < kinds.index("retry") < kinds.index("response_complete")
+    error = next(e for e in events if e["type"] == "error")["data"]
+    assert error["code"] == "network"
+    final = events[-1]["data"]
+    assert final["final_response"] == FULL
+    assert "".join(e["data"]["delta"] for e in events if e["type"] == "text_delta") == FULL
+    assert final["metrics"]["retries"] == 1 and final["metrics"]["errors"] == 1
+    assert final["usage"]["source"] == "provider"
+    [turn] = Store().turns("hostile-1")
+    assert turn.status == "completed" and turn.reply == FULL
+    assert turn.metrics["retries"] == 1
+
+
+async def test_429_honours_retry_after(hostile):
+    server, url = hostile(Behaviour("status", status=429, retry_after=1.5))
+    code, out = await headless(url)
+    assert code == 0 and out.strip() == FULL.strip()
+    gap = server.request_times[1] - server.request_times[0]
+    assert gap >= 1.4
+
+
+async def test_all_attempts_failing_keeps_partial_text_and_exits_non_zero(hostile, capsys):
+    server, url = hostile(*[Behaviour("cut", after=3) for _ in range(3)])
+    code, out = await headless(url, "max_retries=2", session="fail-1")
+    assert code == 1
+    assert out.startswith(FULL[:12])  # every word received is still there
+    assert len(server.requests) == 3
+    [turn] = Store().turns("fail-1")
+    assert turn.status == "failed" and turn.reply.startswith(FULL[:12])
+    assert "connection failed" in capsys.readouterr().err.lower()
+
+
+async def test_invalid_tool_arguments_and_unknown_tools_are_clear_not_fatal(hostile):
+    _server, url = hostile(Behaviour("bad_args"))
+    code, out = await headless(url, jsonl=True, agent="game-master")
+    events = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    complete = next(e for e in events if e["type"] == "tool_complete")["data"]
+    assert complete["failed"] is True
+    _server, url = hostile(Behaviour("unknown_tool"))
+    code, out = await headless(url, jsonl=True, agent="game-master")
+    events = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    error = next(e for e in events if e["type"] == "error")["data"]
+    assert error["code"] == "model_behavior" and "summon_dragon" in error["message"]
+
+
+async def test_tui_recovers_on_screen_counts_it_and_answers_keys_during_backoff(hostile):
+    from tests.app.helpers import pane_text, send, wait_idle
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.widgets.assistant_message import AssistantMessage
+
+    _server, url = hostile(Behaviour("cut", after=5), Behaviour("status", status=503))
+    from tui.core.providers import build_runner
+    from tui.core.run import RetryPolicy
+
+    runner, backend = build_runner(Settings(base_url=url, stall_timeout=2))
+    runner.retry = RetryPolicy(max_attempts=3, base_delay_s=1.0)
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label=backend.label)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await send(pilot, "tell me")
+        while app.turn_metrics is None or app.turn_metrics.retries == 0:
+            await asyncio.sleep(0.02)
+        # during the backoff the app answers a key press at once
+        prompt = app.query_one("PromptInput")
+        from textual import events
+
+        started = time.perf_counter()
+        prompt.post_message(events.Key("x", "x"))
+        while not prompt.text.endswith("x") and time.perf_counter() - started < 1:
+            await asyncio.sleep(0.001)
+        latency = time.perf_counter() - started
+        assert prompt.text.endswith("x")
+        assert latency < 0.1, latency
+        assert app.turn_running  # still inside the backoff
+        await wait_idle(pilot, timeout=20)
+        reply = app.query_one(AssistantMessage)
+        assert reply.source == FULL and reply.status == "completed"
+        session = app.session_metrics
+        assert session.errors == 2 and session.retries == 2
+        assert session.errors_by_kind() == {"network": 1, "server": 1}
+        assert session.recoveries == 1
+        sidebar = pane_text(app, app.sidebar)
+        assert "recovered" in sidebar and "network" in sidebar
+        assert "quick brown fox" in pane_text(app, app.chat)
