@@ -37,3 +37,34 @@ def slow() -> Agent:
     """Streams 200 words at 20 words/s: long enough to be killed mid-turn."""
     events = response_events([Text([f"word{i} " for i in range(200)])])
     return Agent(name="Slow", model=ScriptedModel([ModelStep.stream(lambda _c: paced(events, 20))]))
+
+
+def dice() -> Agent:
+    """The game master with a scripted model: one roll_dice call, then a streamed narration."""
+    from tui.core.agents import load_agent
+    from tui.core.scripted import Call
+
+    steps = []
+    for _ in range(10):
+        steps.append(
+            ModelStep.stream(
+                lambda _c: paced(
+                    response_events(
+                        [
+                            Text(["Rolling ", "for you."]),
+                            Call("roll_dice", "call_web", ['{"sides": ', "20}"]),
+                        ]
+                    ),
+                    20,
+                )
+            )
+        )
+        steps.append(
+            ModelStep.stream(
+                lambda _c: paced(
+                    response_events([Text(["The ", "die ", "lands ", "and ", "you ", "climb!"])]),
+                    20,
+                )
+            )
+        )
+    return load_agent("game-master", seed=5).clone(model=ScriptedModel(steps))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ class AgentsTuiApp(App[None]):
         self.requested_session = session_id
         self.resume = resume
         self.autoplay = list(autoplay or [])
+        self._first_frame_seen = False
         self.store: Any = None  # tui.core.store.Store, opened off the first frame
         self.conversation_id: str | None = None
         self.journal: Any = None
@@ -127,8 +129,50 @@ class AgentsTuiApp(App[None]):
     def status(self) -> StatusLine:
         return self.query_one(StatusLine)
 
+    def _probe_startup(self, stage: str) -> None:
+        """``agents-tui bench`` measures start-up through this file (AGENTS_TUI_STARTUP_PROBE)."""
+        path = os.environ.get("AGENTS_TUI_STARTUP_PROBE")
+        if not path:
+            return
+        with open(path, "a", encoding="utf-8") as probe:
+            probe.write(f"{stage} {time.time():.6f}\n")
+        if stage == "ready":
+            self.exit()
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        if renderable is not None and not self._first_frame_seen:
+            self._first_frame_seen = True
+            self._probe_startup("first_frame")
+        super()._display(screen, renderable)
+
+    def _apply_themes(self) -> None:
+        from tui.themes import DEFAULT_THEME, discover, remembered_theme
+
+        themes, problems = discover()
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(str(problem), severity="warning", timeout=10)
+        wanted = remembered_theme() or self.settings.theme
+        if wanted not in self.available_themes:
+            if wanted != DEFAULT_THEME:
+                self.notify(
+                    f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.", severity="warning"
+                )
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Any) -> None:
+        from tui.themes import remember_theme
+
+        try:
+            remember_theme(theme.name)
+        except OSError as error:
+            self.notify(f"Could not remember the theme: {error}", severity="warning")
+
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
+        self._apply_themes()
         self.query_one(PromptInput).focus()
         self._update_header()
         self._apply_width(self.size.width)
@@ -252,6 +296,7 @@ class AgentsTuiApp(App[None]):
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
         self.model_ready = True
+        self._probe_startup("ready")
         if message.seconds:
             self.notify(f"Local model loaded and warmed in {message.seconds:.1f} s")
         self.status.show("ready", busy=False)
@@ -314,6 +359,8 @@ class AgentsTuiApp(App[None]):
             self.action_copy_last()
         elif name == "/retry":
             self._retry_last()
+        elif name == "/theme":
+            self._switch_theme(argument)
         else:
             self.notify(f"Unknown command {name}; /help lists them.", severity="warning")
 
@@ -355,6 +402,17 @@ class AgentsTuiApp(App[None]):
             return
         self.notify(f"Exported to {target}")
         self.chat.add_note("Exported", str(target))
+
+    def _switch_theme(self, name: str) -> None:
+        if name not in self.available_themes:
+            ours = sorted(n for n in self.available_themes if n.startswith("agents-"))
+            self.notify(
+                f"Unknown theme {name!r}. Try: {', '.join(ours)} (Ctrl+P lists all).",
+                severity="warning",
+            )
+            return
+        self.theme = name
+        self.notify(f"Theme: {name}")
 
     def _retry_last(self) -> None:
         last = next((e for e in reversed(self.transcript) if e.role == "user"), None)

@@ -52,6 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="play a recording in the TUI, no model needed")
     replay.add_argument("file", help="a .jsonl recording (see the recordings folder)")
     replay.add_argument("--speed", type=float, default=1.0, help="2 plays twice as fast")
+    serve = sub.add_parser("serve", help="serve the app to a web browser (textual-serve)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--allow-remote", action="store_true", help="allow a non-loopback --host (prints a warning)"
+    )
+    serve.add_argument(
+        "app_args",
+        nargs=argparse.REMAINDER,
+        help="options for the served app, after --, e.g. -- --agent game-master",
+    )
+    bench = sub.add_parser("bench", help="measure streaming speed against stock Textual")
+    bench.add_argument("--quick", action="store_true", help="finish within about 5 minutes")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -90,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
 
         prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
         return run_headless(settings, prompt, jsonl=bool(args.jsonl), session_id=args.session)
+    if args.command == "serve":
+        from tui.serve import serve
+
+        extra = [a for a in args.app_args if a != "--"]
+        return serve(args.host, args.port, extra, allow_remote=args.allow_remote)
+    if args.command == "bench":
+        from tui.bench.run import run_bench
+
+        return run_bench(quick=args.quick, as_json=args.json)
     if args.command == "stats":
         return _stats(as_json=args.json)
     from tui.app import AgentsTuiApp

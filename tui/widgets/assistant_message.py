@@ -19,13 +19,16 @@ from textual.widgets import Collapsible, Static
 
 from tui.core.events import TurnStatus
 from tui.core.sanitize import safe_text
+from tui.widgets.rendered_block import RenderedBlock, TailBlock
 
-FRAME_S = 1 / 60
+FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rate
 
 
 # Past these sizes Markdown parsing per frame (or once, at the end) would stall the app:
 # a huge tail is committed early, and a huge reply is shown as plain text.
 TAIL_MARKDOWN_LIMIT = 8_000
+RESERVE_LINES = 6
+COMMIT_CHARS = 1_500
 MARKDOWN_LIMIT = 100_000
 
 
@@ -57,14 +60,19 @@ class AssistantMessage(Vertical):
         self._committed_upto = 0
         self._committed_fences = 0
         self._flush_pending = False
-        self._tail = Static("", classes="block tail")
+        self._tail = TailBlock(Text(""), classes="block tail")
         self._reasoning_view: Static | None = None
         self.status: TurnStatus | None = None
         self._extra: list[Static] = []
+        self._reserved_lines = 0
+        self._final: RenderedBlock | None = None
 
     def compose(self) -> ComposeResult:
-        yield self._tail
+        yield self._final if self._final is not None else self._tail
         yield from self._extra
+
+    def _final_body(self) -> Markdown | Text:
+        return markdown(self.source) if self.source.strip() else Text("")
 
     # --- streaming -------------------------------------------------------------------------
     def append(self, text: str) -> None:
@@ -90,13 +98,23 @@ class AssistantMessage(Vertical):
         self._flush_pending = False
         if self.status is not None:
             return
-        self._commit_finished_blocks()
+        committed = self._commit_finished_blocks()
         tail = self.source[self._committed_upto :]
-        self._tail.update(markdown(tail) if tail.strip() else "")
+        height = self._tail.show(markdown(tail) if tail.strip() else Text(""))
+        if committed or height > self._reserved_lines:
+            # The tail outgrew the lines it reserves: reserve a few more, so the costly
+            # relayout of the whole screen happens every few lines, not on every delta.
+            self._reserved_lines = height + RESERVE_LINES
+            self._tail.styles.min_height = self._reserved_lines
+            self._tail.refresh(layout=True)
+        else:
+            self._tail.refresh()  # same size: repaint just this region
 
-    def _commit_finished_blocks(self) -> None:
+    def _commit_finished_blocks(self) -> bool:
+        upto = self._committed_upto
         cut = self.source.rfind("\n\n", self._committed_upto)
-        if cut > self._committed_upto:
+        # Committing mounts a widget (a relayout), so blocks are committed in batches.
+        if cut - self._committed_upto > COMMIT_CHARS:
             block = self.source[self._committed_upto : cut]
             fences = self._committed_fences + _fence_lines(block)
             if fences % 2 == 0:  # inside an open code fence a blank line ends nothing
@@ -111,11 +129,12 @@ class AssistantMessage(Vertical):
             self._commit(
                 block, end, self._committed_fences + _fence_lines(block), as_markdown=False
             )
+        return self._committed_upto != upto
 
     def _commit(self, block: str, upto: int, fences: int, *, as_markdown: bool) -> None:
         if block.strip():
             body = markdown(block) if as_markdown else Text(block)
-            self.mount(Static(body, classes="block"), before=self._tail)
+            self.mount(RenderedBlock(body, classes="block"), before=self._tail)
         self._committed_upto = upto
         self._committed_fences = fences
 
@@ -127,9 +146,9 @@ class AssistantMessage(Vertical):
         self.status = status
         self.add_class(f"-{status}")
         for child in list(self.query(".block")):
-            if child is not self._tail:
-                child.remove()
-        self._tail.update(markdown(self.source) if self.source.strip() else "")
+            child.remove()
+        self._final = RenderedBlock(self._final_body(), classes="block")
+        self.mount(self._final)
         lines = _status_lines(status, note, summary)
         if lines:
             self.mount_all(lines)
@@ -143,7 +162,7 @@ class AssistantMessage(Vertical):
         message.source = source
         message.status = status
         message.add_class(f"-{status}")
-        message._tail = Static(markdown(source) if source.strip() else "", classes="block tail")
+        message._final = RenderedBlock(message._final_body(), classes="block")
         message._extra = _status_lines(status, note, summary)
         return message
 

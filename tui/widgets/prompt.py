@@ -22,6 +22,7 @@ SLASH_COMMANDS = {
     "/export": "write the transcript: /export md|json [PATH]",
     "/copy": "copy the last reply to the clipboard",
     "/retry": "try the last prompt again",
+    "/theme": "switch theme: /theme agents-light",
     "/quit": "quit agents-tui",
 }
 

@@ -24,9 +24,15 @@ class StatusLine(Static):
         self.deadline: float | None = None  # a retry countdown ends here
 
     def on_mount(self) -> None:
-        self.set_interval(0.1, self._tick)
+        self._timer = self.set_interval(0.25, self._tick, pause=True)
 
     def show(self, activity: str, *, busy: bool = True, deadline: float | None = None) -> None:
+        if (
+            activity == self.activity
+            and deadline == self.deadline
+            and busy == (self.since is not None)
+        ):
+            return  # called for every delta: repaint only when the words change
         if busy and self.since is None:
             self.since = time.monotonic()
         if not busy:
@@ -35,6 +41,11 @@ class StatusLine(Static):
         self.deadline = deadline
         self.set_class(busy, "-busy")
         self.set_class(deadline is not None, "-retry")
+        # Tick only while a clock is shown: an idle app should cost no CPU.
+        if self.since is not None or deadline is not None:
+            self._timer.resume()
+        else:
+            self._timer.pause()
         self._tick()
 
     def _tick(self) -> None:
@@ -43,4 +54,4 @@ class StatusLine(Static):
             text.append(f" {max(0.0, self.deadline - time.monotonic()):.1f}s (Esc cancels)")
         if self.since is not None:
             text.append(f"  ·  {time.monotonic() - self.since:.1f}s", style="dim")
-        self.update(text)
+        self.update(text, layout=False)  # always one line: never worth a relayout

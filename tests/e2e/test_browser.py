@@ -1,0 +1,179 @@
+"""``agents-tui serve`` in headless Chromium: load the page, send a prompt, see the reply."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or not os.environ.get("CI") and not os.environ.get("AGENTS_TUI_BROWSER"),
+    reason="needs Debian's chromium (installed by .ci/run); set AGENTS_TUI_BROWSER=1 locally",
+)
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            return urllib.request.urlopen(url, timeout=1).read().decode()
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+async def _cdp(ws_url: str):
+    import aiohttp
+
+    session = aiohttp.ClientSession()
+    ws = await session.ws_connect(ws_url, max_msg_size=0)
+    counter = 0
+
+    async def call(method: str, **params):
+        nonlocal counter
+        counter += 1
+        await ws.send_json({"id": counter, "method": method, "params": params})
+        while True:
+            message = json.loads((await ws.receive()).data)
+            if message.get("id") == counter:
+                return message.get("result", {})
+
+    return session, ws, call
+
+
+async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(
+        os.environ,
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHONPATH=str(repo),
+    )
+    env.pop("OPENAI_API_KEY", None)
+    port, debug_port = _port(), _port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "serve",
+            "--port",
+            str(port),
+            "--",
+            "--agent",
+            "tests.fixtures_agents:dice",
+        ],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    browser = None
+    try:
+        page = _wait_http(f"http://127.0.0.1:{port}/", 30)
+        assert "agents-tui" in page
+        browser = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'chrome'}",
+                f"--remote-debugging-port={debug_port}",
+                "--window-size=1400,900",
+                f"http://127.0.0.1:{port}/",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        targets = json.loads(_wait_http(f"http://127.0.0.1:{debug_port}/json", 30))
+        ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+        session, ws, call = await _cdp(ws_url)
+        try:
+            await asyncio.sleep(6)  # the page starts the app in a terminal
+            await call(
+                "Input.dispatchMouseEvent",
+                type="mousePressed",
+                x=300,
+                y=780,
+                button="left",
+                clickCount=1,
+            )
+            await call(
+                "Input.dispatchMouseEvent",
+                type="mouseReleased",
+                x=300,
+                y=780,
+                button="left",
+                clickCount=1,
+            )
+            await call("Input.insertText", text="I climb the cliff")
+            await call(
+                "Input.dispatchKeyEvent",
+                type="keyDown",
+                key="Enter",
+                code="Enter",
+                windowsVirtualKeyCode=13,
+                text="\r",
+            )
+            await call(
+                "Input.dispatchKeyEvent",
+                type="keyUp",
+                key="Enter",
+                code="Enter",
+                windowsVirtualKeyCode=13,
+            )
+            db = tmp_path / "data" / "agents-tui" / "agents-tui.db"
+            turn = None
+            for _ in range(120):
+                await asyncio.sleep(0.25)
+                if db.exists():
+                    row = (
+                        sqlite3.connect(db)
+                        .execute("SELECT prompt, reply, status, tools FROM turns")
+                        .fetchone()
+                    )
+                    if row and row[2] == "completed":
+                        turn = row
+                        break
+            assert turn is not None, "the prompt typed in the browser never completed a turn"
+            assert turn[0] == "I climb the cliff"
+            assert turn[1].endswith("you climb!")
+            assert json.loads(turn[3])[0]["name"] == "roll_dice"  # the timeline row's call
+            await asyncio.sleep(1)
+            shot = await call("Page.captureScreenshot", format="png")
+            import base64
+
+            png = base64.b64decode(shot["data"])
+            (tmp_path / "browser.png").write_bytes(png)
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+        finally:
+            await ws.close()
+            await session.close()
+    finally:
+        if browser is not None:
+            browser.kill()
+        server.terminate()
+        server.wait(timeout=10)

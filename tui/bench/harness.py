@@ -1,0 +1,372 @@
+"""Measure the app's chat pane and stock Textual streaming on the same text, in one process.
+
+Timestamps: a delta "arrives" when the SDK hands it to the app (or when the stock feeder
+writes it); it is "on screen" at the first frame the compositor renders after the widget
+was updated to include it. Frames are taken from ``App._display``, which Textual calls
+with every rendered update (headless too; only the terminal write is skipped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+from tui.core.metrics import percentile
+
+NS = 1_000_000_000
+SIZE = (160, 45)
+
+
+@dataclass
+class StreamResult:
+    rate: float
+    tokens: int
+    nominal_s: float
+    duration_s: float = 0.0
+    lag_ms: float = 0.0  # last delta to its frame
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    cpu_s: float = 0.0
+    identical: bool = False
+    shown_chars: int = 0
+
+    @property
+    def kept_up(self) -> bool:
+        return self.lag_ms <= 100
+
+    @property
+    def effective_tps(self) -> float:
+        """Tokens over the time from the first delta's arrival to the last one on screen."""
+        span = self.duration_s + self.lag_ms / 1000
+        return self.tokens / span if span > 0 else 0.0
+
+    @property
+    def cpu_s_per_1000_tokens(self) -> float:
+        return self.cpu_s / self.tokens * 1000 if self.tokens else 0.0
+
+
+@dataclass
+class _Probe:
+    arrivals: list[tuple[int, int]] = field(default_factory=list)  # (t_ns, cumulative chars)
+    shown: list[tuple[int, int]] = field(default_factory=list)  # (t_ns, chars in widget)
+    frames: list[int] = field(default_factory=list)
+
+    def hook_frames(self, app: App[Any]) -> None:
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if renderable is not None:
+                self.frames.append(time.perf_counter_ns())
+            original(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
+
+    def latencies_ms(self) -> list[float]:
+        """Per delta: arrival to the first frame after the widget contained it."""
+        import bisect
+
+        out: list[float] = []
+        shown_chars = [c for _, c in self.shown]
+        running_max = []
+        best = 0
+        for chars in shown_chars:
+            best = max(best, chars)
+            running_max.append(best)
+        for t_arrive, chars in self.arrivals:
+            index = bisect.bisect_left(running_max, chars)
+            if index >= len(self.shown):
+                out.append(float("inf"))
+                continue
+            t_shown = max(self.shown[index][0], t_arrive)
+            frame_index = bisect.bisect_left(self.frames, t_shown)
+            if frame_index >= len(self.frames):
+                out.append(float("inf"))
+                continue
+            out.append((self.frames[frame_index] - t_arrive) / 1e6)
+        return out
+
+
+async def paced_strings(deltas: list[str], rate: float) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for index, delta in enumerate(deltas):
+        wait = start + index / rate - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        yield delta
+
+
+def _finish(
+    result: StreamResult, probe: _Probe, text: str, shown_text: str, cpu_start: float
+) -> StreamResult:
+    result.cpu_s = time.process_time() - cpu_start
+    if probe.arrivals:
+        result.duration_s = (probe.arrivals[-1][0] - probe.arrivals[0][0]) / NS
+    lat = probe.latencies_ms()
+    result.lag_ms = lat[-1] if lat else float("inf")
+    finite = sorted(x for x in lat if x != float("inf"))
+    result.p50_ms = percentile(finite, 0.50)
+    result.p95_ms = percentile(finite, 0.95)
+    result.p99_ms = percentile(finite, 0.99)
+    if len(finite) < len(lat):
+        result.p99_ms = result.p95_ms = float("inf")
+    result.identical = shown_text == text
+    result.shown_chars = len(shown_text)
+    return result
+
+
+# --- the app ----------------------------------------------------------------------------------
+def _scripted_runner(deltas: list[str], rate: float, *, burst: int = 0) -> Any:
+    from agents import Agent, RunConfig
+    from agents.testing import ModelStep, ScriptedModel
+
+    from tui.core.run import TurnRunner
+    from tui.core.scripted import Text, response_events
+
+    events = response_events([Text(deltas)])
+
+    async def stream(_call: Any) -> AsyncIterator[Any]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        sent = 0
+        for event in events:
+            if event.type.endswith(".delta"):
+                sent += 1
+                if burst:
+                    if sent % burst == 1 and sent > 1:
+                        await asyncio.sleep(burst / rate)
+                else:
+                    wait = start + sent / rate - loop.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+            yield event
+
+    model = ScriptedModel([ModelStep.stream(stream)])
+    return TurnRunner(Agent(name="Bench", model=model), run_config=RunConfig(tracing_disabled=True))
+
+
+async def stream_app(
+    deltas: list[str],
+    rate: float,
+    *,
+    burst: int = 0,
+    cancel_after: int | None = None,
+    before: Callable[[Any], Any] | None = None,
+) -> StreamResult:
+    from tui.app import AgentsTuiApp
+    from tui.core import events as ev
+    from tui.core.config import Settings
+    from tui.widgets.assistant_message import AssistantMessage
+
+    text = "".join(deltas)
+    result = StreamResult(rate, len(deltas), len(deltas) / rate)
+    probe = _Probe()
+    runner = _scripted_runner(deltas, rate, burst=burst)
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
+    original_flush = AssistantMessage.flush
+    original_finish = AssistantMessage.finish
+
+    def flush(self: AssistantMessage) -> None:
+        original_flush(self)
+        probe.shown.append((time.perf_counter_ns(), len(self.source)))
+
+    def finish(self: AssistantMessage, *args: Any, **kwargs: Any) -> None:
+        original_finish(self, *args, **kwargs)
+        probe.shown.append((time.perf_counter_ns(), len(self.source)))
+
+    AssistantMessage.flush = flush  # type: ignore[method-assign]
+    AssistantMessage.finish = finish  # type: ignore[method-assign]
+    delivered = ""
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            if before is not None:
+                await before(app)
+                await pilot.pause()
+            probe.hook_frames(app)
+            original_emit = app._emit
+
+            def emit(event: Any) -> None:
+                nonlocal delivered
+                if isinstance(event, ev.TextDelta):
+                    delivered += event.text
+                    probe.arrivals.append((event.at_ns, len(delivered)))
+                    if cancel_after is not None and len(probe.arrivals) == cancel_after:
+                        app.action_cancel_turn()
+                original_emit(event)
+
+            app._emit = emit  # type: ignore[method-assign]
+            cpu_start = time.process_time()
+            from tui.widgets.prompt import PromptInput
+
+            prompt = app.query_one(PromptInput)
+            prompt.text = "bench"
+            prompt.submit()
+            while not app.turn_running:
+                await asyncio.sleep(0.001)
+            while app.turn_running:
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.15)  # the last frames
+            reply = app.query(AssistantMessage).last()
+            expected = text if cancel_after is None else delivered
+            return _finish(result, probe, expected, reply.source, cpu_start)
+    finally:
+        AssistantMessage.flush = original_flush  # type: ignore[method-assign]
+        AssistantMessage.finish = original_finish  # type: ignore[method-assign]
+
+
+# --- stock Textual -----------------------------------------------------------------------------
+class _TimedMarkdown(Markdown):
+    probe: _Probe | None = None
+
+    def append(self, markdown: str) -> Any:
+        awaitable = super().append(markdown)
+
+        async def timed() -> None:
+            await awaitable
+            if self.probe is not None:
+                self.probe.shown.append((time.perf_counter_ns(), len(self.source)))
+
+        return timed()
+
+
+class StockApp(App[None]):
+    """The baseline: ``Markdown.get_stream()`` into a plain ``Markdown`` widget."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield _TimedMarkdown(id="md")
+
+
+async def stream_stock(deltas: list[str], rate: float, *, burst: int = 0) -> StreamResult:
+    text = "".join(deltas)
+    result = StreamResult(rate, len(deltas), len(deltas) / rate)
+    probe = _Probe()
+    app = StockApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        md = app.query_one(_TimedMarkdown)
+        md.probe = probe
+        probe.hook_frames(app)
+        cpu_start = time.process_time()
+        stream = Markdown.get_stream(md)
+        written = 0
+        if burst:
+            for start in range(0, len(deltas), burst):
+                for delta in deltas[start : start + burst]:
+                    written += len(delta)
+                    probe.arrivals.append((time.perf_counter_ns(), written))
+                    await stream.write(delta)
+                await asyncio.sleep(burst / rate)
+        else:
+            async for delta in paced_strings(deltas, rate):
+                written += len(delta)
+                probe.arrivals.append((time.perf_counter_ns(), written))
+                await stream.write(delta)
+        await stream.stop()
+        await asyncio.sleep(0.15)
+        return _finish(result, probe, text, md.source, cpu_start)
+
+
+# --- long conversations and memory ---------------------------------------------------------------
+def rss_kb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024
+
+
+async def long_conversation(messages: int, reply: str) -> dict[str, float]:
+    """Mount time at message 10 and at ``messages``; RSS per finished message."""
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.widgets.assistant_message import AssistantMessage
+    from tui.widgets.user_message import UserMessage
+
+    runner = _scripted_runner(["x"], 1000)
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
+    probe = _Probe()
+    out: dict[str, float] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        probe.hook_frames(app)
+        chat = app.chat
+
+        async def timed_mount() -> float:
+            frames = len(probe.frames)
+            started = time.perf_counter_ns()
+            await chat.mount(AssistantMessage.finished(reply, "completed", None, {}))
+            while len(probe.frames) == frames:
+                await asyncio.sleep(0.001)
+            return (probe.frames[-1] - started) / 1e6
+
+        for _ in range(7):
+            await chat.mount(AssistantMessage.finished(reply, "completed", None, {}))
+        await pilot.pause()
+        samples = [await timed_mount() for _ in range(3)]  # messages 8-10; the first warms up
+        out["mount_ms_at_message_10"] = min(samples)
+        gc.collect()
+        await pilot.pause()
+        rss_before = rss_kb()
+        mounted = 10
+        while mounted < messages - 3:
+            batch = min(100, messages - 3 - mounted)
+            widgets: list[Any] = []
+            for _ in range(batch // 2):
+                widgets += [
+                    UserMessage("a question"),
+                    AssistantMessage.finished(reply, "completed", None, {}),
+                ]
+            if batch % 2:
+                widgets.append(AssistantMessage.finished(reply, "completed", None, {}))
+            await chat.mount_all(widgets)
+            await pilot.pause()
+            mounted += batch
+        chat.scroll_end(animate=False)
+        await pilot.pause()
+        out["mount_ms_at_message_1000"] = min([await timed_mount() for _ in range(3)])
+        gc.collect()
+        await pilot.pause()
+        out["rss_kb_per_finished_message"] = (rss_kb() - rss_before) / (messages - 10)
+        out["messages_mounted"] = float(len(chat.children))
+    return out
+
+
+# --- own overhead ----------------------------------------------------------------------------------
+def adapter_overhead_us(deltas: int = 50_000) -> float:
+    from agents.stream_events import RawResponsesStreamEvent
+    from openai.types.responses import ResponseTextDeltaEvent
+
+    from tui.core.adapter import StreamAdapter
+    from tui.core.metrics import TurnMetrics
+
+    raw = [
+        RawResponsesStreamEvent(
+            data=ResponseTextDeltaEvent(
+                type="response.output_text.delta",
+                item_id="m",
+                output_index=0,
+                content_index=0,
+                delta="tok ",
+                logprobs=[],
+                sequence_number=i,
+            )
+        )
+        for i in range(deltas)
+    ]
+    adapter = StreamAdapter()
+    metrics = TurnMetrics(started_ns=time.perf_counter_ns())
+    started = time.perf_counter_ns()
+    for event in raw:
+        at = time.perf_counter_ns()
+        for app_event in adapter.convert(event, at):
+            metrics.observe(app_event)
+    return (time.perf_counter_ns() - started) / deltas / 1000

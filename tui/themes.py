@@ -1,0 +1,126 @@
+"""Themes as files: the shipped ones in ``themes/``, the person's own in the config dir.
+
+Each file is TOML with the fields of ``textual.theme.Theme``. A broken file is skipped
+with a one-line reason; the app then falls back to the default theme.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.theme import Theme
+
+DEFAULT_THEME = "agents-dark"
+FIELDS = {
+    "name",
+    "primary",
+    "secondary",
+    "accent",
+    "warning",
+    "error",
+    "success",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "dark",
+    "luminosity_spread",
+    "text_alpha",
+    "variables",
+}
+
+
+@dataclass(frozen=True)
+class ThemeProblem:
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"theme file {self.path}: {self.reason}; using {DEFAULT_THEME} instead"
+
+
+def shipped_dir() -> Path:
+    here = Path(__file__).parent
+    installed = here / "_themes"
+    return installed if installed.is_dir() else here.parent / "themes"
+
+
+def user_dir() -> Path:
+    from tui.core.config import config_dir
+
+    return config_dir() / "themes"
+
+
+def load_theme(path: Path) -> Theme:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"cannot read it ({error})") from None
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}")
+    if "primary" not in data:
+        raise ValueError("it needs at least 'primary'")
+    data.setdefault("name", path.stem)
+    try:
+        theme = Theme(**data)
+        from textual.color import Color
+
+        for key in (
+            "primary",
+            "secondary",
+            "accent",
+            "warning",
+            "error",
+            "success",
+            "foreground",
+            "background",
+            "surface",
+            "panel",
+        ):
+            if data.get(key) is not None:
+                Color.parse(data[key])
+    except Exception as error:
+        raise ValueError(str(error)) from None
+    return theme
+
+
+def discover() -> tuple[list[Theme], list[ThemeProblem]]:
+    themes: list[Theme] = []
+    problems: list[ThemeProblem] = []
+    for folder in (shipped_dir(), user_dir()):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                themes.append(load_theme(path))
+            except ValueError as error:
+                problems.append(ThemeProblem(path, str(error)))
+    return themes, problems
+
+
+def _state_path() -> Path:
+    from tui.core.config import data_dir
+
+    return data_dir() / "state.json"
+
+
+def remembered_theme() -> str | None:
+    try:
+        return str(json.loads(_state_path().read_text())["theme"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_theme(name: str) -> None:
+    path = _state_path()
+    try:
+        state = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        state = {}
+    state["theme"] = name
+    path.write_text(json.dumps(state))
