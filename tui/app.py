@@ -274,7 +274,9 @@ class AgentsTuiApp(App[None]):
             self.notify(f"Reopened a conversation with {len(message.turns)} turns.")
 
     def _past_turn_widgets(self, turn: Any) -> list[Any]:
-        status = turn.status if turn.status in ("completed", "interrupted", "failed") else "failed"
+        status: ev.TurnStatus = (
+            turn.status if turn.status in ("completed", "interrupted", "failed") else "failed"
+        )
         started = datetime.fromtimestamp(turn.started_at)
         finished = datetime.fromtimestamp(turn.finished_at or turn.started_at)
         self.transcript.append(TranscriptEntry(started, "user", turn.prompt))

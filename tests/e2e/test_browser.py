@@ -18,7 +18,7 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or not os.environ.get("CI") and not os.environ.get("AGENTS_TUI_BROWSER"),
+    CHROMIUM is None or (not os.environ.get("CI") and not os.environ.get("AGENTS_TUI_BROWSER")),
     reason="needs Debian's chromium (installed by .ci/run); set AGENTS_TUI_BROWSER=1 locally",
 )
 

@@ -5,11 +5,44 @@ from __future__ import annotations
 import random
 import re
 
-WORDS = (
-    "agent stream token latency model tool dice roll narrative cliff rope metric frame "
-    "buffer render widget event queue retry backoff session memory context reply prompt "
-    "terminal screen layout markdown table fence python async await cancel drain"
-).split()
+WORDS = [
+    "agent",
+    "stream",
+    "token",
+    "latency",
+    "model",
+    "tool",
+    "dice",
+    "roll",
+    "narrative",
+    "cliff",
+    "rope",
+    "metric",
+    "frame",
+    "buffer",
+    "render",
+    "widget",
+    "event",
+    "queue",
+    "retry",
+    "backoff",
+    "session",
+    "memory",
+    "context",
+    "reply",
+    "prompt",
+    "terminal",
+    "screen",
+    "layout",
+    "markdown",
+    "table",
+    "fence",
+    "python",
+    "async",
+    "await",
+    "cancel",
+    "drain",
+]
 
 
 def prose(tokens: int, seed: int = 1) -> str:
@@ -43,7 +76,8 @@ def mixed_markdown(tokens: int, seed: int = 2) -> str:
             )
         elif kind == "code":
             lines = [
-                f"    {rng.choice(WORDS)}_{i} = await {rng.choice(WORDS)}({i}, '{rng.choice(WORDS)}')"
+                f"    {rng.choice(WORDS)}_{i} = await {rng.choice(WORDS)}"
+                f"({i}, '{rng.choice(WORDS)}')"
                 for i in range(rng.randint(4, 10))
             ]
             block = "```python\nasync def run():\n" + "\n".join(lines) + "\n```"

@@ -340,7 +340,7 @@ async def long_conversation(messages: int, reply: str) -> dict[str, float]:
     return out
 
 
-# --- own overhead ----------------------------------------------------------------------------------
+# --- own overhead ---------------------------------------------------------------------
 def adapter_overhead_us(deltas: int = 50_000) -> float:
     from agents.stream_events import RawResponsesStreamEvent
     from openai.types.responses import ResponseTextDeltaEvent

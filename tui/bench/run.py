@@ -27,7 +27,7 @@ def _ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else 0.0
 
 
-async def _ladder(deltas: list[str], rates: list[float], which: str) -> tuple[float, list[Any]]:
+async def _ladder(deltas: list[str], rates: list[int], which: str) -> tuple[float, list[Any]]:
     """Offer rising rates; the sustained throughput is the best tokens/s from first delta in
     to last delta on screen (a slow display both delays delivery and lags behind it)."""
     rows = []
@@ -157,7 +157,7 @@ async def streaming(quick: bool) -> dict[str, Any]:
 
     rates = [500, 2000, 8000] if quick else [500, 1000, 2000, 4000, 8000, 16000]
     app_best, app_rows = await _ladder(mixed, rates, "app")
-    stock_best, stock_rows = await _ladder(mixed, [r / 2 for r in rates], "stock")
+    stock_best, stock_rows = await _ladder(mixed, [r // 2 for r in rates], "stock")
     prose_best, prose_rows = await _ladder(plain, rates, "app")
     out["mixed_throughput_tps"] = {"app": round(app_best), "stock": round(stock_best)}
     out["prose_throughput_tps_app"] = round(prose_best)
@@ -189,7 +189,8 @@ def run_bench(*, quick: bool, as_json: bool) -> int:
     os.environ["XDG_CONFIG_HOME"] = tmp
     started = time.perf_counter()
     results: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "mode": "quick" if quick else "full",
     }
     results["adapter_us_per_delta"] = round(adapter_overhead_us(20_000 if quick else 100_000), 2)
@@ -232,7 +233,8 @@ def _table(r: dict[str, Any]) -> str:
         f"{'mixed Markdown throughput, tokens/s':52} {r['mixed_throughput_tps']['app']:>12,} "
         f"{r['mixed_throughput_tps']['stock']:>12,} {r['throughput_ratio_vs_stock']:>7}",
         f"{'prose throughput, tokens/s':52} {r['prose_throughput_tps_app']:>12,}",
-        f"{'last delta to screen at highest rate, ms':52} {r['last_delta_lag_ms_at_highest_rate']:>12}",
+        f"{'last delta to screen at highest rate, ms':52} "
+        f"{r['last_delta_lag_ms_at_highest_rate']:>12}",
         f"{'delta-to-screen p50 / p95 / p99 at 100 tok/s, ms':52} "
         f"{f'{a.p50_ms:.0f}/{a.p95_ms:.0f}/{a.p99_ms:.0f}':>12} "
         f"{f'{s.p50_ms:.0f}/{s.p95_ms:.0f}/{s.p99_ms:.0f}':>12}",
@@ -251,6 +253,6 @@ def _table(r: dict[str, Any]) -> str:
             f"{r['app_tokens_per_s']:>12} {r['llama_cpp_tokens_per_s']:>12} "
             f"{r['local_decode_ratio_vs_llama_cpp']:>7}"
         )
-    lines.append(f"{'text identical in every correctness case':52} {str(r['text_identical']):>12}")
+    lines.append(f"{'text identical in every correctness case':52} {r['text_identical']!s:>12}")
     lines.append(f"(took {r['bench_seconds']} s)")
     return "\n".join(lines)

@@ -20,10 +20,7 @@ from tui.core.metrics import TurnMetrics
 from tui.core.store import Store
 
 PARTIAL_SAVE_S = 0.25
-EVENT_TYPES: dict[str, type[Any]] = {
-    cls.__name__: cls
-    for cls in ev.RunEvent.__args__  # type: ignore[attr-defined]
-}
+EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in ev.RunEvent.__args__}
 
 
 def event_to_json(event: ev.RunEvent, offset_ns: int) -> str:

@@ -212,10 +212,7 @@ class LocalLlamaModel:
         from agents.models.chatcmpl_stream_handler import ChatCmplStreamHandler
         from openai.types.responses import Response
 
-        messages: list[dict[str, Any]] = [
-            dict(m)
-            for m in Converter.items_to_messages(input)  # type: ignore[call-overload]
-        ]
+        messages: list[dict[str, Any]] = [dict(m) for m in Converter.items_to_messages(input)]
         if system_instructions:
             messages.insert(0, {"role": "system", "content": system_instructions})
         tool_params = [Converter.tool_to_openai(t) for t in tools]
@@ -245,8 +242,8 @@ class LocalLlamaModel:
         )
         async for event in ChatCmplStreamHandler.handle_stream(
             response,
-            chunks,
-            model=self.model_name,  # type: ignore[arg-type]
+            chunks,  # type: ignore[arg-type]  # any async iterator of chunks will do
+            model=self.model_name,
         ):
             yield event
 
@@ -353,7 +350,7 @@ def make_local_model(engine: LlamaEngine) -> Any:
     """A ``LocalLlamaModel`` that is also an ``agents.models.interface.Model``."""
     from agents.models.interface import Model
 
-    class _SdkLocalModel(LocalLlamaModel, Model):  # type: ignore[misc]
+    class _SdkLocalModel(LocalLlamaModel, Model):
         pass
 
     return _SdkLocalModel(engine)

@@ -199,7 +199,7 @@ class TurnRunner:
                         f"no event for {self.stall_timeout_s:g} s; abandoned the stream"
                     ) from None
                 at_ns = self.clock()
-                if getattr(sdk_event, "type", None) == "agent_updated_stream_event":
+                if sdk_event.type == "agent_updated_stream_event":
                     self.agent = sdk_event.new_agent
                 for event in adapter.convert(sdk_event, at_ns):
                     self._deliver(event, state, emit)

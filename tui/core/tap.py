@@ -27,7 +27,7 @@ def _tapped_class() -> type[Any]:
     if _TAPPED_CLASS is None:
         from agents.models.interface import Model
 
-        class TappedModel(Model):  # type: ignore[misc]
+        class TappedModel(Model):
             def __init__(self, inner: Any, tap: TextTap) -> None:
                 self.inner = inner
                 self.tap = tap

@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.containers import Vertical, VerticalScroll
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
+from textual.widgets import Static
 
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.user_message import UserMessage
 
+# Only the newest widgets stay mounted: layout cost grows with every child, and what is
+# trimmed stays in the store (Ctrl+S, /history, /export).
+MAX_MOUNTED = 150
+
 
 class ChatPane(VerticalScroll):
     can_focus = True
+    hidden_count = 0
+
+    def mount(self, *widgets: Widget, **kwargs: Any) -> AwaitMount:
+        result = super().mount(*widgets, **kwargs)
+        if len(self.children) + len(widgets) > MAX_MOUNTED:
+            self.call_after_refresh(self._trim)
+        return result
+
+    def _trim(self) -> None:
+        extra = len(self.children) - MAX_MOUNTED
+        if extra <= 0:
+            return
+        old = [c for c in self.children[:extra] if not c.has_class("trim-note")]
+        self.hidden_count += len(old)
+        self.remove_children(old)
+        note = self.query(".trim-note")
+        text = (
+            f"{self.hidden_count:,} earlier messages are hidden here; "
+            "Ctrl+S, /history and /export have them."
+        )
+        if note:
+            note.first(Static).update(text)
+        else:
+            super().mount(Static(text, classes="trim-note"), before=0)
 
     def on_mount(self) -> None:
         self.anchor()
