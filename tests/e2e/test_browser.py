@@ -113,23 +113,13 @@ async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
         session, ws, call = await _cdp(ws_url)
         try:
             await asyncio.sleep(6)  # the page starts the app in a terminal
-            await call(
-                "Input.dispatchMouseEvent",
-                type="mousePressed",
-                x=300,
-                y=780,
-                button="left",
-                clickCount=1,
-            )
-            await call(
-                "Input.dispatchMouseEvent",
-                type="mouseReleased",
-                x=300,
-                y=780,
-                button="left",
-                clickCount=1,
-            )
-            await call("Input.insertText", text="I climb the cliff")
+            for kind in ("mousePressed", "mouseReleased"):  # click into the prompt
+                await call(
+                    "Input.dispatchMouseEvent", type=kind, x=300, y=690, button="left", clickCount=1
+                )
+            for char in "I climb the cliff":  # xterm.js listens for real key events
+                await call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
+                await call("Input.dispatchKeyEvent", type="keyUp", key=char)
             await call(
                 "Input.dispatchKeyEvent",
                 type="keyDown",
@@ -158,6 +148,11 @@ async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
                     if row and row[2] == "completed":
                         turn = row
                         break
+            if turn is None:
+                import base64
+
+                shot = await call("Page.captureScreenshot", format="png")
+                (tmp_path / "failed.png").write_bytes(base64.b64decode(shot["data"]))
             assert turn is not None, "the prompt typed in the browser never completed a turn"
             assert turn[0] == "I climb the cliff"
             assert turn[1].endswith("you climb!")
