@@ -14,8 +14,7 @@ from pathlib import Path
 from textual.theme import Theme
 
 DEFAULT_THEME = "agents-dark"
-FIELDS = {
-    "name",
+COLOUR_FIELDS = (
     "primary",
     "secondary",
     "accent",
@@ -26,12 +25,8 @@ FIELDS = {
     "background",
     "surface",
     "panel",
-    "boost",
-    "dark",
-    "luminosity_spread",
-    "text_alpha",
-    "variables",
-}
+)
+FIELDS = {"name", *COLOUR_FIELDS, "boost", "dark", "luminosity_spread", "text_alpha", "variables"}
 
 
 @dataclass(frozen=True)
@@ -70,18 +65,7 @@ def load_theme(path: Path) -> Theme:
         theme = Theme(**data)
         from textual.color import Color
 
-        for key in (
-            "primary",
-            "secondary",
-            "accent",
-            "warning",
-            "error",
-            "success",
-            "foreground",
-            "background",
-            "surface",
-            "panel",
-        ):
+        for key in COLOUR_FIELDS:
             if data.get(key) is not None:
                 Color.parse(data[key])
     except Exception as error:
