@@ -17,7 +17,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tui.commands import SlashCommandProvider
 from tui.core import events as ev
 from tui.core.config import Settings
 from tui.core.metrics import SessionMetrics, TurnMetrics
@@ -42,6 +41,13 @@ from tui.widgets.user_message import UserMessage
 NARROW_BELOW = 110
 
 
+def _slash_commands() -> Any:
+    """The palette's provider, imported when the palette first opens (not at start-up)."""
+    from tui.commands import SlashCommandProvider
+
+    return SlashCommandProvider
+
+
 @dataclass(slots=True)
 class TranscriptEntry:
     at: datetime
@@ -53,7 +59,7 @@ class TranscriptEntry:
 class AgentsTuiApp(App[None]):
     TITLE = "agents-tui"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {SlashCommandProvider}
+    COMMANDS = App.COMMANDS | {_slash_commands}
     BINDINGS = [
         Binding("escape", "cancel_turn", "cancel reply", show=True),
         Binding("ctrl+c", "interrupt", "cancel / quit", priority=True, show=False),

@@ -9,10 +9,13 @@ All text is sanitised and never parsed as Rich markup.
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
-from rich.markdown import Markdown
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
@@ -28,6 +31,7 @@ FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rat
 # a huge tail is committed early, and a huge reply is shown as plain text.
 TAIL_MARKDOWN_LIMIT = 8_000
 RESERVE_LINES = 6
+MAX_RESERVE_LINES = 30
 COMMIT_CHARS = 1_500
 MARKDOWN_LIMIT = 100_000
 
@@ -35,6 +39,8 @@ MARKDOWN_LIMIT = 100_000
 def markdown(source: str) -> Markdown | Text:
     if len(source) > MARKDOWN_LIMIT:
         return Text(source)
+    from rich.markdown import Markdown  # imported on first use: not on the first frame's path
+
     return Markdown(source, hyperlinks=False, code_theme="monokai")
 
 
@@ -65,6 +71,8 @@ class AssistantMessage(Vertical):
         self.status: TurnStatus | None = None
         self._extra: list[Static] = []
         self._reserved_lines = 0
+        self._last_flush = 0.0
+        self._growth_mark = (time.monotonic(), 0)
         self._final: RenderedBlock | None = None
 
     def compose(self) -> ComposeResult:
@@ -89,22 +97,34 @@ class AssistantMessage(Vertical):
             self._reasoning_view.update(Text(self.reasoning))
 
     def _schedule_flush(self) -> None:
+        """Paint soon: at once after a quiet spell, else one frame after the last paint."""
         if not self._flush_pending:
             self._flush_pending = True
-            self.set_timer(FRAME_S, self.flush)
+            wait = self._last_flush + FRAME_S - time.monotonic()
+            if wait <= 0:
+                self.call_later(self.flush)
+            else:
+                self.set_timer(wait, self.flush)
 
     def flush(self) -> None:
         """Paint what arrived since the last frame (one paint per frame, whatever the rate)."""
         self._flush_pending = False
         if self.status is not None:
             return
+        self._last_flush = time.monotonic()
         committed = self._commit_finished_blocks()
         tail = self.source[self._committed_upto :]
         height = self._tail.show(markdown(tail) if tail.strip() else Text(""))
         if committed or height > self._reserved_lines:
             # The tail outgrew the lines it reserves: reserve a few more, so the costly
             # relayout of the whole screen happens every few lines, not on every delta.
-            self._reserved_lines = height + RESERVE_LINES
+            # Fast streams grow faster: reserve about half a second of lines ahead.
+            now = time.monotonic()
+            since, lines_then = self._growth_mark
+            rate = (height - lines_then) / (now - since) if now > since else 0.0
+            self._growth_mark = (now, height)
+            ahead = max(RESERVE_LINES, min(MAX_RESERVE_LINES, int(rate * 0.5)))
+            self._reserved_lines = height + ahead
             self._tail.styles.min_height = self._reserved_lines
             self._tail.refresh(layout=True)
         else:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import ListItem, Static
+
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
 
 from tui.core.sanitize import safe_text
 
@@ -41,6 +44,8 @@ def _pretty(text: str) -> Text | Syntax:
         parsed = json.loads(clipped)
     except ValueError:
         return Text(safe_text(clipped) + note)
+    from rich.syntax import Syntax  # pygments: loaded when a row is first expanded
+
     return Syntax(
         safe_text(json.dumps(parsed, indent=2, ensure_ascii=False)) + note,
         "json",
