@@ -155,7 +155,7 @@ async def streaming(quick: bool) -> dict[str, Any]:
     out["p95_delta_to_screen_ms_at_100tps"] = round(app100.p95_ms, 1)
     out["cpu_ratio_vs_stock_at_100tps"] = _ratio(app100.cpu_s, stock100.cpu_s)
 
-    rates = [500, 2000, 8000] if quick else [500, 1000, 2000, 4000, 8000, 16000]
+    rates = [500, 1000, 2000, 4000, 8000] if quick else [500, 1000, 2000, 4000, 8000, 16000]
     app_best, app_rows = await _ladder(mixed, rates, "app")
     stock_best, stock_rows = await _ladder(mixed, [r // 2 for r in rates], "stock")
     prose_best, prose_rows = await _ladder(plain, rates, "app")

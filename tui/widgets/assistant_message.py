@@ -36,12 +36,36 @@ COMMIT_CHARS = 1_500
 MARKDOWN_LIMIT = 100_000
 
 
-def markdown(source: str) -> Markdown | Text:
+def markdown(source: str, *, draft: bool = False) -> Markdown | Text:
+    """Rich Markdown; a ``draft`` (the growing tail) skips syntax highlighting."""
     if len(source) > MARKDOWN_LIMIT:
         return Text(source)
     from rich.markdown import Markdown  # imported on first use: not on the first frame's path
 
-    return Markdown(source, hyperlinks=False, code_theme="monokai")
+    cls = _draft_markdown_class() if draft else Markdown
+    return cls(source, hyperlinks=False, code_theme="monokai")
+
+
+_DRAFT: type[Markdown] | None = None
+
+
+def _draft_markdown_class() -> type[Markdown]:
+    """Markdown whose code blocks are plain text: highlighting a growing block on every
+    paint costs most of a frame; it is highlighted once the block is finished."""
+    global _DRAFT
+    if _DRAFT is None:
+        from rich.markdown import CodeBlock, Markdown
+        from rich.padding import Padding
+
+        class DraftCodeBlock(CodeBlock):
+            def __rich_console__(self, console: Any, options: Any) -> Any:
+                yield Padding(Text(str(self.text).rstrip(), style="bright_white"), 1)
+
+        class DraftMarkdown(Markdown):
+            elements = {**Markdown.elements, "fence": DraftCodeBlock, "code_block": DraftCodeBlock}
+
+        _DRAFT = DraftMarkdown
+    return _DRAFT
 
 
 def _fence_lines(text: str) -> int:
@@ -114,7 +138,7 @@ class AssistantMessage(Vertical):
         self._last_flush = time.monotonic()
         committed = self._commit_finished_blocks()
         tail = self.source[self._committed_upto :]
-        height = self._tail.show(markdown(tail) if tail.strip() else Text(""))
+        height = self._tail.show(markdown(tail, draft=True) if tail.strip() else Text(""))
         if committed or height > self._reserved_lines:
             # The tail outgrew the lines it reserves: reserve a few more, so the costly
             # relayout of the whole screen happens every few lines, not on every delta.
