@@ -35,8 +35,6 @@ async def _ladder(deltas: list[str], rates: list[int], which: str) -> tuple[floa
         run = stream_app if which == "app" else stream_stock
         result = await run(deltas, rate)
         rows.append(result)
-        if result.effective_tps < rate * 0.5:  # far behind: faster offers cannot help
-            break
     best = max((r.effective_tps for r in rows if r.identical), default=0.0)
     return best, rows
 

@@ -186,13 +186,15 @@ class AssistantMessage(Vertical):
     def finish(
         self, status: TurnStatus, note: str | None = None, summary: dict[str, Any] | None = None
     ) -> None:
-        """Collapse to one widget and show how the turn ended (and, for past turns, its numbers)."""
+        """Show how the turn ended. Committed blocks stay as they are (already rendered once);
+        only the tail is rendered again, with full highlighting, so the end costs little."""
         self.status = status
         self.add_class(f"-{status}")
-        for child in list(self.query(".block")):
-            child.remove()
-        self._final = RenderedBlock(self._final_body(), classes="block")
-        self.mount(self._final)
+        tail = self.source[self._committed_upto :]
+        self._tail.remove()
+        if tail.strip():
+            self._final = RenderedBlock(markdown(tail), classes="block")
+            self.mount(self._final)
         lines = _status_lines(status, note, summary)
         if lines:
             self.mount_all(lines)
