@@ -198,7 +198,7 @@ def run_bench(*, quick: bool, as_json: bool) -> int:
     results["mount_ratio_1000_vs_10"] = _ratio(
         results["mount_ms_at_message_1000"], results["mount_ms_at_message_10"]
     )
-    results.update(startup(1 if quick else 3))
+    results.update(startup(2 if quick else 3))
     results.update(local_decode(64 if quick else 256))
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
