@@ -152,7 +152,7 @@ class AssistantMessage(Vertical):
             self._tail.styles.min_height = self._reserved_lines
             self._tail.refresh(layout=True)
         else:
-            self._tail.refresh()  # same size: repaint just this region
+            self._tail.repaint_changes()  # same size: repaint just the lines that changed
 
     def _commit_finished_blocks(self) -> bool:
         upto = self._committed_upto

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.segment import Segment
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -75,10 +75,29 @@ class RenderedBlock(Widget):
 class TailBlock(RenderedBlock):
     """The growing end of a streaming reply: re-rendered on every paint, cached in between."""
 
+    _previous: list[Strip] | None = None
+    _changed_from = 0
+
     def show(self, renderable: RenderableType) -> int:
         """Render ``renderable`` now and return its height; the caller decides on layout."""
         self.renderable = renderable
         self._heights.clear()
         _line_cache.pop(id(self), None)
         width = self.content_size.width or self.app.size.width
-        return len(self._lines(width))
+        lines = self._lines(width)
+        # Usually only the last line or two changed: remember where, to repaint just those.
+        previous = self._previous or []
+        first = 0
+        for old, new in zip(previous, lines, strict=False):
+            if list(old) != list(new):
+                break
+            first += 1
+        self._changed_from = first
+        self._previous = lines
+        return len(lines)
+
+    def repaint_changes(self) -> None:
+        """Repaint from the first changed line down, not the whole block."""
+        width = self.size.width
+        height = max(self.size.height - self._changed_from, 1)
+        self.refresh(Region(0, self._changed_from, width, height))
