@@ -225,6 +225,9 @@ class AgentsTuiApp(App[None]):
         if backend.engine is not None:
             try:
                 backend.engine.load()
+                warm = getattr(getattr(runner.run_config, "model", None), "warm_for", None)
+                if warm is not None:
+                    warm(runner.agent)  # the first tool-using turn starts warm
             except Exception as error:
                 self.post_message(BackendFailed(str(error)))
                 return

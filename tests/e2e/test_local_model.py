@@ -165,3 +165,25 @@ async def test_tui_chats_with_the_bundled_model():
         assert "SmolLM2" in app.sub_title
         assert app.session_metrics.turns[0].tokens > 3
         assert "TTFT" in screen_text(app)
+
+
+async def test_tui_game_master_on_the_bundled_model_calls_a_tool_then_narrates():
+    from tests.app.helpers import pane_text, send, wait_idle
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.widgets.assistant_message import AssistantMessage
+
+    app = AgentsTuiApp(Settings(provider="local", agent="game-master", seed=4, max_turns=4))
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(600):  # loaded, then warmed for this agent's tools
+            if app.model_ready:
+                break
+            await pilot.pause(0.1)
+        await send(pilot, "I try to climb the cliff")
+        await wait_idle(pilot, timeout=120)
+        rows = list(app.timeline.rows_by_call.values())
+        assert rows and rows[0].title in ("roll_dice", "flip_coin", "magic_answer")
+        assert rows[0].status == "done" and rows[0].output
+        reply = app.query_one(AssistantMessage)
+        assert reply.status == "completed" and len(reply.source) > 10
+        assert rows[0].title in pane_text(app, app.timeline)

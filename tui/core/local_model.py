@@ -177,6 +177,25 @@ class LocalLlamaModel:
         self.max_tokens = max_tokens
         self.model_name = engine.model_path.stem
 
+    def warm_for(self, agent: Any) -> None:
+        """Blocking: evaluate this agent's system prompt and tool schemas once, ahead of time.
+
+        llama.cpp reuses the evaluated prefix, so the first real turn of a tool-using agent
+        skips most of its prompt evaluation (about 1.5 s for the game master on 2 cores).
+        """
+        from agents import FunctionTool
+        from agents.models.chatcmpl_converter import Converter
+
+        tools = [Converter.tool_to_openai(t) for t in agent.tools if isinstance(t, FunctionTool)]
+        instructions = agent.instructions if isinstance(agent.instructions, str) else None
+        if not tools or not instructions:
+            return
+        messages = [{"role": "system", "content": instructions}, {"role": "user", "content": "hi"}]
+        for _ in self.engine.chat(
+            threading.Event(), messages=messages, tools=tools, tool_choice="auto", max_tokens=4
+        ):
+            pass
+
     async def get_response(self, *args: Any, **kwargs: Any) -> Any:
         from agents.items import ModelResponse
         from agents.usage import Usage
