@@ -143,7 +143,10 @@ async def test_prompt_sent_during_a_turn_is_queued_then_sent():
         replies = list(app.query(AssistantMessage))
         assert [r.status for r in replies] == ["completed", "completed"]
         assert replies[1].source == "queued answer"
-        assert "second" in str(model.calls[1].input)
+        second_input = str(model.calls[1].input)
+        assert "second" in second_input
+        # the queued turn starts only once the first is in the conversation's memory
+        assert "t0 t1 t2" in second_input
 
 
 async def test_markup_and_escape_sequences_are_shown_literally():

@@ -164,7 +164,7 @@ async def test_sessions_screen_search_rename_delete():
 
 
 async def test_a_recording_replays_faithfully():
-    app, _ = make_app(game_master_steps(rate=8), agent="game-master")
+    app, _ = make_app(game_master_steps(rate=4), agent="game-master")
     async with app.run_test(size=(160, 45)) as pilot:
         await send(pilot, "I climb the cliff")
         await wait_idle(pilot)
@@ -197,9 +197,9 @@ async def test_a_recording_replays_faithfully():
         assert rows == original_rows
         again = replay.session_metrics.turns[0]
         replay_s = (again.last_token_ns - again.first_token_ns) / 1e9
-        assert original_s > 1.0
+        assert original_s > 2.0
         # the original timing, scaled by --speed 4 (loose: a 2-core CI box has hiccups)
-        assert 0.15 < replay_s / original_s < 0.6
+        assert 0.15 < replay_s / original_s < 0.75
         assert replay.store is None  # a replay writes nothing
 
 

@@ -106,6 +106,7 @@ class TurnRunner:
         """Run one turn to its end (completed, interrupted or failed); never raises."""
         self._cancelled = asyncio.Event()
         self.running = True
+        self._finished_event: ev.TurnFinished | None = None
         user_item = {"role": "user", "content": prompt}
         if self.session is not None:
             # The stored conversation is the model's memory; the prompt is kept before the
@@ -167,9 +168,14 @@ class TurnRunner:
                 return outcome
         finally:
             self._result = None
-            self.running = False
-            if self.session is not None:
-                await self.session.add_items(self.history[len(base_input) :])
+            try:
+                if self.session is not None:
+                    await self.session.add_items(self.history[len(base_input) :])
+            finally:
+                self.running = False
+                if self._finished_event is not None:
+                    emit(self._finished_event)
+                    self._finished_event = None
 
     async def _attempt(self, run_input: list[Any], emit: Emit, state: _Attempt) -> None:
         from agents import RunConfig, Runner
@@ -262,13 +268,13 @@ class TurnRunner:
             self.history = list(base_input)
             if text:
                 self.history.append({"role": "assistant", "content": text})
-        emit(
-            ev.TurnFinished(
-                status,
-                text,
-                self.clock(),
-                error_kind=error.kind if error else None,
-                error=error.message if error else None,
-            )
+        # Emitted by ``run`` once the turn is in the conversation's memory, so that a prompt
+        # queued behind this turn never starts without it.
+        self._finished_event = ev.TurnFinished(
+            status,
+            text,
+            self.clock(),
+            error_kind=error.kind if error else None,
+            error=error.message if error else None,
         )
         return TurnOutcome(status, text, attempts, error)
