@@ -41,10 +41,6 @@ class StreamResult:
     shown_chars: int = 0
 
     @property
-    def kept_up(self) -> bool:
-        return self.lag_ms <= 100
-
-    @property
     def effective_tps(self) -> float:
         """Tokens over the time from the first delta's arrival to the last one on screen."""
         span = self.duration_s + self.lag_ms / 1000

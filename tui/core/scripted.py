@@ -9,7 +9,6 @@ streams, so everything downstream runs the real SDK path.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,12 +47,6 @@ class Call:
     name: str
     call_id: str
     argument_deltas: Sequence[str] = ()
-
-    @classmethod
-    def with_args(cls, name: str, call_id: str, arguments: dict[str, Any], pieces: int = 3) -> Call:
-        text = json.dumps(arguments)
-        size = max(1, -(-len(text) // pieces))
-        return cls(name, call_id, [text[i : i + size] for i in range(0, len(text), size)])
 
 
 Part = Text | Call

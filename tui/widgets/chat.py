@@ -62,11 +62,6 @@ class ChatPane(VerticalScroll):
         self.mount(note)
         return note
 
-    @property
-    def last_assistant(self) -> AssistantMessage | None:
-        found = self.query(AssistantMessage)
-        return found.last() if found else None
-
     def show_past(self, turns: list[list[Widget]]) -> None:
         """Stored turns go above anything already typed in this run."""
         history = Vertical(*[w for turn in turns for w in turn], classes="past-turns")

@@ -33,12 +33,6 @@ class RenderedBlock(Widget):
         self.renderable = renderable
         self._heights: dict[int, int] = {}
 
-    def set_renderable(self, renderable: RenderableType) -> None:
-        self.renderable = renderable
-        self._heights.clear()
-        _line_cache.pop(id(self), None)
-        self.refresh(layout=True)
-
     def _lines(self, width: int) -> list[Strip]:
         key = id(self)
         cached = _line_cache.get(key)
