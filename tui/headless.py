@@ -76,7 +76,8 @@ async def run_turn_headless(
         if journal.recorder is not None:
             journal.recorder.close()
         store.close()
-    if not jsonl and outcome.text and not outcome.text.endswith("\n"):
+    if neutralise and outcome.text and not outcome.text.endswith("\n"):
+        # A terminal gets its prompt back on a fresh line; a pipe gets exactly the reply.
         out.write("\n")
         out.flush()
     if outcome.status == "completed":
