@@ -216,6 +216,7 @@ async def stream_app(
             expected = text if cancel_after is None else delivered
             return _finish(result, probe, expected, reply.source, cpu_start)
     finally:
+        gc.unfreeze()  # the app froze its heap; the next measurement starts from scratch
         AssistantMessage.flush = original_flush  # type: ignore[method-assign]
         AssistantMessage.finish = original_finish  # type: ignore[method-assign]
 

@@ -1,14 +1,15 @@
 """One assistant reply, streamed cheaply and kept cheaply.
 
 While streaming, deltas are buffered and painted at most once per frame (``FRAME_S``).
-Finished Markdown blocks (up to the last blank line outside a code fence) are
-rendered once into "committed" widgets; only the short growing tail is re-rendered on
-each frame. When the turn ends, the whole reply collapses into a single ``Static``.
+Each finished Markdown block (up to a blank line outside a code fence) is rendered once
+and kept as lines; only the unfinished block at the end is rendered again on a paint.
+The reply is one widget from first delta to last, so streaming mounts nothing.
 All text is sanitised and never parsed as Rich markup.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from textual.widgets import Collapsible, Static
 
 from tui.core.events import TurnStatus
 from tui.core.sanitize import safe_text
-from tui.widgets.rendered_block import RenderedBlock, TailBlock
+from tui.widgets.rendered_block import RenderedBlock, StreamBody
 
 FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rate
 
@@ -32,7 +33,6 @@ FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rat
 TAIL_MARKDOWN_LIMIT = 8_000
 RESERVE_LINES = 6
 MAX_RESERVE_LINES = 30
-COMMIT_CHARS = 1_500
 MARKDOWN_LIMIT = 100_000
 
 
@@ -40,32 +40,47 @@ def markdown(source: str, *, draft: bool = False) -> Markdown | Text:
     """Rich Markdown; a ``draft`` (the growing tail) skips syntax highlighting."""
     if len(source) > MARKDOWN_LIMIT:
         return Text(source)
-    from rich.markdown import Markdown  # imported on first use: not on the first frame's path
-
-    cls = _draft_markdown_class() if draft else Markdown
+    cls = _markdown_classes()[1 if draft else 0]
     return cls(source, hyperlinks=False, code_theme="monokai")
 
 
-_DRAFT: type[Markdown] | None = None
+_CLASSES: tuple[type[Markdown], type[Markdown]] | None = None
 
 
-def _draft_markdown_class() -> type[Markdown]:
-    """Markdown whose code blocks are plain text: highlighting a growing block on every
-    paint costs most of a frame; it is highlighted once the block is finished."""
-    global _DRAFT
-    if _DRAFT is None:
+def _markdown_classes() -> tuple[type[Markdown], type[Markdown]]:
+    """Rich's Markdown, built with one shared parser (Rich builds a new ``MarkdownIt`` for
+    every document, ~0.8 ms: more than parsing a short tail); and a draft variant whose code
+    blocks are plain text, since highlighting a growing block on every paint costs most of
+    a frame (it is highlighted once the block is finished). Imported on first use: not on
+    the first frame's path."""
+    global _CLASSES
+    if _CLASSES is None:
+        from markdown_it import MarkdownIt
         from rich.markdown import CodeBlock, Markdown
         from rich.padding import Padding
+
+        parser = MarkdownIt().enable("strikethrough").enable("table")
+
+        class SharedParserMarkdown(Markdown):
+            def __init__(self, markup: str, code_theme: str, hyperlinks: bool) -> None:
+                self.markup = markup
+                self.parsed = parser.parse(markup)
+                self.code_theme = code_theme
+                self.justify = None
+                self.style = "none"
+                self.hyperlinks = hyperlinks
+                self.inline_code_lexer = None
+                self.inline_code_theme = code_theme
 
         class DraftCodeBlock(CodeBlock):
             def __rich_console__(self, console: Any, options: Any) -> Any:
                 yield Padding(Text(str(self.text).rstrip(), style="bright_white"), 1)
 
-        class DraftMarkdown(Markdown):
+        class DraftMarkdown(SharedParserMarkdown):
             elements = {**Markdown.elements, "fence": DraftCodeBlock, "code_block": DraftCodeBlock}
 
-        _DRAFT = DraftMarkdown
-    return _DRAFT
+        _CLASSES = (SharedParserMarkdown, DraftMarkdown)
+    return _CLASSES
 
 
 def _fence_lines(text: str) -> int:
@@ -90,17 +105,16 @@ class AssistantMessage(Vertical):
         self._committed_upto = 0
         self._committed_fences = 0
         self._flush_pending = False
-        self._tail = TailBlock(Text(""), classes="block tail")
+        self._body = StreamBody(classes="block")
         self._reasoning_view: Static | None = None
         self.status: TurnStatus | None = None
         self._extra: list[Static] = []
-        self._reserved_lines = 0
         self._last_flush = 0.0
         self._growth_mark = (time.monotonic(), 0)
         self._final: RenderedBlock | None = None
 
     def compose(self) -> ComposeResult:
-        yield self._final if self._final is not None else self._tail
+        yield self._final if self._final is not None else self._body
         yield from self._extra
 
     def _final_body(self) -> Markdown | Text:
@@ -121,51 +135,56 @@ class AssistantMessage(Vertical):
             self._reasoning_view.update(Text(self.reasoning))
 
     def _schedule_flush(self) -> None:
-        """Paint soon: at once after a quiet spell, else one frame after the last paint."""
+        """Paint soon: at once after a quiet spell, else one frame after the last paint.
+        A plain event-loop timer: a Textual timer starts a task each time, which at 30
+        paints a second costs more than the paint's bookkeeping."""
         if not self._flush_pending:
             self._flush_pending = True
             wait = self._last_flush + FRAME_S - time.monotonic()
+            loop = asyncio.get_running_loop()
             if wait <= 0:
-                self.call_later(self.flush)
+                loop.call_soon(self.flush)
             else:
-                self.set_timer(wait, self.flush)
+                loop.call_later(wait, self.flush)
 
     def flush(self) -> None:
         """Paint what arrived since the last frame (one paint per frame, whatever the rate)."""
         self._flush_pending = False
-        if self.status is not None:
+        if self.status is not None or not self.is_attached:
             return
         self._last_flush = time.monotonic()
-        committed = self._commit_finished_blocks()
+        self._commit_finished_blocks()
         tail = self.source[self._committed_upto :]
-        height = self._tail.show(markdown(tail, draft=True) if tail.strip() else Text(""))
-        if committed or height > self._reserved_lines:
-            # The tail outgrew the lines it reserves: reserve a few more, so the costly
-            # relayout of the whole screen happens every few lines, not on every delta.
+        body = self._body
+        height = body.show_tail(markdown(tail, draft=True) if tail.strip() else None)
+        if height > body.reserved_lines:
+            # The body outgrew the lines it reserves: reserve a few more, so the costly
+            # relayout of the screen happens every few lines, not on every delta.
             # Fast streams grow faster: reserve about half a second of lines ahead.
             now = time.monotonic()
             since, lines_then = self._growth_mark
             rate = (height - lines_then) / (now - since) if now > since else 0.0
             self._growth_mark = (now, height)
             ahead = max(RESERVE_LINES, min(MAX_RESERVE_LINES, int(rate * 0.5)))
-            self._reserved_lines = height + ahead
-            self._tail.styles.min_height = self._reserved_lines
-            self._tail.refresh(layout=True)
+            body.reserved_lines = height + ahead
+            body.refresh(layout=True)
         else:
-            self._tail.repaint_changes()  # same size: repaint just the lines that changed
+            body.repaint_changes()  # same size: repaint just the lines that changed
 
-    def _commit_finished_blocks(self) -> bool:
-        upto = self._committed_upto
-        cut = self.source.rfind("\n\n", self._committed_upto)
-        # Committing mounts a widget (a relayout), so blocks are committed in batches.
-        if cut - self._committed_upto > COMMIT_CHARS:
+    def _commit_finished_blocks(self) -> None:
+        """Commit every block that a blank line (outside a code fence) has finished."""
+        search = self._committed_upto
+        while (cut := self.source.find("\n\n", search)) >= 0:
             block = self.source[self._committed_upto : cut]
             fences = self._committed_fences + _fence_lines(block)
-            if fences % 2 == 0:  # inside an open code fence a blank line ends nothing
-                self._commit(block, cut + 2, fences, as_markdown=True)
+            if fences % 2:  # inside an open code fence a blank line ends nothing
+                search = cut + 2
+                continue
+            self._commit(block, cut + 2, fences, as_markdown=True)
+            search = self._committed_upto
         if len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
             # A huge paragraph, code block or unbroken line: commit it as plain text in
-            # pieces, so that no frame has to lay out more than the limit again.
+            # pieces, so that no frame has to render more than the limit again.
             end = self.source.rfind("\n", self._committed_upto)
             if end <= self._committed_upto:
                 end = len(self.source)
@@ -173,12 +192,10 @@ class AssistantMessage(Vertical):
             self._commit(
                 block, end, self._committed_fences + _fence_lines(block), as_markdown=False
             )
-        return self._committed_upto != upto
 
     def _commit(self, block: str, upto: int, fences: int, *, as_markdown: bool) -> None:
         if block.strip():
-            body = markdown(block) if as_markdown else Text(block)
-            self.mount(RenderedBlock(body, classes="block"), before=self._tail)
+            self._body.commit(markdown(block) if as_markdown else Text(block))
         self._committed_upto = upto
         self._committed_fences = fences
 
@@ -191,10 +208,11 @@ class AssistantMessage(Vertical):
         self.status = status
         self.add_class(f"-{status}")
         tail = self.source[self._committed_upto :]
-        self._tail.remove()
         if tail.strip():
-            self._final = RenderedBlock(markdown(tail), classes="block")
-            self.mount(self._final)
+            self._body.commit(markdown(tail))
+        self._committed_upto = len(self.source)
+        self._body.finish()
+        self._body.refresh(layout=True)
         lines = _status_lines(status, note, summary)
         if lines:
             self.mount_all(lines)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.segment import Segment
+from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -21,6 +22,19 @@ from textual.widget import Widget
 # Rendered lines are kept for this many blocks (the ones on screen, and a little more).
 LINE_CACHE_BLOCKS = 48
 _line_cache: OrderedDict[int, tuple[int, list[Strip]]] = OrderedDict()
+
+
+def _gap(above: list[Strip], below: list[Strip], width: int) -> list[Strip]:
+    """One blank line between two blocks, unless one of them already brings its own."""
+    if not above or not below or not above[-1].text.strip() or not below[0].text.strip():
+        return []
+    return [Strip.blank(width)]
+
+
+def render_strips(console: Console, renderable: RenderableType, width: int) -> list[Strip]:
+    options = console.options.update_width(max(1, width))
+    lines = console.render_lines(renderable, options, pad=False)
+    return [Strip(Segment.adjust_line_length(line, width), width) for line in lines]
 
 
 class RenderedBlock(Widget):
@@ -39,15 +53,15 @@ class RenderedBlock(Widget):
         if cached is not None and cached[0] == width:
             _line_cache.move_to_end(key)
             return cached[1]
-        console = self.app.console
-        options = console.options.update_width(max(1, width))
-        lines = console.render_lines(self.renderable, options, pad=False)
-        strips = [Strip(Segment.adjust_line_length(line, width), width) for line in lines]
+        strips = self._render_all(width)
         self._heights[width] = len(strips)
         _line_cache[key] = (width, strips)
         if len(_line_cache) > LINE_CACHE_BLOCKS:
             _line_cache.popitem(last=False)
         return strips
+
+    def _render_all(self, width: int) -> list[Strip]:
+        return render_strips(self.app.console, self.renderable, width)
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
@@ -66,32 +80,122 @@ class RenderedBlock(Widget):
         _line_cache.pop(id(self), None)
 
 
-class TailBlock(RenderedBlock):
-    """The growing end of a streaming reply: re-rendered on every paint, cached in between."""
+class StreamBody(RenderedBlock):
+    """A streaming reply as one widget: finished blocks rendered once, plus a growing tail.
 
-    _previous: list[Strip] | None = None
-    _changed_from = 0
+    Finished Markdown blocks are rendered once and their lines appended; only the tail
+    (the unfinished paragraph, list, table or code block) is rendered again on each paint.
+    Committing a block mounts nothing, so it costs no relayout, and a paint repaints only
+    the lines that changed. Once the reply is done, its lines live in the shared cache like
+    any ``RenderedBlock``, so a long chat keeps few rendered lines in memory.
+    """
 
-    def show(self, renderable: RenderableType) -> int:
-        """Render ``renderable`` now and return its height; the caller decides on layout."""
-        self.renderable = renderable
-        self._heights.clear()
-        _line_cache.pop(id(self), None)
-        width = self.content_size.width or self.app.size.width
-        lines = self._lines(width)
-        # Usually only the last line or two changed: remember where, to repaint just those.
-        previous = self._previous or []
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(Text(""), **kwargs)
+        self.blocks: list[RenderableType] = []
+        self.reserved_lines = 0
+        self.done = False
+        self._committed: list[Strip] = []
+        self._committed_width = 0
+        self._tail: RenderableType | None = None
+        self._tail_lines: list[Strip] = []
+        self._tail_gap: list[Strip] = []
+        self._dirty: tuple[int, int] | None = None
+
+    def _width(self) -> int:
+        return self.content_size.width or self.app.size.width
+
+    def _render_all(self, width: int) -> list[Strip]:
+        lines: list[Strip] = []
+        for block in self.blocks:
+            new = render_strips(self.app.console, block, width)
+            lines.extend(_gap(lines, new, width))
+            lines.extend(new)
+        return lines
+
+    def _committed_lines(self, width: int) -> list[Strip]:
+        if width != self._committed_width:  # a resize: render every block again, once
+            self._committed = self._render_all(width)
+            self._committed_width = width
+        return self._committed
+
+    def _mark(self, start: int, stop: int) -> None:
+        if self._dirty is not None:
+            start, stop = min(start, self._dirty[0]), max(stop, self._dirty[1])
+        self._dirty = (start, stop)
+
+    def commit(self, renderable: RenderableType) -> None:
+        """Append a finished block: rendered now, and never again at this width."""
+        width = self._width()
+        committed = self._committed_lines(width)
+        start = len(committed)
+        new = render_strips(self.app.console, renderable, width)
+        committed.extend(_gap(committed, new, width))
+        committed.extend(new)
+        self.blocks.append(renderable)
+        self._mark(start, len(committed) + len(self._tail_lines) + 1)
+        self._tail_lines = []
+        self._tail_gap = []
+        self._tail = None
+
+    def show_tail(self, renderable: RenderableType | None) -> int:
+        """Render the tail now and return the body's height; the caller decides on layout."""
+        width = self._width()
+        committed = self._committed_lines(width)
+        lines = render_strips(self.app.console, renderable, width) if renderable else []
+        self._tail_gap = _gap(committed, lines, width)
+        offset = len(committed) + len(self._tail_gap)
+        previous = self._tail_lines
         first = 0
         for old, new in zip(previous, lines, strict=False):
-            if list(old) != list(new):
+            if old._segments != new._segments:
                 break
             first += 1
-        self._changed_from = first
-        self._previous = lines
-        return len(lines)
+        self._mark(offset + first, offset + max(len(previous), len(lines)))
+        self._tail = renderable
+        self._tail_lines = lines
+        return offset + len(lines) if lines else len(committed)
 
     def repaint_changes(self) -> None:
-        """Repaint from the first changed line down, not the whole block."""
-        width = self.size.width
-        height = max(self.size.height - self._changed_from, 1)
-        self.refresh(Region(0, self._changed_from, width, height))
+        """Repaint only the lines that changed since the last paint."""
+        if self._dirty is not None:
+            start, stop = self._dirty
+            self._dirty = None
+            self.refresh(Region(0, start, self.size.width, stop - start))
+
+    def finish(self) -> None:
+        """From now on a plain ``RenderedBlock``: lines cached only while they are needed."""
+        self.done = True
+        self._committed = []
+        self._committed_width = 0
+        self._tail = None
+        self._tail_lines = []
+        self._tail_gap = []
+        self.reserved_lines = 0
+        self._heights.clear()
+        _line_cache.pop(id(self), None)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self.done:
+            return super().get_content_height(container, viewport, width)
+        height = len(self._committed_lines(width))
+        if self._tail is not None:
+            if not self._tail_lines or self._tail_lines[0].cell_length != width:
+                self._tail_lines = render_strips(self.app.console, self._tail, width)
+                self._tail_gap = _gap(self._committed, self._tail_lines, width)
+            height += len(self._tail_gap) + len(self._tail_lines)
+        return max(height, self.reserved_lines)
+
+    def render_line(self, y: int) -> Strip:
+        if self.done:
+            return super().render_line(y)
+        width = self.content_size.width
+        committed = self._committed_lines(width)
+        if y < len(committed):
+            return committed[y]
+        index = y - len(committed) - len(self._tail_gap)
+        if self._tail is not None and 0 <= index < len(self._tail_lines):
+            line = self._tail_lines[index]
+            if line.cell_length == width:
+                return line
+        return Strip.blank(width)
