@@ -147,8 +147,14 @@ async def streaming(quick: bool) -> dict[str, Any]:
     plain = split_tokens(prose(2000 if quick else 5000))
     at100 = mixed[: 600 if quick else 2000]
 
-    app100 = await stream_app(at100, 100)
-    stock100 = await stream_stock(at100, 100)
+    # Two runs each, interleaved; the cheaper of each pair is kept (this VM's CPU time
+    # varies by about +-10 % run to run, on both sides alike).
+    app_runs, stock_runs = [], []
+    for _ in range(2):
+        app_runs.append(await stream_app(at100, 100))
+        stock_runs.append(await stream_stock(at100, 100))
+    app100 = min(app_runs, key=lambda r: r.cpu_s)
+    stock100 = min(stock_runs, key=lambda r: r.cpu_s)
     out["latency_at_100tps"] = {"app": app100, "stock": stock100}
     out["p95_delta_to_screen_ms_at_100tps"] = round(app100.p95_ms, 1)
     out["cpu_ratio_vs_stock_at_100tps"] = _ratio(app100.cpu_s, stock100.cpu_s)

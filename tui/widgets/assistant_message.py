@@ -31,7 +31,7 @@ FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rat
 # Past these sizes Markdown parsing per frame (or once, at the end) would stall the app:
 # a huge tail is committed early, and a huge reply is shown as plain text.
 TAIL_MARKDOWN_LIMIT = 8_000
-RESERVE_LINES = 6
+RESERVE_LINES = 10
 MAX_RESERVE_LINES = 30
 MARKDOWN_LIMIT = 100_000
 
@@ -165,7 +165,7 @@ class AssistantMessage(Vertical):
             since, lines_then = self._growth_mark
             rate = (height - lines_then) / (now - since) if now > since else 0.0
             self._growth_mark = (now, height)
-            ahead = max(RESERVE_LINES, min(MAX_RESERVE_LINES, int(rate * 0.5)))
+            ahead = max(RESERVE_LINES, min(MAX_RESERVE_LINES, int(rate * 1.0)))
             body.reserved_lines = height + ahead
             body.refresh(layout=True)
         else:

@@ -15,7 +15,7 @@ from textual.widgets import Label, Sparkline, Static
 
 from tui.core.metrics import SessionMetrics, TurnMetrics, assess
 
-REFRESH_S = 0.2  # 5 paints a second while a turn runs
+REFRESH_S = 0.25  # 4 paints a second while a turn runs
 
 
 def _fmt_s(value: float | None) -> str:

@@ -22,6 +22,7 @@ class StatusLine(Static):
         self.activity = ""
         self.since: float | None = None
         self.deadline: float | None = None  # a retry countdown ends here
+        self._shown = ""
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(0.25, self._tick, pause=True)
@@ -53,5 +54,9 @@ class StatusLine(Static):
         if self.deadline is not None:
             text.append(f" {max(0.0, self.deadline - time.monotonic()):.1f}s (Esc cancels)")
         if self.since is not None:
-            text.append(f"  ·  {time.monotonic() - self.since:.1f}s", style="dim")
+            # Whole seconds: a repaint a second, not four, beside a streaming reply.
+            text.append(f"  ·  {time.monotonic() - self.since:.0f}s", style="dim")
+        if text.plain == self._shown:
+            return
+        self._shown = text.plain
         self.update(text, layout=False)  # always one line: never worth a relayout
