@@ -201,6 +201,7 @@ async def stream_app(
                 original_emit(event)
 
             app._emit = emit  # type: ignore[method-assign]
+            await pilot.pause()  # the app's one-off start-up work (heap settle) is not streaming
             cpu_start = time.process_time()
             from tui.widgets.prompt import PromptInput
 
