@@ -243,3 +243,19 @@ async def test_ctrl_c_when_idle_asks_before_quitting():
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_finished_reply_reflows_when_the_terminal_narrows():
+    words = [f"word{i} " for i in range(60)] + ["\n\nlast-paragraph-marker\n"]
+    app, _ = make_app([text_step(words)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "a long paragraph")
+        await wait_idle(pilot)
+        reply = app.query_one(AssistantMessage)
+        wide_height = reply.region.height
+        await pilot.resize_terminal(90, 45)
+        await pilot.pause(0.1)
+        chat = pane_text(app, app.chat)
+        assert reply.region.height > wide_height  # the same text wrapped to more lines
+        assert "word59" in chat and "last-paragraph-marker" in chat
+        assert all(len(line) <= 90 for line in chat.split("\n"))

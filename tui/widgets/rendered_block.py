@@ -54,11 +54,15 @@ class RenderedBlock(Widget):
             _line_cache.move_to_end(key)
             return cached[1]
         strips = self._render_all(width)
+        self._remember(width, strips)
+        return strips
+
+    def _remember(self, width: int, strips: list[Strip]) -> None:
         self._heights[width] = len(strips)
-        _line_cache[key] = (width, strips)
+        _line_cache[id(self)] = (width, strips)
+        _line_cache.move_to_end(id(self))
         if len(_line_cache) > LINE_CACHE_BLOCKS:
             _line_cache.popitem(last=False)
-        return strips
 
     def _render_all(self, width: int) -> list[Strip]:
         return render_strips(self.app.console, self.renderable, width)
@@ -164,16 +168,22 @@ class StreamBody(RenderedBlock):
             self.refresh(Region(0, start, self.size.width, stop - start))
 
     def finish(self) -> None:
-        """From now on a plain ``RenderedBlock``: lines cached only while they are needed."""
+        """From now on a plain ``RenderedBlock``: lines cached only while they are needed.
+
+        The lines already rendered become its cache, so finishing renders nothing again
+        (rendering a long reply from scratch took ~100 ms, all of it lag on the last delta).
+        """
         self.done = True
+        self._heights.clear()
+        _line_cache.pop(id(self), None)
+        if self._committed_width and self._tail is None:
+            self._remember(self._committed_width, self._committed)
         self._committed = []
         self._committed_width = 0
         self._tail = None
         self._tail_lines = []
         self._tail_gap = []
         self.reserved_lines = 0
-        self._heights.clear()
-        _line_cache.pop(id(self), None)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if self.done:
