@@ -29,6 +29,7 @@ from tui.messages import (
     PromptSubmitted,
     RunEventPosted,
 )
+from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.assistant_message import AssistantMessage
@@ -103,6 +104,9 @@ class AgentsTuiApp(App[None]):
         self._initial_agent = ""
 
     # --- layout -----------------------------------------------------------------------------
+    def get_default_screen(self) -> ChatScreen:
+        return ChatScreen()
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Horizontal(id="body"):
