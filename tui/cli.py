@@ -21,7 +21,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-path", help="run another local GGUF file")
     parser.add_argument("--seed", type=int, help="make the game master's dice reproducible")
     parser.add_argument("--max-retries", type=int, help="retries after a transient failure (2)")
-    parser.add_argument("--stall-timeout", type=float, help="seconds without an event (30)")
+    parser.add_argument("--stall-timeout", type=float, help="seconds a model may stay silent (30)")
     parser.add_argument("--max-turns", type=int, help="agent loop limit per prompt (10)")
 
 

@@ -134,3 +134,51 @@ async def test_cancel_during_backoff_stops_waiting():
 
     outcome = await asyncio.wait_for(runner.run("x", emit), timeout=5)
     assert outcome.status == "interrupted" and outcome.text == "x"
+
+
+def _slow_tool_runner(tool_s: float, stall_s: float, second_step):
+    from agents import Agent, RunConfig, function_tool
+    from agents.testing import ScriptedModel
+
+    from tests.scripts import Call, parts_step
+    from tui.core.run import RetryPolicy, TurnRunner
+
+    @function_tool
+    async def look_up_archive() -> str:
+        """Search the archive (slow)."""
+        await asyncio.sleep(tool_s)
+        return "found the map"
+
+    model = ScriptedModel([parts_step([Call("look_up_archive", "call_s", ["{}"])]), second_step])
+    agent = Agent(name="Archivist", model=model, tools=[look_up_archive])
+    runner = TurnRunner(
+        agent,
+        run_config=RunConfig(tracing_disabled=True),
+        stall_timeout_s=stall_s,
+        retry=RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.05),
+    )
+    return runner
+
+
+async def test_a_tool_slower_than_the_stall_timeout_is_not_a_stall():
+    runner = _slow_tool_runner(0.6, 0.2, text_step(["The map ", "is here."]))
+    seen: list = []
+    outcome = await runner.run("find the map", seen.append)
+    assert outcome.status == "completed" and outcome.text == "The map is here."
+    assert not any(isinstance(e, ev.RetryScheduled) for e in seen)
+    finished = next(e for e in seen if isinstance(e, ev.ToolCallFinished))
+    assert finished.output == "found the map" and not finished.failed
+
+
+async def test_a_silent_model_after_a_tool_is_still_a_stall():
+    async def silent(_call):
+        await asyncio.sleep(5)
+        yield  # pragma: no cover
+
+    from agents.testing import ModelStep
+
+    runner = _slow_tool_runner(0.05, 0.2, ModelStep.stream(silent))
+    seen: list = []
+    await asyncio.wait_for(runner.run("find the map", seen.append), 3)
+    assert any(isinstance(e, ev.ToolCallFinished) for e in seen)
+    assert any(isinstance(e, ev.RetryScheduled) and e.error_kind == "stall" for e in seen)

@@ -61,6 +61,7 @@ class _Attempt:
     pending_text: str = ""  # text of the message still being written when it broke
     raw_text: str = ""  # this attempt's text deltas as delivered, for the tap to compare
     new_items: list[Any] = field(default_factory=list)
+    tools_running: set[str] = field(default_factory=set)  # call ids issued, not yet answered
 
 
 class TurnRunner:
@@ -193,10 +194,14 @@ class TurnRunner:
         if self._cancelled.is_set():
             result.cancel()
         stream = result.stream_events().__aiter__()
+        state.tools_running.clear()
         try:
             while True:
+                # A running tool is the agent's own code, not a silent provider: it may take
+                # as long as it needs (Esc still cancels it), so no stall is counted meanwhile.
+                timeout = None if state.tools_running else self.stall_timeout_s
                 try:
-                    sdk_event = await asyncio.wait_for(stream.__anext__(), self.stall_timeout_s)
+                    sdk_event = await asyncio.wait_for(stream.__anext__(), timeout)
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
@@ -232,6 +237,10 @@ class TurnRunner:
             state.reply_text += event.text
         elif isinstance(event, ev.MessageCompleted):
             state.pending_text = ""
+        elif isinstance(event, ev.ToolCallIssued):
+            state.tools_running.add(event.call_id)
+        elif isinstance(event, ev.ToolCallFinished):
+            state.tools_running.discard(event.call_id)
         emit(event)
 
     async def _wait_or_cancel(self, delay_s: float) -> bool:
