@@ -259,3 +259,34 @@ async def test_finished_reply_reflows_when_the_terminal_narrows():
         assert reply.region.height > wide_height  # the same text wrapped to more lines
         assert "word59" in chat and "last-paragraph-marker" in chat
         assert all(len(line) <= 90 for line in chat.split("\n"))
+
+
+def _widget_lines(widget) -> list[str]:
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened():
+    """Streaming renders block by block and long code in pieces; the result must be the
+    reply a person sees when the conversation is reopened (rendered as one document)."""
+    from tui.bench.corpus import mixed_markdown, split_tokens
+
+    code = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(40))
+    source = (
+        "# Plan\n\nIntro paragraph.\n```python\n" + code + "```\n\n"
+        "- one\n- two\n\n- three, same loose list\n\n  continued under three\n\n"
+        "---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted\n\n"
+        + mixed_markdown(300)
+        + "\n\n~~~\nunclosed at the end\n"
+    )
+    app, _ = make_app([text_step(split_tokens(source), rate=800)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "show me everything")
+        await wait_idle(pilot)
+        streamed = app.query_one(AssistantMessage)
+        assert streamed.source == source
+        assert len(streamed._body.blocks) > 10  # it really was built in pieces
+        reopened = AssistantMessage.finished(source, "completed", None, {})
+        await app.chat.mount(reopened)
+        await pilot.pause(0.1)
+        assert reopened.size.width == streamed.size.width
+        assert _widget_lines(streamed) == _widget_lines(reopened)

@@ -10,7 +10,9 @@ All text is sanitised and never parsed as Rich markup.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -31,6 +33,9 @@ FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rat
 # Past these sizes Markdown parsing per frame (or once, at the end) would stall the app:
 # a huge tail is committed early, and a huge reply is shown as plain text.
 TAIL_MARKDOWN_LIMIT = 8_000
+# An open code block is committed in pieces of at least this many lines, so a long program
+# costs a frame the same as a short one (rendering is ~35 us per line).
+FENCE_PIECE_LINES = 24
 RESERVE_LINES = 10
 MAX_RESERVE_LINES = 30
 MARKDOWN_LIMIT = 100_000
@@ -87,6 +92,58 @@ def _fence_lines(text: str) -> int:
     return sum(1 for line in text.split("\n") if line.lstrip().startswith(("```", "~~~")))
 
 
+# Where Rich's Markdown puts a blank line between two top-level blocks: always, except
+# after a rule, and before a list, table or quote (they bring their own).
+_OWN_LEADING_BLANK = {"bullet_list_open", "ordered_list_open", "table_open", "blockquote_open"}
+_LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+def _top_level(renderable: Any) -> list[str]:
+    return [token.type for token in getattr(renderable, "parsed", ()) if token.level == 0]
+
+
+def _blank_before(renderable: Any) -> bool:
+    tokens = _top_level(renderable)
+    return not tokens or tokens[0] not in _OWN_LEADING_BLANK
+
+
+def _joins_next(renderable: Any) -> bool:
+    tokens = _top_level(renderable)
+    return bool(tokens) and tokens[-1] == "hr"
+
+
+def _may_end_with_list(block: str) -> bool:
+    """Whether the block's last part is a list item or indented under one (a cheap look
+    at the text: parsing every pending block on every paint would cost more)."""
+    last = block[block.rfind("\n\n") + 1 :].lstrip("\n")
+    return last[:1] in (" ", "\t") or _LIST_ITEM.match(last) is not None
+
+
+@dataclass
+class _OpenFence:
+    """A code block being committed in pieces: how it closes, and how to highlight it."""
+
+    marker: str  # the opening run of ` or ~; a closing line has at least as many
+    lexer: str
+
+    def closes(self, line: str) -> bool:
+        stripped = line.strip()
+        run = len(stripped) - len(stripped.lstrip(self.marker[0]))
+        return run >= len(self.marker) and not stripped[run:].strip()
+
+
+def code_piece(code: str, lexer: str, *, first: bool, last: bool, draft: bool = False) -> Any:
+    """Part of a code block, drawn as Rich's Markdown draws the whole block (one line of
+    padding above the first piece and below the last), so the pieces join seamlessly."""
+    from rich.padding import Padding
+    from rich.syntax import Syntax
+
+    padding = (1 if first else 0, 1, 1 if last else 0, 1)
+    if draft:
+        return Padding(Text(code, style="bright_white"), padding)
+    return Syntax(code, lexer, theme="monokai", word_wrap=True, padding=padding)
+
+
 class AssistantMessage(Vertical):
     DEFAULT_CSS = """
     AssistantMessage { height: auto; margin: 1 0 0 0; padding: 0 1; }
@@ -104,6 +161,8 @@ class AssistantMessage(Vertical):
         self.reasoning = ""
         self._committed_upto = 0
         self._committed_fences = 0
+        self._blank_before_next = False  # whether the next block follows a blank line
+        self._fence: _OpenFence | None = None
         self._flush_pending = False
         self._body = StreamBody(classes="block")
         self._reasoning_view: Static | None = None
@@ -154,9 +213,9 @@ class AssistantMessage(Vertical):
             return
         self._last_flush = time.monotonic()
         self._commit_finished_blocks()
-        tail = self.source[self._committed_upto :]
         body = self._body
-        height = body.show_tail(markdown(tail, draft=True) if tail.strip() else None)
+        tail = self._tail_renderable()
+        height = body.show_tail(tail, blank=self._blank_before_next and _blank_before(tail))
         if height > body.reserved_lines:
             # The body outgrew the lines it reserves: reserve a few more, so the costly
             # relayout of the screen happens every few lines, not on every delta.
@@ -171,33 +230,146 @@ class AssistantMessage(Vertical):
         else:
             body.repaint_changes()  # same size: repaint just the lines that changed
 
+    def _tail_renderable(self, *, final: bool = False) -> Any:
+        tail = self.source[self._committed_upto :]
+        if self._fence is not None:
+            code = tail if final else tail.rstrip("\n")
+            return code_piece(code, self._fence.lexer, first=False, last=True, draft=not final)
+        if not tail.strip():
+            return None
+        return markdown(tail, draft=not final)
+
     def _commit_finished_blocks(self) -> None:
-        """Commit every block that a blank line (outside a code fence) has finished."""
+        """Commit every block that a blank line (outside a code fence) has finished, and
+        long open code blocks in pieces."""
+        if self._fence is not None and not self._continue_fence():
+            return
         search = self._committed_upto
+        fences = self._committed_fences
         while (cut := self.source.find("\n\n", search)) >= 0:
-            block = self.source[self._committed_upto : cut]
-            fences = self._committed_fences + _fence_lines(block)
+            fences += _fence_lines(self.source[search:cut])  # whole lines: counted once
+            search = cut + 2
             if fences % 2:  # inside an open code fence a blank line ends nothing
-                search = cut + 2
                 continue
-            self._commit(block, cut + 2, fences, as_markdown=True)
-            search = self._committed_upto
-        if len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
-            # A huge paragraph, code block or unbroken line: commit it as plain text in
-            # pieces, so that no frame has to render more than the limit again.
-            end = self.source.rfind("\n", self._committed_upto)
+            block = self.source[self._committed_upto : cut]
+            if not block.strip():
+                self._committed_upto, self._committed_fences = cut + 2, fences
+                continue
+            if _may_end_with_list(block) and not self._list_is_over(cut + 2):
+                continue  # the next block may be more of this list (a loose list is one list)
+            self._committed_fences = fences
+            self._commit_markdown(markdown(block), cut + 2)
+        if (fences + _fence_lines(self.source[search:])) % 2:
+            self._start_fence()
+        elif len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
+            # A huge paragraph or unbroken line: commit it as plain text in pieces, so that
+            # no frame has to render more than the limit again.
+            end = self.source.rfind("\n", self._committed_upto) + 1
             if end <= self._committed_upto:
                 end = len(self.source)
             block = self.source[self._committed_upto : end]
-            self._commit(
-                block, end, self._committed_fences + _fence_lines(block), as_markdown=False
-            )
+            self._commit(Text(block.removesuffix("\n")), end, joins_next=True)
+            self._committed_fences += _fence_lines(block)
 
-    def _commit(self, block: str, upto: int, fences: int, *, as_markdown: bool) -> None:
-        if block.strip():
-            self._body.commit(markdown(block) if as_markdown else Text(block))
+    def _commit_markdown(self, rendered: Any, upto: int) -> None:
+        self._commit(
+            rendered, upto, joins_next=_joins_next(rendered), blank=_blank_before(rendered)
+        )
+
+    def _list_is_over(self, start: int) -> bool:
+        """Whether the text after a blank line ends the list above it (False while unknown:
+        nothing yet, more blank lines, an indented line or another item)."""
+        rest = self.source[start:].lstrip("\n")
+        if not rest:
+            return False
+        return not (rest[0] in " \t" or _LIST_ITEM.match(rest))
+
+    def _commit(self, renderable: Any, upto: int, *, joins_next: bool, blank: bool = True) -> None:
+        self._body.commit(renderable, blank=blank and self._blank_before_next)
+        self._blank_before_next = not joins_next
         self._committed_upto = upto
-        self._committed_fences = fences
+
+    def _start_fence(self) -> None:
+        """The tail holds an open code block: once it has enough finished lines, commit
+        the text before it and its first piece, and go on in pieces."""
+        tail_start = self._committed_upto
+        opener = -1
+        position = tail_start
+        for line in self.source[tail_start:].split("\n"):
+            if line.lstrip().startswith(("```", "~~~")):
+                opener = position
+            position += len(line) + 1
+        code_start = self.source.find("\n", opener) + 1
+        if opener < 0 or code_start <= 0:
+            return
+        end = self._piece_end(code_start)
+        if end < 0:
+            return
+        if self.source[tail_start:opener].strip():  # a paragraph right above the fence
+            self._commit_markdown(markdown(self.source[tail_start:opener]), opener)
+        info = self.source[opener:code_start].strip()
+        marker_char = info[0]
+        marker = info[: len(info) - len(info.lstrip(marker_char))]
+        lexer = info[len(marker) :].strip().partition(" ")[0] or "text"
+        self._fence = _OpenFence(marker, lexer)
+        self._commit(
+            code_piece(self.source[code_start : end - 1], lexer, first=True, last=False),
+            end,
+            joins_next=True,
+        )
+
+    def _piece_end(self, start: int) -> int:
+        """Where a piece of code from ``start`` may end, or -1 if fewer than
+        ``FENCE_PIECE_LINES`` lines are finished. A piece ends after a non-blank line and
+        leaves the last finished non-blank line in the tail, so no piece is empty and the
+        blank lines at the block's end (which Rich drops) are never committed."""
+        finished = self.source[start : self.source.rfind("\n") + 1]
+        if finished.count("\n") < FENCE_PIECE_LINES:
+            return -1
+        kept = finished.rstrip("\n")
+        kept = kept[: max(kept.rfind("\n"), 0)].rstrip("\n")
+        return start + len(kept) + 1 if kept.strip() else -1
+
+    def _continue_fence(self, *, final: bool = False) -> bool:
+        """Inside a code block committed in pieces: commit its closing piece once the
+        closing line arrives (True: back to Markdown), else another piece if it is long."""
+        assert self._fence is not None
+        start = self._committed_upto
+        position = start
+        lines = self.source[start:].split("\n")
+        if not final:
+            lines = lines[:-1]  # the last line is not finished yet
+        for line in lines:
+            if self._fence.closes(line):
+                code = self.source[start:position].rstrip("\n")
+                after = min(position + len(line) + 1, len(self.source))
+                lexer = self._fence.lexer
+                self._fence = None
+                self._commit(
+                    code_piece(code, lexer, first=False, last=True), after, joins_next=False
+                )
+                return True
+            position += len(line) + 1
+        if final:
+            code = self.source[start:].rstrip("\n")
+            self._commit(
+                code_piece(code, self._fence.lexer, first=False, last=True),
+                len(self.source),
+                joins_next=False,
+            )
+            self._fence = None
+            return True
+        end = self._piece_end(start)
+        if end >= 0:
+            code, upto = self.source[start : end - 1], end
+        elif len(self.source) - start > TAIL_MARKDOWN_LIMIT:  # one huge unfinished line
+            code, upto = self.source[start:], len(self.source)
+        else:
+            return False
+        self._commit(
+            code_piece(code, self._fence.lexer, first=False, last=False), upto, joins_next=True
+        )
+        return False
 
     # --- end of turn -----------------------------------------------------------------------
     def finish(
@@ -207,9 +379,11 @@ class AssistantMessage(Vertical):
         only the tail is rendered again, with full highlighting, so the end costs little."""
         self.status = status
         self.add_class(f"-{status}")
+        if self._fence is not None:
+            self._continue_fence(final=True)
         tail = self.source[self._committed_upto :]
         if tail.strip():
-            self._body.commit(markdown(tail))
+            self._commit_markdown(markdown(tail), len(self.source))
         self._committed_upto = len(self.source)
         self._body.finish()
         self._body.refresh(layout=True)

@@ -24,11 +24,9 @@ LINE_CACHE_BLOCKS = 48
 _line_cache: OrderedDict[int, tuple[int, list[Strip]]] = OrderedDict()
 
 
-def _gap(above: list[Strip], below: list[Strip], width: int) -> list[Strip]:
-    """One blank line between two blocks, unless one of them already brings its own."""
-    if not above or not below or not above[-1].text.strip() or not below[0].text.strip():
-        return []
-    return [Strip.blank(width)]
+def _gap(above: list[Strip], below: list[Strip], width: int, blank: bool) -> list[Strip]:
+    """The blank line between two blocks, when the caller says Rich would put one there."""
+    return [Strip.blank(width)] if blank and above and below else []
 
 
 def render_strips(console: Console, renderable: RenderableType, width: int) -> list[Strip]:
@@ -96,12 +94,13 @@ class StreamBody(RenderedBlock):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(Text(""), **kwargs)
-        self.blocks: list[RenderableType] = []
+        self.blocks: list[tuple[RenderableType, bool]] = []  # (block, blank line before it)
         self.reserved_lines = 0
         self.done = False
         self._committed: list[Strip] = []
         self._committed_width = 0
         self._tail: RenderableType | None = None
+        self._tail_blank = False
         self._tail_lines: list[Strip] = []
         self._tail_gap: list[Strip] = []
         self._dirty: tuple[int, int] | None = None
@@ -111,9 +110,9 @@ class StreamBody(RenderedBlock):
 
     def _render_all(self, width: int) -> list[Strip]:
         lines: list[Strip] = []
-        for block in self.blocks:
+        for block, blank in self.blocks:
             new = render_strips(self.app.console, block, width)
-            lines.extend(_gap(lines, new, width))
+            lines.extend(_gap(lines, new, width, blank))
             lines.extend(new)
         return lines
 
@@ -128,26 +127,28 @@ class StreamBody(RenderedBlock):
             start, stop = min(start, self._dirty[0]), max(stop, self._dirty[1])
         self._dirty = (start, stop)
 
-    def commit(self, renderable: RenderableType) -> None:
-        """Append a finished block: rendered now, and never again at this width."""
+    def commit(self, renderable: RenderableType, *, blank: bool) -> None:
+        """Append a finished block (after a blank line if ``blank``): rendered now, and
+        never again at this width."""
         width = self._width()
         committed = self._committed_lines(width)
         start = len(committed)
         new = render_strips(self.app.console, renderable, width)
-        committed.extend(_gap(committed, new, width))
+        committed.extend(_gap(committed, new, width, blank))
         committed.extend(new)
-        self.blocks.append(renderable)
+        self.blocks.append((renderable, blank))
         self._mark(start, len(committed) + len(self._tail_lines) + 1)
         self._tail_lines = []
         self._tail_gap = []
         self._tail = None
 
-    def show_tail(self, renderable: RenderableType | None) -> int:
+    def show_tail(self, renderable: RenderableType | None, *, blank: bool) -> int:
         """Render the tail now and return the body's height; the caller decides on layout."""
         width = self._width()
         committed = self._committed_lines(width)
         lines = render_strips(self.app.console, renderable, width) if renderable else []
-        self._tail_gap = _gap(committed, lines, width)
+        self._tail_blank = blank
+        self._tail_gap = _gap(committed, lines, width, self._tail_blank)
         offset = len(committed) + len(self._tail_gap)
         previous = self._tail_lines
         first = 0
@@ -192,7 +193,7 @@ class StreamBody(RenderedBlock):
         if self._tail is not None:
             if not self._tail_lines or self._tail_lines[0].cell_length != width:
                 self._tail_lines = render_strips(self.app.console, self._tail, width)
-                self._tail_gap = _gap(self._committed, self._tail_lines, width)
+                self._tail_gap = _gap(self._committed, self._tail_lines, width, self._tail_blank)
             height += len(self._tail_gap) + len(self._tail_lines)
         return max(height, self.reserved_lines)
 
