@@ -266,17 +266,21 @@ def _widget_lines(widget) -> list[str]:
 
 
 async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened():
-    """Streaming renders block by block and long code in pieces; the result must be the
-    reply a person sees when the conversation is reopened (rendered as one document)."""
+    """Streaming renders block by block, long code in pieces and long tables as drafts; the
+    result must be the reply a person sees when the conversation is reopened (rendered as
+    one document)."""
     from tui.bench.corpus import mixed_markdown, split_tokens
 
     code = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(40))
+    rows = "".join(f"| row{i} | {i} | {i / 7:.3f} |\n" for i in range(60))
+    table = "| name | count | ratio |\n|---|---:|---:|\n" + rows
     source = (
-        "# Plan\n\nIntro paragraph.\n```python\n" + code + "```\n\n"
+        "# Plan\n\nIntro paragraph.\n```python\n" + code + "```\n\n" + table + "\n"
         "- one\n- two\n\n- three, same loose list\n\n  continued under three\n\n"
         "---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted\n\n"
         + mixed_markdown(300)
-        + "\n\n~~~\nunclosed at the end\n"
+        + "\n\n~~~\nunclosed at the end\n~~~\n\n"
+        + table  # a long table that the end of the reply closes
     )
     app, _ = make_app([text_step(split_tokens(source), rate=800)])
     async with app.run_test(size=SIZE) as pilot:

@@ -36,6 +36,9 @@ TAIL_MARKDOWN_LIMIT = 8_000
 # An open code block is committed in pieces of at least this many lines, so a long program
 # costs a frame the same as a short one (rendering is ~35 us per line).
 FENCE_PIECE_LINES = 24
+# A table longer than this is drawn as raw rows while it streams (committed in batches).
+TABLE_DRAFT_ROWS = 40
+TABLE_DRAFT_BATCH = 20
 RESERVE_LINES = 10
 MAX_RESERVE_LINES = 30
 MARKDOWN_LIMIT = 100_000
@@ -119,6 +122,20 @@ def _may_end_with_list(block: str) -> bool:
     return last[:1] in (" ", "\t") or _LIST_ITEM.match(last) is not None
 
 
+# A header row, then its delimiter row (each cell after the first starts with a pipe, so
+# a long or hostile line is matched in linear time).
+_TABLE_START = re.compile(r" {0,3}\|.*\n {0,3}\|? *:?-+:? *(?:\| *:?-+:? *)*\|? *\n")
+
+
+@dataclass
+class _OpenTable:
+    """A long table drawn as raw rows while it streams."""
+
+    start: int  # where its source starts
+    first_block: int  # the body's first draft block
+    blank_before: bool  # whether the table itself follows a blank line
+
+
 @dataclass
 class _OpenFence:
     """A code block being committed in pieces: how it closes, and how to highlight it."""
@@ -163,6 +180,7 @@ class AssistantMessage(Vertical):
         self._committed_fences = 0
         self._blank_before_next = False  # whether the next block follows a blank line
         self._fence: _OpenFence | None = None
+        self._table: _OpenTable | None = None
         self._flush_pending = False
         self._body = StreamBody(classes="block")
         self._reasoning_view: Static | None = None
@@ -235,6 +253,8 @@ class AssistantMessage(Vertical):
         if self._fence is not None:
             code = tail if final else tail.rstrip("\n")
             return code_piece(code, self._fence.lexer, first=False, last=True, draft=not final)
+        if self._table is not None:
+            return Text(tail.rstrip("\n")) if tail else None
         if not tail.strip():
             return None
         return markdown(tail, draft=not final)
@@ -251,6 +271,8 @@ class AssistantMessage(Vertical):
             search = cut + 2
             if fences % 2:  # inside an open code fence a blank line ends nothing
                 continue
+            if self._table is not None:
+                self._end_table()
             block = self.source[self._committed_upto : cut]
             if not block.strip():
                 self._committed_upto, self._committed_fences = cut + 2, fences
@@ -261,6 +283,8 @@ class AssistantMessage(Vertical):
             self._commit_markdown(markdown(block), cut + 2)
         if (fences + _fence_lines(self.source[search:])) % 2:
             self._start_fence()
+        elif self._table is not None or _TABLE_START.match(self.source, self._committed_upto):
+            self._draft_table_rows()
         elif len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
             # A huge paragraph or unbroken line: commit it as plain text in pieces, so that
             # no frame has to render more than the limit again.
@@ -270,6 +294,30 @@ class AssistantMessage(Vertical):
             block = self.source[self._committed_upto : end]
             self._commit(Text(block.removesuffix("\n")), end, joins_next=True)
             self._committed_fences += _fence_lines(block)
+
+    def _draft_table_rows(self) -> None:
+        """A long table is drawn as its raw rows while it streams (a table is laid out from
+        all its rows, so it cannot be committed in pieces, and laying out a few hundred
+        rows on every paint costs more than a frame); when it ends, the drafts are replaced
+        by the table, laid out once."""
+        start = self._committed_upto
+        finished = self.source[start : self.source.rfind("\n") + 1]
+        rows = finished.count("\n")
+        if self._table is None:
+            if rows < TABLE_DRAFT_ROWS:
+                return
+            self._table = _OpenTable(start, len(self._body.blocks), self._blank_before_next)
+        elif rows < TABLE_DRAFT_BATCH:
+            return
+        self._commit(Text(finished.removesuffix("\n")), start + len(finished), joins_next=True)
+
+    def _end_table(self) -> None:
+        """Take the table's drafts back: its source is committed again as one block."""
+        assert self._table is not None
+        self._body.truncate(self._table.first_block)
+        self._committed_upto = self._table.start
+        self._blank_before_next = self._table.blank_before
+        self._table = None
 
     def _commit_markdown(self, rendered: Any, upto: int) -> None:
         self._commit(
@@ -381,6 +429,8 @@ class AssistantMessage(Vertical):
         self.add_class(f"-{status}")
         if self._fence is not None:
             self._continue_fence(final=True)
+        if self._table is not None:
+            self._end_table()
         tail = self.source[self._committed_upto :]
         if tail.strip():
             self._commit_markdown(markdown(tail), len(self.source))

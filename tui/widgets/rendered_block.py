@@ -99,6 +99,7 @@ class StreamBody(RenderedBlock):
         self.done = False
         self._committed: list[Strip] = []
         self._committed_width = 0
+        self._block_starts: list[int] = []  # each block's first committed line (its gap's)
         self._tail: RenderableType | None = None
         self._tail_blank = False
         self._tail_lines: list[Strip] = []
@@ -110,7 +111,9 @@ class StreamBody(RenderedBlock):
 
     def _render_all(self, width: int) -> list[Strip]:
         lines: list[Strip] = []
+        self._block_starts = []
         for block, blank in self.blocks:
+            self._block_starts.append(len(lines))
             new = render_strips(self.app.console, block, width)
             lines.extend(_gap(lines, new, width, blank))
             lines.extend(new)
@@ -137,10 +140,21 @@ class StreamBody(RenderedBlock):
         committed.extend(_gap(committed, new, width, blank))
         committed.extend(new)
         self.blocks.append((renderable, blank))
+        self._block_starts.append(start)
         self._mark(start, len(committed) + len(self._tail_lines) + 1)
         self._tail_lines = []
         self._tail_gap = []
         self._tail = None
+
+    def truncate(self, blocks: int) -> None:
+        """Drop the blocks from index ``blocks`` on: drafts about to be replaced by the
+        finished block they stood for."""
+        committed = self._committed_lines(self._width())
+        if blocks >= len(self.blocks):
+            return
+        start = self._block_starts[blocks]
+        self._mark(start, len(committed) + len(self._tail_gap) + len(self._tail_lines) + 1)
+        del self.blocks[blocks:], self._block_starts[blocks:], committed[start:]
 
     def show_tail(self, renderable: RenderableType | None, *, blank: bool) -> int:
         """Render the tail now and return the body's height; the caller decides on layout."""
