@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from agents.exceptions import ModelBehaviorError
 
 from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle
@@ -265,7 +266,8 @@ def _widget_lines(widget) -> list[str]:
     return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
 
 
-async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened():
+@pytest.mark.parametrize("rate", [700, 4000])
+async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened(rate):
     """Streaming renders block by block, long code in pieces and long tables as drafts; the
     result must be the reply a person sees when the conversation is reopened (rendered as
     one document)."""
@@ -280,9 +282,15 @@ async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened():
         "---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted\n\n"
         + mixed_markdown(300)
         + "\n\n~~~\nunclosed at the end\n~~~\n\n"
+        + "".join(f"- tight item {i}\n" for i in range(60))
+        + "\nA paragraph ends the list.\n\n"
+        + "".join(f"{i}. loose item {i}\n\n" for i in range(1, 46))
+        + "- a list with code inside\n\n  ```python\n"
+        + "".join(f"  x{i} = {i}\n" for i in range(30))
+        + "  ```\n\n"
         + table  # a long table that the end of the reply closes
     )
-    app, _ = make_app([text_step(split_tokens(source), rate=800)])
+    app, _ = make_app([text_step(split_tokens(source), rate=rate)])
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "show me everything")
         await wait_idle(pilot)

@@ -36,9 +36,9 @@ TAIL_MARKDOWN_LIMIT = 8_000
 # An open code block is committed in pieces of at least this many lines, so a long program
 # costs a frame the same as a short one (rendering is ~35 us per line).
 FENCE_PIECE_LINES = 24
-# A table longer than this is drawn as raw rows while it streams (committed in batches).
-TABLE_DRAFT_ROWS = 40
-TABLE_DRAFT_BATCH = 20
+# A table or list longer than this is drawn as raw lines while it streams (in batches).
+DRAFT_LINES = 40
+DRAFT_BATCH = 20
 RESERVE_LINES = 10
 MAX_RESERVE_LINES = 30
 MARKDOWN_LIMIT = 100_000
@@ -122,18 +122,20 @@ def _may_end_with_list(block: str) -> bool:
     return last[:1] in (" ", "\t") or _LIST_ITEM.match(last) is not None
 
 
-# A header row, then its delimiter row (each cell after the first starts with a pipe, so
-# a long or hostile line is matched in linear time).
-_TABLE_START = re.compile(r" {0,3}\|.*\n {0,3}\|? *:?-+:? *(?:\| *:?-+:? *)*\|? *\n")
+# The start of a table (a header row, then its delimiter row; each delimiter cell after the
+# first starts with a pipe, so a hostile line is matched in linear time) or of a list, at
+# the start of the tail (which may begin with the newline that ended the block above).
+_TABLE_START = re.compile(r"\n? {0,3}\|.*\n {0,3}\|? *:?-+:? *(?:\| *:?-+:? *)*\|? *\n")
+_LIST_START = re.compile(r"\n? {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t\n]|$)")
 
 
 @dataclass
-class _OpenTable:
-    """A long table drawn as raw rows while it streams."""
+class _Draft:
+    """A long table or list drawn as its raw lines while it streams."""
 
     start: int  # where its source starts
     first_block: int  # the body's first draft block
-    blank_before: bool  # whether the table itself follows a blank line
+    blank_before: bool  # whether the block itself follows a blank line
 
 
 @dataclass
@@ -180,7 +182,7 @@ class AssistantMessage(Vertical):
         self._committed_fences = 0
         self._blank_before_next = False  # whether the next block follows a blank line
         self._fence: _OpenFence | None = None
-        self._table: _OpenTable | None = None
+        self._draft: _Draft | None = None  # a long table or list drawn as raw lines
         self._flush_pending = False
         self._body = StreamBody(classes="block")
         self._reasoning_view: Static | None = None
@@ -253,8 +255,8 @@ class AssistantMessage(Vertical):
         if self._fence is not None:
             code = tail if final else tail.rstrip("\n")
             return code_piece(code, self._fence.lexer, first=False, last=True, draft=not final)
-        if self._table is not None:
-            return Text(tail.rstrip("\n")) if tail else None
+        if self._draft is not None:
+            return Text(tail.removeprefix("\n")) if tail.strip() else None
         if not tail.strip():
             return None
         return markdown(tail, draft=not final)
@@ -271,21 +273,26 @@ class AssistantMessage(Vertical):
             search = cut + 2
             if fences % 2:  # inside an open code fence a blank line ends nothing
                 continue
-            if self._table is not None:
-                self._end_table()
-            block = self.source[self._committed_upto : cut]
+            block = self.source[self._draft.start if self._draft else self._committed_upto : cut]
             if not block.strip():
                 self._committed_upto, self._committed_fences = cut + 2, fences
                 continue
             if _may_end_with_list(block) and not self._list_is_over(cut + 2):
                 continue  # the next block may be more of this list (a loose list is one list)
+            if self._draft is not None:
+                self._end_draft()
             self._committed_fences = fences
             self._commit_markdown(markdown(block), cut + 2)
-        if (fences + _fence_lines(self.source[search:])) % 2:
-            self._start_fence()
-        elif self._table is not None or _TABLE_START.match(self.source, self._committed_upto):
-            self._draft_table_rows()
-        elif len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
+        if (fences + _fence_lines(self.source[search:])) % 2 and self._start_fence():
+            return
+        upto = self._committed_upto
+        if (
+            self._draft
+            or _TABLE_START.match(self.source, upto)
+            or _LIST_START.match(self.source, upto)
+        ):
+            self._draft_rows()
+        if self._draft is None and len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
             # A huge paragraph or unbroken line: commit it as plain text in pieces, so that
             # no frame has to render more than the limit again.
             end = self.source.rfind("\n", self._committed_upto) + 1
@@ -295,29 +302,32 @@ class AssistantMessage(Vertical):
             self._commit(Text(block.removesuffix("\n")), end, joins_next=True)
             self._committed_fences += _fence_lines(block)
 
-    def _draft_table_rows(self) -> None:
-        """A long table is drawn as its raw rows while it streams (a table is laid out from
-        all its rows, so it cannot be committed in pieces, and laying out a few hundred
-        rows on every paint costs more than a frame); when it ends, the drafts are replaced
-        by the table, laid out once."""
+    def _draft_rows(self) -> None:
+        """A long table or list is drawn as its raw lines while it streams: a table is laid
+        out from all its rows (so it cannot be committed in pieces) and laying out a few
+        hundred rows or items on every paint costs more than a frame. When it ends, the
+        drafts are replaced by the block, laid out once. A draft stops before its last
+        newline, so a blank line after it is still seen as the end of the block."""
         start = self._committed_upto
-        finished = self.source[start : self.source.rfind("\n") + 1]
-        rows = finished.count("\n")
-        if self._table is None:
-            if rows < TABLE_DRAFT_ROWS:
-                return
-            self._table = _OpenTable(start, len(self._body.blocks), self._blank_before_next)
-        elif rows < TABLE_DRAFT_BATCH:
+        last_newline = self.source.rfind("\n")
+        if last_newline <= start:
             return
-        self._commit(Text(finished.removesuffix("\n")), start + len(finished), joins_next=True)
+        finished = self.source[start:last_newline]
+        if self._draft is None:
+            if finished.count("\n") + 1 < DRAFT_LINES:
+                return
+            self._draft = _Draft(start, len(self._body.blocks), self._blank_before_next)
+        elif finished.count("\n") < DRAFT_BATCH:
+            return
+        self._commit(Text(finished.removeprefix("\n")), last_newline, joins_next=True)
 
-    def _end_table(self) -> None:
+    def _end_draft(self) -> None:
         """Take the table's drafts back: its source is committed again as one block."""
-        assert self._table is not None
-        self._body.truncate(self._table.first_block)
-        self._committed_upto = self._table.start
-        self._blank_before_next = self._table.blank_before
-        self._table = None
+        assert self._draft is not None
+        self._body.truncate(self._draft.first_block)
+        self._committed_upto = self._draft.start
+        self._blank_before_next = self._draft.blank_before
+        self._draft = None
 
     def _commit_markdown(self, rendered: Any, upto: int) -> None:
         self._commit(
@@ -337,9 +347,12 @@ class AssistantMessage(Vertical):
         self._blank_before_next = not joins_next
         self._committed_upto = upto
 
-    def _start_fence(self) -> None:
+    def _start_fence(self) -> bool:
         """The tail holds an open code block: once it has enough finished lines, commit
-        the text before it and its first piece, and go on in pieces."""
+        the text before it and its first piece, and go on in pieces. False if this block
+        is not for pieces (a fence indented inside a list, or inside a draft)."""
+        if self._draft is not None:
+            return False
         tail_start = self._committed_upto
         opener = -1
         position = tail_start
@@ -347,12 +360,14 @@ class AssistantMessage(Vertical):
             if line.lstrip().startswith(("```", "~~~")):
                 opener = position
             position += len(line) + 1
+        if opener < 0 or self.source[opener] in " \t":
+            return False
         code_start = self.source.find("\n", opener) + 1
-        if opener < 0 or code_start <= 0:
-            return
+        if code_start <= 0:
+            return True
         end = self._piece_end(code_start)
         if end < 0:
-            return
+            return True
         if self.source[tail_start:opener].strip():  # a paragraph right above the fence
             self._commit_markdown(markdown(self.source[tail_start:opener]), opener)
         info = self.source[opener:code_start].strip()
@@ -365,6 +380,7 @@ class AssistantMessage(Vertical):
             end,
             joins_next=True,
         )
+        return True
 
     def _piece_end(self, start: int) -> int:
         """Where a piece of code from ``start`` may end, or -1 if fewer than
@@ -429,8 +445,8 @@ class AssistantMessage(Vertical):
         self.add_class(f"-{status}")
         if self._fence is not None:
             self._continue_fence(final=True)
-        if self._table is not None:
-            self._end_table()
+        if self._draft is not None:
+            self._end_draft()
         tail = self.source[self._committed_upto :]
         if tail.strip():
             self._commit_markdown(markdown(tail), len(self.source))
