@@ -98,3 +98,16 @@ _TOKEN = re.compile(r"\s*\S+|\s+")
 def split_tokens(text: str) -> list[str]:
     """Word-sized deltas (leading whitespace attached), joining back to ``text`` exactly."""
     return _TOKEN.findall(text)
+
+
+def long_blocks() -> dict[str, str]:
+    """Single blocks long enough to be slow if redrawn whole on every paint: a 900-line
+    program (with blank lines), a 300-row table and a 300-item list."""
+    code = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(300))
+    rows = "".join(f"| item{i} | {i} | {i / 7:.3f} |\n" for i in range(300))
+    items = "".join(f"- item {i} with a few words\n" for i in range(300))
+    return {
+        "code": f"Here it is:\n\n```python\n{code}```\n\nDone.\n",
+        "table": f"| name | count | ratio |\n|---|---:|---:|\n{rows}\nDone.\n",
+        "list": f"{items}\nDone.\n",
+    }

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui.bench.corpus import mixed_markdown, prose, split_tokens
+from tui.bench.corpus import long_blocks, mixed_markdown, prose, split_tokens
 from tui.bench.harness import (
     StreamResult,
     adapter_overhead_us,
@@ -177,12 +177,21 @@ async def streaming(quick: bool) -> dict[str, Any]:
         "app_at_highest_rate": round(top.cpu_s_per_1000_tokens, 3),
     }
     out["last_delta_lag_ms_at_highest_rate"] = round(top.lag_ms, 1)
+    # One long block each (code, table, list) at 1,000 tok/s: redrawn whole on every
+    # paint, each would take several times its nominal time; the lag shows it.
+    long_runs = {
+        name: await stream_app(split_tokens(text), 1000) for name, text in long_blocks().items()
+    }
+    out["long_blocks_last_delta_lag_ms_at_1000tps"] = {
+        name: round(run.lag_ms, 1) for name, run in long_runs.items()
+    }
     burst = await stream_app(mixed[:1000], 2000, burst=50)
     cancel = await stream_app(mixed[:600], 200, cancel_after=150)
     out["correctness"] = {
         "mixed_markdown_high_rate": all(r.identical for r in app_rows),
         "prose": all(r.identical for r in prose_rows),
         "bursts_of_50": burst.identical,
+        "long_code_table_list": all(run.identical for run in long_runs.values()),
         "cancel_mid_stream": cancel.identical
         and 0 < cancel.shown_chars < len("".join(mixed[:600])),
     }
@@ -234,6 +243,7 @@ def _table(r: dict[str, Any]) -> str:
     a, s = r["latency_at_100tps"]["app"], r["latency_at_100tps"]["stock"]
     mounts = f"{r['mount_ms_at_message_10']:.0f}/{r['mount_ms_at_message_1000']:.0f}"
     starts = f"{r['first_frame_ms']:.0f}/{r['ready_ms']:.0f}"
+    longs = "/".join(f"{v:.0f}" for v in r["long_blocks_last_delta_lag_ms_at_1000tps"].values())
     lines = [
         f"agents-tui bench ({r['mode']}) on {r['machine']}",
         "",
@@ -246,6 +256,7 @@ def _table(r: dict[str, Any]) -> str:
         f"{'delta-to-screen p50 / p95 / p99 at 100 tok/s, ms':52} "
         f"{f'{a.p50_ms:.0f}/{a.p95_ms:.0f}/{a.p99_ms:.0f}':>12} "
         f"{f'{s.p50_ms:.0f}/{s.p95_ms:.0f}/{s.p99_ms:.0f}':>12}",
+        f"{'last delta to screen, long code / table / list, ms':52} {longs:>12}",
         f"{'CPU s per 1,000 tokens at 100 tok/s':52} {a.cpu_s_per_1000_tokens:>12.2f} "
         f"{s.cpu_s_per_1000_tokens:>12.2f} {r['cpu_ratio_vs_stock_at_100tps']:>7}",
         f"{'CPU s per 1,000 tokens at highest rate':52} "
