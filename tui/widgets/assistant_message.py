@@ -311,6 +311,11 @@ class AssistantMessage(Vertical):
         start = self._committed_upto
         last_newline = self.source.rfind("\n")
         if last_newline <= start:
+            if self._draft is not None and len(self.source) - start > TAIL_MARKDOWN_LIMIT:
+                # one huge unfinished row or item: drafted as it is
+                self._commit(
+                    Text(self.source[start:].removeprefix("\n")), len(self.source), joins_next=True
+                )
             return
         finished = self.source[start:last_newline]
         if self._draft is None:
@@ -322,7 +327,8 @@ class AssistantMessage(Vertical):
         self._commit(Text(finished.removeprefix("\n")), last_newline, joins_next=True)
 
     def _end_draft(self) -> None:
-        """Take the table's drafts back: its source is committed again as one block."""
+        """Take the drafts back: the table's or list's source is committed again as one
+        block."""
         assert self._draft is not None
         self._body.truncate(self._draft.first_block)
         self._committed_upto = self._draft.start
