@@ -42,6 +42,7 @@ DRAFT_BATCH = 20
 RESERVE_LINES = 10
 MAX_RESERVE_LINES = 30
 MARKDOWN_LIMIT = 100_000
+CODE_THEME = "monokai"
 
 
 def markdown(source: str, *, draft: bool = False) -> Markdown | Text:
@@ -49,7 +50,7 @@ def markdown(source: str, *, draft: bool = False) -> Markdown | Text:
     if len(source) > MARKDOWN_LIMIT:
         return Text(source)
     cls = _markdown_classes()[1 if draft else 0]
-    return cls(source, hyperlinks=False, code_theme="monokai")
+    return cls(source, hyperlinks=False, code_theme=CODE_THEME)
 
 
 _CLASSES: tuple[type[Markdown], type[Markdown]] | None = None
@@ -65,7 +66,6 @@ def _markdown_classes() -> tuple[type[Markdown], type[Markdown]]:
     if _CLASSES is None:
         from markdown_it import MarkdownIt
         from rich.markdown import CodeBlock, Markdown
-        from rich.padding import Padding
 
         parser = MarkdownIt().enable("strikethrough").enable("table")
 
@@ -82,7 +82,8 @@ def _markdown_classes() -> tuple[type[Markdown], type[Markdown]]:
 
         class DraftCodeBlock(CodeBlock):
             def __rich_console__(self, console: Any, options: Any) -> Any:
-                yield Padding(Text(str(self.text).rstrip(), style="bright_white"), 1)
+                code = str(self.text).rstrip()
+                yield code_piece(code, "", first=True, last=True, draft=True)
 
         class DraftMarkdown(SharedParserMarkdown):
             elements = {**Markdown.elements, "fence": DraftCodeBlock, "code_block": DraftCodeBlock}
@@ -98,7 +99,8 @@ def _fence_lines(text: str) -> int:
 # Where Rich's Markdown puts a blank line between two top-level blocks: always, except
 # after a rule, and before a list, table or quote (they bring their own).
 _OWN_LEADING_BLANK = {"bullet_list_open", "ordered_list_open", "table_open", "blockquote_open"}
-_LIST_ITEM = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+_ITEM = r"(?:[-*+]|\d{1,9}[.)])(?:[ \t\n]|$)"  # a list item's marker
+_LIST_ITEM = re.compile(_ITEM)
 
 
 def _top_level(renderable: Any) -> list[str]:
@@ -126,7 +128,7 @@ def _may_end_with_list(block: str) -> bool:
 # first starts with a pipe, so a hostile line is matched in linear time) or of a list, at
 # the start of the tail (which may begin with the newline that ended the block above).
 _TABLE_START = re.compile(r"\n? {0,3}\|.*\n {0,3}\|? *:?-+:? *(?:\| *:?-+:? *)*\|? *\n")
-_LIST_START = re.compile(r"\n? {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t\n]|$)")
+_LIST_START = re.compile(r"\n? {0,3}" + _ITEM)
 
 
 @dataclass
@@ -153,14 +155,15 @@ class _OpenFence:
 
 def code_piece(code: str, lexer: str, *, first: bool, last: bool, draft: bool = False) -> Any:
     """Part of a code block, drawn as Rich's Markdown draws the whole block (one line of
-    padding above the first piece and below the last), so the pieces join seamlessly."""
+    padding above the first piece and below the last), so the pieces join seamlessly; a
+    ``draft`` (still growing) is plain text, highlighted once it is finished."""
     from rich.padding import Padding
     from rich.syntax import Syntax
 
     padding = (1 if first else 0, 1, 1 if last else 0, 1)
     if draft:
         return Padding(Text(code, style="bright_white"), padding)
-    return Syntax(code, lexer, theme="monokai", word_wrap=True, padding=padding)
+    return Syntax(code, lexer, theme=CODE_THEME, word_wrap=True, padding=padding)
 
 
 class AssistantMessage(Vertical):
@@ -250,16 +253,16 @@ class AssistantMessage(Vertical):
         else:
             body.repaint_changes()  # same size: repaint just the lines that changed
 
-    def _tail_renderable(self, *, final: bool = False) -> Any:
+    def _tail_renderable(self) -> Any:
+        """The unfinished end of the reply, drawn cheaply (it is drawn again next paint)."""
         tail = self.source[self._committed_upto :]
         if self._fence is not None:
-            code = tail if final else tail.rstrip("\n")
-            return code_piece(code, self._fence.lexer, first=False, last=True, draft=not final)
-        if self._draft is not None:
-            return Text(tail.removeprefix("\n")) if tail.strip() else None
+            return code_piece(tail.rstrip("\n"), "", first=False, last=True, draft=True)
         if not tail.strip():
             return None
-        return markdown(tail, draft=not final)
+        if self._draft is not None:
+            return Text(tail.removeprefix("\n"))
+        return markdown(tail, draft=True)
 
     def _commit_finished_blocks(self) -> None:
         """Commit every block that a blank line (outside a code fence) has finished, and
