@@ -34,6 +34,17 @@ def tool_output_failed(output: str) -> bool:
     return output.startswith(_TOOL_FAILURE_PREFIXES)
 
 
+def tool_source(item: Any) -> str:
+    """Where a tool came from, from the SDK's ``tool_origin`` (absent on older items)."""
+    origin = getattr(item, "tool_origin", None)
+    kind = str(getattr(getattr(origin, "type", None), "value", "") or "")
+    if kind == "mcp":
+        return f"mcp:{getattr(origin, 'mcp_server_name', None) or '?'}"
+    if kind == "agent_as_tool":
+        return f"agent:{getattr(origin, 'agent_name', None) or '?'}"
+    return ""
+
+
 class StreamAdapter:
     """Stateful per-turn translator.
 
@@ -105,7 +116,7 @@ class StreamAdapter:
             if call_id not in self._announced:
                 self._announced.add(call_id)
                 out.append(ev.ToolCallStarted(call_id, tool_name, at_ns))
-            out.append(ev.ToolCallIssued(call_id, tool_name, arguments, at_ns))
+            out.append(ev.ToolCallIssued(call_id, tool_name, arguments, at_ns, tool_source(item)))
             return out
         if name == "tool_output":
             call_id = str(getattr(item, "call_id", None) or _field(raw, "call_id") or "")

@@ -22,6 +22,69 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class McpSpec:
+    """One MCP server to attach: a stdio command or a streamable-HTTP URL."""
+
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    url: str | None = None
+
+    @classmethod
+    def from_command_line(cls, line: str) -> McpSpec:
+        """``--mcp "uvx mcp-server-time --local-timezone UTC"``."""
+        import shlex
+
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise ConfigError(f"--mcp {line!r}: {error}") from None
+        if not words:
+            raise ConfigError("--mcp needs a command, e.g. --mcp 'mcp-server-time'")
+        return cls(name=Path(words[0]).name, command=words[0], args=tuple(words[1:]))
+
+    @classmethod
+    def from_url(cls, url: str) -> McpSpec:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(
+                f"--mcp-url {url!r} is not an http(s) URL, e.g. http://127.0.0.1:9000/mcp"
+            )
+        return cls(name=parsed.netloc, url=url)
+
+    @classmethod
+    def from_table(cls, table: Any, source: str) -> McpSpec:
+        """A ``[[mcp]]`` table of the config file: name, command, args, env, url."""
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: each [[mcp]] entry must be a table")
+        unknown = set(table) - {"name", "command", "args", "env", "url"}
+        if unknown:
+            raise ConfigError(
+                f"{source}: [[mcp]] has unknown keys {sorted(unknown)}; "
+                "use name, command, args, env, url"
+            )
+        command, url = table.get("command"), table.get("url")
+        if bool(command) == bool(url):
+            raise ConfigError(f"{source}: each [[mcp]] needs exactly one of command or url")
+        args = table.get("args", [])
+        env = table.get("env", {})
+        if not isinstance(args, list) or not isinstance(env, dict):
+            raise ConfigError(f"{source}: [[mcp]] args must be a list and env a table")
+        base = (
+            cls.from_url(str(url))
+            if url
+            else cls(name=Path(str(command)).name, command=str(command))
+        )
+        return replace(
+            base,
+            name=str(table.get("name") or base.name),
+            args=tuple(str(a) for a in args),
+            env=tuple((str(k), str(v)) for k, v in env.items()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     agent: str = "assistant"
     provider: str = "auto"
@@ -34,6 +97,7 @@ class Settings:
     stall_timeout: float = 30.0
     max_turns: int = 10
     theme: str = "agents-dark"
+    mcp: tuple[McpSpec, ...] = ()
 
     def masked(self) -> dict[str, Any]:
         """The effective settings for display, secrets hidden."""
@@ -41,6 +105,9 @@ class Settings:
         if out["api_key"]:
             key = str(out["api_key"])
             out["api_key"] = key[:3] + "…" + key[-2:] if len(key) > 8 else "***"
+        out["mcp"] = [
+            " ".join([spec.command, *spec.args]) if spec.command else spec.url for spec in self.mcp
+        ]
         return out
 
 
@@ -113,6 +180,10 @@ def read_file(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = key.replace("-", "_")
+        if name == "mcp":
+            tables = value if isinstance(value, list) else [value]
+            out["mcp"] = tuple(McpSpec.from_table(t, str(path)) for t in tables)
+            continue
         if name not in _TYPES:
             known = ", ".join(sorted(_TYPES))
             raise ConfigError(f"{path}: unknown option {key!r}; known options: {known}")
@@ -123,6 +194,8 @@ def read_file(path: Path) -> dict[str, Any]:
 def read_env(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in _TYPES:
+        if name == "mcp":
+            continue
         value = environ.get(f"AGENTS_TUI_{name.upper()}")
         if value is not None and value != "":
             out[name] = _coerce(name, value, f"AGENTS_TUI_{name.upper()}")
@@ -138,5 +211,8 @@ def load_settings(
     path = Path(env["AGENTS_TUI_CONFIG"]) if env.get("AGENTS_TUI_CONFIG") else config_path()
     merged.update(read_file(path))
     merged.update(read_env(env))
-    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    if "mcp" in given:  # servers named on the command line join the config file's
+        given["mcp"] = tuple(merged.get("mcp", ())) + tuple(given["mcp"])
+    merged.update(given)
     return _validate(replace(Settings(), **merged))

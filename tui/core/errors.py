@@ -34,6 +34,16 @@ def _retry_after(error: BaseException) -> float | None:
         return None
 
 
+def guardrail_of(error: BaseException) -> tuple[str, str]:
+    """The tripped guardrail's name and stage (input / output) from the SDK's exception."""
+    result = getattr(error, "guardrail_result", None)
+    guardrail = getattr(result, "guardrail", None)
+    get_name = getattr(guardrail, "get_name", None)
+    name = str(get_name()) if callable(get_name) else "guardrail"
+    stage = "input" if type(error).__name__.startswith("Input") else "output"
+    return name, stage
+
+
 def classify(error: BaseException) -> Classified:
     """Map any exception from a run to a kind and a one-line, actionable message."""
     name = type(error).__name__
@@ -46,7 +56,8 @@ def classify(error: BaseException) -> Classified:
     if name in ("ModelBehaviorError", "ModelRefusalError"):
         return Classified("model_behavior", f"The model misbehaved: {text}")
     if "GuardrailTripwireTriggered" in name:
-        return Classified("guardrail", f"A guardrail stopped the run: {name}.")
+        guardrail, stage = guardrail_of(error)
+        return Classified("guardrail", f"The {stage} guardrail {guardrail!r} stopped the run.")
     if name in ("ToolTimeoutError",):
         return Classified("tool", f"A tool timed out: {text}")
     if name == "RateLimitError" or status == 429:

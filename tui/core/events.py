@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 TurnStatus = Literal["completed", "interrupted", "failed"]
+ApprovalSource = Literal["user", "flag", "always"]
 ToolStatus = Literal["running", "done", "failed"]
 
 
@@ -20,6 +21,7 @@ class TurnStarted:
     prompt: str
     agent: str
     at_ns: int
+    resumed: bool = False  # a turn stored while awaiting approval, taken up again
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,7 @@ class ToolCallIssued:
     name: str
     arguments: str
     at_ns: int
+    source: str = ""  # "" for a function tool, "mcp:SERVER", or "agent:NAME" (agent as tool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +132,72 @@ class RunFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class RunPaused:
+    """The run stopped on tool calls that need a person's approval.
+
+    ``state`` is the SDK's ``RunState.to_json()`` as a JSON string: stored, it lets the
+    turn be approved and finished after a restart.
+    """
+
+    state: str
+    pending: int
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequested:
+    call_id: str
+    tool_name: str
+    arguments: str
+    agent: str
+    index: int  # 1-based position among the calls pending at once
+    total: int
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalResolved:
+    call_id: str
+    approved: bool
+    by: ApprovalSource
+    at_ns: int
+    always: bool = False  # the person approved this tool for the rest of the conversation
+
+
+@dataclass(frozen=True, slots=True)
+class RunResumed:
+    """Every pending call has an answer; the same turn goes on."""
+
+    waited_s: float
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class NestedActivity:
+    """Something an agent used as a tool did inside its own run (a model call, a tool call)."""
+
+    parent_call_id: str
+    kind: str  # "agent" | "model" | "tool"
+    title: str
+    detail: str
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class GuardrailTripped:
+    name: str
+    stage: str  # "input" | "output"
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class TurnFinished:
     status: TurnStatus
     final_text: str
     at_ns: int
     error_kind: str | None = None
     error: str | None = None
+    structured: bool = False  # final_text is the agent's structured output, as JSON
 
 
 RunEvent = (
@@ -153,5 +216,11 @@ RunEvent = (
     | UsageReported
     | RetryScheduled
     | RunFailed
+    | RunPaused
+    | ApprovalRequested
+    | ApprovalResolved
+    | RunResumed
+    | NestedActivity
+    | GuardrailTripped
     | TurnFinished
 )

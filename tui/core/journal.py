@@ -51,7 +51,7 @@ class Recorder:
         if isinstance(event, ev.TurnStarted):
             self._turn_start_ns = event.at_ns
         self._file.write(event_to_json(event, event.at_ns - self._turn_start_ns) + "\n")
-        if isinstance(event, ev.TurnFinished | ev.ToolCallFinished | ev.TurnStarted):
+        if isinstance(event, ev.TurnFinished | ev.ToolCallFinished | ev.TurnStarted | ev.RunPaused):
             self._file.flush()
 
     def close(self) -> None:
@@ -85,6 +85,8 @@ class TurnJournal:
         self.reply = ""
         self.tools: dict[str, dict[str, Any]] = {}
         self._last_save = 0.0
+        # Set by the front end before a stored, paused turn is taken up again.
+        self.resume_turn_id: int | None = None
 
     def wrap(self, emit: Callable[[ev.RunEvent], None]) -> Callable[[ev.RunEvent], None]:
         def journaled(event: ev.RunEvent) -> None:
@@ -93,6 +95,17 @@ class TurnJournal:
 
         return journaled
 
+    def _take_up_stored_turn(self) -> None:
+        """A resumed turn goes on with the reply text and tool rows it had when it paused."""
+        if self.store is None or self.turn_id is None:
+            return
+        stored = next(
+            (t for t in self.store.turns(self.conversation_id) if t.id == self.turn_id), None
+        )
+        if stored is not None:
+            self.reply = stored.reply
+            self.tools = {str(t.get("call_id")): dict(t) for t in stored.tools}
+
     def observe(self, event: ev.RunEvent) -> None:
         if self.recorder is not None:
             self.recorder.write(event)
@@ -100,7 +113,11 @@ class TurnJournal:
             self.metrics = TurnMetrics(started_ns=event.at_ns)
             self.reply = ""
             self.tools = {}
-            if self.store is not None:
+            if event.resumed and self.resume_turn_id is not None:
+                self.turn_id = self.resume_turn_id
+                self.resume_turn_id = None
+                self._take_up_stored_turn()
+            elif self.store is not None:
                 self.turn_id = self.store.start_turn(self.conversation_id, event.prompt)
         if self.metrics is not None:
             self.metrics.observe(event)
@@ -117,7 +134,31 @@ class TurnJournal:
                 "arguments": event.arguments,
                 "output": None,
                 "failed": False,
+                "source": event.source,
             }
+        elif isinstance(event, ev.ApprovalRequested):
+            entry = self.tools.setdefault(
+                event.call_id,
+                {"call_id": event.call_id, "name": event.tool_name, "arguments": event.arguments},
+            )
+            entry["approval"] = "pending"
+            entry["agent"] = event.agent
+            if self.store is not None and self.turn_id:
+                self.store.save_tools(self.turn_id, list(self.tools.values()))
+        elif isinstance(event, ev.ApprovalResolved):
+            entry = self.tools.get(event.call_id, {})
+            entry["approval"] = "approved" if event.approved else "rejected"
+            entry["approved_by"] = event.by
+            if event.always and self.store is not None and entry.get("name"):
+                self.store.approve_always(self.conversation_id, str(entry["name"]))
+        elif isinstance(event, ev.RunPaused) and self.store is not None and self.turn_id:
+            for entry in self.tools.values():
+                if entry.get("output") is None and "approval" not in entry:
+                    entry["approval"] = "pending"  # every call not yet run waits for an answer
+            self.store.pause_turn(self.turn_id, reply=self.reply, state=event.state)
+            self.store.save_tools(self.turn_id, list(self.tools.values()))
+        elif isinstance(event, ev.RunResumed) and self.store is not None and self.turn_id:
+            self.store.unpause_turn(self.turn_id)
         elif isinstance(event, ev.ToolCallFinished):
             entry = self.tools.setdefault(
                 event.call_id, {"call_id": event.call_id, "name": "tool", "arguments": ""}

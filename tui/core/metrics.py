@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 from tui.core import events as ev
 
@@ -51,6 +52,12 @@ class TurnMetrics:
     retries: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     gaps_s: list[float] = field(default_factory=list)
+    approvals: int = 0
+    rejections: int = 0
+    # Time spent waiting for a person's approval: shown, never counted as model latency.
+    waited_ns: int = 0
+    _paused_at_ns: int | None = None
+    _waited_before_first_token_ns: int = 0
     # Streaming time summed per model call, so tool execution does not dilute tokens/s.
     _closed_stream_ns: int = 0
     _call_first_ns: int | None = None
@@ -76,15 +83,37 @@ class TurnMetrics:
         elif isinstance(event, ev.RetryScheduled):
             self.retries += 1
             self._close_call()
+        elif isinstance(event, ev.RunPaused):
+            self._close_call()
+            if self._paused_at_ns is None:
+                self._paused_at_ns = event.at_ns
+        elif isinstance(event, ev.ApprovalResolved):
+            if event.approved:
+                self.approvals += 1
+            else:
+                self.rejections += 1
+        elif isinstance(event, ev.RunResumed):
+            self._end_pause(event.at_ns)
         elif isinstance(event, ev.TurnFinished):
+            self._end_pause(event.at_ns)
             self.finished_ns = event.at_ns
             self.status = event.status
             self._close_call()
+
+    def _end_pause(self, at_ns: int) -> None:
+        if self._paused_at_ns is not None:
+            self.waited_ns += max(0, at_ns - self._paused_at_ns)
+            self._paused_at_ns = None
+
+    @property
+    def waiting(self) -> bool:
+        return self._paused_at_ns is not None
 
     def _on_token(self, at_ns: int) -> None:
         self.tokens += 1
         if self.first_token_ns is None:
             self.first_token_ns = at_ns
+            self._waited_before_first_token_ns = self.waited_ns
         if self._call_last_ns is not None:
             self.gaps_s.append((at_ns - self._call_last_ns) / NS)
         if self._call_first_ns is None:
@@ -101,7 +130,12 @@ class TurnMetrics:
     def ttft_s(self) -> float | None:
         if self.first_token_ns is None:
             return None
-        return (self.first_token_ns - self.started_ns) / NS
+        waited = self._waited_before_first_token_ns
+        return (self.first_token_ns - self.started_ns - waited) / NS
+
+    def approval_wait_s(self, now_ns: int) -> float:
+        live = now_ns - self._paused_at_ns if self._paused_at_ns is not None else 0
+        return (self.waited_ns + max(0, live)) / NS
 
     def elapsed_s(self, now_ns: int) -> float:
         end = self.finished_ns if self.finished_ns is not None else now_ns
@@ -127,7 +161,7 @@ class TurnMetrics:
         elapsed = self.elapsed_s(now_ns)
         return self.events / elapsed if elapsed > 0 else 0.0
 
-    def summary(self, now_ns: int) -> dict[str, float | int | str | None]:
+    def summary(self, now_ns: int) -> dict[str, Any]:
         """A flat, JSON-ready view (JSONL output, store, exports)."""
         return {
             "status": self.status,
@@ -144,7 +178,11 @@ class TurnMetrics:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "errors": self.errors,
+            "errors_by_kind": dict(self.errors_by_kind),
             "retries": self.retries,
+            "approvals": self.approvals,
+            "rejections": self.rejections,
+            "approval_wait_s": round(self.approval_wait_s(now_ns), 3),
             "elapsed_s": round(self.elapsed_s(now_ns), 6),
         }
 

@@ -57,6 +57,8 @@ class ProtocolEncoder:
                         "tool_name": event.name,
                         "arguments": event.arguments,
                         "call_id": event.call_id,
+                        "source": event.source or "function",
+                        "message": f"Using {event.name}...",
                     },
                 )
             ]
@@ -64,7 +66,50 @@ class ProtocolEncoder:
             return [
                 envelope(
                     "tool_complete",
-                    {"call_id": event.call_id, "tool_output": event.output, "failed": event.failed},
+                    {
+                        "call_id": event.call_id,
+                        "tool_output": _cut(event.output),
+                        "full_output": event.output,
+                        "failed": event.failed,
+                        "message": "Tool execution failed"
+                        if event.failed
+                        else "Tool execution completed",
+                    },
+                )
+            ]
+        if isinstance(event, ev.ApprovalRequested):
+            return [
+                envelope(
+                    "approval_required",
+                    {
+                        "call_id": event.call_id,
+                        "tool_name": event.tool_name,
+                        "arguments": event.arguments,
+                        "agent": event.agent,
+                        "index": event.index,
+                        "total": event.total,
+                    },
+                )
+            ]
+        if isinstance(event, ev.ApprovalResolved):
+            return [
+                envelope(
+                    "approval_resolved",
+                    {"call_id": event.call_id, "approved": event.approved, "by": event.by},
+                )
+            ]
+        if isinstance(event, ev.GuardrailTripped):
+            return [envelope("guardrail_tripped", {"guardrail": event.name, "stage": event.stage})]
+        if isinstance(event, ev.NestedActivity):
+            return [
+                envelope(
+                    "nested_activity",
+                    {
+                        "parent_call_id": event.parent_call_id,
+                        "kind": event.kind,
+                        "title": event.title,
+                        "detail": event.detail,
+                    },
                 )
             ]
         if isinstance(event, ev.AgentSwitched):
@@ -104,6 +149,11 @@ class ProtocolEncoder:
                 )
             ]
         return []
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """The tutorial's preview: the first 200 characters, then "..."."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def usage_of(metrics: TurnMetrics | None) -> dict[str, Any]:

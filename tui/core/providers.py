@@ -123,10 +123,12 @@ def choose_backend(
 def build_runner(settings: Settings) -> tuple[Any, Backend]:
     """Agent + backend + runner from settings; raises AgentLoadError or ProviderError."""
     from tui.core.agents import load_agent
+    from tui.core.mcp import McpHub, agents_in, attach
     from tui.core.run import RetryPolicy, TurnRunner
 
     agent = load_agent(settings.agent, seed=settings.seed)
     backend = choose_backend(settings, agent)
+    agent = attach(agent, settings.mcp)
     runner = TurnRunner(
         agent,
         run_config=backend.run_config(),
@@ -134,4 +136,14 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
         retry=RetryPolicy(max_attempts=settings.max_retries + 1),
         stall_timeout_s=settings.stall_timeout,
     )
+    hub = McpHub(agent)
+    runner.mcp = hub if hub.needed else None
+    if any(
+        getattr(tool, "_agent_instance", None) is not None
+        for each in agents_in(agent)
+        for tool in getattr(each, "tools", None) or ()
+    ):
+        from tui.core import nested
+
+        runner.tracer = nested.install(keep_upload=backend.kind == "openai")
     return runner, backend

@@ -15,7 +15,8 @@ from typing import Any
 
 from tui.core import events as ev
 from tui.core.adapter import StreamAdapter
-from tui.core.errors import Classified, StreamStalled, classify
+from tui.core.approvals import ApprovalDecision, Approver, request_from_item
+from tui.core.errors import Classified, StreamStalled, classify, guardrail_of
 from tui.core.tap import TextTap, with_tap
 
 Emit = Callable[[ev.RunEvent], None]
@@ -86,9 +87,16 @@ class TurnRunner:
         self.clock = clock
         self.session = session
         self.history: list[Any] = []
+        # Who answers tool approvals; without one every call that needs approval is refused.
+        self.approver: Approver | None = None
+        # Tools the person approved for the rest of the conversation ("a" in the bar).
+        self.always_approved: set[str] = set()
+        self.mcp: Any = None  # McpHub for the agent's MCP servers, connected before turn 1
+        self.tracer: Any = None  # NestedTracer: rows for agents used as tools
         self._result: Any = None
         self._cancelled = asyncio.Event()
         self.running = False
+        self._mcp_started = False
 
     @property
     def agent_name(self) -> str:
@@ -102,23 +110,95 @@ class TurnRunner:
 
     def reset(self) -> None:
         self.history = []
+        self.always_approved = set()
 
     async def run(self, prompt: str, emit: Emit) -> TurnOutcome:
         """Run one turn to its end (completed, interrupted or failed); never raises."""
         self._cancelled = asyncio.Event()
         self.running = True
         self._finished_event: ev.TurnFinished | None = None
-        user_item = {"role": "user", "content": prompt}
-        if self.session is not None:
-            # The stored conversation is the model's memory; the prompt is kept before the
-            # run starts so that a crash mid-turn cannot lose it.
-            self.history = list(await self.session.get_items())
-            await self.session.add_items([user_item])
+        try:
+            user_item = {"role": "user", "content": prompt}
+            if self.session is not None:
+                # The stored conversation is the model's memory; the prompt is kept before
+                # the run starts so that a crash mid-turn cannot lose it.
+                self.history = list(await self.session.get_items())
+                await self.session.add_items([user_item])
+        except Exception as error:
+            emit(ev.TurnStarted(prompt, self.agent_name, self.clock()))
+            failure = classify(error)
+            emit(ev.RunFailed(failure.kind, failure.message, self.clock()))
+            self.running = False
+            outcome = self._finish(emit, "failed", "", None, 0, failure)
+            if self._finished_event is not None:
+                emit(self._finished_event)
+                self._finished_event = None
+            return outcome
         emit(ev.TurnStarted(prompt, self.agent_name, self.clock()))
-        base_input = [*self.history, user_item]
+        await self._mcp_ready(emit)
+        return await self._drive([*self.history, user_item], None, "", emit)
+
+    async def prepare(self) -> list[str]:
+        """Connect MCP servers once (front ends call it early); one line per failure."""
+        if self.mcp is None or self._mcp_started:
+            return []
+        self._mcp_started = True
+        return await self.mcp.start()
+
+    async def close(self) -> None:
+        if self.mcp is not None:
+            await self.mcp.close()
+
+    async def _mcp_ready(self, emit: Emit) -> None:
+        if self.mcp is None:
+            return
+        problems = await self.prepare() if not self._mcp_started else await self.mcp.check()
+        for line in problems:
+            emit(ev.RunFailed("mcp", line, self.clock()))
+
+    async def resume(
+        self, state_json: str, prompt: str, reply_so_far: str, emit: Emit
+    ) -> TurnOutcome:
+        """Finish a turn stored while it waited for approvals (after a restart); never raises."""
+        import json
+
+        from agents import RunConfig, RunState
+
+        self._cancelled = asyncio.Event()
+        self.running = True
+        self._finished_event = None
+        emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), resumed=True))
+        await self._mcp_ready(emit)
+        try:
+            agent, _ = with_tap(self.agent, self.run_config or RunConfig(), TextTap())
+            run_state = await RunState.from_json(agent, json.loads(state_json))
+            original = run_state._original_input
+            base_input = (
+                list(original)
+                if isinstance(original, list)
+                else [{"role": "user", "content": str(original)}]
+            )
+        except Exception as error:
+            failure = classify(error)
+            emit(
+                ev.RunFailed(
+                    failure.kind, f"cannot restore the paused run: {failure.message}", self.clock()
+                )
+            )
+            self.running = False
+            outcome = self._finish(emit, "failed", reply_so_far, None, 0, failure)
+            if self._finished_event is not None:
+                emit(self._finished_event)
+                self._finished_event = None
+            return outcome
+        return await self._drive(base_input, run_state, reply_so_far, emit)
+
+    async def _drive(
+        self, base_input: list[Any], paused: Any, reply_text: str, emit: Emit
+    ) -> TurnOutcome:
+        """Attempts, retries and the end of one turn; ``paused`` is a restored RunState."""
         carried: list[Any] = []
         pending_text = ""
-        reply_text = ""
         attempt = 0
         last_error: Classified | None = None
         try:
@@ -131,10 +211,15 @@ class TurnRunner:
                         {"role": "user", "content": CONTINUE_INSTRUCTION},
                     ]
                 state = _Attempt(reply_text=reply_text, pending_text=pending_text)
+                start: Any = paused if paused is not None else run_input
+                paused = None  # a retry starts from what was carried, not the old pause
                 try:
-                    await self._attempt(run_input, emit, state)
+                    await self._attempt(start, emit, state)
                 except Exception as error:  # every failure is classified and shown
                     last_error = classify(error)
+                    if last_error.kind == "guardrail":
+                        name, stage = guardrail_of(error)
+                        emit(ev.GuardrailTripped(name, stage, self.clock()))
                     emit(ev.RunFailed(last_error.kind, last_error.message, self.clock()))
                     carried += state.new_items
                     pending_text = state.pending_text
@@ -164,7 +249,10 @@ class TurnRunner:
                 if self._cancelled.is_set():
                     return self._finish(emit, "interrupted", reply_text, base_input, attempt)
                 self.history = self._history_after_success(base_input, carried, pending_text)
-                outcome = self._finish(emit, "completed", reply_text, None, attempt)
+                reply_text, structured = self._structured_reply(reply_text)
+                outcome = self._finish(
+                    emit, "completed", reply_text, None, attempt, structured=structured
+                )
                 outcome.recovered = attempt > 1
                 return outcome
         finally:
@@ -178,56 +266,148 @@ class TurnRunner:
                     emit(self._finished_event)
                     self._finished_event = None
 
-    async def _attempt(self, run_input: list[Any], emit: Emit, state: _Attempt) -> None:
-        from agents import RunConfig, Runner
+    async def _attempt(self, start: Any, emit: Emit, state: _Attempt) -> None:
+        """One attempt: stream, stop for approvals, resume the same run, until it ends.
 
-        adapter = StreamAdapter()
+        ``start`` is the input list, or a ``RunState`` restored with calls still pending.
+        """
+        from agents import RunConfig
+
         tap = TextTap()
         agent, run_config = with_tap(self.agent, self.run_config or RunConfig(), tap)
-        result = Runner.run_streamed(
-            agent,
-            run_input,
-            run_config=run_config,
-            max_turns=self.max_turns,
-        )
+        if self.tracer is not None:
+            import dataclasses
+
+            run_config = dataclasses.replace(run_config, tracing_disabled=False)
+            self.tracer.begin(emit)
+        try:
+            await self._run_attempt(agent, run_config, start, tap, emit, state)
+        finally:
+            if self.tracer is not None:
+                self.tracer.end()
+
+    async def _run_attempt(
+        self, agent: Any, run_config: Any, start: Any, tap: TextTap, emit: Emit, state: _Attempt
+    ) -> None:
+        from agents import Runner
+
+        adapter = StreamAdapter()
+        run_state: Any = None
+        if not isinstance(start, list):
+            run_state = start
+            if not await self._ask(list(run_state.get_interruptions()), run_state, emit):
+                return
+            start = run_state
+        result = Runner.run_streamed(agent, start, run_config=run_config, max_turns=self.max_turns)
         self._result = result
         if self._cancelled.is_set():
             result.cancel()
-        stream = result.stream_events().__aiter__()
-        state.tools_running.clear()
         try:
             while True:
-                # A running tool is the agent's own code, not a silent provider: it may take
-                # as long as it needs (Esc still cancels it), so no stall is counted meanwhile.
-                timeout = None if state.tools_running else self.stall_timeout_s
-                try:
-                    sdk_event = await asyncio.wait_for(stream.__anext__(), timeout)
-                except StopAsyncIteration:
+                await self._drain(result, adapter, emit, state)
+                interruptions = list(getattr(result, "interruptions", None) or [])
+                if not interruptions or self._cancelled.is_set():
                     break
-                except TimeoutError:
-                    result.cancel()
-                    raise StreamStalled(
-                        f"no event for {self.stall_timeout_s:g} s; abandoned the stream"
-                    ) from None
-                at_ns = self.clock()
-                if sdk_event.type == "agent_updated_stream_event":
-                    self.agent = sdk_event.new_agent
-                for event in adapter.convert(sdk_event, at_ns):
-                    self._deliver(event, state, emit)
+                run_state = result.to_state()
+                if not await self._ask(interruptions, run_state, emit):
+                    break
+                result = Runner.run_streamed(
+                    agent, run_state, run_config=run_config, max_turns=self.max_turns
+                )
+                self._result = result
         except Exception:
             # Words the provider sent that the SDK dropped with its queue are shown now.
             if tap.text.startswith(state.raw_text) and len(tap.text) > len(state.raw_text):
                 missing = tap.text[len(state.raw_text) :]
                 self._deliver(ev.TextDelta(missing, self.clock()), state, emit)
             # Completed items (tool calls and their outputs) are carried into the retry.
-            state.new_items = [item.to_input_item() for item in result.new_items]
+            state.new_items = _input_items(self._result)
             raise
         except BaseException:
-            state.new_items = [item.to_input_item() for item in result.new_items]
+            state.new_items = _input_items(self._result)
             raise
 
-    @staticmethod
-    def _deliver(event: ev.RunEvent, state: _Attempt, emit: Emit) -> None:
+    async def _drain(
+        self, result: Any, adapter: StreamAdapter, emit: Emit, state: _Attempt
+    ) -> None:
+        stream = result.stream_events().__aiter__()
+        state.tools_running.clear()
+        while True:
+            # A running tool is the agent's own code, not a silent provider: it may take
+            # as long as it needs (Esc still cancels it), so no stall is counted meanwhile.
+            timeout = None if state.tools_running else self.stall_timeout_s
+            try:
+                sdk_event = await asyncio.wait_for(stream.__anext__(), timeout)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                result.cancel()
+                raise StreamStalled(
+                    f"no event for {self.stall_timeout_s:g} s; abandoned the stream"
+                ) from None
+            at_ns = self.clock()
+            if sdk_event.type == "agent_updated_stream_event":
+                self.agent = sdk_event.new_agent
+            for event in adapter.convert(sdk_event, at_ns):
+                self._deliver(event, state, emit)
+
+    async def _ask(self, items: list[Any], run_state: Any, emit: Emit) -> bool:
+        """Get an answer for every pending call; False if the person cancelled the turn."""
+        import json
+
+        paused_ns = self.clock()
+        emit(ev.RunPaused(json.dumps(run_state.to_json()), len(items), paused_ns))
+        for index, item in enumerate(items, 1):
+            request = request_from_item(item, index, len(items))
+            emit(
+                ev.ApprovalRequested(
+                    request.call_id,
+                    request.tool_name,
+                    request.arguments,
+                    request.agent,
+                    index,
+                    len(items),
+                    self.clock(),
+                )
+            )
+            if request.tool_name in self.always_approved:
+                decision = ApprovalDecision(True, by="always")
+            elif self.approver is None:
+                decision = ApprovalDecision(False, by="flag")
+            else:
+                decision = await self._answer_or_cancel(self.approver(request))
+                if decision is None:
+                    return False
+            if decision.approved:
+                if decision.always:
+                    self.always_approved.add(request.tool_name)
+                run_state.approve(item, always_approve=decision.always)
+            else:
+                run_state.reject(item)
+            emit(
+                ev.ApprovalResolved(
+                    request.call_id, decision.approved, decision.by, self.clock(), decision.always
+                )
+            )
+        now = self.clock()
+        emit(ev.RunResumed((now - paused_ns) / 1e9, now))
+        return True
+
+    async def _answer_or_cancel(self, answer: Any) -> ApprovalDecision | None:
+        """The approver's answer, or None when Esc (cancel) came first."""
+        answer_task = asyncio.ensure_future(answer)
+        cancel_task = asyncio.ensure_future(self._cancelled.wait())
+        try:
+            await asyncio.wait({answer_task, cancel_task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            cancel_task.cancel()
+        if not answer_task.done():
+            answer_task.cancel()
+            return None
+        decision: ApprovalDecision = answer_task.result()
+        return decision
+
+    def _deliver(self, event: ev.RunEvent, state: _Attempt, emit: Emit) -> None:
         if isinstance(event, ev.TextDelta):
             state.raw_text += event.text
             if state.reply_text and not state.pending_text:
@@ -239,6 +419,8 @@ class TurnRunner:
             state.pending_text = ""
         elif isinstance(event, ev.ToolCallIssued):
             state.tools_running.add(event.call_id)
+            if self.tracer is not None:
+                self.tracer.issued(event.call_id, event.name, event.arguments)
         elif isinstance(event, ev.ToolCallFinished):
             state.tools_running.discard(event.call_id)
         emit(event)
@@ -259,9 +441,30 @@ class TurnRunner:
             return self.history
         if not carried and not continued_from:
             return list(self._result.to_input_list())
-        new_items = [item.to_input_item() for item in self._result.new_items]
+        new_items = _input_items(self._result)
         prefix = [{"role": "assistant", "content": continued_from}] if continued_from else []
         return [*base_input, *carried, *prefix, *new_items]
+
+    def _structured_reply(self, reply_text: str) -> tuple[str, bool]:
+        """An agent with ``output_type`` ends with an object: show it as formatted JSON."""
+        import json
+
+        final = getattr(self._result, "final_output", None)
+        if final is None or isinstance(final, str):
+            return reply_text, False
+        try:
+            if hasattr(final, "model_dump"):
+                data = final.model_dump(mode="json")
+            elif hasattr(final, "__dataclass_fields__"):
+                import dataclasses
+
+                data = dataclasses.asdict(final)
+            else:
+                data = final
+            pretty = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            return reply_text, False
+        return f"```json\n{pretty}\n```", True
 
     def _finish(
         self,
@@ -271,6 +474,8 @@ class TurnRunner:
         base_input: list[Any] | None,
         attempts: int,
         error: Classified | None = None,
+        *,
+        structured: bool = False,
     ) -> TurnOutcome:
         if base_input is not None:
             # Keep the context of an unfinished turn: the prompt and what was said so far.
@@ -285,5 +490,17 @@ class TurnRunner:
             self.clock(),
             error_kind=error.kind if error else None,
             error=error.message if error else None,
+            structured=structured,
         )
         return TurnOutcome(status, text, attempts, error)
+
+
+def _input_items(result: Any) -> list[Any]:
+    """A result's items as model input; approval placeholders are not input."""
+    if result is None:
+        return []
+    return [
+        item.to_input_item()
+        for item in result.new_items
+        if getattr(item, "type", None) != "tool_approval_item"
+    ]

@@ -43,6 +43,16 @@ CREATE TABLE IF NOT EXISTS turns (
     tools TEXT NOT NULL DEFAULT '[]',
     metrics TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS pending_runs (
+    turn_id INTEGER PRIMARY KEY REFERENCES turns(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS always_approved (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    tool TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, tool)
+);
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS turns_fts USING fts5(
     prompt, reply, content='turns', content_rowid='id'
@@ -185,6 +195,12 @@ class Store:
 
     def delete(self, conversation_id: str) -> None:
         with self._tx() as db:
+            db.execute(
+                "DELETE FROM pending_runs WHERE turn_id IN"
+                " (SELECT id FROM turns WHERE conversation_id = ?)",
+                (conversation_id,),
+            )
+            db.execute("DELETE FROM always_approved WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             for table in ("agent_messages", "agent_sessions"):  # the SDK's memory tables
@@ -239,6 +255,58 @@ class Store:
                     time.time(),
                     turn_id,
                 ),
+            )
+            db.execute("DELETE FROM pending_runs WHERE turn_id = ?", (turn_id,))
+
+    # --- approvals: a run paused on tool calls survives the process -------------------------
+    def pause_turn(self, turn_id: int, *, reply: str, state: str) -> None:
+        """The turn waits for a person: keep the SDK's RunState so a restart can finish it."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE turns SET reply = ?, status = 'awaiting_approval' WHERE id = ?",
+                (reply, turn_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO pending_runs(turn_id, state, saved_at) VALUES (?, ?, ?)",
+                (turn_id, state, time.time()),
+            )
+
+    def unpause_turn(self, turn_id: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM pending_runs WHERE turn_id = ?", (turn_id,))
+            db.execute(
+                "UPDATE turns SET status = 'running' WHERE id = ? AND status = 'awaiting_approval'",
+                (turn_id,),
+            )
+
+    def save_tools(self, turn_id: int, tools: list[dict[str, Any]]) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE turns SET tools = ? WHERE id = ?", (json.dumps(tools), turn_id))
+
+    def paused_turn(self, conversation_id: str) -> tuple[TurnRow, str] | None:
+        """The conversation's turn still awaiting approval, with its stored RunState."""
+        row = self._db.execute(
+            "SELECT t.id, p.state FROM turns t JOIN pending_runs p ON p.turn_id = t.id"
+            " WHERE t.conversation_id = ? AND t.status = 'awaiting_approval'"
+            " ORDER BY t.id DESC LIMIT 1",
+            (conversation_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        turn = next((t for t in self.turns(conversation_id) if t.id == row["id"]), None)
+        return (turn, str(row["state"])) if turn is not None else None
+
+    def always_approved(self, conversation_id: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT tool FROM always_approved WHERE conversation_id = ?", (conversation_id,)
+        ).fetchall()
+        return {str(r["tool"]) for r in rows}
+
+    def approve_always(self, conversation_id: str, tool: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO always_approved(conversation_id, tool) VALUES (?, ?)",
+                (conversation_id, tool),
             )
 
     def turns(self, conversation_id: str | None = None) -> list[TurnRow]:

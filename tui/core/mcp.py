@@ -1,0 +1,179 @@
+"""MCP servers: from flags and config, and those an agent carries; connected once, cleaned up once.
+
+The SDK needs each server connected before a run that uses it. ``McpHub`` connects every
+server reachable from the agent (its own, its handoffs', those of agents used as tools,
+and the ones attached with ``--mcp`` / ``--mcp-url`` / ``[[mcp]]``) through the SDK's
+``MCPServerManager``, which keeps connect and cleanup on one task per server. A server
+that fails to start is taken off every agent so the conversation goes on without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core.config import McpSpec
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInfo:
+    """One entry of ``/tools``."""
+
+    name: str
+    source: str  # "function", "mcp: NAME", "handoff", "agent-as-tool"
+    description: str
+
+
+def build_server(spec: McpSpec) -> Any:
+    """An SDK MCP server object for one spec (not connected)."""
+    from agents.mcp import MCPServerStdio, MCPServerStreamableHttp
+
+    if spec.url:
+        return MCPServerStreamableHttp(
+            params={"url": spec.url}, name=spec.name, cache_tools_list=True
+        )
+    params: dict[str, Any] = {"command": spec.command, "args": list(spec.args)}
+    if spec.env:
+        import os
+
+        params["env"] = {**os.environ, **dict(spec.env)}
+    return MCPServerStdio(params=params, name=spec.name, cache_tools_list=True)  # type: ignore[arg-type]
+
+
+def attach(agent: Any, specs: tuple[McpSpec, ...]) -> Any:
+    """The agent with the servers named on the command line or in the config added."""
+    if not specs:
+        return agent
+    return agent.clone(mcp_servers=[*agent.mcp_servers, *(build_server(s) for s in specs)])
+
+
+def agents_in(agent: Any) -> Iterator[Any]:
+    """Every agent reachable from ``agent``: handoffs and agents used as tools, once each."""
+    seen: set[int] = set()
+    stack = [agent]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen or current is None:
+            continue
+        seen.add(id(current))
+        yield current
+        for handoff in getattr(current, "handoffs", None) or ():
+            is_agent = hasattr(handoff, "mcp_servers")
+            stack.append(handoff if is_agent else _handoff_target(handoff))
+        for tool in getattr(current, "tools", None) or ():
+            nested = getattr(tool, "_agent_instance", None)
+            if nested is not None:
+                stack.append(nested)
+
+
+def _handoff_target(handoff: Any) -> Any:
+    """A ``Handoff`` object keeps its agent only in a weak reference in recent SDKs."""
+    ref = getattr(handoff, "_agent_ref", None)
+    return ref() if callable(ref) else None
+
+
+def servers_of(agent: Any) -> list[Any]:
+    out: list[Any] = []
+    for each in agents_in(agent):
+        for server in getattr(each, "mcp_servers", None) or ():
+            if all(server is not known for known in out):
+                out.append(server)
+    return out
+
+
+class McpHub:
+    """Connects the servers of one agent graph and drops the ones that fail."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+        self.servers = servers_of(agent)
+        self._manager: Any = None
+        self.problems: list[str] = []
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.servers)
+
+    async def start(self, timeout_s: float = 20.0) -> list[str]:
+        """Connect every server; returns one line per server that failed (also kept)."""
+        if not self.servers:
+            return []
+        from agents.mcp import MCPServerManager
+
+        self._manager = MCPServerManager(
+            self.servers,
+            connect_timeout_seconds=timeout_s,
+            cleanup_timeout_seconds=5.0,
+            connect_in_parallel=True,
+        )
+        await self._manager.connect_all()
+        for server, error in self._manager.errors.items():
+            self.drop(server, f"MCP server {server.name!r} did not start: {_one_line(error)}")
+        return list(self.problems)
+
+    def drop(self, server: Any, reason: str) -> None:
+        """Take a server off every agent: later turns run without it."""
+        self.problems.append(reason)
+        for each in agents_in(self.agent):
+            servers = getattr(each, "mcp_servers", None)
+            if servers and any(s is server for s in servers):
+                each.mcp_servers = [s for s in servers if s is not server]
+
+    async def check(self) -> list[str]:
+        """Before a turn: a server that died since is dropped, with one line saying so."""
+        lines: list[str] = []
+        for server in list(servers_of(self.agent)):
+            session = getattr(server, "session", None)
+            try:
+                if session is None:
+                    raise RuntimeError("not connected")
+                await asyncio.wait_for(session.send_ping(), 3.0)
+            except Exception as error:
+                reason = f"MCP server {server.name!r} stopped answering: {_one_line(error)}"
+                self.drop(server, reason)
+                lines.append(reason)
+        return lines
+
+    async def close(self) -> None:
+        if self._manager is not None:
+            with contextlib.suppress(Exception):  # a dead server must not break quitting
+                await self._manager.cleanup_all()
+            self._manager = None
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
+
+
+async def list_tools(agent: Any) -> list[ToolInfo]:
+    """Every tool the agent can call now, with where it comes from (``/tools``)."""
+    out: list[ToolInfo] = []
+    for tool in getattr(agent, "tools", None) or ():
+        nested = getattr(tool, "_agent_instance", None)
+        source = f"agent-as-tool: {nested.name}" if nested is not None else "function"
+        out.append(ToolInfo(str(getattr(tool, "name", "?")), source, _describe(tool)))
+    for server in getattr(agent, "mcp_servers", None) or ():
+        try:
+            tools = await server.list_tools()
+        except Exception as error:
+            out.append(ToolInfo("(unavailable)", f"mcp: {server.name}", _one_line(error)))
+            continue
+        for tool in tools:
+            out.append(ToolInfo(tool.name, f"mcp: {server.name}", tool.description or ""))
+    for handoff in getattr(agent, "handoffs", None) or ():
+        target = getattr(handoff, "agent_name", None) or getattr(handoff, "name", "?")
+        if hasattr(handoff, "mcp_servers"):  # an Agent given directly as a handoff
+            target = handoff.name
+        description = getattr(handoff, "handoff_description", None) or getattr(
+            handoff, "tool_description", ""
+        )
+        out.append(ToolInfo(f"handoff → {target}", "handoff", str(description or "")))
+    return out
+
+
+def _describe(tool: Any) -> str:
+    return " ".join(str(getattr(tool, "description", "") or "").split())
