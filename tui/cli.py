@@ -10,7 +10,17 @@ from typing import Any
 from tui import __version__
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> None:
+    """Backend and agent options. In a subcommand their default is *absent*, so an option
+    given before the subcommand is not overwritten by the subcommand's empty default."""
+    if in_subcommand:
+        original = parser.add_argument
+
+        def add_argument(*names: Any, **options: Any) -> Any:
+            options["default"] = argparse.SUPPRESS
+            return original(*names, **options)
+
+        parser.add_argument = add_argument  # type: ignore[method-assign]
     parser.add_argument("--agent", help="assistant, game-master, or package.module:attribute")
     parser.add_argument("--provider", choices=["auto", "openai", "compat", "local"])
     parser.add_argument("--model", help="model name (OpenAI or server)")
@@ -23,6 +33,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-retries", type=int, help="retries after a transient failure (2)")
     parser.add_argument("--stall-timeout", type=float, help="seconds a model may stay silent (30)")
     parser.add_argument("--max-turns", type=int, help="agent loop limit per prompt (10)")
+    parser.add_argument(
+        "--mcp",
+        action="append",
+        metavar="COMMAND",
+        help="attach a stdio MCP server, e.g. --mcp 'mcp-server-time' (repeatable)",
+    )
+    parser.add_argument(
+        "--mcp-url",
+        action="append",
+        metavar="URL",
+        help="attach a streamable-HTTP MCP server (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,12 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run one turn without the TUI")
-    run.add_argument("prompt", help="the prompt ('-' reads standard input)")
+    run.add_argument(
+        "prompt",
+        nargs="?",
+        help="the prompt; '-' or none reads standard input, and piped text is appended",
+    )
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--text", action="store_true", help="stream the reply text (default)")
     mode.add_argument("--jsonl", action="store_true", help="one JSON event per line")
-    run.add_argument("--session", help="continue (or create) this conversation id")
-    _common(run)
+    run.add_argument(
+        "--session", default=argparse.SUPPRESS, help="continue (or create) this conversation id"
+    )
+    run.add_argument(
+        "--approve",
+        choices=["ask", "all", "none"],
+        help="tools that need approval: ask on the terminal (default when interactive), "
+        "approve all, or reject all (default otherwise)",
+    )
+    _common(run, in_subcommand=True)
     stats = sub.add_parser("stats", help="statistics over every stored turn")
     stats.add_argument("--json", action="store_true")
     replay = sub.add_parser("replay", help="play a recording in the TUI, no model needed")
@@ -84,11 +118,50 @@ FLAG_NAMES = (
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
-    return {name: getattr(args, name, None) for name in FLAG_NAMES}
+    from tui.core.config import McpSpec
+
+    flags = {name: getattr(args, name, None) for name in FLAG_NAMES}
+    servers = [McpSpec.from_command_line(c) for c in getattr(args, "mcp", None) or ()]
+    servers += [McpSpec.from_url(u) for u in getattr(args, "mcp_url", None) or ()]
+    flags["mcp"] = tuple(servers) if servers else None
+    return flags
+
+
+# Subcommands that never start a model: backend options given with them are refused.
+NO_BACKEND = ("stats", "replay", "bench", "export", "import")
+
+
+def _read_prompt(given: str | None) -> str:
+    """The prompt from the argument and/or standard input, as the ``llm`` tool does."""
+    import select
+
+    if given is None or given == "-":
+        return sys.stdin.read()
+    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
+        return given
+    try:
+        ready, _, _ = select.select([sys.stdin], [], [], 0.3)
+    except (OSError, ValueError):  # not selectable (a test's captured stdin)
+        return given
+    piped = sys.stdin.read() if ready else ""
+    return f"{given}\n\n{piped}" if piped.strip() else given
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in NO_BACKEND:
+        given = [
+            "--" + name.replace("_", "-")
+            for name in (*FLAG_NAMES, "mcp", "mcp_url")
+            if getattr(args, name, None) is not None
+        ]
+        if given:
+            print(
+                f"agents-tui: {', '.join(given)} has no effect on '{args.command}' "
+                "(it starts no model); remove it",
+                file=sys.stderr,
+            )
+            return 2
     from tui.core.config import ConfigError, load_settings
 
     try:
@@ -102,12 +175,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from tui.headless import run_headless
 
-        prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-        return run_headless(settings, prompt, jsonl=bool(args.jsonl), session_id=args.session)
+        # With --approve ask, piped input carries the answers, not more prompt text.
+        answers_on_stdin = args.approve == "ask" and args.prompt not in (None, "-")
+        prompt = args.prompt if answers_on_stdin else _read_prompt(args.prompt)
+        if not prompt.strip():
+            print(
+                "agents-tui: no prompt: give one, or pipe text to standard input", file=sys.stderr
+            )
+            return 2
+        return run_headless(
+            settings,
+            prompt,
+            jsonl=bool(args.jsonl),
+            session_id=getattr(args, "session", None),
+            approve=args.approve,
+        )
+
     if args.command == "serve":
         from tui.serve import serve
 
-        extra = [a for a in args.app_args if a != "--"]
+        # Options given before "serve" mean the same for the served app.
+        extra = _flags_as_args(args) + [a for a in args.app_args if a != "--"]
         return serve(args.host, args.port, extra, allow_remote=args.allow_remote)
     if args.command == "bench":
         from tui.bench.run import run_bench
@@ -133,6 +221,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     AgentsTuiApp(settings, session_id=args.session, resume=args.resume).run()
     return 0
+
+
+def _flags_as_args(args: argparse.Namespace) -> list[str]:
+    out: list[str] = []
+    for name in FLAG_NAMES:
+        value = getattr(args, name, None)
+        if value is not None:
+            out += ["--" + name.replace("_", "-"), str(value)]
+    for command in getattr(args, "mcp", None) or ():
+        out += ["--mcp", command]
+    for url in getattr(args, "mcp_url", None) or ():
+        out += ["--mcp-url", url]
+    return out
 
 
 def _stats(*, as_json: bool) -> int:
