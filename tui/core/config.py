@@ -21,6 +21,17 @@ class ConfigError(Exception):
     """A one-line, user-facing configuration problem."""
 
 
+def _server_name(words: list[str]) -> str:
+    """A readable name: ``python -m pkg.server`` is "pkg.server", ``uvx mcp-server-git`` is
+    "mcp-server-git", anything else the command's file name."""
+    head = Path(words[0]).name
+    if "-m" in words[:-1]:
+        return words[words.index("-m") + 1]
+    if head in ("uvx", "npx", "pipx") and len(words) > 1:
+        return next((w for w in words[1:] if not w.startswith("-")), head)
+    return head
+
+
 @dataclass(frozen=True, slots=True)
 class McpSpec:
     """One MCP server to attach: a stdio command or a streamable-HTTP URL."""
@@ -42,7 +53,7 @@ class McpSpec:
             raise ConfigError(f"--mcp {line!r}: {error}") from None
         if not words:
             raise ConfigError("--mcp needs a command, e.g. --mcp 'mcp-server-time'")
-        return cls(name=Path(words[0]).name, command=words[0], args=tuple(words[1:]))
+        return cls(name=_server_name(words), command=words[0], args=tuple(words[1:]))
 
     @classmethod
     def from_url(cls, url: str) -> McpSpec:

@@ -17,6 +17,8 @@ from typing import Any
 
 from tui.core.config import McpSpec
 
+METHOD_NOT_FOUND = -32601  # JSON-RPC: the server is there, it just has no "ping"
+
 
 @dataclass(frozen=True, slots=True)
 class ToolInfo:
@@ -120,7 +122,8 @@ class McpHub:
         for each in agents_in(self.agent):
             servers = getattr(each, "mcp_servers", None)
             if servers and any(s is server for s in servers):
-                each.mcp_servers = [s for s in servers if s is not server]
+                # In place: clones of this agent (the run's tapped copy) share the list.
+                servers[:] = [s for s in servers if s is not server]
 
     async def check(self) -> list[str]:
         """Before a turn: a server that died since is dropped, with one line saying so."""
@@ -132,6 +135,8 @@ class McpHub:
                     raise RuntimeError("not connected")
                 await asyncio.wait_for(session.send_ping(), 3.0)
             except Exception as error:
+                if getattr(error, "code", None) == METHOD_NOT_FOUND:
+                    continue  # it answered (some servers do not implement ping): alive
                 reason = f"MCP server {server.name!r} stopped answering: {_one_line(error)}"
                 self.drop(server, reason)
                 lines.append(reason)

@@ -30,6 +30,10 @@ class NestedTracer:
         self._parent: dict[str, str | None] = {}
         self._kind: dict[str, str] = {}
         self._call_of_span: dict[str, str] = {}  # top-level function span -> call_id
+        # Top-level calls whose span began before the stream announced them, and what their
+        # nested runs did meanwhile: the SDK runs tools ahead of its event queue.
+        self._unmatched: dict[str, tuple[str, str]] = {}
+        self._held: dict[str, list[tuple[str, str, str, int]]] = {}
 
     # --- fed by the runner ------------------------------------------------------------------
     def begin(self, sink: Sink) -> None:
@@ -38,12 +42,23 @@ class NestedTracer:
         self._parent.clear()
         self._kind.clear()
         self._call_of_span.clear()
+        self._unmatched.clear()
+        self._held.clear()
 
     def end(self) -> None:
         self.sink = None
 
     def issued(self, call_id: str, name: str, arguments: str) -> None:
         self._issued.append((call_id, name, arguments))
+        for span_id, (span_name, span_input) in list(self._unmatched.items()):
+            if span_name == name and (
+                span_input in ("", "None") or _same_json(arguments, span_input)
+            ):
+                del self._unmatched[span_id]
+                self._call_of_span[span_id] = call_id
+                for kind, title, detail, at_ns in self._held.pop(span_id, []):
+                    self._send(call_id, kind, title, detail, at_ns)
+                return
 
     # --- the TracingProcessor interface -------------------------------------------------------
     def on_trace_start(self, trace: Any) -> None:
@@ -66,10 +81,13 @@ class NestedTracer:
         self._parent[span.span_id] = span.parent_id
         self._kind[span.span_id] = kind
         owner = self._owner(span.parent_id)
-        if kind == "function" and owner is None and self._is_top_level_agent(span.parent_id):
-            call_id = self._match(str(getattr(data, "name", "")), str(getattr(data, "input", "")))
+        if kind == "function" and owner is None and self._outside_any_call(span.parent_id):
+            name, arguments = str(getattr(data, "name", "")), str(getattr(data, "input", ""))
+            call_id = self._match(name, arguments)
             if call_id:
                 self._call_of_span[span.span_id] = call_id
+            else:
+                self._unmatched[span.span_id] = (name, arguments)
             return
         if owner is not None and kind == "agent":
             self._emit(owner, "agent", f"agent: {getattr(data, 'name', '?')}", "")
@@ -90,25 +108,24 @@ class NestedTracer:
             tokens_in, tokens_out = _usage_of(data)
             detail = f"{tokens_in} tokens in, {tokens_out} out" if tokens_in or tokens_out else ""
             self._emit(owner, "model", "model call", detail)
-            if (tokens_in or tokens_out) and self.sink is not None:
-                # The sub-agent's tokens count toward the turn's usage.
-                total = tokens_in + tokens_out
-                self.sink(ev.UsageReported(tokens_in, tokens_out, total, time.perf_counter_ns()))
 
     # --- helpers ------------------------------------------------------------------------------
-    def _is_top_level_agent(self, span_id: str | None) -> bool:
-        return (
-            span_id is not None
-            and self._kind.get(span_id) == "agent"
-            and (self._parent.get(span_id) is None)
-        )
-
-    def _owner(self, span_id: str | None) -> str | None:
-        """The parent's call_id when ``span_id`` lies inside a top-level tool call."""
+    def _outside_any_call(self, span_id: str | None) -> bool:
+        """True for the parent run's own spans (task > agent > turn), not a tool's run."""
         seen = 0
         while span_id is not None and seen < 64:
-            if span_id in self._call_of_span:
-                return self._call_of_span[span_id]
+            if self._kind.get(span_id) == "function":
+                return False
+            span_id = self._parent.get(span_id)
+            seen += 1
+        return True
+
+    def _owner(self, span_id: str | None) -> str | None:
+        """The top-level tool call's span when ``span_id`` lies inside one."""
+        seen = 0
+        while span_id is not None and seen < 64:
+            if span_id in self._call_of_span or span_id in self._unmatched:
+                return span_id
             span_id = self._parent.get(span_id)
             seen += 1
         return None
@@ -116,13 +133,20 @@ class NestedTracer:
     def _match(self, name: str, arguments: str) -> str | None:
         taken = set(self._call_of_span.values())
         candidates = [c for c in self._issued if c[1] == name and c[0] not in taken]
-        exact = [c for c in candidates if _same_json(c[2], arguments)]
-        chosen = (exact or candidates or [None])[0]
-        return chosen[0] if chosen else None
+        exact = [c for c in candidates if arguments in ("", "None") or _same_json(c[2], arguments)]
+        return exact[0][0] if exact else None
 
-    def _emit(self, call_id: str, kind: str, title: str, detail: str) -> None:
+    def _emit(self, owner_span: str, kind: str, title: str, detail: str) -> None:
+        at_ns = time.perf_counter_ns()
+        call_id = self._call_of_span.get(owner_span)
+        if call_id is None:
+            self._held.setdefault(owner_span, []).append((kind, title, detail, at_ns))
+        else:
+            self._send(call_id, kind, title, detail, at_ns)
+
+    def _send(self, call_id: str, kind: str, title: str, detail: str, at_ns: int) -> None:
         if self.sink is not None:
-            self.sink(ev.NestedActivity(call_id, kind, title, detail, time.perf_counter_ns()))
+            self.sink(ev.NestedActivity(call_id, kind, title, detail, at_ns))
 
 
 def _same_json(a: str, b: str) -> bool:

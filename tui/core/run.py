@@ -143,7 +143,8 @@ class TurnRunner:
         if self.mcp is None or self._mcp_started:
             return []
         self._mcp_started = True
-        return await self.mcp.start()
+        problems: list[str] = await self.mcp.start()
+        return problems
 
     async def close(self) -> None:
         if self.mcp is not None:
@@ -330,6 +331,27 @@ class TurnRunner:
     async def _drain(
         self, result: Any, adapter: StreamAdapter, emit: Emit, state: _Attempt
     ) -> None:
+        reported = [0, 0]
+
+        def counted(event: ev.RunEvent) -> None:
+            if isinstance(event, ev.UsageReported):
+                reported[0] += event.input_tokens
+                reported[1] += event.output_tokens
+            emit(event)
+
+        await self._drain_events(result, adapter, counted, state)
+        # Tokens the run used that no stream event reported (an agent used as a tool runs
+        # its own model calls) are counted with the turn.
+        usage = getattr(getattr(result, "context_wrapper", None), "usage", None)
+        extra_in = int(getattr(usage, "input_tokens", 0) or 0) - reported[0]
+        extra_out = int(getattr(usage, "output_tokens", 0) or 0) - reported[1]
+        if reported != [0, 0] and (extra_in > 0 or extra_out > 0):
+            extra_in, extra_out = max(0, extra_in), max(0, extra_out)
+            emit(ev.UsageReported(extra_in, extra_out, extra_in + extra_out, self.clock()))
+
+    async def _drain_events(
+        self, result: Any, adapter: StreamAdapter, emit: Emit, state: _Attempt
+    ) -> None:
         stream = result.stream_events().__aiter__()
         state.tools_running.clear()
         while True:
@@ -370,14 +392,15 @@ class TurnRunner:
                     self.clock(),
                 )
             )
+            decision: ApprovalDecision | None
             if request.tool_name in self.always_approved:
                 decision = ApprovalDecision(True, by="always")
             elif self.approver is None:
                 decision = ApprovalDecision(False, by="flag")
             else:
                 decision = await self._answer_or_cancel(self.approver(request))
-                if decision is None:
-                    return False
+            if decision is None:
+                return False
             if decision.approved:
                 if decision.always:
                     self.always_approved.add(request.tool_name)
@@ -419,8 +442,10 @@ class TurnRunner:
             state.pending_text = ""
         elif isinstance(event, ev.ToolCallIssued):
             state.tools_running.add(event.call_id)
-            if self.tracer is not None:
+            emit(event)
+            if self.tracer is not None:  # nested rows held until their parent row exists
                 self.tracer.issued(event.call_id, event.name, event.arguments)
+            return
         elif isinstance(event, ev.ToolCallFinished):
             state.tools_running.discard(event.call_id)
         emit(event)
