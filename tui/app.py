@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import os
 import time
@@ -22,9 +24,11 @@ from tui.core import events as ev
 from tui.core.config import Settings
 from tui.core.metrics import SessionMetrics, TurnMetrics
 from tui.messages import (
+    ApprovalAsked,
     BackendFailed,
     BackendReady,
     ConversationOpened,
+    McpConnected,
     ModelLoaded,
     PromptSubmitted,
     RunEventPosted,
@@ -32,6 +36,7 @@ from tui.messages import (
 from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
+from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane
 from tui.widgets.metrics import MetricsSidebar
@@ -102,6 +107,8 @@ class AgentsTuiApp(App[None]):
         self.turn_running = False
         self.model_ready = runner is not None
         self._initial_agent = ""
+        # A stored turn that waits for approvals, taken up once the model is ready.
+        self._paused: tuple[Any, str] | None = None
 
     # --- layout -----------------------------------------------------------------------------
     def get_default_screen(self) -> ChatScreen:
@@ -113,6 +120,7 @@ class AgentsTuiApp(App[None]):
             with Vertical(id="chat-column"):
                 yield ChatPane(id="chat")
                 yield StatusLine(id="status")
+                yield ApprovalBar(id="approval")
                 yield PromptInput(id="prompt")
                 yield Static("", id="hint")
             yield TimelinePane(id="timeline")
@@ -139,6 +147,14 @@ class AgentsTuiApp(App[None]):
     @cached_property
     def status(self) -> StatusLine:
         return self.query_one(StatusLine)
+
+    @cached_property
+    def approval_bar(self) -> ApprovalBar:
+        return self.query_one(ApprovalBar)
+
+    @cached_property
+    def prompt_input(self) -> PromptInput:
+        return self.query_one(PromptInput)
 
     def _probe_startup(self, stage: str) -> None:
         """``agents-tui bench`` measures start-up through this file (AGENTS_TUI_STARTUP_PROBE)."""
@@ -228,6 +244,8 @@ class AgentsTuiApp(App[None]):
         self.runner = runner
         self.post_message(BackendReady(backend.label, runner.agent_name))
         self._open_conversation()
+        if runner.mcp is not None:
+            self.call_from_thread(self._connect_mcp)
         if backend.engine is not None:
             try:
                 backend.engine.load()
@@ -240,6 +258,41 @@ class AgentsTuiApp(App[None]):
             self.post_message(ModelLoaded(backend.engine.load_seconds or 0.0))
         else:
             self.post_message(ModelLoaded(0.0))
+
+    @work(exclusive=True, group="mcp", exit_on_error=False)
+    async def _connect_mcp(self) -> None:
+        """MCP servers start in the background; the first turn that needs them waits."""
+        problems = await self.runner.prepare()
+        self.post_message(McpConnected(problems, len(self.runner.mcp.servers)))
+
+    @on(McpConnected)
+    def _mcp_connected(self, message: McpConnected) -> None:
+        working = message.count - len(message.problems)
+        for problem in message.problems:
+            self.chat.add_note("MCP server unavailable", problem, kind="error")
+            self.timeline.note("error", "MCP server failed", detail=problem)
+        if working:
+            self.notify(f"{working} MCP server{'s' if working != 1 else ''} connected.")
+
+    async def _ask_person(self, request: Any) -> Any:
+        """The runner's approver: the approval bar answers through a future."""
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.post_message(ApprovalAsked(request, answer))
+        return await answer
+
+    @on(ApprovalAsked)
+    def _approval_asked(self, message: ApprovalAsked) -> None:
+        if self.approval_bar.ask(message.request, message.answer):
+            self.status.show("waiting for your approval (y / n / a)…")
+
+    async def action_quit(self) -> None:
+        """Quitting leaves a pending approval stored; MCP servers are cleaned up first."""
+        close = getattr(self.runner, "close", None)
+        if close is not None:
+            # A server that will not stop must not keep the app open.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(close(), 5)
+        self.exit()
 
     def _open_conversation(self, conversation_id: str | None = None) -> None:
         """Open (or create) the stored conversation and give the runner its memory."""
@@ -269,6 +322,8 @@ class AgentsTuiApp(App[None]):
         self.conversation_id = chosen
         self.runner.session = memory
         self.runner.reset()
+        self.runner.approver = self._ask_person
+        self.runner.always_approved = store.always_approved(chosen)
         self.journal = TurnJournal(store, chosen, Recorder(recorder_path(chosen)))
         self.post_message(ConversationOpened(chosen, store.turns(chosen), replace=switching))
 
@@ -278,8 +333,12 @@ class AgentsTuiApp(App[None]):
             self.chat.clear()
             self.timeline.clear_rows()
             self.transcript.clear()
-        if message.turns:
-            self.chat.show_past([self._past_turn_widgets(turn) for turn in message.turns])
+        paused = self.store.paused_turn(message.conversation_id) if self.store else None
+        past = [t for t in message.turns if paused is None or t.id != paused[0].id]
+        if past:
+            self.chat.show_past([self._past_turn_widgets(turn) for turn in past])
+        if paused is not None:
+            self._show_paused(*paused)
         if any(t.conversation_id == message.conversation_id for t in self.store.recovered):
             self.notify(
                 "The last turn was cut off when the app stopped; its partial reply is kept.",
@@ -287,6 +346,19 @@ class AgentsTuiApp(App[None]):
             )
         if message.turns:
             self.notify(f"Reopened a conversation with {len(message.turns)} turns.")
+
+    def _show_paused(self, turn: Any, state: str) -> None:
+        """A turn stored while it waited for approvals: shown live, asked again."""
+        bubble = self.chat.add_user(turn.prompt, queued=True)
+        self._paused = (turn, state)
+        self._paused_bubble = bubble
+        for tool in turn.tools:
+            row = self.timeline.past_tool(tool)
+            if tool.get("approval") == "pending":
+                row.set_status("approval")
+                row.refresh_row()
+        self.notify("A turn is waiting for your approval; it is asked again.", severity="warning")
+        self._start_next_queued()
 
     def _past_turn_widgets(self, turn: Any) -> list[Any]:
         status: ev.TurnStatus = (
@@ -365,7 +437,7 @@ class AgentsTuiApp(App[None]):
         if name == "/help":
             self.action_help()
         elif name == "/quit":
-            self.exit()
+            self.call_next(self.action_quit)
         elif name == "/cancel":
             self.action_cancel_turn()
         elif name == "/clear":
@@ -522,13 +594,32 @@ class AgentsTuiApp(App[None]):
         self._run_turn(prompt)
 
     def _start_next_queued(self) -> None:
-        if self.queue and not self.turn_running and self.model_ready and self.runner is not None:
+        if self.turn_running or not self.model_ready or self.runner is None:
+            return
+        if self._paused is not None and hasattr(self.runner, "resume"):
+            turn, state = self._paused
+            self._paused = None
+            self._paused_bubble.mark_sent()
+            self.turn_running = True
+            self.transcript.append(TranscriptEntry(datetime.now(), "user", turn.prompt))
+            self.current_reply = self.chat.start_assistant(self.runner.agent_name)
+            if turn.reply:
+                self.current_reply.append(turn.reply)
+            if self.journal is not None:
+                self.journal.resume_turn_id = turn.id
+            self._resume_turn(turn.prompt, turn.reply, state)
+            return
+        if self.queue:
             prompt, bubble = self.queue.popleft()
             self._start_turn(prompt, bubble)
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _run_turn(self, prompt: str) -> None:
         await self.runner.run(prompt, self._emit)
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def _resume_turn(self, prompt: str, reply: str, state: str) -> None:
+        await self.runner.resume(state, prompt, reply, self._emit)
 
     def _emit(self, event: ev.RunEvent) -> None:
         """Called by the core for every event, in delivery order, on the app's loop."""
@@ -563,8 +654,22 @@ class AgentsTuiApp(App[None]):
             timeline.tool_started(event.call_id, event.name, event.at_ns)
             self.status.show(f"calling {event.name}…")
         elif isinstance(event, ev.ToolCallIssued):
-            timeline.tool_issued(event.call_id, event.name, event.arguments, event.at_ns)
+            timeline.tool_issued(
+                event.call_id, event.name, event.arguments, event.at_ns, source=event.source
+            )
             self.status.show(f"running {event.name}…")
+        elif isinstance(event, ev.ApprovalRequested):
+            timeline.tool_awaiting(event.call_id, event.tool_name, event.agent, event.arguments)
+        elif isinstance(event, ev.ApprovalResolved):
+            timeline.tool_approval(event.call_id, event.approved, event.by)
+            if not self.approval_bar.asking:
+                self.prompt_input.focus()
+        elif isinstance(event, ev.RunResumed):
+            self.status.show("resuming…")
+        elif isinstance(event, ev.NestedActivity):
+            timeline.nested(event.parent_call_id, event.kind, event.title, event.detail)
+        elif isinstance(event, ev.GuardrailTripped):
+            timeline.note("error", f"guardrail tripped: {event.name} ({event.stage})")
         elif isinstance(event, ev.ToolCallFinished):
             timeline.tool_finished(event.call_id, event.output, event.failed, event.at_ns)
         elif isinstance(event, ev.MessageCompleted):
@@ -597,8 +702,19 @@ class AgentsTuiApp(App[None]):
 
     def _turn_finished(self, event: ev.TurnFinished) -> None:
         reply = self.current_reply
-        if reply is not None:
-            reply.finish(event.status, event.error)
+        if self.approval_bar.asking:
+            self.approval_bar.dismiss()
+            self.prompt_input.focus()
+        summary = self.turn_metrics.summary(event.at_ns) if self.turn_metrics else None
+        if reply is not None and event.structured:
+            # The agent's structured output replaces the raw JSON it streamed.
+            formatted = AssistantMessage.finished(
+                event.final_text, event.status, None, summary or {}
+            )
+            self.chat.mount(formatted, after=reply)
+            reply.remove()
+        elif reply is not None:
+            reply.finish(event.status, event.error, summary)
         if event.status == "failed":
             self.chat.add_note(
                 f"The reply failed ({event.error_kind})", event.error or "", kind="error"
@@ -643,7 +759,7 @@ class AgentsTuiApp(App[None]):
 
         def answered(quit_now: bool | None) -> None:
             if quit_now:
-                self.exit()
+                self.call_next(self.action_quit)
 
         if not isinstance(self.screen, ConfirmScreen):
             self.push_screen(ConfirmScreen("Quit agents-tui?"), answered)

@@ -54,3 +54,21 @@ class PromptSubmitted(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class ApprovalAsked(Message):
+    """The run waits for the person: show the approval bar, answer through ``answer``."""
+
+    def __init__(self, request: Any, answer: Any) -> None:
+        super().__init__()
+        self.request = request  # tui.core.approvals.ApprovalRequest
+        self.answer = answer  # asyncio.Future[ApprovalDecision]
+
+
+class McpConnected(Message):
+    """The agent's MCP servers are connected; ``problems`` names the ones that failed."""
+
+    def __init__(self, problems: list[str], count: int) -> None:
+        super().__init__()
+        self.problems = problems
+        self.count = count

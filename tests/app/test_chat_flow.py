@@ -297,7 +297,10 @@ async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened(rate):
         streamed = app.query_one(AssistantMessage)
         assert streamed.source == source
         assert len(streamed._body.blocks) > 10  # it really was built in pieces
-        reopened = AssistantMessage.finished(source, "completed", None, {})
+        # The live reply ends with the same footer (TTFT, tokens/s, tokens) a reopened one shows.
+        turn = app.session_metrics.turns[-1]
+        summary = turn.summary(turn.finished_ns)
+        reopened = AssistantMessage.finished(source, "completed", None, summary)
         await app.chat.mount(reopened)
         await pilot.pause(0.1)
         assert reopened.size.width == streamed.size.width

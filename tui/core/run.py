@@ -96,7 +96,7 @@ class TurnRunner:
         self._result: Any = None
         self._cancelled = asyncio.Event()
         self.running = False
-        self._mcp_started = False
+        self._mcp_task: asyncio.Future[list[str]] | None = None
 
     @property
     def agent_name(self) -> str:
@@ -139,12 +139,18 @@ class TurnRunner:
         return await self._drive([*self.history, user_item], None, "", emit)
 
     async def prepare(self) -> list[str]:
-        """Connect MCP servers once (front ends call it early); one line per failure."""
-        if self.mcp is None or self._mcp_started:
+        """Connect MCP servers once (front ends start it early); one line per failure.
+
+        A second caller waits for the connect under way and gets no lines: the first
+        caller reports them."""
+        if self.mcp is None:
             return []
-        self._mcp_started = True
-        problems: list[str] = await self.mcp.start()
-        return problems
+        if self._mcp_task is None:
+            self._mcp_task = asyncio.ensure_future(self.mcp.start())
+            problems: list[str] = await asyncio.shield(self._mcp_task)
+            return problems
+        await asyncio.shield(self._mcp_task)
+        return []
 
     async def close(self) -> None:
         if self.mcp is not None:
@@ -153,7 +159,10 @@ class TurnRunner:
     async def _mcp_ready(self, emit: Emit) -> None:
         if self.mcp is None:
             return
-        problems = await self.prepare() if not self._mcp_started else await self.mcp.check()
+        if self._mcp_task is None or not self._mcp_task.done():
+            problems = await self.prepare()
+        else:
+            problems = await self.mcp.check()
         for line in problems:
             emit(ev.RunFailed("mcp", line, self.clock()))
 
@@ -424,7 +433,7 @@ class TurnRunner:
             await asyncio.wait({answer_task, cancel_task}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             cancel_task.cancel()
-        if not answer_task.done():
+        if not answer_task.done() or answer_task.cancelled():
             answer_task.cancel()
             return None
         decision: ApprovalDecision = answer_task.result()

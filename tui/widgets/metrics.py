@@ -83,6 +83,11 @@ class MetricsSidebar(VerticalScroll):
             rows.add("usage in/out", f"{turn.input_tokens:,} / {turn.output_tokens:,}")
             rows.add("errors", str(turn.errors), "bold red" if turn.errors else "")
             rows.add("retries", str(turn.retries))
+            waited = turn.approval_wait_s(now)
+            if waited or turn.approvals or turn.rejections:
+                style = "bold yellow" if turn.waiting else ""
+                rows.add("approval wait", _fmt_s(waited), style)
+                rows.add("approved/rejected", f"{turn.approvals} / {turn.rejections}")
             rows.add("elapsed", _fmt_s(turn.elapsed_s(now)))
         self._update(self._turn_view, rows)
         if self._session_key() != getattr(self, "_shown_session", None):

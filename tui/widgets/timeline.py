@@ -35,11 +35,49 @@ class TimelinePane(ListView):
             row.arguments += delta
             row.refresh_row()
 
-    def tool_issued(self, call_id: str, name: str, arguments: str, at_ns: int) -> None:
+    def tool_issued(
+        self, call_id: str, name: str, arguments: str, at_ns: int, *, source: str = ""
+    ) -> None:
         row = self.tool_started(call_id, name, at_ns)
         row.arguments = arguments
         row.started_ns = at_ns  # the tool runs from here; the model streamed before
+        if source:  # "mcp:time" names the server, "agent:Translator" the nested agent
+            row.title = f"{name} · {source}"
         row.refresh_row()
+
+    def tool_awaiting(self, call_id: str, name: str, agent: str, arguments: str) -> None:
+        """The call waits for the person: shown whole, so they can judge it."""
+        row = self.rows_by_call.get(call_id) or self.tool_started(call_id, name, 0)
+        row.arguments = arguments
+        row.waiting_note = f"awaiting approval · asked by {agent or 'the agent'}"
+        row.set_status("approval")
+        row.expanded = True
+        row.refresh_row()
+        self.index = self.children.index(row) if row in self.children else self.index
+
+    def tool_approval(self, call_id: str, approved: bool, by: str) -> None:
+        row = self.rows_by_call.get(call_id)
+        if row is None:
+            return
+        row.waiting_note = f"{'approved' if approved else 'rejected'} ({by})"
+        row.set_status("running" if approved else "rejected")
+        row.expanded = False
+        row.refresh_row()
+
+    def nested(self, parent_call_id: str, kind: str, title: str, detail: str) -> None:
+        """A row of what an agent used as a tool did, right under its parent call."""
+        parent = self.rows_by_call.get(parent_call_id)
+        row = TimelineRow(f"nested-{kind}", f"└ {title}", detail=detail)
+        if parent is None or parent not in self.children:
+            self._add(row)
+            return
+        children = list(self.children)
+        position = children.index(parent) + 1 + parent.nested_count
+        parent.nested_count += 1
+        if position >= len(children):
+            self._add(row)
+        else:
+            self.insert(position, [row])
 
     def tool_finished(self, call_id: str, output: str, failed: bool, at_ns: int) -> None:
         row = self.rows_by_call.get(call_id)
@@ -47,7 +85,8 @@ class TimelinePane(ListView):
             row = self.tool_started(call_id, "tool", at_ns)
         row.output = output
         row.duration_s = max(0.0, (at_ns - row.started_ns) / NS)
-        row.set_status("failed" if failed else "done")
+        if row.status != "rejected":  # a rejected call's output is the SDK's refusal
+            row.set_status("failed" if failed else "done")
         row.refresh_row()
 
     def handoff_requested(self, call_id: str, name: str) -> None:
@@ -62,7 +101,7 @@ class TimelinePane(ListView):
     def fail_running(self) -> None:
         """A turn ended: any call still marked running will never finish."""
         for row in self.rows_by_call.values():
-            if row.status == "running":
+            if row.status in ("running", "approval"):
                 row.set_status("failed")
                 row.output = row.output or "(not run: the turn ended)"
                 row.refresh_row()
@@ -72,7 +111,13 @@ class TimelinePane(ListView):
         row = TimelineRow("tool", str(tool.get("name", "tool")), call_id=str(tool.get("call_id")))
         row.arguments = str(tool.get("arguments") or "")
         row.output = str(tool.get("output") or "")
-        row.set_status("failed" if tool.get("failed") else "done")
+        source = str(tool.get("source") or "")
+        if source:
+            row.title = f"{row.title} · {source}"
+        if tool.get("approval") == "rejected":
+            row.set_status("rejected")
+        else:
+            row.set_status("failed" if tool.get("failed") else "done")
         return self._add(row)
 
     def note(self, kind: str, title: str, detail: str = "") -> TimelineRow:

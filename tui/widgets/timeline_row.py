@@ -26,6 +26,11 @@ ICONS = {
     "message": "✉",
     "retry": "↻",
     "error": "✖",
+    "approval": "⏸",
+    "rejected": "⊘",
+    "nested-agent": "◆",
+    "nested-model": "◇",
+    "nested-tool": "▸",
 }
 
 
@@ -65,6 +70,11 @@ class TimelineRow(ListItem):
     TimelineRow.-agent, TimelineRow.-handoff { color: $accent; }
     TimelineRow.-message { color: $text-muted; }
     TimelineRow.-retry { color: $warning; }
+    TimelineRow.-approval { color: $warning; text-style: bold; }
+    TimelineRow.-rejected { color: $text-muted; }
+    TimelineRow.-nested-agent, TimelineRow.-nested-model, TimelineRow.-nested-tool {
+        padding: 0 1 0 3; color: $text-muted;
+    }
     """
 
     def __init__(
@@ -87,6 +97,8 @@ class TimelineRow(ListItem):
         self.started_ns = started_ns
         self.duration_s: float | None = None
         self.expanded = False
+        self.waiting_note = ""  # "awaiting approval · asked by …", "approved (user)"
+        self.nested_count = 0  # rows of a nested agent's run shown under this one
         self.add_class(f"-{self.status}")
 
     def on_mount(self) -> None:
@@ -105,6 +117,8 @@ class TimelineRow(ListItem):
         if self.duration_s is not None:
             head.append(f"  {self.duration_s * 1000:.0f} ms")
         lines: list[Text | Syntax] = [head]
+        if self.waiting_note:
+            lines.append(Text("  " + safe_text(self.waiting_note), style="italic"))
         if self.expanded:
             if self.arguments:
                 lines += [Text("arguments:", style="dim"), _pretty(self.arguments)]
