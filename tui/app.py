@@ -40,7 +40,7 @@ from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane
 from tui.widgets.metrics import MetricsSidebar
-from tui.widgets.prompt import SLASH_COMMANDS, PromptInput, completions
+from tui.widgets.prompt import SLASH_COMMANDS, PromptInput, completions, looks_like_command
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
@@ -413,6 +413,9 @@ class AgentsTuiApp(App[None]):
         if text.startswith("/") and text.split()[0] in SLASH_COMMANDS:
             self.run_slash_command(text.strip())
             return
+        if looks_like_command(text):
+            self._unknown_command(text.split()[0])
+            return
         if self.turn_running or not self.model_ready:
             if self.runner is None and self.backend_label == "unavailable":
                 self.notify(
@@ -458,8 +461,36 @@ class AgentsTuiApp(App[None]):
             self._retry_last()
         elif name == "/theme":
             self._switch_theme(argument)
+        elif name == "/tools":
+            self._show_tools()
         else:
             self.notify(f"Unknown command {name}; /help lists them.", severity="warning")
+
+    def _unknown_command(self, name: str) -> None:
+        """The tutorial answers "Unknown command"; a typo is never sent to the model."""
+        import difflib
+
+        close = difflib.get_close_matches(name, list(SLASH_COMMANDS), n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]}?" if close else " /help lists them."
+        self.notify(f"Unknown command {name}.{hint}", severity="warning")
+        self.prompt_input.text = name  # the draft stays, to be fixed
+        self.prompt_input.move_cursor(self.prompt_input.document.end)
+
+    @work(exclusive=True, group="tools", exit_on_error=False)
+    async def _show_tools(self) -> None:
+        from tui.core.mcp import list_tools
+
+        if self.runner is None or not hasattr(self.runner, "agent"):
+            self.notify("The agent is not ready yet.", severity="warning")
+            return
+        await self.runner.prepare()
+        tools = await list_tools(self.runner.agent)
+        if not tools:
+            self.chat.add_note("Tools", f"{self.runner.agent_name} has no tools.")
+            return
+        width = max(len(t.name) for t in tools)
+        lines = [f"{t.name.ljust(width)}  [{t.source}]  {t.description}" for t in tools]
+        self.chat.add_note(f"Tools of {self.runner.agent_name} ({len(tools)})", "\n".join(lines))
 
     def _clear_conversation(self) -> None:
         if self.turn_running:
@@ -661,7 +692,7 @@ class AgentsTuiApp(App[None]):
         elif isinstance(event, ev.ApprovalRequested):
             timeline.tool_awaiting(event.call_id, event.tool_name, event.agent, event.arguments)
         elif isinstance(event, ev.ApprovalResolved):
-            timeline.tool_approval(event.call_id, event.approved, event.by)
+            timeline.tool_approval(event.call_id, event.approved, event.by, event.at_ns)
             if not self.approval_bar.asking:
                 self.prompt_input.focus()
         elif isinstance(event, ev.RunResumed):

@@ -87,7 +87,7 @@ class MetricsSidebar(VerticalScroll):
             if waited or turn.approvals or turn.rejections:
                 style = "bold yellow" if turn.waiting else ""
                 rows.add("approval wait", _fmt_s(waited), style)
-                rows.add("approved/rejected", f"{turn.approvals} / {turn.rejections}")
+                rows.add("approved", f"{turn.approvals} ✔ {turn.rejections} ✖")
             rows.add("elapsed", _fmt_s(turn.elapsed_s(now)))
         self._update(self._turn_view, rows)
         if self._session_key() != getattr(self, "_shown_session", None):

@@ -23,11 +23,20 @@ SLASH_COMMANDS = {
     "/copy": "copy the last reply to the clipboard",
     "/retry": "try the last prompt again",
     "/theme": "switch theme: /theme agents-light",
+    "/tools": "list every tool the agent can call, with its source",
     "/quit": "quit agents-tui",
 }
 
 # Larger prompts make every keystroke re-wrap the whole document (0.5 s at 1 MB on 2 cores).
 MAX_PROMPT_CHARS = 256_000
+
+
+def looks_like_command(text: str) -> bool:
+    """"/hsitory" is a mistyped command; "/etc/hosts: what is it?" is a prompt."""
+    import re
+
+    first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    return re.fullmatch(r"/[A-Za-z][\w-]*", first) is not None
 
 
 def completions(prefix: str) -> list[str]:

@@ -55,10 +55,12 @@ class TimelinePane(ListView):
         row.refresh_row()
         self.index = self.children.index(row) if row in self.children else self.index
 
-    def tool_approval(self, call_id: str, approved: bool, by: str) -> None:
+    def tool_approval(self, call_id: str, approved: bool, by: str, at_ns: int = 0) -> None:
         row = self.rows_by_call.get(call_id)
         if row is None:
             return
+        if at_ns:
+            row.started_ns = at_ns  # the tool runs from the answer; the wait is not its time
         row.waiting_note = f"{'approved' if approved else 'rejected'} ({by})"
         row.set_status("running" if approved else "rejected")
         row.expanded = False

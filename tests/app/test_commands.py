@@ -1,0 +1,65 @@
+"""Slash commands a person types: typos, /tools with MCP servers."""
+
+from agents import Agent, RunConfig
+from agents.testing import ModelStep, ScriptedModel
+
+from tests.app.helpers import make_app, pane_text, send, wait_idle
+from tests.mcp_servers import notes_http_server
+from tests.scripts import text_step
+from tui.app import AgentsTuiApp
+from tui.core.config import McpSpec, Settings
+from tui.core.mcp import McpHub, attach
+from tui.core.run import TurnRunner
+from tui.widgets.note_block import NoteBlock
+from tui.widgets.prompt import PromptInput
+from tui.widgets.user_message import UserMessage
+
+SIZE = (160, 45)
+
+
+async def test_a_mistyped_command_is_not_sent_and_the_nearest_is_suggested():
+    app, model = make_app([text_step(["never"])])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "/hsitory")
+        await pilot.pause(0.1)
+        assert len(app.query(UserMessage)) == 0 and not app.turn_running
+        assert len(model.calls) == 0  # nothing reached the model
+        notices = [n.message for n in app._notifications]
+        assert any("Unknown command /hsitory. Did you mean /history?" in n for n in notices)
+        assert app.query_one(PromptInput).text == "/hsitory"  # the draft stays to be fixed
+        # A path is a prompt, not a command.
+        await send(pilot, "/etc/hosts: what is this file?")
+        await wait_idle(pilot)
+        assert len(app.query(UserMessage)) == 1
+
+
+async def test_tools_lists_function_tools_and_mcp_tools_with_their_source():
+    url, http = notes_http_server()
+    try:
+        agent = attach(
+            Agent(name="Helper", model=ScriptedModel([ModelStep.stream([])])),
+            (McpSpec.from_url(url),),
+        )
+        from tui.core.agents import load_agent
+
+        game_master = load_agent("game-master", seed=1)
+        agent = agent.clone(tools=game_master.tools)
+        runner = TurnRunner(agent, run_config=RunConfig(tracing_disabled=True))
+        runner.mcp = McpHub(agent)
+        app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted")
+        async with app.run_test(size=SIZE) as pilot:
+            await send(pilot, "/tools")
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if app.query(NoteBlock):
+                    break
+            note = app.query_one(NoteBlock)
+            assert note.title_text.startswith("Tools of Helper (")
+            body = note.body_text
+            assert "roll_dice" in body and "[function]" in body
+            assert "add_note" in body and f"[mcp: {McpSpec.from_url(url).name}]" in body
+            assert "Keep a note." in body
+            assert "roll_dice" in pane_text(app, app.chat)
+            await runner.close()
+    finally:
+        http.should_exit = True
