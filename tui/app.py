@@ -226,6 +226,8 @@ class AgentsTuiApp(App[None]):
     def _update_header(self) -> None:
         agent = self.runner.agent_name if self.runner is not None else self.settings.agent
         self.sub_title = f"{agent} · {self.backend_label}"
+        if not self.transcript and not self.chat.query(UserMessage):
+            self.chat.greet(agent, self.backend_label)
 
     # --- backend setup (after the first frame: `import agents` takes ~2 s) ------------------
     @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
@@ -333,6 +335,7 @@ class AgentsTuiApp(App[None]):
             self.chat.clear()
             self.timeline.clear_rows()
             self.transcript.clear()
+            self._update_header()
         paused = self.store.paused_turn(message.conversation_id) if self.store else None
         past = [t for t in message.turns if paused is None or t.id != paused[0].id]
         if past:
@@ -570,6 +573,13 @@ class AgentsTuiApp(App[None]):
         def chosen(conversation_id: str | None) -> None:
             if conversation_id and conversation_id != self.conversation_id:
                 self._open_conversation(conversation_id)
+            elif self.conversation_id and self.store.conversation(self.conversation_id) is None:
+                # The open conversation was deleted: what is shown and the model's memory
+                # went with it, so a fresh one takes its place.
+                from tui.core.store import new_conversation_id
+
+                self._open_conversation(new_conversation_id())
+                self.notify("The open conversation was deleted; this is a fresh one.")
 
         self.push_screen(SessionsScreen(self.store, self.conversation_id), chosen)
 
@@ -585,14 +595,13 @@ class AgentsTuiApp(App[None]):
         self.chat.add_note(f"History ({len(self.transcript)} messages)", "\n".join(lines))
 
     def _show_stats(self) -> None:
-        stats = self.session_metrics.global_stats()
-        body = "\n".join(
-            f"{key.replace('_', ' ')}: {value:.3f}"
-            if isinstance(value, float)
-            else f"{key.replace('_', ' ')}: {value}"
-            for key, value in stats.items()
-        )
-        self.chat.add_note("Statistics", body)
+        from tui.core.stats import as_text, report
+
+        if self.store is None or self.conversation_id is None:
+            self.notify("The conversation store is not open yet.", severity="warning")
+            return
+        turns = self.store.turns(self.conversation_id)
+        self.chat.add_note("Statistics of this conversation", as_text(report(turns)))
 
     def _switch_agent(self, spec: str) -> None:
         if not spec:
@@ -673,6 +682,8 @@ class AgentsTuiApp(App[None]):
             if reply is not None:
                 reply.append(event.text)
             self.status.show("writing…")
+            if self.turn_metrics is not None and self.turn_metrics.tokens in (1, 40):
+                self._check_thresholds()  # at the first token (TTFT), and once the rate is real
         elif isinstance(event, ev.ToolArgumentsDelta):
             timeline.tool_arguments(event.call_id, event.delta)
         elif isinstance(event, ev.ReasoningDelta):
@@ -728,8 +739,22 @@ class AgentsTuiApp(App[None]):
             self.notify(
                 f"Retrying after {event.error_kind}: attempt {event.attempt}", severity="warning"
             )
+        elif isinstance(event, ev.TurnStarted):
+            self.status.set_alert("")
+            self._alerted_this_turn = False
         elif isinstance(event, ev.TurnFinished):
             self._turn_finished(event)
+
+    def _check_thresholds(self) -> None:
+        """The tutorial's thresholds, shown in the status line whatever the layout (the
+        sidebar may be hidden or too narrow to show), with one notification per turn."""
+        from tui.core.metrics import assess
+
+        issues = assess(self.turn_metrics, self.session_metrics, time.perf_counter_ns())
+        self.status.set_alert("; ".join(issues))
+        if issues and not getattr(self, "_alerted_this_turn", False):
+            self._alerted_this_turn = True
+            self.notify("; ".join(issues), title="Performance", severity="warning")
 
     def _turn_finished(self, event: ev.TurnFinished) -> None:
         reply = self.current_reply
@@ -756,6 +781,12 @@ class AgentsTuiApp(App[None]):
         )
         if self.turn_metrics is not None:
             self.session_metrics.add(self.turn_metrics)
+            self._check_thresholds()
+            if event.status == "completed" and self.turn_metrics.retries:
+                retries = self.turn_metrics.retries
+                self.timeline.note(
+                    "done", f"recovered after {retries} retr{'y' if retries == 1 else 'ies'}"
+                )
         self.sidebar.live = False
         self.sidebar.render_now()
         self.turn_running = False

@@ -237,13 +237,13 @@ def _flags_as_args(args: argparse.Namespace) -> list[str]:
 
 
 def _stats(*, as_json: bool) -> int:
+    from tui.core.stats import as_json as stats_json
+    from tui.core.stats import as_text, report
     from tui.core.store import Store
 
-    stats = Store().global_stats()
+    sections = report(Store().turns())
     if as_json:
-        print(json.dumps(stats, indent=2))
-        return 0
-    for key, value in stats.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-        print(f"{key.replace('_', ' '):32} {shown}")
+        print(json.dumps(stats_json(sections), indent=2, ensure_ascii=False))
+    else:
+        print(as_text(sections))
     return 0

@@ -11,8 +11,8 @@ from tui.core.config import Settings
 from tui.widgets.prompt import PromptInput
 
 
-def make_app(steps: list[Any], agent: str = "assistant") -> tuple[AgentsTuiApp, Any]:
-    runner, model = runner_for(steps, agent=agent)
+def make_app(steps: list[Any], agent: str = "assistant", **kw: Any) -> tuple[AgentsTuiApp, Any]:
+    runner, model = runner_for(steps, agent=agent, **kw)
     return AgentsTuiApp(Settings(agent=agent), runner=runner, backend_label="scripted"), model
 
 
@@ -54,3 +54,14 @@ def pane_text(app: AgentsTuiApp, widget: Any) -> str:
     region = widget.region
     lines = screen_text(app).split("\n")[region.y : region.bottom]
     return "\n".join(line[region.x : region.right] for line in lines)
+
+
+def stepping_clock(step_ms: float = 10.0) -> Any:
+    """A run clock that advances a fixed step per reading: metrics the same every run."""
+    now = [0]
+
+    def clock() -> int:
+        now[0] += int(step_ms * 1_000_000)
+        return now[0]
+
+    return clock

@@ -1,6 +1,7 @@
 """The real app, headless, with the SDK's ScriptedModel: what a person sees and can do."""
 
 import asyncio
+import re
 
 import pytest
 from agents.exceptions import ModelBehaviorError
@@ -199,7 +200,13 @@ async def test_slash_commands_history_stats_clear_and_help():
         assert "History (2 messages)" in screen_text(app)
         await send(pilot, "/stats")
         await pilot.pause()
-        assert "average time to first token" in screen_text(app)
+        shown = screen_text(app)
+        assert "Chat statistics" in shown and "Performance statistics" in shown
+        assert re.search(r"Total messages\s+2\b", shown)
+        assert re.search(r"Your messages\s+1\b", shown)
+        assert re.search(r"Average response length\s+11 characters", shown)  # "hello there"
+        assert re.search(r"Average time to first token\s+\d+\.\d\d s", shown)
+        assert "Performance issues" in shown
         await send(pilot, "/clear")
         await pilot.pause()
         assert not app.query(AssistantMessage) and app.runner.history == []

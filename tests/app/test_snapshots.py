@@ -1,6 +1,6 @@
 """SVG snapshots of the main screen in distinct states (pytest-textual-snapshot)."""
 
-from tests.app.helpers import make_app, send, wait_idle
+from tests.app.helpers import make_app, send, stepping_clock, wait_idle
 from tests.scripts import game_master_steps, text_step
 
 SIZE = (140, 40)
@@ -34,7 +34,7 @@ def test_snapshot_empty_screen(snap_compare):
 
 
 def test_snapshot_after_game_master_turn(snap_compare):
-    app, _ = make_app(game_master_steps(), agent="game-master")
+    app, _ = make_app(game_master_steps(), agent="game-master", clock=stepping_clock())
 
     async def run_before(pilot):
         await send(pilot, "I climb the cliff")
@@ -52,7 +52,8 @@ def test_snapshot_error_and_markdown(snap_compare):
         [
             text_step(["## Plan\n\n", "1. first\n", "2. second\n"]),
             ModelBehaviorError("bad tool call"),
-        ]
+        ],
+        clock=stepping_clock(),
     )
 
     async def run_before(pilot):

@@ -216,8 +216,48 @@ def test_stats_command_and_api_keys_never_stored():
     )
     assert done.returncode == 0, done.stderr
     stats = run_cli("stats", "--json")
-    assert json.loads(stats.stdout)["total_turns"] == 1
+    numbers = json.loads(stats.stdout)
+    assert numbers["Chat statistics"]["Your messages"] == "1"
+    assert numbers["Performance statistics"]["Turns"] == "1"
+    table = run_cli("stats").stdout
+    assert "Chat statistics" in table and "Average response length" in table
     data_dir = default_db_path().parent
     for path in data_dir.rglob("*"):
         if path.is_file():
             assert b"sk-very-secret-key-123" not in path.read_bytes(), path
+
+
+async def test_deleting_the_open_conversation_starts_a_fresh_one_and_the_next_turn_works():
+    from tests.scripts import text_step
+    from tui.widgets.assistant_message import AssistantMessage
+
+    app, _ = make_app([text_step(["first ", "reply"]), text_step(["second ", "reply"])])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await send(pilot, "remember the first thing")
+        await wait_idle(pilot)
+        deleted = app.conversation_id
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        from textual.widgets import DataTable
+
+        table = app.screen.query_one(DataTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index(deleted))
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.1)
+        await pilot.press("y")
+        await pilot.pause(0.1)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        store = Store()
+        assert store.conversation(deleted) is None
+        assert app.conversation_id != deleted
+        assert "remember the first thing" not in screen_text(app)
+        await send(pilot, "a new start")
+        await wait_idle(pilot)
+        replies = app.query(AssistantMessage)
+        assert [r.status for r in replies] == ["completed"]
+        assert replies.last().source == "second reply"
+        assert "Internal error" not in screen_text(app)
+        turns = store.turns(app.conversation_id)
+        assert [t.prompt for t in turns] == ["a new start"] and turns[0].status == "completed"

@@ -497,4 +497,8 @@ def _status_lines(
             f"{summary.get('tool_calls', 0)} tool calls",
         ]
         lines.append(Static(Text(" · ".join(parts)), classes="status"))
+        retries = int(summary.get("retries") or 0)
+        if retries and status == "completed":
+            plural = "retry" if retries == 1 else "retries"
+            lines.append(Static(Text(f"↻ recovered after {retries} {plural}"), classes="status"))
     return lines

@@ -47,7 +47,38 @@ class ChatPane(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
 
+    greeting: Static | None = None
+
+    def greet(self, agent: str, backend: str) -> None:
+        """The tutorial's console header, until the first message."""
+        from rich.text import Text
+
+        from tui.core.sanitize import safe_text
+
+        text = Text()
+        text.append("agents-tui", style="bold")
+        text.append(f"  ·  agent {safe_text(agent)}  ·  model {safe_text(backend)}\n\n")
+        text.append("Type a message and press Enter. ", style="")
+        text.append("Esc cancels a reply · Ctrl+S conversations · Ctrl+T / Ctrl+B panes · ")
+        text.append("F1 every key\n")
+        text.append(
+            "Commands: /help /history /stats /tools /clear /sessions /export /retry "
+            "/agent /theme /quit",
+            style="dim",
+        )
+        if self.greeting is None:
+            self.greeting = Static(text, classes="greeting")
+            self.mount(self.greeting)
+        else:
+            self.greeting.update(text)
+
+    def _drop_greeting(self) -> None:
+        if self.greeting is not None:
+            self.greeting.remove()
+            self.greeting = None
+
     def add_user(self, text: str, *, queued: bool = False) -> UserMessage:
+        self._drop_greeting()
         message = UserMessage(text, queued=queued)
         self.mount(message)
         return message
@@ -64,6 +95,7 @@ class ChatPane(VerticalScroll):
 
     def show_past(self, turns: list[list[Widget]]) -> None:
         """Stored turns go above anything already typed in this run."""
+        self._drop_greeting()
         history = Vertical(*[w for turn in turns for w in turn], classes="past-turns")
         if self.children:
             self.mount(history, before=0)
@@ -71,4 +103,5 @@ class ChatPane(VerticalScroll):
             self.mount(history)
 
     def clear(self) -> None:
+        self.greeting = None
         self.remove_children()

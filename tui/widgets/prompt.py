@@ -32,7 +32,7 @@ MAX_PROMPT_CHARS = 256_000
 
 
 def looks_like_command(text: str) -> bool:
-    """"/hsitory" is a mistyped command; "/etc/hosts: what is it?" is a prompt."""
+    """ "/hsitory" is a mistyped command; "/etc/hosts: what is it?" is a prompt."""
     import re
 
     first = text.strip().split(maxsplit=1)[0] if text.strip() else ""

@@ -22,6 +22,7 @@ class StatusLine(Static):
         self.activity = ""
         self.since: float | None = None
         self.deadline: float | None = None  # a retry countdown ends here
+        self.alert = ""  # a threshold crossed this turn: shown whatever the layout
         self._shown = ""
 
     def on_mount(self) -> None:
@@ -49,6 +50,12 @@ class StatusLine(Static):
             self._timer.pause()
         self._tick()
 
+    def set_alert(self, alert: str) -> None:
+        if alert != self.alert:
+            self.alert = alert
+            self.set_class(bool(alert), "-alert")
+            self._tick()
+
     def _tick(self) -> None:
         text = Text(safe_text(self.activity))
         if self.deadline is not None:
@@ -56,6 +63,8 @@ class StatusLine(Static):
         if self.since is not None:
             # Whole seconds: a repaint a second, not four, beside a streaming reply.
             text.append(f"  ·  {time.monotonic() - self.since:.0f}s", style="dim")
+        if self.alert:
+            text.append(f"  ⚠ {self.alert}", style="bold yellow")
         if text.plain == self._shown:
             return
         self._shown = text.plain
