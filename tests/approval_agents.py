@@ -47,3 +47,8 @@ def cleaner_for_child() -> Agent:
 
     path = os.environ.get("MARKER_PATH", "marker.txt")
     return cleaner(two_calls_then_text((path,), "Deleted it."), turns=3)
+
+
+def cleaner_without_model() -> Agent:
+    """For a real server (``--base-url``): the app's backend supplies the model."""
+    return Agent(name="Cleaner", instructions="Clean up files.", tools=[delete_file])

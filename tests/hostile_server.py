@@ -24,6 +24,7 @@ class Behaviour:
     retry_after: float | None = None
     stall_s: float = 5.0
     text: str | None = None  # overrides full_text for this request
+    tool: tuple[str, str] | None = None  # kind "tool": call this tool with these JSON args
 
 
 @dataclass
@@ -121,9 +122,11 @@ class HostileServer:
             h.wfile.flush()
 
         try:
-            if b.kind in ("bad_args", "unknown_tool"):
+            if b.kind in ("bad_args", "unknown_tool", "tool"):
                 name = "roll_dice" if b.kind == "bad_args" else "summon_dragon"
                 args = '{"sides": six' if b.kind == "bad_args" else "{}"
+                if b.kind == "tool" and b.tool is not None:
+                    name, args = b.tool
                 send(
                     chunk(
                         {
