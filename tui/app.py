@@ -71,6 +71,7 @@ class AgentsTuiApp(App[None]):
         Binding("escape", "cancel_turn", "cancel reply", show=True),
         Binding("ctrl+c", "interrupt", "cancel / quit", priority=True, show=False),
         Binding("f1", "help", "help"),
+        Binding("f2", "dashboard", "dashboard", show=False),
         Binding("ctrl+t", "toggle_timeline", "timeline"),
         Binding("ctrl+b", "toggle_sidebar", "metrics"),
         Binding("ctrl+s", "sessions", "sessions"),
@@ -466,6 +467,8 @@ class AgentsTuiApp(App[None]):
             self._switch_theme(argument)
         elif name == "/tools":
             self._show_tools()
+        elif name == "/dashboard":
+            self.action_dashboard()
         else:
             self.notify(f"Unknown command {name}; /help lists them.", severity="warning")
 
@@ -825,6 +828,17 @@ class AgentsTuiApp(App[None]):
 
         if not isinstance(self.screen, ConfirmScreen):
             self.push_screen(ConfirmScreen("Quit agents-tui?"), answered)
+
+    def action_dashboard(self) -> None:
+        from tui.screens.dashboard import DashboardScreen
+
+        if self.store is None:
+            self.notify("The conversation store is not open yet.", severity="warning")
+            return
+        if isinstance(self.screen, DashboardScreen):
+            return
+        live = self.session_metrics.turns[-1].gaps_s if self.session_metrics.turns else None
+        self.push_screen(DashboardScreen(self.store.path, self.conversation_id, live))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

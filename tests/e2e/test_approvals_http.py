@@ -18,7 +18,9 @@ def test_a_server_tool_call_that_needs_approval(tmp_path, mode):
     marker = tmp_path / "marker.txt"
     marker.write_text("keep me")
     server = HostileServer(full_text="The file is handled.")
-    server.script = [Behaviour(kind="tool", tool=("delete_file", json.dumps({"path": str(marker)})))]
+    server.script = [
+        Behaviour(kind="tool", tool=("delete_file", json.dumps({"path": str(marker)})))
+    ]
     url = server.start()
     try:
         done = subprocess.run(

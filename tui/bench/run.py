@@ -217,6 +217,9 @@ def run_bench(*, quick: bool, as_json: bool) -> int:
     results["mount_ratio_1000_vs_10"] = _ratio(
         results["mount_ms_at_message_1000"], results["mount_ms_at_message_10"]
     )
+    from tui.bench.dashboard import dashboard_open_ms
+
+    results.update(asyncio.run(dashboard_open_ms(10_000)))
     results.update(startup(2 if quick else 3))
     results.update(local_decode(64 if quick else 256))
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
@@ -265,6 +268,7 @@ def _table(r: dict[str, Any]) -> str:
         f"{'RSS KB per finished message':52} {r['rss_kb_per_finished_message']:>12.1f}",
         f"{'first frame / ready to send, ms':52} {starts:>12}",
         f"{'adapter + metrics, us per delta':52} {r['adapter_us_per_delta']:>12}",
+        f"{'dashboard (F2) open on 10,000 stored turns, ms':52} {r['dashboard_open_ms']:>12}",
     ]
     if "local_decode_ratio_vs_llama_cpp" in r:
         lines.append(

@@ -24,6 +24,9 @@ KEYS = [
     ("Ctrl+S", "stored conversations: search, open, rename (Ctrl+R), delete (Ctrl+D)"),
     ("Ctrl+Y", "copy the last reply"),
     ("F1", "this help"),
+    ("F2", "performance dashboard (a: this conversation / all turns)"),
+    ("Approval bar: y / n / a", "approve / reject / always approve this tool"),
+    ("Approval bar: Y / N", "approve / reject every call pending at once"),
     ("Ctrl+Q", "quit"),
     ("Timeline: Up/Down, Enter, click", "select a row; expand its full arguments and output"),
 ]

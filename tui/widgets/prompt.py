@@ -24,6 +24,7 @@ SLASH_COMMANDS = {
     "/retry": "try the last prompt again",
     "/theme": "switch theme: /theme agents-light",
     "/tools": "list every tool the agent can call, with its source",
+    "/dashboard": "performance charts: TTFT, tokens/s, latency, errors (F2)",
     "/quit": "quit agents-tui",
 }
 

@@ -1,0 +1,66 @@
+"""F2: the performance dashboard draws real charts from the store."""
+
+from tests.app.helpers import make_app, send, wait_idle
+from tests.scripts import text_step
+from tui.core.dashboard import load, thin
+from tui.core.store import Store
+
+
+def test_thinning_keeps_the_shape_in_few_points():
+    xs = [float(i) for i in range(10_000)]
+    series = thin(xs, [x * 2 for x in xs], limit=100)
+    assert len(series.x) == 100
+    assert series.y[0] < 200 and series.y[-1] > 19_700  # still rises end to end
+
+
+async def test_f2_opens_the_dashboard_with_this_conversations_turns():
+    app, _ = make_app([text_step(["a ", "b ", "c"]), text_step(["d ", "e"])])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await send(pilot, "one")
+        await wait_idle(pilot)
+        await send(pilot, "two")
+        await wait_idle(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.2)
+        from textual_plotext import PlotextPlot
+
+        from tui.screens.dashboard import DashboardScreen
+
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        title = str(screen.query_one("#dashboard-title").render())
+        assert "this conversation · 2 turns" in title
+        plots = screen.query(PlotextPlot)
+        assert len(plots) == 4
+        text = "\n".join(
+            line.text for plot in plots for line in plot.render_lines(plot.region.reset_offset)
+        )
+        assert "Time to first token per turn" in text and "Tokens per second" in text
+        assert "Inter-token latency" in text
+        await pilot.press("a")
+        await pilot.pause(0.1)
+        assert "all stored turns" in str(screen.query_one("#dashboard-title").render())
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, DashboardScreen)
+
+
+def test_dashboard_data_reads_only_metrics_and_counts_errors(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    store.ensure_conversation("c")
+    for i in range(300):
+        turn = store.start_turn("c", f"p{i}")
+        metrics = {
+            "time_to_first_token_s": 0.5 + (i % 5),
+            "tokens_per_second": 20.0,
+            "errors_by_kind": {"network": 1} if i % 10 == 0 else {},
+            "retries": 1 if i % 10 == 0 else 0,
+        }
+        store.finish_turn(
+            turn, reply="r", status="completed", error=None, tools=[], metrics=metrics
+        )
+    data = load(store.path, "c")
+    assert data.turns == 300
+    assert len(data.ttft.x) == 240  # thinned
+    assert max(data.ttft.y) > 2.0  # the slow turns are visible above the 2 s line
+    assert sum(data.errors_by_kind["network"].y) > 0 and sum(data.retries.y) > 0

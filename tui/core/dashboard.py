@@ -1,0 +1,98 @@
+"""The numbers behind the performance dashboard (F2), from stored turns; no drawing here.
+
+Series are thinned to at most ``MAX_POINTS`` buckets (means per bucket) so that a chart of
+10,000 turns costs what a chart of a few hundred does: a terminal cannot show more anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_POINTS = 240
+
+
+@dataclass(slots=True)
+class Series:
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DashboardData:
+    turns: int
+    ttft: Series
+    rate: Series
+    errors_by_kind: dict[str, Series]
+    retries: Series
+    itl_ms: list[float]  # the last turn's inter-token gaps, for the distribution
+    itl_source: str  # "last turn (live)", or the stored percentiles only
+
+
+def thin(xs: list[float], ys: list[float], limit: int = MAX_POINTS) -> Series:
+    """Bucket means: the shape of a long series in at most ``limit`` points."""
+    if len(xs) <= limit:
+        return Series(list(xs), list(ys))
+    out = Series()
+    size = len(xs) / limit
+    for bucket in range(limit):
+        lo, hi = int(bucket * size), max(int((bucket + 1) * size), int(bucket * size) + 1)
+        out.x.append(sum(xs[lo:hi]) / (hi - lo))
+        out.y.append(sum(ys[lo:hi]) / (hi - lo))
+    return out
+
+
+def load(
+    db_path: Path, conversation_id: str | None, live_gaps_s: list[float] | None = None
+) -> DashboardData:
+    """Read only the metrics column (not replies or tool calls): fast on a big store."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        where, args = (
+            ("WHERE conversation_id = ?", (conversation_id,)) if conversation_id else ("", ())
+        )
+        rows = db.execute(f"SELECT metrics FROM turns {where} ORDER BY id", args).fetchall()
+    finally:
+        db.close()
+    metrics: list[dict[str, Any]] = []
+    for (raw,) in rows:
+        try:
+            metrics.append(json.loads(raw or "{}"))
+        except ValueError:
+            metrics.append({})
+    index = [float(i + 1) for i in range(len(metrics))]
+    ttft_x = [i for i, m in zip(index, metrics, strict=True) if m.get("time_to_first_token_s")]
+    ttft_y = [float(m["time_to_first_token_s"]) for m in metrics if m.get("time_to_first_token_s")]
+    rate_x = [i for i, m in zip(index, metrics, strict=True) if m.get("tokens_per_second")]
+    rate_y = [float(m["tokens_per_second"]) for m in metrics if m.get("tokens_per_second")]
+    kinds = sorted({k for m in metrics for k in (m.get("errors_by_kind") or {})})
+    errors = {
+        kind: thin(index, [float((m.get("errors_by_kind") or {}).get(kind, 0)) for m in metrics])
+        for kind in kinds
+    }
+    retries = thin(index, [float(m.get("retries") or 0) for m in metrics])
+    if live_gaps_s:
+        itl = [gap * 1000 for gap in live_gaps_s]
+        source = "last turn of this session"
+    else:
+        last: dict[str, Any] = next(
+            (m for m in reversed(metrics) if m.get("inter_token_latency_p50_ms")), {}
+        )
+        itl = [
+            float(last.get(k) or 0)
+            for k in ("inter_token_latency_p50_ms", "inter_token_latency_p95_ms")
+        ]
+        itl = [v for v in itl if v]
+        source = "last stored turn (p50 and p95 only)"
+    return DashboardData(
+        turns=len(metrics),
+        ttft=thin(ttft_x, ttft_y),
+        rate=thin(rate_x, rate_y),
+        errors_by_kind=errors,
+        retries=retries,
+        itl_ms=itl,
+        itl_source=source,
+    )
