@@ -182,3 +182,23 @@ async def test_a_silent_model_after_a_tool_is_still_a_stall():
     await asyncio.wait_for(runner.run("find the map", seen.append), 3)
     assert any(isinstance(e, ev.ToolCallFinished) for e in seen)
     assert any(isinstance(e, ev.RetryScheduled) and e.error_kind == "stall" for e in seen)
+
+
+async def test_a_broken_memory_fails_the_turn_without_raising():
+    """The store behind the model's memory can fail (a deleted conversation): the turn
+    fails with a message, in order, and ``run`` keeps its promise never to raise."""
+
+    class BrokenSession:
+        async def get_items(self):
+            import sqlite3
+
+            raise sqlite3.IntegrityError("FOREIGN KEY constraint failed")
+
+    runner, model = runner_for([text_step(["never"])])
+    runner.session = BrokenSession()
+    seen: list = []
+    outcome = await runner.run("hello", seen.append)
+    assert outcome.status == "failed"
+    assert [type(e).__name__ for e in seen] == ["TurnStarted", "RunFailed", "TurnFinished"]
+    assert "FOREIGN KEY" in seen[1].message
+    assert len(model.calls) == 0
