@@ -97,6 +97,7 @@ class AgentsTuiApp(App[None]):
         self.store: Any = None  # tui.core.store.Store, opened off the first frame
         self.conversation_id: str | None = None
         self.journal: Any = None
+        self.conversation: Any = None  # tui.core.conversation.Conversation
         self.settings = settings or Settings()
         self.runner = runner  # a TurnRunner; built after the first frame when not given
         self.backend_label = backend_label or ("injected runner" if runner else "starting…")
@@ -298,9 +299,9 @@ class AgentsTuiApp(App[None]):
         self.exit()
 
     def _open_conversation(self, conversation_id: str | None = None) -> None:
-        """Open (or create) the stored conversation and give the runner its memory."""
-        from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path
-        from tui.core.store import Store, new_conversation_id
+        """Open (or create) the stored conversation: memory, approvals, journal (core)."""
+        from tui.core.conversation import Conversation
+        from tui.core.store import Store
 
         try:
             if self.store is None:
@@ -309,26 +310,21 @@ class AgentsTuiApp(App[None]):
             chosen = conversation_id or self.requested_session
             if chosen is None and self.resume:
                 chosen = store.latest_conversation()
-            chosen = chosen or new_conversation_id()
-            store.ensure_conversation(
-                chosen,
-                agent=self.runner.agent_name,
-                model=self.settings.model or self.backend_label,
+            switching = self.journal is not None
+            if self.conversation is not None:
+                self.conversation.close()
+            self.conversation = Conversation(
+                store, self.runner, chosen, model_label=self.backend_label
             )
-            memory = open_memory(store, chosen)
         except Exception as error:
             self.post_message(BackendFailed(f"cannot open the conversation store: {error}"))
             return
-        switching = self.journal is not None
-        if self.journal is not None and self.journal.recorder is not None:
-            self.journal.recorder.close()
-        self.conversation_id = chosen
-        self.runner.session = memory
-        self.runner.reset()
+        self.conversation_id = self.conversation.id
         self.runner.approver = self._ask_person
-        self.runner.always_approved = store.always_approved(chosen)
-        self.journal = TurnJournal(store, chosen, Recorder(recorder_path(chosen)))
-        self.post_message(ConversationOpened(chosen, store.turns(chosen), replace=switching))
+        self.journal = self.conversation.journal
+        self.post_message(
+            ConversationOpened(self.conversation.id, self.conversation.turns(), replace=switching)
+        )
 
     @on(ConversationOpened)
     def _conversation_opened(self, message: ConversationOpened) -> None:
@@ -516,20 +512,14 @@ class AgentsTuiApp(App[None]):
     def _export(self, argument: str) -> None:
         from pathlib import Path
 
-        from tui.core.export import export
-
         fmt, _, path = argument.partition(" ")
         fmt = fmt or "md"
         if self.store is None or self.conversation_id is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
-        conversation = self.store.conversation(self.conversation_id)
         try:
-            target = export(
-                conversation,
-                self.store.turns(self.conversation_id),
-                fmt,
-                Path(path.strip()).expanduser() if path.strip() else None,
+            target = self.conversation.export(
+                fmt, Path(path.strip()).expanduser() if path.strip() else None
             )
         except (OSError, ValueError) as error:
             self.chat.add_note("Export failed", str(error), kind="error")

@@ -32,33 +32,30 @@ async def run_turn_headless(
     from tui.core.agents import AgentLoadError
     from tui.core.providers import ProviderError, build_runner
 
+    model_label = settings.model or ""
     if runner is None:
         try:
             runner, backend = build_runner(settings)
+            model_label = backend.label
             if backend.engine is not None:
                 await asyncio.to_thread(backend.engine.load)
         except (AgentLoadError, ProviderError) as error:
             return _fail(str(error))
         except Exception as error:
             return _fail(f"{type(error).__name__}: {error}")
-    from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path
-    from tui.core.store import Store, new_conversation_id
+    from tui.core.approvals import approver_for_mode
+    from tui.core.conversation import Conversation
+    from tui.core.store import Store
 
     try:
         store = Store()
+        conversation = Conversation(store, runner, session_id, model_label=model_label)
     except Exception as error:
         return _fail(f"cannot open the conversation store: {error}")
-    from tui.core.approvals import approver_for_mode
-
-    conversation_id = session_id or new_conversation_id()
-    store.ensure_conversation(conversation_id, agent=runner.agent_name, model=settings.model or "")
-    runner.session = open_memory(store, conversation_id)
-    runner.always_approved = store.always_approved(conversation_id)
     interactive = sys.stdin.isatty() if stdin_is_terminal is None else stdin_is_terminal
     runner.approver = approver_for_mode(approve, interactive=interactive)  # type: ignore[arg-type]
-    journal = TurnJournal(store, conversation_id, Recorder(recorder_path(conversation_id)))
     encoder = ProtocolEncoder(
-        session_id=conversation_id, message_count=len(store.turns(conversation_id)) + 1
+        session_id=conversation.id, message_count=len(conversation.turns()) + 1
     )
     neutralise = not jsonl and out.isatty()
 
@@ -83,19 +80,18 @@ async def run_turn_headless(
             )
 
     try:
-        paused = store.paused_turn(conversation_id)
+        paused = conversation.paused()
         if paused is not None:
             # A turn of this conversation still waits for approvals: finish it first.
-            turn, state = paused
-            journal.resume_turn_id = turn.id
-            print(f"agents-tui: finishing the paused turn {turn.prompt[:60]!r}", file=sys.stderr)
-            await runner.resume(state, turn.prompt, turn.reply, journal.wrap(emit))
-        outcome = await runner.run(prompt, journal.wrap(emit))
+            shown = paused.turn.prompt[:60]
+            print(f"agents-tui: finishing the paused turn {shown!r}", file=sys.stderr)
+            await conversation.resume(paused, emit)
+        outcome = await conversation.run(prompt, emit)
     finally:
-        if journal.recorder is not None:
-            journal.recorder.close()
+        conversation.close()
         store.close()
-        await runner.close()
+        if hasattr(runner, "close"):
+            await runner.close()
     if neutralise and outcome.text and not outcome.text.endswith("\n"):
         # A terminal gets its prompt back on a fresh line; a pipe gets exactly the reply.
         out.write("\n")

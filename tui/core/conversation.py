@@ -1,0 +1,107 @@
+"""One stored conversation, for every front end: the TUI, ``agents-tui run`` and the API.
+
+A ``Conversation`` opens (or creates) its row in the store, gives the runner the model's
+memory (the SDK's ``SQLiteSession``) and the approvals remembered for it, journals every
+turn (the store's turn rows and the recording) and runs turns, including a turn stored
+while it waited for approvals. Front ends keep only presentation: what a behaviour does
+to the store or the model's memory is decided here, once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.core import events as ev
+from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path
+from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
+
+Emit = Callable[[ev.RunEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PausedTurn:
+    turn: TurnRow
+    state: str
+
+
+class Conversation:
+    """A conversation bound to a runner (``TurnRunner`` or ``ReplayRunner``)."""
+
+    def __init__(
+        self,
+        store: Store,
+        runner: Any,
+        conversation_id: str | None = None,
+        *,
+        model_label: str = "",
+        title: str = "",
+        record: bool = True,
+    ) -> None:
+        self.store = store
+        self.runner = runner
+        self.id = conversation_id or new_conversation_id()
+        store.ensure_conversation(self.id, agent=runner.agent_name, model=model_label)
+        if title and not (store.conversation(self.id) or _NO_ROW).title:
+            store.rename(self.id, title)
+        runner.session = open_memory(store, self.id)
+        if hasattr(runner, "reset"):
+            runner.reset()
+        runner.always_approved = store.always_approved(self.id)
+        self.journal = TurnJournal(
+            store, self.id, Recorder(recorder_path(self.id)) if record else None
+        )
+        self.created_monotonic = time.monotonic()
+
+    # --- turns ------------------------------------------------------------------------------
+    def wrap(self, emit: Emit) -> Emit:
+        """``emit`` with the journal in front: every event is stored before it is shown."""
+        return self.journal.wrap(emit)
+
+    def paused(self) -> PausedTurn | None:
+        found = self.store.paused_turn(self.id)
+        return PausedTurn(*found) if found is not None else None
+
+    async def run(self, prompt: str, emit: Emit) -> Any:
+        """One turn; never raises (the runner's promise)."""
+        return await self.runner.run(prompt, self.wrap(emit))
+
+    async def resume(self, paused: PausedTurn, emit: Emit) -> Any:
+        """Take up a turn stored while it waited for approvals (after a restart)."""
+        self.journal.resume_turn_id = paused.turn.id
+        return await self.runner.resume(
+            paused.state, paused.turn.prompt, paused.turn.reply, self.wrap(emit)
+        )
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    @property
+    def running(self) -> bool:
+        return bool(getattr(self.runner, "running", False))
+
+    # --- what is stored -----------------------------------------------------------------------
+    def row(self) -> ConversationRow | None:
+        return self.store.conversation(self.id)
+
+    def turns(self) -> list[TurnRow]:
+        return self.store.turns(self.id)
+
+    def export(self, fmt: str, path: Path | None = None) -> Path:
+        from tui.core.export import export
+
+        row = self.row()
+        if row is None:
+            raise ValueError(f"conversation {self.id} is not stored (deleted?)")
+        return export(row, self.turns(), fmt, path)
+
+    def close(self) -> None:
+        if self.journal.recorder is not None:
+            self.journal.recorder.close()
+            self.journal.recorder = None
+
+
+_NO_ROW = ConversationRow("", "", "", "", 0.0, 0.0)
