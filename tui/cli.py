@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help="options for the served app, after --, e.g. -- --agent game-master",
     )
+    api = sub.add_parser("api", help="serve the HTTP API (the tutorial's web streaming service)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8765)
+    api.add_argument("--token", help="require Authorization: Bearer TOKEN (needed off loopback)")
+    _common(api, in_subcommand=True)
     bench = sub.add_parser("bench", help="measure streaming speed against stock Textual")
     bench.add_argument("--quick", action="store_true", help="finish within about 5 minutes")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -191,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             approve=args.approve,
         )
 
+    if args.command == "api":
+        from tui.api.server import serve_api
+
+        return serve_api(settings, host=args.host, port=args.port, token=args.token)
     if args.command == "serve":
         from tui.serve import serve
 

@@ -77,7 +77,8 @@ def test_running_turn_left_by_a_crash_becomes_interrupted_with_its_text(tmp_path
     store.ensure_conversation("a")
     turn = store.start_turn("a", "tell me")
     store.save_partial(turn, "Once upon")
-    # no finish_turn: the process "died"
+    # no finish_turn: the process "died" (its pid is one that has exited)
+    _owned_by_a_dead_process(store, turn)
     reopened = Store(path)
     [row] = reopened.turns("a")
     assert row.status == "interrupted" and row.reply == "Once upon"
@@ -111,3 +112,24 @@ def test_export_markdown_and_json_with_tools_and_metrics(tmp_path):
     )
     assert data["turns"][0]["tool_calls"][0]["output"] == "4"
     assert data["turns"][0]["metrics"]["tokens_per_second"] == 50.0
+
+
+def _owned_by_a_dead_process(store: Store, turn_id: int) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with store._tx() as db:
+        db.execute("UPDATE turns SET owner_pid = ? WHERE id = ?", (gone.pid, turn_id))
+
+
+def test_a_turn_another_live_process_is_running_is_left_alone(tmp_path):
+    """`agents-tui run` opening the store while the TUI streams must not cut the TUI's turn."""
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    store.ensure_conversation("a")
+    store.start_turn("a", "still streaming")
+    reopened = Store(path)  # a second opener while the owner (this process) lives
+    assert reopened.recovered == []
+    assert reopened.turns("a")[0].status == "running"

@@ -78,7 +78,7 @@ async def test_jsonl_reports_error_and_retry_and_the_store_counts_them(hostile):
     assert code == 0
     assert kinds.index("error") < kinds.index("retry") < kinds.index("response_complete")
     error = next(e for e in events if e["type"] == "error")["data"]
-    assert error["code"] == "network"
+    assert error["code"] == "STREAM_ERROR" and error["kind"] == "network"
     final = events[-1]["data"]
     assert final["final_response"] == FULL
     assert "".join(e["data"]["delta"] for e in events if e["type"] == "text_delta") == FULL
@@ -120,7 +120,7 @@ async def test_invalid_tool_arguments_and_unknown_tools_are_clear_not_fatal(host
     events = [json.loads(line) for line in out.splitlines()]
     assert code == 1
     error = next(e for e in events if e["type"] == "error")["data"]
-    assert error["code"] == "model_behavior" and "summon_dragon" in error["message"]
+    assert error["kind"] == "model_behavior" and "summon_dragon" in error["message"]
 
 
 async def test_tui_recovers_on_screen_counts_it_and_answers_keys_during_backoff(hostile):

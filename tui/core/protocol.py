@@ -13,6 +13,8 @@ from typing import Any
 from tui.core import events as ev
 from tui.core.metrics import TurnMetrics
 
+STREAM_ERROR = "STREAM_ERROR"  # the tutorial's code for a failed stream; ``kind`` says why
+
 
 def _stamp() -> str:
     return datetime.now(UTC).isoformat()
@@ -117,7 +119,12 @@ class ProtocolEncoder:
         if isinstance(event, ev.HandoffCompleted):
             return [envelope("agent_updated", {"agent": event.target, "from": event.source})]
         if isinstance(event, ev.RunFailed):
-            return [envelope("error", {"message": event.message, "code": event.error_kind})]
+            return [
+                envelope(
+                    "error",
+                    {"message": event.message, "code": STREAM_ERROR, "kind": event.error_kind},
+                )
+            ]
         if isinstance(event, ev.RetryScheduled):
             return [
                 envelope(
@@ -145,10 +152,25 @@ class ProtocolEncoder:
                         "session_id": self.session_id,
                         "usage": usage,
                         "metrics": metrics,
+                        "performance_issues": self._issues(),
                     },
                 )
             ]
         return []
+
+    def _issues(self) -> list[str]:
+        """The tutorial monitor's assessment: TTFT over 2 s, under 10 tokens/s, errors."""
+        return _issues_of(self.metrics)
+
+
+def _issues_of(metrics: TurnMetrics | None) -> list[str]:
+    if metrics is None:
+        return []
+    from tui.core.metrics import SessionMetrics, assess
+
+    session = SessionMetrics()
+    session.add(metrics)
+    return assess(metrics, session, metrics.finished_ns or time.perf_counter_ns())
 
 
 def _cut(text: str, limit: int = 200) -> str:

@@ -120,6 +120,9 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(turns)")}
+        if "owner_pid" not in columns:  # stores made by earlier versions
+            self._db.execute("ALTER TABLE turns ADD COLUMN owner_pid INTEGER")
         if fresh:
             os.chmod(self.path, 0o600)
         self.recovered = self._recover_crashed_turns()
@@ -218,8 +221,9 @@ class Store:
         now = time.time()
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO turns(conversation_id, started_at, prompt) VALUES (?, ?, ?)",
-                (conversation_id, now, prompt),
+                "INSERT INTO turns(conversation_id, started_at, prompt, owner_pid)"
+                " VALUES (?, ?, ?, ?)",
+                (conversation_id, now, prompt, os.getpid()),
             )
             db.execute(
                 "UPDATE conversations SET updated_at = ?,"
@@ -332,7 +336,14 @@ class Store:
 
     def _recover_crashed_turns(self) -> list[TurnRow]:
         """Turns left ``running`` by a process that died become ``interrupted``."""
-        crashed = [t for t in self.turns() if t.status == "running"]
+        owners = dict(
+            self._db.execute("SELECT id, owner_pid FROM turns WHERE status = 'running'").fetchall()
+        )
+        # A turn another live process is running (the TUI while `agents-tui run` opens the
+        # store, the API server) is not a crash.
+        crashed = [
+            t for t in self.turns() if t.status == "running" and not _alive(owners.get(t.id))
+        ]
         if not crashed:
             return []
         memory = self._has_table("agent_messages") and self._has_table("agent_sessions")
@@ -394,6 +405,18 @@ class Store:
                 }
             ),
         }
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _title_from(prompt: str) -> str:

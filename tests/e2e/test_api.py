@@ -1,0 +1,262 @@
+"""``agents-tui api`` over real HTTP: sessions, streams, queue, history, stats, cancel by
+disconnect, approvals, errors (404, 422, 401, 413) and 50 concurrent streams."""
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests import approval_agents as fx
+from tests.api_fixtures import ApiServer, echo_agent, echo_words, read_events, wait_until
+from tui.core.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def api():
+    servers: list[ApiServer] = []
+
+    def start(make_agent=echo_agent, token=None) -> ApiServer:
+        server = ApiServer(make_agent, token=token).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+async def new_session(http: aiohttp.ClientSession, url: str, **body) -> str:
+    async with http.post(f"{url}/v1/sessions", json=body or None) as response:
+        assert response.status == 201
+        return (await response.json())["session_id"]
+
+
+async def send(http, url: str, session_id: str, message: str) -> list[dict]:
+    async with http.post(
+        f"{url}/v1/sessions/{session_id}/messages", json={"message": message}
+    ) as response:
+        assert response.status == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return await read_events(response)
+
+
+def reply_of(events: list[dict]) -> str:
+    return "".join(e["data"]["delta"] for e in events if e["type"] == "text_delta")
+
+
+async def test_create_stream_history_and_stats(api):
+    server = api()
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url, title="first", user_context={"u": 1})
+        events = await send(http, server.url, session_id, "hello there")
+        assert [e["type"] for e in events[:2]] == ["session_update", "typing_start"]
+        assert events[-1]["type"] == "response_complete"
+        assert all(set(e) == {"type", "data", "timestamp"} for e in events)
+        assert reply_of(events) == "".join(echo_words("hello there"))
+        done = events[-1]["data"]
+        assert done["final_response"] == reply_of(events) and done["status"] == "completed"
+        assert done["performance_issues"] == []
+        async with http.get(f"{server.url}/v1/sessions/{session_id}/messages") as response:
+            messages = (await response.json())["messages"]
+        assert [(m["role"], m["text"]) for m in messages] == [
+            ("user", "hello there"),
+            ("assistant", reply_of(events)),
+        ]
+        assert messages[1]["status"] == "completed"
+        async with http.get(f"{server.url}/v1/sessions/{session_id}/stats") as response:
+            stats = await response.json()
+        assert stats["session_id"] == session_id and stats["message_count"] == 2
+        assert stats["status"] == "idle" and stats["user_context"] == {"u": 1}
+        assert stats["duration_minutes"] >= 0 and stats["created_at"] > 0
+        assert stats["statistics"]["Chat statistics"]["Your messages"] == "1"
+        async with http.get(f"{server.url}/v1/stats") as response:
+            assert (await response.json())["statistics"]["Performance statistics"]["Turns"] == "1"
+    # The same stored conversation the TUI lists (Ctrl+S).
+    conversation = Store().conversation(session_id)
+    assert conversation is not None and conversation.title == "first"
+
+
+async def test_a_prompt_sent_while_a_turn_runs_is_queued(api):
+    server = api(lambda: echo_agent(rate=40))
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url)
+        first_prompt = " ".join(f"w{i}" for i in range(30))
+        first = asyncio.create_task(send(http, server.url, session_id, first_prompt))
+        await asyncio.sleep(0.2)
+        second = await send(http, server.url, session_id, "six")
+        first_events = await first
+    assert second[0]["type"] == "queued"
+    assert reply_of(first_events) == "".join(echo_words(first_prompt))
+    assert reply_of(second) == "".join(echo_words("six"))
+    # The second turn started after the first ended: it saw the first in its memory.
+    turns = Store().turns(session_id)
+    assert [t.prompt for t in turns] == [first_prompt, "six"]
+    assert turns[1].started_at >= turns[0].finished_at
+
+
+async def test_a_client_that_disconnects_cancels_its_turn_and_the_partial_reply_is_kept(api):
+    server = api(lambda: echo_agent(rate=20))
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url)
+        words = " ".join(f"w{i}" for i in range(100))
+        response = await http.post(
+            f"{server.url}/v1/sessions/{session_id}/messages", json={"message": words}
+        )
+        seen = b""
+        async for chunk in response.content.iter_any():
+            seen += chunk
+            if seen.count(b"text_delta") >= 5:
+                break
+        response.close()  # the client goes away mid-stream
+    await wait_until(lambda: Store().turns(session_id)[-1].status != "running", timeout=10)
+    turn = Store().turns(session_id)[-1]
+    assert turn.status == "interrupted"
+    assert turn.reply.startswith("You said: w0") and len(turn.reply) < len(words)
+
+
+async def test_cancel_endpoint_stops_the_turn(api):
+    server = api(lambda: echo_agent(rate=20))
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url)
+        stream = asyncio.create_task(
+            send(http, server.url, session_id, " ".join(f"w{i}" for i in range(100)))
+        )
+        await asyncio.sleep(0.5)
+        async with http.post(f"{server.url}/v1/sessions/{session_id}/cancel") as response:
+            assert (await response.json()) == {"cancelled": True}
+        events = await stream
+    assert events[-1]["data"]["status"] == "interrupted"
+
+
+async def test_approvals_over_http(api):
+    fx.DELETED.clear()
+    server = api(fx.cleaner)
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url)
+        response = await http.post(
+            f"{server.url}/v1/sessions/{session_id}/messages", json={"message": "clean up"}
+        )
+        events: list[dict] = []
+        buffer = ""
+        answered = set()
+        async for chunk in response.content.iter_any():
+            buffer += chunk.decode()
+            while "\r\n\r\n" in buffer:
+                block, buffer = buffer.split("\r\n\r\n", 1)
+                for line in block.splitlines():
+                    if not line.startswith("data:"):
+                        continue
+                    event = json.loads(line[5:])
+                    events.append(event)
+                    if event["type"] == "approval_required":
+                        call_id = event["data"]["call_id"]
+                        approve = call_id == "call_1"
+                        answered.add(call_id)
+                        async with http.post(
+                            f"{server.url}/v1/sessions/{session_id}/approvals/{call_id}",
+                            json={"approve": approve},
+                        ) as answer:
+                            assert answer.status == 200
+        # Answering a call that is not pending is a clear 409.
+        async with http.post(
+            f"{server.url}/v1/sessions/{session_id}/approvals/call_1", json={"approve": True}
+        ) as late:
+            assert late.status == 409
+            assert (await late.json())["error"]["code"] == "APPROVAL_NOT_PENDING"
+    assert answered == {"call_1", "call_2"}
+    resolved = [e["data"] for e in events if e["type"] == "approval_resolved"]
+    assert [(r["call_id"], r["approved"], r["by"]) for r in resolved] == [
+        ("call_1", True, "user"),
+        ("call_2", False, "user"),
+    ]
+    assert fx.DELETED == ["a.txt"]
+    assert events[-1]["data"]["final_response"] == "Let me clean up.\n\nAll done. "
+
+
+async def test_errors_have_stable_codes(api):
+    server = api()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{server.url}/v1/sessions/nosuch/messages", json={"message": "hi"}
+        ) as response:
+            assert response.status == 404
+            assert (await response.json())["error"]["code"] == "SESSION_NOT_FOUND"
+        async with http.get(f"{server.url}/v1/sessions/nosuch/stats") as response:
+            assert response.status == 404
+        session_id = await new_session(http, server.url)
+        for body, code in (
+            ({"message": ""}, "INVALID_REQUEST"),
+            ({"text": "hi"}, "INVALID_REQUEST"),
+            (b"{not json", "INVALID_JSON"),
+            ([1, 2], "INVALID_REQUEST"),
+        ):
+            kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
+            async with http.post(
+                f"{server.url}/v1/sessions/{session_id}/messages", **kwargs
+            ) as response:
+                assert response.status == 422, body
+                assert (await response.json())["error"]["code"] == code
+        async with http.post(f"{server.url}/v1/sessions", json={"agent": "mypkg:evil"}) as r:
+            assert r.status == 422 and (await r.json())["error"]["code"] == "UNKNOWN_AGENT"
+        huge = {"message": "x" * (300 * 1024)}
+        async with http.post(
+            f"{server.url}/v1/sessions/{session_id}/messages", json=huge
+        ) as response:
+            assert response.status == 413
+            assert (await response.json())["error"]["code"] == "BODY_TOO_LARGE"
+        async with http.get(f"{server.url}/v1/nothing") as response:
+            assert (
+                response.status == 404 and (await response.json())["error"]["code"] == "NOT_FOUND"
+            )
+
+
+async def test_a_token_is_required_on_every_api_request(api):
+    server = api(token="s3cret")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/v1/sessions") as response:
+            assert response.status == 401
+            assert (await response.json())["error"]["code"] == "UNAUTHORIZED"
+        async with http.post(
+            f"{server.url}/v1/sessions", headers={"Authorization": "Bearer wrong"}
+        ) as response:
+            assert response.status == 401
+        async with http.post(
+            f"{server.url}/v1/sessions", headers={"Authorization": "Bearer s3cret"}
+        ) as response:
+            assert response.status == 201
+
+
+async def test_fifty_concurrent_streams_get_exact_text(api):
+    server = api(lambda: echo_agent(rate=100))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        sessions = [await new_session(http, server.url) for _ in range(50)]
+        prompts = [f"stream {i} " + " ".join(f"w{i}-{j}" for j in range(30)) for i in range(50)]
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(send(http, server.url, s, p) for s, p in zip(sessions, prompts, strict=True))
+        )
+        elapsed = time.monotonic() - started
+    for prompt, events in zip(prompts, results, strict=True):
+        assert reply_of(events) == "".join(echo_words(prompt))
+        assert events[-1]["data"]["status"] == "completed"
+    # 34 deltas at 100/s each: concurrent, not one after the other (50 x 0.34 s = 17 s).
+    assert elapsed < 10, elapsed
+
+
+def test_binding_off_loopback_needs_a_token():
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "api", "--host", "0.0.0.0", "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "pass --token TOKEN" in done.stderr

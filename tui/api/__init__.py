@@ -1,0 +1,1 @@
+"""``agents-tui api``: the source tutorial's web streaming service over HTTP."""

@@ -1,0 +1,219 @@
+"""The HTTP API (Starlette on uvicorn, events as Server-Sent Events) and its small page.
+
+Every error is ``{"error": {"code", "message"}}`` with a stable code. Loopback by default;
+any other address needs ``--token``, and then every API request needs
+``Authorization: Bearer TOKEN`` (compared in constant time). Bodies are size-limited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import ipaddress
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from tui.api.service import ServiceError, StreamingService
+
+MAX_BODY_BYTES = 256 * 1024
+PAGE = Path(__file__).with_name("page.html")
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def read_json(request: Request, *, required: bool) -> dict[str, Any]:
+    """The body as a JSON object, refused past ``MAX_BODY_BYTES`` without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ServiceError(413, "BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES:,} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ServiceError(413, "BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES:,} bytes")
+    if not body.strip():
+        if required:
+            raise ServiceError(422, "INVALID_REQUEST", "a JSON object body is required")
+        return {}
+    try:
+        data = json.loads(body)
+    except ValueError as problem:
+        raise ServiceError(422, "INVALID_JSON", f"the body is not JSON: {problem}") from None
+    if not isinstance(data, dict):
+        raise ServiceError(422, "INVALID_REQUEST", "the body must be a JSON object")
+    return data
+
+
+def create_app(service: StreamingService, *, token: str | None = None) -> Starlette:
+    def guarded(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            if token is not None:
+                given = request.headers.get("authorization", "")
+                expected = f"Bearer {token}"
+                if not hmac.compare_digest(given.encode(), expected.encode()):
+                    return error(401, "UNAUTHORIZED", "send Authorization: Bearer TOKEN")
+            try:
+                return await handler(request)
+            except ServiceError as problem:
+                return error(problem.status, problem.code, problem.message)
+
+        return endpoint
+
+    async def create_session(request: Request) -> Response:
+        data = await read_json(request, required=False)
+        agent = data.get("agent")
+        context = data.get("user_context")
+        title = data.get("title", "")
+        if agent is not None and not isinstance(agent, str):
+            raise ServiceError(422, "INVALID_REQUEST", "agent must be a string")
+        if context is not None and not isinstance(context, dict):
+            raise ServiceError(422, "INVALID_REQUEST", "user_context must be an object")
+        if not isinstance(title, str):
+            raise ServiceError(422, "INVALID_REQUEST", "title must be a string")
+        session_id = service.create_session(agent, context, title)
+        return JSONResponse({"session_id": session_id}, status_code=201)
+
+    async def post_message(request: Request) -> Response:
+        from sse_starlette.sse import EventSourceResponse
+
+        session_id = request.path_params["session_id"]
+        service.session(session_id)  # 404 before the stream starts
+        data = await read_json(request, required=True)
+        message = data.get("message")
+        if not isinstance(message, str) or not message.strip():
+            raise ServiceError(422, "INVALID_REQUEST", "message must be a non-empty string")
+
+        async def events() -> AsyncIterator[dict[str, str]]:
+            async for obj in service.stream_response(session_id, message):
+                yield {"data": json.dumps(obj, ensure_ascii=False)}
+
+        return EventSourceResponse(events(), ping=15)
+
+    async def get_messages(request: Request) -> Response:
+        return JSONResponse({"messages": service.messages(request.path_params["session_id"])})
+
+    async def get_session_stats(request: Request) -> Response:
+        return JSONResponse(service.session_stats(request.path_params["session_id"]))
+
+    async def get_stats(_request: Request) -> Response:
+        return JSONResponse(service.global_stats())
+
+    async def cancel(request: Request) -> Response:
+        cancelled = service.cancel(request.path_params["session_id"])
+        return JSONResponse({"cancelled": cancelled})
+
+    async def approve(request: Request) -> Response:
+        data = await read_json(request, required=True)
+        approved = data.get("approve")
+        if not isinstance(approved, bool):
+            raise ServiceError(422, "INVALID_REQUEST", "approve must be true or false")
+        service.approve(request.path_params["session_id"], request.path_params["call_id"], approved)
+        return JSONResponse({"call_id": request.path_params["call_id"], "approved": approved})
+
+    async def page(_request: Request) -> Response:
+        return FileResponse(PAGE, media_type="text/html")
+
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        return error(404, "NOT_FOUND", f"no route {request.method} {request.url.path}")
+
+    async def method_not_allowed(request: Request, _exc: Exception) -> Response:
+        return error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here")
+
+    routes = [
+        Route("/", page, methods=["GET"]),
+        Route("/v1/sessions", guarded(create_session), methods=["POST"]),
+        Route("/v1/sessions/{session_id}/messages", guarded(post_message), methods=["POST"]),
+        Route("/v1/sessions/{session_id}/messages", guarded(get_messages), methods=["GET"]),
+        Route("/v1/sessions/{session_id}/stats", guarded(get_session_stats), methods=["GET"]),
+        Route("/v1/sessions/{session_id}/cancel", guarded(cancel), methods=["POST"]),
+        Route("/v1/sessions/{session_id}/approvals/{call_id}", guarded(approve), methods=["POST"]),
+        Route("/v1/stats", guarded(get_stats), methods=["GET"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: method_not_allowed})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any]:
+    """Per-session runners sharing one agent and backend (one model loaded, once)."""
+    from tui.core.agents import load_agent
+    from tui.core.mcp import attach
+    from tui.core.providers import build_runner
+    from tui.core.run import RetryPolicy, TurnRunner
+
+    base, backend = build_runner(settings)
+
+    def make(agent: str | None) -> Any:
+        chosen = base.agent if agent is None else attach(load_agent(agent, seed=settings.seed), ())
+        runner = TurnRunner(
+            chosen,
+            run_config=base.run_config,
+            max_turns=settings.max_turns,
+            retry=RetryPolicy(max_attempts=settings.max_retries + 1),
+            stall_timeout_s=settings.stall_timeout,
+        )
+        runner.mcp = base.mcp  # connected once for every session
+        runner._mcp_task = base._mcp_task
+        return runner
+
+    return make, backend.label, base
+
+
+def serve_api(settings: Any, *, host: str, port: int, token: str | None) -> int:
+    if not is_loopback(host) and not token:
+        print(
+            f"agents-tui: binding {host} exposes the API to the network; pass --token TOKEN",
+            file=sys.stderr,
+        )
+        return 2
+    import asyncio
+
+    import uvicorn
+
+    from tui.core.agents import AgentLoadError
+    from tui.core.providers import ProviderError
+    from tui.core.store import Store
+
+    try:
+        make, label, base = runner_factory(settings)
+    except (AgentLoadError, ProviderError) as problem:
+        print(f"agents-tui: {problem}", file=sys.stderr)
+        return 1
+
+    async def main() -> None:
+        engine = getattr(getattr(base.run_config, "model", None), "engine", None)
+        if engine is not None:
+            await asyncio.to_thread(engine.load)
+        for line in await base.prepare():
+            print(f"agents-tui: {line}", file=sys.stderr)
+        service = StreamingService(Store(), make, model_label=label)
+        app = create_app(service, token=token)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+        print(f"agents-tui api on http://{host}:{port}/ ({label})", file=sys.stderr)
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            await base.close()
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a server is stopped
+        asyncio.run(main())
+    return 0

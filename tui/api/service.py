@@ -1,0 +1,226 @@
+"""The source tutorial's ``WebStreamingService``, on the shared conversation core.
+
+Headless (no HTTP here): ``create_session``, ``stream_response`` (the protocol events of
+one turn), ``get_session_stats``, cancel and approvals. ``tui.api.server`` puts it on HTTP.
+Sessions are the stored conversations the TUI shows; one turn runs at a time per session
+and later prompts wait their turn, as in the TUI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.core import events as ev
+from tui.core.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.conversation import Conversation
+from tui.core.protocol import ProtocolEncoder, envelope
+from tui.core.store import Store
+
+RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) -> TurnRunner
+
+
+class ServiceError(Exception):
+    """An error with a stable ``code`` and the HTTP status that carries it."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def not_found(session_id: str) -> ServiceError:
+    return ServiceError(404, "SESSION_NOT_FOUND", f"no session {session_id!r}")
+
+
+@dataclass(slots=True)
+class LiveSession:
+    conversation: Conversation
+    runner: Any
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    approvals: dict[str, asyncio.Future[ApprovalDecision]] = field(default_factory=dict)
+    user_context: dict[str, Any] = field(default_factory=dict)
+    started_monotonic: float = field(default_factory=time.monotonic)
+    waiting: int = 0  # prompts queued behind the running turn
+
+    async def approver(self, request: ApprovalRequest) -> ApprovalDecision:
+        """The stream says ``approval_required``; ``POST .../approvals/{call_id}`` answers."""
+        answer: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
+        self.approvals[request.call_id] = answer
+        try:
+            return await answer
+        finally:
+            self.approvals.pop(request.call_id, None)
+
+
+class StreamingService:
+    def __init__(
+        self,
+        store: Store,
+        make_runner: RunnerFactory,
+        *,
+        model_label: str = "",
+        agents: tuple[str, ...] = ("assistant", "game-master"),
+    ) -> None:
+        self.store = store
+        self.make_runner = make_runner
+        self.model_label = model_label
+        self.agents = agents  # what a client may ask for: never an import path
+        self.sessions: dict[str, LiveSession] = {}
+        self.streams_open = 0
+        self.started = time.time()
+
+    # --- sessions -----------------------------------------------------------------------------
+    def create_session(
+        self,
+        agent: str | None = None,
+        user_context: dict[str, Any] | None = None,
+        title: str = "",
+    ) -> str:
+        if agent is not None and agent not in self.agents:
+            raise ServiceError(
+                422,
+                "UNKNOWN_AGENT",
+                f"unknown agent {agent!r}: use one of {', '.join(self.agents)}",
+            )
+        runner = self.make_runner(agent)
+        conversation = Conversation(self.store, runner, model_label=self.model_label, title=title)
+        live = LiveSession(conversation, runner, user_context=dict(user_context or {}))
+        runner.approver = live.approver
+        self.sessions[conversation.id] = live
+        return conversation.id
+
+    def session(self, session_id: str) -> LiveSession:
+        """A live session, or a stored conversation (from the TUI, another run) taken up."""
+        live = self.sessions.get(session_id)
+        if live is not None:
+            return live
+        if self.store.conversation(session_id) is None:
+            raise not_found(session_id)
+        runner = self.make_runner(None)
+        conversation = Conversation(self.store, runner, session_id, model_label=self.model_label)
+        live = LiveSession(conversation, runner)
+        runner.approver = live.approver
+        self.sessions[session_id] = live
+        return live
+
+    # --- one turn, as events ------------------------------------------------------------------
+    async def stream_response(self, session_id: str, message: str) -> AsyncIterator[dict[str, Any]]:
+        """The protocol objects of one turn; closing the iterator early cancels the turn
+        (a client that went away), and its partial reply is stored as interrupted."""
+        live = self.session(session_id)
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        started = asyncio.Event()
+
+        async def turn() -> None:
+            live.waiting += 1
+            try:
+                async with live.lock:
+                    live.waiting -= 1
+                    started.set()
+                    encoder = ProtocolEncoder(
+                        session_id, message_count=len(live.conversation.turns()) + 1
+                    )
+
+                    def emit(event: ev.RunEvent) -> None:
+                        for obj in encoder.encode(event):
+                            queue.put_nowait(obj)
+
+                    paused = live.conversation.paused()
+                    if paused is not None:  # a turn stored while waiting for approvals
+                        await live.conversation.resume(paused, emit)
+                    await live.conversation.run(message, emit)
+            finally:
+                if not started.is_set():
+                    live.waiting -= 1
+                queue.put_nowait(None)
+
+        task = asyncio.create_task(turn())
+        self.streams_open += 1
+        finished = False
+        try:
+            if live.lock.locked() and not started.is_set():
+                yield envelope("queued", {"position": live.waiting, "session_id": session_id})
+            while True:
+                obj = await queue.get()
+                if obj is None:
+                    finished = True
+                    break
+                yield obj
+        finally:
+            self.streams_open -= 1
+            if not finished:
+                if started.is_set():
+                    live.runner.cancel()  # drains, stores the partial reply as interrupted
+                else:
+                    task.cancel()  # still queued: it never started
+
+    def cancel(self, session_id: str) -> bool:
+        live = self.session(session_id)
+        if not live.runner.running:
+            return False
+        live.runner.cancel()
+        return True
+
+    def approve(self, session_id: str, call_id: str, approved: bool) -> None:
+        live = self.session(session_id)
+        answer = live.approvals.get(call_id)
+        if answer is None or answer.done():
+            raise ServiceError(
+                409, "APPROVAL_NOT_PENDING", f"no approval is pending for call {call_id!r}"
+            )
+        answer.set_result(ApprovalDecision(approved))
+
+    # --- what is stored -----------------------------------------------------------------------
+    def messages(self, session_id: str) -> list[dict[str, Any]]:
+        live = self.session(session_id)
+        out: list[dict[str, Any]] = []
+        for turn in live.conversation.turns():
+            out.append({"role": "user", "text": turn.prompt, "at": turn.started_at})
+            out.append(
+                {
+                    "role": "assistant",
+                    "text": turn.reply,
+                    "status": turn.status,
+                    "error": turn.error,
+                    "at": turn.finished_at,
+                    "tool_calls": turn.tools,
+                    "metrics": turn.metrics,
+                }
+            )
+        return out
+
+    def session_stats(self, session_id: str) -> dict[str, Any]:
+        """The tutorial's ``get_session_stats``, plus the table ``/stats`` prints."""
+        from tui.core.stats import as_json, report
+
+        live = self.session(session_id)
+        row = live.conversation.row()
+        turns = live.conversation.turns()
+        created = row.created_at if row else time.time()
+        status = "active" if live.runner.running else "idle"
+        if live.approvals:
+            status = "awaiting_approval"
+        return {
+            "session_id": session_id,
+            "message_count": len(turns) * 2 - sum(1 for t in turns if not t.reply),
+            "created_at": created,
+            "duration_minutes": round((time.time() - created) / 60, 3),
+            "status": status,
+            "user_context": live.user_context,
+            "turn_metrics": [t.metrics for t in turns],
+            "statistics": as_json(report(turns)),
+        }
+
+    def global_stats(self) -> dict[str, Any]:
+        from tui.core.stats import as_json, report
+
+        return {
+            "sessions_live": len(self.sessions),
+            "streams_open": self.streams_open,
+            "statistics": as_json(report(self.store.turns())),
+        }
