@@ -220,6 +220,12 @@ def run_bench(*, quick: bool, as_json: bool) -> int:
     from tui.bench.dashboard import dashboard_open_ms
 
     results.update(asyncio.run(dashboard_open_ms(10_000)))
+    from tui.bench.api import api_concurrency
+
+    results.update(api_concurrency((1, 10, 50)))
+    api_exact = all(level["exact_text"] for level in results["api_concurrency"].values())
+    results["correctness"]["api_streams_exact"] = api_exact
+    results["text_identical"] = results["text_identical"] and api_exact
     results.update(startup(2 if quick else 3))
     results.update(local_decode(64 if quick else 256))
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
@@ -270,6 +276,12 @@ def _table(r: dict[str, Any]) -> str:
         f"{'adapter + metrics, us per delta':52} {r['adapter_us_per_delta']:>12}",
         f"{'dashboard (F2) open on 10,000 stored turns, ms':52} {r['dashboard_open_ms']:>12}",
     ]
+    for n, level in r["api_concurrency"].items():
+        lines.append(
+            f"{f'API: {n} concurrent streams, first event median/max ms':52} "
+            f"{level['first_event_ms_median']:>6}/{level['first_event_ms_max']:<6} "
+            f"held {level['streams_held_at_once']}, exact {level['exact_text']}"
+        )
     if "local_decode_ratio_vs_llama_cpp" in r:
         lines.append(
             f"{'local model decode tokens/s (app vs llama-cpp-python)':52} "

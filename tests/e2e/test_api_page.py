@@ -1,0 +1,136 @@
+"""The API's own page in headless Chromium: real key presses, streamed text, a tool row,
+an approval answered with a click, TTFT and tokens/s shown."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+
+import pytest
+
+from tests import approval_agents as fx
+from tests.api_fixtures import ApiServer, echo_agent
+from tests.e2e.test_browser import CHROMIUM, _cdp, _port, _wait_http
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not __import__("os").environ.get("CI"),
+    reason="needs Debian's chromium (installed by .ci/run)",
+)
+
+
+async def _open_page(url: str, tmp_path):
+    assert CHROMIUM is not None, "chromium is missing: .ci/run installs it"
+    debug_port = _port()
+    browser = subprocess.Popen(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chrome'}",
+            f"--remote-debugging-port={debug_port}",
+            "--window-size=1200,800",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    targets = json.loads(_wait_http(f"http://127.0.0.1:{debug_port}/json", 30))
+    ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+    session, ws, call = await _cdp(ws_url)
+    return browser, session, ws, call
+
+
+async def _text(call, selector: str) -> str:
+    result = await call(
+        "Runtime.evaluate",
+        expression=f"(document.querySelector({json.dumps(selector)}) || {{}}).innerText || ''",
+        returnByValue=True,
+    )
+    return str(result.get("result", {}).get("value", ""))
+
+
+async def _type(call, text: str) -> None:
+    for char in text:
+        await call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
+        await call("Input.dispatchKeyEvent", type="keyUp", key=char)
+    await call(
+        "Input.dispatchKeyEvent",
+        type="keyDown",
+        key="Enter",
+        code="Enter",
+        windowsVirtualKeyCode=13,
+        text="\r",
+    )
+    await call(
+        "Input.dispatchKeyEvent", type="keyUp", key="Enter", code="Enter", windowsVirtualKeyCode=13
+    )
+
+
+async def _until(call, selector: str, wanted: str, seconds: float = 20) -> str:
+    text = ""
+    for _ in range(int(seconds / 0.1)):
+        text = await _text(call, selector)
+        if wanted in text:
+            return text
+        await asyncio.sleep(0.1)
+    shot = await call("Page.captureScreenshot", format="png")
+    raise AssertionError(
+        f"{wanted!r} not in {selector}: {text!r} ({len(base64.b64decode(shot['data']))} B shot)"
+    )
+
+
+async def test_the_page_chats_streams_and_shows_metrics(tmp_path):
+    server = ApiServer(echo_agent).start()
+    browser = None
+    try:
+        assert "agents-tui api" in _wait_http(server.url + "/", 10)
+        browser, session, ws, call = await _open_page(server.url + "/", tmp_path)
+        try:
+            await _until(call, "#status", "ready")
+            await _type(call, "hello <b>world</b>")
+            chat = await _until(call, "#chat", "You said: hello <b>world</b>")
+            assert "<b>" in chat  # shown literally, never as markup
+            await _until(call, "#status", "completed")
+            assert (await _text(call, "#ttft")).endswith(" s")
+            assert float(await _text(call, "#tps")) > 0
+        finally:
+            await ws.close()
+            await session.close()
+    finally:
+        if browser is not None:
+            browser.kill()
+        server.stop()
+
+
+async def test_the_page_asks_for_approval_and_a_click_answers(tmp_path):
+    fx.DELETED.clear()
+    server = ApiServer(fx.cleaner).start()
+    browser = None
+    try:
+        browser, session, ws, call = await _open_page(server.url + "/", tmp_path)
+        try:
+            await _until(call, "#status", "ready")
+            await _type(call, "clean up")
+            await _until(call, "#approval", "wants to run delete_file")
+            assert "delete_file" in await _text(call, "#timeline")
+            await call("Runtime.evaluate", expression="document.getElementById('approve').click()")
+            await _until(call, "#approval", "b.txt")
+            await call("Runtime.evaluate", expression="document.getElementById('reject').click()")
+            await _until(call, "#chat", "All done.")
+            await _until(call, "#status", "completed")
+        finally:
+            await ws.close()
+            await session.close()
+    finally:
+        if browser is not None:
+            browser.kill()
+        server.stop()
+    assert fx.DELETED == ["a.txt"]
