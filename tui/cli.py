@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, default=8765)
     api.add_argument("--token", help="require Authorization: Bearer TOKEN (needed off loopback)")
     _common(api, in_subcommand=True)
+    imp = sub.add_parser("import", help="store a conversation from a /export json file")
+    imp.add_argument("file", help="a JSON file written by /export json or agents-tui export")
+    exp = sub.add_parser("export", help="write a stored conversation as Markdown or JSON")
+    exp.add_argument("conversation", help="the conversation id (Ctrl+S shows them)")
+    exp.add_argument("--format", choices=["md", "json"], default="md")
+    exp.add_argument("-o", "--output", help="write to this file (default: standard output)")
     bench = sub.add_parser("bench", help="measure streaming speed against stock Textual")
     bench.add_argument("--quick", action="store_true", help="finish within about 5 minutes")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -212,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_bench(quick=args.quick, as_json=args.json)
     if args.command == "stats":
         return _stats(as_json=args.json)
+    if args.command == "import":
+        return _import(args.file)
+    if args.command == "export":
+        return _export(args.conversation, args.format, args.output)
     from tui.app import AgentsTuiApp
 
     if args.command == "replay":
@@ -229,6 +239,51 @@ def main(argv: list[str] | None = None) -> int:
         app.run()
         return 0
     AgentsTuiApp(settings, session_id=args.session, resume=args.resume).run()
+    return 0
+
+
+def _import(file: str) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from tui.core.store import Store
+    from tui.core.transfer import TransferError, import_conversation, read_export
+
+    try:
+        data = read_export(Path(file).expanduser())
+    except TransferError as error:
+        print(f"agents-tui: {error}", file=sys.stderr)
+        return 1
+    store = Store()
+    try:
+        conversation_id = asyncio.run(import_conversation(store, data))
+    finally:
+        store.close()
+    print(conversation_id)
+    return 0
+
+
+def _export(conversation_id: str, fmt: str, output: str | None) -> int:
+    from pathlib import Path
+
+    from tui.core.export import to_json, to_markdown
+    from tui.core.store import Store
+
+    store = Store()
+    row = store.conversation(conversation_id)
+    if row is None:
+        print(
+            f"agents-tui: no conversation {conversation_id!r} (agents-tui stats, Ctrl+S)",
+            file=sys.stderr,
+        )
+        return 1
+    turns = store.turns(conversation_id)
+    text = to_json(row, turns) if fmt == "json" else to_markdown(row, turns)
+    if output:
+        Path(output).expanduser().write_text(text, encoding="utf-8")
+        print(f"agents-tui: wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 

@@ -261,3 +261,45 @@ async def test_deleting_the_open_conversation_starts_a_fresh_one_and_the_next_tu
         assert "Internal error" not in screen_text(app)
         turns = store.turns(app.conversation_id)
         assert [t.prompt for t in turns] == ["a new start"] and turns[0].status == "completed"
+
+
+def test_export_import_export_round_trip_and_the_model_remembers(tmp_path):
+    first = run_cli(
+        "run", "--session", "orig", "--agent", "tests.fixtures_agents:echo", "My name is Ann"
+    )
+    assert first.returncode == 0, first.stderr
+    second = run_cli(
+        "run", "--session", "orig", "--agent", "tests.fixtures_agents:echo", "I like <dice>"
+    )
+    assert second.returncode == 0, second.stderr
+    exported = tmp_path / "orig.json"
+    done = run_cli("export", "orig", "--format", "json", "-o", str(exported))
+    assert done.returncode == 0, done.stderr
+    imported = run_cli("import", str(exported))
+    assert imported.returncode == 0, imported.stderr
+    new_id = imported.stdout.strip()
+    assert new_id and new_id != "orig"  # the id was taken: a new one
+    again = run_cli("export", new_id, "--format", "json")
+    assert again.returncode == 0
+    before, after = json.loads(exported.read_text()), json.loads(again.stdout)
+    assert after["turns"] == before["turns"]
+    assert (after["title"], after["agent"], after["model"]) == (
+        before["title"],
+        before["agent"],
+        before["model"],
+    )
+    # The model's memory came along: the next turn's input holds the imported messages.
+    recall = run_cli(
+        "run", "--session", new_id, "--agent", "tests.fixtures_agents:echo", "What is my name?"
+    )
+    assert recall.returncode == 0, recall.stderr
+    seen = json.loads(recall.stdout.removeprefix("SEEN "))
+    assert seen[0] == "user: My name is Ann" and "user: I like <dice>" in seen
+    assert seen[-1] == "user: What is my name?"
+    markdown = run_cli("export", new_id)
+    assert "My name is Ann" in markdown.stdout
+    assert run_cli("export", "nosuch").returncode == 1
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    failed = run_cli("import", str(broken))
+    assert failed.returncode == 1 and "is not JSON" in failed.stderr

@@ -232,6 +232,46 @@ class Store:
             )
         return int(cursor.lastrowid or 0)
 
+    def import_turn(
+        self,
+        conversation_id: str,
+        *,
+        started_at: float,
+        prompt: str,
+        reply: str,
+        status: str,
+        error: str | None,
+        tools: list[dict[str, Any]],
+        metrics: dict[str, Any],
+    ) -> int:
+        """A finished turn from an imported file (never "running": no process owns it)."""
+        if status in ("running", "awaiting_approval"):
+            status = "interrupted"
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO turns(conversation_id, started_at, finished_at, prompt, reply,"
+                " status, error, tools, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    started_at,
+                    started_at + float(metrics.get("elapsed_s") or 0.0),
+                    prompt,
+                    reply,
+                    status,
+                    error,
+                    json.dumps(tools),
+                    json.dumps(metrics),
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def set_times(self, conversation_id: str, *, created_at: float, updated_at: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE conversations SET created_at = ?, updated_at = ? WHERE id = ?",
+                (created_at, updated_at, conversation_id),
+            )
+
     def save_partial(self, turn_id: int, reply: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE turns SET reply = ? WHERE id = ?", (reply, turn_id))
