@@ -69,3 +69,25 @@ async def test_partial_updates_match_textual_compositor_mid_stream_and_after():
             ours = _terminal_output(app, regions, RowCropCompositor)
             assert ours == _terminal_output(app, regions, Compositor), regions
         assert checked > 40  # compared while the reply was still streaming
+
+
+def test_the_row_crop_compositor_steps_aside_when_textual_changes():
+    """A Textual whose private ``_get_renders`` differs gets Textual's own compositor."""
+    from textual._compositor import Compositor
+
+    from tui.screens import chat
+
+    assert chat.row_crop_supported()
+    assert isinstance(chat.make_compositor(), chat.RowCropCompositor)
+
+    def changed(self, crop, *, extra=None):  # a hypothetical future signature
+        return []
+
+    assert not chat.row_crop_supported(changed)
+    original = Compositor._get_renders
+    try:
+        Compositor._get_renders = changed
+        fallback = chat.make_compositor()
+    finally:
+        Compositor._get_renders = original
+    assert type(fallback) is Compositor

@@ -3,23 +3,18 @@
 import subprocess
 import sys
 
-CORE_MODULES = [
-    "tui.core.events",
-    "tui.core.adapter",
-    "tui.core.metrics",
-    "tui.core.run",
-    "tui.core.providers",
-    "tui.core.local_model",
-    "tui.core.config",
-    "tui.core.errors",
-    "tui.core.sanitize",
-    "tui.core.protocol",
-    "tui.core.scripted",
-    "tui.core.agents",
-    "tui.core.agents.assistant",
-    "tui.core.agents.game_master",
-    "tui.headless",
-]
+
+def _core_modules() -> list[str]:
+    """Every module of the tui.core package (walked, not a hand-kept list), plus headless."""
+    import pkgutil
+
+    import tui.core
+
+    found = [info.name for info in pkgutil.walk_packages(tui.core.__path__, prefix="tui.core.")]
+    return [*sorted(found), "tui.headless", "tui.api.service"]
+
+
+CORE_MODULES = _core_modules()
 
 
 def _loaded_after(imports: str) -> set[str]:

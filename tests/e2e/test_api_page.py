@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 
 import pytest
@@ -15,7 +16,7 @@ from tests.api_fixtures import ApiServer, echo_agent
 from tests.e2e.test_browser import CHROMIUM, _cdp, _port, _wait_http
 
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not __import__("os").environ.get("CI"),
+    CHROMIUM is None and not os.environ.get("CI"),
     reason="needs Debian's chromium (installed by .ci/run)",
 )
 

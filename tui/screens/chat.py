@@ -12,6 +12,8 @@ output with Textual's own compositor).
 
 from __future__ import annotations
 
+import inspect
+import logging
 from collections.abc import Iterable
 
 from textual._compositor import Compositor
@@ -26,9 +28,7 @@ class RowCropCompositor(Compositor):
     def _get_renders(
         self, crop: Region | None = None
     ) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        if not crop:  # a full frame: nothing to save
-            yield from super()._get_renders(crop)
-            return
+        assert crop is not None  # Textual 8.2 always passes the region it updates
         top, bottom, left, right = crop.y, crop.bottom, crop.x, crop.right
         for widget, (region, clip) in self.visible_widgets.items():
             x, y, width, height = region.intersection(clip)
@@ -43,9 +43,36 @@ class RowCropCompositor(Compositor):
             yield region, rows, widget.render_lines(rows.translate(-region.offset))
 
 
+# The private method this overrides, as the tested Textual (8.2) declares it.
+KNOWN_SIGNATURE = (
+    "(self, crop: 'Region | None' = None) -> 'Iterable[tuple[Region, Region, list[Strip]]]'"
+)
+log = logging.getLogger(__name__)
+
+
+def row_crop_supported(method: object = None) -> bool:
+    """True when Textual's ``Compositor._get_renders`` is the one the override was built on."""
+    target = method if method is not None else Compositor._get_renders
+    try:
+        return str(inspect.signature(target)) == KNOWN_SIGNATURE  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def make_compositor() -> Compositor:
+    """The row-cropping compositor, or Textual's own if Textual changed underneath it."""
+    if row_crop_supported():
+        return RowCropCompositor()
+    log.warning(
+        "Textual's Compositor._get_renders is not the known one; using Textual's compositor "
+        "(correct, somewhat more CPU while streaming)"
+    )
+    return Compositor()
+
+
 class ChatScreen(Screen[None]):
     """The app's default screen: the three panes, composed by the app."""
 
     def __init__(self) -> None:
         super().__init__(id="_default")
-        self._compositor = RowCropCompositor()
+        self._compositor = make_compositor()

@@ -115,7 +115,7 @@ class PromptInput(TextArea):
             event.prevent_default()
             self._recall(+1)
             return
-        await super()._on_key(event)
+        # Anything else: Textual calls TextArea._on_key next (handlers run up the MRO).
 
     def _recall(self, step: int) -> None:
         if self._recall_index is None:
