@@ -695,6 +695,8 @@ class AgentsTuiApp(App[None]):
             self.status.show(f"running {event.name}…")
         elif isinstance(event, ev.ApprovalRequested):
             timeline.tool_awaiting(event.call_id, event.tool_name, event.agent, event.arguments)
+            if reply is not None:
+                reply.pause()
         elif isinstance(event, ev.ApprovalResolved):
             timeline.tool_approval(event.call_id, event.approved, event.by, event.at_ns)
             if not self.approval_bar.asking:

@@ -28,8 +28,9 @@ class DashboardData:
     rate: Series
     errors_by_kind: dict[str, Series]
     retries: Series
-    itl_ms: list[float]  # the last turn's inter-token gaps, for the distribution
-    itl_source: str  # "last turn (live)", or the stored percentiles only
+    itl_ms: list[float]  # the last turn's inter-token gaps, or its stored p50 and p95
+    itl_source: str
+    itl_percentiles: bool = False  # True: itl_ms is [p50, p95], not the gaps themselves
 
 
 def thin(xs: list[float], ys: list[float], limit: int = MAX_POINTS) -> Series:

@@ -99,10 +99,13 @@ class DashboardScreen(ModalScreen[None]):
         plt.clear_data()
         plt.clear_figure()
         plt.title(f"Inter-token latency, ms ({data.itl_source})")
-        if len(data.itl_ms) > 2:
-            plt.hist(data.itl_ms, bins=30)
+        if data.itl_ms and not data.itl_percentiles:
+            plt.hist(data.itl_ms, bins=min(30, max(1, len(data.itl_ms))))
+            plt.xlabel("ms between tokens")
         elif data.itl_ms:
             plt.bar(["p50", "p95"][: len(data.itl_ms)], data.itl_ms)
+        else:
+            plt.title("Inter-token latency: no streamed turn yet")
         widget.refresh()
 
     def _errors(self, data: DashboardData) -> None:
@@ -111,6 +114,8 @@ class DashboardScreen(ModalScreen[None]):
         plt.clear_data()
         plt.clear_figure()
         plt.title("Errors by class and retries per turn")
+        if not data.errors_by_kind and not any(data.retries.y):
+            plt.title("Errors by class and retries per turn: none")
         for kind, series in data.errors_by_kind.items():
             plt.plot(series.x, series.y, marker="braille", label=kind)
         if data.retries.x and any(data.retries.y):

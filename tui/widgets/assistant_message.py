@@ -444,6 +444,14 @@ class AssistantMessage(Vertical):
         )
         return False
 
+    def pause(self) -> None:
+        """The run waits (for a person's approval): drop the lines reserved ahead for a fast
+        stream, so no blank band separates the text from the approval bar."""
+        if self.status is None and self._body.reserved_lines:
+            self._body.reserved_lines = 0
+            self._growth_mark = (time.monotonic(), 0)
+            self._body.refresh(layout=True)
+
     # --- end of turn -----------------------------------------------------------------------
     def finish(
         self, status: TurnStatus, note: str | None = None, summary: dict[str, Any] | None = None
