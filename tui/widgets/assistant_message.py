@@ -194,6 +194,7 @@ class AssistantMessage(Vertical):
         self._last_flush = 0.0
         self._growth_mark = (time.monotonic(), 0)
         self._final: RenderedBlock | None = None
+        self._paused = False  # waiting for a person: no lines reserved ahead
 
     def compose(self) -> ComposeResult:
         yield self._final if self._final is not None else self._body
@@ -205,6 +206,7 @@ class AssistantMessage(Vertical):
     # --- streaming -------------------------------------------------------------------------
     def append(self, text: str) -> None:
         self.source += safe_text(text)
+        self._paused = False
         self._schedule_flush()
 
     def append_reasoning(self, text: str) -> None:
@@ -239,7 +241,13 @@ class AssistantMessage(Vertical):
         body = self._body
         tail = self._tail_renderable()
         height = body.show_tail(tail, blank=self._blank_before_next and _blank_before(tail))
-        if height > body.reserved_lines:
+        if self._paused:
+            if height != body.reserved_lines:  # no lines ahead while nothing streams
+                body.reserved_lines = height
+                body.refresh(layout=True)
+            else:
+                body.repaint_changes()
+        elif height > body.reserved_lines:
             # The body outgrew the lines it reserves: reserve a few more, so the costly
             # relayout of the screen happens every few lines, not on every delta.
             # Fast streams grow faster: reserve about half a second of lines ahead.
@@ -447,6 +455,7 @@ class AssistantMessage(Vertical):
     def pause(self) -> None:
         """The run waits (for a person's approval): drop the lines reserved ahead for a fast
         stream, so no blank band separates the text from the approval bar."""
+        self._paused = True
         if self.status is None and self._body.reserved_lines:
             self._body.reserved_lines = 0
             self._growth_mark = (time.monotonic(), 0)
