@@ -693,6 +693,8 @@ class AgentsTuiApp(App[None]):
                 event.call_id, event.name, event.arguments, event.at_ns, source=event.source
             )
             self.status.show(f"running {event.name}…")
+        elif isinstance(event, ev.RunPaused):
+            timeline.paused()
         elif isinstance(event, ev.ApprovalRequested):
             timeline.tool_awaiting(event.call_id, event.tool_name, event.agent, event.arguments)
             if reply is not None:

@@ -146,7 +146,9 @@ async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_t
         await wait_for(pilot, lambda: bar.asking)
         assert second.conversation_id == conversation
         assert "delete_file (1 of 2)" in pane_text(second, bar)
-        assert "clean up" in pane_text(second, second.chat)
+        # The stored prompt and partial reply are back on screen (after the layout settles).
+        await wait_for(pilot, lambda: "clean up" in pane_text(second, second.chat))
+        assert "Let me clean up." in pane_text(second, second.chat)
         await pilot.press("Y")
         await wait_idle(pilot)
         reply = second.query_one(AssistantMessage)

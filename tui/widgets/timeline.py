@@ -55,6 +55,14 @@ class TimelinePane(ListView):
         row.refresh_row()
         self.index = self.children.index(row) if row in self.children else self.index
 
+    def paused(self) -> None:
+        """The run stopped for approvals: every call not yet run waits for its answer."""
+        for row in self.rows_by_call.values():
+            if row.status == "running" and not row.output:
+                row.waiting_note = "awaiting approval"
+                row.set_status("approval")
+                row.refresh_row()
+
     def tool_approval(self, call_id: str, approved: bool, by: str, at_ns: int = 0) -> None:
         row = self.rows_by_call.get(call_id)
         if row is None:
