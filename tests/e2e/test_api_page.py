@@ -7,13 +7,12 @@ import asyncio
 import base64
 import json
 import os
-import subprocess
 
 import pytest
 
 from tests import approval_agents as fx
 from tests.api_fixtures import ApiServer, echo_agent
-from tests.e2e.test_browser import CHROMIUM, _cdp, _port, _wait_http
+from tests.e2e.test_browser import CHROMIUM, _cdp, _wait_http, launch_chromium
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"),
@@ -22,29 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 
 async def _open_page(url: str, tmp_path):
-    assert CHROMIUM is not None, "chromium is missing: .ci/run installs it"
-    debug_port = _port()
-    browser = subprocess.Popen(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'chrome'}",
-            f"--remote-debugging-port={debug_port}",
-            "--window-size=1200,800",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    targets = json.loads(_wait_http(f"http://127.0.0.1:{debug_port}/json", 30))
-    ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+    browser, ws_url = launch_chromium(url, tmp_path / "chrome", "1200,800")
     session, ws, call = await _cdp(ws_url)
     return browser, session, ws, call
 

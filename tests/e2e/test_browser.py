@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,33 @@ async def _cdp(ws_url: str):
     return session, ws, call
 
 
+def launch_chromium(url: str, profile: Path, size: str = "1400,900") -> tuple[Any, str]:
+    """Headless Chromium on ``url`` (flags for this closed network); its DevTools page URL."""
+    assert CHROMIUM is not None, "chromium is missing: .ci/run installs it"
+    debug_port = _port()
+    browser = subprocess.Popen(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={debug_port}",
+            f"--window-size={size}",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    targets = json.loads(_wait_http(f"http://127.0.0.1:{debug_port}/json", 30))
+    return browser, next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+
+
 async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
     assert CHROMIUM is not None, "chromium is missing: .ci/run installs it"
     repo = Path(__file__).resolve().parents[2]
@@ -70,7 +98,7 @@ async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
         PYTHONPATH=str(repo),
     )
     env.pop("OPENAI_API_KEY", None)
-    port, debug_port = _port(), _port()
+    port = _port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -92,27 +120,7 @@ async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
     try:
         page = _wait_http(f"http://127.0.0.1:{port}/", 30)
         assert "agents-tui" in page
-        browser = subprocess.Popen(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={tmp_path / 'chrome'}",
-                f"--remote-debugging-port={debug_port}",
-                "--window-size=1400,900",
-                f"http://127.0.0.1:{port}/",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        targets = json.loads(_wait_http(f"http://127.0.0.1:{debug_port}/json", 30))
-        ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+        browser, ws_url = launch_chromium(f"http://127.0.0.1:{port}/", tmp_path / "chrome")
         session, ws, call = await _cdp(ws_url)
         try:
             await asyncio.sleep(6)  # the page starts the app in a terminal
