@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from tui import slash
 from tui.core import events as ev
 from tui.core.config import Settings
 from tui.core.metrics import SessionMetrics, TurnMetrics
@@ -40,7 +41,7 @@ from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane
 from tui.widgets.metrics import MetricsSidebar
-from tui.widgets.prompt import SLASH_COMMANDS, PromptInput, completions, looks_like_command
+from tui.widgets.prompt import PromptInput
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
@@ -410,10 +411,10 @@ class AgentsTuiApp(App[None]):
     @on(PromptSubmitted)
     def _prompt_submitted(self, message: PromptSubmitted) -> None:
         text = message.text
-        if text.startswith("/") and text.split()[0] in SLASH_COMMANDS:
+        if text.startswith("/") and text.split()[0] in slash.BY_NAME:
             self.run_slash_command(text.strip())
             return
-        if looks_like_command(text):
+        if slash.looks_like_command(text):
             self._unknown_command(text.split()[0])
             return
         if self.turn_running or not self.model_ready:
@@ -430,56 +431,29 @@ class AgentsTuiApp(App[None]):
 
     @on(PromptInput.Changed)
     def _prompt_changed(self, event: PromptInput.Changed) -> None:
-        matches = completions(event.text_area.text)
-        hint = "   ".join(f"{m} — {SLASH_COMMANDS[m]}" for m in matches) if matches else ""
+        matches = slash.completions(event.text_area.text)
+        hint = "   ".join(f"{m} — {slash.BY_NAME[m].help}" for m in matches) if matches else ""
         self.hint.update(hint)
 
     def run_slash_command(self, command: str) -> None:
-        name, _, argument = command.partition(" ")
-        argument = argument.strip()
-        if name == "/help":
-            self.action_help()
-        elif name == "/quit":
-            self.call_next(self.action_quit)
-        elif name == "/cancel":
-            self.action_cancel_turn()
-        elif name == "/clear":
-            self._clear_conversation()
-        elif name == "/history":
-            self._show_history()
-        elif name == "/stats":
-            self._show_stats()
-        elif name == "/agent":
-            self._switch_agent(argument)
-        elif name == "/sessions":
-            self.action_sessions()
-        elif name == "/export":
-            self._export(argument)
-        elif name == "/copy":
-            self.action_copy_last()
-        elif name == "/retry":
-            self._retry_last()
-        elif name == "/theme":
-            self._switch_theme(argument)
-        elif name == "/tools":
-            self._show_tools()
-        elif name == "/dashboard":
-            self.action_dashboard()
-        else:
-            self.notify(f"Unknown command {name}; /help lists them.", severity="warning")
+        """Every command is in ``tui.slash``; this only carries it out."""
+        name = command.strip().split(" ", 1)[0]
+        if not slash.dispatch(self, command):
+            self._unknown_command(name)
+
+    def quit_soon(self) -> None:
+        self.call_next(self.action_quit)
 
     def _unknown_command(self, name: str) -> None:
         """The tutorial answers "Unknown command"; a typo is never sent to the model."""
-        import difflib
-
-        close = difflib.get_close_matches(name, list(SLASH_COMMANDS), n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]}?" if close else " /help lists them."
+        close = slash.nearest(name)
+        hint = f" Did you mean {close}?" if close else " /help lists them."
         self.notify(f"Unknown command {name}.{hint}", severity="warning")
         self.prompt_input.text = name  # the draft stays, to be fixed
         self.prompt_input.move_cursor(self.prompt_input.document.end)
 
     @work(exclusive=True, group="tools", exit_on_error=False)
-    async def _show_tools(self) -> None:
+    async def show_tools(self) -> None:
         from tui.core.mcp import list_tools
 
         if self.runner is None or not hasattr(self.runner, "agent"):
@@ -494,7 +468,7 @@ class AgentsTuiApp(App[None]):
         lines = [f"{t.name.ljust(width)}  [{t.source}]  {t.description}" for t in tools]
         self.chat.add_note(f"Tools of {self.runner.agent_name} ({len(tools)})", "\n".join(lines))
 
-    def _clear_conversation(self) -> None:
+    def clear_conversation(self) -> None:
         if self.turn_running:
             self.notify("A reply is streaming: press Esc first, then /clear.", severity="warning")
             return
@@ -509,7 +483,7 @@ class AgentsTuiApp(App[None]):
             self._open_conversation(new_conversation_id())
         self.notify("Started a fresh conversation; the old one is kept (Ctrl+S).")
 
-    def _export(self, argument: str) -> None:
+    def export(self, argument: str) -> None:
         from pathlib import Path
 
         fmt, _, path = argument.partition(" ")
@@ -527,7 +501,7 @@ class AgentsTuiApp(App[None]):
         self.notify(f"Exported to {target}")
         self.chat.add_note("Exported", str(target))
 
-    def _switch_theme(self, name: str) -> None:
+    def switch_theme(self, name: str) -> None:
         if name not in self.available_themes:
             ours = sorted(n for n in self.available_themes if n.startswith("agents-"))
             self.notify(
@@ -538,7 +512,7 @@ class AgentsTuiApp(App[None]):
         self.theme = name
         self.notify(f"Theme: {name}")
 
-    def _retry_last(self) -> None:
+    def retry_last(self) -> None:
         last = next((e for e in reversed(self.transcript) if e.role == "user"), None)
         if last is None:
             self.notify("No prompt to retry yet.", severity="warning")
@@ -576,7 +550,7 @@ class AgentsTuiApp(App[None]):
 
         self.push_screen(SessionsScreen(self.store, self.conversation_id), chosen)
 
-    def _show_history(self) -> None:
+    def show_history(self) -> None:
         if not self.transcript:
             self.chat.add_note("History", "No messages yet.")
             return
@@ -587,7 +561,7 @@ class AgentsTuiApp(App[None]):
             lines.append(f"{number}. {entry.at:%H:%M:%S} {entry.role}{mark}: {text}")
         self.chat.add_note(f"History ({len(self.transcript)} messages)", "\n".join(lines))
 
-    def _show_stats(self) -> None:
+    def show_stats(self) -> None:
         from tui.core.stats import as_text, report
 
         if self.store is None or self.conversation_id is None:
@@ -596,7 +570,7 @@ class AgentsTuiApp(App[None]):
         turns = self.store.turns(self.conversation_id)
         self.chat.add_note("Statistics of this conversation", as_text(report(turns)))
 
-    def _switch_agent(self, spec: str) -> None:
+    def switch_agent(self, spec: str) -> None:
         if not spec:
             self.notify(
                 "Usage: /agent NAME (assistant, game-master, or module:attribute)",

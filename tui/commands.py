@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.widgets.prompt import SLASH_COMMANDS
-
-if TYPE_CHECKING:
-    from tui.app import AgentsTuiApp
+from tui.slash import COMMANDS, CommandTarget
 
 
 class SlashCommandProvider(Provider):
     def _commands(self) -> list[tuple[str, str]]:
-        out = [(name, help_text) for name, help_text in SLASH_COMMANDS.items() if name != "/agent"]
+        out = [(c.name, c.help) for c in COMMANDS if c.name != "/agent"]
         out += [
             ("/agent assistant", "switch to the assistant"),
             ("/agent game-master", "switch to the game master"),
@@ -23,12 +20,12 @@ class SlashCommandProvider(Provider):
         return out
 
     async def discover(self) -> Hits:
-        app = cast("AgentsTuiApp", self.app)
+        app = cast(CommandTarget, self.app)
         for name, help_text in self._commands():
             yield DiscoveryHit(name, partial(app.run_slash_command, name), help=help_text)
 
     async def search(self, query: str) -> Hits:
-        app = cast("AgentsTuiApp", self.app)
+        app = cast(CommandTarget, self.app)
         matcher = self.matcher(query)
         for name, help_text in self._commands():
             score = matcher.match(name)

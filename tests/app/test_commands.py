@@ -63,3 +63,77 @@ async def test_tools_lists_function_tools_and_mcp_tools_with_their_source():
             await runner.close()
     finally:
         http.should_exit = True
+
+
+def test_every_registered_command_has_a_handler_and_the_palette_offers_them():
+    from tui import slash
+    from tui.commands import SlashCommandProvider
+
+    app, _ = make_app([])
+    for command in slash.COMMANDS:
+        assert callable(getattr(app, command.handler, None)), command.name
+    offered = [name for name, _ in SlashCommandProvider._commands(None)]  # type: ignore[arg-type]
+    assert set(offered) >= {c.name for c in slash.COMMANDS if c.name != "/agent"}
+    assert "/agent game-master" in offered
+
+
+async def test_each_command_does_what_its_help_says(tmp_path):
+    from textual.screen import Screen
+
+    from tui.screens.dashboard import DashboardScreen
+    from tui.screens.help import HelpScreen
+    from tui.screens.sessions import SessionsScreen
+
+    app, _ = make_app([text_step(["hello"]), text_step(["again"])], agent="assistant")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await wait_idle(pilot)
+
+        async def run(line: str) -> None:
+            await send(pilot, line)
+            await pilot.pause(0.1)
+
+        async def opens(line: str, screen: type[Screen]) -> None:
+            await run(line)
+            assert isinstance(app.screen, screen), line
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+
+        await opens("/help", HelpScreen)
+        await opens("/sessions", SessionsScreen)
+        await opens("/dashboard", DashboardScreen)
+        await run("/stats")
+        assert "Chat statistics" in pane_text(app, app.chat)
+        target = tmp_path / "out.md"
+        await run(f"/export md {target}")
+        assert "hello" in target.read_text()
+        await run("/theme agents-light")
+        assert app.theme == "agents-light"
+        await run("/retry")
+        await wait_idle(pilot)
+        assert app.transcript[-1].text == "again"
+        await run("/history")
+        assert "History (4 messages)" in pane_text(app, app.chat)
+        await run("/agent game-master")
+        assert app.runner.agent_name == "Game Master"
+        await run("/clear")
+        assert app.transcript == []
+        await run("/cancel")  # idle: nothing to cancel, nothing breaks
+        await run("/quit")
+        await pilot.pause(0.2)
+    assert app.return_code == 0 or app.return_code is None
+
+
+async def test_ctrl_t_and_ctrl_b_hide_and_show_the_panes():
+    app, _ = make_app([])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.timeline.display and app.sidebar.display
+        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert app.timeline.region.width == 0 and app.sidebar.region.width == 0
+        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert app.timeline.region.width > 0 and app.sidebar.region.width > 0

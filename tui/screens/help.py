@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.widgets.prompt import SLASH_COMMANDS
+from tui.slash import COMMANDS
 
 KEYS = [
     ("Enter", "send the prompt (queued if a reply is streaming)"),
@@ -45,8 +45,8 @@ class HelpScreen(ModalScreen[None]):
         commands = Table(title="Slash commands", show_header=False, expand=True)
         commands.add_column(style="bold")
         commands.add_column()
-        for name, what in SLASH_COMMANDS.items():
-            commands.add_row(name, what)
+        for command in COMMANDS:
+            commands.add_row(command.name, command.help)
         with VerticalScroll(id="help-body"):
             yield Static(keys)
             yield Static(commands)

@@ -10,40 +10,10 @@ from textual.binding import Binding
 from textual.widgets import TextArea
 
 from tui.messages import PromptSubmitted
-
-SLASH_COMMANDS = {
-    "/help": "show keys and commands",
-    "/history": "list this conversation's messages",
-    "/clear": "start a fresh conversation",
-    "/stats": "session statistics",
-    "/cancel": "cancel the running turn",
-    "/agent": "switch agent: /agent NAME",
-    "/sessions": "find, open, rename, delete stored conversations",
-    "/export": "write the transcript: /export md|json [PATH]",
-    "/copy": "copy the last reply to the clipboard",
-    "/retry": "try the last prompt again",
-    "/theme": "switch theme: /theme agents-light",
-    "/tools": "list every tool the agent can call, with its source",
-    "/dashboard": "performance charts: TTFT, tokens/s, latency, errors (F2)",
-    "/quit": "quit agents-tui",
-}
+from tui.slash import completions
 
 # Larger prompts make every keystroke re-wrap the whole document (0.5 s at 1 MB on 2 cores).
 MAX_PROMPT_CHARS = 256_000
-
-
-def looks_like_command(text: str) -> bool:
-    """ "/hsitory" is a mistyped command; "/etc/hosts: what is it?" is a prompt."""
-    import re
-
-    first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return re.fullmatch(r"/[A-Za-z][\w-]*", first) is not None
-
-
-def completions(prefix: str) -> list[str]:
-    if not prefix.startswith("/") or " " in prefix or "\n" in prefix:
-        return []
-    return [name for name in SLASH_COMMANDS if name.startswith(prefix)]
 
 
 class PromptInput(TextArea):

@@ -1,0 +1,85 @@
+"""Every slash command once: name, help, and the app method that carries it out.
+
+The prompt's completion and hint, the command palette (Ctrl+P), F1, ``/help`` and the
+dispatcher all read this table, so a command added here shows up everywhere. The handlers
+are named, not imported: this module imports nothing of the app (no import circle).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SlashCommand:
+    name: str
+    help: str
+    handler: str  # the app method; called with the argument when ``takes_argument``
+    takes_argument: bool = False
+
+
+COMMANDS: tuple[SlashCommand, ...] = (
+    SlashCommand("/help", "show keys and commands", "action_help"),
+    SlashCommand("/history", "list this conversation's messages", "show_history"),
+    SlashCommand("/clear", "start a fresh conversation", "clear_conversation"),
+    SlashCommand("/stats", "chat and performance statistics", "show_stats"),
+    SlashCommand("/cancel", "cancel the running turn", "action_cancel_turn"),
+    SlashCommand("/agent", "switch agent: /agent NAME", "switch_agent", takes_argument=True),
+    SlashCommand("/sessions", "find, open, rename, delete stored conversations", "action_sessions"),
+    SlashCommand(
+        "/export", "write the transcript: /export md|json [PATH]", "export", takes_argument=True
+    ),
+    SlashCommand("/copy", "copy the last reply to the clipboard", "action_copy_last"),
+    SlashCommand("/retry", "try the last prompt again", "retry_last"),
+    SlashCommand(
+        "/theme", "switch theme: /theme agents-light", "switch_theme", takes_argument=True
+    ),
+    SlashCommand("/tools", "list every tool the agent can call, with its source", "show_tools"),
+    SlashCommand(
+        "/dashboard", "performance charts: TTFT, tokens/s, latency, errors (F2)", "action_dashboard"
+    ),
+    SlashCommand("/quit", "quit agents-tui", "quit_soon"),
+)
+
+BY_NAME = {command.name: command for command in COMMANDS}
+
+
+class CommandTarget(Protocol):
+    """What the palette needs of the app: run a command line."""
+
+    def run_slash_command(self, command: str) -> None: ...
+
+
+def completions(prefix: str) -> list[str]:
+    if not prefix.startswith("/") or " " in prefix or "\n" in prefix:
+        return []
+    return [name for name in BY_NAME if name.startswith(prefix)]
+
+
+def looks_like_command(text: str) -> bool:
+    """ "/hsitory" is a mistyped command; "/etc/hosts: what is it?" is a prompt."""
+    first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    return re.fullmatch(r"/[A-Za-z][\w-]*", first) is not None
+
+
+def nearest(name: str) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.5)
+    return close[0] if close else None
+
+
+def dispatch(target: object, line: str) -> bool:
+    """Run ``line`` on ``target``; False when it names no command."""
+    name, _, argument = line.strip().partition(" ")
+    command = BY_NAME.get(name)
+    if command is None:
+        return False
+    method = getattr(target, command.handler)
+    if command.takes_argument:
+        method(argument.strip())
+    else:
+        method()
+    return True
