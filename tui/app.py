@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import os
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -94,7 +93,6 @@ class AgentsTuiApp(App[None]):
         self.requested_session = session_id
         self.resume = resume
         self.autoplay = list(autoplay or [])
-        self._first_frame_seen = False
         self.store: Any = None  # tui.core.store.Store, opened off the first frame
         self.conversation_id: str | None = None
         self.journal: Any = None
@@ -158,22 +156,6 @@ class AgentsTuiApp(App[None]):
     @cached_property
     def prompt_input(self) -> PromptInput:
         return self.query_one(PromptInput)
-
-    def _probe_startup(self, stage: str) -> None:
-        """``agents-tui bench`` measures start-up through this file (AGENTS_TUI_STARTUP_PROBE)."""
-        path = os.environ.get("AGENTS_TUI_STARTUP_PROBE")
-        if not path:
-            return
-        with open(path, "a", encoding="utf-8") as probe:
-            probe.write(f"{stage} {time.time():.6f}\n")
-        if stage == "ready":
-            self.exit()
-
-    def _display(self, screen: Any, renderable: Any) -> None:
-        if renderable is not None and not self._first_frame_seen:
-            self._first_frame_seen = True
-            self._probe_startup("first_frame")
-        super()._display(screen, renderable)
 
     def _apply_themes(self) -> None:
         from tui.themes import DEFAULT_THEME, discover, remembered_theme
@@ -387,7 +369,6 @@ class AgentsTuiApp(App[None]):
     def _model_loaded(self, message: ModelLoaded) -> None:
         self.model_ready = True
         self._settle_heap()
-        self._probe_startup("ready")
         if message.seconds:
             self.notify(f"Local model loaded and warmed in {message.seconds:.1f} s")
         self.status.show("ready", busy=False)

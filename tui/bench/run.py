@@ -47,19 +47,14 @@ def startup(samples: int) -> dict[str, float]:
             probe = Path(tmp) / "probe"
             env = dict(
                 os.environ,
-                AGENTS_TUI_STARTUP_PROBE=str(probe),
                 XDG_DATA_HOME=tmp,
                 XDG_CONFIG_HOME=tmp,
                 TERM="xterm-256color",
             )
             env.pop("OPENAI_API_KEY", None)
             started = time.time()
-            code = (
-                "from tui.app import AgentsTuiApp; from tui.core.config import load_settings;"
-                "AgentsTuiApp(load_settings({})).run(headless=True, size=(160, 45))"
-            )
             subprocess.run(
-                [sys.executable, "-c", code],
+                [sys.executable, "-m", "tui.bench.startup_probe", str(probe)],
                 env=env,
                 timeout=300,
                 stdout=subprocess.DEVNULL,
