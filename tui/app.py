@@ -10,9 +10,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from tui import slash
 from tui.core import events as ev
+from tui.core.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.config import Settings
 from tui.core.metrics import SessionMetrics, TurnMetrics
 from tui.messages import (
@@ -44,6 +45,13 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from tui.core.conversation import Conversation
+    from tui.core.journal import TurnJournal
+    from tui.core.store import Store, TurnRow
 
 NARROW_BELOW = 110
 
@@ -93,10 +101,10 @@ class AgentsTuiApp(App[None]):
         self.requested_session = session_id
         self.resume = resume
         self.autoplay = list(autoplay or [])
-        self.store: Any = None  # tui.core.store.Store, opened off the first frame
+        self.store: Store | None = None  # opened off the first frame
         self.conversation_id: str | None = None
-        self.journal: Any = None
-        self.conversation: Any = None  # tui.core.conversation.Conversation
+        self.journal: TurnJournal | None = None
+        self.conversation: Conversation | None = None
         self.settings = settings or Settings()
         self.runner = runner  # a TurnRunner; built after the first frame when not given
         self.backend_label = backend_label or ("injected runner" if runner else "starting…")
@@ -202,7 +210,7 @@ class AgentsTuiApp(App[None]):
             else:
                 self._open_conversation()
 
-    def on_resize(self, event: Any) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
@@ -261,9 +269,9 @@ class AgentsTuiApp(App[None]):
         if working:
             self.notify(f"{working} MCP server{'s' if working != 1 else ''} connected.")
 
-    async def _ask_person(self, request: Any) -> Any:
+    async def _ask_person(self, request: ApprovalRequest) -> ApprovalDecision:
         """The runner's approver: the approval bar answers through a future."""
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
         self.post_message(ApprovalAsked(request, answer))
         return await answer
 
@@ -322,7 +330,8 @@ class AgentsTuiApp(App[None]):
             self.chat.show_past([self._past_turn_widgets(turn) for turn in past])
         if paused is not None:
             self._show_paused(*paused)
-        if any(t.conversation_id == message.conversation_id for t in self.store.recovered):
+        recovered = self.store.recovered if self.store is not None else []
+        if any(t.conversation_id == message.conversation_id for t in recovered):
             self.notify(
                 "The last turn was cut off when the app stopped; its partial reply is kept.",
                 severity="warning",
@@ -330,7 +339,7 @@ class AgentsTuiApp(App[None]):
         if message.turns:
             self.notify(f"Reopened a conversation with {len(message.turns)} turns.")
 
-    def _show_paused(self, turn: Any, state: str) -> None:
+    def _show_paused(self, turn: TurnRow, state: str) -> None:
         """A turn stored while it waited for approvals: shown live, asked again."""
         bubble = self.chat.add_user(turn.prompt, queued=True)
         self._paused = (turn, state)
@@ -343,10 +352,12 @@ class AgentsTuiApp(App[None]):
         self.notify("A turn is waiting for your approval; it is asked again.", severity="warning")
         self._start_next_queued()
 
-    def _past_turn_widgets(self, turn: Any) -> list[Any]:
-        status: ev.TurnStatus = (
-            turn.status if turn.status in ("completed", "interrupted", "failed") else "failed"
-        )
+    def _past_turn_widgets(self, turn: TurnRow) -> list[Widget]:
+        status: ev.TurnStatus = "failed"
+        if turn.status == "completed":
+            status = "completed"
+        elif turn.status == "interrupted":
+            status = "interrupted"
         started = datetime.fromtimestamp(turn.started_at)
         finished = datetime.fromtimestamp(turn.finished_at or turn.started_at)
         self.transcript.append(TranscriptEntry(started, "user", turn.prompt))
@@ -469,7 +480,7 @@ class AgentsTuiApp(App[None]):
 
         fmt, _, path = argument.partition(" ")
         fmt = fmt or "md"
-        if self.store is None or self.conversation_id is None:
+        if self.conversation is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
         try:
@@ -521,7 +532,11 @@ class AgentsTuiApp(App[None]):
         def chosen(conversation_id: str | None) -> None:
             if conversation_id and conversation_id != self.conversation_id:
                 self._open_conversation(conversation_id)
-            elif self.conversation_id and self.store.conversation(self.conversation_id) is None:
+            elif (
+                self.conversation_id
+                and self.store is not None
+                and self.store.conversation(self.conversation_id) is None
+            ):
                 # The open conversation was deleted: what is shown and the model's memory
                 # went with it, so a fresh one takes its place.
                 from tui.core.store import new_conversation_id
