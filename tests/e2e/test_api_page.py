@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from tests import approval_agents as fx
 from tests.api_fixtures import ApiServer, echo_agent
-from tests.e2e.test_browser import CHROMIUM, _cdp, _wait_http, launch_chromium
+from tests.e2e.test_browser import CHROMIUM, _cdp, _wait_http, launch_chromium, type_line
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"),
@@ -20,10 +23,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-async def _open_page(url: str, tmp_path):
-    browser, ws_url = launch_chromium(url, tmp_path / "chrome", "1200,800")
-    session, ws, call = await _cdp(ws_url)
-    return browser, session, ws, call
+@contextlib.asynccontextmanager
+async def page_on(server: ApiServer, tmp_path) -> AsyncIterator[Any]:
+    """The API server's page in headless Chromium; yields the DevTools ``call``."""
+    browser = None
+    try:
+        assert "agents-tui api" in _wait_http(server.url + "/", 10)
+        browser, ws_url = launch_chromium(server.url + "/", tmp_path / "chrome", "1200,800")
+        session, ws, call = await _cdp(ws_url)
+        try:
+            yield call
+        finally:
+            await ws.close()
+            await session.close()
+    finally:
+        if browser is not None:
+            browser.kill()
+        server.stop()
 
 
 async def _text(call, selector: str) -> str:
@@ -33,23 +49,6 @@ async def _text(call, selector: str) -> str:
         returnByValue=True,
     )
     return str(result.get("result", {}).get("value", ""))
-
-
-async def _type(call, text: str) -> None:
-    for char in text:
-        await call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
-        await call("Input.dispatchKeyEvent", type="keyUp", key=char)
-    await call(
-        "Input.dispatchKeyEvent",
-        type="keyDown",
-        key="Enter",
-        code="Enter",
-        windowsVirtualKeyCode=13,
-        text="\r",
-    )
-    await call(
-        "Input.dispatchKeyEvent", type="keyUp", key="Enter", code="Enter", windowsVirtualKeyCode=13
-    )
 
 
 async def _until(call, selector: str, wanted: str, seconds: float = 20) -> str:
@@ -66,49 +65,26 @@ async def _until(call, selector: str, wanted: str, seconds: float = 20) -> str:
 
 
 async def test_the_page_chats_streams_and_shows_metrics(tmp_path):
-    server = ApiServer(echo_agent).start()
-    browser = None
-    try:
-        assert "agents-tui api" in _wait_http(server.url + "/", 10)
-        browser, session, ws, call = await _open_page(server.url + "/", tmp_path)
-        try:
-            await _until(call, "#status", "ready")
-            await _type(call, "hello <b>world</b>")
-            chat = await _until(call, "#chat", "You said: hello <b>world</b>")
-            assert "<b>" in chat  # shown literally, never as markup
-            await _until(call, "#status", "completed")
-            assert (await _text(call, "#ttft")).endswith(" s")
-            assert float(await _text(call, "#tps")) > 0
-        finally:
-            await ws.close()
-            await session.close()
-    finally:
-        if browser is not None:
-            browser.kill()
-        server.stop()
+    async with page_on(ApiServer(echo_agent).start(), tmp_path) as call:
+        await _until(call, "#status", "ready")
+        await type_line(call, "hello <b>world</b>")
+        chat = await _until(call, "#chat", "You said: hello <b>world</b>")
+        assert "<b>" in chat  # shown literally, never as markup
+        await _until(call, "#status", "completed")
+        assert (await _text(call, "#ttft")).endswith(" s")
+        assert float(await _text(call, "#tps")) > 0
 
 
 async def test_the_page_asks_for_approval_and_a_click_answers(tmp_path):
     fx.DELETED.clear()
-    server = ApiServer(fx.cleaner).start()
-    browser = None
-    try:
-        browser, session, ws, call = await _open_page(server.url + "/", tmp_path)
-        try:
-            await _until(call, "#status", "ready")
-            await _type(call, "clean up")
-            await _until(call, "#approval", "wants to run delete_file")
-            assert "delete_file" in await _text(call, "#timeline")
-            await call("Runtime.evaluate", expression="document.getElementById('approve').click()")
-            await _until(call, "#approval", "b.txt")
-            await call("Runtime.evaluate", expression="document.getElementById('reject').click()")
-            await _until(call, "#chat", "All done.")
-            await _until(call, "#status", "completed")
-        finally:
-            await ws.close()
-            await session.close()
-    finally:
-        if browser is not None:
-            browser.kill()
-        server.stop()
+    async with page_on(ApiServer(fx.cleaner).start(), tmp_path) as call:
+        await _until(call, "#status", "ready")
+        await type_line(call, "clean up")
+        await _until(call, "#approval", "wants to run delete_file")
+        assert "delete_file" in await _text(call, "#timeline")
+        await call("Runtime.evaluate", expression="document.getElementById('approve').click()")
+        await _until(call, "#approval", "b.txt")
+        await call("Runtime.evaluate", expression="document.getElementById('reject').click()")
+        await _until(call, "#chat", "All done.")
+        await _until(call, "#status", "completed")
     assert fx.DELETED == ["a.txt"]

@@ -88,6 +88,16 @@ def launch_chromium(url: str, profile: Path, size: str = "1400,900") -> tuple[An
     return browser, next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
 
 
+async def type_line(call: Any, text: str) -> None:
+    """Real key events for ``text``, then Enter, through the DevTools protocol."""
+    for char in text:
+        await call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
+        await call("Input.dispatchKeyEvent", type="keyUp", key=char)
+    enter = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+    await call("Input.dispatchKeyEvent", type="keyDown", text="\r", **enter)
+    await call("Input.dispatchKeyEvent", type="keyUp", **enter)
+
+
 async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
     assert CHROMIUM is not None, "chromium is missing: .ci/run installs it"
     repo = Path(__file__).resolve().parents[2]
@@ -128,24 +138,7 @@ async def test_browser_sends_a_prompt_and_sees_the_streamed_reply(tmp_path):
                 await call(
                     "Input.dispatchMouseEvent", type=kind, x=300, y=690, button="left", clickCount=1
                 )
-            for char in "I climb the cliff":  # xterm.js listens for real key events
-                await call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
-                await call("Input.dispatchKeyEvent", type="keyUp", key=char)
-            await call(
-                "Input.dispatchKeyEvent",
-                type="keyDown",
-                key="Enter",
-                code="Enter",
-                windowsVirtualKeyCode=13,
-                text="\r",
-            )
-            await call(
-                "Input.dispatchKeyEvent",
-                type="keyUp",
-                key="Enter",
-                code="Enter",
-                windowsVirtualKeyCode=13,
-            )
+            await type_line(call, "I climb the cliff")  # xterm.js listens for real keys
             db = tmp_path / "data" / "agents-tui" / "agents-tui.db"
             turn = None
             for _ in range(120):
