@@ -139,3 +139,33 @@ def test_seeded_game_master_is_reproducible():
 
     assert rolls(42) == rolls(42)
     assert rolls(42) != rolls(43)
+
+
+def test_game_master_registers_every_call_a_player_can_ask_for():
+    from tui.core.agents.game_master import STANDARD_DICE, build_game_master
+    from tui.core.tool_pick import catalogue_for
+
+    agent = build_game_master(seed=1)
+    calls = catalogue_for(tool.name for tool in agent.tools)
+    assert calls is not None
+    sides = {c.arguments["sides"] for c in calls if c.tool == "roll_dice"}
+    assert sides == set(STANDARD_DICE)
+    assert {c.tool for c in calls} == {"roll_dice", "flip_coin", "magic_answer"}
+    assert catalogue_for(["roll_dice"]) is None  # another agent's tools are not guessed at
+
+
+def test_local_narration_prompt_names_the_tool_result_twice():
+    from tui.core.local_model import _tool_result_messages
+
+    messages = [
+        {"role": "user", "content": "roll a d20"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "function": {"name": "roll_dice", "arguments": "{}"}}],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "14"},
+    ]
+    rewritten = _tool_result_messages(messages)
+    assert [m["role"] for m in rewritten] == ["user", "user"]
+    assert rewritten[-1]["content"].count("14") == 2 and "roll_dice" in rewritten[-1]["content"]

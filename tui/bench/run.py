@@ -136,6 +136,20 @@ def local_decode(max_tokens: int = 128) -> dict[str, float]:
     }
 
 
+def game_master_rate() -> dict[str, Any]:
+    """The game master's pick rate on the bundled model; nothing when it is not installed."""
+    try:
+        from tui.core.local_model import bundled_model_path
+
+        bundled_model_path()
+        import llama_cpp  # noqa: F401
+    except Exception:
+        return {}
+    from tui.bench.game_master import pick_rate
+
+    return pick_rate()
+
+
 async def streaming(quick: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     mixed = split_tokens(mixed_markdown(5000))  # the issue's reply, in both modes
@@ -223,6 +237,7 @@ def run_bench(*, quick: bool, as_json: bool) -> int:
     results["text_identical"] = results["text_identical"] and api_exact
     results.update(startup(2 if quick else 3))
     results.update(local_decode(64 if quick else 256))
+    results.update(game_master_rate())
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
         print(json.dumps(_jsonable(results), indent=2))
@@ -282,6 +297,18 @@ def _table(r: dict[str, Any]) -> str:
             f"{'local model decode tokens/s (app vs llama-cpp-python)':52} "
             f"{r['app_tokens_per_s']:>12} {r['llama_cpp_tokens_per_s']:>12} "
             f"{r['local_decode_ratio_vs_llama_cpp']:>7}"
+        )
+    if "game_master_pick_rate" in r:
+        picked = f"{r['game_master_pick_correct']}/{r['game_master_requests']}"
+        lines.append(
+            f"{'game master: bundled model makes the asked call':52} {picked:>12} "
+            f"{r['game_master_pick_rate']:>12.1%} (target 90 %, "
+            f"{r['game_master_pick_ms_median']:.0f} ms per pick)"
+        )
+        lines.append(
+            f"{'game master: narration names the result / first text s':52} "
+            f"{r['game_master_narration_names_result']:>12} "
+            f"{r['game_master_first_text_s_median']:>12}"
         )
     lines.append(f"{'text identical in every correctness case':52} {r['text_identical']!s:>12}")
     lines.append(f"(took {r['bench_seconds']} s)")

@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 from tui.core.agents import tool_failure_message
+from tui.core.tool_pick import CandidateCall, register_catalogue
 
 INSTRUCTIONS = """You are a skilled game master for a role-playing game.
 Your abilities:
@@ -20,6 +21,46 @@ Your style:
 
 MAGIC_ANSWERS = ("Maybe", "Certainly", "Uncertain", "Ask again later", "No", "Absolutely")
 
+STANDARD_DICE = {
+    4: "four",
+    6: "six",
+    8: "eight",
+    10: "ten",
+    12: "twelve",
+    20: "twenty",
+    100: "hundred",
+}
+
+
+def candidate_calls() -> tuple[CandidateCall, ...]:
+    """Every call a player can ask the game master for, worded as a player would ask.
+
+    The bundled model chooses among these by scoring them (see ``tui.core.tool_pick``);
+    a plain "roll a die" is its own candidate because it means six sides without saying so.
+    """
+    dice = [
+        CandidateCall(
+            "roll_dice",
+            {"sides": sides},
+            f"roll one d{sides}: a {word}-sided die, a {sides}-sided die"
+            + ("; roll percentile dice" if sides == 100 else ""),
+        )
+        for sides, word in STANDARD_DICE.items()
+    ]
+    return (
+        *dice,
+        CandidateCall("roll_dice", {"sides": 6}, "roll a die: roll the dice, a die roll"),
+        CandidateCall("flip_coin", {}, "flip a coin: toss a coin, a coin toss, heads or tails"),
+        CandidateCall(
+            "magic_answer",
+            {},
+            "ask the magic 8-ball a yes/no question: shake the magic eight ball",
+        ),
+    )
+
+
+register_catalogue(candidate_calls())
+
 
 def build_game_master(seed: int | None = None) -> Any:
     """Build the agent; ``seed`` makes every roll, flip and answer reproducible."""
@@ -29,7 +70,11 @@ def build_game_master(seed: int | None = None) -> Any:
 
     @function_tool(failure_error_function=tool_failure_message)
     def roll_dice(sides: int = 6) -> int:
-        """Roll a die with the given number of sides and return the result."""
+        """Roll one die and return the result.
+
+        Args:
+            sides: 4, 6, 8, 10, 12, 20 or 100 (a d20 has 20); 6 for a plain "a die".
+        """
         if sides < 1:
             raise ValueError(f"a die needs at least 1 side, got {sides}")
         return rng.randint(1, sides)
