@@ -23,7 +23,9 @@ from tui import slash
 from tui.core import events as ev
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.config import Settings
+from tui.core.journal import ReplayRunner
 from tui.core.metrics import SessionMetrics, TurnMetrics
+from tui.core.run import TurnRunner
 from tui.messages import (
     ApprovalAsked,
     BackendFailed,
@@ -37,6 +39,7 @@ from tui.messages import (
 from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
+from tui.slash_handlers import SlashHandlers
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane
@@ -91,7 +94,7 @@ class AgentsTuiApp(App[None]):
         self,
         settings: Settings | None = None,
         *,
-        runner: Any = None,
+        runner: TurnRunner | ReplayRunner | None = None,
         backend_label: str | None = None,
         session_id: str | None = None,
         resume: bool = False,
@@ -106,7 +109,9 @@ class AgentsTuiApp(App[None]):
         self.journal: TurnJournal | None = None
         self.conversation: Conversation | None = None
         self.settings = settings or Settings()
-        self.runner = runner  # a TurnRunner; built after the first frame when not given
+        # Built after the first frame when not given; a ReplayRunner plays a recording.
+        self.runner: TurnRunner | ReplayRunner | None = runner
+        self.slash_handlers = SlashHandlers(self)
         self.backend_label = backend_label or ("injected runner" if runner else "starting…")
         self.session_metrics = SessionMetrics()
         self.turn_metrics: TurnMetrics | None = None
@@ -118,6 +123,10 @@ class AgentsTuiApp(App[None]):
         self._initial_agent = ""
         # A stored turn that waits for approvals, taken up once the model is ready.
         self._paused: tuple[Any, str] | None = None
+
+    @property
+    def agent_name(self) -> str:
+        return self.runner.agent_name if self.runner is not None else self.settings.agent
 
     # --- layout -----------------------------------------------------------------------------
     def get_default_screen(self) -> ChatScreen:
@@ -194,7 +203,7 @@ class AgentsTuiApp(App[None]):
     def on_mount(self) -> None:
         self._apply_themes()
         self.query_one(PromptInput).focus()
-        self._update_header()
+        self.update_header()
         self._apply_width(self.size.width)
         if self.runner is None:
             self.status.show("starting: loading the Agents SDK…")
@@ -208,7 +217,7 @@ class AgentsTuiApp(App[None]):
                     self.queue.append((prompt, self.chat.add_user(prompt, queued=True)))
                 self.call_after_refresh(self._start_next_queued)  # timing starts after frame 1
             else:
-                self._open_conversation()
+                self.open_conversation()
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_width(event.size.width)
@@ -216,7 +225,7 @@ class AgentsTuiApp(App[None]):
     def _apply_width(self, width: int) -> None:
         self.screen.set_class(width < NARROW_BELOW, "-narrow")
 
-    def _update_header(self) -> None:
+    def update_header(self) -> None:
         agent = self.runner.agent_name if self.runner is not None else self.settings.agent
         self.sub_title = f"{agent} · {self.backend_label}"
         if not self.transcript and not self.chat.query(UserMessage):
@@ -238,7 +247,7 @@ class AgentsTuiApp(App[None]):
             return
         self.runner = runner
         self.post_message(BackendReady(backend.label, runner.agent_name))
-        self._open_conversation()
+        self.open_conversation()
         if runner.mcp is not None:
             self.call_from_thread(self._connect_mcp)
         if backend.engine is not None:
@@ -257,8 +266,11 @@ class AgentsTuiApp(App[None]):
     @work(exclusive=True, group="mcp", exit_on_error=False)
     async def _connect_mcp(self) -> None:
         """MCP servers start in the background; the first turn that needs them waits."""
-        problems = await self.runner.prepare()
-        self.post_message(McpConnected(problems, len(self.runner.mcp.servers)))
+        runner = self.runner
+        if not isinstance(runner, TurnRunner):
+            return
+        problems = await runner.prepare()
+        self.post_message(McpConnected(problems, len(runner.mcp.servers)))
 
     @on(McpConnected)
     def _mcp_connected(self, message: McpConnected) -> None:
@@ -289,7 +301,7 @@ class AgentsTuiApp(App[None]):
                 await asyncio.wait_for(close(), 5)
         self.exit()
 
-    def _open_conversation(self, conversation_id: str | None = None) -> None:
+    def open_conversation(self, conversation_id: str | None = None) -> None:
         """Open (or create) the stored conversation: memory, approvals, journal (core)."""
         from tui.core.conversation import Conversation
         from tui.core.store import Store
@@ -311,7 +323,8 @@ class AgentsTuiApp(App[None]):
             self.post_message(BackendFailed(f"cannot open the conversation store: {error}"))
             return
         self.conversation_id = self.conversation.id
-        self.runner.approver = self._ask_person
+        if isinstance(self.runner, TurnRunner):
+            self.runner.approver = self._ask_person
         self.journal = self.conversation.journal
         self.post_message(
             ConversationOpened(self.conversation.id, self.conversation.turns(), replace=switching)
@@ -323,7 +336,7 @@ class AgentsTuiApp(App[None]):
             self.chat.clear()
             self.timeline.clear_rows()
             self.transcript.clear()
-            self._update_header()
+            self.update_header()
         paused = self.store.paused_turn(message.conversation_id) if self.store else None
         past = [t for t in message.turns if paused is None or t.id != paused[0].id]
         if past:
@@ -373,7 +386,7 @@ class AgentsTuiApp(App[None]):
     def _backend_ready(self, message: BackendReady) -> None:
         self.backend_label = message.label
         self._initial_agent = message.agent_name
-        self._update_header()
+        self.update_header()
         self.status.show("loading the model…")
 
     @on(ModelLoaded)
@@ -395,7 +408,7 @@ class AgentsTuiApp(App[None]):
     @on(BackendFailed)
     def _backend_failed(self, message: BackendFailed) -> None:
         self.backend_label = "unavailable"
-        self._update_header()
+        self.update_header()
         self.status.show("backend unavailable: see the message above", busy=False)
         self.chat.add_note("Cannot start the model backend", message.reason, kind="error")
 
@@ -407,7 +420,7 @@ class AgentsTuiApp(App[None]):
             self.run_slash_command(text.strip())
             return
         if slash.looks_like_command(text):
-            self._unknown_command(text.split()[0])
+            self.slash_handlers.unknown_command(text.split()[0])
             return
         if self.turn_running or not self.model_ready:
             if self.runner is None and self.backend_label == "unavailable":
@@ -428,88 +441,8 @@ class AgentsTuiApp(App[None]):
         self.hint.update(hint)
 
     def run_slash_command(self, command: str) -> None:
-        """Every command is in ``tui.slash``; this only carries it out."""
-        name = command.strip().split(" ", 1)[0]
-        if not slash.dispatch(self, command):
-            self._unknown_command(name)
-
-    def quit_soon(self) -> None:
-        self.call_next(self.action_quit)
-
-    def _unknown_command(self, name: str) -> None:
-        """The tutorial answers "Unknown command"; a typo is never sent to the model."""
-        close = slash.nearest(name)
-        hint = f" Did you mean {close}?" if close else " /help lists them."
-        self.notify(f"Unknown command {name}.{hint}", severity="warning")
-        self.prompt_input.text = name  # the draft stays, to be fixed
-        self.prompt_input.move_cursor(self.prompt_input.document.end)
-
-    @work(exclusive=True, group="tools", exit_on_error=False)
-    async def show_tools(self) -> None:
-        from tui.core.mcp import list_tools
-
-        if self.runner is None or not hasattr(self.runner, "agent"):
-            self.notify("The agent is not ready yet.", severity="warning")
-            return
-        await self.runner.prepare()
-        tools = await list_tools(self.runner.agent)
-        if not tools:
-            self.chat.add_note("Tools", f"{self.runner.agent_name} has no tools.")
-            return
-        width = max(len(t.name) for t in tools)
-        lines = [f"{t.name.ljust(width)}  [{t.source}]  {t.description}" for t in tools]
-        self.chat.add_note(f"Tools of {self.runner.agent_name} ({len(tools)})", "\n".join(lines))
-
-    def clear_conversation(self) -> None:
-        if self.turn_running:
-            self.notify("A reply is streaming: press Esc first, then /clear.", severity="warning")
-            return
-        if self.runner is not None:
-            self.runner.reset()
-        self.transcript.clear()
-        self.chat.clear()
-        self.timeline.clear_rows()
-        if self.store is not None and self.runner is not None:
-            from tui.core.store import new_conversation_id
-
-            self._open_conversation(new_conversation_id())
-        self.notify("Started a fresh conversation; the old one is kept (Ctrl+S).")
-
-    def export(self, argument: str) -> None:
-        from pathlib import Path
-
-        fmt, _, path = argument.partition(" ")
-        fmt = fmt or "md"
-        if self.conversation is None:
-            self.notify("Nothing to export yet.", severity="warning")
-            return
-        try:
-            target = self.conversation.export(
-                fmt, Path(path.strip()).expanduser() if path.strip() else None
-            )
-        except (OSError, ValueError) as error:
-            self.chat.add_note("Export failed", str(error), kind="error")
-            return
-        self.notify(f"Exported to {target}")
-        self.chat.add_note("Exported", str(target))
-
-    def switch_theme(self, name: str) -> None:
-        if name not in self.available_themes:
-            ours = sorted(n for n in self.available_themes if n.startswith("agents-"))
-            self.notify(
-                f"Unknown theme {name!r}. Try: {', '.join(ours)} (Ctrl+P lists all).",
-                severity="warning",
-            )
-            return
-        self.theme = name
-        self.notify(f"Theme: {name}")
-
-    def retry_last(self) -> None:
-        last = next((e for e in reversed(self.transcript) if e.role == "user"), None)
-        if last is None:
-            self.notify("No prompt to retry yet.", severity="warning")
-            return
-        self.post_message(PromptSubmitted(last.text))
+        """Every command is in ``tui.slash``; ``tui.slash_handlers`` carries it out."""
+        self.slash_handlers.run(command)
 
     def action_copy_last(self) -> None:
         replies = [e for e in self.transcript if e.role != "user"]
@@ -531,7 +464,7 @@ class AgentsTuiApp(App[None]):
 
         def chosen(conversation_id: str | None) -> None:
             if conversation_id and conversation_id != self.conversation_id:
-                self._open_conversation(conversation_id)
+                self.open_conversation(conversation_id)
             elif (
                 self.conversation_id
                 and self.store is not None
@@ -541,65 +474,24 @@ class AgentsTuiApp(App[None]):
                 # went with it, so a fresh one takes its place.
                 from tui.core.store import new_conversation_id
 
-                self._open_conversation(new_conversation_id())
+                self.open_conversation(new_conversation_id())
                 self.notify("The open conversation was deleted; this is a fresh one.")
 
         self.push_screen(SessionsScreen(self.store, self.conversation_id), chosen)
-
-    def show_history(self) -> None:
-        if not self.transcript:
-            self.chat.add_note("History", "No messages yet.")
-            return
-        lines = []
-        for number, entry in enumerate(self.transcript, 1):
-            mark = "" if entry.status == "completed" else f" [{entry.status}]"
-            text = entry.text if len(entry.text) < 400 else entry.text[:399] + "…"
-            lines.append(f"{number}. {entry.at:%H:%M:%S} {entry.role}{mark}: {text}")
-        self.chat.add_note(f"History ({len(self.transcript)} messages)", "\n".join(lines))
-
-    def show_stats(self) -> None:
-        from tui.core.stats import as_text, report
-
-        if self.store is None or self.conversation_id is None:
-            self.notify("The conversation store is not open yet.", severity="warning")
-            return
-        turns = self.store.turns(self.conversation_id)
-        self.chat.add_note("Statistics of this conversation", as_text(report(turns)))
-
-    def switch_agent(self, spec: str) -> None:
-        if not spec:
-            self.notify(
-                "Usage: /agent NAME (assistant, game-master, or module:attribute)",
-                severity="warning",
-            )
-            return
-        if self.runner is None:
-            self.notify("The backend is not ready yet.", severity="warning")
-            return
-        from tui.core.agents import AgentLoadError, load_agent
-
-        try:
-            self.runner.agent = load_agent(spec, seed=self.settings.seed)
-        except AgentLoadError as error:
-            self.chat.add_note("Cannot switch agent", str(error), kind="error")
-            return
-        self._update_header()
-        self.timeline.note("agent", f"agent: {self.runner.agent_name}")
-        self.notify(f"Now talking to {self.runner.agent_name}.")
 
     # --- running turns ----------------------------------------------------------------------
     def _start_turn(self, prompt: str, bubble: UserMessage) -> None:
         bubble.mark_sent()
         self.turn_running = True
         self.transcript.append(TranscriptEntry(datetime.now(), "user", prompt))
-        self.current_reply = self.chat.start_assistant(self.runner.agent_name)
+        self.current_reply = self.chat.start_assistant(self.agent_name)
         self.status.show("thinking…")
         self._run_turn(prompt)
 
     def _start_next_queued(self) -> None:
         if self.turn_running or not self.model_ready or self.runner is None:
             return
-        if self._paused is not None and hasattr(self.runner, "resume"):
+        if self._paused is not None and isinstance(self.runner, TurnRunner):
             turn, state = self._paused
             self._paused = None
             self._paused_bubble.mark_sent()
@@ -618,11 +510,13 @@ class AgentsTuiApp(App[None]):
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _run_turn(self, prompt: str) -> None:
-        await self.runner.run(prompt, self._emit)
+        if self.runner is not None:
+            await self.runner.run(prompt, self._emit)
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _resume_turn(self, prompt: str, reply: str, state: str) -> None:
-        await self.runner.resume(state, prompt, reply, self._emit)
+        if isinstance(self.runner, TurnRunner):
+            await self.runner.resume(state, prompt, reply, self._emit)
 
     def _emit(self, event: ev.RunEvent) -> None:
         """Called by the core for every event, in delivery order, on the app's loop."""
@@ -687,7 +581,7 @@ class AgentsTuiApp(App[None]):
             if event.name != self._initial_agent:
                 timeline.note("agent", f"agent: {event.name}")
                 self._initial_agent = event.name
-                self._update_header()
+                self.update_header()
         elif isinstance(event, ev.HandoffRequested):
             timeline.handoff_requested(event.call_id, event.name)
         elif isinstance(event, ev.HandoffCompleted):
@@ -744,7 +638,7 @@ class AgentsTuiApp(App[None]):
             )
         self.timeline.fail_running()
         self.transcript.append(
-            TranscriptEntry(datetime.now(), self.runner.agent_name, event.final_text, event.status)
+            TranscriptEntry(datetime.now(), self.agent_name, event.final_text, event.status)
         )
         if self.turn_metrics is not None:
             self.session_metrics.add(self.turn_metrics)

@@ -1,13 +1,15 @@
-"""Every slash command once: name, help, and the app method that carries it out.
+"""Every slash command once: name, help, and the name of the handler that carries it out.
 
 The prompt's completion and hint, the command palette (Ctrl+P), F1, ``/help`` and the
-dispatcher all read this table, so a command added here shows up everywhere. The handlers
+dispatcher all read this table, so a command added here shows up everywhere. Handlers live in
+``tui.slash_handlers`` (or are the app's key actions); they
 are named, not imported: this module imports nothing of the app (no import circle).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -71,13 +73,22 @@ def nearest(name: str) -> str | None:
     return close[0] if close else None
 
 
-def dispatch(target: object, line: str) -> bool:
-    """Run ``line`` on ``target``; False when it names no command."""
+def handler_of(targets: tuple[object, ...], command: SlashCommand) -> Callable[..., object]:
+    """The first target that carries ``command`` (the handlers, then the app's key actions)."""
+    for target in targets:
+        method: Callable[..., object] | None = getattr(target, command.handler, None)
+        if callable(method):
+            return method
+    raise LookupError(f"no handler {command.handler!r} for {command.name}")
+
+
+def dispatch(targets: tuple[object, ...], line: str) -> bool:
+    """Run ``line`` on the first of ``targets`` that handles it; False when it names none."""
     name, _, argument = line.strip().partition(" ")
     command = BY_NAME.get(name)
     if command is None:
         return False
-    method = getattr(target, command.handler)
+    method = handler_of(targets, command)
     if command.takes_argument:
         method(argument.strip())
     else:

@@ -44,6 +44,28 @@ async def wait_idle(pilot: Any, timeout: float = 10.0) -> None:
     await pilot.pause(0.05)
 
 
+async def wait_until(
+    pilot: Any, condition: Any, what: str = "a condition", timeout: float = 10.0
+) -> None:
+    """Until ``condition()`` is true (then one more frame); fail with the screen otherwise."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what}; screen:\n"
+                + screen_text(pilot.app)
+            )
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def wait_for_text(pilot: Any, text: str, timeout: float = 10.0) -> str:
+    """Until ``text`` is on screen; returns the screen."""
+    await wait_until(pilot, lambda: text in screen_text(pilot.app), f"{text!r} on screen", timeout)
+    return screen_text(pilot.app)
+
+
 def screen_text(app: AgentsTuiApp) -> str:
     """Everything visible on screen, as plain text, line by line."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -1,11 +1,9 @@
 """Tool approvals in the TUI: the bar, y / n / a / Y, Esc while waiting, quit and resume."""
 
-import asyncio
-
 from agents import RunConfig
 
 from tests import approval_agents as fx
-from tests.app.helpers import pane_text, screen_text, send, wait_idle
+from tests.app.helpers import pane_text, send, wait_idle, wait_until
 from tui.app import AgentsTuiApp
 from tui.core import events as ev
 from tui.core.config import Settings
@@ -28,15 +26,6 @@ def cleaner_app(agent=None) -> AgentsTuiApp:
     return AgentsTuiApp(Settings(), runner=runner, backend_label="scripted")
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met; screen:\n" + screen_text(pilot.app))
-        await pilot.pause(0.02)
-
-
 def run_events(seen: list) -> list:
     return [m.event for m in seen if isinstance(m, RunEventPosted)]
 
@@ -48,7 +37,7 @@ async def test_approve_one_and_reject_the_other_in_the_same_turn():
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
         await send(pilot, "clean up")
         bar = app.query_one(ApprovalBar)
-        await wait_for(pilot, lambda: bar.asking)
+        await wait_until(pilot, lambda: bar.asking)
         assert app.focused is bar  # y / n never reach the prompt
         shown = pane_text(app, bar)
         assert "Cleaner wants to run delete_file (1 of 2)" in shown
@@ -58,7 +47,7 @@ async def test_approve_one_and_reject_the_other_in_the_same_turn():
         assert "⏸ delete_file" in timeline and "awaiting approval · asked by Cleaner" in timeline
         assert "waiting for your approval" in pane_text(app, app.status)
         await pilot.press("y")
-        await wait_for(pilot, lambda: bar.asking and bar.request.index == 2)
+        await wait_until(pilot, lambda: bar.asking and bar.request.index == 2)
         assert '{"path": "b.txt"}' in pane_text(app, bar)
         await pilot.press("n")
         await wait_idle(pilot)
@@ -84,7 +73,7 @@ async def test_always_approves_the_tool_for_the_rest_of_the_conversation():
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
         await send(pilot, "clean up")
         bar = app.query_one(ApprovalBar)
-        await wait_for(pilot, lambda: bar.asking)
+        await wait_until(pilot, lambda: bar.asking)
         await pilot.press("a")
         await wait_idle(pilot)
         await send(pilot, "and again")
@@ -101,7 +90,7 @@ async def test_shift_y_approves_every_pending_call_at_once():
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "clean up")
         bar = app.query_one(ApprovalBar)
-        await wait_for(pilot, lambda: bar.asking)
+        await wait_until(pilot, lambda: bar.asking)
         assert "(1 of 3)" in pane_text(app, bar) and "Y approve all 3" in pane_text(app, bar)
         await pilot.press("Y")
         await wait_idle(pilot)
@@ -115,7 +104,7 @@ async def test_escape_while_waiting_cancels_the_turn_and_keeps_the_text():
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "clean up")
         bar = app.query_one(ApprovalBar)
-        await wait_for(pilot, lambda: bar.asking)
+        await wait_until(pilot, lambda: bar.asking)
         await pilot.press("escape")
         await wait_idle(pilot)
         assert not bar.asking
@@ -133,7 +122,7 @@ async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_t
     async with first.run_test(size=SIZE) as pilot:
         await send(pilot, "clean up")
         bar = first.query_one(ApprovalBar)
-        await wait_for(pilot, lambda: bar.asking)
+        await wait_until(pilot, lambda: bar.asking)
         conversation = first.conversation_id
         await pilot.press("ctrl+q")
     assert Store().paused_turn(conversation) is not None
@@ -143,11 +132,11 @@ async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_t
     second.resume = True
     async with second.run_test(size=SIZE) as pilot:
         bar = second.query_one(ApprovalBar)
-        await wait_for(pilot, lambda: bar.asking)
+        await wait_until(pilot, lambda: bar.asking)
         assert second.conversation_id == conversation
         assert "delete_file (1 of 2)" in pane_text(second, bar)
         # The stored prompt and partial reply are back on screen (after the layout settles).
-        await wait_for(pilot, lambda: "clean up" in pane_text(second, second.chat))
+        await wait_until(pilot, lambda: "clean up" in pane_text(second, second.chat))
         assert "Let me clean up." in pane_text(second, second.chat)
         await pilot.press("Y")
         await wait_idle(pilot)

@@ -6,7 +6,7 @@ import re
 import pytest
 from agents.exceptions import ModelBehaviorError
 
-from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle
+from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import game_master_steps, text_step
 from tui.core import events as ev
 from tui.messages import RunEventPosted
@@ -262,7 +262,7 @@ async def test_finished_reply_reflows_when_the_terminal_narrows():
         reply = app.query_one(AssistantMessage)
         wide_height = reply.region.height
         await pilot.resize_terminal(90, 45)
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: reply.region.height > wide_height, "the reply to reflow")
         chat = pane_text(app, app.chat)
         assert reply.region.height > wide_height  # the same text wrapped to more lines
         assert "word59" in chat and "last-paragraph-marker" in chat
@@ -309,6 +309,6 @@ async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened(rate):
         summary = turn.summary(turn.finished_ns)
         reopened = AssistantMessage.finished(source, "completed", None, summary)
         await app.chat.mount(reopened)
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: reopened.size.width == streamed.size.width, "layout")
         assert reopened.size.width == streamed.size.width
         assert _widget_lines(streamed) == _widget_lines(reopened)

@@ -3,7 +3,7 @@
 from agents import Agent, RunConfig
 from agents.testing import ModelStep, ScriptedModel
 
-from tests.app.helpers import make_app, pane_text, send, wait_idle
+from tests.app.helpers import make_app, pane_text, send, wait_idle, wait_until
 from tests.mcp_servers import notes_http_server
 from tests.scripts import text_step
 from tui.app import AgentsTuiApp
@@ -21,7 +21,7 @@ async def test_a_mistyped_command_is_not_sent_and_the_nearest_is_suggested():
     app, model = make_app([text_step(["never"])])
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "/hsitory")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app._notifications, "the unknown-command notice")
         assert len(app.query(UserMessage)) == 0 and not app.turn_running
         assert len(model.calls) == 0  # nothing reached the model
         notices = [n.message for n in app._notifications]
@@ -49,10 +49,7 @@ async def test_tools_lists_function_tools_and_mcp_tools_with_their_source():
         app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted")
         async with app.run_test(size=SIZE) as pilot:
             await send(pilot, "/tools")
-            for _ in range(200):
-                await pilot.pause(0.02)
-                if app.query(NoteBlock):
-                    break
+            await wait_until(pilot, lambda: app.query(NoteBlock), "the tools note")
             note = app.query_one(NoteBlock)
             assert note.title_text.startswith("Tools of Helper (")
             body = note.body_text
@@ -71,7 +68,7 @@ def test_every_registered_command_has_a_handler_and_the_palette_offers_them():
 
     app, _ = make_app([])
     for command in slash.COMMANDS:
-        assert callable(getattr(app, command.handler, None)), command.name
+        assert callable(slash.handler_of((app.slash_handlers, app), command)), command.name
     offered = [name for name, _ in SlashCommandProvider._commands(None)]  # type: ignore[arg-type]
     assert set(offered) >= {c.name for c in slash.COMMANDS if c.name != "/agent"}
     assert "/agent game-master" in offered
@@ -91,13 +88,13 @@ async def test_each_command_does_what_its_help_says(tmp_path):
 
         async def run(line: str) -> None:
             await send(pilot, line)
-            await pilot.pause(0.1)
+            await pilot.pause()
 
         async def opens(line: str, screen: type[Screen]) -> None:
-            await run(line)
-            assert isinstance(app.screen, screen), line
+            await send(pilot, line)
+            await wait_until(pilot, lambda: isinstance(app.screen, screen), line)
             await pilot.press("escape")
-            await pilot.pause(0.1)
+            await wait_until(pilot, lambda: not isinstance(app.screen, screen), "closed")
 
         await opens("/help", HelpScreen)
         await opens("/sessions", SessionsScreen)
@@ -120,8 +117,8 @@ async def test_each_command_does_what_its_help_says(tmp_path):
         assert app.transcript == []
         await run("/cancel")  # idle: nothing to cancel, nothing breaks
         await run("/quit")
-        await pilot.pause(0.2)
-    assert app.return_code == 0 or app.return_code is None
+        await wait_until(pilot, lambda: app.return_code is not None, "the app to quit")
+    assert app.return_code == 0
 
 
 async def test_ctrl_t_and_ctrl_b_hide_and_show_the_panes():

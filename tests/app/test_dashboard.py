@@ -1,6 +1,6 @@
 """F2: the performance dashboard draws real charts from the store."""
 
-from tests.app.helpers import make_app, send, wait_idle
+from tests.app.helpers import make_app, send, wait_idle, wait_until
 from tests.scripts import text_step
 from tui.core.dashboard import load, thin
 from tui.core.store import Store
@@ -21,10 +21,11 @@ async def test_f2_opens_the_dashboard_with_this_conversations_turns():
         await send(pilot, "two")
         await wait_idle(pilot)
         await pilot.press("f2")
-        await pilot.pause(0.2)
         from textual_plotext import PlotextPlot
 
         from tui.screens.dashboard import DashboardScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
 
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
@@ -38,11 +39,10 @@ async def test_f2_opens_the_dashboard_with_this_conversations_turns():
         assert "Time to first token per turn" in text and "Tokens per second" in text
         assert "Inter-token latency" in text
         await pilot.press("a")
-        await pilot.pause(0.1)
-        assert "all stored turns" in str(screen.query_one("#dashboard-title").render())
+        title = screen.query_one("#dashboard-title")
+        await wait_until(pilot, lambda: "all stored turns" in str(title.render()), "scope: all")
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert not isinstance(app.screen, DashboardScreen)
+        await wait_until(pilot, lambda: not isinstance(app.screen, DashboardScreen), "closed")
 
 
 def test_dashboard_data_reads_only_metrics_and_counts_errors(tmp_path):

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle
+from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import text_step
 from tui.app import AgentsTuiApp
 from tui.core.config import Settings
@@ -12,16 +12,15 @@ from tui.widgets.user_message import UserMessage
 async def test_a_backend_that_cannot_start_is_a_message_and_prompts_are_refused():
     app = AgentsTuiApp(Settings(agent="nosuch_module:agent"))
     async with app.run_test(size=(160, 45)) as pilot:
-        for _ in range(300):  # the SDK loads after the first frame
-            await pilot.pause(0.05)
-            if app.backend_label == "unavailable":
-                break
+        await wait_until(  # the SDK loads after the first frame
+            pilot, lambda: app.backend_label == "unavailable", "the backend to fail", 15
+        )
         chat = pane_text(app, app.chat)
         assert "Cannot start the model backend" in chat
         assert "cannot import module 'nosuch_module'" in chat
         assert "backend unavailable" in pane_text(app, app.status)
         await send(pilot, "hello?")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app._notifications, "the refusal notice")
         assert len(app.query(UserMessage)) == 0  # refused with a notice, nothing queued forever
         assert any("No model backend" in n.message for n in app._notifications)
         assert "Traceback" not in screen_text(app)

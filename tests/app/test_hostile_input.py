@@ -6,7 +6,7 @@ import time
 from agents import Agent, function_tool
 from agents.testing import ScriptedModel
 
-from tests.app.helpers import pane_text, screen_text, send, wait_idle
+from tests.app.helpers import pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import Call, Text, parts_step, text_step
 from tui.app import AgentsTuiApp
 from tui.core.config import Settings
@@ -100,7 +100,7 @@ async def test_a_megabyte_paste_is_refused_clearly_and_the_app_stays_responsive(
         prompt.move_cursor(prompt.document.end)
         started = time.perf_counter()
         prompt.post_message(events.Paste("word " * 220_000))  # 1.1 MB
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: app._notifications, "the refusal notice")
         assert time.perf_counter() - started < 2
         assert prompt.text == "my draft "  # refused, and the draft is intact
         notices = [n.message for n in app._notifications]
@@ -108,7 +108,7 @@ async def test_a_megabyte_paste_is_refused_clearly_and_the_app_stays_responsive(
         assert await _responsive(app) < 0.5
         # a large but acceptable paste (200 KB) is taken and sent
         prompt.post_message(events.Paste("y" * 200_000))
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: len(prompt.text) > 200_000, "the paste")
         assert len(prompt.text) > 200_000
         prompt.submit()
         await wait_idle(pilot)

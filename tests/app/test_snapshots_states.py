@@ -6,7 +6,7 @@ from agents import RunConfig
 from agents.exceptions import ModelBehaviorError
 
 from tests import approval_agents as fx
-from tests.app.helpers import make_app, send, stepping_clock, wait_idle
+from tests.app.helpers import make_app, pane_text, send, stepping_clock, wait_idle, wait_until
 from tests.app.test_snapshots import _freeze_clock
 from tests.scripts import broken_step, connection_error, game_master_steps, text_step
 from tui.app import AgentsTuiApp
@@ -113,11 +113,8 @@ def test_snapshot_approval_request(snap_compare):
 
     async def run_before(pilot):
         await send(pilot, "clean up")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if app.approval_bar.asking:
-                break
-        await pilot.pause(0.3)  # the message row and the status line settle
+        await wait_until(pilot, lambda: app.approval_bar.asking, "the approval bar")
+        await wait_until(pilot, lambda: "awaiting approval" in pane_text(app, app.timeline))
         await _settle(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -166,6 +163,9 @@ def test_snapshot_dashboard(snap_compare):
         await wait_idle(pilot)
         await _settle(pilot, app)
         await pilot.press("f2")
-        await pilot.pause(0.2)
+        from tui.screens.dashboard import DashboardScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard")
+        await pilot.pause(0.2)  # the plots draw on the next refresh
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -4,7 +4,7 @@ import asyncio
 
 from agents.testing import ModelStep
 
-from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle
+from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import broken_step, connection_error, text_step
 from tui.core.scripted import Text, response_events
 
@@ -14,7 +14,7 @@ NARROW = (100, 40)  # below 110 columns the sidebar is hidden
 async def test_empty_chat_greets_like_the_tutorial_header_until_the_first_message():
     app, _ = make_app([text_step(["hi"])])
     async with app.run_test(size=(160, 45)) as pilot:
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: "/stats" in pane_text(app, app.chat), "the greeting")
         chat = pane_text(app, app.chat)
         assert "agent Assistant" in chat and "model scripted" in chat
         assert "Esc cancels a reply" in chat and "/help" in chat and "/stats" in chat
@@ -37,7 +37,7 @@ def slow_first_token_step(delay_s: float) -> ModelStep:
 async def test_a_slow_first_token_shows_in_the_status_line_even_without_the_sidebar():
     app, _ = make_app([slow_first_token_step(2.2)])
     async with app.run_test(size=NARROW) as pilot:
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.model_ready, "the runner")
         assert not app.sidebar.display or app.sidebar.region.width == 0
         await send(pilot, "take your time")
         await wait_idle(pilot)

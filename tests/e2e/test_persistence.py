@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.app.helpers import make_app, screen_text, send, wait_idle
+from tests.app.helpers import make_app, screen_text, send, wait_for_text, wait_idle, wait_until
 from tests.scripts import game_master_steps
 from tui.core.store import Store, default_db_path
 
@@ -108,13 +108,12 @@ async def test_tui_reopens_a_stored_conversation_with_tools_and_exports_it(tmp_p
         Settings(), runner=runner, backend_label="scripted", session_id=conversation
     )
     async with app2.run_test(size=(160, 45)) as pilot:
-        await pilot.pause(0.2)
-        screen = screen_text(app2)
+        screen = await wait_for_text(pilot, "The rope holds!")
         assert "I climb the cliff" in screen and "The rope holds!" in screen
         assert "roll_dice" in screen and "flip_coin" in screen
         assert "tok/s" in screen  # the stored turn's metrics
         await send(pilot, f"/export md {tmp_path / 'out.md'}")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: (tmp_path / "out.md").exists(), "the export")
         text = (tmp_path / "out.md").read_text()
         assert "roll_dice" in text and "The rope holds!" in text
 
@@ -127,40 +126,38 @@ async def test_sessions_screen_search_rename_delete():
         store.finish_turn(turn, reply="ok", status="completed", error=None, tools=[], metrics={})
     app, _ = make_app([])
     async with app.run_test(size=(160, 45)) as pilot:
-        await pilot.pause(0.1)
-        await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
         from textual.widgets import DataTable, Input
 
+        from tui.screens.confirm import ConfirmScreen
         from tui.screens.sessions import SessionsScreen
+        from tui.screens.text_prompt import TextPromptScreen
 
+        await wait_until(pilot, lambda: app.store is not None, "the store")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionsScreen), "the sessions")
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
         table = screen.query_one(DataTable)
         assert table.row_count == 3  # two stored + the current empty conversation
         screen.query_one(Input).value = "dragons"
-        await pilot.pause(0.1)
-        assert table.row_count == 1
+        await wait_until(pilot, lambda: table.row_count == 1, "the search to filter")
         table.focus()
         await pilot.press("ctrl+r")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen), "rename")
         app.screen.query_one(Input).value = "Dragon game"
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert store.conversation("s1").title == "Dragon game"
+        await wait_until(pilot, lambda: store.conversation("s1").title == "Dragon game", "rename")
         await pilot.press("ctrl+d")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirm")
         await pilot.press("y")
-        await pilot.pause(0.1)
-        assert store.conversation("s1") is None
+        await wait_until(pilot, lambda: store.conversation("s1") is None, "the delete")
         screen.query_one(Input).value = ""
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: table.row_count == 2, "the search to clear")
         table.focus()
         table.move_cursor(row=table.get_row_index("s2"))
         await pilot.press("enter")
-        await pilot.pause(0.2)
-        assert app.conversation_id == "s2"
-        assert "weather today" in screen_text(app)
+        await wait_until(pilot, lambda: app.conversation_id == "s2", "s2 to open")
+        await wait_for_text(pilot, "weather today")
 
 
 async def test_a_recording_replays_faithfully():
@@ -187,7 +184,7 @@ async def test_a_recording_replays_faithfully():
         Settings(), runner=runner, backend_label="replay", autoplay=runner.prompts
     )
     async with replay.run_test(size=(160, 45)) as pilot:
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: replay.session_metrics.turns, "the replayed turn")
         await wait_idle(pilot)
         assert replay.query_one("AssistantMessage").source == original_text
         rows = [
@@ -236,19 +233,22 @@ async def test_deleting_the_open_conversation_starts_a_fresh_one_and_the_next_tu
         await send(pilot, "remember the first thing")
         await wait_idle(pilot)
         deleted = app.conversation_id
-        await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
         from textual.widgets import DataTable
 
+        from tui.screens.confirm import ConfirmScreen
+        from tui.screens.sessions import SessionsScreen
+
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionsScreen), "the sessions")
         table = app.screen.query_one(DataTable)
         table.focus()
         table.move_cursor(row=table.get_row_index(deleted))
         await pilot.press("ctrl+d")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirm")
         await pilot.press("y")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionsScreen), "back")
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: app.conversation_id != deleted, "a fresh conversation")
         store = Store()
         assert store.conversation(deleted) is None
         assert app.conversation_id != deleted

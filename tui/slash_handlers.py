@@ -1,0 +1,157 @@
+"""What each slash command does. The table of commands is ``tui.slash``; this is its behaviour.
+
+The handlers act on the app through its panes and its conversation state; the app keeps
+only what keys are bound to (help, cancel, sessions, copy, dashboard), which the table
+names too. ``run`` is the one entry point: the prompt, the palette and F1 all come here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tui import slash
+from tui.core.run import TurnRunner
+from tui.messages import PromptSubmitted
+
+if TYPE_CHECKING:
+    from tui.app import AgentsTuiApp
+
+
+class SlashHandlers:
+    def __init__(self, app: AgentsTuiApp) -> None:
+        self.app = app
+
+    def run(self, line: str) -> None:
+        """Carry out a command line; a name that is no command is answered, never sent."""
+        if not slash.dispatch((self, self.app), line):
+            self.unknown_command(line.strip().split(" ", 1)[0])
+
+    def unknown_command(self, name: str) -> None:
+        """The tutorial answers "Unknown command"; a typo is never sent to the model."""
+        app = self.app
+        close = slash.nearest(name)
+        hint = f" Did you mean {close}?" if close else " /help lists them."
+        app.notify(f"Unknown command {name}.{hint}", severity="warning")
+        app.prompt_input.text = name  # the draft stays, to be fixed
+        app.prompt_input.move_cursor(app.prompt_input.document.end)
+
+    def quit_soon(self) -> None:
+        self.app.call_next(self.app.action_quit)
+
+    def show_tools(self) -> None:
+        self.app.run_worker(self._list_tools(), exclusive=True, group="tools", exit_on_error=False)
+
+    async def _list_tools(self) -> None:
+        from tui.core.mcp import list_tools
+
+        app, runner = self.app, self.app.runner
+        if not isinstance(runner, TurnRunner):
+            app.notify("The agent is not ready yet.", severity="warning")
+            return
+        await runner.prepare()
+        tools = await list_tools(runner.agent)
+        if not tools:
+            app.chat.add_note("Tools", f"{runner.agent_name} has no tools.")
+            return
+        width = max(len(t.name) for t in tools)
+        lines = [f"{t.name.ljust(width)}  [{t.source}]  {t.description}" for t in tools]
+        app.chat.add_note(f"Tools of {runner.agent_name} ({len(tools)})", "\n".join(lines))
+
+    def clear_conversation(self) -> None:
+        app = self.app
+        if app.turn_running:
+            app.notify("A reply is streaming: press Esc first, then /clear.", severity="warning")
+            return
+        if app.runner is not None:
+            app.runner.reset()
+        app.transcript.clear()
+        app.chat.clear()
+        app.timeline.clear_rows()
+        if app.store is not None and app.runner is not None:
+            from tui.core.store import new_conversation_id
+
+            app.open_conversation(new_conversation_id())
+        app.notify("Started a fresh conversation; the old one is kept (Ctrl+S).")
+
+    def export(self, argument: str) -> None:
+        from pathlib import Path
+
+        app = self.app
+        fmt, _, path = argument.partition(" ")
+        fmt = fmt or "md"
+        if app.conversation is None:
+            app.notify("Nothing to export yet.", severity="warning")
+            return
+        try:
+            target = app.conversation.export(
+                fmt, Path(path.strip()).expanduser() if path.strip() else None
+            )
+        except (OSError, ValueError) as error:
+            app.chat.add_note("Export failed", str(error), kind="error")
+            return
+        app.notify(f"Exported to {target}")
+        app.chat.add_note("Exported", str(target))
+
+    def switch_theme(self, name: str) -> None:
+        app = self.app
+        if name not in app.available_themes:
+            ours = sorted(n for n in app.available_themes if n.startswith("agents-"))
+            app.notify(
+                f"Unknown theme {name!r}. Try: {', '.join(ours)} (Ctrl+P lists all).",
+                severity="warning",
+            )
+            return
+        app.theme = name
+        app.notify(f"Theme: {name}")
+
+    def retry_last(self) -> None:
+        app = self.app
+        last = next((e for e in reversed(app.transcript) if e.role == "user"), None)
+        if last is None:
+            app.notify("No prompt to retry yet.", severity="warning")
+            return
+        app.post_message(PromptSubmitted(last.text))
+
+    def show_history(self) -> None:
+        app = self.app
+        if not app.transcript:
+            app.chat.add_note("History", "No messages yet.")
+            return
+        lines = []
+        for number, entry in enumerate(app.transcript, 1):
+            mark = "" if entry.status == "completed" else f" [{entry.status}]"
+            text = entry.text if len(entry.text) < 400 else entry.text[:399] + "…"
+            lines.append(f"{number}. {entry.at:%H:%M:%S} {entry.role}{mark}: {text}")
+        app.chat.add_note(f"History ({len(app.transcript)} messages)", "\n".join(lines))
+
+    def show_stats(self) -> None:
+        from tui.core.stats import as_text, report
+
+        app = self.app
+        if app.store is None or app.conversation_id is None:
+            app.notify("The conversation store is not open yet.", severity="warning")
+            return
+        turns = app.store.turns(app.conversation_id)
+        app.chat.add_note("Statistics of this conversation", as_text(report(turns)))
+
+    def switch_agent(self, spec: str) -> None:
+        app = self.app
+        if not spec:
+            app.notify(
+                "Usage: /agent NAME (assistant, game-master, or module:attribute)",
+                severity="warning",
+            )
+            return
+        if not isinstance(app.runner, TurnRunner):
+            app.notify("The backend is not ready yet.", severity="warning")
+            return
+        from tui.core.agents import AgentLoadError, load_agent
+
+        try:
+            app.runner.agent = load_agent(spec, seed=app.settings.seed)
+        except AgentLoadError as error:
+            app.chat.add_note("Cannot switch agent", str(error), kind="error")
+            return
+        app.update_header()
+        app.timeline.note("agent", f"agent: {app.runner.agent_name}")
+        app.notify(f"Now talking to {app.runner.agent_name}.")
