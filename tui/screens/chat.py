@@ -17,9 +17,12 @@ import logging
 from collections.abc import Iterable
 
 from textual._compositor import Compositor
+from textual.binding import Binding
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
+
+from tui.widgets.chat import ChatPane
 
 
 class RowCropCompositor(Compositor):
@@ -76,3 +79,26 @@ class ChatScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="_default")
         self._compositor = make_compositor()
+
+    # The chat scrolls from the keyboard whatever has focus (the prompt, usually): the
+    # prompt is one line or a few, so its own page keys are worth less than the chat's.
+    BINDINGS = [
+        Binding("pageup", "chat_page(-1)", "page up", show=False, priority=True),
+        Binding("pagedown", "chat_page(1)", "page down", show=False, priority=True),
+        Binding("ctrl+home", "chat_first", "first message", show=False, priority=True),
+        Binding("ctrl+end", "chat_newest", "newest", show=False, priority=True),
+    ]
+
+    def _chat(self) -> ChatPane:
+        return self.query_one(ChatPane)
+
+    def action_chat_page(self, direction: int) -> None:
+        chat = self._chat()
+        step = max(1, chat.scrollable_content_region.height - 1)
+        chat.scroll_to(y=chat.scroll_y + direction * step, animate=False, immediate=True)
+
+    def action_chat_first(self) -> None:
+        self._chat().scroll_home(animate=False, immediate=True)
+
+    def action_chat_newest(self) -> None:
+        self._chat().follow_again()

@@ -19,6 +19,8 @@ KEYS = [
     ("Esc", "cancel the running reply (keeps the partial text)"),
     ("Ctrl+C", "cancel the running reply; when idle, ask to quit"),
     ("Ctrl+P", "command palette"),
+    ("PageUp / PageDown", "scroll the chat a page (also while typing)"),
+    ("Ctrl+Home / Ctrl+End", "first message / newest line (follow the stream again)"),
     ("Ctrl+T", "show / hide the timeline"),
     ("Ctrl+B", "show / hide the metrics sidebar"),
     ("Ctrl+S", "stored conversations: search, open, rename (Ctrl+R), delete (Ctrl+D)"),

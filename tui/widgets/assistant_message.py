@@ -256,10 +256,31 @@ class AssistantMessage(Vertical):
             rate = (height - lines_then) / (now - since) if now > since else 0.0
             self._growth_mark = (now, height)
             ahead = max(RESERVE_LINES, min(MAX_RESERVE_LINES, int(rate * 1.0)))
-            body.reserved_lines = height + ahead
+            chat = self.parent
+            if chat is not None and getattr(chat, "max_scroll_y", 0) > 0:
+                # A full pane: reserve rows, and the pane (not the anchor) keeps them below
+                # its bottom edge. A short chat lays out cheaply, so it reserves none.
+                body.reserved_lines = height + ahead
+                if hasattr(chat, "reserve_coming"):
+                    chat.reserve_coming()
+            else:
+                body.reserved_lines = height
             body.refresh(layout=True)
         else:
             body.repaint_changes()  # same size: repaint just the lines that changed
+            self._keep_in_view()
+
+    @property
+    def blank_below(self) -> int:
+        """Reserved blank rows at the very end of this message (none once it is done)."""
+        if self._final is not None or self._extra or self.status is not None:
+            return 0
+        return self._body.blank_below
+
+    def _keep_in_view(self) -> None:
+        chat = self.parent
+        if chat is not None and hasattr(chat, "content_grew"):
+            chat.content_grew()
 
     def _tail_renderable(self) -> Any:
         """The unfinished end of the reply, drawn cheaply (it is drawn again next paint)."""
@@ -460,6 +481,7 @@ class AssistantMessage(Vertical):
             self._body.reserved_lines = 0
             self._growth_mark = (time.monotonic(), 0)
             self._body.refresh(layout=True)
+            self.call_after_refresh(self._keep_in_view)
 
     # --- end of turn -----------------------------------------------------------------------
     def finish(
@@ -482,6 +504,7 @@ class AssistantMessage(Vertical):
         lines = _status_lines(status, note, summary)
         if lines:
             self.mount_all(lines)
+        self.call_after_refresh(self._keep_in_view)  # no reserve now: the anchor takes over
 
     @classmethod
     def finished(

@@ -1,4 +1,11 @@
-"""The chat pane: user and assistant turns, errors and notes, anchored to the newest."""
+"""The chat pane: user and assistant turns, errors and notes, following the newest line.
+
+A streaming reply reserves rows below its newest line so the screen relayouts every few
+lines, not on every delta. Textual's own anchor would scroll those blank rows into view
+(a gap under the reply), so the pane follows by itself: it keeps the newest *text* line
+at the bottom edge, and stops following when the person scrolls up (the status line then
+says there is more below; Ctrl+End or scrolling back down follows again).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +27,80 @@ MAX_MOUNTED = 150
 class ChatPane(VerticalScroll):
     can_focus = True
     hidden_count = 0
+    following = True
+    _auto_scroll = False
+
+    def _hidden_rows(self) -> int:
+        last = self.children[-1] if self.children else None
+        return last.blank_below if isinstance(last, AssistantMessage) else 0
+
+    def follow_target(self) -> int:
+        """The scroll offset that puts the newest text line on the bottom row."""
+        return max(0, round(self.max_scroll_y) - self._hidden_rows())
+
+    def follow(self) -> None:
+        """Scroll to the newest text line, if the person is following it.
+
+        With no reserved rows at the end, Textual's anchor does it (in the same frame as
+        the layout); while a reply reserves rows, the pane scrolls itself.
+        """
+        if not self.following:
+            return
+        self._auto_scroll = True
+        try:
+            if self._hidden_rows() == 0:
+                if not self.is_anchored or self._anchor_released:
+                    self.anchor()
+                elif round(self.scroll_y) != round(self.max_scroll_y):
+                    self.scroll_end(animate=False, immediate=True)
+            else:
+                self.anchor(False)
+                target = self.follow_target()
+                if round(self.scroll_y) != target:
+                    self.scroll_to(y=target, animate=False, immediate=True)
+        finally:
+            self._auto_scroll = False
+
+    def reserve_coming(self) -> None:
+        """The streaming reply is about to reserve rows: the pane, not the anchor, follows."""
+        if self.is_anchored:
+            self.anchor(False)
+
+    def follow_again(self) -> None:
+        self.following = True
+        self._set_below(False)
+        self.follow()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._auto_scroll:
+            return
+        at_end = round(new_value) >= self.follow_target() - 1
+        if at_end != self.following:
+            self.following = at_end
+            if at_end:
+                self._set_below(False)
+                self.follow()
+            else:
+                self.anchor(False)  # the person reads above: new lines must not move them
+
+    def content_grew(self) -> None:
+        """New lines arrived: follow them, or say they are there."""
+        if self.following:
+            self.follow()
+        elif self.follow_target() > round(self.scroll_y):
+            self._set_below(True)
+
+    def _set_below(self, below: bool) -> None:
+        from tui.widgets.status_line import StatusLine
+
+        status = self.screen.query(StatusLine) if self.is_attached else None
+        if status:
+            status.first().set_below(below)
+
+    def on_resize(self) -> None:
+        """The virtual size changed (a message added, the reserve grew) or the pane did."""
+        self.content_grew()
 
     def mount(self, *widgets: Widget, **kwargs: Any) -> AwaitMount:
         result = super().mount(*widgets, **kwargs)
@@ -45,7 +126,7 @@ class ChatPane(VerticalScroll):
             super().mount(Static(text, classes="trim-note"), before=0)
 
     def on_mount(self) -> None:
-        self.anchor()
+        self.follow()
 
     greeting: Static | None = None
 

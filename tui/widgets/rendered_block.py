@@ -175,6 +175,14 @@ class StreamBody(RenderedBlock):
         self._tail_lines = lines
         return offset + len(lines) if lines else len(committed)
 
+    @property
+    def blank_below(self) -> int:
+        """Reserved rows under the newest line: kept for layout, never scrolled into view."""
+        if self.done:
+            return 0
+        text = len(self._committed) + len(self._tail_gap) + len(self._tail_lines)
+        return max(0, self.reserved_lines - text)
+
     def repaint_changes(self) -> None:
         """Repaint only the lines that changed since the last paint."""
         if self._dirty is not None:

@@ -23,6 +23,7 @@ class StatusLine(Static):
         self.since: float | None = None
         self.deadline: float | None = None  # a retry countdown ends here
         self.alert = ""  # a threshold crossed this turn: shown whatever the layout
+        self.below = False  # the person scrolled up while newer lines arrived
         self._shown = ""
 
     def on_mount(self) -> None:
@@ -56,6 +57,11 @@ class StatusLine(Static):
             self.set_class(bool(alert), "-alert")
             self._tick()
 
+    def set_below(self, below: bool) -> None:
+        if below != self.below:
+            self.below = below
+            self._tick()
+
     def _tick(self) -> None:
         text = Text(safe_text(self.activity))
         if self.deadline is not None:
@@ -65,6 +71,8 @@ class StatusLine(Static):
             text.append(f"  ·  {time.monotonic() - self.since:.0f}s", style="dim")
         if self.alert:
             text.append(f"  ⚠ {self.alert}", style="bold yellow")
+        if self.below:
+            text.append("  ↓ new messages (Ctrl+End)", style="bold")
         if text.plain == self._shown:
             return
         self._shown = text.plain

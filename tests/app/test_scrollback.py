@@ -1,0 +1,105 @@
+"""Reading a whole conversation: no blank band under a streaming reply, keys that scroll
+the chat while the prompt has focus, and a stream that does not pull a reader down."""
+
+from __future__ import annotations
+
+from tests.app.helpers import make_app, pane_text, send, wait_idle, wait_until
+from tests.scripts import text_step
+from tui.widgets.assistant_message import AssistantMessage
+
+SIZE = (120, 30)
+
+
+def _rows_below_newest_text(app) -> int:
+    """Blank chat rows between the newest non-blank line and the status line."""
+    rows = pane_text(app, app.chat).split("\n")
+    filled = [i for i, row in enumerate(rows) if row.strip()]
+    return len(rows) - 1 - filled[-1] if filled else len(rows)
+
+
+def _text_rows(app) -> list[str]:
+    """The chat's rows without the scrollbar column (its thumb moves as the reply grows)."""
+    return [row[:-2] for row in pane_text(app, app.chat).split("\n")]
+
+
+def _lines(n: int, word: str) -> list[str]:
+    return [f"{word} line {i}\n\n" for i in range(n)]
+
+
+async def _while_streaming(pilot, app, check, samples: int = 8) -> list:
+    """Run ``check`` at several moments while the reply streams."""
+    seen = []
+    reply = app.query(AssistantMessage).last()
+    while reply.status is None and len(seen) < samples:
+        await pilot.pause(0.05)
+        if reply.source.count("\n") > 4 and reply.status is None:
+            seen.append(check())
+    return seen
+
+
+async def test_no_blank_band_opens_under_a_streaming_reply():
+    app, _ = make_app(
+        [text_step(_lines(40, "early")), text_step(_lines(120, "streamed"), rate=300)]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "fill the screen first")
+        await wait_idle(pilot)
+        await send(pilot, "now stream")
+        gaps = await _while_streaming(pilot, app, lambda: _rows_below_newest_text(app))
+        await wait_idle(pilot)
+    assert len(gaps) >= 4
+    # One blank row at most: the blank line between two paragraphs of the reply itself.
+    assert max(gaps) <= 1, gaps
+
+
+async def test_a_short_first_reply_streams_just_above_the_prompt():
+    app, _ = make_app([text_step(_lines(12, "short"), rate=40)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "a short reply")
+        gaps = await _while_streaming(pilot, app, lambda: _rows_below_newest_text(app))
+        await wait_idle(pilot)
+        assert max(gaps) <= 1, gaps
+        assert _rows_below_newest_text(app) == 0  # the footer sits on the last row
+
+
+async def test_page_keys_scroll_the_chat_while_typing_and_ctrl_home_end_jump():
+    app, _ = make_app([text_step(_lines(60, "first")), text_step(_lines(60, "second"))])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "one")
+        await wait_idle(pilot)
+        await send(pilot, "two")
+        await wait_idle(pilot)
+        app.prompt_input.focus()
+        app.prompt_input.text = "a draft"
+        assert "second line 59" in pane_text(app, app.chat)
+        await pilot.press("pageup")
+        await wait_until(pilot, lambda: "second line 59" not in pane_text(app, app.chat))
+        assert app.focused is app.prompt_input and app.prompt_input.text == "a draft"
+        await pilot.press("ctrl+home")
+        await wait_until(pilot, lambda: "one" in pane_text(app, app.chat).split("\n")[1])
+        assert "first line 0" in pane_text(app, app.chat)
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: "first line 0" not in pane_text(app, app.chat))
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: "second line 59" in pane_text(app, app.chat))
+        assert app.prompt_input.text == "a draft"
+
+
+async def test_a_reader_scrolled_up_is_not_pulled_down_and_is_told_of_new_lines():
+    app, _ = make_app([text_step(_lines(40, "old")), text_step(_lines(150, "new"), rate=100)])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "fill")
+        await wait_idle(pilot)
+        await send(pilot, "stream")
+        reply = app.query(AssistantMessage).last()
+        await wait_until(pilot, lambda: reply.source.count("\n") > 20, "the stream")
+        await pilot.press("ctrl+home")
+        await wait_until(pilot, lambda: "fill" in pane_text(app, app.chat), "the top")
+        top = _text_rows(app)
+        await wait_until(pilot, lambda: "new messages" in pane_text(app, app.status), "marker")
+        await pilot.pause(0.3)  # more lines arrive: the reader stays where they are
+        assert _text_rows(app) == top
+        await pilot.press("ctrl+end")
+        await wait_idle(pilot)
+        assert "new line 149" in pane_text(app, app.chat)
+        assert "new messages" not in pane_text(app, app.status)
