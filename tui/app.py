@@ -42,7 +42,7 @@ from tui.screens.help import HelpScreen
 from tui.slash_handlers import SlashHandlers
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
-from tui.widgets.chat import ChatPane
+from tui.widgets.chat import ChatPane, Record
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.prompt import PromptInput
 from tui.widgets.status_line import StatusLine
@@ -50,8 +50,6 @@ from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
-    from textual.widget import Widget
-
     from tui.core.conversation import Conversation
     from tui.core.journal import TurnJournal
     from tui.core.store import Store, TurnRow
@@ -340,7 +338,7 @@ class AgentsTuiApp(App[None]):
         paused = self.store.paused_turn(message.conversation_id) if self.store else None
         past = [t for t in message.turns if paused is None or t.id != paused[0].id]
         if past:
-            self.chat.show_past([self._past_turn_widgets(turn) for turn in past])
+            self.chat.show_past([r for turn in past for r in self._past_turn_records(turn)])
         if paused is not None:
             self._show_paused(*paused)
         recovered = self.store.recovered if self.store is not None else []
@@ -365,7 +363,7 @@ class AgentsTuiApp(App[None]):
         self.notify("A turn is waiting for your approval; it is asked again.", severity="warning")
         self._start_next_queued()
 
-    def _past_turn_widgets(self, turn: TurnRow) -> list[Widget]:
+    def _past_turn_records(self, turn: TurnRow) -> list[Record]:
         status: ev.TurnStatus = "failed"
         if turn.status == "completed":
             status = "completed"
@@ -378,8 +376,8 @@ class AgentsTuiApp(App[None]):
         for tool in turn.tools:
             self.timeline.past_tool(tool)
         return [
-            UserMessage(turn.prompt),
-            AssistantMessage.finished(turn.reply, status, turn.error, turn.metrics),
+            Record("user", turn.prompt),
+            Record("assistant", turn.reply, status, turn.error, turn.metrics),
         ]
 
     @on(BackendReady)

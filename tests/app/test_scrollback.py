@@ -103,3 +103,55 @@ async def test_a_reader_scrolled_up_is_not_pulled_down_and_is_told_of_new_lines(
         await wait_idle(pilot)
         assert "new line 149" in pane_text(app, app.chat)
         assert "new messages" not in pane_text(app, app.status)
+
+
+def _stored_conversation(turns: int) -> str:
+    from tui.core.store import Store
+
+    store = Store()
+    store.ensure_conversation("long", agent="Assistant")
+    for i in range(turns):
+        turn = store.start_turn("long", f"question {i}")
+        store.finish_turn(
+            turn, reply=f"answer {i}", status="completed", error=None, tools=[], metrics={}
+        )
+    store.close()
+    return "long"
+
+
+async def test_every_one_of_1000_messages_is_reachable_by_scrolling():
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.widgets.chat import MAX_MOUNTED
+
+    conversation = _stored_conversation(500)  # 1,000 messages
+    runner, _ = runner_for([])
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "answer 499" in pane_text(app, app.chat), "the newest")
+        assert len(app.chat.children) <= MAX_MOUNTED + 1  # a window, not 1,000 widgets
+        assert "earlier messages" in str(app.chat.children[0].render())
+        await pilot.press("ctrl+home")
+        await wait_until(pilot, lambda: "question 0" in pane_text(app, app.chat), "the first")
+        assert "answer 0" in pane_text(app, app.chat)
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: "answer 499" in pane_text(app, app.chat), "the newest")
+        # Page by page from the newest, the way a reader scrolls: every message passes by.
+        seen: set[int] = set()
+        for _ in range(400):
+            text = pane_text(app, app.chat)
+            seen.update(int(w.split()[1]) for w in _answers(text))
+            if "question 0" in text:
+                break
+            await pilot.press("pageup")
+            await pilot.pause()
+        assert "question 0" in pane_text(app, app.chat)
+        assert seen == set(range(500))
+        assert len(app.chat.children) <= MAX_MOUNTED + 1
+
+
+def _answers(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"answer \d+", text)

@@ -94,11 +94,19 @@ class ChatScreen(Screen[None]):
 
     def action_chat_page(self, direction: int) -> None:
         chat = self._chat()
+        if direction < 0 and round(chat.scroll_y) <= 0 and chat.earlier:
+            chat.load_earlier()  # at the top of what is mounted: the page before it
+            return
+        if direction > 0 and round(chat.scroll_y) >= round(chat.max_scroll_y) and chat.later:
+            chat.load_later()
+            return
         step = max(1, chat.scrollable_content_region.height - 1)
         chat.scroll_to(y=chat.scroll_y + direction * step, animate=False, immediate=True)
 
     def action_chat_first(self) -> None:
-        self._chat().scroll_home(animate=False, immediate=True)
+        self._chat().show_first()
 
     def action_chat_newest(self) -> None:
-        self._chat().follow_again()
+        chat = self._chat()
+        chat.show_newest()
+        chat.follow_again()

@@ -195,6 +195,7 @@ class AssistantMessage(Vertical):
         self._growth_mark = (time.monotonic(), 0)
         self._final: RenderedBlock | None = None
         self._paused = False  # waiting for a person: no lines reserved ahead
+        self.ending: tuple[str | None, dict[str, Any] | None] = (None, None)  # note, summary
 
     def compose(self) -> ComposeResult:
         yield self._final if self._final is not None else self._body
@@ -490,6 +491,7 @@ class AssistantMessage(Vertical):
         """Show how the turn ended. Committed blocks stay as they are (already rendered once);
         only the tail is rendered again, with full highlighting, so the end costs little."""
         self.status = status
+        self.ending = (note, summary)
         self.add_class(f"-{status}")
         if self._fence is not None:
             self._continue_fence(final=True)
@@ -514,6 +516,7 @@ class AssistantMessage(Vertical):
         message = cls()
         message.source = source
         message.status = status
+        message.ending = (note, summary)
         message.add_class(f"-{status}")
         message._final = RenderedBlock(message._final_body(), classes="block")
         message._extra = _status_lines(status, note, summary)

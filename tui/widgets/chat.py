@@ -9,9 +9,10 @@ says there is more below; Ctrl+End or scrolling back down follows again).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
@@ -19,14 +20,57 @@ from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.user_message import UserMessage
 
-# Only the newest widgets stay mounted: layout cost grows with every child, and what is
-# trimmed stays in the store (Ctrl+S, /history, /export).
+# At most this many messages are mounted: layout cost grows with every child. The rest of
+# the conversation is kept as light records (text, status, footer) and mounted again, a
+# page at a time, when the person scrolls to the edge of what is mounted.
 MAX_MOUNTED = 150
+PAGE = 50
+
+
+@dataclass(slots=True)
+class Record:
+    """A message that is not mounted: enough to build its widget again."""
+
+    kind: str  # "user", "assistant" or "note"
+    text: str
+    status: str = "completed"
+    note: str | None = None
+    summary: dict[str, Any] | None = None
+    title: str = ""
+
+    def widget(self) -> Widget:
+        if self.kind == "user":
+            return UserMessage(self.text)
+        if self.kind == "note":
+            return NoteBlock(self.title, self.text, kind=self.status)
+        status: Any = self.status
+        return AssistantMessage.finished(self.text, status, self.note, self.summary or {})
+
+
+def _chrome(widget: Widget) -> bool:
+    return widget.has_class("trim-note") or widget.has_class("greeting")
+
+
+def record_of(widget: Widget) -> Record | None:
+    """The record of a finished message; None for a live one or for chrome."""
+    if isinstance(widget, UserMessage) and not widget.has_class("-queued"):
+        return Record("user", widget.source)
+    if isinstance(widget, AssistantMessage) and widget.status is not None:
+        note, summary = widget.ending
+        return Record("assistant", widget.source, widget.status, note, summary)
+    if isinstance(widget, NoteBlock):
+        return Record("note", widget.body_text, widget.kind, title=widget.title_text)
+    return None
 
 
 class ChatPane(VerticalScroll):
     can_focus = True
-    hidden_count = 0
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.earlier: list[Record] = []  # messages above the mounted window, oldest first
+        self.later: list[Record] = []  # messages below it (only after scrolling up)
+
     following = True
     _auto_scroll = False
 
@@ -75,7 +119,15 @@ class ChatPane(VerticalScroll):
         super().watch_scroll_y(old_value, new_value)
         if self._auto_scroll:
             return
-        at_end = round(new_value) >= self.follow_target() - 1
+        if round(new_value) <= 0 < round(old_value) and self.earlier:
+            self.call_later(self.load_earlier)  # scrolled up to the top: the previous page
+        elif (
+            self.later
+            and new_value > old_value
+            and round(new_value) >= round(self.max_scroll_y) - 1
+        ):
+            self.call_later(self.load_later)  # scrolled down to the bottom: the next page
+        at_end = round(new_value) >= self.follow_target() - 1 and not self.later
         if at_end != self.following:
             self.following = at_end
             if at_end:
@@ -103,27 +155,118 @@ class ChatPane(VerticalScroll):
         self.content_grew()
 
     def mount(self, *widgets: Widget, **kwargs: Any) -> AwaitMount:
+        if self.later and "before" not in kwargs and "after" not in kwargs:
+            self.show_newest()  # something new at the end: the window moves back there
         result = super().mount(*widgets, **kwargs)
         if len(self.children) + len(widgets) > MAX_MOUNTED:
-            self.call_after_refresh(self._trim)
+            self.call_after_refresh(self._trim_top)
         return result
 
-    def _trim(self) -> None:
+    def _messages(self) -> list[Widget]:
+        return [c for c in self.children if record_of(c) is not None]
+
+    def _trim_top(self) -> None:
+        """Unmount the oldest messages beyond the limit, keeping their records."""
         extra = len(self.children) - MAX_MOUNTED
-        if extra <= 0:
+        if extra <= 0 or self.later:
             return
-        old = [c for c in self.children[:extra] if not c.has_class("trim-note")]
-        self.hidden_count += len(old)
+        old = self._messages()[:extra]
+        self.earlier.extend(r for r in map(record_of, old) if r is not None)
         self.remove_children(old)
+        self._update_marks()
+
+    def _update_marks(self) -> None:
         note = self.query(".trim-note")
-        text = (
-            f"{self.hidden_count:,} earlier messages are hidden here; "
-            "Ctrl+S, /history and /export have them."
-        )
-        if note:
-            note.first(Static).update(text)
+        if self.earlier:
+            text = f"↑ {len(self.earlier):,} earlier messages: scroll up or Ctrl+Home to load them"
+            if note:
+                note.first(Static).update(text)
+            else:
+                super().mount(Static(text, classes="trim-note"), before=0)
+        elif note:
+            note.remove()
+
+    def load_earlier(self, count: int = PAGE) -> int:
+        """Mount up to ``count`` earlier messages above the window; the view stays put."""
+        if not self.earlier:
+            return 0
+        page = self.earlier[-count:]
+        del self.earlier[-count:]
+        widgets = [r.widget() for r in page]
+        first = next(iter(self._messages()), None)
+        offset = first.virtual_region.y - self.scroll_y if first is not None else 0.0
+        if first is not None:
+            super().mount(*widgets, before=first)
         else:
-            super().mount(Static(text, classes="trim-note"), before=0)
+            super().mount(*widgets)
+        self._trim_bottom()
+        self._update_marks()
+
+        def keep_view() -> None:
+            """The message that was at the top stays where it was on screen."""
+            self.following = False
+            self.anchor(False)
+            if first is not None and first.is_attached:
+                y = max(0, round(first.virtual_region.y - offset))
+                self.scroll_to(y=y, animate=False, immediate=True)
+
+        self.call_after_refresh(keep_view)
+        return len(widgets)
+
+    def _trim_bottom(self) -> None:
+        """After loading above: unmount the newest messages beyond the limit (when idle)."""
+        extra = len(self.children) - MAX_MOUNTED
+        live = any(record_of(c) is None for c in self.children if not _chrome(c))
+        if extra <= 0 or live:
+            return  # a live reply or a queued prompt stays mounted, whatever the count
+        newest = self._messages()[-extra:]
+        self.later[:0] = [r for r in map(record_of, newest) if r is not None]
+        self.remove_children(newest)
+
+    def load_later(self, count: int = PAGE) -> int:
+        if not self.later:
+            return 0
+        page, self.later = self.later[:count], self.later[count:]
+        super().mount(*[r.widget() for r in page])
+        extra = len(self.children) - MAX_MOUNTED
+        if extra > 0:
+            old = self._messages()[:extra]
+            self.earlier.extend(r for r in map(record_of, old) if r is not None)
+            self.remove_children(old)
+            self._update_marks()
+        return len(page)
+
+    def show_first(self) -> None:
+        """Ctrl+Home: the first message of the conversation, however long it is."""
+        self._auto_scroll = True  # the rebuild moves the offset; that is not the reader
+        try:
+            self._show_first()
+        finally:
+            self._auto_scroll = False
+        self.call_after_refresh(self.scroll_home, animate=False, immediate=True)
+
+    def _show_first(self) -> None:
+        if self.earlier:
+            records = self.earlier + [r for r in map(record_of, self._messages()) if r]
+            self.later = records[MAX_MOUNTED - 10 :] + self.later
+            self.earlier = []
+            self.remove_children(self._messages())
+            super().mount(*[r.widget() for r in records[: MAX_MOUNTED - 10]])
+            self._update_marks()
+        self.following = False
+        self.anchor(False)
+
+    def show_newest(self) -> None:
+        """Ctrl+End (or something new): the newest messages mounted again, then followed."""
+        if self.later:
+            records = [r for r in map(record_of, self._messages()) if r] + self.later
+            self.later = []
+            keep = records[-(MAX_MOUNTED - 10) :]
+            self.earlier.extend(records[: len(records) - len(keep)])
+            self.remove_children(self._messages())
+            super().mount(*[r.widget() for r in keep])
+            self._update_marks()
+        self.following = True
 
     def on_mount(self) -> None:
         self.follow()
@@ -174,15 +317,22 @@ class ChatPane(VerticalScroll):
         self.mount(note)
         return note
 
-    def show_past(self, turns: list[list[Widget]]) -> None:
-        """Stored turns go above anything already typed in this run."""
+    def show_past(self, records: list[Record]) -> None:
+        """Stored turns go above anything already typed in this run; only the newest are
+        mounted, so a conversation of any length opens as fast as a short one."""
         self._drop_greeting()
-        history = Vertical(*[w for turn in turns for w in turn], classes="past-turns")
-        if self.children:
-            self.mount(history, before=0)
+        keep = records[-(MAX_MOUNTED - 10) :]
+        self.earlier = records[: len(records) - len(keep)] + self.earlier
+        widgets = [r.widget() for r in keep]
+        first = next((c for c in self.children if not _chrome(c)), None)
+        if first is not None:
+            self.mount(*widgets, before=first)
         else:
-            self.mount(history)
+            self.mount(*widgets)
+        self._update_marks()
 
     def clear(self) -> None:
         self.greeting = None
+        self.earlier = []
+        self.later = []
         self.remove_children()

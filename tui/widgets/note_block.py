@@ -23,5 +23,6 @@ class NoteBlock(Static):
     def __init__(self, title: str, body: str, *, kind: str = "info") -> None:
         self.title_text = title
         self.body_text = body
+        self.kind = kind
         content = Text.assemble(Text(title + "\n", style="bold"), Text(safe_text(body)))
         super().__init__(content, classes=f"-{kind}")
