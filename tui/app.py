@@ -45,6 +45,7 @@ from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane, Record
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.prompt import PromptInput
+from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
@@ -134,6 +135,7 @@ class AgentsTuiApp(App[None]):
         yield Header(show_clock=False)
         with Horizontal(id="body"):
             with Vertical(id="chat-column"):
+                yield SearchBar(id="search")
                 yield ChatPane(id="chat")
                 yield StatusLine(id="status")
                 yield ApprovalBar(id="approval")

@@ -151,7 +151,51 @@ async def test_every_one_of_1000_messages_is_reachable_by_scrolling():
         assert len(app.chat.children) <= MAX_MOUNTED + 1
 
 
+def _shows(app, line: str) -> bool:
+    return any(row.strip() == line for row in pane_text(app, app.chat).split("\n"))
+
+
 def _answers(text: str) -> list[str]:
     import re
 
     return re.findall(r"answer \d+", text)
+
+
+async def test_ctrl_f_finds_any_message_of_a_long_conversation():
+    from textual.widgets import Input
+
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+
+    conversation = _stored_conversation(500)
+    runner, _ = runner_for([])
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "answer 499" in pane_text(app, app.chat), "the newest")
+        await pilot.press("ctrl+f")
+        search = app.query_one("#search")
+        assert app.focused is search.query_one(Input)
+        for key in "answer 0":
+            await pilot.press("space" if key == " " else key)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: _shows(app, "answer 0"), "the hit")
+        assert "1 of 1" in pane_text(app, search)
+        marked = app.query(".-search-hit")
+        assert len(marked) == 1 and marked.first().source == "answer 0"
+        search.query_one(Input).value = "answer 49"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "1 of 11" in pane_text(app, search), "11 matches")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "2 of 11" in pane_text(app, search), "the next")
+        assert app.query(".-search-hit").first().source == "answer 490"
+        await wait_until(pilot, lambda: _shows(app, "answer 490"), "answer 490 on screen")
+        await pilot.press("shift+enter")
+        await wait_until(pilot, lambda: "1 of 11" in pane_text(app, search), "the previous")
+        assert app.query(".-search-hit").first().source == "answer 49"
+        search.query_one(Input).value = "no such words"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "no match" in pane_text(app, search), "no match")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is app.prompt_input, "the prompt")
+        assert not app.query(".-search-hit") and not search.display

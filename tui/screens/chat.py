@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.strip import Strip
 
 from tui.widgets.chat import ChatPane
+from tui.widgets.search_bar import SearchBar
 
 
 class RowCropCompositor(Compositor):
@@ -87,7 +88,35 @@ class ChatScreen(Screen[None]):
         Binding("pagedown", "chat_page(1)", "page down", show=False, priority=True),
         Binding("ctrl+home", "chat_first", "first message", show=False, priority=True),
         Binding("ctrl+end", "chat_newest", "newest", show=False, priority=True),
+        Binding("ctrl+f", "find", "find", show=False, priority=True),
     ]
+    _search: tuple[str, int] = ("", -1)  # the query and the position among its matches
+
+    def action_find(self) -> None:
+        self.query_one(SearchBar).open()
+
+    def on_search_bar_step(self, message: SearchBar.Step) -> None:
+        chat, bar = self._chat(), self.query_one(SearchBar)
+        hits = chat.matches(message.query)
+        if not hits:
+            bar.show_count("no match")
+            self._search = (message.query, -1)
+            return
+        query, position = self._search
+        if query != message.query:
+            position = -1 if message.direction > 0 else 0  # start from the first / last
+        position = (position + message.direction) % len(hits)
+        self._search = (message.query, position)
+        if chat.reveal(hits[position]) is None:
+            bar.show_count("wait for the reply to finish")
+            return
+        bar.show_count(f"{position + 1} of {len(hits)}")
+
+    def on_search_bar_closed(self, _message: SearchBar.Closed) -> None:
+        for hit in self.query(".-search-hit"):
+            hit.remove_class("-search-hit")
+        self._search = ("", -1)
+        self.app.query_one("#prompt").focus()
 
     def _chat(self) -> ChatPane:
         return self.query_one(ChatPane)

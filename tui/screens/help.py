@@ -21,6 +21,7 @@ KEYS = [
     ("Ctrl+P", "command palette"),
     ("PageUp / PageDown", "scroll the chat a page (also while typing)"),
     ("Ctrl+Home / Ctrl+End", "first message / newest line (follow the stream again)"),
+    ("Ctrl+F", "find in the conversation: Enter next, Shift+Enter previous, Esc closes"),
     ("Ctrl+T", "show / hide the timeline"),
     ("Ctrl+B", "show / hide the metrics sidebar"),
     ("Ctrl+S", "stored conversations: search, open, rename (Ctrl+R), delete (Ctrl+D)"),

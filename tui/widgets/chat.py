@@ -236,6 +236,56 @@ class ChatPane(VerticalScroll):
             self._update_marks()
         return len(page)
 
+    # --- search ----------------------------------------------------------------------------
+    def all_records(self) -> list[Record]:
+        mounted = [r for r in map(record_of, self._messages()) if r is not None]
+        return self.earlier + mounted + self.later
+
+    def matches(self, query: str) -> list[int]:
+        """Indexes (in ``all_records``) of the messages whose text contains ``query``."""
+        needle = query.casefold()
+        return [i for i, r in enumerate(self.all_records()) if needle in r.text.casefold()]
+
+    def reveal(self, index: int) -> Widget | None:
+        """Mount the window around message ``index``, scroll it into view, mark it."""
+        for old in self.query(".-search-hit"):
+            old.remove_class("-search-hit")
+        first = len(self.earlier)
+        mounted = self._messages()
+        if not first <= index < first + len(mounted):
+            if any(record_of(c) is None for c in self.children if not _chrome(c)):
+                return None  # a live reply is mounted: the window cannot move now
+            records = self.all_records()
+            start = max(0, min(index - PAGE, len(records) - (MAX_MOUNTED - 10)))
+            stop = start + MAX_MOUNTED - 10
+            self._auto_scroll = True
+            try:
+                self.remove_children(mounted)
+                self.earlier, self.later = records[:start], records[stop:]
+                mounted = [r.widget() for r in records[start:stop]]
+                super().mount(*mounted)
+                self._update_marks()
+            finally:
+                self._auto_scroll = False
+            first = start
+        widget = mounted[index - first]
+        widget.add_class("-search-hit")
+        self.following = False
+        self.anchor(False)
+        self._scroll_to_hit(widget, tries=5)
+        return widget
+
+    def _scroll_to_hit(self, widget: Widget, tries: int) -> None:
+        """Once the freshly mounted window is laid out, put ``widget`` in the middle."""
+        if widget.virtual_region.height == 0 and tries > 0:
+            self.call_after_refresh(self._scroll_to_hit, widget, tries - 1)
+            return
+        self._auto_scroll = True
+        try:
+            self.scroll_to_widget(widget, animate=False, center=True, immediate=True)
+        finally:
+            self._auto_scroll = False
+
     def show_first(self) -> None:
         """Ctrl+Home: the first message of the conversation, however long it is."""
         self._auto_scroll = True  # the rebuild moves the offset; that is not the reader
