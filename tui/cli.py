@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure streaming speed against stock Textual")
     bench.add_argument("--quick", action="store_true", help="finish within about 5 minutes")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--check", action="store_true", help="exit 1 when a ratio or rate target is missed"
+    )
     return parser
 
 
@@ -215,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from tui.bench.run import run_bench
 
-        return run_bench(quick=args.quick, as_json=args.json)
+        return run_bench(quick=args.quick, as_json=args.json, check=args.check)
     if args.command == "stats":
         return _stats(as_json=args.json)
     if args.command == "import":

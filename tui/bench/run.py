@@ -209,7 +209,36 @@ async def streaming(quick: bool) -> dict[str, Any]:
     return out
 
 
-def run_bench(*, quick: bool, as_json: bool) -> int:
+# (result key, comparison, target, kind): "ratio" and "rate" targets are checked by
+# --check; "time" targets are informational on a noisy machine.
+TARGETS: tuple[tuple[str, str, float, str], ...] = (
+    ("throughput_ratio_vs_stock", ">=", 2.0, "ratio"),
+    ("cpu_ratio_vs_stock_at_100tps", "<=", 0.5, "ratio"),
+    ("local_decode_ratio_vs_llama_cpp", ">=", 0.9, "ratio"),
+    ("game_master_pick_rate", ">=", 0.9, "rate"),
+    ("conversation_kb_per_message", "<=", 30.0, "ratio"),
+    ("conversation_open_ms", "<=", 300.0, "time"),
+    ("conversation_jump_first_ms", "<=", 50.0, "time"),
+    ("conversation_page_up_ms", "<=", 50.0, "time"),
+    ("p95_delta_to_screen_ms_at_100tps", "<=", 50.0, "time"),
+)
+
+
+def targets_of(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with the measured value and whether it was met (absent: not measured)."""
+    out = []
+    for key, op, target, kind in TARGETS:
+        if key not in results:
+            continue
+        value = float(results[key])
+        met = value >= target if op == ">=" else value <= target
+        out.append(
+            {"measure": key, "op": op, "target": target, "value": value, "kind": kind, "met": met}
+        )
+    return out
+
+
+def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     tmp = tempfile.mkdtemp(prefix="agents-tui-bench-")
     os.environ["XDG_DATA_HOME"] = tmp  # the bench never touches the person's conversations
     os.environ["XDG_CONFIG_HOME"] = tmp
@@ -238,11 +267,23 @@ def run_bench(*, quick: bool, as_json: bool) -> int:
     results.update(startup(2 if quick else 3))
     results.update(local_decode(64 if quick else 256))
     results.update(game_master_rate())
+    from tui.bench.conversation import whole_conversation
+
+    results.update(whole_conversation(2_000 if quick else 10_000))
+    results["targets"] = targets_of(results)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
         print(json.dumps(_jsonable(results), indent=2))
     else:
         print(_table(results))
+    missed = [t for t in results["targets"] if not t["met"] and t["kind"] != "time"]
+    if check and (missed or not results["text_identical"]):
+        for t in missed:
+            print(
+                f"missed: {t['measure']} {t['value']} (target {t['op']} {t['target']})",
+                file=sys.stderr,
+            )
+        return 1
     return 0
 
 
@@ -309,6 +350,23 @@ def _table(r: dict[str, Any]) -> str:
             f"{'game master: narration names the result / first text s':52} "
             f"{r['game_master_narration_names_result']:>12} "
             f"{r['game_master_first_text_s_median']:>12}"
+        )
+    if "conversation_open_ms" in r:
+        n = f"{r['conversation_messages']:,}"
+        lines += [
+            f"{f'conversation of {n} messages: open / jump to first, ms':52} "
+            f"{r['conversation_open_ms']:>5.0f}/{r['conversation_jump_first_ms']:<6.0f} "
+            f"(targets 300 / 50; window of {r['conversation_mounted_widgets']} widgets)",
+            f"{'  PageUp repaint median / max, ms':52} "
+            f"{r['conversation_page_up_ms']:>5.0f}/{r['conversation_page_up_ms_max']:<6.0f}",
+            f"{'  memory per message incl. store records, KB':52} "
+            f"{r['conversation_kb_per_message']:>12} (target 30)",
+        ]
+    for t in r.get("targets", []):
+        mark = "met" if t["met"] else "MISSED"
+        lines.append(
+            f"{'target: ' + t['measure']:52} {t['value']:>12} {t['op']} {t['target']} {mark}"
+            + (" (informational)" if t["kind"] == "time" else "")
         )
     lines.append(f"{'text identical in every correctness case':52} {r['text_identical']!s:>12}")
     lines.append(f"(took {r['bench_seconds']} s)")

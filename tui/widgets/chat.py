@@ -25,6 +25,7 @@ from tui.widgets.user_message import UserMessage
 # page at a time, when the person scrolls to the edge of what is mounted.
 MAX_MOUNTED = 150
 PAGE = 50
+JUMP = 40  # mounted on opening or on a jump: a screenful and then some, quick to build
 
 
 @dataclass(slots=True)
@@ -256,8 +257,8 @@ class ChatPane(VerticalScroll):
             if any(record_of(c) is None for c in self.children if not _chrome(c)):
                 return None  # a live reply is mounted: the window cannot move now
             records = self.all_records()
-            start = max(0, min(index - PAGE, len(records) - (MAX_MOUNTED - 10)))
-            stop = start + MAX_MOUNTED - 10
+            start = max(0, min(index - JUMP // 2, len(records) - JUMP))
+            stop = start + JUMP
             self._auto_scroll = True
             try:
                 self.remove_children(mounted)
@@ -298,10 +299,10 @@ class ChatPane(VerticalScroll):
     def _show_first(self) -> None:
         if self.earlier:
             records = self.earlier + [r for r in map(record_of, self._messages()) if r]
-            self.later = records[MAX_MOUNTED - 10 :] + self.later
+            self.later = records[JUMP:] + self.later
             self.earlier = []
             self.remove_children(self._messages())
-            super().mount(*[r.widget() for r in records[: MAX_MOUNTED - 10]])
+            super().mount(*[r.widget() for r in records[:JUMP]])
             self._update_marks()
         self.following = False
         self.anchor(False)
@@ -311,7 +312,7 @@ class ChatPane(VerticalScroll):
         if self.later:
             records = [r for r in map(record_of, self._messages()) if r] + self.later
             self.later = []
-            keep = records[-(MAX_MOUNTED - 10) :]
+            keep = records[-JUMP:]
             self.earlier.extend(records[: len(records) - len(keep)])
             self.remove_children(self._messages())
             super().mount(*[r.widget() for r in keep])
@@ -371,7 +372,7 @@ class ChatPane(VerticalScroll):
         """Stored turns go above anything already typed in this run; only the newest are
         mounted, so a conversation of any length opens as fast as a short one."""
         self._drop_greeting()
-        keep = records[-(MAX_MOUNTED - 10) :]
+        keep = records[-JUMP:]
         self.earlier = records[: len(records) - len(keep)] + self.earlier
         widgets = [r.widget() for r in keep]
         first = next((c for c in self.children if not _chrome(c)), None)
