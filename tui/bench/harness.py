@@ -37,7 +37,8 @@ class StreamResult:
     p95_ms: float = 0.0
     p99_ms: float = 0.0
     cpu_s: float = 0.0
-    identical: bool = False
+    identical: bool = False  # every delta arrived, in order
+    screen_identical: bool | None = None  # the lines on screen equal a fresh render of the text
     shown_chars: int = 0
 
     @property
@@ -215,11 +216,29 @@ async def stream_app(
             await asyncio.sleep(0.15)  # the last frames
             reply = app.query(AssistantMessage).last()
             expected = text if cancel_after is None else delivered
-            return _finish(result, probe, expected, reply.source, cpu_start)
+            finished = _finish(result, probe, expected, reply.source, cpu_start)
+            finished.screen_identical = await _same_lines_as_reopened(app, pilot, reply)
+            return finished
     finally:
         gc.unfreeze()  # the app froze its heap; the next measurement starts from scratch
         AssistantMessage.flush = original_flush  # type: ignore[method-assign]
         AssistantMessage.finish = original_finish  # type: ignore[method-assign]
+
+
+async def _same_lines_as_reopened(app: Any, pilot: Any, reply: Any) -> bool:
+    """What the streamed reply shows, line for line, against the same text rendered whole
+    at the same width (as when the conversation is reopened): not just the same deltas."""
+    from tui.widgets.assistant_message import AssistantMessage
+
+    reference = AssistantMessage.finished(reply.source, "completed", None, {})
+    await app.chat.mount(reference)
+    await pilot.pause()
+
+    def lines(widget: Any) -> list[str]:
+        return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+    streamed, whole = reply.children[0], reference.children[0]
+    return streamed.size.width == whole.size.width and lines(streamed) == lines(whole)
 
 
 # --- stock Textual -----------------------------------------------------------------------------
@@ -238,11 +257,15 @@ class _TimedMarkdown(Markdown):
 
 
 class StockApp(App[None]):
-    """The baseline: ``Markdown.get_stream()`` into a plain ``Markdown`` widget."""
+    """The baseline: ``Markdown.get_stream()`` into a plain ``Markdown`` widget, in a
+    container anchored to the bottom as in Textual's own streaming example."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield _TimedMarkdown(id="md")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).anchor()
 
 
 async def stream_stock(deltas: list[str], rate: float, *, burst: int = 0) -> StreamResult:
@@ -255,6 +278,8 @@ async def stream_stock(deltas: list[str], rate: float, *, burst: int = 0) -> Str
         md = app.query_one(_TimedMarkdown)
         md.probe = probe
         probe.hook_frames(app)
+        gc.collect()  # the same heap state as the app, which collects and freezes when ready
+        gc.freeze()
         cpu_start = time.process_time()
         stream = Markdown.get_stream(md)
         written = 0
@@ -272,7 +297,9 @@ async def stream_stock(deltas: list[str], rate: float, *, burst: int = 0) -> Str
                 await stream.write(delta)
         await stream.stop()
         await asyncio.sleep(0.15)
-        return _finish(result, probe, text, md.source, cpu_start)
+        finished = _finish(result, probe, text, md.source, cpu_start)
+        gc.unfreeze()
+        return finished
 
 
 # --- long conversations and memory ---------------------------------------------------------------
