@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import statistics
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -395,3 +396,111 @@ def adapter_overhead_us(deltas: int = 50_000) -> float:
         for app_event in adapter.convert(event, at):
             metrics.observe(app_event)
     return (time.perf_counter_ns() - started) / deltas / 1000
+
+
+# --- keys while streaming ---------------------------------------------------------------------
+async def typing_latency(rate: float, keys: int = 30, deltas: int = 10_000) -> dict[str, float]:
+    """Key posted (as the terminal driver posts it) to the first frame composed after the
+    prompt holds it, while a reply streams at ``rate`` deltas/s (``rate`` 0: idle)."""
+    from textual import events
+
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.widgets.prompt import PromptInput
+
+    words = [f"w{i % 97} " for i in range(deltas)]  # prose: a long reply of short words
+    runner = _scripted_runner(words, rate or 1000)
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
+    posted: list[int] = []
+    seen: list[int] = []
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            prompt = app.query_one(PromptInput)
+            original = app._display
+
+            def display(screen: Any, renderable: Any) -> None:
+                original(screen, renderable)
+                if renderable is not None:
+                    now = time.perf_counter_ns()
+                    while len(seen) < len(posted) and len(prompt.text) > len(seen):
+                        seen.append(now)
+
+            await pilot.pause()
+            if rate:
+                prompt.text = "stream"
+                prompt.submit()
+                while not app.turn_running:
+                    await asyncio.sleep(0.001)
+                await asyncio.sleep(0.5)  # well into the stream
+            prompt.text = ""
+            prompt.focus()
+            await pilot.pause()
+            app._display = display  # type: ignore[method-assign]
+            for _ in range(keys):
+                posted.append(time.perf_counter_ns())
+                app.post_message(events.Key("x", "x"))
+                await asyncio.sleep(0.1)
+            streaming = app.turn_running
+            app._display = original  # type: ignore[method-assign]
+            app.action_cancel_turn()
+    finally:
+        gc.unfreeze()
+    lat = sorted((s - p) / 1e6 for p, s in zip(posted, seen, strict=False))
+    lost = len(posted) - len(lat)
+    return {
+        "median_ms": round(percentile(lat, 0.5), 1) if lat else float("inf"),
+        "max_ms": round(lat[-1], 1) if lat and not lost else float("inf"),
+        "keys": float(len(posted)),
+        "still_streaming": float(bool(streaming) if rate else 0),
+    }
+
+
+# --- a long live session ----------------------------------------------------------------------
+async def long_session(turns: int = 120) -> dict[str, float]:
+    """``turns`` short turns in one live session (real SDK path, real store): time from Enter
+    to the turn's end, and memory, early against late."""
+    from agents import Agent, RunConfig
+    from agents.testing import ModelStep, ScriptedModel
+
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.core.run import TurnRunner
+    from tui.core.scripted import Text, response_events
+    from tui.widgets.prompt import PromptInput
+
+    reply = [f"word{i} " for i in range(30)]
+    model = ScriptedModel([ModelStep.stream(response_events([Text(reply)])) for _ in range(turns)])
+    config = RunConfig(tracing_disabled=True)
+    runner = TurnRunner(Agent(name="Bench", model=model), run_config=config)
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
+    durations: list[float] = []
+    rss: dict[int, float] = {}
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            prompt = app.query_one(PromptInput)
+            for turn in range(1, turns + 1):
+                if turn in (11, turns):
+                    gc.collect()
+                    rss[turn] = rss_kb()
+                prompt.text = f"question {turn}"
+                started = time.perf_counter()
+                prompt.submit()
+                while not app.turn_running:
+                    await asyncio.sleep(0.001)
+                while app.turn_running:
+                    await asyncio.sleep(0.001)
+                durations.append((time.perf_counter() - started) * 1000)
+                model._calls.clear()  # the test model records every call; a real one keeps none
+                await pilot.pause()
+    finally:
+        gc.unfreeze()
+    early = statistics.median(durations[:10])
+    late = statistics.median(durations[-10:])
+    return {
+        "turn_ms_median_first_10": round(early, 1),
+        "turn_ms_median_31_40": round(statistics.median(durations[30:40]), 1),
+        "turn_ms_median_last_10": round(late, 1),
+        "late_vs_early_ratio": round(late / early, 2) if early else float("inf"),
+        "kb_per_turn": round((rss[turns] - rss[11]) / (turns - 11), 1),
+    }

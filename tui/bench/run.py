@@ -226,6 +226,10 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("conversation_jump_first_ms", "<=", 50.0, "time"),
     ("conversation_page_up_ms", "<=", 50.0, "time"),
     ("p95_delta_to_screen_ms_at_100tps", "<=", 50.0, "time"),
+    ("typing_median_ms_at_2500dps", "<=", 50.0, "time"),
+    ("typing_max_ms_at_2500dps", "<=", 150.0, "time"),
+    ("session_late_vs_early_ratio", "<=", 1.5, "ratio"),
+    ("session_kb_per_turn", "<=", 60.0, "ratio"),
 )
 
 
@@ -275,6 +279,22 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     from tui.bench.conversation import whole_conversation
 
     results.update(whole_conversation(2_000 if quick else 10_000))
+    from tui.bench.harness import long_session, typing_latency
+
+    idle = asyncio.run(typing_latency(0))
+    busy = asyncio.run(typing_latency(2500, deltas=25_000))
+    results["typing_median_ms_idle"] = idle["median_ms"]
+    results["typing_median_ms_at_2500dps"] = busy["median_ms"]
+    results["typing_max_ms_at_2500dps"] = busy["max_ms"]
+    results["typing_stream_still_running"] = bool(busy["still_streaming"])
+    session = asyncio.run(long_session(120))
+    results["session_turn_ms_first_10_31_40_last_10"] = [
+        session["turn_ms_median_first_10"],
+        session["turn_ms_median_31_40"],
+        session["turn_ms_median_last_10"],
+    ]
+    results["session_late_vs_early_ratio"] = session["late_vs_early_ratio"]
+    results["session_kb_per_turn"] = session["kb_per_turn"]
     results["targets"] = targets_of(results)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
@@ -367,6 +387,17 @@ def _table(r: dict[str, Any]) -> str:
             f"{'  memory per message incl. store records, KB':52} "
             f"{r['conversation_kb_per_message']:>12} (target 30)",
         ]
+    if "typing_median_ms_at_2500dps" in r:
+        lines.append(
+            f"{'key to frame while streaming 2,500 deltas/s, median / max ms':52} "
+            f"{r['typing_median_ms_at_2500dps']:>5}/{r['typing_max_ms_at_2500dps']:<6} "
+            f"(idle {r['typing_median_ms_idle']})"
+        )
+        turns = "/".join(f"{v:.0f}" for v in r["session_turn_ms_first_10_31_40_last_10"])
+        lines.append(
+            f"{'120-turn session: Enter to end, turns 1-10/31-40/111-120':52} {turns:>12} "
+            f"ratio {r['session_late_vs_early_ratio']}, {r['session_kb_per_turn']} KB/turn"
+        )
     for t in r.get("targets", []):
         mark = "met" if t["met"] else "MISSED"
         lines.append(

@@ -23,9 +23,9 @@ from tui.widgets.user_message import UserMessage
 # At most this many messages are mounted: layout cost grows with every child. The rest of
 # the conversation is kept as light records (text, status, footer) and mounted again, a
 # page at a time, when the person scrolls to the edge of what is mounted.
-MAX_MOUNTED = 150
-PAGE = 50
-JUMP = 40  # mounted on opening or on a jump: a screenful and then some, quick to build
+MAX_MOUNTED = 60
+PAGE = 20
+JUMP = 30  # mounted on opening or on a jump: a screenful and then some, quick to build
 
 
 @dataclass(slots=True)
@@ -261,11 +261,8 @@ class ChatPane(VerticalScroll):
             stop = start + JUMP
             self._auto_scroll = True
             try:
-                self.remove_children(mounted)
                 self.earlier, self.later = records[:start], records[stop:]
-                mounted = [r.widget() for r in records[start:stop]]
-                super().mount(*mounted)
-                self._update_marks()
+                mounted = self._replace_window(records[start:stop])
             finally:
                 self._auto_scroll = False
             first = start
@@ -301,11 +298,18 @@ class ChatPane(VerticalScroll):
             records = self.earlier + [r for r in map(record_of, self._messages()) if r]
             self.later = records[JUMP:] + self.later
             self.earlier = []
-            self.remove_children(self._messages())
-            super().mount(*[r.widget() for r in records[:JUMP]])
-            self._update_marks()
+            self._replace_window(records[:JUMP])
         self.following = False
         self.anchor(False)
+
+    def _replace_window(self, records: list[Record]) -> list[Widget]:
+        """Unmount the mounted messages and mount ``records`` instead, in one screen update."""
+        widgets = [r.widget() for r in records]
+        with self.app.batch_update():
+            self.remove_children(self._messages())
+            super().mount(*widgets)
+            self._update_marks()
+        return widgets
 
     def show_newest(self) -> None:
         """Ctrl+End (or something new): the newest messages mounted again, then followed."""
@@ -314,9 +318,7 @@ class ChatPane(VerticalScroll):
             self.later = []
             keep = records[-JUMP:]
             self.earlier.extend(records[: len(records) - len(keep)])
-            self.remove_children(self._messages())
-            super().mount(*[r.widget() for r in keep])
-            self._update_marks()
+            self._replace_window(keep)
         self.following = True
 
     def on_mount(self) -> None:

@@ -8,6 +8,10 @@ from textual.widgets import ListView
 from tui.core.metrics import NS
 from tui.widgets.timeline_row import TimelineRow
 
+# Rows beyond this many are unmounted, oldest first: layout cost grows with every row, and
+# a long session would otherwise get slower turn after turn. The store keeps every call.
+MAX_ROWS = 60
+
 
 class TimelinePane(ListView):
     BORDER_TITLE = "Timeline"
@@ -19,7 +23,20 @@ class TimelinePane(ListView):
     def _add(self, row: TimelineRow) -> TimelineRow:
         self.append(row)
         self.scroll_end(animate=False)
+        if len(self.children) > MAX_ROWS:
+            self._trim()
         return row
+
+    def _trim(self) -> None:
+        """Unmount the oldest finished rows beyond ``MAX_ROWS`` (a running one stays)."""
+        extra = len(self.children) - MAX_ROWS
+        old = [r for r in self.children[: extra + 20] if isinstance(r, TimelineRow)]
+        old = [r for r in old if r.status not in ("running", "approval")][:extra]
+        for row in old:
+            if row.call_id:
+                self.rows_by_call.pop(row.call_id, None)
+        if old:
+            self.remove_children(old)
 
     def tool_started(self, call_id: str, name: str, at_ns: int) -> TimelineRow:
         row = self.rows_by_call.get(call_id)
