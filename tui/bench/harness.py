@@ -233,7 +233,10 @@ async def _same_lines_as_reopened(app: Any, pilot: Any, reply: Any) -> bool:
 
     reference = AssistantMessage.finished(reply.source, "completed", None, {})
     await app.chat.mount(reference)
-    await pilot.pause()
+    for _ in range(400):  # laid out at the chat's width (a loaded machine takes a while)
+        await pilot.pause(0.005)
+        if reference.children and reference.children[0].size.width:
+            break
 
     def lines(widget: Any) -> list[str]:
         return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
@@ -504,3 +507,22 @@ async def long_session(turns: int = 120) -> dict[str, float]:
         "late_vs_early_ratio": round(late / early, 2) if early else float("inf"),
         "kb_per_turn": round((rss[turns] - rss[11]) / (turns - 11), 1),
     }
+
+
+def in_fresh_process(call: str) -> dict[str, Any]:
+    """Run ``call`` (an expression in ``tui.bench.harness``) in a new interpreter: memory
+    growth measured in a process that earlier measurements have not already grown."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, json\n"
+        "from tui.bench import harness, conversation\n"
+        f"print(json.dumps({call}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=900, check=True
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

@@ -276,10 +276,12 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     results.update(startup(2 if quick else 3))
     results.update(local_decode(64 if quick else 256))
     results.update(game_master_rate())
-    from tui.bench.conversation import whole_conversation
+    from tui.bench.harness import in_fresh_process
 
-    results.update(whole_conversation(2_000 if quick else 10_000))
-    from tui.bench.harness import long_session, typing_latency
+    results.update(
+        in_fresh_process(f"conversation.whole_conversation({2_000 if quick else 10_000})")
+    )
+    from tui.bench.harness import typing_latency
 
     idle = asyncio.run(typing_latency(0))
     busy = asyncio.run(typing_latency(2500, deltas=25_000))
@@ -287,7 +289,7 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     results["typing_median_ms_at_2500dps"] = busy["median_ms"]
     results["typing_max_ms_at_2500dps"] = busy["max_ms"]
     results["typing_stream_still_running"] = bool(busy["still_streaming"])
-    session = asyncio.run(long_session(120))
+    session = in_fresh_process("asyncio.run(harness.long_session(120))")
     results["session_turn_ms_first_10_31_40_last_10"] = [
         session["turn_ms_median_first_10"],
         session["turn_ms_median_31_40"],

@@ -23,8 +23,8 @@ from tui.widgets.user_message import UserMessage
 # At most this many messages are mounted: layout cost grows with every child. The rest of
 # the conversation is kept as light records (text, status, footer) and mounted again, a
 # page at a time, when the person scrolls to the edge of what is mounted.
-MAX_MOUNTED = 60
-PAGE = 20
+MAX_MOUNTED = 100
+PAGE = 40
 JUMP = 30  # mounted on opening or on a jump: a screenful and then some, quick to build
 
 
