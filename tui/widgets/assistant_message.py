@@ -326,8 +326,12 @@ class AssistantMessage(Vertical):
         ):
             self._draft_rows()
         if self._draft is None and len(self.source) - self._committed_upto > TAIL_MARKDOWN_LIMIT:
-            # A huge paragraph or unbroken line: commit it as plain text in pieces, so that
-            # no frame has to render more than the limit again.
+            # A huge paragraph or unbroken line: drawn as plain text in pieces while it
+            # streams, so that no frame renders more than the limit again; a draft, so that
+            # when it ends it is laid out as Markdown once, as it is when reopened.
+            self._draft = _Draft(
+                self._committed_upto, len(self._body.blocks), self._blank_before_next
+            )
             end = self.source.rfind("\n", self._committed_upto) + 1
             if end <= self._committed_upto:
                 end = len(self.source)
