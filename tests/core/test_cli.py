@@ -130,3 +130,27 @@ def test_run_approve_modes(tmp_path, monkeypatch, flag, stdin, approved, by):
     assert complete["data"]["final_response"].endswith("Deleted it. ")
     if flag[-1:] == ["ask"]:
         assert "wants to run delete_file" in done.stderr
+
+
+def test_bench_targets_say_met_or_missed_and_only_ratio_misses_fail_check():
+    from tui.bench.run import targets_of
+
+    targets = {
+        t["measure"]: t
+        for t in targets_of(
+            {
+                "throughput_ratio_vs_stock": 1.5,  # a ratio missed: --check fails on it
+                "cpu_ratio_vs_stock_at_100tps": 0.2,
+                "conversation_jump_first_ms": 120.0,  # a time missed: informational
+            }
+        )
+    }
+    assert set(targets) == {
+        "throughput_ratio_vs_stock",
+        "cpu_ratio_vs_stock_at_100tps",
+        "conversation_jump_first_ms",
+    }
+    assert targets["throughput_ratio_vs_stock"]["met"] is False
+    assert targets["cpu_ratio_vs_stock_at_100tps"]["met"] is True
+    missed_time = targets["conversation_jump_first_ms"]
+    assert missed_time["met"] is False and missed_time["kind"] == "time"

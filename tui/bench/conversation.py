@@ -15,8 +15,6 @@ from typing import Any
 
 from tui.bench.harness import SIZE, _scripted_runner, rss_kb
 
-TARGETS = {"open_ms": 300.0, "jump_first_ms": 50.0, "page_up_ms": 50.0, "kb_per_message": 30.0}
-
 
 def _store_conversation(turns: int, reply: str) -> str:
     from tui.core.store import Store
@@ -126,10 +124,6 @@ def whole_conversation(messages: int = 10_000) -> dict[str, Any]:
         **{f"conversation_{k}": v for k, v in measured.items()},
         "conversation_page_up_ms_max": round(found["page_up_ms_max"], 1),
         "conversation_mounted_widgets": found["mounted_widgets"],
-        "conversation_targets": {
-            k: {"target": TARGETS[k], "value": v, "met": v <= TARGETS[k]}
-            for k, v in measured.items()
-        },
     }
 
 
