@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tui import slash
+from tui import slash, textual_fixes
 from tui.core import events as ev
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.config import Settings
@@ -49,6 +49,8 @@ from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
+
+textual_fixes.apply()
 
 if TYPE_CHECKING:
     from tui.core.conversation import Conversation

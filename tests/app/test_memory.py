@@ -1,0 +1,37 @@
+"""Removed widgets give their memory back (Textual #6665 work-around in tui/textual_fixes)."""
+
+from __future__ import annotations
+
+import gc
+
+from textual._styles_cache import StylesCache
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+import tui.app  # noqa: F401  (applies the fixes, as running the app does)
+
+
+class Churn(App[None]):
+    def compose(self) -> ComposeResult:
+        yield VerticalScroll()
+
+
+def _styles_caches() -> int:
+    gc.collect()
+    return sum(isinstance(o, StylesCache) for o in gc.get_objects())
+
+
+async def test_widgets_removed_from_a_long_chat_do_not_keep_their_rendered_lines():
+    app = Churn()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(VerticalScroll)
+        await pilot.pause()
+        before = _styles_caches()
+        for round_ in range(20):
+            await pane.mount_all(Static(f"message {round_}.{i}") for i in range(20))
+            await pilot.pause()  # all on screen, so each has rendered its line
+            await pane.remove_children()
+        await pilot.pause()
+        # 400 widgets came and went; what they rendered must not stay alive with them
+        assert _styles_caches() - before < 50
