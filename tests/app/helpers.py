@@ -21,13 +21,11 @@ async def send(pilot: Any, text: str) -> None:
     prompt = pilot.app.query_one(PromptInput)
     prompt.text = text
     prompt.focus()
-    from tui.widgets.user_message import UserMessage
-
-    before = len(pilot.app.query(UserMessage))
+    before = pilot.app.chat.message_count()
     prompt.submit()  # what Enter does; pilot.press would wait for the whole stream
     for _ in range(100):  # until the app has shown the prompt (slash commands show none)
         await asyncio.sleep(0.01)
-        if text.startswith("/") or len(pilot.app.query(UserMessage)) > before:
+        if text.startswith("/") or pilot.app.chat.message_count() > before:
             break
 
 

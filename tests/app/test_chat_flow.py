@@ -11,6 +11,7 @@ from tests.scripts import game_master_steps, text_step
 from tui.core import events as ev
 from tui.messages import RunEventPosted
 from tui.widgets.assistant_message import AssistantMessage
+from tui.widgets.chat import Record
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.timeline_row import TimelineRow
@@ -142,9 +143,9 @@ async def test_prompt_sent_during_a_turn_is_queued_then_sent():
         assert "(queued)" in screen_text(app)
         await wait_idle(pilot)
         assert not users[-1].has_class("-queued")
-        replies = list(app.query(AssistantMessage))
+        replies = [r for r in app.chat.all_records() if r.kind == "assistant"]
         assert [r.status for r in replies] == ["completed", "completed"]
-        assert replies[1].source == "queued answer"
+        assert replies[1].text == "queued answer"
         second_input = str(model.calls[1].input)
         assert "second" in second_input
         # the queued turn starts only once the first is in the conversation's memory
@@ -173,7 +174,8 @@ async def test_model_exception_becomes_an_error_block():
         await wait_idle(pilot)
         notes = [n for n in app.query(NoteBlock) if n.has_class("-error")]
         assert notes and "invalid JSON in tool arguments" in notes[0].body_text
-        assert app.query_one(AssistantMessage).status == "failed"
+        replies = [r for r in app.chat.all_records() if r.kind == "assistant"]
+        assert [r.status for r in replies] == ["failed"]
         assert any(r.kind == "error" for r in app.query(TimelineRow))
         assert "Traceback" not in screen_text(app)
         assert app.session_metrics.errors == 1
@@ -224,7 +226,7 @@ async def test_prompt_history_recall_and_tab_completion():
         prompt = app.query_one(PromptInput)
         await pilot.press(*"first", "shift+enter", *"prompt", "enter")  # real key presses
         await wait_idle(pilot)
-        assert app.query(UserMessage).last().source == "first\nprompt"
+        assert [r.text for r in app.chat.all_records() if r.kind == "user"] == ["first\nprompt"]
         await pilot.press("up")
         assert prompt.text == "first\nprompt"
         await pilot.press("down")
@@ -269,8 +271,10 @@ async def test_finished_reply_reflows_when_the_terminal_narrows():
         assert all(len(line) <= 90 for line in chat.split("\n"))
 
 
-def _widget_lines(widget) -> list[str]:
-    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+def _streamed_lines(reply: AssistantMessage) -> list[str]:
+    """What the live reply shows: its body's lines, then its footer lines."""
+    body = [reply._body.render_line(y).text.rstrip() for y in range(reply._body.size.height)]
+    return body + [s.render_line(0).text.strip() for s in reply.query(".status")]
 
 
 @pytest.mark.parametrize("rate", [700, 4000])
@@ -304,11 +308,13 @@ async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened(rate):
         streamed = app.query_one(AssistantMessage)
         assert streamed.source == source
         assert len(streamed._body.blocks) > 10  # it really was built in pieces
-        # The live reply ends with the same footer (TTFT, tokens/s, tokens) a reopened one shows.
+        live = _streamed_lines(streamed)
+        # Reopened, the reply is a record drawn by the transcript, with the same footer
+        # (TTFT, tokens/s, tokens) as the live one.
         turn = app.session_metrics.turns[-1]
-        summary = turn.summary(turn.finished_ns)
-        reopened = AssistantMessage.finished(source, "completed", None, summary)
-        await app.chat.mount(reopened)
-        await wait_until(pilot, lambda: reopened.size.width == streamed.size.width, "layout")
-        assert reopened.size.width == streamed.size.width
-        assert _widget_lines(streamed) == _widget_lines(reopened)
+        record = Record("assistant", source, "completed", None, turn.summary(turn.finished_ns))
+        transcript = app.chat.transcript
+        drawn = transcript._render_record(record, transcript.content_size.width)
+        reopened = [line.text[1:].rstrip() for line in drawn[1:]]  # no margin, no padding
+        assert [line.strip() for line in live] == [line.strip() for line in reopened]
+        assert live == [line.rstrip() for line in reopened]

@@ -12,7 +12,6 @@ from tui.core.mcp import McpHub, attach
 from tui.core.run import TurnRunner
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.prompt import PromptInput
-from tui.widgets.user_message import UserMessage
 
 SIZE = (160, 45)
 
@@ -22,7 +21,7 @@ async def test_a_mistyped_command_is_not_sent_and_the_nearest_is_suggested():
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "/hsitory")
         await wait_until(pilot, lambda: app._notifications, "the unknown-command notice")
-        assert len(app.query(UserMessage)) == 0 and not app.turn_running
+        assert app.chat.message_count() == 0 and not app.turn_running
         assert len(model.calls) == 0  # nothing reached the model
         notices = [n.message for n in app._notifications]
         assert any("Unknown command /hsitory. Did you mean /history?" in n for n in notices)
@@ -30,7 +29,7 @@ async def test_a_mistyped_command_is_not_sent_and_the_nearest_is_suggested():
         # A path is a prompt, not a command.
         await send(pilot, "/etc/hosts: what is this file?")
         await wait_idle(pilot)
-        assert len(app.query(UserMessage)) == 1
+        assert [r.kind for r in app.chat.all_records()] == ["user", "assistant"]
 
 
 async def test_tools_lists_function_tools_and_mcp_tools_with_their_source():

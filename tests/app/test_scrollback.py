@@ -3,6 +3,8 @@ the chat while the prompt has focus, and a stream that does not pull a reader do
 
 from __future__ import annotations
 
+from textual.widget import Widget
+
 from tests.app.helpers import make_app, pane_text, send, wait_idle, wait_until
 from tests.scripts import text_step
 from tui.widgets.assistant_message import AssistantMessage
@@ -123,14 +125,15 @@ async def test_every_one_of_1000_messages_is_reachable_by_scrolling():
     from tests.scripts import runner_for
     from tui.app import AgentsTuiApp
     from tui.core.config import Settings
-    from tui.widgets.chat import MAX_MOUNTED
+    from tui.widgets.transcript import Transcript
 
     conversation = _stored_conversation(500)  # 1,000 messages
     runner, _ = runner_for([])
     app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "answer 499" in pane_text(app, app.chat), "the newest")
-        assert len(app.chat.children) <= MAX_MOUNTED + 1  # a window, not 1,000 widgets
+        # one transcript widget draws the finished messages: not 1,000 widgets
+        assert len(app.chat.query(Widget)) <= 3 and len(app.chat.query(Transcript)) == 1
         assert "earlier messages" in str(app.chat.children[0].render())
         await pilot.press("ctrl+home")
         await wait_until(pilot, lambda: "question 0" in pane_text(app, app.chat), "the first")
@@ -148,7 +151,7 @@ async def test_every_one_of_1000_messages_is_reachable_by_scrolling():
             await pilot.pause()
         assert "question 0" in pane_text(app, app.chat)
         assert seen == set(range(500))
-        assert len(app.chat.children) <= MAX_MOUNTED + 1
+        assert len(app.chat.query(Widget)) <= 3
 
 
 def _shows(app, line: str) -> bool:
@@ -159,6 +162,20 @@ def _answers(text: str) -> list[str]:
     import re
 
     return re.findall(r"answer \d+", text)
+
+
+def _marked(app) -> str | None:
+    transcript = app.chat.transcript
+    return None if transcript.hit is None else transcript.records[transcript.hit].text
+
+
+def _highlighted(app) -> list[str]:
+    """The on-screen runs of text drawn in the search-match style."""
+    match = app.chat.transcript._style("match")
+    runs = []
+    for strip in app.screen._compositor.render_strips():
+        runs += [seg.text for seg in strip if seg.style and seg.style.bgcolor == match.bgcolor]
+    return ["".join(runs)] if runs else []
 
 
 async def test_ctrl_f_finds_any_message_of_a_long_conversation():
@@ -181,21 +198,22 @@ async def test_ctrl_f_finds_any_message_of_a_long_conversation():
         await pilot.press("enter")
         await wait_until(pilot, lambda: _shows(app, "answer 0"), "the hit")
         assert "1 of 1" in pane_text(app, search)
-        marked = app.query(".-search-hit")
-        assert len(marked) == 1 and marked.first().source == "answer 0"
+        assert _marked(app) == "answer 0"
+        assert _highlighted(app) == ["answer 0"]  # the words found, not just the message
         search.query_one(Input).value = "answer 49"
         await pilot.press("enter")
         await wait_until(pilot, lambda: "1 of 11" in pane_text(app, search), "11 matches")
         await pilot.press("enter")
         await wait_until(pilot, lambda: "2 of 11" in pane_text(app, search), "the next")
-        assert app.query(".-search-hit").first().source == "answer 490"
+        assert _marked(app) == "answer 490"
         await wait_until(pilot, lambda: _shows(app, "answer 490"), "answer 490 on screen")
         await pilot.press("shift+enter")
         await wait_until(pilot, lambda: "1 of 11" in pane_text(app, search), "the previous")
-        assert app.query(".-search-hit").first().source == "answer 49"
+        assert _marked(app) == "answer 49"
         search.query_one(Input).value = "no such words"
         await pilot.press("enter")
         await wait_until(pilot, lambda: "no match" in pane_text(app, search), "no match")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.focused is app.prompt_input, "the prompt")
+        assert _marked(app) is None and _highlighted(app) == []
         assert not app.query(".-search-hit") and not search.display

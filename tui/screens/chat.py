@@ -107,14 +107,13 @@ class ChatScreen(Screen[None]):
             position = -1 if message.direction > 0 else 0  # start from the first / last
         position = (position + message.direction) % len(hits)
         self._search = (message.query, position)
-        if chat.reveal(hits[position]) is None:
+        if not chat.reveal(hits[position], message.query):
             bar.show_count("wait for the reply to finish")
             return
         bar.show_count(f"{position + 1} of {len(hits)}")
 
     def on_search_bar_closed(self, _message: SearchBar.Closed) -> None:
-        for hit in self.query(".-search-hit"):
-            hit.remove_class("-search-hit")
+        self._chat().unmark()
         self._search = ("", -1)
         self.app.query_one("#prompt").focus()
 

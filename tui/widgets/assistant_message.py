@@ -530,11 +530,15 @@ class AssistantMessage(Vertical):
 def _status_lines(
     status: TurnStatus, note: str | None, summary: dict[str, Any] | None
 ) -> list[Static]:
+    return [Static(Text(line), classes="status") for line in status_texts(status, note, summary)]
+
+
+def status_texts(status: str, note: str | None, summary: dict[str, Any] | None) -> list[str]:
+    """The footer lines under a reply: how it ended, its numbers, its retries."""
     lines = []
     if status != "completed":
-        label = {"interrupted": "⏹ interrupted", "failed": "✖ failed"}[status]
-        text = f"{label}: {note}" if note else label
-        lines.append(Static(Text(safe_text(text)), classes="status"))
+        label = {"interrupted": "⏹ interrupted", "failed": "✖ failed"}.get(status, status)
+        lines.append(safe_text(f"{label}: {note}" if note else label))
     if summary:
         ttft = summary.get("time_to_first_token_s")
         parts = [
@@ -543,9 +547,9 @@ def _status_lines(
             f"{summary.get('streamed_tokens', 0)} tokens",
             f"{summary.get('tool_calls', 0)} tool calls",
         ]
-        lines.append(Static(Text(" · ".join(parts)), classes="status"))
+        lines.append(" · ".join(parts))
         retries = int(summary.get("retries") or 0)
         if retries and status == "completed":
             plural = "retry" if retries == 1 else "retries"
-            lines.append(Static(Text(f"↻ recovered after {retries} {plural}"), classes="status"))
+            lines.append(f"↻ recovered after {retries} {plural}")
     return lines

@@ -1,5 +1,10 @@
 """The chat pane: user and assistant turns, errors and notes, following the newest line.
 
+Finished messages are records drawn by one ``Transcript`` widget (lines, not widgets);
+only the turn in progress (and the one just finished) are widgets. The transcript holds a
+window of up to MAX_WINDOW records; the rest of the conversation waits as records above
+(``earlier``) or below (``later``) and comes in a page at a time at the window's edges.
+
 A streaming reply reserves rows below its newest line so the screen relayouts every few
 lines, not on every delta. Textual's own anchor would scroll those blank rows into view
 (a gap under the reply), so the pane follows by itself: it keeps the newest *text* line
@@ -12,25 +17,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.note_block import NoteBlock
+from tui.widgets.transcript import Transcript
 from tui.widgets.user_message import UserMessage
 
-# At most this many messages are mounted: layout cost grows with every child. The rest of
-# the conversation is kept as light records (text, status, footer) and mounted again, a
-# page at a time, when the person scrolls to the edge of what is mounted.
-MAX_MOUNTED = 100
+# The window's size: each record in it has a known height (rendered once at this width).
+MAX_WINDOW = 400
 PAGE = 40
-JUMP = 30  # mounted on opening or on a jump: a screenful and then some, quick to build
+JUMP = 30  # put in the window on opening or on a jump: a screenful and then some
 
 
 @dataclass(slots=True)
 class Record:
-    """A message that is not mounted: enough to build its widget again."""
+    """A finished message: what the transcript draws, search reads and the store keeps."""
 
     kind: str  # "user", "assistant" or "note"
     text: str
@@ -38,14 +43,6 @@ class Record:
     note: str | None = None
     summary: dict[str, Any] | None = None
     title: str = ""
-
-    def widget(self) -> Widget:
-        if self.kind == "user":
-            return UserMessage(self.text)
-        if self.kind == "note":
-            return NoteBlock(self.title, self.text, kind=self.status)
-        status: Any = self.status
-        return AssistantMessage.finished(self.text, status, self.note, self.summary or {})
 
 
 def _chrome(widget: Widget) -> bool:
@@ -71,6 +68,7 @@ class ChatPane(VerticalScroll):
         super().__init__(**kwargs)
         self.earlier: list[Record] = []  # messages above the mounted window, oldest first
         self.later: list[Record] = []  # messages below it (only after scrolling up)
+        self.transcript = Transcript()  # the window: finished messages, drawn as lines
 
     following = True
     _auto_scroll = False
@@ -155,25 +153,50 @@ class ChatPane(VerticalScroll):
         """The virtual size changed (a message added, the reserve grew) or the pane did."""
         self.content_grew()
 
-    def mount(self, *widgets: Widget, **kwargs: Any) -> AwaitMount:
-        if self.later and "before" not in kwargs and "after" not in kwargs:
-            self.show_newest()  # something new at the end: the window moves back there
-        result = super().mount(*widgets, **kwargs)
-        if len(self.children) + len(widgets) > MAX_MOUNTED:
-            self.call_after_refresh(self._trim_top)
-        return result
+    def compose(self) -> ComposeResult:
+        yield self.transcript
 
-    def _messages(self) -> list[Widget]:
-        return [c for c in self.children if record_of(c) is not None]
+    def mount(self, *widgets: Widget, **kwargs: Any) -> AwaitMount:
+        if "before" not in kwargs and "after" not in kwargs:
+            if self.later:
+                self.show_newest()  # something new at the end: the window moves back there
+            self.fold()
+        return super().mount(*widgets, **kwargs)
+
+    # --- the window of finished messages ----------------------------------------------------
+    def _live(self) -> list[Widget]:
+        """Widgets after the transcript: the turn in progress, and the last finished one."""
+        return [
+            c
+            for c in self.children
+            if c is not self.transcript and not _chrome(c) and not c.has_class("-folded")
+        ]
+
+    def fold(self) -> None:
+        """Finished message widgets become transcript records: their widgets go away, their
+        lines stay, drawn by the one transcript widget."""
+        done: list[tuple[Widget, Record]] = []
+        for child in self._live():
+            record = record_of(child)
+            if record is None:
+                break  # a live reply or a queued prompt: it and what follows stay widgets
+            done.append((child, record))
+        if not done:
+            return
+        for child, _ in done:
+            child.add_class("-folded")  # gone from this frame on; unmounted in the background
+            child.display = False
+        self.transcript.extend([record for _, record in done])
+        self.remove_children([child for child, _ in done])
+        self._trim_top()
 
     def _trim_top(self) -> None:
-        """Unmount the oldest messages beyond the limit, keeping their records."""
-        extra = len(self.children) - MAX_MOUNTED
-        if extra <= 0 or self.later:
+        """Keep the window at most MAX_WINDOW records: the oldest become plain records
+        (their heights and lines forgotten). Only while following: a reader's view stays."""
+        extra = len(self.transcript.records) - MAX_WINDOW
+        if extra <= 0 or self.later or not self.following:
             return
-        old = self._messages()[:extra]
-        self.earlier.extend(r for r in map(record_of, old) if r is not None)
-        self.remove_children(old)
+        self.earlier.extend(self.transcript.take_first(extra))
         self._update_marks()
 
     def _update_marks(self) -> None:
@@ -187,100 +210,119 @@ class ChatPane(VerticalScroll):
         elif note:
             note.remove()
 
+    def _keep_view(self, shift: int) -> None:
+        """After the window changed above the view: the same lines stay on screen."""
+        top = self.transcript.virtual_region.y
+        before = self.scroll_y
+
+        def keep() -> None:
+            self.following = False
+            self.anchor(False)
+            moved = self.transcript.virtual_region.y - top
+            y = max(0, round(before + shift + moved))
+            self._auto_scroll = True
+            try:
+                self.scroll_to(y=y, animate=False, immediate=True)
+            finally:
+                self._auto_scroll = False
+
+        self.call_after_refresh(keep)
+
     def load_earlier(self, count: int = PAGE) -> int:
-        """Mount up to ``count`` earlier messages above the window; the view stays put."""
+        """Put up to ``count`` earlier messages above the window; the view stays put."""
         if not self.earlier:
             return 0
         page = self.earlier[-count:]
         del self.earlier[-count:]
-        widgets = [r.widget() for r in page]
-        first = next(iter(self._messages()), None)
-        offset = first.virtual_region.y - self.scroll_y if first is not None else 0.0
-        if first is not None:
-            super().mount(*widgets, before=first)
-        else:
-            super().mount(*widgets)
+        added = self.transcript.prepend(page)
         self._trim_bottom()
         self._update_marks()
-
-        def keep_view() -> None:
-            """The message that was at the top stays where it was on screen."""
-            self.following = False
-            self.anchor(False)
-            if first is not None and first.is_attached:
-                y = max(0, round(first.virtual_region.y - offset))
-                self.scroll_to(y=y, animate=False, immediate=True)
-
-        self.call_after_refresh(keep_view)
-        return len(widgets)
+        self._keep_view(added)
+        return len(page)
 
     def _trim_bottom(self) -> None:
-        """After loading above: unmount the newest messages beyond the limit (when idle)."""
-        extra = len(self.children) - MAX_MOUNTED
-        live = any(record_of(c) is None for c in self.children if not _chrome(c))
-        if extra <= 0 or live:
-            return  # a live reply or a queued prompt stays mounted, whatever the count
-        newest = self._messages()[-extra:]
-        self.later[:0] = [r for r in map(record_of, newest) if r is not None]
-        self.remove_children(newest)
+        """After loading above: the newest records beyond the window become plain records."""
+        extra = len(self.transcript.records) - MAX_WINDOW
+        if extra <= 0 or self._live():
+            return  # the turn in progress stays right after the window
+        self.later[:0] = self.transcript.take_last(extra)
 
     def load_later(self, count: int = PAGE) -> int:
         if not self.later:
             return 0
         page, self.later = self.later[:count], self.later[count:]
-        super().mount(*[r.widget() for r in page])
-        extra = len(self.children) - MAX_MOUNTED
+        self.transcript.extend(page)
+        extra = len(self.transcript.records) - MAX_WINDOW
         if extra > 0:
-            old = self._messages()[:extra]
-            self.earlier.extend(r for r in map(record_of, old) if r is not None)
-            self.remove_children(old)
+            old = self.transcript.take_first(extra)
+            self.earlier.extend(old)
             self._update_marks()
+            self._keep_view(-sum(self.transcript.height_of(r) for r in old))
         return len(page)
 
     # --- search ----------------------------------------------------------------------------
     def all_records(self) -> list[Record]:
-        mounted = [r for r in map(record_of, self._messages()) if r is not None]
-        return self.earlier + mounted + self.later
+        """Every message of the conversation, oldest first, whether drawn or not."""
+        live = [r for r in map(record_of, self._live()) if r is not None]
+        return self.earlier + self.transcript.records + self.later + live
+
+    def message_count(self) -> int:
+        """Messages in the chat, finished or not (what a person counts on screen)."""
+        return (
+            len(self.earlier)
+            + len(self.transcript.records)
+            + len(self.later)
+            + len(
+                [
+                    c
+                    for c in self._live()
+                    if isinstance(c, (UserMessage, AssistantMessage, NoteBlock))
+                ]
+            )
+        )
 
     def matches(self, query: str) -> list[int]:
         """Indexes (in ``all_records``) of the messages whose text contains ``query``."""
+        self.fold()
         needle = query.casefold()
         return [i for i, r in enumerate(self.all_records()) if needle in r.text.casefold()]
 
-    def reveal(self, index: int) -> Widget | None:
-        """Mount the window around message ``index``, scroll it into view, mark it."""
-        for old in self.query(".-search-hit"):
-            old.remove_class("-search-hit")
+    def reveal(self, index: int, needle: str = "") -> bool:
+        """Put message ``index`` in the window, scroll it to the middle, mark it and the
+        words found in it. False when it cannot be shown now (a reply is streaming)."""
+        self.fold()
         first = len(self.earlier)
-        mounted = self._messages()
-        if not first <= index < first + len(mounted):
-            if any(record_of(c) is None for c in self.children if not _chrome(c)):
-                return None  # a live reply is mounted: the window cannot move now
+        window = self.transcript.records
+        if not first <= index < first + len(window):
+            if self._live():
+                return False  # the turn in progress must stay right after the window
             records = self.all_records()
             start = max(0, min(index - JUMP // 2, len(records) - JUMP))
             stop = start + JUMP
-            self._auto_scroll = True
-            try:
-                self.earlier, self.later = records[:start], records[stop:]
-                mounted = self._replace_window(records[start:stop])
-            finally:
-                self._auto_scroll = False
+            self.earlier, self.later = records[:start], records[stop:]
+            self.transcript.set_records(records[start:stop])
+            self._update_marks()
             first = start
-        widget = mounted[index - first]
-        widget.add_class("-search-hit")
+        self.transcript.mark(index - first, needle)
         self.following = False
         self.anchor(False)
-        self._scroll_to_hit(widget, tries=5)
-        return widget
+        self.call_after_refresh(self._scroll_to_record, index - first)
+        return True
 
-    def _scroll_to_hit(self, widget: Widget, tries: int) -> None:
-        """Once the freshly mounted window is laid out, put ``widget`` in the middle."""
-        if widget.virtual_region.height == 0 and tries > 0:
-            self.call_after_refresh(self._scroll_to_hit, widget, tries - 1)
+    def unmark(self) -> None:
+        self.transcript.mark(None)
+
+    def _scroll_to_record(self, index: int) -> None:
+        """Once the window is laid out, put record ``index`` in the middle of the pane."""
+        transcript = self.transcript
+        if not 0 <= index < len(transcript.records):
             return
+        height = transcript.height_of(transcript.records[index])
+        top = transcript.virtual_region.y + transcript.start_of(index)
+        y = top - max(0, (self.scrollable_content_region.height - height) // 2)
         self._auto_scroll = True
         try:
-            self.scroll_to_widget(widget, animate=False, center=True, immediate=True)
+            self.scroll_to(y=max(0, y), animate=False, immediate=True)
         finally:
             self._auto_scroll = False
 
@@ -288,37 +330,28 @@ class ChatPane(VerticalScroll):
         """Ctrl+Home: the first message of the conversation, however long it is."""
         self._auto_scroll = True  # the rebuild moves the offset; that is not the reader
         try:
-            self._show_first()
+            self.fold()
+            if self.earlier:
+                records = self.earlier + self.transcript.records
+                self.later = records[JUMP:] + self.later
+                self.earlier = []
+                self.transcript.set_records(records[:JUMP])
+                self._update_marks()
+            self.following = False
+            self.anchor(False)
         finally:
             self._auto_scroll = False
         self.call_after_refresh(self.scroll_home, animate=False, immediate=True)
 
-    def _show_first(self) -> None:
-        if self.earlier:
-            records = self.earlier + [r for r in map(record_of, self._messages()) if r]
-            self.later = records[JUMP:] + self.later
-            self.earlier = []
-            self._replace_window(records[:JUMP])
-        self.following = False
-        self.anchor(False)
-
-    def _replace_window(self, records: list[Record]) -> list[Widget]:
-        """Unmount the mounted messages and mount ``records`` instead, in one screen update."""
-        widgets = [r.widget() for r in records]
-        with self.app.batch_update():
-            self.remove_children(self._messages())
-            super().mount(*widgets)
-            self._update_marks()
-        return widgets
-
     def show_newest(self) -> None:
-        """Ctrl+End (or something new): the newest messages mounted again, then followed."""
+        """Ctrl+End (or something new): the newest messages in the window again, followed."""
         if self.later:
-            records = [r for r in map(record_of, self._messages()) if r] + self.later
+            records = self.transcript.records + self.later
             self.later = []
             keep = records[-JUMP:]
             self.earlier.extend(records[: len(records) - len(keep)])
-            self._replace_window(keep)
+            self.transcript.set_records(keep)
+            self._update_marks()
         self.following = True
 
     def on_mount(self) -> None:
@@ -372,20 +405,16 @@ class ChatPane(VerticalScroll):
 
     def show_past(self, records: list[Record]) -> None:
         """Stored turns go above anything already typed in this run; only the newest are
-        mounted, so a conversation of any length opens as fast as a short one."""
+        in the window, so a conversation of any length opens as fast as a short one."""
         self._drop_greeting()
         keep = records[-JUMP:]
         self.earlier = records[: len(records) - len(keep)] + self.earlier
-        widgets = [r.widget() for r in keep]
-        first = next((c for c in self.children if not _chrome(c)), None)
-        if first is not None:
-            self.mount(*widgets, before=first)
-        else:
-            self.mount(*widgets)
+        self.transcript.prepend(keep)
         self._update_marks()
 
     def clear(self) -> None:
         self.greeting = None
         self.earlier = []
         self.later = []
-        self.remove_children()
+        self.transcript.set_records([])
+        self.remove_children([c for c in self.children if c is not self.transcript])

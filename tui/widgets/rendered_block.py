@@ -76,7 +76,8 @@ class RenderedBlock(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         lines = self._lines(width)
-        return lines[y] if 0 <= y < len(lines) else Strip.blank(width)
+        line = lines[y] if 0 <= y < len(lines) else Strip.blank(width)
+        return line.apply_style(self.rich_style)  # the pane's colours where Rich set none
 
     def on_unmount(self) -> None:
         _line_cache.pop(id(self), None)
@@ -225,10 +226,10 @@ class StreamBody(RenderedBlock):
         width = self.content_size.width
         committed = self._committed_lines(width)
         if y < len(committed):
-            return committed[y]
+            return committed[y].apply_style(self.rich_style)
         index = y - len(committed) - len(self._tail_gap)
         if self._tail is not None and 0 <= index < len(self._tail_lines):
             line = self._tail_lines[index]
             if line.cell_length == width:
-                return line
-        return Strip.blank(width)
+                return line.apply_style(self.rich_style)
+        return Strip.blank(width, self.rich_style)

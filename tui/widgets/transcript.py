@@ -1,0 +1,277 @@
+"""Finished messages as lines: one widget for any number of them, drawing only what is seen.
+
+A finished message needs no widget of its own: it is a record (its text, status and
+footer) that renders to lines at the pane's width. This widget keeps the records of a
+window of the conversation, knows each one's height at the current width, and renders
+the lines of a record only when one of them is drawn (kept for the most recently drawn
+records). Mounting, unmounting and laying out a message costs nothing here, so a long
+chat does not grow heavier, and a jump to the first message renders one screenful.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Group
+from rich.panel import Panel
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Offset, Size
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.core.sanitize import safe_text
+from tui.widgets.assistant_message import markdown, status_texts
+from tui.widgets.rendered_block import render_strips
+
+if TYPE_CHECKING:
+    from tui.widgets.chat import Record
+
+# Rendered lines are kept for this many records (a few screens' worth).
+LINE_CACHE_RECORDS = 64
+
+
+def _highlight(strip: Strip, needle: str, style: Style) -> Strip:
+    """``strip`` with every occurrence of ``needle`` (case-insensitive) in ``style``."""
+    text = strip.text.casefold()
+    spans = []
+    start = text.find(needle)
+    while start != -1 and needle:
+        spans.append((start, start + len(needle)))
+        start = text.find(needle, start + len(needle))
+    return _restyle(strip, spans, style) if spans else strip
+
+
+def _restyle(strip: Strip, spans: list[tuple[int, int]], style: Style) -> Strip:
+    """``strip`` with the cells in ``spans`` (start, end) drawn in ``style`` as well."""
+    cuts = sorted({cut for span in spans for cut in span})
+    pieces = strip.divide([*cuts, strip.cell_length])
+    out: list[Segment] = []
+    position = 0
+    for piece in pieces:
+        hit = any(a <= position < b for a, b in spans)
+        segments = list(piece)
+        out.extend(Segment.apply_style(segments, post_style=style) if hit else segments)
+        position += piece.cell_length
+    return Strip(out, strip.cell_length)
+
+
+class Transcript(Widget):
+    DEFAULT_CSS = """
+    Transcript { height: auto; }
+    Transcript > .transcript--bar { color: $accent; }
+    Transcript > .transcript--user { color: $text; }
+    Transcript > .transcript--muted { color: $text-muted; }
+    Transcript > .transcript--interrupted { color: $warning; }
+    Transcript > .transcript--failed { color: $error; }
+    Transcript > .transcript--frame { color: $panel-lighten-2; }
+    Transcript > .transcript--error-frame { color: $error; }
+    Transcript > .transcript--hit { background: $warning-muted; }
+    Transcript > .transcript--match { background: $warning; color: $background; }
+    """
+    COMPONENT_CLASSES = {
+        "transcript--bar",
+        "transcript--user",
+        "transcript--muted",
+        "transcript--interrupted",
+        "transcript--failed",
+        "transcript--frame",
+        "transcript--error-frame",
+        "transcript--hit",
+        "transcript--match",
+    }
+    ALLOW_SELECT = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.records: list[Record] = []
+        self._width = 0
+        self._heights: dict[int, tuple[Record, int]] = {}  # id(record) -> height at _width
+        self._starts: list[int] | None = None  # each record's first line, at _width
+        self._lines: OrderedDict[int, tuple[Record, list[Strip]]] = OrderedDict()
+        self.hit: int | None = None  # the record found by search, marked
+        self.needle = ""  # what search looks for, highlighted in the marked record
+
+    # --- the records -------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self._starts = None
+        self.refresh(layout=True)
+
+    def set_records(self, records: list[Record]) -> None:
+        self.records = list(records)
+        self.hit = None
+        self._changed()
+
+    def extend(self, records: list[Record]) -> None:
+        self.records.extend(records)
+        self._changed()
+
+    def prepend(self, records: list[Record]) -> int:
+        """Put ``records`` first; return their height, so the caller can keep the view."""
+        self.records[:0] = records
+        if self.hit is not None:
+            self.hit += len(records)
+        self._changed()
+        return sum(self.height_of(r) for r in records)
+
+    def take_first(self, count: int) -> list[Record]:
+        taken, self.records = self.records[:count], self.records[count:]
+        if self.hit is not None:
+            self.hit = self.hit - count if self.hit >= count else None
+        self._changed()
+        return taken
+
+    def take_last(self, count: int) -> list[Record]:
+        if count <= 0:
+            return []
+        taken, self.records = self.records[-count:], self.records[:-count]
+        if self.hit is not None and self.hit >= len(self.records):
+            self.hit = None
+        self._changed()
+        return taken
+
+    def mark(self, index: int | None, needle: str = "") -> None:
+        """Mark record ``index`` as the search hit and highlight ``needle`` in it."""
+        for old in (self.hit, index):
+            if old is not None and 0 <= old < len(self.records):
+                self._lines.pop(id(self.records[old]), None)
+        self.hit, self.needle = index, needle.casefold()
+        self.refresh()
+
+    # --- geometry ----------------------------------------------------------------------------
+    def _set_width(self, width: int) -> None:
+        if width != self._width:  # a resize: heights are found again as they are needed
+            self._width = width
+            self._heights.clear()
+            self._lines.clear()
+            self._starts = None
+
+    def height_of(self, record: Record) -> int:
+        width = self._width or self.content_size.width or self.app.size.width
+        self._set_width(width)
+        known = self._heights.get(id(record))
+        if known is not None and known[0] is record:
+            return known[1]
+        return len(self._record_lines(record))
+
+    def start_of(self, index: int) -> int:
+        """The first line of record ``index`` within this widget."""
+        starts = self._line_starts()
+        return starts[index] if index < len(starts) else sum(self._line_starts()[-1:])
+
+    def _line_starts(self) -> list[int]:
+        if self._starts is None:
+            starts, y = [], 0
+            for record in self.records:
+                starts.append(y)
+                y += self.height_of(record)
+            starts.append(y)
+            self._starts = starts
+        return self._starts
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._set_width(width)
+        return self._line_starts()[-1]
+
+    # --- drawing -----------------------------------------------------------------------------
+    def _record_lines(self, record: Record) -> list[Strip]:
+        key = id(record)
+        cached = self._lines.get(key)
+        if cached is not None and cached[0] is record:
+            self._lines.move_to_end(key)
+            return cached[1]
+        lines = self._render_record(record, self._width)
+        self._heights[key] = (record, len(lines))
+        self._lines[key] = (record, lines)
+        if len(self._lines) > LINE_CACHE_RECORDS:
+            self._lines.popitem(last=False)
+        return lines
+
+    def _style(self, name: str) -> Style:
+        """A component's style, its colours blended over the pane's background."""
+        return self.get_component_rich_style(f"transcript--{name}")
+
+    def _render_record(self, record: Record, width: int) -> list[Strip]:
+        """A message as the widgets of a live turn draw it: a blank line above, then the
+        user's bar, the reply with its footer, or the framed note."""
+        console = self.app.console
+        lines = [Strip.blank(width)]
+        if record.kind == "user":
+            bar = Segment("█", self._style("bar"))
+            body = render_strips(console, Text(safe_text(record.text)), max(1, width - 3))
+            pad = Segment(" ")
+            lines += [Strip([bar, pad, *line, pad], width) for line in body]
+        elif record.kind == "note":
+            frame = self._style("error-frame" if record.status == "error" else "frame")
+            content = Text.assemble(
+                Text(record.title + "\n", style="bold"), Text(safe_text(record.text))
+            )
+            panel = Panel(content, box=box.ROUNDED, border_style=frame, padding=(0, 1))
+            lines += render_strips(console, panel, width)
+        else:
+            inner = max(1, width - 2)
+            body = (
+                render_strips(console, markdown(record.text), inner) if record.text.strip() else []
+            )
+            footer = status_texts(record.status, record.note, record.summary)
+            if footer:
+                # as the live reply: its footer in the colour of how it ended
+                style = self._style(record.status if record.status != "completed" else "muted")
+                texts = [Text(line, style=style) for line in footer]
+                body += render_strips(console, Group(*texts), inner)
+            pad = Segment(" ")
+            lines += [Strip([pad, *line, pad], width) for line in body]
+        if self.hit is not None and self.records[self.hit] is record:
+            hit = self._style("hit")
+            match = self._style("match")
+            marked = [Strip(Segment.apply_style(list(s), post_style=hit), width) for s in lines[1:]]
+            if self.needle:
+                marked = [_highlight(s, self.needle, match) for s in marked]
+            lines[1:] = marked
+        base = self.rich_style  # the pane's colours under what Rich left unstyled
+        return [line.adjust_cell_length(width).apply_style(base) for line in lines]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        self._set_width(width)
+        starts = self._line_starts()
+        index = bisect.bisect_right(starts, y) - 1
+        if not 0 <= index < len(self.records):
+            return Strip.blank(width)
+        lines = self._record_lines(self.records[index])
+        row = y - starts[index]
+        line = lines[row] if row < len(lines) else Strip.blank(width)
+        selection = self.text_selection
+        span = selection.get_span(y) if selection is not None else None
+        if span is not None:
+            start, end = span
+            end = line.cell_length if end == -1 else end
+            style = self.screen.get_component_rich_style("screen--selection")
+            line = _restyle(line, [(start, end)], style)
+        return line.apply_offsets(0, y)
+
+    # --- selection ---------------------------------------------------------------------------
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: the plain text of the lines under the selection."""
+        starts = self._line_starts()
+        first = selection.start.y if selection.start else 0
+        last = selection.end.y if selection.end else starts[-1] - 1
+        rows = [self.render_line(y).text.rstrip() for y in range(first, last + 1)]
+        shift = Offset(0, -first)
+        shifted = Selection(
+            selection.start + shift if selection.start else None,
+            selection.end + shift if selection.end else None,
+        )
+        return shifted.extract("\n".join(rows)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._lines.clear()
+        self.refresh()
