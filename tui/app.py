@@ -121,6 +121,7 @@ class AgentsTuiApp(App[None]):
         self.current_reply: AssistantMessage | None = None
         self.turn_running = False
         self.model_ready = runner is not None
+        self.heap_settled = False  # the one full collection after start-up has run
         self._initial_agent = ""
         # A stored turn that waits for approvals, taken up once the model is ready.
         self._paused: tuple[Any, str] | None = None
@@ -406,6 +407,7 @@ class AgentsTuiApp(App[None]):
         rescans that heap every few seconds while a reply streams: ~130 ms stalls."""
         gc.collect()
         gc.freeze()
+        self.heap_settled = True
 
     @on(BackendFailed)
     def _backend_failed(self, message: BackendFailed) -> None:

@@ -217,3 +217,30 @@ async def test_ctrl_f_finds_any_message_of_a_long_conversation():
         await wait_until(pilot, lambda: app.focused is app.prompt_input, "the prompt")
         assert _marked(app) is None and _highlighted(app) == []
         assert not app.query(".-search-hit") and not search.display
+
+
+async def test_a_resize_reflows_what_is_read_and_keeps_it_in_view():
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.widgets.transcript import REFLOW
+
+    conversation = _stored_conversation(300)
+    runner, _ = runner_for([])
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "answer 299" in pane_text(app, app.chat), "the newest")
+        for _ in range(40):  # read well above the newest: the window grows page by page
+            await pilot.press("pageup")
+            await pilot.pause()
+        assert len(app.chat.transcript.records) > REFLOW
+        reading = _answers(pane_text(app, app.chat))[2]
+        await pilot.resize_terminal(90, 30)
+        await wait_until(pilot, lambda: app.chat.size.width < 90, "the narrower layout")
+        await wait_until(pilot, lambda: reading in pane_text(app, app.chat), "the same message")
+        # only the neighbourhood of the view was laid out again at the new width
+        assert len(app.chat.transcript.records) <= REFLOW
+        await pilot.press("ctrl+home")
+        await wait_until(pilot, lambda: "question 0" in pane_text(app, app.chat), "the first")
+        await pilot.press("ctrl+end")
+        await wait_until(pilot, lambda: "answer 299" in pane_text(app, app.chat), "the newest")

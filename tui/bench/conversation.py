@@ -59,19 +59,21 @@ def _visible(app: Any, text: str) -> bool:
 
 
 async def _open(conversation: str | None, newest: str) -> tuple[float, float, Any]:
-    """Open the app on ``conversation``: ms from ready to the newest message on screen."""
+    """Open the app on ``conversation``: ms from launch to the newest message on screen
+    (the same for an empty conversation is the app's own start-up, the baseline)."""
     from tui.app import AgentsTuiApp
     from tui.core.config import Settings
 
     runner = _scripted_runner(["x"], 1000)
+    launched = time.perf_counter()
     app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench", session_id=conversation)
     async with app.run_test(size=SIZE) as pilot:
-        await _until(pilot, lambda: app.model_ready)
-        ready = time.perf_counter()
-        await _until(pilot, lambda: _visible(app, newest))
-        opened_ms = (time.perf_counter() - ready) * 1000
+        opened_ms = await _until(pilot, lambda: _visible(app, newest), started=launched)
         if conversation is None:
             return opened_ms, 0.0, {}
+        # A person reads the screen before pressing a key: the app's one collection after
+        # start-up (~150 ms on a 10,000-message heap) is over by then.
+        await _until(pilot, lambda: app.heap_settled)
         gc.collect()
         rss_open = rss_kb()
         results: dict[str, Any] = {"rss_open_kb": rss_open}
@@ -113,14 +115,15 @@ def whole_conversation(messages: int = 10_000) -> dict[str, Any]:
     opened_ms, rss_open, found = asyncio.run(_open(conversation, f"answer {turns - 1}"))
     kb_per_message = (rss_open - rss_before) / messages
     measured = {
-        "open_ms": round(opened_ms, 1),
+        "open_ms": round(opened_ms - empty_ms, 1),  # what the conversation adds to start-up
         "jump_first_ms": round(found["jump_first_ms"], 1),
         "page_up_ms": round(found["page_up_ms"], 1),
         "kb_per_message": round(kb_per_message, 2),
     }
     return {
         "conversation_messages": messages,
-        "conversation_open_ms_empty_baseline": round(empty_ms, 1),
+        "conversation_open_ms_empty_baseline": round(empty_ms, 1),  # launch to first frame
+        "conversation_open_ms_from_launch": round(opened_ms, 1),
         **{f"conversation_{k}": v for k, v in measured.items()},
         "conversation_page_up_ms_max": round(found["page_up_ms_max"], 1),
         "conversation_mounted_widgets": found["mounted_widgets"],

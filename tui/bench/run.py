@@ -383,7 +383,7 @@ def _table(r: dict[str, Any]) -> str:
         lines += [
             f"{f'conversation of {n} messages: open / jump to first, ms':52} "
             f"{r['conversation_open_ms']:>5.0f}/{r['conversation_jump_first_ms']:<6.0f} "
-            f"(targets 300 / 50; window of {r['conversation_mounted_widgets']} widgets)",
+            f"(targets 300 / 50; chat widgets {r['conversation_mounted_widgets']})",
             f"{'  PageUp repaint median / max, ms':52} "
             f"{r['conversation_page_up_ms']:>5.0f}/{r['conversation_page_up_ms_max']:<6.0f}",
             f"{'  memory per message incl. store records, KB':52} "

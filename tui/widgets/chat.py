@@ -14,6 +14,7 @@ says there is more below; Ctrl+End or scrolling back down follows again).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,7 @@ class ChatPane(VerticalScroll):
         self.earlier: list[Record] = []  # messages above the mounted window, oldest first
         self.later: list[Record] = []  # messages below it (only after scrolling up)
         self.transcript = Transcript()  # the window: finished messages, drawn as lines
+        self.transcript.before_reflow = self._narrow_for_reflow
 
     following = True
     _auto_scroll = False
@@ -116,8 +118,8 @@ class ChatPane(VerticalScroll):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if self._auto_scroll:
-            return
+        if self._auto_scroll or self._reflow_anchor is not None:
+            return  # the app moved the view, not the reader
         if round(new_value) <= 0 < round(old_value) and self.earlier:
             self.call_later(self.load_earlier)  # scrolled up to the top: the previous page
         elif (
@@ -227,6 +229,49 @@ class ChatPane(VerticalScroll):
                 self._auto_scroll = False
 
         self.call_after_refresh(keep)
+
+    def _narrow_for_reflow(self, starts: list[int]) -> None:
+        """The width changed: keep in the window only what is on screen (and a little
+        around it), so that only that is laid out again; the rest waits as records."""
+        transcript = self.transcript
+        records = transcript.records
+        count = len(records)
+        if self.following:
+            start, stop = max(0, count - JUMP), count
+        else:
+            if self._reflow_anchor is None:  # (a second resize before the first settled
+                top = round(self.scroll_y) - transcript.virtual_region.y  # keeps the first)
+                index = max(0, min(count - 1, bisect.bisect_right(starts, top) - 1))
+                self._reflow_anchor = (records[index], top - starts[index])
+                self.call_after_refresh(self._back_to_anchor)
+            anchor = self._reflow_anchor[0]
+            top_index = next((i for i, r in enumerate(records) if r is anchor), 0)
+            start = max(0, top_index - PAGE // 4)
+            stop = count if self._live() else min(count, top_index + JUMP)
+        before, after = transcript.narrow(start, stop)
+        self.earlier.extend(before)
+        self.later[:0] = after
+        self.call_later(self._update_marks)
+
+    _reflow_anchor: tuple[Record, int] | None = None  # the record read when the width changed
+
+    def _back_to_anchor(self) -> None:
+        """After a reflow: the record that was at the top of the view is there again."""
+        if self._reflow_anchor is None:
+            return
+        record, offset = self._reflow_anchor
+        self._reflow_anchor = None
+        transcript = self.transcript
+        index = next((i for i, r in enumerate(transcript.records) if r is record), None)
+        if index is None:
+            return
+        offset = min(offset, transcript.height_of(record) - 1)
+        y = transcript.virtual_region.y + transcript.start_of(index) + offset
+        self._auto_scroll = True
+        try:
+            self.scroll_to(y=max(0, y), animate=False, immediate=True)
+        finally:
+            self._auto_scroll = False
 
     def load_earlier(self, count: int = PAGE) -> int:
         """Put up to ``count`` earlier messages above the window; the view stays put."""

@@ -10,7 +10,7 @@ from tui.widgets.timeline_row import TimelineRow
 
 # Rows beyond this many are unmounted, oldest first: layout cost grows with every row, and
 # a long session would otherwise get slower turn after turn. The store keeps every call.
-MAX_ROWS = 60
+MAX_ROWS = 30
 
 
 class TimelinePane(ListView):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 # Rendered lines are kept for this many records (a few screens' worth).
 LINE_CACHE_RECORDS = 64
+# A resize with more records than this in the window first narrows the window to what is
+# on screen and a little more: a reflow costs what is visible, not the whole window.
+REFLOW = 60
 
 
 def _highlight(strip: Strip, needle: str, style: Style) -> Strip:
@@ -96,6 +100,8 @@ class Transcript(Widget):
         self._lines: OrderedDict[int, tuple[Record, list[Strip]]] = OrderedDict()
         self.hit: int | None = None  # the record found by search, marked
         self.needle = ""  # what search looks for, highlighted in the marked record
+        # called with the line starts at the old width when the width changes
+        self.before_reflow: Callable[[list[int]], None] | None = None
 
     # --- the records -------------------------------------------------------------------------
     def _changed(self) -> None:
@@ -146,10 +152,22 @@ class Transcript(Widget):
     # --- geometry ----------------------------------------------------------------------------
     def _set_width(self, width: int) -> None:
         if width != self._width:  # a resize: heights are found again as they are needed
+            if self._width and self.before_reflow is not None and len(self.records) > REFLOW:
+                self.before_reflow(self._line_starts())  # may narrow the window first
             self._width = width
             self._heights.clear()
             self._lines.clear()
             self._starts = None
+
+    def narrow(self, start: int, stop: int) -> tuple[list[Record], list[Record]]:
+        """Keep records ``start:stop`` only, now (in the middle of a layout: no refresh);
+        return the ones before and after."""
+        before, after = self.records[:start], self.records[stop:]
+        self.records = self.records[start:stop]
+        if self.hit is not None:
+            self.hit = self.hit - start if start <= self.hit < stop else None
+        self._starts = None
+        return before, after
 
     def height_of(self, record: Record) -> int:
         width = self._width or self.content_size.width or self.app.size.width
