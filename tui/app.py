@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from tui import slash, textual_fixes
 from tui.core import events as ev
+from tui.core import heap
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.config import Settings
 from tui.core.journal import ReplayRunner
@@ -119,7 +120,7 @@ class AgentsTuiApp(App[None]):
         self.queue: deque[tuple[str, UserMessage]] = deque()
         self.transcript: list[TranscriptEntry] = []
         self.current_reply: AssistantMessage | None = None
-        self.turn_running = False
+        self._turn_running = False
         self.model_ready = runner is not None
         self.heap_settled = False  # the one full collection after start-up has run
         self._initial_agent = ""
@@ -202,6 +203,19 @@ class AgentsTuiApp(App[None]):
             remember_theme(theme.name)
         except OSError as error:
             self.notify(f"Could not remember the theme: {error}", severity="warning")
+
+    @property
+    def turn_running(self) -> bool:
+        return self._turn_running
+
+    @turn_running.setter
+    def turn_running(self, running: bool) -> None:
+        """A turn starts or ends: full collections wait for its end (see core.heap)."""
+        if running != self._turn_running:
+            self._turn_running = running
+            heap.hold_full_collections(running)
+            if not running:
+                self.call_after_refresh(heap.collect_if_due)
 
     def on_mount(self) -> None:
         self._apply_themes()

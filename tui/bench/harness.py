@@ -518,7 +518,7 @@ def in_fresh_process(call: str) -> dict[str, Any]:
 
     code = (
         "import asyncio, json\n"
-        "from tui.bench import harness, conversation\n"
+        "from tui.bench import harness, conversation, server_stream\n"
         f"print(json.dumps({call}))"
     )
     done = subprocess.run(
