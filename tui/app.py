@@ -36,6 +36,7 @@ from tui.messages import (
     ModelLoaded,
     PromptSubmitted,
     RunEventPosted,
+    TextArrived,
 )
 from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
@@ -542,24 +543,43 @@ class AgentsTuiApp(App[None]):
             self.journal.observe(event)
         if isinstance(event, ev.TurnStarted):
             self.turn_metrics = TurnMetrics(started_ns=event.at_ns)
+            self._rate_checked = False
             self.sidebar.turn = self.turn_metrics
             self.sidebar.live = True
         if self.turn_metrics is not None:
             self.turn_metrics.observe(event)
+        if isinstance(event, ev.TextDelta):
+            if self._text_batch is not None:
+                self._text_batch.append(event.text)  # joins the message already posted
+            else:
+                self._text_batch = [event.text]
+                self.post_message(TextArrived(self._text_batch))
+            return
+        self._text_batch = None  # text after this event comes after it on screen too
         self.post_message(RunEventPosted(event))
+
+    _text_batch: list[str] | None = None
+    _rate_checked = False
+
+    @on(TextArrived)
+    def _text_arrived(self, message: TextArrived) -> None:
+        if self._text_batch is message.parts:
+            self._text_batch = None
+        reply = self.current_reply
+        if reply is not None:
+            reply.append("".join(message.parts))
+        self.status.show("writing…")
+        tokens = self.turn_metrics.tokens if self.turn_metrics is not None else 0
+        if tokens == len(message.parts) or (tokens >= 40 and not self._rate_checked):
+            self._rate_checked = tokens >= 40
+            self._check_thresholds()  # at the first token (TTFT), and once the rate is real
 
     @on(RunEventPosted)
     def _route(self, message: RunEventPosted) -> None:
         event = message.event
         reply = self.current_reply
         timeline = self.timeline
-        if isinstance(event, ev.TextDelta):
-            if reply is not None:
-                reply.append(event.text)
-            self.status.show("writing…")
-            if self.turn_metrics is not None and self.turn_metrics.tokens in (1, 40):
-                self._check_thresholds()  # at the first token (TTFT), and once the rate is real
-        elif isinstance(event, ev.ToolArgumentsDelta):
+        if isinstance(event, ev.ToolArgumentsDelta):
             timeline.tool_arguments(event.call_id, event.delta)
         elif isinstance(event, ev.ReasoningDelta):
             if reply is not None:

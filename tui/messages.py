@@ -17,6 +17,16 @@ class RunEventPosted(Message):
         self.event = event
 
 
+class TextArrived(Message):
+    """Reply text from the running turn: every delta that arrived since this message was
+    posted (``parts`` grows until it is handled), so a fast stream costs one message per
+    frame, not one per delta. Other events close the batch, so order is kept."""
+
+    def __init__(self, parts: list[str]) -> None:
+        super().__init__()
+        self.parts = parts
+
+
 class BackendReady(Message):
     """The agent and backend are built; turns can run (the local model may still load)."""
 

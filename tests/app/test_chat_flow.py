@@ -9,7 +9,7 @@ from agents.exceptions import ModelBehaviorError
 from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import game_master_steps, text_step
 from tui.core import events as ev
-from tui.messages import RunEventPosted
+from tui.messages import RunEventPosted, TextArrived
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import Record
 from tui.widgets.note_block import NoteBlock
@@ -44,12 +44,9 @@ async def test_final_chat_text_equals_joined_deltas():
         await wait_idle(pilot)
         reply = app.query_one(AssistantMessage)
         assert reply.source == "".join(deltas)
-        posted = [
-            m.event.text
-            for m in seen
-            if isinstance(m, RunEventPosted) and isinstance(m.event, ev.TextDelta)
-        ]
-        assert posted == deltas
+        # the deltas reach the chat in order, a frame's worth to a message
+        batches = [m.parts for m in seen if isinstance(m, TextArrived)]
+        assert [part for batch in batches for part in batch] == deltas
         chat = pane_text(app, app.chat)
         assert "Title" in chat and "print('hi')" in chat and "one" in chat
         assert "**bold**" not in chat  # rendered as Markdown, not shown as source

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core import events as ev
+from tui.core.growing_text import GrowingText
 from tui.core.metrics import TurnMetrics
 from tui.core.store import Store
 
@@ -82,7 +83,7 @@ class TurnJournal:
         self.recorder = recorder
         self.turn_id: int | None = None
         self.metrics: TurnMetrics | None = None
-        self.reply = ""
+        self._reply = GrowingText()
         self.tools: dict[str, dict[str, Any]] = {}
         self._last_save = 0.0
         # Set by the front end before a stored, paused turn is taken up again.
@@ -103,15 +104,20 @@ class TurnJournal:
             (t for t in self.store.turns(self.conversation_id) if t.id == self.turn_id), None
         )
         if stored is not None:
-            self.reply = stored.reply
+            self._reply = GrowingText(stored.reply)
             self.tools = {str(t.get("call_id")): dict(t) for t in stored.tools}
+
+    @property
+    def reply(self) -> str:
+        """The reply so far, as stored."""
+        return str(self._reply)
 
     def observe(self, event: ev.RunEvent) -> None:
         if self.recorder is not None:
             self.recorder.write(event)
         if isinstance(event, ev.TurnStarted):
             self.metrics = TurnMetrics(started_ns=event.at_ns)
-            self.reply = ""
+            self._reply = GrowingText()
             self.tools = {}
             if event.resumed and self.resume_turn_id is not None:
                 self.turn_id = self.resume_turn_id
@@ -122,7 +128,7 @@ class TurnJournal:
         if self.metrics is not None:
             self.metrics.observe(event)
         if isinstance(event, ev.TextDelta):
-            self.reply += event.text
+            self._reply.append(event.text)
             now = time.monotonic()
             if self.store is not None and self.turn_id and now - self._last_save > PARTIAL_SAVE_S:
                 self._last_save = now

@@ -17,6 +17,7 @@ from tui.core import events as ev
 from tui.core.adapter import StreamAdapter
 from tui.core.approvals import ApprovalDecision, Approver, request_from_item
 from tui.core.errors import Classified, StreamStalled, classify, guardrail_of
+from tui.core.growing_text import GrowingText
 from tui.core.tap import TextTap, with_tap
 
 Emit = Callable[[ev.RunEvent], None]
@@ -58,9 +59,9 @@ class TurnOutcome:
 class _Attempt:
     """What one attempt produced before it ended, so the next one can carry it."""
 
-    reply_text: str  # the whole turn's visible text so far, across attempts
-    pending_text: str = ""  # text of the message still being written when it broke
-    raw_text: str = ""  # this attempt's text deltas as delivered, for the tap to compare
+    reply_text: GrowingText  # the whole turn's visible text so far, across attempts
+    pending_text: GrowingText = field(default_factory=GrowingText)  # the message that broke
+    raw_text: GrowingText = field(default_factory=GrowingText)  # as delivered, for the tap
     new_items: list[Any] = field(default_factory=list)
     tools_running: set[str] = field(default_factory=set)  # call ids issued, not yet answered
 
@@ -220,7 +221,7 @@ class TurnRunner:
                         {"role": "assistant", "content": pending_text},
                         {"role": "user", "content": CONTINUE_INSTRUCTION},
                     ]
-                state = _Attempt(reply_text=reply_text, pending_text=pending_text)
+                state = _Attempt(GrowingText(reply_text), GrowingText(pending_text))
                 start: Any = paused if paused is not None else run_input
                 paused = None  # a retry starts from what was carried, not the old pause
                 try:
@@ -232,8 +233,8 @@ class TurnRunner:
                         emit(ev.GuardrailTripped(name, stage, self.clock()))
                     emit(ev.RunFailed(last_error.kind, last_error.message, self.clock()))
                     carried += state.new_items
-                    pending_text = state.pending_text
-                    reply_text = state.reply_text
+                    pending_text = str(state.pending_text)
+                    reply_text = str(state.reply_text)
                     if self._cancelled.is_set():
                         return self._finish(emit, "interrupted", reply_text, base_input, attempt)
                     if not last_error.transient or attempt >= self.retry.max_attempts:
@@ -255,7 +256,7 @@ class TurnRunner:
                     if await self._wait_or_cancel(delay):
                         return self._finish(emit, "interrupted", reply_text, base_input, attempt)
                     continue
-                reply_text = state.reply_text
+                reply_text = str(state.reply_text)
                 if self._cancelled.is_set():
                     return self._finish(emit, "interrupted", reply_text, base_input, attempt)
                 self.history = self._history_after_success(base_input, carried, pending_text)
@@ -327,8 +328,9 @@ class TurnRunner:
                 self._result = result
         except Exception:
             # Words the provider sent that the SDK dropped with its queue are shown now.
-            if tap.text.startswith(state.raw_text) and len(tap.text) > len(state.raw_text):
-                missing = tap.text[len(state.raw_text) :]
+            raw_text = str(state.raw_text)
+            if tap.text.startswith(raw_text) and len(tap.text) > len(raw_text):
+                missing = tap.text[len(raw_text) :]
                 self._deliver(ev.TextDelta(missing, self.clock()), state, emit)
             # Completed items (tool calls and their outputs) are carried into the retry.
             state.new_items = _input_items(self._result)
@@ -441,14 +443,14 @@ class TurnRunner:
 
     def _deliver(self, event: ev.RunEvent, state: _Attempt, emit: Emit) -> None:
         if isinstance(event, ev.TextDelta):
-            state.raw_text += event.text
+            state.raw_text.append(event.text)
             if state.reply_text and not state.pending_text:
                 # A new message in the same turn starts a new paragraph.
                 event = ev.TextDelta("\n\n" + event.text, event.at_ns)
-            state.pending_text += event.text
-            state.reply_text += event.text
+            state.pending_text.append(event.text)
+            state.reply_text.append(event.text)
         elif isinstance(event, ev.MessageCompleted):
-            state.pending_text = ""
+            state.pending_text = GrowingText()
         elif isinstance(event, ev.ToolCallIssued):
             state.tools_running.add(event.call_id)
             emit(event)

@@ -11,12 +11,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tui.core.growing_text import GrowingText
+
 
 class TextTap:
     """Raw text deltas one attempt's model calls produced, in order."""
 
     def __init__(self) -> None:
-        self.text = ""
+        self.pieces = GrowingText()
+
+    @property
+    def text(self) -> str:
+        return str(self.pieces)
 
 
 _TAPPED_CLASS: type[Any] | None = None
@@ -38,7 +44,7 @@ def _tapped_class() -> type[Any]:
             async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
                 async for event in self.inner.stream_response(*args, **kwargs):
                     if getattr(event, "type", None) == "response.output_text.delta":
-                        self.tap.text += event.delta or ""
+                        self.tap.pieces.append(event.delta or "")
                     yield event
 
             def __getattr__(self, name: str) -> Any:

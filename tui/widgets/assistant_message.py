@@ -24,6 +24,7 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
 
 from tui.core.events import TurnStatus
+from tui.core.growing_text import GrowingText
 from tui.core.sanitize import safe_text
 from tui.widgets.rendered_block import RenderedBlock, StreamBody
 
@@ -40,7 +41,7 @@ FENCE_PIECE_LINES = 24
 DRAFT_LINES = 40
 DRAFT_BATCH = 20
 RESERVE_LINES = 10
-MAX_RESERVE_LINES = 30
+MAX_RESERVE_LINES = 120
 MARKDOWN_LIMIT = 100_000
 CODE_THEME = "monokai"
 
@@ -179,8 +180,8 @@ class AssistantMessage(Vertical):
     def __init__(self, agent_name: str = "") -> None:
         super().__init__()
         self.agent_name = agent_name
-        self.source = ""  # everything received, sanitised, byte for byte as shown
-        self.reasoning = ""
+        self._source = GrowingText()  # everything received, sanitised, byte for byte as shown
+        self._reasoning = GrowingText()
         self._committed_upto = 0
         self._committed_fences = 0
         self._blank_before_next = False  # whether the next block follows a blank line
@@ -197,6 +198,18 @@ class AssistantMessage(Vertical):
         self._paused = False  # waiting for a person: no lines reserved ahead
         self.ending: tuple[str | None, dict[str, Any] | None] = (None, None)  # note, summary
 
+    @property
+    def source(self) -> str:
+        return str(self._source)
+
+    @source.setter
+    def source(self, text: str) -> None:
+        self._source = GrowingText(text)
+
+    @property
+    def reasoning(self) -> str:
+        return str(self._reasoning)
+
     def compose(self) -> ComposeResult:
         yield self._final if self._final is not None else self._body
         yield from self._extra
@@ -206,12 +219,12 @@ class AssistantMessage(Vertical):
 
     # --- streaming -------------------------------------------------------------------------
     def append(self, text: str) -> None:
-        self.source += safe_text(text)
+        self._source.append(safe_text(text))
         self._paused = False
         self._schedule_flush()
 
     def append_reasoning(self, text: str) -> None:
-        self.reasoning += safe_text(text)
+        self._reasoning.append(safe_text(text))
         if self._reasoning_view is None:
             self._reasoning_view = Static(Text(self.reasoning), classes="reasoning")
             collapsible = Collapsible(self._reasoning_view, title="reasoning", collapsed=False)
