@@ -1,7 +1,7 @@
 """Metric values from controlled timestamps."""
 
 from tui.core import events as ev
-from tui.core.metrics import NS, SessionMetrics, Thresholds, TurnMetrics, assess
+from tui.core.metrics import NS, SessionMetrics, Thresholds, TurnMetrics, assess, percentile
 
 MS = 1_000_000
 
@@ -81,3 +81,21 @@ def test_error_rate_alert():
     session.add(turn)
     assert session.errors == 1
     assert any("High error rate" in i for i in assess(None, session, 0))
+
+
+def test_inter_token_latency_stays_right_while_the_reply_grows():
+    """The sidebar asks for ITL percentiles again and again mid-stream."""
+    turn = TurnMetrics(started_ns=0)
+    turn.observe(ev.TurnStarted("p", "a", 0))
+    turn.observe(ev.ModelCallStarted(0))
+    at = 0
+    gaps = [7, 1, 30, 2, 2, 90, 5, 3, 11, 4, 60, 1] * 10
+    for i, gap in enumerate(gaps):
+        at += gap
+        turn.observe(ev.TextDelta("x", at * MS))
+        if i % 7 == 0:  # asked mid-stream, as the live sidebar does
+            for fraction in (0.5, 0.95):
+                expected = percentile(sorted(turn.gaps_s), fraction) * 1000
+                assert turn.itl_ms(fraction) == expected
+    assert len(turn.gaps_s) == len(gaps) - 1  # n tokens, n - 1 gaps
+    assert turn.itl_ms(0.5) == 4.0 and turn.itl_ms(0.95) == 90.0

@@ -8,6 +8,8 @@ model yields it, so those words can be shown and carried into the retry.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,6 +28,8 @@ class TextTap:
 
 
 _TAPPED_CLASS: type[Any] | None = None
+# The longest stretch the model stream runs the loop without letting anything else in.
+YIELD_EVERY_S = 0.004
 
 
 def _tapped_class() -> type[Any]:
@@ -42,10 +46,16 @@ def _tapped_class() -> type[Any]:
                 return await self.inner.get_response(*args, **kwargs)
 
             async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+                busy_since = time.perf_counter()
                 async for event in self.inner.stream_response(*args, **kwargs):
                     if getattr(event, "type", None) == "response.output_text.delta":
                         self.tap.pieces.append(event.delta or "")
                     yield event
+                    if time.perf_counter() - busy_since > YIELD_EVERY_S:
+                        # A buffered burst (64 KB of SSE) parses without ever waiting on
+                        # the socket: let the app paint and take keys in between.
+                        await asyncio.sleep(0)
+                        busy_since = time.perf_counter()
 
             def __getattr__(self, name: str) -> Any:
                 return getattr(self.inner, name)
