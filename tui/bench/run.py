@@ -228,6 +228,9 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("p95_delta_to_screen_ms_at_100tps", "<=", 50.0, "time"),
     ("typing_median_ms_at_2500dps", "<=", 50.0, "time"),
     ("typing_max_ms_at_2500dps", "<=", 150.0, "time"),
+    ("server_tui_vs_run_text", "<=", 1.25, "ratio"),
+    ("server_key_median_ms", "<=", 50.0, "time"),
+    ("server_key_max_ms", "<=", 150.0, "time"),
     ("session_late_vs_early_ratio", "<=", 1.5, "ratio"),
     ("session_kb_per_turn", "<=", 60.0, "ratio"),
 )
@@ -289,6 +292,11 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     results["typing_median_ms_at_2500dps"] = busy["median_ms"]
     results["typing_max_ms_at_2500dps"] = busy["max_ms"]
     results["typing_stream_still_running"] = bool(busy["still_streaming"])
+    from tui.bench.server_stream import long_reply
+
+    results.update(long_reply(300_000 if quick else 1_000_000))
+    results["correctness"]["server_reply_complete"] = results["server_tui_reply_complete"]
+    results["text_identical"] = results["text_identical"] and results["server_tui_reply_complete"]
     session = in_fresh_process("asyncio.run(harness.long_session(120))")
     results["session_turn_ms_first_10_31_40_last_10"] = [
         session["turn_ms_median_first_10"],
@@ -395,6 +403,17 @@ def _table(r: dict[str, Any]) -> str:
             f"{r['typing_median_ms_at_2500dps']:>5}/{r['typing_max_ms_at_2500dps']:<6} "
             f"(idle {r['typing_median_ms_idle']})"
         )
+    if "server_tui_s" in r:
+        size = f"{r['server_reply_bytes'] / 1e6:.1f} MB"
+        lines += [
+            f"{f'{size} reply from a local server: run --text / TUI, s':52} "
+            f"{r['server_run_text_s']:>5}/{r['server_tui_s']:<6} "
+            f"ratio {r['server_tui_vs_run_text']} (target 1.25)",
+            f"{'  keys typed meanwhile, to screen: median / max ms':52} "
+            f"{r['server_key_median_ms']:>5}/{r['server_key_max_ms']:<6} "
+            f"({r['server_keys_typed']} keys, {r['server_deltas_per_s_tui']:,} deltas/s)",
+        ]
+    if "session_turn_ms_first_10_31_40_last_10" in r:
         turns = "/".join(f"{v:.0f}" for v in r["session_turn_ms_first_10_31_40_last_10"])
         lines.append(
             f"{'120-turn session: Enter to end, turns 1-10/31-40/111-120':52} {turns:>12} "
