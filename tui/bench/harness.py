@@ -227,22 +227,19 @@ async def stream_app(
 
 
 async def _same_lines_as_reopened(app: Any, pilot: Any, reply: Any) -> bool:
-    """What the streamed reply shows, line for line, against the same text rendered whole
-    at the same width (as when the conversation is reopened): not just the same deltas."""
-    from tui.widgets.assistant_message import AssistantMessage
+    """What the streamed reply shows, line for line, against the same text drawn as a
+    reopened conversation draws it (a transcript record rendered whole at the same width):
+    not just the same deltas."""
+    from tui.widgets.chat import Record
 
-    reference = AssistantMessage.finished(reply.source, "completed", None, {})
-    await app.chat.mount(reference)
-    for _ in range(400):  # laid out at the chat's width (a loaded machine takes a while)
-        await pilot.pause(0.005)
-        if reference.children and reference.children[0].size.width:
-            break
-
-    def lines(widget: Any) -> list[str]:
-        return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
-
-    streamed, whole = reply.children[0], reference.children[0]
-    return streamed.size.width == whole.size.width and lines(streamed) == lines(whole)
+    body = reply._body
+    streamed = [body.render_line(y).text.rstrip() for y in range(body.size.height)]
+    transcript = app.chat.transcript
+    width = transcript.content_size.width or app.chat.scrollable_content_region.width
+    record = Record("assistant", reply.source, "completed", None, {})
+    drawn = transcript._render_record(record, width)
+    reopened = [line.text[1:].rstrip() for line in drawn[1:]]  # no margin row, no padding
+    return bool(streamed) and streamed == reopened
 
 
 # --- stock Textual -----------------------------------------------------------------------------
