@@ -244,3 +244,25 @@ async def test_a_resize_reflows_what_is_read_and_keeps_it_in_view():
         await wait_until(pilot, lambda: "question 0" in pane_text(app, app.chat), "the first")
         await pilot.press("ctrl+end")
         await wait_until(pilot, lambda: "answer 299" in pane_text(app, app.chat), "the newest")
+
+
+async def test_text_of_finished_messages_can_be_selected_and_copied():
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+
+    conversation = _stored_conversation(5)
+    runner, _ = runner_for([])
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "answer 4" in pane_text(app, app.chat), "the newest")
+        transcript = app.chat.transcript
+        rows = [transcript.render_line(y).text for y in range(transcript.size.height)]
+        y = next(i for i, row in enumerate(rows) if "answer 3" in row)
+        x = rows[y].index("answer 3")
+        # drag across "answer 3" with the mouse, as a person selects text
+        await pilot.mouse_down(transcript, offset=(x, y))
+        await pilot.hover(transcript, offset=(x + len("answer 3"), y))
+        await pilot.mouse_up(transcript, offset=(x + len("answer 3"), y))
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "answer 3"
