@@ -122,14 +122,9 @@ def _stored_conversation(turns: int) -> str:
 
 
 async def test_every_one_of_1000_messages_is_reachable_by_scrolling():
-    from tests.scripts import runner_for
-    from tui.app import AgentsTuiApp
-    from tui.core.config import Settings
     from tui.widgets.transcript import Transcript
 
-    conversation = _stored_conversation(500)  # 1,000 messages
-    runner, _ = runner_for([])
-    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    app = _app_on_stored(500)  # 1,000 messages
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "answer 499" in pane_text(app, app.chat), "the newest")
         # one transcript widget draws the finished messages: not 1,000 widgets
@@ -152,6 +147,19 @@ async def test_every_one_of_1000_messages_is_reachable_by_scrolling():
         assert "question 0" in pane_text(app, app.chat)
         assert seen == set(range(500))
         assert len(app.chat.query(Widget)) <= 3
+
+
+def _app_on_stored(turns: int):
+    """The app opened on a stored conversation of ``turns`` turns."""
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+
+    conversation = _stored_conversation(turns)
+    runner, _ = runner_for([])
+    return AgentsTuiApp(
+        Settings(), runner=runner, backend_label="scripted", session_id=conversation
+    )
 
 
 def _shows(app, line: str) -> bool:
@@ -181,13 +189,7 @@ def _highlighted(app) -> list[str]:
 async def test_ctrl_f_finds_any_message_of_a_long_conversation():
     from textual.widgets import Input
 
-    from tests.scripts import runner_for
-    from tui.app import AgentsTuiApp
-    from tui.core.config import Settings
-
-    conversation = _stored_conversation(500)
-    runner, _ = runner_for([])
-    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    app = _app_on_stored(500)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "answer 499" in pane_text(app, app.chat), "the newest")
         await pilot.press("ctrl+f")
@@ -220,14 +222,9 @@ async def test_ctrl_f_finds_any_message_of_a_long_conversation():
 
 
 async def test_a_resize_reflows_what_is_read_and_keeps_it_in_view():
-    from tests.scripts import runner_for
-    from tui.app import AgentsTuiApp
-    from tui.core.config import Settings
     from tui.widgets.transcript import REFLOW
 
-    conversation = _stored_conversation(300)
-    runner, _ = runner_for([])
-    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    app = _app_on_stored(300)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "answer 299" in pane_text(app, app.chat), "the newest")
         for _ in range(40):  # read well above the newest: the window grows page by page
@@ -247,13 +244,7 @@ async def test_a_resize_reflows_what_is_read_and_keeps_it_in_view():
 
 
 async def test_text_of_finished_messages_can_be_selected_and_copied():
-    from tests.scripts import runner_for
-    from tui.app import AgentsTuiApp
-    from tui.core.config import Settings
-
-    conversation = _stored_conversation(5)
-    runner, _ = runner_for([])
-    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id=conversation)
+    app = _app_on_stored(5)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "answer 4" in pane_text(app, app.chat), "the newest")
         transcript = app.chat.transcript

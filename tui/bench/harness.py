@@ -399,6 +399,23 @@ def adapter_overhead_us(deltas: int = 50_000) -> float:
 
 
 # --- keys while streaming ---------------------------------------------------------------------
+def watch_typed_keys(app: Any, prompt: Any, posted: list[int], seen: list[int]) -> Any:
+    """Hook the app's output: for the n-th key in ``posted``, the time of the first frame
+    composed once the prompt holds n characters goes into ``seen``. Returns the original
+    output method, to put back."""
+    original = app._display
+
+    def display(screen: Any, renderable: Any) -> None:
+        original(screen, renderable)
+        if renderable is not None:
+            now = time.perf_counter_ns()
+            while len(seen) < len(posted) and len(prompt.text) > len(seen):
+                seen.append(now)
+
+    app._display = display
+    return original
+
+
 async def typing_latency(rate: float, keys: int = 30, deltas: int = 10_000) -> dict[str, float]:
     """Key posted (as the terminal driver posts it) to the first frame composed after the
     prompt holds it, while a reply streams at ``rate`` deltas/s (``rate`` 0: idle)."""
@@ -416,15 +433,6 @@ async def typing_latency(rate: float, keys: int = 30, deltas: int = 10_000) -> d
     try:
         async with app.run_test(size=SIZE) as pilot:
             prompt = app.query_one(PromptInput)
-            original = app._display
-
-            def display(screen: Any, renderable: Any) -> None:
-                original(screen, renderable)
-                if renderable is not None:
-                    now = time.perf_counter_ns()
-                    while len(seen) < len(posted) and len(prompt.text) > len(seen):
-                        seen.append(now)
-
             await pilot.pause()
             if rate:
                 prompt.text = "stream"
@@ -435,7 +443,7 @@ async def typing_latency(rate: float, keys: int = 30, deltas: int = 10_000) -> d
             prompt.text = ""
             prompt.focus()
             await pilot.pause()
-            app._display = display  # type: ignore[method-assign]
+            original = watch_typed_keys(app, prompt, posted, seen)
             for _ in range(keys):
                 posted.append(time.perf_counter_ns())
                 app.post_message(events.Key("x", "x"))

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tui.bench.harness import SIZE, in_fresh_process
+from tui.bench.harness import SIZE, in_fresh_process, watch_typed_keys
 from tui.core.metrics import percentile
 
 
@@ -75,15 +75,6 @@ async def tui_seconds(base_url: str, expected_chars: int) -> dict[str, float]:
         while not app.heap_settled:
             await asyncio.sleep(0.01)
         prompt = app.query_one(PromptInput)
-        original = app._display
-
-        def display(screen: Any, renderable: Any) -> None:
-            original(screen, renderable)
-            if renderable is not None:
-                now = time.perf_counter_ns()
-                while len(seen) < len(posted) and len(prompt.text) > len(seen):
-                    seen.append(now)
-
         prompt.text = "go"
         started = time.perf_counter()
         prompt.submit()
@@ -91,7 +82,7 @@ async def tui_seconds(base_url: str, expected_chars: int) -> dict[str, float]:
             await asyncio.sleep(0.001)
         await asyncio.sleep(0.3)
         prompt.text = ""
-        app._display = display  # type: ignore[method-assign]
+        original = watch_typed_keys(app, prompt, posted, seen)
         while app.turn_running:
             posted.append(time.perf_counter_ns())
             app.post_message(events.Key("x", "x"))
