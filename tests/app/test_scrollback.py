@@ -257,3 +257,25 @@ async def test_text_of_finished_messages_can_be_selected_and_copied():
         await pilot.mouse_up(transcript, offset=(x + len("answer 3"), y))
         await pilot.pause()
         assert app.screen.get_selected_text() == "answer 3"
+
+
+async def test_a_reopened_reply_shows_markup_and_escape_sequences_literally():
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.core.store import Store
+
+    store = Store()
+    store.ensure_conversation("hostile", agent="Assistant")
+    turn = store.start_turn("hostile", "[b]asked[/b] \x1b]0;title\x07")
+    hostile = "[bold red]not red[/] \x1b[31mCSI\x1b]52;c;SGk=\x07 end"
+    store.finish_turn(turn, reply=hostile, status="completed", error=None, tools=[], metrics={})
+    store.close()
+    runner, _ = runner_for([])
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id="hostile")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "end" in pane_text(app, app.chat), "the stored reply")
+        shown = pane_text(app, app.chat)
+        assert "[bold red]not red[/]" in shown and "␛[31mCSI␛]52;c;SGk=␇" in shown
+        assert "[b]asked[/b] ␛]0;title␇" in shown
+        assert "\x1b" not in shown and "\x07" not in shown

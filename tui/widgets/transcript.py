@@ -230,14 +230,17 @@ class Transcript(Widget):
         elif record.kind == "note":
             frame = self._style("error-frame" if record.status == "error" else "frame")
             content = Text.assemble(
-                Text(record.title + "\n", style="bold"), Text(safe_text(record.text))
+                Text(safe_text(record.title) + "\n", style="bold"), Text(safe_text(record.text))
             )
             panel = Panel(content, box=box.ROUNDED, border_style=frame, padding=(0, 1))
             lines += render_strips(console, panel, width)
         else:
             inner = max(1, width - 2)
             body = (
-                render_strips(console, markdown(record.text), inner) if record.text.strip() else []
+                # stored replies come back as the model sent them: made inert here too
+                render_strips(console, markdown(safe_text(record.text)), inner)
+                if record.text.strip()
+                else []
             )
             footer = status_texts(record.status, record.note, record.summary)
             if footer:
