@@ -299,10 +299,11 @@ class ChatPane(VerticalScroll):
         self.transcript.extend(page)
         extra = len(self.transcript.records) - MAX_WINDOW
         if extra > 0:
-            old = self.transcript.take_first(extra)
-            self.earlier.extend(old)
+            transcript = self.transcript
+            height = sum(transcript.height_of(r) for r in transcript.records[:extra])
+            self.earlier.extend(transcript.take_first(extra))
             self._update_marks()
-            self._keep_view(-sum(self.transcript.height_of(r) for r in old))
+            self._keep_view(-height)
         return len(page)
 
     # --- search ----------------------------------------------------------------------------

@@ -109,9 +109,16 @@ class Transcript(Widget):
         self.refresh(layout=True)
 
     def set_records(self, records: list[Record]) -> None:
+        self._forget(self.records)
         self.records = list(records)
         self.hit = None
         self._changed()
+
+    def _forget(self, records: list[Record]) -> None:
+        """Records that leave the window take their heights and lines with them."""
+        for record in records:
+            self._heights.pop(id(record), None)
+            self._lines.pop(id(record), None)
 
     def extend(self, records: list[Record]) -> None:
         self.records.extend(records)
@@ -129,6 +136,7 @@ class Transcript(Widget):
         taken, self.records = self.records[:count], self.records[count:]
         if self.hit is not None:
             self.hit = self.hit - count if self.hit >= count else None
+        self._forget(taken)
         self._changed()
         return taken
 
@@ -138,6 +146,7 @@ class Transcript(Widget):
         taken, self.records = self.records[-count:], self.records[:-count]
         if self.hit is not None and self.hit >= len(self.records):
             self.hit = None
+        self._forget(taken)
         self._changed()
         return taken
 
@@ -164,6 +173,7 @@ class Transcript(Widget):
         return the ones before and after."""
         before, after = self.records[:start], self.records[stop:]
         self.records = self.records[start:stop]
+        self._forget(before + after)
         if self.hit is not None:
             self.hit = self.hit - start if start <= self.hit < stop else None
         self._starts = None
