@@ -14,23 +14,21 @@ from __future__ import annotations
 import gc
 
 _FULL_NEVER = 1 << 30
+_normal_full = 10  # the full-collection threshold to go back to (Python's default)
 
 
 def hold_full_collections(held: bool) -> None:
     """While ``held``, no automatic full collections (young ones still run)."""
+    global _normal_full
     young, middle, full = gc.get_threshold()
     if held and full != _FULL_NEVER:
-        hold_full_collections.normal = full  # type: ignore[attr-defined]
+        _normal_full = full
         gc.set_threshold(young, middle, _FULL_NEVER)
     elif not held and full == _FULL_NEVER:
-        gc.set_threshold(young, middle, getattr(hold_full_collections, "normal", 10))
-
-
-def full_collection_due() -> bool:
-    """More middle-generation collections than the threshold since the last full one."""
-    return gc.get_count()[2] >= gc.get_threshold()[2]
+        gc.set_threshold(young, middle, _normal_full)
 
 
 def collect_if_due() -> None:
-    if full_collection_due():
+    """The full collection held back during the turn, if one came due meanwhile."""
+    if gc.get_count()[2] >= gc.get_threshold()[2]:
         gc.collect()
