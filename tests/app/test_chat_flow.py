@@ -315,3 +315,14 @@ async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened(rate):
         reopened = [line.text[1:].rstrip() for line in drawn[1:]]  # no margin, no padding
         assert [line.strip() for line in live] == [line.strip() for line in reopened]
         assert live == [line.rstrip() for line in reopened]
+        # The live reply keeps lines only for the blocks drawn last; the ones it dropped
+        # were drawn again above, the same. Once it becomes a record, the transcript draws
+        # it from the same blocks, a piece at a time, and still the same lines.
+        assert streamed._body._kept_lines < len(live)
+        app.chat.fold()
+        await pilot.pause()
+        folded = transcript.records[-1]
+        assert folded.layout is not None and folded.text == source
+        lines = transcript._record_lines(folded)
+        assert len(lines) == len(drawn)
+        assert [line.text for line in lines] == [line.text for line in drawn]

@@ -279,3 +279,40 @@ async def test_a_reopened_reply_shows_markup_and_escape_sequences_literally():
         assert "[bold red]not red[/]" in shown and "␛[31mCSI␛]52;c;SGk=␇" in shown
         assert "[b]asked[/b] ␛]0;title␇" in shown
         assert "\x1b" not in shown and "\x07" not in shown
+
+
+async def test_a_huge_reopened_reply_is_drawn_a_piece_at_a_time_and_looks_the_same():
+    """A reply past Markdown's limit (drawn as plain text) is not rendered whole to open
+    the conversation: it is drawn in runs of lines, the same lines as the whole render
+    (wrapped lines, blank lines and the trailing newline included)."""
+    from tui.core.store import Store
+    from tui.widgets.assistant_message import MARKDOWN_LIMIT
+    from tui.widgets.transcript import LazyLines
+
+    words = " ".join(f"w{i}" for i in range(60))  # wraps at this width
+    rows = [f"huge line {i}" if i % 7 else f"huge line {i} {words}" for i in range(4_000)]
+    rows[1234] = ""
+    reply = "\n".join(rows) + "\n"
+    assert len(reply) > MARKDOWN_LIMIT
+    store = Store()
+    store.ensure_conversation("huge", agent="Assistant")
+    turn = store.start_turn("huge", "everything")
+    store.finish_turn(turn, reply=reply, status="completed", error=None, tools=[], metrics={})
+    store.close()
+    from tests.scripts import runner_for
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+
+    runner, _ = runner_for([])
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id="huge")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "huge line 3999" in pane_text(app, app.chat), "its end")
+        transcript = app.chat.transcript
+        record = transcript.records[-1]
+        lines = transcript._record_lines(record)
+        assert isinstance(lines, LazyLines)
+        assert lines._kept_lines < 1_000 < len(lines)  # only what was drawn is kept
+        whole = transcript._render_record(record, transcript.content_size.width)
+        assert [line.text for line in lines] == [line.text for line in whole]
+        await pilot.press("ctrl+home")
+        await wait_until(pilot, lambda: "huge line 0 w0" in pane_text(app, app.chat), "its top")

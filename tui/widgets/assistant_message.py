@@ -26,7 +26,7 @@ from textual.widgets import Collapsible, Static
 from tui.core.events import TurnStatus
 from tui.core.growing_text import GrowingText
 from tui.core.sanitize import safe_text
-from tui.widgets.rendered_block import RenderedBlock, StreamBody
+from tui.widgets.rendered_block import BlockLayout, RenderedBlock, StreamBody
 
 FRAME_S = 1 / 30  # at most 30 paints a second per reply, whatever the token rate
 FLOOD_FRAME_S = 1 / 15  # while text arrives faster than this many characters a second
@@ -45,6 +45,9 @@ DRAFT_BATCH = 20
 RESERVE_LINES = 10
 MAX_RESERVE_LINES = 120
 MARKDOWN_LIMIT = 100_000
+# A finished reply longer than this hands its blocks to the transcript (drawn a block at a
+# time); a shorter one is rendered whole there, as a reopened one is.
+LONG_REPLY = 8_000
 CODE_THEME = "monokai"
 
 
@@ -75,13 +78,25 @@ def _markdown_classes() -> tuple[type[Markdown], type[Markdown]]:
         class SharedParserMarkdown(Markdown):
             def __init__(self, markup: str, code_theme: str, hyperlinks: bool) -> None:
                 self.markup = markup
-                self.parsed = parser.parse(markup)
+                self._parsed: list[Any] | None = parser.parse(markup)
                 self.code_theme = code_theme
                 self.justify = None
                 self.style = "none"
                 self.hyperlinks = hyperlinks
                 self.inline_code_lexer = None
                 self.inline_code_theme = code_theme
+
+            @property
+            def parsed(self) -> list[Any]:  # type: ignore[override]
+                if self._parsed is None:
+                    self._parsed = parser.parse(self.markup)
+                return self._parsed
+
+            def release(self) -> None:
+                """Drop the parsed tokens (a committed block keeps its text, not ~15
+                objects a paragraph that the collector would scan): parsed again if
+                the block is drawn again."""
+                self._parsed = None
 
         class DraftCodeBlock(CodeBlock):
             def __rich_console__(self, console: Any, options: Any) -> Any:
@@ -217,6 +232,12 @@ class AssistantMessage(Vertical):
     def compose(self) -> ComposeResult:
         yield self._final if self._final is not None else self._body
         yield from self._extra
+
+    def record_layout(self) -> BlockLayout | None:
+        """A long finished reply's blocks, for the transcript (None: render it whole)."""
+        if self._final is not None or self.status is None or len(self._source) < LONG_REPLY:
+            return None
+        return self._body.block_layout()
 
     def _final_body(self) -> Markdown | Text:
         return markdown(self.source) if self.source.strip() else Text("")

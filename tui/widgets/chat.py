@@ -25,6 +25,7 @@ from textual.widgets import Static
 
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.note_block import NoteBlock
+from tui.widgets.rendered_block import BlockLayout
 from tui.widgets.transcript import Transcript
 from tui.widgets.user_message import UserMessage
 
@@ -44,6 +45,7 @@ class Record:
     note: str | None = None
     summary: dict[str, Any] | None = None
     title: str = ""
+    layout: BlockLayout | None = None  # a long reply's blocks as streamed (see Transcript)
 
 
 def _chrome(widget: Widget) -> bool:
@@ -56,7 +58,8 @@ def record_of(widget: Widget) -> Record | None:
         return Record("user", widget.source)
     if isinstance(widget, AssistantMessage) and widget.status is not None:
         note, summary = widget.ending
-        return Record("assistant", widget.source, widget.status, note, summary)
+        layout = widget.record_layout()
+        return Record("assistant", widget.source, widget.status, note, summary, layout=layout)
     if isinstance(widget, NoteBlock):
         return Record("note", widget.body_text, widget.kind, title=widget.title_text)
     return None

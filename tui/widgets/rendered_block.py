@@ -9,7 +9,9 @@ so a long history costs little memory and nothing per frame.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, RenderableType
@@ -22,17 +24,25 @@ from textual.widget import Widget
 # Rendered lines are kept for this many blocks (the ones on screen, and a little more).
 LINE_CACHE_BLOCKS = 48
 _line_cache: OrderedDict[int, tuple[int, list[Strip]]] = OrderedDict()
-
-
-def _gap(above: list[Strip], below: list[Strip], width: int, blank: bool) -> list[Strip]:
-    """The blank line between two blocks, when the caller says Rich would put one there."""
-    return [Strip.blank(width)] if blank and above and below else []
+# A streaming reply keeps the lines of its most recently drawn blocks, about this many.
+KEEP_LINES = 400
 
 
 def render_strips(console: Console, renderable: RenderableType, width: int) -> list[Strip]:
     options = console.options.update_width(max(1, width))
     lines = console.render_lines(renderable, options, pad=False)
     return [Strip(Segment.adjust_line_length(line, width), width) for line in lines]
+
+
+@dataclass(slots=True)
+class BlockLayout:
+    """A long reply as it was streamed: its blocks and their heights at the width it was
+    drawn at, so the transcript can draw it a block at a time without rendering it whole."""
+
+    blocks: list[RenderableType]
+    gaps: list[bool]  # a blank line above the block
+    width: int
+    heights: list[int]  # lines per block, its gap included
 
 
 class RenderedBlock(Widget):
@@ -86,11 +96,13 @@ class RenderedBlock(Widget):
 class StreamBody(RenderedBlock):
     """A streaming reply as one widget: finished blocks rendered once, plus a growing tail.
 
-    Finished Markdown blocks are rendered once and their lines appended; only the tail
-    (the unfinished paragraph, list, table or code block) is rendered again on each paint.
+    Finished Markdown blocks are rendered once, for their height; only the tail (the
+    unfinished paragraph, list, table or code block) is rendered again on each paint.
     Committing a block mounts nothing, so it costs no relayout, and a paint repaints only
-    the lines that changed. Once the reply is done, its lines live in the shared cache like
-    any ``RenderedBlock``, so a long chat keeps few rendered lines in memory.
+    the lines that changed. Lines are kept only for the blocks drawn most recently (about
+    ``KEEP_LINES``): a 1 MB reply kept all of its 22,000 lines, 280,000 objects that the
+    collector scanned for 0.25 s after the turn while keys waited. A block scrolled back
+    into view is rendered again (~35 us a line).
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -98,9 +110,12 @@ class StreamBody(RenderedBlock):
         self.blocks: list[tuple[RenderableType, bool]] = []  # (block, blank line before it)
         self.reserved_lines = 0
         self.done = False
-        self._committed: list[Strip] = []
-        self._committed_width = 0
-        self._block_starts: list[int] = []  # each block's first committed line (its gap's)
+        self._layout_width = 0  # the width the heights below are for
+        self._block_starts: list[int] = []  # each block's first line (its gap's)
+        self._gaps: list[bool] = []  # whether a blank line stands above the block
+        self._height = 0  # the committed blocks' lines
+        self._kept: OrderedDict[int, list[Strip]] = OrderedDict()  # block -> its lines
+        self._kept_lines = 0
         self._tail: RenderableType | None = None
         self._tail_blank = False
         self._tail_lines: list[Strip] = []
@@ -110,21 +125,50 @@ class StreamBody(RenderedBlock):
     def _width(self) -> int:
         return self.content_size.width or self.app.size.width
 
-    def _render_all(self, width: int) -> list[Strip]:
-        lines: list[Strip] = []
-        self._block_starts = []
-        for block, blank in self.blocks:
-            self._block_starts.append(len(lines))
-            new = render_strips(self.app.console, block, width)
-            lines.extend(_gap(lines, new, width, blank))
-            lines.extend(new)
+    def _render_block(self, index: int, width: int) -> list[Strip]:
+        lines = render_strips(self.app.console, self.blocks[index][0], width)
+        return [Strip.blank(width), *lines] if self._gaps[index] else lines
+
+    def _keep(self, index: int, lines: list[Strip]) -> None:
+        old = self._kept.pop(index, None)
+        self._kept_lines += len(lines) - (len(old) if old is not None else 0)
+        self._kept[index] = lines
+        while self._kept_lines > KEEP_LINES and len(self._kept) > 1:
+            _, dropped = self._kept.popitem(last=False)
+            self._kept_lines -= len(dropped)
+
+    def _block_lines(self, index: int, width: int) -> list[Strip]:
+        lines = self._kept.get(index)
+        if lines is None:
+            lines = self._render_block(index, width)
+            self._keep(index, lines)
+        else:
+            self._kept.move_to_end(index)
         return lines
 
-    def _committed_lines(self, width: int) -> list[Strip]:
-        if width != self._committed_width:  # a resize: render every block again, once
-            self._committed = self._render_all(width)
-            self._committed_width = width
-        return self._committed
+    def _lay_out(self, width: int) -> None:
+        """Heights at ``width``: at a new width (a resize) every block is rendered again
+        once, for its height; its lines are kept only if it was drawn recently."""
+        if width == self._layout_width:
+            return
+        self._layout_width = width
+        self._kept.clear()
+        self._kept_lines = 0
+        self._height = 0
+        for index, (block, blank) in enumerate(self.blocks):
+            lines = render_strips(self.app.console, block, width)
+            self._gaps[index] = blank and self._height > 0 and bool(lines)
+            self._block_starts[index] = self._height
+            self._height += len(lines) + self._gaps[index]
+        for index in range(max(0, len(self.blocks) - 8), len(self.blocks)):
+            self._block_lines(index, width)  # the newest blocks: on screen while following
+
+    def block_layout(self) -> BlockLayout:
+        """The committed blocks and their heights, for the transcript record."""
+        ends = [*self._block_starts[1:], self._height]
+        heights = [end - start for start, end in zip(self._block_starts, ends, strict=True)]
+        blocks = [block for block, _ in self.blocks]
+        return BlockLayout(blocks, list(self._gaps), self._layout_width, heights)
 
     def _mark(self, start: int, stop: int) -> None:
         if self._dirty is not None:
@@ -133,16 +177,22 @@ class StreamBody(RenderedBlock):
 
     def commit(self, renderable: RenderableType, *, blank: bool) -> None:
         """Append a finished block (after a blank line if ``blank``): rendered now, and
-        never again at this width."""
+        again only if it is drawn after its lines were dropped."""
         width = self._width()
-        committed = self._committed_lines(width)
-        start = len(committed)
+        self._lay_out(width)
+        start = self._height
         new = render_strips(self.app.console, renderable, width)
-        committed.extend(_gap(committed, new, width, blank))
-        committed.extend(new)
+        gap = blank and start > 0 and bool(new)
+        lines = [Strip.blank(width), *new] if gap else new
         self.blocks.append((renderable, blank))
+        self._gaps.append(gap)
         self._block_starts.append(start)
-        self._mark(start, len(committed) + len(self._tail_lines) + 1)
+        self._height += len(lines)
+        self._keep(len(self.blocks) - 1, lines)
+        release = getattr(renderable, "release", None)
+        if release is not None:
+            release()  # parsed Markdown tokens: parsed again if the block is drawn again
+        self._mark(start, self._height + len(self._tail_lines) + 1)
         self._tail_lines = []
         self._tail_gap = []
         self._tail = None
@@ -150,21 +200,26 @@ class StreamBody(RenderedBlock):
     def truncate(self, blocks: int) -> None:
         """Drop the blocks from index ``blocks`` on: drafts about to be replaced by the
         finished block they stood for."""
-        committed = self._committed_lines(self._width())
+        self._lay_out(self._width())
         if blocks >= len(self.blocks):
             return
         start = self._block_starts[blocks]
-        self._mark(start, len(committed) + len(self._tail_gap) + len(self._tail_lines) + 1)
-        del self.blocks[blocks:], self._block_starts[blocks:], committed[start:]
+        self._mark(start, self._height + len(self._tail_gap) + len(self._tail_lines) + 1)
+        for index in range(blocks, len(self.blocks)):
+            dropped = self._kept.pop(index, None)
+            if dropped is not None:
+                self._kept_lines -= len(dropped)
+        del self.blocks[blocks:], self._block_starts[blocks:], self._gaps[blocks:]
+        self._height = start
 
     def show_tail(self, renderable: RenderableType | None, *, blank: bool) -> int:
         """Render the tail now and return the body's height; the caller decides on layout."""
         width = self._width()
-        committed = self._committed_lines(width)
+        self._lay_out(width)
         lines = render_strips(self.app.console, renderable, width) if renderable else []
         self._tail_blank = blank
-        self._tail_gap = _gap(committed, lines, width, self._tail_blank)
-        offset = len(committed) + len(self._tail_gap)
+        self._tail_gap = [Strip.blank(width)] if blank and self._height and lines else []
+        offset = self._height + len(self._tail_gap)
         previous = self._tail_lines
         first = 0
         for old, new in zip(previous, lines, strict=False):
@@ -174,14 +229,14 @@ class StreamBody(RenderedBlock):
         self._mark(offset + first, offset + max(len(previous), len(lines)))
         self._tail = renderable
         self._tail_lines = lines
-        return offset + len(lines) if lines else len(committed)
+        return offset + len(lines) if lines else self._height
 
     @property
     def blank_below(self) -> int:
         """Reserved rows under the newest line: kept for layout, never scrolled into view."""
         if self.done:
             return 0
-        text = len(self._committed) + len(self._tail_gap) + len(self._tail_lines)
+        text = self._height + len(self._tail_gap) + len(self._tail_lines)
         return max(0, self.reserved_lines - text)
 
     def repaint_changes(self) -> None:
@@ -192,42 +247,35 @@ class StreamBody(RenderedBlock):
             self.refresh(Region(0, start, self.size.width, stop - start))
 
     def finish(self) -> None:
-        """From now on a plain ``RenderedBlock``: lines cached only while they are needed.
-
-        The lines already rendered become its cache, so finishing renders nothing again
-        (rendering a long reply from scratch took ~100 ms, all of it lag on the last delta).
-        """
+        """No tail and no reserve from now on: the committed blocks are the reply (the
+        caller committed the tail), so finishing renders nothing again."""
         self.done = True
-        self._heights.clear()
-        _line_cache.pop(id(self), None)
-        if self._committed_width and self._tail is None:
-            self._remember(self._committed_width, self._committed)
-        self._committed = []
-        self._committed_width = 0
         self._tail = None
         self._tail_lines = []
         self._tail_gap = []
         self.reserved_lines = 0
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if self.done:
-            return super().get_content_height(container, viewport, width)
-        height = len(self._committed_lines(width))
+        self._lay_out(width)
+        height = self._height
         if self._tail is not None:
             if not self._tail_lines or self._tail_lines[0].cell_length != width:
                 self._tail_lines = render_strips(self.app.console, self._tail, width)
-                self._tail_gap = _gap(self._committed, self._tail_lines, width, self._tail_blank)
+                blank = self._tail_blank and self._height > 0 and bool(self._tail_lines)
+                self._tail_gap = [Strip.blank(width)] if blank else []
             height += len(self._tail_gap) + len(self._tail_lines)
         return max(height, self.reserved_lines)
 
     def render_line(self, y: int) -> Strip:
-        if self.done:
-            return super().render_line(y)
         width = self.content_size.width
-        committed = self._committed_lines(width)
-        if y < len(committed):
-            return committed[y].apply_style(self.rich_style)
-        index = y - len(committed) - len(self._tail_gap)
+        self._lay_out(width)
+        if y < self._height:
+            index = bisect.bisect_right(self._block_starts, y) - 1
+            lines = self._block_lines(index, width)
+            row = y - self._block_starts[index]
+            line = lines[row] if row < len(lines) else Strip.blank(width)
+            return line.apply_style(self.rich_style)
+        index = y - self._height - len(self._tail_gap)
         if self._tail is not None and 0 <= index < len(self._tail_lines):
             line = self._tail_lines[index]
             if line.cell_length == width:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any, overload
 
 from rich import box
 from rich.console import Group
@@ -27,7 +28,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.core.sanitize import safe_text
-from tui.widgets.assistant_message import markdown, status_texts
+from tui.widgets.assistant_message import MARKDOWN_LIMIT, markdown, status_texts
 from tui.widgets.rendered_block import render_strips
 
 if TYPE_CHECKING:
@@ -38,6 +39,60 @@ LINE_CACHE_RECORDS = 64
 # A resize with more records than this in the window first narrows the window to what is
 # on screen and a little more: a reflow costs what is visible, not the whole window.
 REFLOW = 60
+# A huge plain-text reply is drawn in runs of this many source lines.
+TEXT_PIECE_LINES = 200
+# A long reply keeps the lines of its most recently drawn pieces, about this many.
+KEEP_LINES = 400
+
+
+class LazyLines(Sequence[Strip]):
+    """A long reply's lines: its height known, its lines rendered a piece at a time as they
+    are drawn. Rendered whole, a 1 MB reply took 1.9 s (the next prompt waited for it when
+    the reply became a record) and kept 20,000 lines, ~280,000 objects that every full
+    collection scanned."""
+
+    def __init__(
+        self, render: Callable[[int], list[Strip]], heights: list[int] | None, count: int
+    ) -> None:
+        self._render = render
+        self._kept: OrderedDict[int, list[Strip]] = OrderedDict()
+        self._kept_lines = 0
+        if heights is None:  # found by rendering each piece once (lines not kept)
+            heights = [len(render(index)) for index in range(count)]
+        self.heights = heights
+        self._starts = list(accumulate(heights, initial=0))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, row: int) -> Strip: ...
+    @overload
+    def __getitem__(self, row: slice) -> Sequence[Strip]: ...
+    def __getitem__(self, row: int | slice) -> Strip | Sequence[Strip]:
+        if isinstance(row, slice):
+            return [self[index] for index in range(*row.indices(len(self)))]
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        index = bisect.bisect_right(self._starts, row) - 1
+        lines = self._piece(index)
+        offset = row - self._starts[index]
+        return lines[offset] if offset < len(lines) else lines[-1]
+
+    def _piece(self, index: int) -> list[Strip]:
+        lines = self._kept.get(index)
+        if lines is not None:
+            self._kept.move_to_end(index)
+            return lines
+        lines = self._render(index)
+        self._kept[index] = lines
+        self._kept_lines += len(lines)
+        while self._kept_lines > KEEP_LINES and len(self._kept) > 1:
+            _, dropped = self._kept.popitem(last=False)
+            self._kept_lines -= len(dropped)
+        return lines
 
 
 def _highlight(strip: Strip, needle: str, style: Style) -> Strip:
@@ -97,7 +152,9 @@ class Transcript(Widget):
         self._width = 0
         self._heights: dict[int, tuple[Record, int]] = {}  # id(record) -> height at _width
         self._starts: list[int] | None = None  # each record's first line, at _width
-        self._lines: OrderedDict[int, tuple[Record, list[Strip]]] = OrderedDict()
+        self._lines: OrderedDict[int, tuple[Record, Sequence[Strip]]] = OrderedDict()
+        # a long reply's heights per piece at _width: kept when its lines are dropped
+        self._heights_of_pieces: dict[int, tuple[Record, list[int]]] = {}
         self.hit: int | None = None  # the record found by search, marked
         self.needle = ""  # what search looks for, highlighted in the marked record
         # called with the line starts at the old width when the width changes
@@ -119,6 +176,7 @@ class Transcript(Widget):
         for record in records:
             self._heights.pop(id(record), None)
             self._lines.pop(id(record), None)
+            self._heights_of_pieces.pop(id(record), None)
 
     def extend(self, records: list[Record]) -> None:
         self.records.extend(records)
@@ -166,6 +224,7 @@ class Transcript(Widget):
             self._width = width
             self._heights.clear()
             self._lines.clear()
+            self._heights_of_pieces.clear()
             self._starts = None
 
     def narrow(self, start: int, stop: int) -> tuple[list[Record], list[Record]]:
@@ -210,13 +269,15 @@ class Transcript(Widget):
         return self._line_starts()[-1]
 
     # --- drawing -----------------------------------------------------------------------------
-    def _record_lines(self, record: Record) -> list[Strip]:
+    def _record_lines(self, record: Record) -> Sequence[Strip]:
         key = id(record)
         cached = self._lines.get(key)
         if cached is not None and cached[0] is record:
             self._lines.move_to_end(key)
             return cached[1]
-        lines = self._render_record(record, self._width)
+        lines: Sequence[Strip] | None = self._long_reply_lines(record)
+        if lines is None:
+            lines = self._render_record(record, self._width)
         self._heights[key] = (record, len(lines))
         self._lines[key] = (record, lines)
         if len(self._lines) > LINE_CACHE_RECORDS:
@@ -231,44 +292,106 @@ class Transcript(Widget):
         """A message as the widgets of a live turn draw it: a blank line above, then the
         user's bar, the reply with its footer, or the framed note."""
         console = self.app.console
-        lines = [Strip.blank(width)]
+        head = [Strip.blank(width).apply_style(self.rich_style)]
         if record.kind == "user":
             bar = Segment("█", self._style("bar"))
             body = render_strips(console, Text(safe_text(record.text)), max(1, width - 3))
             pad = Segment(" ")
-            lines += [Strip([bar, pad, *line, pad], width) for line in body]
-        elif record.kind == "note":
+            lines = [Strip([bar, pad, *line, pad], width) for line in body]
+            return head + self._dress(record, lines, width)
+        if record.kind == "note":
             frame = self._style("error-frame" if record.status == "error" else "frame")
             content = Text.assemble(
                 Text(safe_text(record.title) + "\n", style="bold"), Text(safe_text(record.text))
             )
             panel = Panel(content, box=box.ROUNDED, border_style=frame, padding=(0, 1))
-            lines += render_strips(console, panel, width)
-        else:
-            inner = max(1, width - 2)
-            body = (
-                # stored replies come back as the model sent them: made inert here too
-                render_strips(console, markdown(safe_text(record.text)), inner)
-                if record.text.strip()
-                else []
-            )
-            footer = status_texts(record.status, record.note, record.summary)
-            if footer:
-                # as the live reply: its footer in the colour of how it ended
-                style = self._style(record.status if record.status != "completed" else "muted")
-                texts = [Text(line, style=style) for line in footer]
-                body += render_strips(console, Group(*texts), inner)
-            pad = Segment(" ")
-            lines += [Strip([pad, *line, pad], width) for line in body]
+            return head + self._dress(record, render_strips(console, panel, width), width)
+        inner = max(1, width - 2)
+        body = (
+            # stored replies come back as the model sent them: made inert here too
+            render_strips(console, markdown(safe_text(record.text)), inner)
+            if record.text.strip()
+            else []
+        )
+        body += self._footer(record, inner)
+        return head + self._dress(record, self._pad(body, width), width)
+
+    def _footer(self, record: Record, inner: int) -> list[Strip]:
+        """A reply's footer, in the colour of how it ended, as the live reply shows it."""
+        footer = status_texts(record.status, record.note, record.summary)
+        if not footer:
+            return []
+        style = self._style(record.status if record.status != "completed" else "muted")
+        texts = [Text(line, style=style) for line in footer]
+        return render_strips(self.app.console, Group(*texts), inner)
+
+    @staticmethod
+    def _pad(lines: list[Strip], width: int) -> list[Strip]:
+        pad = Segment(" ")
+        return [Strip([pad, *line, pad], width) for line in lines]
+
+    def _dress(self, record: Record, lines: list[Strip], width: int) -> list[Strip]:
+        """A record's lines (all but its blank first line) as drawn: marked if it is the
+        search hit, on the pane's colours where Rich left cells unstyled."""
         if self.hit is not None and self.records[self.hit] is record:
             hit = self._style("hit")
             match = self._style("match")
-            marked = [Strip(Segment.apply_style(list(s), post_style=hit), width) for s in lines[1:]]
+            lines = [Strip(Segment.apply_style(list(s), post_style=hit), width) for s in lines]
             if self.needle:
-                marked = [_highlight(s, self.needle, match) for s in marked]
-            lines[1:] = marked
-        base = self.rich_style  # the pane's colours under what Rich left unstyled
+                lines = [_highlight(s, self.needle, match) for s in lines]
+        base = self.rich_style
         return [line.adjust_cell_length(width).apply_style(base) for line in lines]
+
+    def _long_reply_lines(self, record: Record) -> LazyLines | None:
+        """A long reply drawn a piece at a time: the blocks it was streamed in (heights
+        known when the width is the same), or a huge plain-text reply in runs of lines.
+        None for anything short enough to render whole."""
+        width = self._width
+        inner = max(1, width - 2)
+        console = self.app.console
+        layout = record.layout
+        pieces: list[Callable[[], list[Strip]]] = []
+        heights: list[int] | None = None
+        if layout is not None:
+            for block, gap in zip(layout.blocks, layout.gaps, strict=True):
+
+                def piece(block: Any = block, gap: bool = gap) -> list[Strip]:
+                    lines = render_strips(console, block, inner)
+                    return [Strip.blank(inner), *lines] if gap else lines
+
+                pieces.append(piece)
+            if layout.width == inner:
+                heights = list(layout.heights)
+        elif record.kind == "assistant" and len(record.text) > MARKDOWN_LIMIT:
+            # Rich draws a text this long as plain Text, each source line on its own:
+            # runs of lines draw the same lines.
+            source = safe_text(record.text).split("\n")
+            for start in range(0, len(source), TEXT_PIECE_LINES):
+
+                def run(
+                    chunk: str = "\n".join(source[start : start + TEXT_PIECE_LINES]),
+                ) -> list[Strip]:
+                    return render_strips(console, Text(chunk), inner)
+
+                pieces.append(run)
+        else:
+            return None
+        footer = self._footer(record, inner)
+        pieces.append(lambda: footer)
+        if heights is not None:
+            heights.append(len(footer))
+
+        def dressed(index: int) -> list[Strip]:
+            if index == 0:
+                return [Strip.blank(width).apply_style(self.rich_style)]
+            return self._dress(record, self._pad(pieces[index - 1](), width), width)
+
+        known = self._heights_of_pieces.get(id(record))
+        if heights is None and known is not None and known[0] is record:
+            heights = known[1]
+        lines = LazyLines(dressed, None if heights is None else [1, *heights], len(pieces) + 1)
+        self._heights_of_pieces[id(record)] = (record, lines.heights)
+        return lines
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
