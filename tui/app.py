@@ -214,9 +214,27 @@ class AgentsTuiApp(App[None]):
         """A turn starts or ends: full collections wait for its end (see core.heap)."""
         if running != self._turn_running:
             self._turn_running = running
-            heap.hold_full_collections(running)
-            if not running:
-                self.call_after_refresh(heap.collect_if_due)
+            if running:
+                heap.hold_full_collections(True)
+            else:
+                self._collect_when_quiet(time.monotonic())
+
+    _last_key_at = 0.0
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key_at = time.monotonic()
+        await super().on_event(event)
+
+    def _collect_when_quiet(self, turn_ended: float) -> None:
+        """The full collection held during the turn, once nobody is typing (core.heap)."""
+        if self._turn_running:
+            return  # a new turn holds it again; its end schedules it
+        if heap.quiet_enough(time.monotonic(), self._last_key_at, turn_ended):
+            heap.hold_full_collections(False)
+            self.call_after_refresh(heap.collect_if_due)
+        else:
+            self.set_timer(0.05, lambda: self._collect_when_quiet(turn_ended))
 
     def on_mount(self) -> None:
         self._apply_themes()

@@ -60,3 +60,42 @@ async def test_lines_drawn_and_replaced_are_freed_without_the_cycle_collector():
             gc.set_debug(0)
             gc.garbage.clear()
         assert cyclic_strips < 20  # 30 frames of 20 lines: 600 before the work-around
+
+
+async def test_the_full_collection_held_during_a_turn_waits_until_typing_pauses():
+    """A full collection after a long reply is a pause of 60-100 ms; it runs when keys stop
+    coming, not while the next prompt is being typed."""
+    import time
+
+    from tests.app.helpers import make_app, send
+    from tests.scripts import text_step
+    from tui.core import heap
+
+    app, _ = make_app([text_step([f"w{i} " for i in range(50)])])
+    full: list[float] = []
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(time.monotonic())
+
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await send(pilot, "hello")
+        while not app.turn_running:
+            await pilot.pause(0.01)
+        for _ in range(12):  # a full collection comes due during the turn
+            gc.collect(1)
+        gc.callbacks.append(watch)
+        try:
+            ended = typing_until = None
+            while typing_until is None or time.monotonic() < typing_until:
+                await pilot.press("x")  # the next prompt, typed while the reply ends
+                await pilot.pause(0.05)
+                if ended is None and not app.turn_running:
+                    ended = time.monotonic()
+                    typing_until = ended + 1.0
+            assert not full, "a full collection ran while keys were coming"
+            await pilot.pause(heap.QUIET_S + 0.3)
+            assert full and full[0] >= typing_until  # it ran once typing paused
+        finally:
+            gc.callbacks.remove(watch)
