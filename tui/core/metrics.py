@@ -162,8 +162,9 @@ class TurnMetrics:
         long reply cost more than drawing it."""
         new = self.gaps_s[self._sorted_upto :]
         if new:
-            # Timsort merges two sorted runs in linear time.
-            self._sorted_gaps = sorted(self._sorted_gaps + sorted(new))
+            # Timsort merges two sorted runs in linear time (in place: no copy of the list).
+            self._sorted_gaps.extend(sorted(new))
+            self._sorted_gaps.sort()
             self._sorted_upto = len(self.gaps_s)
         return percentile(self._sorted_gaps, fraction) * 1000
 
