@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from tui.core.store import Store, TurnRow
 
 NARROW_BELOW = 110
+TEXT_MESSAGE_S = 0.005  # reply text reaches the chat in at most one message this often
 
 
 def _slash_commands() -> Any:
@@ -568,16 +569,35 @@ class AgentsTuiApp(App[None]):
             self.turn_metrics.observe(event)
         if isinstance(event, ev.TextDelta):
             if self._text_batch is not None:
-                self._text_batch.append(event.text)  # joins the message already posted
+                self._text_batch.append(event.text)  # joins the batch (posted or not yet)
+                return
+            self._text_batch = [event.text]
+            wait = self._text_posted_at + TEXT_MESSAGE_S - time.monotonic()
+            if wait <= 0:
+                self._post_text()  # the first text after a quiet spell: at once
             else:
-                self._text_batch = [event.text]
-                self.post_message(TextArrived(self._text_batch))
+                self._text_timer = asyncio.get_running_loop().call_later(wait, self._post_text)
             return
+        if self._text_timer is not None:
+            self._post_text()  # text that came before this event is shown before it
         self._text_batch = None  # text after this event comes after it on screen too
         self.post_message(RunEventPosted(event))
 
     _text_batch: list[str] | None = None
+    _text_timer: asyncio.TimerHandle | None = None
+    _text_posted_at = 0.0
     _rate_checked = False
+
+    def _post_text(self) -> None:
+        """Post the batch of reply text: at most one message every ``TEXT_MESSAGE_S``.
+        A local server at full speed hands over a delta per turn of the event loop, so
+        a message per delta (59,000 for a 300 KB reply) cost more than drawing them."""
+        if self._text_timer is not None:
+            self._text_timer.cancel()
+            self._text_timer = None
+        if self._text_batch is not None:
+            self._text_posted_at = time.monotonic()
+            self.post_message(TextArrived(self._text_batch))
 
     @on(TextArrived)
     def _text_arrived(self, message: TextArrived) -> None:

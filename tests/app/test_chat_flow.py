@@ -53,6 +53,21 @@ async def test_final_chat_text_equals_joined_deltas():
         assert "bold" in chat
 
 
+async def test_a_fast_stream_reaches_the_chat_in_few_messages_and_in_order():
+    """Each delta of a fast stream arrives on its own turn of the event loop (as from a
+    local server at full speed); a message per delta cost more than drawing them."""
+    deltas = [f"w{i} " for i in range(3_000)]
+    app, _ = make_app([text_step(deltas, rate=5_000)])
+    seen: list = []
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await send(pilot, "go fast")
+        await wait_idle(pilot, timeout=20)
+        batches = [m.parts for m in seen if isinstance(m, TextArrived)]
+        assert [part for batch in batches for part in batch] == deltas
+        assert len(batches) < len(deltas) / 5
+        assert app.query_one(AssistantMessage).source == "".join(deltas)
+
+
 async def test_game_master_timeline_rows_in_order_with_live_arguments():
     app, _ = make_app(game_master_steps(rate=200), agent="game-master")
     seen: list = []

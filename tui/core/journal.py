@@ -24,9 +24,20 @@ PARTIAL_SAVE_S = 0.25
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in ev.RunEvent.__args__}
 
 
+_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls) if f.name != "at_ns")
+    for cls in EVENT_TYPES.values()
+}
+
+
 def event_to_json(event: ev.RunEvent, offset_ns: int) -> str:
-    fields = dataclasses.asdict(event)
-    fields.pop("at_ns", None)
+    """One recording line. Fields are read directly (``dataclasses.asdict`` deep-copies
+    each event: 1.3 s of a 300 KB reply's 59,000 deltas); json turns nested dicts and
+    lists into the same text."""
+    fields = {name: getattr(event, name) for name in _FIELDS[type(event)]}
+    if any(dataclasses.is_dataclass(value) for value in fields.values()):
+        fields = dataclasses.asdict(event)
+        fields.pop("at_ns", None)
     return json.dumps(
         {"t_ms": round(offset_ns / 1e6, 3), "event": type(event).__name__, "data": fields},
         ensure_ascii=False,
