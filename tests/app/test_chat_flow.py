@@ -14,7 +14,6 @@ from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import Record
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.timeline import TimelinePane
-from tui.widgets.timeline_row import TimelineRow
 from tui.widgets.user_message import UserMessage
 
 SIZE = (160, 45)
@@ -84,7 +83,7 @@ async def test_game_master_timeline_rows_in_order_with_live_arguments():
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await send(pilot, "I climb the cliff")
         await wait_idle(pilot)
-        rows = list(app.query(TimelineRow))
+        rows = list(app.timeline.rows)
         tools = [r for r in rows if r.kind == "tool"]
         assert [r.title for r in tools] == ["roll_dice", "flip_coin"]
         assert [r.call_id for r in tools] == ["call_a", "call_b"]
@@ -188,7 +187,7 @@ async def test_model_exception_becomes_an_error_block():
         assert notes and "invalid JSON in tool arguments" in notes[0].body_text
         replies = [r for r in app.chat.all_records() if r.kind == "assistant"]
         assert [r.status for r in replies] == ["failed"]
-        assert any(r.kind == "error" for r in app.query(TimelineRow))
+        assert any(r.kind == "error" for r in app.timeline.rows)
         assert "Traceback" not in screen_text(app)
         assert app.session_metrics.errors == 1
 
@@ -341,3 +340,31 @@ async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened(rate):
         lines = transcript._record_lines(folded)
         assert len(lines) == len(drawn)
         assert [line.text for line in lines] == [line.text for line in drawn]
+
+
+async def test_every_timeline_row_of_a_long_session_is_reachable_and_expandable():
+    """Rows are lines drawn by the pane, not widgets: hundreds stay reachable with the
+    keys, and a click expands the row under the pointer."""
+    app, _ = make_app([])
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = app.timeline
+        for i in range(300):
+            timeline.note("message", f"note {i}", detail=f"the text of message {i}")
+        await pilot.pause()
+        assert "note 299" in pane_text(app, timeline)  # it follows the newest row
+        timeline.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert "note 0" in pane_text(app, timeline) and "note 299" not in pane_text(app, timeline)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert timeline.rows[1].expanded
+        assert "output (" not in pane_text(app, timeline)  # short: shown whole, no size
+        await pilot.press("end")
+        await pilot.pause()
+        assert "note 299" in pane_text(app, timeline)
+        region = timeline.content_region
+        await pilot.click(timeline, offset=(region.x - timeline.region.x + 2, 1))
+        await pilot.pause()
+        clicked = [row for row in timeline.rows if row.expanded and row is not timeline.rows[1]]
+        assert clicked and clicked[0].title in pane_text(app, timeline)

@@ -71,7 +71,7 @@ async def test_a_tool_that_raises_shows_a_failed_row_with_the_error():
         assert "the dice fell off the table" in row.output
         shown = pane_text(app, app.timeline)
         assert "RuntimeError: the dice" in shown and "fell off the table" in shown
-        assert row.has_class("-failed")
+        assert row.look == "failed"  # drawn in the error colour
 
 
 async def test_tool_output_with_escape_sequences_is_literal_in_the_timeline():

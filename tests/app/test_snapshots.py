@@ -15,9 +15,7 @@ def _freeze_clock(app):
     app.query_one(PromptInput).cursor_blink = False
     app.query_one(StatusLine).since = None
     app.query_one(MetricsSidebar).display = False
-    from tui.widgets.timeline_row import TimelineRow
-
-    for row in app.query(TimelineRow):
+    for row in app.timeline.rows:
         if row.duration_s is not None:
             row.duration_s = 0.004
             row.refresh_row()

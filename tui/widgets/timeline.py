@@ -1,43 +1,264 @@
-"""The tool-activity timeline: one row per tool call keyed by ``call_id``, plus agent events."""
+"""The tool-activity timeline: one row per tool call keyed by ``call_id``, plus agent events.
+
+Rows are drawn as lines by this one widget (the Line API), like the chat's transcript: a
+row updated in place repaints its own lines, a new row mounts nothing, and only the rows
+on screen are rendered. As 30 widget rows (60 widgets) the timeline was most of what
+made a long session's turns slower: every layout and full repaint went through them.
+"""
 
 from __future__ import annotations
 
-from textual import on
-from textual.widgets import ListView
+import bisect
+from collections import OrderedDict
+from typing import Any
+
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui.core.metrics import NS
+from tui.widgets.rendered_block import render_strips
 from tui.widgets.timeline_row import TimelineRow
 
-# Rows beyond this many are unmounted, oldest first: layout cost grows with every row, and
-# a long session would otherwise get slower turn after turn. The store keeps every call.
-MAX_ROWS = 30
+# The oldest rows beyond this many are dropped (the store keeps every call).
+MAX_ROWS = 1_000
+LINE_CACHE_ROWS = 200  # rows whose rendered lines are kept (a few screens' worth)
+LOOKS = ["running", "done", "failed", "error", "agent", "handoff", "message", "retry"]
+LOOKS += ["approval", "rejected", "nested"]
 
 
-class TimelinePane(ListView):
+class TimelinePane(ScrollView, can_focus=True):
     BORDER_TITLE = "Timeline"
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "previous row", show=False),
+        Binding("down", "cursor(1)", "next row", show=False),
+        Binding("home", "cursor_to(0)", "first row", show=False),
+        Binding("end", "cursor_to(-1)", "last row", show=False),
+        Binding("enter", "expand", "expand the row", show=False),
+    ]
+    COMPONENT_CLASSES = {f"timeline--{look}" for look in LOOKS} | {"timeline--cursor"}
+    DEFAULT_CSS = """
+    TimelinePane > .timeline--running { color: $warning; }
+    TimelinePane > .timeline--done { color: $success; }
+    TimelinePane > .timeline--failed, TimelinePane > .timeline--error { color: $error; }
+    TimelinePane > .timeline--agent, TimelinePane > .timeline--handoff { color: $accent; }
+    TimelinePane > .timeline--message { color: $text-muted; }
+    TimelinePane > .timeline--retry { color: $warning; }
+    TimelinePane > .timeline--approval { color: $warning; text-style: bold; }
+    TimelinePane > .timeline--rejected, TimelinePane > .timeline--nested { color: $text-muted; }
+    TimelinePane > .timeline--cursor {
+        color: $block-cursor-blurred-foreground;
+        background: $block-cursor-blurred-background;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    TimelinePane:focus > .timeline--cursor {
+        color: $block-cursor-foreground;
+        background: $block-cursor-background;
+        text-style: $block-cursor-text-style;
+    }
+    """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[TimelineRow] = []
         self.rows_by_call: dict[str, TimelineRow] = {}
+        self.index: int | None = None  # the row the cursor is on
+        self._width = 0
+        self._heights: dict[int, tuple[TimelineRow, int]] = {}  # id(row) -> its lines
+        self._lines: OrderedDict[int, tuple[TimelineRow, list[Strip]]] = OrderedDict()
+        self._starts: list[int] | None = None
 
-    def _add(self, row: TimelineRow) -> TimelineRow:
-        self.append(row)
-        self.scroll_end(animate=False)
-        if len(self.children) > MAX_ROWS:
+    # --- rows --------------------------------------------------------------------------------
+    def _add(self, row: TimelineRow, position: int | None = None) -> TimelineRow:
+        row.pane = self
+        following = self.scroll_y >= self.max_scroll_y
+        if position is None or position >= len(self.rows):
+            self.rows.append(row)
+        else:
+            self.rows.insert(position, row)
+            if self.index is not None and self.index >= position:
+                self.index += 1
+        if len(self.rows) > MAX_ROWS:
             self._trim()
+        self._follow = self._follow or following
+        self._changed()
         return row
 
     def _trim(self) -> None:
-        """Unmount the oldest finished rows beyond ``MAX_ROWS`` (a running one stays)."""
-        extra = len(self.children) - MAX_ROWS
-        old = [r for r in self.children[: extra + 20] if isinstance(r, TimelineRow)]
-        old = [r for r in old if r.status not in ("running", "approval")][:extra]
-        for row in old:
+        """Drop the oldest finished rows beyond ``MAX_ROWS`` (a running one stays)."""
+        extra = len(self.rows) - MAX_ROWS
+        old = [r for r in self.rows[: extra + 20] if r.status not in ("running", "approval")]
+        gone = {id(r) for r in old[:extra]}
+        for row in old[:extra]:
             if row.call_id:
                 self.rows_by_call.pop(row.call_id, None)
-        if old:
-            self.remove_children(old)
+            self._forget(row)
+            row.pane = None
+        self.rows = [r for r in self.rows if id(r) not in gone]
+        if self.index is not None:
+            self.index = max(0, self.index - len(gone))
 
+    def _forget(self, row: TimelineRow) -> None:
+        self._heights.pop(id(row), None)
+        self._lines.pop(id(row), None)
+
+    def _changed(self) -> None:
+        """Rows came, went or changed height: the scrollable size follows (once a frame:
+        reopening a conversation adds its stored calls one by one)."""
+        self._starts = None
+        if not self._size_pending:
+            self._size_pending = True
+            self.call_after_refresh(self._update_size)
+
+    _size_pending = False
+    _follow = False  # a row came while the newest was in view: keep it in view
+
+    def _update_size(self) -> None:
+        self._size_pending = False
+        if self._width:
+            self.virtual_size = Size(self._width, self._line_starts()[-1])
+            if self._follow:
+                self._follow = False
+                # forced: before the next layout the pane does not know it can scroll
+                self.scroll_to(y=self.max_scroll_y, animate=False, force=True, immediate=True)
+        self.refresh()
+
+    def _repaint(self, row: TimelineRow) -> None:
+        """Repaint a row's lines as they are (the cursor moved on or off it)."""
+        if row.pane is not self or not self._width:
+            return
+        index = self.rows.index(row)
+        starts = self._line_starts()
+        top = starts[index] - round(self.scroll_y)
+        self.refresh(Region(0, top, self.size.width, starts[index + 1] - starts[index]))
+
+    def row_changed(self, row: TimelineRow) -> None:
+        """A row's text or status changed: repaint its lines (a relayout only if its
+        height changed)."""
+        if row.pane is not self:
+            return
+        known = self._heights.get(id(row))
+        self._forget(row)
+        if known is None or not self._width or self._row_height(row) != known[1]:
+            self._changed()
+        else:
+            self._repaint(row)
+
+    # --- geometry ----------------------------------------------------------------------------
+    def _set_width(self, width: int) -> None:
+        if width != self._width:
+            self._width = width
+            self._heights.clear()
+            self._lines.clear()
+            self._starts = None
+
+    def _row_height(self, row: TimelineRow) -> int:
+        known = self._heights.get(id(row))
+        if known is not None and known[0] is row:
+            return known[1]
+        return len(self._row_lines(row))
+
+    def _line_starts(self) -> list[int]:
+        if self._starts is None:
+            starts, y = [], 0
+            for row in self.rows:
+                starts.append(y)
+                y += self._row_height(row)
+            starts.append(y)
+            self._starts = starts
+        return self._starts
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._set_width(self.scrollable_content_region.width)
+        self._update_size()
+
+    # --- drawing -----------------------------------------------------------------------------
+    def _row_lines(self, row: TimelineRow) -> list[Strip]:
+        key = id(row)
+        cached = self._lines.get(key)
+        if cached is not None and cached[0] is row:
+            self._lines.move_to_end(key)
+            return cached[1]
+        lines = self._render_row(row, max(1, self._width))
+        self._heights[key] = (row, len(lines))
+        self._lines[key] = (row, lines)
+        if len(self._lines) > LINE_CACHE_ROWS:
+            self._lines.popitem(last=False)
+        return lines
+
+    def _render_row(self, row: TimelineRow, width: int) -> list[Strip]:
+        left = 3 if row.nested else 1
+        inner = max(1, width - left - 1)
+        look = self.get_component_rich_style(f"timeline--{row.look}")
+        base = self.rich_style
+        pad_left, pad_right = Segment(" " * left), Segment(" ")
+        body = render_strips(self.app.console, row.renderable(), inner)
+        return [
+            Strip([pad_left, *line, pad_right], width).apply_style(look).apply_style(base)
+            for line in body
+        ]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        self._set_width(width)
+        line_y = y + round(self.scroll_y)
+        starts = self._line_starts()
+        index = bisect.bisect_right(starts, line_y) - 1
+        if not 0 <= index < len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        lines = self._row_lines(self.rows[index])
+        offset = line_y - starts[index]
+        line = lines[offset] if offset < len(lines) else Strip.blank(width, self.rich_style)
+        if index == self.index:
+            cursor = self.get_component_rich_style("timeline--cursor")  # blended: opaque
+            line = Strip(Segment.apply_style(list(line), post_style=cursor), line.cell_length)
+        return line
+
+    # --- the cursor --------------------------------------------------------------------------
+    def _move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        old = self.index
+        self.index = max(0, min(len(self.rows) - 1, index))
+        for changed in {old, self.index}:
+            if changed is not None and 0 <= changed < len(self.rows):
+                self._repaint(self.rows[changed])
+        starts = self._line_starts()
+        self.scroll_to_region(
+            Region(0, starts[self.index], 1, starts[self.index + 1] - starts[self.index]),
+            animate=False,
+            immediate=True,
+        )
+
+    def action_cursor(self, step: int) -> None:
+        self._move_to((self.index if self.index is not None else len(self.rows)) + step)
+
+    def action_cursor_to(self, index: int) -> None:
+        self._move_to(index if index >= 0 else len(self.rows) - 1)
+
+    def action_expand(self) -> None:
+        if self.index is not None and 0 <= self.index < len(self.rows):
+            self.rows[self.index].toggle()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click selects the row under it and expands (or folds) it."""
+        line_y = event.y + round(self.scroll_y)
+        index = bisect.bisect_right(self._line_starts(), line_y) - 1
+        if 0 <= index < len(self.rows):
+            self._move_to(index)
+            self.rows[index].toggle()
+
+    def on_focus(self) -> None:
+        if self.index is not None and 0 <= self.index < len(self.rows):
+            self._repaint(self.rows[self.index])
+
+    def on_blur(self) -> None:
+        self.on_focus()
+
+    # --- what the run reports ----------------------------------------------------------------
     def tool_started(self, call_id: str, name: str, at_ns: int) -> TimelineRow:
         row = self.rows_by_call.get(call_id)
         if row is None:
@@ -70,7 +291,8 @@ class TimelinePane(ListView):
         row.set_status("approval")
         row.expanded = True
         row.refresh_row()
-        self.index = self.children.index(row) if row in self.children else self.index
+        if row in self.rows:
+            self._move_to(self.rows.index(row))
 
     def paused(self) -> None:
         """The run stopped for approvals: every call not yet run waits for its answer."""
@@ -95,16 +317,12 @@ class TimelinePane(ListView):
         """A row of what an agent used as a tool did, right under its parent call."""
         parent = self.rows_by_call.get(parent_call_id)
         row = TimelineRow(f"nested-{kind}", f"└ {title}", detail=detail)
-        if parent is None or parent not in self.children:
+        if parent is None or parent.pane is not self:
             self._add(row)
             return
-        children = list(self.children)
-        position = children.index(parent) + 1 + parent.nested_count
+        position = self.rows.index(parent) + 1 + parent.nested_count
         parent.nested_count += 1
-        if position >= len(children):
-            self._add(row)
-        else:
-            self.insert(position, [row])
+        self._add(row, position)
 
     def tool_finished(self, call_id: str, output: str, failed: bool, at_ns: int) -> None:
         row = self.rows_by_call.get(call_id)
@@ -151,10 +369,11 @@ class TimelinePane(ListView):
         return self._add(TimelineRow(kind, title, detail=detail))
 
     def clear_rows(self) -> None:
+        for row in self.rows:
+            row.pane = None
+        self.rows = []
         self.rows_by_call.clear()
-        self.clear()
-
-    @on(ListView.Selected)
-    def _toggle(self, event: ListView.Selected) -> None:
-        if isinstance(event.item, TimelineRow):
-            event.item.toggle()
+        self.index = None
+        self._heights.clear()
+        self._lines.clear()
+        self._changed()

@@ -1,13 +1,16 @@
-"""One row of the tool-activity timeline, updated in place as its call progresses."""
+"""One row of the tool-activity timeline: a call's state, updated in place as it progresses.
+
+A row is not a widget: the timeline pane draws every row as lines (see ``TimelinePane``),
+so a row costs no mount, no layout and no compositor work when it is off screen.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
-from textual.widgets import ListItem, Static
 
 if TYPE_CHECKING:
     from rich.syntax import Syntax
@@ -60,22 +63,8 @@ def _pretty(text: str) -> Text | Syntax:
     )
 
 
-class TimelineRow(ListItem):
-    DEFAULT_CSS = """
-    TimelineRow { height: auto; padding: 0 1; }
-    TimelineRow > Static { height: auto; }
-    TimelineRow.-running { color: $warning; }
-    TimelineRow.-done { color: $success; }
-    TimelineRow.-failed, TimelineRow.-error { color: $error; }
-    TimelineRow.-agent, TimelineRow.-handoff { color: $accent; }
-    TimelineRow.-message { color: $text-muted; }
-    TimelineRow.-retry { color: $warning; }
-    TimelineRow.-approval { color: $warning; text-style: bold; }
-    TimelineRow.-rejected { color: $text-muted; }
-    TimelineRow.-nested-agent, TimelineRow.-nested-model, TimelineRow.-nested-tool {
-        padding: 0 1 0 3; color: $text-muted;
-    }
-    """
+class TimelineRow:
+    """A tool call, an agent switch, a handoff, a message, a retry or an error."""
 
     def __init__(
         self,
@@ -86,8 +75,6 @@ class TimelineRow(ListItem):
         started_ns: int = 0,
         detail: str = "",
     ) -> None:
-        self._body = Static("")
-        super().__init__(self._body)
         self.kind = kind
         self.status = kind if kind not in ("tool",) else "running"
         self.title = title
@@ -99,19 +86,32 @@ class TimelineRow(ListItem):
         self.expanded = False
         self.waiting_note = ""  # "awaiting approval · asked by …", "approved (user)"
         self.nested_count = 0  # rows of a nested agent's run shown under this one
-        self.add_class(f"-{self.status}")
+        self.pane: Any = None  # the TimelinePane drawing it, told when it changes
 
-    def on_mount(self) -> None:
-        self.refresh_row()
+    @property
+    def nested(self) -> bool:
+        return self.kind.startswith("nested-")
+
+    @property
+    def look(self) -> str:
+        """The component class it is drawn in (its colour): by status, nested rows muted."""
+        return "nested" if self.nested else self.status
 
     def set_status(self, status: str) -> None:
-        self.remove_class(f"-{self.status}")
         self.status = status
-        self.add_class(f"-{status}")
 
     def refresh_row(self) -> None:
-        if not self.children:  # not composed yet: on_mount will paint it
-            return
+        """Draw it again (its text or status changed)."""
+        if self.pane is not None:
+            self.pane.row_changed(self)
+
+    def toggle(self) -> None:
+        self.expanded = not self.expanded
+        self.refresh_row()
+
+    def renderable(self) -> Group:
+        """What the row shows: icon, title and time; then its waiting note; then its
+        arguments and output, previewed on a line each or whole when expanded."""
         head = Text(f"{ICONS.get(self.status, '•')} ")
         head.append(safe_text(self.title), style="bold")
         if self.duration_s is not None:
@@ -130,8 +130,4 @@ class TimelineRow(ListItem):
                 lines.append(Text("  " + _one_line(self.arguments), style="dim"))
             if self.output:
                 lines.append(Text("  → " + _one_line(self.output)))
-        self._body.update(Group(*lines))
-
-    def toggle(self) -> None:
-        self.expanded = not self.expanded
-        self.refresh_row()
+        return Group(*lines)
