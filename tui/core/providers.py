@@ -46,6 +46,10 @@ class Backend:
 
         if self.kind == "agent":
             return RunConfig(tracing_disabled=True)
+        if self.kind in ("openai", "compat"):
+            from tui.core import request_cache
+
+            request_cache.install()  # each request no longer re-walks the whole conversation
         if self.kind == "openai":
             from agents import OpenAIResponsesModel
             from openai import AsyncOpenAI
