@@ -259,20 +259,27 @@ async def test_text_of_finished_messages_can_be_selected_and_copied():
         assert app.screen.get_selected_text() == "answer 3"
 
 
-async def test_a_reopened_reply_shows_markup_and_escape_sequences_literally():
+def _app_on_one_stored_turn(conversation: str, prompt: str, reply: str):
+    """The app opened on a stored conversation of one finished turn."""
     from tests.scripts import runner_for
     from tui.app import AgentsTuiApp
     from tui.core.config import Settings
     from tui.core.store import Store
 
     store = Store()
-    store.ensure_conversation("hostile", agent="Assistant")
-    turn = store.start_turn("hostile", "[b]asked[/b] \x1b]0;title\x07")
-    hostile = "[bold red]not red[/] \x1b[31mCSI\x1b]52;c;SGk=\x07 end"
-    store.finish_turn(turn, reply=hostile, status="completed", error=None, tools=[], metrics={})
+    store.ensure_conversation(conversation, agent="Assistant")
+    turn = store.start_turn(conversation, prompt)
+    store.finish_turn(turn, reply=reply, status="completed", error=None, tools=[], metrics={})
     store.close()
     runner, _ = runner_for([])
-    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id="hostile")
+    return AgentsTuiApp(
+        Settings(), runner=runner, backend_label="scripted", session_id=conversation
+    )
+
+
+async def test_a_reopened_reply_shows_markup_and_escape_sequences_literally():
+    hostile = "[bold red]not red[/] \x1b[31mCSI\x1b]52;c;SGk=\x07 end"
+    app = _app_on_one_stored_turn("hostile", "[b]asked[/b] \x1b]0;title\x07", hostile)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "end" in pane_text(app, app.chat), "the stored reply")
         shown = pane_text(app, app.chat)
@@ -285,7 +292,6 @@ async def test_a_huge_reopened_reply_is_drawn_a_piece_at_a_time_and_looks_the_sa
     """A reply past Markdown's limit (drawn as plain text) is not rendered whole to open
     the conversation: it is drawn in runs of lines, the same lines as the whole render
     (wrapped lines, blank lines and the trailing newline included)."""
-    from tui.core.store import Store
     from tui.widgets.assistant_message import MARKDOWN_LIMIT
     from tui.widgets.transcript import LazyLines
 
@@ -294,17 +300,7 @@ async def test_a_huge_reopened_reply_is_drawn_a_piece_at_a_time_and_looks_the_sa
     rows[1234] = ""
     reply = "\n".join(rows) + "\n"
     assert len(reply) > MARKDOWN_LIMIT
-    store = Store()
-    store.ensure_conversation("huge", agent="Assistant")
-    turn = store.start_turn("huge", "everything")
-    store.finish_turn(turn, reply=reply, status="completed", error=None, tools=[], metrics={})
-    store.close()
-    from tests.scripts import runner_for
-    from tui.app import AgentsTuiApp
-    from tui.core.config import Settings
-
-    runner, _ = runner_for([])
-    app = AgentsTuiApp(Settings(), runner=runner, backend_label="scripted", session_id="huge")
+    app = _app_on_one_stored_turn("huge", "everything", reply)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "huge line 3999" in pane_text(app, app.chat), "its end")
         transcript = app.chat.transcript

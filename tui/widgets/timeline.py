@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
+from itertools import accumulate
 from typing import Any
 
 from rich.segment import Segment
@@ -163,12 +164,7 @@ class TimelinePane(ScrollView, can_focus=True):
 
     def _line_starts(self) -> list[int]:
         if self._starts is None:
-            starts, y = [], 0
-            for row in self.rows:
-                starts.append(y)
-                y += self._row_height(row)
-            starts.append(y)
-            self._starts = starts
+            self._starts = list(accumulate(map(self._row_height, self.rows), initial=0))
         return self._starts
 
     def on_resize(self, event: events.Resize) -> None:

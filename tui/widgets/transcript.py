@@ -253,12 +253,7 @@ class Transcript(Widget):
 
     def _line_starts(self) -> list[int]:
         if self._starts is None:
-            starts, y = [], 0
-            for record in self.records:
-                starts.append(y)
-                y += self.height_of(record)
-            starts.append(y)
-            self._starts = starts
+            self._starts = list(accumulate(map(self.height_of, self.records), initial=0))
         return self._starts
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
