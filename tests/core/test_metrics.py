@@ -99,3 +99,18 @@ def test_inter_token_latency_stays_right_while_the_reply_grows():
                 assert turn.itl_ms(fraction) == expected
     assert len(turn.gaps_s) == len(gaps) - 1  # n tokens, n - 1 gaps
     assert turn.itl_ms(0.5) == 4.0 and turn.itl_ms(0.95) == 90.0
+
+
+def test_older_turns_keep_their_percentiles_not_their_gaps():
+    """A session keeps every turn's numbers; only the newest keeps its inter-token gaps (a
+    long reply has hundreds of thousands), so a long session does not grow by them."""
+    session = SessionMetrics()
+    first = _turn([100 + 10 * i for i in range(500)] + [6000])  # gaps of 10 ms, one of 1 s
+    before = {f: first.itl_ms(f) for f in (0.5, 0.95, 0.99)}
+    summary = first.summary(first.finished_ns or 0)
+    session.add(first)
+    assert first.gaps_s  # the newest turn still has them
+    session.add(_turn([7000, 7010, 7020]))
+    assert first.gaps_s == [] and first._sorted_gaps == []
+    assert {f: first.itl_ms(f) for f in (0.5, 0.95, 0.99)} == before
+    assert first.summary(first.finished_ns or 0) == summary

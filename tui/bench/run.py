@@ -292,12 +292,22 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     results["typing_median_ms_at_2500dps"] = busy["median_ms"]
     results["typing_max_ms_at_2500dps"] = busy["max_ms"]
     results["typing_stream_still_running"] = bool(busy["still_streaming"])
-    from tui.bench.server_stream import long_reply
+    from tui.bench.server_stream import long_reply, session_against_server
 
     results.update(long_reply(300_000 if quick else 1_000_000))
     results["correctness"]["server_reply_complete"] = results["server_tui_reply_complete"]
     results["text_identical"] = results["text_identical"] and results["server_tui_reply_complete"]
     session = in_fresh_process("asyncio.run(harness.long_session(120))")
+    # The same turns through the real provider path (OpenAI client, HTTP, a local server):
+    # informational, what a person chatting with a server sees.
+    server_session = session_against_server(120)
+    results["session_server_turn_ms_first_10_31_40_last_10"] = [
+        server_session["turn_ms_median_first_10"],
+        server_session["turn_ms_median_31_40"],
+        server_session["turn_ms_median_last_10"],
+    ]
+    results["session_server_late_vs_early_ratio"] = server_session["late_vs_early_ratio"]
+    results["session_server_kb_per_turn"] = server_session["kb_per_turn"]
     results["session_turn_ms_first_10_31_40_last_10"] = [
         session["turn_ms_median_first_10"],
         session["turn_ms_median_31_40"],
@@ -418,6 +428,13 @@ def _table(r: dict[str, Any]) -> str:
         lines.append(
             f"{'120-turn session: Enter to end, turns 1-10/31-40/111-120':52} {turns:>12} "
             f"ratio {r['session_late_vs_early_ratio']}, {r['session_kb_per_turn']} KB/turn"
+        )
+    if "session_server_turn_ms_first_10_31_40_last_10" in r:
+        turns = "/".join(f"{v:.0f}" for v in r["session_server_turn_ms_first_10_31_40_last_10"])
+        lines.append(
+            f"{'the same against a local server (OpenAI client, HTTP)':52} {turns:>12} "
+            f"ratio {r['session_server_late_vs_early_ratio']}, "
+            f"{r['session_server_kb_per_turn']} KB/turn"
         )
     for t in r.get("targets", []):
         mark = "met" if t["met"] else "MISSED"

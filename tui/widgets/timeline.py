@@ -26,7 +26,7 @@ from tui.widgets.timeline_row import TimelineRow
 
 # The oldest rows beyond this many are dropped (the store keeps every call).
 MAX_ROWS = 1_000
-LINE_CACHE_ROWS = 200  # rows whose rendered lines are kept (a few screens' worth)
+LINE_CACHE_ROWS = 60  # rows whose rendered lines are kept (a few screens' worth)
 LOOKS = ["running", "done", "failed", "error", "agent", "handoff", "message", "retry"]
 LOOKS += ["approval", "rejected", "nested"]
 
