@@ -474,18 +474,29 @@ async def long_session(turns: int = 120) -> dict[str, float]:
     from tui.core.config import Settings
     from tui.core.run import TurnRunner
     from tui.core.scripted import Text, response_events
-    from tui.widgets.prompt import PromptInput
 
     reply = [f"word{i} " for i in range(30)]
     model = ScriptedModel([ModelStep.stream(response_events([Text(reply)])) for _ in range(turns)])
     config = RunConfig(tracing_disabled=True)
     runner = TurnRunner(Agent(name="Bench", model=model), run_config=config)
     app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
+    # the test model records every call; a real one keeps none
+    return await timed_turns(app, turns, after_turn=model._calls.clear)
+
+
+async def timed_turns(
+    app: Any, turns: int, after_turn: Callable[[], None] | None = None
+) -> dict[str, float]:
+    """Send ``turns`` short prompts one after another: Enter to the turn's end, early
+    against late, and resident memory per turn from turn 11 on."""
+    from tui.widgets.prompt import PromptInput
+
     durations: list[float] = []
     rss: dict[int, float] = {}
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            while not app.model_ready or not app.heap_settled:
+                await asyncio.sleep(0.01)
             prompt = app.query_one(PromptInput)
             for turn in range(1, turns + 1):
                 if turn in (11, turns):
@@ -499,7 +510,8 @@ async def long_session(turns: int = 120) -> dict[str, float]:
                 while app.turn_running:
                     await asyncio.sleep(0.001)
                 durations.append((time.perf_counter() - started) * 1000)
-                model._calls.clear()  # the test model records every call; a real one keeps none
+                if after_turn is not None:
+                    after_turn()
                 await pilot.pause()
     finally:
         gc.unfreeze()

@@ -236,6 +236,18 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
 )
 
 
+def _session_results(prefix: str, session: dict[str, float]) -> dict[str, Any]:
+    return {
+        f"{prefix}_turn_ms_first_10_31_40_last_10": [
+            session["turn_ms_median_first_10"],
+            session["turn_ms_median_31_40"],
+            session["turn_ms_median_last_10"],
+        ],
+        f"{prefix}_late_vs_early_ratio": session["late_vs_early_ratio"],
+        f"{prefix}_kb_per_turn": session["kb_per_turn"],
+    }
+
+
 def targets_of(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target with the measured value and whether it was met (absent: not measured)."""
     out = []
@@ -298,23 +310,10 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     results["correctness"]["server_reply_complete"] = results["server_tui_reply_complete"]
     results["text_identical"] = results["text_identical"] and results["server_tui_reply_complete"]
     session = in_fresh_process("asyncio.run(harness.long_session(120))")
+    results.update(_session_results("session", session))
     # The same turns through the real provider path (OpenAI client, HTTP, a local server):
     # informational, what a person chatting with a server sees.
-    server_session = session_against_server(120)
-    results["session_server_turn_ms_first_10_31_40_last_10"] = [
-        server_session["turn_ms_median_first_10"],
-        server_session["turn_ms_median_31_40"],
-        server_session["turn_ms_median_last_10"],
-    ]
-    results["session_server_late_vs_early_ratio"] = server_session["late_vs_early_ratio"]
-    results["session_server_kb_per_turn"] = server_session["kb_per_turn"]
-    results["session_turn_ms_first_10_31_40_last_10"] = [
-        session["turn_ms_median_first_10"],
-        session["turn_ms_median_31_40"],
-        session["turn_ms_median_last_10"],
-    ]
-    results["session_late_vs_early_ratio"] = session["late_vs_early_ratio"]
-    results["session_kb_per_turn"] = session["kb_per_turn"]
+    results.update(_session_results("session_server", session_against_server(120)))
     results["targets"] = targets_of(results)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if as_json:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tui.bench.harness import SIZE, in_fresh_process, rss_kb, watch_typed_keys
+from tui.bench.harness import SIZE, in_fresh_process, watch_typed_keys
 from tui.core.metrics import percentile
 
 
@@ -114,43 +114,10 @@ SHORT_REPLY_BYTES = 200  # about 35 words
 async def long_session(base_url: str, turns: int = 120) -> dict[str, float]:
     """``turns`` short turns in one live session (the real provider setup, the real SDK and
     OpenAI client over HTTP, the real store): Enter to the turn's end, and memory."""
-    import gc
-
     from tui.app import AgentsTuiApp
-    from tui.widgets.prompt import PromptInput
+    from tui.bench.harness import timed_turns
 
-    app = AgentsTuiApp(_settings(base_url))
-    durations: list[float] = []
-    rss: dict[int, float] = {}
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            while not app.model_ready or not app.heap_settled:
-                await asyncio.sleep(0.01)
-            prompt = app.query_one(PromptInput)
-            for turn in range(1, turns + 1):
-                if turn in (11, turns):
-                    gc.collect()
-                    rss[turn] = rss_kb()
-                prompt.text = f"question {turn}"
-                started = time.perf_counter()
-                prompt.submit()
-                while not app.turn_running:
-                    await asyncio.sleep(0.001)
-                while app.turn_running:
-                    await asyncio.sleep(0.001)
-                durations.append((time.perf_counter() - started) * 1000)
-                await pilot.pause()
-    finally:
-        gc.unfreeze()
-    early = statistics.median(durations[:10])
-    late = statistics.median(durations[-10:])
-    return {
-        "turn_ms_median_first_10": round(early, 1),
-        "turn_ms_median_31_40": round(statistics.median(durations[30:40]), 1),
-        "turn_ms_median_last_10": round(late, 1),
-        "late_vs_early_ratio": round(late / early, 2) if early else float("inf"),
-        "kb_per_turn": round((rss[turns] - rss[11]) / (turns - 11), 1),
-    }
+    return await timed_turns(AgentsTuiApp(_settings(base_url)), turns)
 
 
 def session_against_server(turns: int = 120) -> dict[str, float]:
