@@ -16,6 +16,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.scrollbar import ScrollBar
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -47,12 +48,14 @@ from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane, Record
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.prompt import PromptInput
+from tui.widgets.scrollbar_render import CachedScrollBarRender
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 
 textual_fixes.apply()
+ScrollBar.renderer = CachedScrollBarRender  # see tui/widgets/scrollbar_render.py
 
 if TYPE_CHECKING:
     from tui.core.conversation import Conversation

@@ -99,3 +99,33 @@ async def test_the_full_collection_held_during_a_turn_waits_until_typing_pauses(
             assert full and full[0] >= typing_until  # it ran once typing paused
         finally:
             gc.callbacks.remove(watch)
+
+
+def test_cached_scrollbars_draw_the_same_bars():
+    """The scrollbar renderer the app installs gives Textual's own segments."""
+    from rich.color import Color
+    from textual.scrollbar import ScrollBar, ScrollBarRender
+
+    from tui.widgets.scrollbar_render import CachedScrollBarRender
+
+    assert ScrollBar.renderer is CachedScrollBarRender
+    back, bar = Color.parse("#202020"), Color.parse("#a0a0ff")
+    for size, virtual, window, position in [
+        (40, 400, 40, 0),
+        (40, 400, 40, 360),
+        (30, 95, 30, 17.5),
+    ]:
+        for vertical in (True, False):
+            args = dict(
+                size=size,
+                virtual_size=virtual,
+                window_size=window,
+                position=position,
+                vertical=vertical,
+                back_color=back,
+                bar_color=bar,
+            )
+            ours = CachedScrollBarRender.render_bar(**args)
+            theirs = ScrollBarRender.render_bar(**args)
+            assert list(ours.segments) == list(theirs.segments)
+            assert CachedScrollBarRender.render_bar(**args) is ours  # from the cache
