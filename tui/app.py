@@ -289,7 +289,7 @@ class AgentsTuiApp(App[None]):
         self.post_message(BackendReady(backend.label, runner.agent_name))
         self.open_conversation()
         if runner.mcp is not None:
-            self.call_from_thread(self._connect_mcp)
+            self.call_from_thread(self.connect_mcp)
         if backend.engine is not None:
             try:
                 backend.engine.load()
@@ -303,14 +303,15 @@ class AgentsTuiApp(App[None]):
         else:
             self.post_message(ModelLoaded(0.0))
 
-    @work(exclusive=True, group="mcp", exit_on_error=False)
-    async def _connect_mcp(self) -> None:
-        """MCP servers start in the background; the first turn that needs them waits."""
+    @work(exclusive=False, group="mcp", exit_on_error=False)
+    async def connect_mcp(self) -> None:
+        """MCP servers start in the background (at start-up, and the new ones after an
+        agent switch); the first turn that needs them waits."""
         runner = self.runner
         if not isinstance(runner, TurnRunner):
             return
         problems = await runner.prepare()
-        self.post_message(McpConnected(problems, len(runner.mcp.servers)))
+        self.post_message(McpConnected(problems, len(runner.mcp.alive) + len(problems)))
 
     @on(McpConnected)
     def _mcp_connected(self, message: McpConnected) -> None:

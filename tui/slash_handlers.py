@@ -148,10 +148,13 @@ class SlashHandlers:
         from tui.core.agents import AgentLoadError, load_agent
 
         try:
-            app.runner.agent = load_agent(spec, seed=app.settings.seed)
+            agent = load_agent(spec, seed=app.settings.seed)
         except AgentLoadError as error:
             app.chat.add_note("Cannot switch agent", str(error), kind="error")
             return
+        app.runner.switch_agent(agent)
+        if app.runner.mcp is not None:
+            app.connect_mcp()  # its own servers, now; failures reported as at start-up
         app.update_header()
         app.timeline.note("agent", f"agent: {app.runner.agent_name}")
         app.notify(f"Now talking to {app.runner.agent_name}.")

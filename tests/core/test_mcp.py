@@ -164,3 +164,51 @@ def test_config_file_mcp_tables_and_flags_join(tmp_path):
     config.write_text('[[mcp]]\nname = "broken"\n')
     with pytest.raises(ConfigError, match="exactly one of command or url"):
         load_settings({}, environ={"AGENTS_TUI_CONFIG": str(config)})
+
+
+async def test_switching_agents_keeps_flag_servers_and_connects_the_new_agents_own(tmp_path):
+    """`/agent NAME`: the servers attached with --mcp stay attached (still connected), and
+    the servers the new agent carries are connected before its first turn."""
+    from agents.mcp import MCPServerStdio
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "hello.txt").write_text("hi")
+    git = McpSpec.from_command_line(f"{registry_server('mcp-server-git')} --repository {repo}")
+    first = attach(
+        Agent(name="Dev", model=ScriptedModel(calling(Call("git_status", "c1", ["{}"])))),
+        (git,),
+    )
+    runner = TurnRunner(
+        first, run_config=RunConfig(tracing_disabled=True), retry=RetryPolicy(max_attempts=1)
+    )
+    runner.mcp = McpHub(first, attached=list(first.mcp_servers))
+    seen: list = []
+    try:
+        assert await runner.prepare() == []
+        time_server = MCPServerStdio(
+            params={"command": registry_server("mcp-server-time"), "args": []}, name="time"
+        )
+        steps = [
+            ModelStep.stream(
+                response_events(
+                    [
+                        Call("get_current_time", "c2", ['{"timezone": "UTC"}']),
+                        Call("git_status", "c3", [json.dumps({"repo_path": str(repo)})]),
+                    ]
+                )
+            ),
+            ModelStep.stream(response_events([Text(["Both."])])),
+        ]
+        second = Agent(name="Clock", model=ScriptedModel(steps), mcp_servers=[time_server])
+        runner.switch_agent(second)
+        assert runner.agent_name == "Clock"
+        assert await runner.prepare() == []  # the new agent's own server, connected now
+        await runner.run("time and status?", seen.append)
+    finally:
+        await runner.close()
+    outputs = finished(seen)
+    assert not outputs["c2"].failed and "UTC" in outputs["c2"].output
+    assert not outputs["c3"].failed and "hello.txt" in outputs["c3"].output
+    assert seen[-1].status == "completed"

@@ -87,38 +87,76 @@ def servers_of(agent: Any) -> list[Any]:
 
 
 class McpHub:
-    """Connects the servers of one agent graph and drops the ones that fail."""
+    """Connects the servers of one agent graph and drops the ones that fail.
 
-    def __init__(self, agent: Any) -> None:
+    Servers attached from flags or config (``attached``) belong to the session, not to an
+    agent: when the person switches agents they go along, still connected, and the new
+    agent's own servers are connected by the next ``start``."""
+
+    def __init__(self, agent: Any, attached: list[Any] | None = None) -> None:
         self.agent = agent
         self.servers = servers_of(agent)
-        self._manager: Any = None
+        self.attached = list(attached or ())
+        self._managers: list[Any] = []
+        self._started: list[Any] = []  # servers a start() has tried to connect
+        self._dropped: list[Any] = []
         self.problems: list[str] = []
 
     @property
     def needed(self) -> bool:
         return bool(self.servers)
 
+    @property
+    def alive(self) -> list[Any]:
+        """The servers not dropped."""
+        return [s for s in self.servers if all(s is not gone for gone in self._dropped)]
+
+    @property
+    def pending(self) -> bool:
+        """Some server has not been connected yet (an agent switched to brought it)."""
+        return any(all(s is not known for known in self._started) for s in self.servers)
+
     async def start(self, timeout_s: float = 20.0) -> list[str]:
-        """Connect every server; returns one line per server that failed (also kept)."""
-        if not self.servers:
+        """Connect every server not connected yet; one line per server that failed (also
+        kept)."""
+        new = [s for s in self.servers if all(s is not known for known in self._started)]
+        if not new:
             return []
         from agents.mcp import MCPServerManager
 
-        self._manager = MCPServerManager(
-            self.servers,
+        self._started += new
+        manager = MCPServerManager(
+            new,
             connect_timeout_seconds=timeout_s,
             cleanup_timeout_seconds=5.0,
             connect_in_parallel=True,
         )
-        await self._manager.connect_all()
-        for server, error in self._manager.errors.items():
-            self.drop(server, f"MCP server {server.name!r} did not start: {_one_line(error)}")
-        return list(self.problems)
+        self._managers.append(manager)
+        await manager.connect_all()
+        lines = []
+        for server, error in manager.errors.items():
+            reason = f"MCP server {server.name!r} did not start: {_one_line(error)}"
+            self.drop(server, reason)
+            lines.append(reason)
+        return lines
+
+    def switch(self, agent: Any) -> Any:
+        """The agent to talk to from now on, with the session's attached servers that are
+        still alive; its own servers wait for the next ``start``."""
+        alive = [s for s in self.attached if all(s is not gone for gone in self._dropped)]
+        own = list(getattr(agent, "mcp_servers", None) or ())
+        if alive:
+            agent = agent.clone(mcp_servers=[*own, *alive])
+        self.agent = agent
+        for server in servers_of(agent):
+            if all(server is not known for known in self.servers):
+                self.servers.append(server)
+        return agent
 
     def drop(self, server: Any, reason: str) -> None:
         """Take a server off every agent: later turns run without it."""
         self.problems.append(reason)
+        self._dropped.append(server)
         for each in agents_in(self.agent):
             servers = getattr(each, "mcp_servers", None)
             if servers and any(s is server for s in servers):
@@ -143,10 +181,10 @@ class McpHub:
         return lines
 
     async def close(self) -> None:
-        if self._manager is not None:
+        managers, self._managers = self._managers, []
+        for manager in reversed(managers):
             with contextlib.suppress(Exception):  # a dead server must not break quitting
-                await self._manager.cleanup_all()
-            self._manager = None
+                await manager.cleanup_all()
 
 
 def _one_line(error: BaseException) -> str:

@@ -130,9 +130,10 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
     from tui.core.mcp import McpHub, agents_in, attach
     from tui.core.run import RetryPolicy, TurnRunner
 
-    agent = load_agent(settings.agent, seed=settings.seed)
-    backend = choose_backend(settings, agent)
-    agent = attach(agent, settings.mcp)
+    base = load_agent(settings.agent, seed=settings.seed)
+    backend = choose_backend(settings, base)
+    agent = attach(base, settings.mcp)
+    attached = list(agent.mcp_servers)[len(base.mcp_servers) :] if agent is not base else []
     runner = TurnRunner(
         agent,
         run_config=backend.run_config(),
@@ -140,7 +141,7 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
         retry=RetryPolicy(max_attempts=settings.max_retries + 1),
         stall_timeout_s=settings.stall_timeout,
     )
-    hub = McpHub(agent)
+    hub = McpHub(agent, attached)
     runner.mcp = hub if hub.needed else None
     if any(
         getattr(tool, "_agent_instance", None) is not None

@@ -140,18 +140,35 @@ class TurnRunner:
         return await self._drive([*self.history, user_item], None, "", emit)
 
     async def prepare(self) -> list[str]:
-        """Connect MCP servers once (front ends start it early); one line per failure.
+        """Connect the MCP servers not connected yet (front ends start it early; a switch
+        of agent brings new ones); one line per failure.
 
         A second caller waits for the connect under way and gets no lines: the first
         caller reports them."""
         if self.mcp is None:
             return []
-        if self._mcp_task is None:
+        if self._mcp_task is not None and not self._mcp_task.done():
+            await asyncio.shield(self._mcp_task)
+            if not self.mcp.pending:
+                return []
+        if self._mcp_task is None or self.mcp.pending:
             self._mcp_task = asyncio.ensure_future(self.mcp.start())
             problems: list[str] = await asyncio.shield(self._mcp_task)
             return problems
-        await asyncio.shield(self._mcp_task)
         return []
+
+    def switch_agent(self, agent: Any) -> None:
+        """Talk to ``agent`` from the next turn on. MCP servers attached from flags stay
+        attached; the new agent's own servers connect at the next ``prepare`` (the front end
+        calls it at once to report failures; the next turn would)."""
+        from tui.core.mcp import McpHub
+
+        if self.mcp is None:
+            hub = McpHub(agent)
+            self.mcp = hub if hub.needed else None
+        else:
+            agent = self.mcp.switch(agent)
+        self.agent = agent
 
     async def close(self) -> None:
         if self.mcp is not None:
@@ -160,7 +177,7 @@ class TurnRunner:
     async def _mcp_ready(self, emit: Emit) -> None:
         if self.mcp is None:
             return
-        if self._mcp_task is None or not self._mcp_task.done():
+        if self._mcp_task is None or not self._mcp_task.done() or self.mcp.pending:
             problems = await self.prepare()
         else:
             problems = await self.mcp.check()
