@@ -310,5 +310,10 @@ async def test_a_huge_reopened_reply_is_drawn_a_piece_at_a_time_and_looks_the_sa
         assert lines._kept_lines < 1_000 < len(lines)  # only what was drawn is kept
         whole = transcript._render_record(record, transcript.content_size.width)
         assert [line.text for line in lines] == [line.text for line in whole]
+        # Marked as a search hit, it is drawn again from the heights it already knows.
+        transcript.mark(len(transcript.records) - 1, "huge line 17")
+        marked = transcript._record_lines(record)
+        assert marked is not lines and len(marked) == len(whole)
+        assert [line.text for line in marked] == [line.text for line in whole]
         await pilot.press("ctrl+home")
         await wait_until(pilot, lambda: "huge line 0 w0" in pane_text(app, app.chat), "its top")

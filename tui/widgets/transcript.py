@@ -385,7 +385,7 @@ class Transcript(Widget):
         if heights is None and known is not None and known[0] is record:
             heights = known[1]
         lines = LazyLines(dressed, None if heights is None else [1, *heights], len(pieces) + 1)
-        self._heights_of_pieces[id(record)] = (record, lines.heights)
+        self._heights_of_pieces[id(record)] = (record, lines.heights[1:])  # without the head
         return lines
 
     def render_line(self, y: int) -> Strip:
