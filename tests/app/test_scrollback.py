@@ -317,3 +317,21 @@ async def test_a_huge_reopened_reply_is_drawn_a_piece_at_a_time_and_looks_the_sa
         assert [line.text for line in marked] == [line.text for line in whole]
         await pilot.press("ctrl+home")
         await wait_until(pilot, lambda: "huge line 0 w0" in pane_text(app, app.chat), "its top")
+
+
+async def test_ctrl_f_shows_the_matched_line_of_a_reply_taller_than_the_pane():
+    """A match deep inside a long reply is brought on screen, not the reply's middle."""
+    from textual.widgets import Input
+
+    rows = [f"row {i} of the long reply" for i in range(300)]
+    rows[270] = "the needle is here"
+    app = _app_on_one_stored_turn("tall", "a long one", "\n\n".join(rows))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "row 299" in pane_text(app, app.chat), "its end")
+        await pilot.press("ctrl+home")
+        await wait_until(pilot, lambda: "a long one" in pane_text(app, app.chat), "the top")
+        await pilot.press("ctrl+f")
+        app.query_one("#search").query_one(Input).value = "needle"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "the needle is here" in pane_text(app, app.chat), "hit")
+        assert _highlighted(app) == ["needle"]

@@ -355,20 +355,25 @@ class ChatPane(VerticalScroll):
         self.transcript.mark(index - first, needle)
         self.following = False
         self.anchor(False)
-        self.call_after_refresh(self._scroll_to_record, index - first)
+        self.call_after_refresh(self._scroll_to_record, index - first, needle)
         return True
 
     def unmark(self) -> None:
         self.transcript.mark(None)
 
-    def _scroll_to_record(self, index: int) -> None:
-        """Once the window is laid out, put record ``index`` in the middle of the pane."""
+    def _scroll_to_record(self, index: int, needle: str = "") -> None:
+        """Once the window is laid out, put record ``index`` in the middle of the pane; a
+        record taller than the pane, with the first line that shows ``needle`` there."""
         transcript = self.transcript
         if not 0 <= index < len(transcript.records):
             return
         height = transcript.height_of(transcript.records[index])
         top = transcript.virtual_region.y + transcript.start_of(index)
-        y = top - max(0, (self.scrollable_content_region.height - height) // 2)
+        pane = self.scrollable_content_region.height
+        row = transcript.row_showing(index, needle) if height > pane and needle else None
+        if row is not None:
+            top, height = top + row, 1
+        y = top - max(0, (pane - height) // 2)
         self._auto_scroll = True
         try:
             self.scroll_to(y=max(0, y), animate=False, immediate=True)

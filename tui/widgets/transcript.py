@@ -246,6 +246,17 @@ class Transcript(Widget):
             return known[1]
         return len(self._record_lines(record))
 
+    def row_showing(self, index: int, needle: str) -> int | None:
+        """The first line of record ``index`` that shows ``needle`` (case-insensitive), or
+        None (not on one line: wrapped across two). A long reply renders its pieces only
+        up to the match."""
+        wanted = needle.casefold()
+        lines = self._record_lines(self.records[index])
+        for row in range(len(lines)):
+            if wanted in lines[row].text.casefold():
+                return row
+        return None
+
     def start_of(self, index: int) -> int:
         """The first line of record ``index`` within this widget."""
         starts = self._line_starts()
