@@ -9,7 +9,6 @@ made a long session's turns slower: every layout and full repaint went through t
 from __future__ import annotations
 
 import bisect
-from collections import OrderedDict
 from itertools import accumulate
 from typing import Any
 
@@ -21,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.core.metrics import NS
+from tui.widgets.line_cache import RecentLines
 from tui.widgets.rendered_block import render_strips
 from tui.widgets.timeline_row import TimelineRow
 
@@ -69,7 +69,7 @@ class TimelinePane(ScrollView, can_focus=True):
         self.index: int | None = None  # the row the cursor is on
         self._width = 0
         self._heights: dict[int, tuple[TimelineRow, int]] = {}  # id(row) -> its lines
-        self._lines: OrderedDict[int, tuple[TimelineRow, list[Strip]]] = OrderedDict()
+        self._lines: RecentLines[TimelineRow, list[Strip]] = RecentLines(LINE_CACHE_ROWS)
         self._starts: list[int] | None = None
 
     # --- rows --------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ class TimelinePane(ScrollView, can_focus=True):
 
     def _forget(self, row: TimelineRow) -> None:
         self._heights.pop(id(row), None)
-        self._lines.pop(id(row), None)
+        self._lines.drop(row)
 
     def _changed(self) -> None:
         """Rows came, went or changed height: the scrollable size follows (once a frame:
@@ -174,15 +174,12 @@ class TimelinePane(ScrollView, can_focus=True):
     # --- drawing -----------------------------------------------------------------------------
     def _row_lines(self, row: TimelineRow) -> list[Strip]:
         key = id(row)
-        cached = self._lines.get(key)
-        if cached is not None and cached[0] is row:
-            self._lines.move_to_end(key)
-            return cached[1]
+        cached = self._lines.get(row)
+        if cached is not None:
+            return cached
         lines = self._render_row(row, max(1, self._width))
         self._heights[key] = (row, len(lines))
-        self._lines[key] = (row, lines)
-        if len(self._lines) > LINE_CACHE_ROWS:
-            self._lines.popitem(last=False)
+        self._lines.put(row, lines)
         return lines
 
     def _render_row(self, row: TimelineRow, width: int) -> list[Strip]:

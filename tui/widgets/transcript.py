@@ -29,6 +29,7 @@ from textual.widget import Widget
 
 from tui.core.sanitize import safe_text
 from tui.widgets.assistant_message import MARKDOWN_LIMIT, markdown, status_texts
+from tui.widgets.line_cache import RecentLines
 from tui.widgets.rendered_block import render_strips
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class Transcript(Widget):
         self._width = 0
         self._heights: dict[int, tuple[Record, int]] = {}  # id(record) -> height at _width
         self._starts: list[int] | None = None  # each record's first line, at _width
-        self._lines: OrderedDict[int, tuple[Record, Sequence[Strip]]] = OrderedDict()
+        self._lines: RecentLines[Record, Sequence[Strip]] = RecentLines(LINE_CACHE_RECORDS)
         # a long reply's heights per piece at _width: kept when its lines are dropped
         self._heights_of_pieces: dict[int, tuple[Record, list[int]]] = {}
         self.hit: int | None = None  # the record found by search, marked
@@ -175,7 +176,7 @@ class Transcript(Widget):
         """Records that leave the window take their heights and lines with them."""
         for record in records:
             self._heights.pop(id(record), None)
-            self._lines.pop(id(record), None)
+            self._lines.drop(record)
             self._heights_of_pieces.pop(id(record), None)
 
     def extend(self, records: list[Record]) -> None:
@@ -212,7 +213,7 @@ class Transcript(Widget):
         """Mark record ``index`` as the search hit and highlight ``needle`` in it."""
         for old in (self.hit, index):
             if old is not None and 0 <= old < len(self.records):
-                self._lines.pop(id(self.records[old]), None)
+                self._lines.drop(self.records[old])
         self.hit, self.needle = index, needle.casefold()
         self.refresh()
 
@@ -277,17 +278,14 @@ class Transcript(Widget):
     # --- drawing -----------------------------------------------------------------------------
     def _record_lines(self, record: Record) -> Sequence[Strip]:
         key = id(record)
-        cached = self._lines.get(key)
-        if cached is not None and cached[0] is record:
-            self._lines.move_to_end(key)
-            return cached[1]
+        cached = self._lines.get(record)
+        if cached is not None:
+            return cached
         lines: Sequence[Strip] | None = self._long_reply_lines(record)
         if lines is None:
             lines = self._render_record(record, self._width)
         self._heights[key] = (record, len(lines))
-        self._lines[key] = (record, lines)
-        if len(self._lines) > LINE_CACHE_RECORDS:
-            self._lines.popitem(last=False)
+        self._lines.put(record, lines)
         return lines
 
     def _style(self, name: str) -> Style:
