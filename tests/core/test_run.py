@@ -12,7 +12,7 @@ from tests.scripts import (
     text_step,
 )
 from tui.core import events as ev
-from tui.core.run import CONTINUE_INSTRUCTION
+from tui.core.run import CONTINUE_INSTRUCTION, compact_input_item
 
 
 async def test_game_master_turn_events_in_order_with_live_arguments():
@@ -54,6 +54,47 @@ async def test_context_carries_from_turn_to_turn():
     second_input = model.calls[1].input
     texts = str(second_input)
     assert "My name is Ann" in texts and "Hi Ann" in texts and "Do you remember me?" in texts
+
+
+async def test_replies_are_remembered_as_plain_assistant_messages():
+    """The second turn's model input carries the first reply as one small message (the SDK
+    copies the whole input every turn), and tool calls stay whole."""
+    runner, model = runner_for([*game_master_steps(), text_step(["Again"])], agent="game-master")
+    await runner.run("I climb the cliff", lambda e: None)
+    await runner.run("and again", lambda e: None)
+    second_input = model.calls[len(game_master_steps())].input
+    replies = [i for i in second_input if isinstance(i, dict) and i.get("role") == "assistant"]
+    assert replies and all(set(r) == {"role", "content"} for r in replies)
+    assert isinstance(replies[-1]["content"], str) and replies[-1]["content"]
+    kinds = [i.get("type") for i in second_input if isinstance(i, dict)]
+    assert "function_call" in kinds and "function_call_output" in kinds
+    assert runner.history[-1] == {"role": "assistant", "content": "Again"}
+
+
+def test_only_plain_replies_are_compacted():
+    plain = {
+        "id": "__fake_id__",
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": "Hi", "annotations": [], "logprobs": []}],
+        "provider_data": {"model": "m", "response_id": "r"},
+    }
+    assert compact_input_item(plain) == {"role": "assistant", "content": "Hi"}
+    part = plain["content"][0]
+    kept = [
+        {**plain, "content": [{**part, "annotations": [{"type": "url_citation"}]}]},
+        {**plain, "content": [{**part, "logprobs": [{"token": "Hi"}]}]},
+        {**plain, "content": [part, part]},
+        {**plain, "content": [{"type": "refusal", "refusal": "no"}]},
+        {**plain, "provider_data": {"model": "m", "thought_signature": "x"}},
+        {**plain, "phase": "commentary"},
+        {**plain, "role": "user"},
+        {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"},
+        {"role": "user", "content": "plain already"},
+    ]
+    for item in kept:
+        assert compact_input_item(item) is item
 
 
 async def test_cancel_mid_stream_keeps_partial_text_and_context():

@@ -492,8 +492,7 @@ class TurnRunner:
         """The turn as the model should remember it, without the retry scaffolding."""
         if self._result is None:
             return self.history
-        if not carried and not continued_from:
-            return list(self._result.to_input_list())
+        # Not ``result.to_input_list()``: it re-dumps the whole conversation every turn.
         new_items = _input_items(self._result)
         prefix = [{"role": "assistant", "content": continued_from}] if continued_from else []
         return [*base_input, *carried, *prefix, *new_items]
@@ -553,7 +552,44 @@ def _input_items(result: Any) -> list[Any]:
     if result is None:
         return []
     return [
-        item.to_input_item()
+        compact_input_item(item.to_input_item())
         for item in result.new_items
         if getattr(item, "type", None) != "tool_approval_item"
     ]
+
+
+_MESSAGE_KEYS = frozenset({"id", "content", "role", "status", "type", "provider_data"})
+_TEXT_PART_KEYS = frozenset({"annotations", "text", "type", "logprobs"})
+# Which model and response a message came from: the SDK's own session store drops it too.
+_SOURCE_KEYS = frozenset({"model", "response_id"})
+
+
+def compact_input_item(item: Any) -> Any:
+    """A plain assistant reply as ``{"role": "assistant", "content": text}``.
+
+    The SDK deep-copies and re-dumps the whole input list on every turn (and the store
+    parses it back), so the size of each remembered item is paid once per turn for the
+    rest of the conversation. An output message with one plain text part says nothing
+    more than its text: the nested form costs about four times as much to copy. Messages
+    with annotations, log-probabilities, several parts or unknown fields are kept whole.
+    """
+    if not isinstance(item, dict) or item.get("type") != "message":
+        return item
+    content = item.get("content")
+    if item.get("role") != "assistant" or not item.keys() <= _MESSAGE_KEYS:
+        return item
+    source = item.get("provider_data", {})
+    if not isinstance(source, dict) or not source.keys() <= _SOURCE_KEYS:
+        return item
+    if not isinstance(content, list) or len(content) != 1 or not isinstance(content[0], dict):
+        return item
+    part = content[0]
+    if (
+        part.get("type") != "output_text"
+        or not part.keys() <= _TEXT_PART_KEYS
+        or part.get("annotations")
+        or part.get("logprobs")
+        or not isinstance(part.get("text"), str)
+    ):
+        return item
+    return {"role": "assistant", "content": part["text"]}
