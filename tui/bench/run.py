@@ -233,18 +233,27 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("server_key_max_ms", "<=", 150.0, "time"),
     ("session_late_vs_early_ratio", "<=", 1.5, "ratio"),
     ("session_kb_per_turn", "<=", 60.0, "ratio"),
+    ("session_server_late_vs_early_ratio", "<=", 1.5, "ratio"),
 )
 
 
 def _session_results(prefix: str, session: dict[str, float]) -> dict[str, Any]:
+    """Enter to the frame that shows the finished reply (the ratio with a target), and
+    Enter to the turn's end in the app (see ``harness.timed_turns`` for why both)."""
     return {
-        f"{prefix}_turn_ms_first_10_31_40_last_10": [
-            session["turn_ms_median_first_10"],
-            session["turn_ms_median_31_40"],
-            session["turn_ms_median_last_10"],
+        f"{prefix}_shown_ms_first_10_31_40_last_10": [
+            session["shown_ms_median_first_10"],
+            session["shown_ms_median_31_40"],
+            session["shown_ms_median_last_10"],
         ],
         f"{prefix}_late_vs_early_ratio": session["late_vs_early_ratio"],
+        f"{prefix}_turn_end_ms_first_10_last_10": [
+            session["turn_ms_median_first_10"],
+            session["turn_ms_median_last_10"],
+        ],
+        f"{prefix}_turn_end_late_vs_early_ratio": session["turn_end_late_vs_early_ratio"],
         f"{prefix}_kb_per_turn": session["kb_per_turn"],
+        f"{prefix}_end_frames_show_ready": session["end_frames_show_ready"] == 1.0,
     }
 
 
@@ -311,9 +320,14 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     results["text_identical"] = results["text_identical"] and results["server_tui_reply_complete"]
     session = in_fresh_process("asyncio.run(harness.long_session(120))")
     results.update(_session_results("session", session))
-    # The same turns through the real provider path (OpenAI client, HTTP, a local server):
-    # informational, what a person chatting with a server sees.
+    # The same turns through the real provider path (OpenAI client, HTTP, a local server),
+    # as the issue measured them; its memory figure includes more of Textual's bounded
+    # caches filling (longer replies), so only the scripted one has the memory target.
     results.update(_session_results("session_server", session_against_server(120)))
+    for prefix in ("session", "session_server"):
+        shown = results[f"{prefix}_end_frames_show_ready"]
+        results["correctness"][f"{prefix}_end_frames_show_ready"] = shown
+        results["text_identical"] = results["text_identical"] and shown
     results["targets"] = targets_of(results)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
@@ -422,19 +436,20 @@ def _table(r: dict[str, Any]) -> str:
             f"{r['server_key_median_ms']:>5}/{r['server_key_max_ms']:<6} "
             f"({r['server_keys_typed']} keys, {r['server_deltas_per_s_tui']:,} deltas/s)",
         ]
-    if "session_turn_ms_first_10_31_40_last_10" in r:
-        turns = "/".join(f"{v:.0f}" for v in r["session_turn_ms_first_10_31_40_last_10"])
-        lines.append(
-            f"{'120-turn session: Enter to end, turns 1-10/31-40/111-120':52} {turns:>12} "
-            f"ratio {r['session_late_vs_early_ratio']}, {r['session_kb_per_turn']} KB/turn"
-        )
-    if "session_server_turn_ms_first_10_31_40_last_10" in r:
-        turns = "/".join(f"{v:.0f}" for v in r["session_server_turn_ms_first_10_31_40_last_10"])
-        lines.append(
-            f"{'the same against a local server (OpenAI client, HTTP)':52} {turns:>12} "
-            f"ratio {r['session_server_late_vs_early_ratio']}, "
-            f"{r['session_server_kb_per_turn']} KB/turn"
-        )
+    for prefix, label in (
+        ("session", "120-turn session (scripted model)"),
+        ("session_server", "120-turn session against a local server"),
+    ):
+        if f"{prefix}_shown_ms_first_10_31_40_last_10" not in r:
+            continue
+        shown = "/".join(f"{v:.0f}" for v in r[f"{prefix}_shown_ms_first_10_31_40_last_10"])
+        ended = "/".join(f"{v:.0f}" for v in r[f"{prefix}_turn_end_ms_first_10_last_10"])
+        lines += [
+            f"{label + ': Enter to reply on screen, ms':52} {shown:>12} "
+            f"ratio {r[f'{prefix}_late_vs_early_ratio']}, {r[f'{prefix}_kb_per_turn']} KB/turn",
+            f"{'  Enter to the turn end in the app, 1-10/111-120':52} {ended:>12} "
+            f"ratio {r[f'{prefix}_turn_end_late_vs_early_ratio']}",
+        ]
     for t in r.get("targets", []):
         mark = "met" if t["met"] else "MISSED"
         lines.append(

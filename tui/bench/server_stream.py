@@ -9,7 +9,8 @@ Each side runs in a fresh interpreter, so neither inherits the other's heap.
 
 ``long_session``: 120 short turns in one TUI session against the same kind of server (a
 short reply per request), as a person chatting for a long while: the time from Enter to
-the turn's end, early against late, and memory per turn.
+the frame that shows the finished reply (and to the turn's end), early against late, and
+memory per turn.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ SHORT_REPLY_BYTES = 200  # about 35 words
 
 async def long_session(base_url: str, turns: int = 120) -> dict[str, float]:
     """``turns`` short turns in one live session (the real provider setup, the real SDK and
-    OpenAI client over HTTP, the real store): Enter to the turn's end, and memory."""
+    OpenAI client over HTTP, the real store): Enter to the finished reply on screen, and
+    memory."""
     from tui.app import AgentsTuiApp
     from tui.bench.harness import timed_turns
 
