@@ -16,7 +16,6 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.scrollbar import ScrollBar
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -43,19 +42,19 @@ from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.slash_handlers import SlashHandlers
+from tui.widgets import scrollbar_render
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane, Record
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.prompt import PromptInput
-from tui.widgets.scrollbar_render import CachedScrollBarRender
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 
 textual_fixes.apply()
-ScrollBar.renderer = CachedScrollBarRender  # see tui/widgets/scrollbar_render.py
+scrollbar_render.install()  # see tui/widgets/scrollbar_render.py
 
 if TYPE_CHECKING:
     from tui.core.conversation import Conversation

@@ -129,3 +129,52 @@ def test_cached_scrollbars_draw_the_same_bars():
             theirs = ScrollBarRender.render_bar(**args)
             assert list(ours.segments) == list(theirs.segments)
             assert CachedScrollBarRender.render_bar(**args) is ours  # from the cache
+
+
+class Scrolled(App[None]):
+    CSS = "VerticalScroll.thick { scrollbar-size-vertical: 2; }"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("\n".join(f"line {i}" for i in range(300)))
+
+
+async def test_vertical_scrollbar_lines_are_textuals_own():
+    """The vertical bar's lines the app makes directly write the same bytes to the terminal
+    as Textual's widget pipeline: every theme kind (incl. ANSI, with its line filter),
+    thumb positions, hover and drag, one and two cells wide."""
+    from rich.console import Console
+    from textual.geometry import Offset, Region
+    from textual.scrollbar import ScrollBar
+    from textual.widget import Widget
+
+    from tui.widgets.scrollbar_render import vertical_bar_lines
+
+    assert ScrollBar.render_lines is not Widget.render_lines  # installed by the app
+    console = Console(width=80, color_system="truecolor", force_terminal=True)
+    app = Scrolled()
+    async with app.run_test(size=(60, 30)) as pilot:
+        scroll = app.query_one(VerticalScroll)
+        bar = scroll.vertical_scrollbar
+        compared = 0
+        for theme in ("textual-dark", "textual-light", "ansi-dark"):
+            app.theme = theme
+            for thick in (False, True):
+                scroll.set_class(thick, "thick")
+                for y in (0, 1, 7, 123, 271, 999):
+                    scroll.scroll_to(y=y, animate=False)
+                    await pilot.pause()
+                    for state in ("plain", "hover", "grabbed"):
+                        bar.mouse_over = state == "hover"
+                        bar.grabbed = Offset(0, 0) if state == "grabbed" else None
+                        width, height = bar.size
+                        for crop in (Region(0, 0, width, height), Region(0, 3, width, 5)):
+                            ours = vertical_bar_lines(bar, crop)
+                            assert ours is not None
+                            bar._styles_cache.clear()
+                            theirs = Widget.render_lines(bar, crop)
+                            assert [s.render(console) for s in ours] == [
+                                s.render(console) for s in theirs
+                            ], (theme, thick, y, state, crop)
+                            compared += 1
+        assert compared == 3 * 2 * 6 * 3 * 2
