@@ -85,6 +85,74 @@ def test_running_turn_left_by_a_crash_becomes_interrupted_with_its_text(tmp_path
     assert [t.id for t in reopened.recovered] == [turn]
 
 
+def _index_matches_the_turns(store):
+    """FTS5's own check of an external-content index against the turns table."""
+    store._db.execute("INSERT INTO turns_fts(turns_fts) VALUES ('integrity-check')")
+
+
+def test_a_streaming_reply_is_searchable_once_its_turn_ends(tmp_path):
+    """Partial saves do not re-index the growing reply; the finished (or crashed) turn is
+    found by its reply, and the index stays consistent through every step."""
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    store.ensure_conversation("a")
+    turn = store.start_turn("a", "tell me a tale")
+    for text in ("Once", "Once upon a time", "Once upon a time a dragon"):
+        store.save_partial(turn, text)
+    assert [r.id for r in store.conversations("tale")] == ["a"]  # the prompt at once
+    assert store.conversations("dragon") == []  # not while it streams
+    store.finish_turn(
+        turn,
+        reply="Once upon a time a dragon slept.",
+        status="completed",
+        error=None,
+        tools=[],
+        metrics={},
+    )
+    assert [r.id for r in store.conversations("dragon")] == ["a"]
+    _index_matches_the_turns(store)
+    crashed = store.start_turn("a", "and then?")
+    store.save_partial(crashed, "The knight arrived")
+    _owned_by_a_dead_process(store, crashed)
+    reopened = Store(path)
+    assert [r.id for r in reopened.conversations("knight")] == ["a"]  # interrupted: indexed
+    _index_matches_the_turns(reopened)
+    reopened.delete("a")
+    assert reopened.conversations("dragon") == [] and reopened.conversations("knight") == []
+    _index_matches_the_turns(reopened)
+
+
+def test_a_store_from_an_earlier_version_gets_the_new_index(tmp_path):
+    """Stores made with the old triggers (every partial save indexed) are re-indexed once."""
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    store.ensure_conversation("a")
+    _turn(store, "a", "old prompt", "an old wyvern reply")
+    db = store._db
+    db.executescript(
+        """
+        DROP TRIGGER turns_au;
+        CREATE TRIGGER turns_au AFTER UPDATE OF prompt, reply ON turns BEGIN
+            INSERT INTO turns_fts(turns_fts, rowid, prompt, reply)
+            VALUES ('delete', old.id, old.prompt, old.reply);
+            INSERT INTO turns_fts(rowid, prompt, reply) VALUES (new.id, new.prompt, new.reply);
+        END;
+        PRAGMA user_version = 0;
+        """
+    )
+    running = store.start_turn("a", "still going")
+    store.save_partial(running, "a griffin half-told")  # indexed by the old trigger
+    store.close()
+    reopened = Store(path)
+    assert reopened._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert [r.id for r in reopened.conversations("wyvern")] == ["a"]
+    reopened.finish_turn(
+        running, reply="a griffin, told.", status="completed", error=None, tools=[], metrics={}
+    )
+    assert [r.id for r in reopened.conversations("griffin")] == ["a"]
+    _index_matches_the_turns(reopened)
+
+
 def test_export_markdown_and_json_with_tools_and_metrics(tmp_path):
     store = Store(tmp_path / "db.sqlite")
     store.ensure_conversation("a", agent="Game Master")
