@@ -602,10 +602,26 @@ class AgentsTuiApp(App[None]):
             self._text_posted_at = time.monotonic()
             self.post_message(TextArrived(self._text_batch))
 
+    def _take_unposted_text(self) -> str:
+        """Reply text not yet drawn: waiting for its message (at most ``TEXT_MESSAGE_S``),
+        or in a message queued behind the caller's. The batch is emptied in place, so such
+        a message arrives with nothing to add."""
+        if self._text_timer is not None:
+            self._text_timer.cancel()
+            self._text_timer = None
+        parts, self._text_batch = self._text_batch, None
+        if not parts:
+            return ""
+        text = "".join(parts)
+        parts.clear()
+        return text
+
     @on(TextArrived)
     def _text_arrived(self, message: TextArrived) -> None:
         if self._text_batch is message.parts:
             self._text_batch = None
+        if not message.parts:
+            return  # taken by the reply it belonged to (see ``_take_unposted_text``)
         reply = self.current_reply
         if reply is not None:
             reply.append("".join(message.parts))
@@ -741,7 +757,10 @@ class AgentsTuiApp(App[None]):
             return
         error = event.worker.error
         if event.worker.group == "run":
+            pending = self._take_unposted_text()
             if self.current_reply is not None:
+                if pending:
+                    self.current_reply.append(pending)  # its message would find no reply
                 self.current_reply.finish("failed", str(error))
             self.turn_running = False
             self.current_reply = None

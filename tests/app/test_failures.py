@@ -1,6 +1,7 @@
 """The app when things it depends on fail: the backend cannot start, a worker raises."""
 
 import asyncio
+import time
 
 from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import text_step
@@ -24,6 +25,46 @@ async def test_a_backend_that_cannot_start_is_a_message_and_prompts_are_refused(
         assert len(app.query(UserMessage)) == 0  # refused with a notice, nothing queued forever
         assert any("No model backend" in n.message for n in app._notifications)
         assert "Traceback" not in screen_text(app)
+
+
+async def test_text_shown_just_before_a_worker_raises_is_kept_in_the_failed_reply():
+    """The last few milliseconds of text wait to be posted together; a worker that raises
+    right after them still leaves them in the reply it fails."""
+    from tui.core import events as ev
+
+    app, _ = make_app([])
+
+    async def emits_then_raises(prompt, emit):
+        emit(ev.TurnStarted(prompt, "assistant", 0))
+        emit(ev.TextDelta("the first words ", 1))  # after a quiet spell: posted at once
+        await asyncio.sleep(0.05)
+        app._text_posted_at = time.monotonic()  # as if a batch had just gone
+        emit(ev.TextDelta("and the last", 2))  # so this one waits (<= 5 ms) to be posted
+        assert app._text_timer is not None
+        raise RuntimeError("the runner broke its promise")
+
+    app.runner.run = emits_then_raises
+    async with app.run_test(size=(160, 45)) as pilot:
+        await send(pilot, "go")
+        await wait_idle(pilot)
+        await pilot.pause(0.05)
+        shown = pane_text(app, app.chat)
+        assert "the first words and the last" in shown, shown
+        assert "Internal error" in shown and "Traceback" not in screen_text(app)
+
+
+async def test_text_of_a_message_queued_behind_the_failure_is_taken_once():
+    """When the batch's message was already queued (behind the worker's failure), the
+    failed reply takes the text and the message arrives with nothing to add."""
+    app, _ = make_app([])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_idle(pilot)
+        app._text_batch = ["late words"]
+        app._post_text()  # queued, not yet handled
+        assert app._take_unposted_text() == "late words"
+        assert app._take_unposted_text() == ""
+        await pilot.pause()
+        assert "writing" not in pane_text(app, app.status)
 
 
 async def test_a_worker_that_raises_fails_the_turn_with_one_message_and_the_app_goes_on():
