@@ -19,7 +19,7 @@ _DEFAULT_BACK = Color.parse("#555555")
 _DEFAULT_BAR = Color.parse("bright_magenta")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=32)  # a bar per pane, a few states each; segments are ~3 KB a bar
 def _cached_bar(*args: Any, **kwargs: Any) -> Any:
     return _render_bar(ScrollBarRender, *args, **kwargs)
 
