@@ -142,7 +142,7 @@ class Store:
         if self._db.execute("PRAGMA user_version").fetchone()[0] < SEARCH_VERSION:
             # Older stores indexed every partial save: new triggers, the index rebuilt.
             self._db.executescript(
-                f"BEGIN; {SEARCH_TRIGGERS} PRAGMA user_version = {SEARCH_VERSION}; COMMIT;"
+                f"BEGIN IMMEDIATE; {SEARCH_TRIGGERS}PRAGMA user_version = {SEARCH_VERSION}; COMMIT;"
             )
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(turns)")}
         if "owner_pid" not in columns:  # stores made by earlier versions
