@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -200,3 +201,34 @@ async def test_tui_game_master_on_the_bundled_model_calls_a_tool_then_narrates()
         reply = app.query_one(AssistantMessage)
         assert reply.status == "completed" and len(reply.source) > 10
         assert rows[0].title in pane_text(app, app.timeline)
+
+
+def test_the_bundled_model_reads_the_conversation_verbatim():
+    """llama-cpp-python's function-calling template HTML-escaped every message (the model
+    saw ``It&#39;s``); the prompt it is given now holds the text as typed."""
+    from tui.core.local_model import LlamaEngine, bundled_model_path
+
+    engine = LlamaEngine(bundled_model_path())
+    engine.load()
+    prompts: list[str] = []
+    complete = engine._llm.create_completion
+
+    def capture(*args, **kwargs):
+        prompts.append(kwargs.get("prompt", args[0] if args else ""))
+        return complete(*args, **kwargs)
+
+    engine._llm.create_completion = capture
+    said = 'It\'s <b>bold</b> & "quoted"'
+    list(
+        engine.chat(
+            threading.Event(),
+            messages=[
+                {"role": "user", "content": said},
+                {"role": "assistant", "content": "Isn't it?"},
+                {"role": "user", "content": "Yes"},
+            ],
+            max_tokens=1,
+        )
+    )
+    assert prompts and said in prompts[0] and "Isn't it?" in prompts[0]
+    assert "&#39;" not in prompts[0] and "&lt;" not in prompts[0]

@@ -65,6 +65,36 @@ def check_llama_installed() -> None:
         ) from None
 
 
+_plain_text_environment: Any = None
+
+
+def prompts_verbatim() -> bool:
+    """llama-cpp-python (0.3.x) renders the ``chatml-function-calling`` prompt with Jinja
+    autoescaping on (``select_autoescape`` escapes templates made from strings), so the
+    model read every apostrophe, quote, ``<``, ``>`` and ``&`` of the conversation as an
+    HTML entity and copied them back (``It&#39;s`` in its replies). A prompt is plain
+    text: the module's Jinja environment is given one that never escapes. False when
+    llama-cpp-python no longer has the shape this was written for."""
+    global _plain_text_environment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from llama_cpp import llama_chat_format as formats
+
+    current = getattr(formats, "ImmutableSandboxedEnvironment", None)
+    if current is not None and current is _plain_text_environment:
+        return True
+    if current is not ImmutableSandboxedEnvironment:
+        return False
+
+    class PlainTextEnvironment(ImmutableSandboxedEnvironment):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["autoescape"] = False
+            super().__init__(*args, **kwargs)
+
+    _plain_text_environment = PlainTextEnvironment
+    formats.ImmutableSandboxedEnvironment = PlainTextEnvironment  # type: ignore[attr-defined]
+    return True
+
+
 class LlamaEngine:
     """Owns one ``llama_cpp.Llama``; calls are serialised because llama.cpp is not reentrant."""
 
@@ -86,6 +116,7 @@ class LlamaEngine:
         if self._llm is not None:
             return
         check_llama_installed()
+        prompts_verbatim()
         if not self.model_path.exists():
             raise LocalModelUnavailable(f"model file not found: {self.model_path}")
         from llama_cpp import Llama
