@@ -18,7 +18,9 @@ from typing import Any
 
 @dataclass
 class Behaviour:
-    kind: str = "ok"  # ok | cut | status | stall | malformed | truncated | bad_args | unknown_tool
+    # ok | cut | ended | status | stall | malformed | truncated | bad_args | unknown_tool;
+    # "ended" closes the body cleanly mid-reply: no finish_reason, no [DONE]
+    kind: str = "ok"
     after: int = 0  # deltas sent before misbehaving
     status: int = 500
     retry_after: float | None = None
@@ -35,6 +37,11 @@ class HostileServer:
     delta_delay_s: float = 0.005
     requests: list[dict[str, Any]] = field(default_factory=list)
     request_times: list[float] = field(default_factory=list)
+    # A model with a small window: a request whose messages hold more characters than this
+    # is refused with 400, worded as ``context_style`` says ("openai" or "llama.cpp").
+    context_chars: int | None = None
+    context_style: str = "openai"
+    refused: int = 0
 
     def start(self) -> str:
         server_ref = self
@@ -87,7 +94,33 @@ class HostileServer:
                 return text[len(partial) :]
         return text
 
+    def _too_long(self, h: BaseHTTPRequestHandler, request: dict[str, Any]) -> bool:
+        if self.context_chars is None:
+            return False
+        size = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
+        if size <= self.context_chars:
+            return False
+        self.refused += 1
+        window = self.context_chars // 4
+        if self.context_style == "openai":
+            error = {
+                "message": f"This model's maximum context length is {window} tokens. "
+                f"However, your messages resulted in {size // 4} tokens.",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+            }
+        else:  # llama.cpp's server
+            error = {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+            }
+        h._send(400, json.dumps({"error": error}))  # type: ignore[attr-defined]
+        return True
+
     def handle(self, h: BaseHTTPRequestHandler, request: dict[str, Any], b: Behaviour) -> None:
+        if self._too_long(h, request):
+            return
         if b.kind == "status":
             headers = {"retry-after": str(b.retry_after)} if b.retry_after is not None else {}
             body = json.dumps({"error": {"message": f"hostile {b.status}", "type": "server"}})
@@ -149,7 +182,12 @@ class HostileServer:
             send(chunk({"role": "assistant", "content": ""}))
             pieces = [text[i : i + self.delta_size] for i in range(0, len(text), self.delta_size)]
             for index, piece in enumerate(pieces):
-                if b.kind in ("cut", "stall", "malformed", "truncated") and index == b.after:
+                if b.kind in ("cut", "stall", "malformed", "truncated", "ended") and (
+                    index == b.after
+                ):
+                    if b.kind == "ended":
+                        end()  # a clean end of the body, as if the reply were over
+                        return
                     if b.kind == "stall":
                         time.sleep(b.stall_s)
                     elif b.kind == "malformed":

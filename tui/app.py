@@ -23,6 +23,7 @@ from tui import slash, textual_fixes
 from tui.core import events as ev
 from tui.core import heap
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.budget import context_note
 from tui.core.config import Settings
 from tui.core.journal import ReplayRunner
 from tui.core.metrics import SessionMetrics, TurnMetrics
@@ -681,6 +682,9 @@ class AgentsTuiApp(App[None]):
             timeline.handoff_requested(event.call_id, event.name)
         elif isinstance(event, ev.HandoffCompleted):
             timeline.note("handoff", f"handoff: {event.source} → {event.target}")
+        elif isinstance(event, ev.ContextFitted):
+            if event.reason:
+                timeline.note("context", *context_note(event))
         elif isinstance(event, ev.RunFailed):
             timeline.note("error", f"error: {event.error_kind}", detail=event.message)
         elif isinstance(event, ev.RetryScheduled):

@@ -34,6 +34,18 @@ def _common(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> 
     parser.add_argument("--stall-timeout", type=float, help="seconds a model may stay silent (30)")
     parser.add_argument("--max-turns", type=int, help="agent loop limit per prompt (10)")
     parser.add_argument(
+        "--context-window",
+        type=int,
+        metavar="TOKENS",
+        help="the server model's context window; older turns give way to fit it",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        metavar="N",
+        help="send only the last N messages to the model (the tutorial's console chat: 6)",
+    )
+    parser.add_argument(
         "--mcp",
         action="append",
         metavar="COMMAND",
@@ -128,6 +140,8 @@ FLAG_NAMES = (
     "max_retries",
     "stall_timeout",
     "max_turns",
+    "context_window",
+    "history",
 )
 
 

@@ -38,6 +38,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand(
         "/theme", "switch theme: /theme agents-light", "switch_theme", takes_argument=True
     ),
+    SlashCommand("/context", "what the model receives: messages, tokens, left out", "show_context"),
     SlashCommand("/tools", "list every tool the agent can call, with its source", "show_tools"),
     SlashCommand(
         "/dashboard", "performance charts: TTFT, tokens/s, latency, errors (F2)", "action_dashboard"

@@ -38,6 +38,16 @@ class SlashHandlers:
     def quit_soon(self) -> None:
         self.app.call_next(self.app.action_quit)
 
+    def show_context(self) -> None:
+        from tui.core.budget import describe_context
+
+        runner = self.app.runner
+        if not isinstance(runner, TurnRunner):
+            self.app.notify("The agent is not ready yet.", severity="warning")
+            return
+        title, body = describe_context(runner.budget, runner.last_context)
+        self.app.chat.add_note(title, body)
+
     def show_tools(self) -> None:
         self.app.run_worker(self._list_tools(), exclusive=True, group="tools", exit_on_error=False)
 

@@ -54,8 +54,9 @@ async def headless(
         Behaviour("status", status=500),
         Behaviour("status", status=503),
         Behaviour("stall", after=6, stall_s=3),
+        Behaviour("ended", after=7),
     ],
-    ids=["cut", "truncated-sse", "malformed-sse", "500", "503", "stall"],
+    ids=["cut", "truncated-sse", "malformed-sse", "500", "503", "stall", "ended-early"],
 )
 async def test_broken_stream_recovers_to_exactly_the_full_reply(hostile, behaviour):
     server, url = hostile(behaviour)
@@ -63,7 +64,7 @@ async def test_broken_stream_recovers_to_exactly_the_full_reply(hostile, behavio
     assert code == 0
     assert out == FULL  # exactly the reply an unbroken stream gives: nothing lost or repeated
     assert len(server.requests) == 2
-    if behaviour.kind in ("cut", "stall", "truncated", "malformed"):
+    if behaviour.kind in ("cut", "stall", "truncated", "malformed", "ended"):
         # the retry carried the partial reply and asked for the rest of it
         continued = server.requests[1]["messages"]
         assert continued[-2]["role"] == "assistant" and FULL.startswith(continued[-2]["content"])
@@ -166,3 +167,48 @@ async def test_tui_recovers_on_screen_counts_it_and_answers_keys_during_backoff(
         sidebar = pane_text(app, app.sidebar)
         assert "recovered" in sidebar and "network" in sidebar
         assert "quick brown fox" in pane_text(app, app.chat)
+
+
+async def test_a_body_that_keeps_ending_early_fails_with_its_text_never_completed(hostile):
+    """No finish_reason and no [DONE], every attempt: the turn is failed, the text kept."""
+    _server, url = hostile(*[Behaviour("ended", after=7)] + [Behaviour("ended", after=0)] * 2)
+    code, out = await headless(url, session="ended-1")
+    assert code == 1
+    assert out == FULL[:28]  # the seven deltas received, shown and kept
+    turn = Store().turns("ended-1")[-1]
+    assert turn.status == "failed" and turn.reply == FULL[:28]
+
+
+@pytest.mark.parametrize("style", ["openai", "llama.cpp"])
+@pytest.mark.parametrize("window_flag", [False, True], ids=["learned", "context-window"])
+async def test_a_conversation_past_a_servers_window_keeps_answering(hostile, style, window_flag):
+    server, url = hostile(context_chars=2_400, context_style=style, delta_delay_s=0)
+    extra = ("context_window=600",) if window_flag else ()
+    settings = {"base_url": url, "stall_timeout": 2.0, "max_retries": 2}
+    if window_flag:
+        settings["context_window"] = 600
+    for n in range(25):
+        out = io.StringIO()
+        code = await run_turn_headless(
+            load_settings(settings, environ={}),
+            f"prompt number {n}: tell me more",
+            jsonl=True,
+            out=out,
+            session_id="window-1",
+        )
+        events = [json.loads(line) for line in out.getvalue().splitlines()]
+        done = events[-1]["data"]
+        assert code == 0 and done["status"] == "completed" and done["final_response"] == FULL
+        # the newest prompt always reached the model
+        assert server.requests[-1]["messages"][-1]["content"] == f"prompt number {n}: tell me more"
+        if n >= 16:
+            trimmed = [e["data"] for e in events if e["type"] == "context_trimmed"]
+            assert trimmed and trimmed[-1]["dropped_turns"] > 0
+    assert not extra or server.refused == 0  # with the window known, nothing is refused
+    if not window_flag:
+        assert server.refused >= 1
+    # nothing was deleted: the store has every turn, and the model's memory too
+    assert len(Store().turns("window-1")) == 25
+    # a dropped turn never splits a tool call from its result: requests start on a user message
+    for request in server.requests:
+        assert request["messages"][1]["role"] == "user"

@@ -107,6 +107,8 @@ class Settings:
     max_retries: int = 2
     stall_timeout: float = 30.0
     max_turns: int = 10
+    context_window: int | None = None  # tokens the model takes in (a server's; local: n_ctx)
+    history: int | None = None  # send only the last N messages (the source tutorial: 6)
     theme: str = "agents-dark"
     mcp: tuple[McpSpec, ...] = ()
 
@@ -174,6 +176,10 @@ def _validate(settings: Settings) -> Settings:
             )
     if settings.max_retries < 0:
         raise ConfigError("max_retries must be 0 or more")
+    if settings.context_window is not None and settings.context_window < 256:
+        raise ConfigError("context_window must be at least 256 tokens")
+    if settings.history is not None and settings.history < 1:
+        raise ConfigError("history must be 1 or more messages")
     if settings.stall_timeout <= 0:
         raise ConfigError("stall_timeout must be a positive number of seconds")
     return settings

@@ -83,6 +83,7 @@ def classify(error: BaseException) -> Classified:
         "ConnectionResetError",
         "ConnectionError",
         "BrokenPipeError",
+        "StreamEndedEarly",
     ):
         return Classified("network", f"The connection failed: {text}")
     if name in ("JSONDecodeError", "DecodingError") or "incomplete" in text.lower():

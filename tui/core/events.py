@@ -123,6 +123,24 @@ class RetryScheduled:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextFitted:
+    """What of the conversation one request carries (see ``tui.core.budget``).
+
+    ``reason`` is "" when everything was sent, "window" or "history" when older turns
+    were left out, "overflow" when the model refused the request as too long and the
+    turn trims and tries again by itself (not a failure)."""
+
+    sent_tokens: int
+    window: int | None
+    sent_messages: int
+    dropped_turns: int
+    dropped_messages: int
+    reason: str
+    counted: bool
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class RunFailed:
     """One failure inside a turn: the turn may still recover through a retry."""
 
@@ -215,6 +233,7 @@ RunEvent = (
     | MessageCompleted
     | UsageReported
     | RetryScheduled
+    | ContextFitted
     | RunFailed
     | RunPaused
     | ApprovalRequested

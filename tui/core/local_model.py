@@ -171,6 +171,13 @@ class LlamaEngine:
         with self._lock:
             self._scorer.load()
 
+    def count_text(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer (raises until it is loaded, so
+        the budget estimates instead)."""
+        if self._llm is None:
+            raise LocalModelUnavailable("the model is still loading")
+        return len(self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=False))
+
     def count_tokens(self, messages: list[dict[str, Any]]) -> int:
         if self._llm is None:
             return 0
@@ -208,6 +215,52 @@ def _tool_result_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]
         else:
             out.append({k: v for k, v in message.items() if k in ("role", "content")})
     return out
+
+
+def _answered_this_turn(messages: list[dict[str, Any]]) -> bool:
+    """A tool result came back since the player's newest message: time to narrate it.
+
+    (Looking at the last few messages instead kept a turn right after a tool turn from
+    ever calling a tool: the previous turn's result was still among them.)"""
+    for message in reversed(messages):
+        role = message.get("role")
+        if role == "tool":
+            return True
+        if role == "user":
+            return False
+    return False
+
+
+EARLIER_REPLY_CHARS = 160
+
+
+def narration_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as the bundled model narrates from it: tool results as the
+    player's lines, and its own earlier replies cut to their first sentence.
+
+    SmolLM2-135M copies whatever long text of its own it sees: given its earlier replies
+    whole, it often wrote the previous answer again. The newest exchange stays whole."""
+    from tui.core.run import CONTINUE_INSTRUCTION
+
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    if last_user > 0 and messages[last_user].get("content") == CONTINUE_INSTRUCTION:
+        last_user -= 1  # a cut reply being continued stays whole
+    shortened = [
+        {**m, "content": _first_sentence(str(m["content"]))}
+        if i < last_user and m.get("role") == "assistant" and m.get("content")
+        else m
+        for i, m in enumerate(messages)
+    ]
+    return _tool_result_messages(shortened)
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= EARLIER_REPLY_CHARS:
+        return text
+    cut = text[:EARLIER_REPLY_CHARS]
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    return cut[: end + 1] if end >= 40 else cut.rsplit(" ", 1)[0] + "…"
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -307,7 +360,7 @@ class LocalLlamaModel:
             messages.insert(0, {"role": "system", "content": system_instructions})
         tool_params = [Converter.tool_to_openai(t) for t in tools]
         tool_params += [Converter.convert_handoff_tool(h) for h in handoffs]
-        has_tool_result = any(m.get("role") == "tool" for m in messages[-3:])
+        has_tool_result = _answered_this_turn(messages)
         options: dict[str, Any] = {
             "max_tokens": model_settings.max_tokens or self.max_tokens,
             "temperature": 0.7
@@ -317,11 +370,11 @@ class LocalLlamaModel:
         }
         catalogue = catalogue_for(t["function"]["name"] for t in tool_params)
         if tool_params and not has_tool_result and catalogue:
-            chunks = self._picked_call_chunks(messages, catalogue)
+            chunks = self._picked_call_chunks(messages, catalogue, options)
         elif tool_params and not has_tool_result:
             chunks = self._tool_call_chunks(messages, tool_params, options)
         else:
-            chunks = self._text_chunks(_tool_result_messages(messages), options)
+            chunks = self._text_chunks(narration_messages(messages), options)
         response = Response(
             id="resp_local",
             created_at=time.time(),
@@ -357,13 +410,21 @@ class LocalLlamaModel:
         yield self._usage_chunk(messages, count, last)
 
     async def _picked_call_chunks(
-        self, messages: list[dict[str, Any]], catalogue: tuple[CandidateCall, ...]
+        self,
+        messages: list[dict[str, Any]],
+        catalogue: tuple[CandidateCall, ...],
+        options: dict[str, Any],
     ) -> AsyncIterator[Any]:
-        """The call the model scores highest, as the chunks a streaming server would send."""
+        """The call the model scores highest, as the chunks a streaming server would send;
+        the story goes on in text when it scores "no call" highest."""
         from openai.types.chat import ChatCompletionChunk
 
         request = _last_user_text(messages)
         call = await asyncio.to_thread(self.engine.pick, request, catalogue)
+        if not call.tool:
+            async for chunk in self._text_chunks(narration_messages(messages), options):
+                yield chunk
+            return
         call_id = f"call_{uuid.uuid4().hex[:12]}"
         head = {"index": 0, "id": call_id, "type": "function"}
         deltas: list[dict[str, Any]] = [

@@ -58,6 +58,12 @@ class TurnMetrics:
     _sorted_gaps: list[float] = field(default_factory=list, repr=False)
     _sorted_upto: int = 0
     approvals: int = 0
+    # The last request's context: tokens it carried, turns and messages left out of it.
+    context_tokens: int = 0
+    context_window: int | None = None
+    context_dropped_turns: int = 0
+    context_dropped_messages: int = 0
+    context_trims: int = 0  # requests the model refused as too long, trimmed and sent again
     rejections: int = 0
     # Time spent waiting for a person's approval: shown, never counted as model latency.
     waited_ns: int = 0
@@ -83,6 +89,14 @@ class TurnMetrics:
         elif isinstance(event, ev.UsageReported):
             self.input_tokens += event.input_tokens
             self.output_tokens += event.output_tokens
+        elif isinstance(event, ev.ContextFitted):
+            if event.reason == "overflow":
+                self.context_trims += 1
+            else:
+                self.context_tokens = event.sent_tokens
+                self.context_dropped_turns = event.dropped_turns
+                self.context_dropped_messages = event.dropped_messages
+            self.context_window = event.window
         elif isinstance(event, ev.RunFailed):
             self.errors += 1
             self.errors_by_kind[event.error_kind] = self.errors_by_kind.get(event.error_kind, 0) + 1
@@ -207,6 +221,11 @@ class TurnMetrics:
             "errors": self.errors,
             "errors_by_kind": dict(self.errors_by_kind),
             "retries": self.retries,
+            "context_tokens": self.context_tokens,
+            "context_window": self.context_window,
+            "context_dropped_turns": self.context_dropped_turns,
+            "context_dropped_messages": self.context_dropped_messages,
+            "context_trims": self.context_trims,
             "approvals": self.approvals,
             "rejections": self.rejections,
             "approval_wait_s": round(self.approval_wait_s(now_ns), 3),

@@ -138,6 +138,21 @@ class ProtocolEncoder:
                     },
                 )
             ]
+        if isinstance(event, ev.ContextFitted) and event.reason:
+            return [
+                envelope(
+                    "context_trimmed",
+                    {
+                        "reason": event.reason,
+                        "sent_tokens": event.sent_tokens,
+                        "window": event.window,
+                        "sent_messages": event.sent_messages,
+                        "dropped_turns": event.dropped_turns,
+                        "dropped_messages": event.dropped_messages,
+                        "tokens_counted": event.counted,
+                    },
+                )
+            ]
         if isinstance(event, ev.TurnFinished):
             metrics = self.metrics.summary(time.perf_counter_ns()) if self.metrics else {}
             usage = usage_of(self.metrics)

@@ -40,6 +40,23 @@ class Backend:
             return f"agent's own model · {self.model_name}"
         return f"OpenAI · {self.model_name}"
 
+    def budget(self, settings: Settings) -> Any:
+        """How much of the conversation each request may carry (``tui.core.budget``)."""
+        from tui.core.budget import ContextBudget
+
+        if self.kind == "local" and self.engine is not None:
+            from tui.core.local_model import DEFAULT_MAX_TOKENS
+
+            return ContextBudget(
+                window=settings.context_window or self.engine.n_ctx,
+                reserve=DEFAULT_MAX_TOKENS,
+                history=settings.history,
+                counter=self.engine.count_text,
+            )
+        window = settings.context_window
+        reserve = 512 if window is None or window > 4096 else max(64, window // 8)
+        return ContextBudget(window=window, reserve=reserve, history=settings.history)
+
     def run_config(self) -> Any:
         """The SDK ``RunConfig`` that routes every agent in the run to this backend."""
         from agents import ModelSettings, RunConfig
@@ -51,20 +68,22 @@ class Backend:
 
             request_cache.install()  # each request no longer re-walks the whole conversation
         if self.kind == "openai":
-            from agents import OpenAIResponsesModel
             from openai import AsyncOpenAI
 
+            from tui.core.stream_end import CheckedResponsesModel
+
             client = AsyncOpenAI(api_key=self.api_key, max_retries=0)
-            return RunConfig(model=OpenAIResponsesModel(self.model_name, client))
+            return RunConfig(model=CheckedResponsesModel(self.model_name, client))
         if self.kind == "compat":
-            from agents import OpenAIChatCompletionsModel
             from openai import AsyncOpenAI
+
+            from tui.core.stream_end import CheckedChatCompletionsModel
 
             client = AsyncOpenAI(
                 base_url=self.base_url, api_key=self.api_key or "not-needed", max_retries=0
             )
             return RunConfig(
-                model=OpenAIChatCompletionsModel(self.model_name, client),
+                model=CheckedChatCompletionsModel(self.model_name, client),
                 model_settings=ModelSettings(include_usage=True),
                 tracing_disabled=True,
             )
@@ -141,6 +160,7 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
         retry=RetryPolicy(max_attempts=settings.max_retries + 1),
         stall_timeout_s=settings.stall_timeout,
     )
+    runner.budget = backend.budget(settings)
     hub = McpHub(agent, attached)
     runner.mcp = hub if hub.needed else None
     if any(

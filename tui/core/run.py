@@ -16,6 +16,7 @@ from typing import Any
 from tui.core import events as ev
 from tui.core.adapter import StreamAdapter
 from tui.core.approvals import ApprovalDecision, Approver, request_from_item
+from tui.core.budget import ContextBudget, Fitted, context_overflow, is_message
 from tui.core.errors import Classified, StreamStalled, classify, guardrail_of
 from tui.core.growing_text import GrowingText
 from tui.core.tap import TextTap, with_tap
@@ -94,6 +95,10 @@ class TurnRunner:
         self.always_approved: set[str] = set()
         self.mcp: Any = None  # McpHub for the agent's MCP servers, connected before turn 1
         self.tracer: Any = None  # NestedTracer: rows for agents used as tools
+        # What of the history fits the model's window; None sends it all (and still trims
+        # once by itself if the model refuses a request as too long).
+        self.budget = ContextBudget()
+        self.last_context: Fitted | None = None  # what the last request carried (/context)
         self._result: Any = None
         self._cancelled = asyncio.Event()
         self.running = False
@@ -112,6 +117,8 @@ class TurnRunner:
     def reset(self) -> None:
         self.history = []
         self.always_approved = set()
+        self.last_context = None
+        self.budget.reset()
 
     async def run(self, prompt: str, emit: Emit) -> TurnOutcome:
         """Run one turn to its end (completed, interrupted or failed); never raises."""
@@ -229,22 +236,44 @@ class TurnRunner:
         pending_text = ""
         attempt = 0
         last_error: Classified | None = None
+        overflow_retried = False
         try:
             while True:
                 attempt += 1
-                run_input = list(base_input) + carried
+                scaffolding: list[Any] = []
                 if pending_text:
-                    run_input += [
+                    scaffolding = [
                         {"role": "assistant", "content": pending_text},
                         {"role": "user", "content": CONTINUE_INSTRUCTION},
                     ]
+                run_input = self._fit([*base_input, *carried], scaffolding, emit)
                 state = _Attempt(GrowingText(reply_text), GrowingText(pending_text))
                 start: Any = paused if paused is not None else run_input
                 paused = None  # a retry starts from what was carried, not the old pause
                 try:
                     await self._attempt(start, emit, state)
                 except Exception as error:  # every failure is classified and shown
+                    overflow, window = context_overflow(error)
+                    if (
+                        overflow
+                        and not overflow_retried
+                        and not self._cancelled.is_set()
+                        and not str(state.reply_text)[len(reply_text) :]
+                        and self._shrink(window, emit)
+                    ):
+                        # Too long for the model: trim and try again, not a failure.
+                        overflow_retried = True
+                        carried += state.new_items
+                        attempt -= 1
+                        continue
                     last_error = classify(error)
+                    if overflow:
+                        last_error = Classified(
+                            "context",
+                            "The newest prompt alone does not fit the model's context window"
+                            f"{f' ({window:,} tokens)' if window else ''}: "
+                            "shorten it, or use a model with a larger window.",
+                        )
                     if last_error.kind == "guardrail":
                         name, stage = guardrail_of(error)
                         emit(ev.GuardrailTripped(name, stage, self.clock()))
@@ -293,6 +322,45 @@ class TurnRunner:
                 if self._finished_event is not None:
                     emit(self._finished_event)
                     self._finished_event = None
+
+    def _fit(self, items: list[Any], tail: list[Any], emit: Emit) -> list[Any]:
+        """The input one request carries: the newest turns that fit the model's window."""
+        fitted = self.budget.fit(items, fixed=_fixed_text(self.agent), tail=tail)
+        self.last_context = fitted
+        emit(
+            ev.ContextFitted(
+                fitted.tokens,
+                fitted.window,
+                sum(1 for item in fitted.items if is_message(item)),
+                fitted.dropped_turns,
+                fitted.dropped_messages,
+                fitted.reason if fitted.trimmed else "",
+                fitted.counted,
+                self.clock(),
+            )
+        )
+        return fitted.items
+
+    def _shrink(self, window: int | None, emit: Emit) -> bool:
+        """The model refused the request as too long: learn its window for the rest of the
+        conversation. False when nothing older is left to drop."""
+        last = self.last_context
+        if last is None or last.turns_sent <= 1:
+            return False  # the newest prompt alone: nothing older to leave out
+        self.budget.learn_window(window, last.tokens)
+        emit(
+            ev.ContextFitted(
+                last.tokens,
+                self.budget.window,
+                sum(1 for item in last.items if is_message(item)),
+                last.dropped_turns,
+                last.dropped_messages,
+                "overflow",
+                self.budget.counted,
+                self.clock(),
+            )
+        )
+        return True
 
     async def _attempt(self, start: Any, emit: Emit, state: _Attempt) -> None:
         """One attempt: stream, stop for approvals, resume the same run, until it ends.
@@ -545,6 +613,34 @@ class TurnRunner:
             structured=structured,
         )
         return TurnOutcome(status, text, attempts, error)
+
+
+_FIXED_TEXT: dict[int, tuple[Any, str]] = {}
+
+
+def _fixed_text(agent: Any) -> str:
+    """What every request to ``agent`` carries besides the conversation: its instructions
+    and its tools' schemas (counted against the window, never dropped)."""
+    known = _FIXED_TEXT.get(id(agent))
+    if known is not None and known[0] is agent:
+        return known[1]
+    import json
+
+    parts: list[str] = []
+    instructions = getattr(agent, "instructions", None)
+    if isinstance(instructions, str):
+        parts.append(instructions)
+    for tool in getattr(agent, "tools", None) or ():
+        schema = getattr(tool, "params_json_schema", None)
+        parts.append(str(getattr(tool, "name", "")))
+        parts.append(str(getattr(tool, "description", "") or ""))
+        if schema is not None:
+            parts.append(json.dumps(schema))
+    text = "\n".join(parts)
+    if len(_FIXED_TEXT) > 64:
+        _FIXED_TEXT.clear()
+    _FIXED_TEXT[id(agent)] = (agent, text)
+    return text
 
 
 def _input_items(result: Any) -> list[Any]:

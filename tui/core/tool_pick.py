@@ -37,6 +37,13 @@ class CandidateCall:
         return json.dumps(self.arguments)
 
 
+# How much better (in nats of log-probability of the player's words) a call must explain a
+# request than plain storytelling does before it is made. Measured on the game master's
+# requests: every tool request scored 2.6-31 above "go on with the story"; 15 of 16 plain
+# story lines (open a door, ask about the village) scored below 1.5, "Thanks, that was fun"
+# 4.1.
+NO_CALL_MARGIN = 2.0
+
 _CATALOGUES: dict[frozenset[str], tuple[CandidateCall, ...]] = {}
 _CATALOGUE_LOCK = threading.Lock()
 
@@ -45,7 +52,7 @@ def register_catalogue(calls: Iterable[CandidateCall]) -> None:
     """Let the local model pick among ``calls`` whenever an agent offers exactly these tools."""
     calls = tuple(calls)
     with _CATALOGUE_LOCK:
-        _CATALOGUES[frozenset(call.tool for call in calls)] = calls
+        _CATALOGUES[frozenset(call.tool for call in calls if call.tool)] = calls
 
 
 def catalogue_for(tool_names: Iterable[str]) -> tuple[CandidateCall, ...] | None:
@@ -111,8 +118,16 @@ class ChannelScorer:
         return results
 
     def pick(self, request: str, calls: Sequence[CandidateCall]) -> CandidateCall:
+        """The best-scoring call; a "no call" candidate (``tool == ""``) wins unless the
+        best call explains the words at least ``NO_CALL_MARGIN`` nats better than it."""
         scored = self.scores(request, calls)
-        return calls[max(range(len(calls)), key=scored.__getitem__)]
+        best = max(range(len(calls)), key=scored.__getitem__)
+        abstain = [i for i, call in enumerate(calls) if not call.tool]
+        if abstain and calls[best].tool:
+            none = max(abstain, key=scored.__getitem__)
+            if scored[best] - scored[none] < NO_CALL_MARGIN:
+                return calls[none]
+        return calls[best]
 
     def _continuation_logprob(self, prefix: list[int], tail: list[int]) -> float:
         llm = self._llm

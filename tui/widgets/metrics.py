@@ -83,6 +83,11 @@ class MetricsSidebar(VerticalScroll):
             rows.add("usage in/out", f"{turn.input_tokens:,} / {turn.output_tokens:,}")
             rows.add("errors", str(turn.errors), "bold red" if turn.errors else "")
             rows.add("retries", str(turn.retries))
+            if turn.context_tokens:
+                rows.add("context sent", context_size(turn))
+                left_out = context_left_out(turn)
+                if left_out:
+                    rows.add("left out", left_out, "yellow")
             waited = turn.approval_wait_s(now)
             if waited or turn.approvals or turn.rejections:
                 style = "bold yellow" if turn.waiting else ""
@@ -125,6 +130,22 @@ class MetricsSidebar(VerticalScroll):
         rates = self.session.rates()[-30:]
         self._spark.set_class(not rates, "hidden")
         self._spark.data = rates
+
+
+def context_size(turn: TurnMetrics) -> str:
+    """Tokens the last request carried, and of how many (``~`` when estimated)."""
+    sent = f"{turn.context_tokens:,}"
+    return f"{sent} / {turn.context_window:,}" if turn.context_window else sent
+
+
+def context_left_out(turn: TurnMetrics) -> str:
+    if turn.context_dropped_turns:
+        count = turn.context_dropped_turns
+        return f"{count} earlier turn{'s' if count != 1 else ''}"
+    if turn.context_dropped_messages:
+        count = turn.context_dropped_messages
+        return f"{count} message{'s' if count != 1 else ''}"
+    return ""
 
 
 class _Rows:

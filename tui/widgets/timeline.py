@@ -27,7 +27,7 @@ from tui.widgets.timeline_row import TimelineRow
 # The oldest rows beyond this many are dropped (the store keeps every call).
 MAX_ROWS = 1_000
 LINE_CACHE_ROWS = 60  # rows whose rendered lines are kept (a few screens' worth)
-LOOKS = ["running", "done", "failed", "error", "agent", "handoff", "message", "retry"]
+LOOKS = ["running", "done", "failed", "error", "agent", "handoff", "message", "retry", "context"]
 LOOKS += ["approval", "rejected", "nested"]
 
 
@@ -48,6 +48,7 @@ class TimelinePane(ScrollView, can_focus=True):
     TimelinePane > .timeline--agent, TimelinePane > .timeline--handoff { color: $accent; }
     TimelinePane > .timeline--message { color: $text-muted; }
     TimelinePane > .timeline--retry { color: $warning; }
+    TimelinePane > .timeline--context { color: $secondary; }
     TimelinePane > .timeline--approval { color: $warning; text-style: bold; }
     TimelinePane > .timeline--rejected, TimelinePane > .timeline--nested { color: $text-muted; }
     TimelinePane > .timeline--cursor {

@@ -28,6 +28,7 @@ ICONS = {
     "handoff": "⇄",
     "message": "✉",
     "retry": "↻",
+    "context": "✂",
     "error": "✖",
     "approval": "⏸",
     "rejected": "⊘",

@@ -36,7 +36,8 @@ def candidate_calls() -> tuple[CandidateCall, ...]:
     """Every call a player can ask the game master for, worded as a player would ask.
 
     The bundled model chooses among these by scoring them (see ``tui.core.tool_pick``);
-    a plain "roll a die" is its own candidate because it means six sides without saying so.
+    a plain "roll a die" is its own candidate because it means six sides without saying so;
+    the last candidate is no call at all, for a turn that asks for none.
     """
     dice = [
         CandidateCall(
@@ -55,6 +56,12 @@ def candidate_calls() -> tuple[CandidateCall, ...]:
             "magic_answer",
             {},
             "ask the magic 8-ball a yes/no question: shake the magic eight ball",
+        ),
+        # No call: the story goes on (chosen unless a call explains the words far better).
+        CandidateCall(
+            "",
+            {},
+            "go on with the story: describe what happens, answer my question or react to what I do",
         ),
     )
 
