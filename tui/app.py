@@ -323,7 +323,11 @@ class AgentsTuiApp(App[None]):
             self.notify(f"{working} MCP server{'s' if working != 1 else ''} connected.")
 
     async def _ask_person(self, request: ApprovalRequest) -> ApprovalDecision:
-        """The runner's approver: the approval bar answers through a future."""
+        """The runner's approver: the approval bar answers through a future (already
+        asked, for a stored turn, from the moment its pending calls were shown)."""
+        early = self._early_answers.pop(request.call_id, None)
+        if early is not None and not early.cancelled():
+            return await early
         answer: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
         self.post_message(ApprovalAsked(request, answer))
         return await answer
@@ -398,13 +402,54 @@ class AgentsTuiApp(App[None]):
         bubble = self.chat.add_user(turn.prompt, queued=True)
         self._paused = (turn, state)
         self._paused_bubble = bubble
+        pending = []
         for tool in turn.tools:
             row = self.timeline.past_tool(tool)
             if tool.get("approval") == "pending":
                 row.set_status("approval")
                 row.refresh_row()
+                pending.append(tool)
         self.notify("A turn is waiting for your approval; it is asked again.", severity="warning")
+        self._ask_stored(pending)
         self._start_next_queued()
+
+    _early_answers: dict[str, asyncio.Future[ApprovalDecision]] = {}
+
+    def _ask_stored(self, tools: list[dict[str, Any]]) -> None:
+        """The bar takes the keys as soon as a stored turn's pending calls are on screen,
+        not once the model is loaded and the run restored: a ``y`` typed then is an answer,
+        kept until the resumed run asks for it."""
+        requests = [
+            ApprovalRequest(
+                str(tool.get("call_id", "")),
+                str(tool.get("name", "")),
+                str(tool.get("arguments") or ""),
+                str(tool.get("agent") or ""),
+                index,
+                len(tools),
+            )
+            for index, tool in enumerate(tools, 1)
+        ]
+        loop = asyncio.get_running_loop()
+        self._early_answers = {request.call_id: loop.create_future() for request in requests}
+        for request in requests:
+            answer = self._early_answers[request.call_id]
+            answer.add_done_callback(lambda _answer: self._ask_next_stored(requests))
+        self._ask_next_stored(requests)
+
+    def _ask_next_stored(self, requests: list[ApprovalRequest]) -> None:
+        if any(answer.cancelled() for answer in self._early_answers.values()):
+            self._early_answers = {}  # the turn ended (Esc, quit): ask nothing more
+            return
+        if self.approval_bar.asking:
+            return
+        for request in requests:
+            answer = self._early_answers.get(request.call_id)
+            if answer is not None and not answer.done() and self.approval_bar.ask(request, answer):
+                self.status.show("waiting for your approval (y / n / a)…")
+                return
+        if not self.approval_bar.asking:
+            self.prompt_input.focus()
 
     def _past_turn_records(self, turn: TurnRow) -> list[Record]:
         status: ev.TurnStatus = "failed"

@@ -1,5 +1,7 @@
 """Tool approvals in the TUI: the bar, y / n / a / Y, Esc while waiting, quit and resume."""
 
+import asyncio
+
 from agents import RunConfig
 
 from tests import approval_agents as fx
@@ -13,6 +15,7 @@ from tui.messages import ApprovalAsked, RunEventPosted
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.prompt import PromptInput
+from tui.widgets.timeline import TimelinePane
 
 SIZE = (160, 45)
 
@@ -146,3 +149,44 @@ async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_t
     assert len(turns) == 1 and turns[0].status == "completed"
     assert turns[0].reply == "Let me clean up.\n\nAll done. "
     assert fx.DELETED == ["a.txt", "b.txt"]
+
+
+async def test_resumed_approval_takes_the_keys_as_soon_as_the_call_is_on_screen():
+    """The stored call is shown at once; the run is restored later (the bundled model loads
+    for seconds): a ``y`` typed in between approves the call, it does not land in the prompt."""
+    fx.DELETED.clear()
+    first = cleaner_app()
+    async with first.run_test(size=SIZE) as pilot:
+        await send(pilot, "clean up")
+        bar = first.query_one(ApprovalBar)
+        await wait_until(pilot, lambda: bar.asking)
+        conversation = first.conversation_id
+        await pilot.press("ctrl+q")
+
+    second = cleaner_app(fx.cleaner([fx.two_calls_then_text()[1]]))
+    second.resume = True
+    restore = second.runner.resume
+    restored = asyncio.Event()
+
+    async def slow_resume(*args, **kwargs):
+        await asyncio.sleep(0.5)  # the model still loading
+        restored.set()
+        return await restore(*args, **kwargs)
+
+    second.runner.resume = slow_resume  # type: ignore[method-assign]
+    async with second.run_test(size=SIZE) as pilot:
+        timeline = second.query_one(TimelinePane)
+        await wait_until(pilot, lambda: "delete_file" in pane_text(second, timeline))
+        assert not restored.is_set()
+        await pilot.press("y")  # the first call, as soon as it is on screen
+        await pilot.press("n")  # the second
+        prompt = second.query_one(PromptInput)
+        assert prompt.text == ""
+        await wait_idle(pilot)
+        assert restored.is_set()
+        assert prompt.text == ""
+    turns = Store().turns(conversation)
+    assert turns[0].status == "completed"
+    assert fx.DELETED == ["a.txt"]
+    approvals = {t["name"] + t["arguments"]: t.get("approval") for t in turns[0].tools}
+    assert sorted(approvals.values()) == ["approved", "rejected"]

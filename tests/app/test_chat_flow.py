@@ -368,3 +368,20 @@ async def test_every_timeline_row_of_a_long_session_is_reachable_and_expandable(
         await pilot.pause()
         clicked = [row for row in timeline.rows if row.expanded and row is not timeline.rows[1]]
         assert clicked and clicked[0].title in pane_text(app, timeline)
+
+
+@pytest.mark.parametrize("rate", [0, 1_000])
+async def test_a_fast_first_reply_in_a_fresh_conversation_is_painted(rate):
+    """A fresh conversation, one prompt, a reply at full speed (80 deltas): its last line is
+    on the terminal (what was written to it, not a fresh render of the widgets)."""
+    from tests.app.helpers import PaintedScreen
+
+    deltas = [f"w{i} " for i in range(79)] + ["LAST-WORD."]
+    app, _ = make_app([text_step(deltas, rate=rate)])
+    painted = PaintedScreen(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await wait_idle(pilot)
+        await wait_until(pilot, lambda: "ready" in painted.text(), "ready painted")
+        assert "LAST-WORD." in painted.text(), painted.text()
+        assert "hello" in painted.text()
