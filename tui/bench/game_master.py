@@ -151,7 +151,7 @@ def narration_rate(engine: Any) -> dict[str, Any]:
     }
 
 
-def pick_rate(engine: Any = None) -> dict[str, Any]:
+def pick_rate(engine: Any = None, sessions: int | None = None) -> dict[str, Any]:
     """Run every request through the bundled model; return the rate, timing and misses."""
     from tui.core.agents.game_master import build_game_master
     from tui.core.local_model import LlamaEngine, bundled_model_path, make_local_model
@@ -181,8 +181,153 @@ def pick_rate(engine: Any = None) -> dict[str, Any]:
         "game_master_pick_target_met": rate >= TARGET_RATE,
         "game_master_misses": misses,
         **narration_rate(engine),
+        **session_rate(engine, sessions),
     }
 
 
 if __name__ == "__main__":
     print(json.dumps(pick_rate(), indent=2))
+
+
+# Game-master sessions: conversations of ten turns in which a player asks for dice, coins
+# and the 8-ball turn after turn, with story turns (no call) between them. None of these
+# lines is a candidate's description.
+SESSIONS: tuple[tuple[tuple[str, tuple[str, dict[str, Any]] | None], ...], ...] = (
+    (
+        ("I enter the dark cave. Roll a d20 to see if I spot the trap.", _roll(20)),
+        ("I jump over the pit. Roll a d20 for my jump!", _roll(20)),
+        ("What do I see on the other side?", None),
+        ("I attack the goblin, roll a d8 for damage", _roll(8)),
+        ("Flip a coin: does the goblin flee?", COIN),
+        ("roll a d6 for the goblin's counterattack", _roll(6)),
+        ("I search the body. Roll a d20", _roll(20)),
+        ("Ask the magic 8-ball: is the treasure near?", BALL),
+        ("I open the chest slowly", None),
+        ("roll a d100 for the loot", _roll(100)),
+    ),
+    (
+        ("We arrive at the village. Roll a d20 for persuasion with the guard", _roll(20)),
+        ("Tell me about the innkeeper", None),
+        ("heads or tails: do we stay the night?", COIN),
+        ("roll a d12 for the storm damage", _roll(12)),
+        ("Magic 8-ball: will the bridge hold tomorrow?", BALL),
+        ("roll a die to see who keeps watch", _roll(6)),
+        ("I climb the tower, roll a d20", _roll(20)),
+        ("roll a d4 for poison", _roll(4)),
+        ("What does the old map say?", None),
+        ("toss a coin for the left or right path", COIN),
+    ),
+    (
+        ("A dragon appears! Roll a d20 for initiative", _roll(20)),
+        ("I cast a spell. Roll a d10 for the fire damage", _roll(10)),
+        ("roll a d20 again for my dodge", _roll(20)),
+        ("Shake the magic 8 ball: does the dragon sleep tonight?", BALL),
+        ("I hide behind the rocks", None),
+        ("roll a d6 for the falling rocks", _roll(6)),
+        ("flip a coin to decide if we run", COIN),
+        ("roll a d8 for my arrow", _roll(8)),
+        ("roll a d20 to climb out of the canyon", _roll(20)),
+        ("Ask the magic 8-ball whether we will see the dragon again", BALL),
+    ),
+    (
+        ("roll a d20 to pick the lock", _roll(20)),
+        ("roll a d20 to pick the lock again", _roll(20)),
+        ("Let's settle it with a coin toss: do I go in first?", COIN),
+        ("Describe the room behind the door", None),
+        ("roll a twelve-sided die for the trap", _roll(12)),
+        ("roll a d6 to see how many guards come", _roll(6)),
+        ("I talk to the captain of the guards", None),
+        ("magic 8 ball, will the captain help us?", BALL),
+        ("roll a d4 for the captain's mood", _roll(4)),
+        ("roll a d20 for the final escape", _roll(20)),
+    ),
+)
+
+
+def _shared_run(a: str, b: str, words: int = 8) -> bool:
+    """Do two replies share a run of ``words`` consecutive words (a copied passage)?"""
+    x, y = a.lower().split(), b.lower().split()
+    seen = {tuple(x[i : i + words]) for i in range(len(x) - words + 1)}
+    return any(tuple(y[i : i + words]) in seen for i in range(len(y) - words + 1))
+
+
+async def _session(model: Any, engine: Any, turns: Any, seed: int) -> list[dict[str, Any]]:
+    """One conversation through the app's own turn path (the runner, the budget)."""
+    import re
+
+    from agents import RunConfig
+
+    from tui.core import events as ev
+    from tui.core.agents.game_master import build_game_master
+    from tui.core.budget import ContextBudget
+    from tui.core.local_model import DEFAULT_MAX_TOKENS
+    from tui.core.run import TurnRunner
+
+    runner = TurnRunner(
+        build_game_master(seed=seed), run_config=RunConfig(model=model, tracing_disabled=True)
+    )
+    runner.budget = ContextBudget(
+        window=engine.n_ctx, reserve=DEFAULT_MAX_TOKENS, counter=engine.count_text
+    )
+    out: list[dict[str, Any]] = []
+    replies: list[str] = []
+    for request, expected in turns:
+        seen: list[Any] = []
+        started = time.perf_counter()
+        outcome = await runner.run(request, seen.append)
+        calls = [
+            (e.name, json.loads(e.arguments or "{}"))
+            for e in seen
+            if isinstance(e, ev.ToolCallIssued)
+        ]
+        outputs = [e.output for e in seen if isinstance(e, ev.ToolCallFinished)]
+        text = outcome.text
+        out.append(
+            {
+                "request": request,
+                "expected": expected,
+                "made": calls,
+                "right": calls == ([expected] if expected else []),
+                "status": outcome.status,
+                "names_result": bool(outputs)
+                and all(re.search(rf"\b{re.escape(o)}\b", text, re.IGNORECASE) for o in outputs),
+                "repeats": any(_shared_run(earlier, text) for earlier in replies),
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        replies.append(text)
+    return out
+
+
+def session_rate(engine: Any, sessions: int | None = None) -> dict[str, Any]:
+    """Game-master sessions on the bundled model: is the asked call made turn after turn?"""
+    from tui.core.local_model import make_local_model
+
+    model = make_local_model(engine)
+    chosen = SESSIONS[: sessions or len(SESSIONS)]
+    results: list[dict[str, Any]] = []
+    for index, turns in enumerate(chosen):
+        results += asyncio.run(_session(model, engine, turns, seed=index))
+    tool_turns = [r for r in results if r["expected"]]
+    story_turns = [r for r in results if not r["expected"]]
+    right = sum(r["right"] for r in tool_turns)
+    rate = right / len(tool_turns) if tool_turns else 0.0
+    return {
+        "game_master_session_rate": round(rate, 3),
+        "game_master_session_calls": f"{right}/{len(tool_turns)}",
+        "game_master_session_no_call": f"{sum(r['right'] for r in story_turns)}/{len(story_turns)}",
+        "game_master_session_turns": len(results),
+        "game_master_session_names_result": (
+            f"{sum(r['names_result'] for r in tool_turns)}/{len(tool_turns)}"
+        ),
+        "game_master_session_repeats": f"{sum(r['repeats'] for r in results)}/{len(results)}",
+        "game_master_session_failed_turns": sum(r["status"] != "completed" for r in results),
+        "game_master_session_s_per_turn_median": round(
+            statistics.median(r["seconds"] for r in results), 2
+        ),
+        "game_master_session_misses": [
+            {"request": r["request"], "expected": r["expected"], "made": r["made"]}
+            for r in results
+            if not r["right"]
+        ],
+    }

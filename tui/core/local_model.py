@@ -232,6 +232,8 @@ def _answered_this_turn(messages: list[dict[str, Any]]) -> bool:
 
 
 EARLIER_REPLY_CHARS = 160
+EARLIER_REPLIES = "recap"
+RECAP_LINES = 4
 
 
 def narration_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -245,11 +247,27 @@ def narration_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     if last_user > 0 and messages[last_user].get("content") == CONTINUE_INSTRUCTION:
         last_user -= 1  # a cut reply being continued stays whole
+    if EARLIER_REPLIES == "whole":
+        return _tool_result_messages(messages)
+    if EARLIER_REPLIES == "recap":
+        earlier = [
+            " ".join(str(m.get("content") or "").split())[:120]
+            for m in messages[:last_user]
+            if m.get("role") == "user"
+        ][-RECAP_LINES:]
+        head = [dict(m) for m in messages[:1] if m.get("role") == "system"]
+        if head and earlier:
+            head[0]["content"] = (
+                f"{head[0].get('content') or ''}\n\nThe story so far, in the player's words:\n"
+                + "\n".join(f"- {line}" for line in earlier)
+            )
+        return _tool_result_messages(head + messages[last_user:])
     shortened = [
         {**m, "content": _first_sentence(str(m["content"]))}
         if i < last_user and m.get("role") == "assistant" and m.get("content")
         else m
         for i, m in enumerate(messages)
+        if EARLIER_REPLIES != "dropped" or not (i < last_user and m.get("role") == "assistant")
     ]
     return _tool_result_messages(shortened)
 

@@ -58,11 +58,7 @@ def candidate_calls() -> tuple[CandidateCall, ...]:
             "ask the magic 8-ball a yes/no question: shake the magic eight ball",
         ),
         # No call: the story goes on (chosen unless a call explains the words far better).
-        CandidateCall(
-            "",
-            {},
-            "go on with the story: describe what happens, answer my question or react to what I do",
-        ),
+        CandidateCall("", {}, "tell me what happens next"),
     )
 
 
