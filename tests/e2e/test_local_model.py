@@ -86,6 +86,15 @@ def test_game_master_picks_the_asked_call_in_at_least_90_percent_of_requests():
     assert result["game_master_pick_rate"] >= TARGET_RATE, result["game_master_misses"]
     named, turns = map(int, result["game_master_narration_names_result"].split("/"))
     assert named >= turns - 2, "the narration should name the roll's result"
+    # Whole sessions: the asked call turn after turn, however many tool turns came before,
+    # none on story turns, and no reply copying an earlier one.
+    assert result["game_master_session_turns"] >= 40
+    assert result["game_master_session_failed_turns"] == 0
+    assert result["game_master_session_rate"] >= TARGET_RATE, result["game_master_session_misses"]
+    right, story = map(int, result["game_master_session_no_call"].split("/"))
+    assert right >= story - 1, result["game_master_session_misses"]
+    repeats, total = map(int, result["game_master_session_repeats"].split("/"))
+    assert repeats <= total // 10
 
 
 def _free_port() -> int:
