@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--check", action="store_true", help="exit 1 when a ratio or rate target is missed"
     )
+    bench.add_argument(
+        "--long",
+        type=int,
+        metavar="TURNS",
+        help="only a conversation of TURNS turns on the bundled model (run --session and TUI)",
+    )
     return parser
 
 
@@ -229,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         # Options given before "serve" mean the same for the served app.
         extra = _flags_as_args(args) + [a for a in args.app_args if a != "--"]
         return serve(args.host, args.port, extra, allow_remote=args.allow_remote)
+    if args.command == "bench" and args.long:
+        from tui.bench.long_local import long_local
+
+        print(json.dumps(long_local(args.long), indent=2))
+        return 0
     if args.command == "bench":
         from tui.bench.run import run_bench
 

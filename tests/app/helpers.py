@@ -7,8 +7,11 @@ from typing import Any
 
 from tests.scripts import runner_for
 from tui.app import AgentsTuiApp
+from tui.bench.harness import PaintedScreen
 from tui.core.config import Settings
 from tui.widgets.prompt import PromptInput
+
+__all__ = ["PaintedScreen"]
 
 
 def make_app(steps: list[Any], agent: str = "assistant", **kw: Any) -> tuple[AgentsTuiApp, Any]:
@@ -85,45 +88,3 @@ def stepping_clock(step_ms: float = 10.0) -> Any:
         return now[0]
 
     return clock
-
-
-class PaintedScreen:
-    """What the terminal shows: every compositor update the app writes, applied to a grid
-    of cells (``screen_text`` renders the widgets anew, so it cannot see a missed paint)."""
-
-    def __init__(self, app: Any, size: tuple[int, int]) -> None:
-        self.width, self.height = size
-        self.rows = [[" "] * self.width for _ in range(self.height)]
-        self._original = app._display
-
-        def display(screen: Any, renderable: Any) -> None:
-            self._original(screen, renderable)
-            if renderable is not None:
-                self.apply(renderable)
-
-        app._display = display
-
-    def _write(self, y: int, x: int, text: str, x1: int = 0, x2: int | None = None) -> None:
-        if not 0 <= y < self.height:
-            return
-        right = self.width if x2 is None else min(x2, self.width)
-        for offset, char in enumerate(text):
-            if max(x1, 0) <= x + offset < right:
-                self.rows[y][x + offset] = char
-
-    def apply(self, update: Any) -> None:
-        if hasattr(update, "chops"):
-            for y, x1, x2 in update.spans:
-                for x, strip in update.chops[y].items():
-                    if strip is not None:
-                        self._write(y, x, strip.text, x1, x2 + 1)
-        elif hasattr(update, "strips"):
-            region = update.region
-            for y, line in enumerate(update.strips, region.y):
-                x = region.x
-                for strip in line:
-                    self._write(y, x, strip.text)
-                    x += strip.cell_length
-
-    def text(self) -> str:
-        return "\n".join("".join(row).rstrip() for row in self.rows)

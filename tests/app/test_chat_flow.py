@@ -374,7 +374,7 @@ async def test_every_timeline_row_of_a_long_session_is_reachable_and_expandable(
 async def test_a_fast_first_reply_in_a_fresh_conversation_is_painted(rate):
     """A fresh conversation, one prompt, a reply at full speed (80 deltas): its last line is
     on the terminal (what was written to it, not a fresh render of the widgets)."""
-    from tests.app.helpers import PaintedScreen
+    from tui.bench.harness import PaintedScreen
 
     deltas = [f"w{i} " for i in range(79)] + ["LAST-WORD."]
     app, _ = make_app([text_step(deltas, rate=rate)])

@@ -241,3 +241,37 @@ def test_the_bundled_model_reads_the_conversation_verbatim():
     )
     assert prompts and said in prompts[0] and "Isn't it?" in prompts[0]
     assert "&#39;" not in prompts[0] and "&lt;" not in prompts[0]
+
+
+async def test_a_conversation_past_the_window_keeps_answering_on_the_bundled_model():
+    """Every turn fitted to the window (a small one here, so the test is short): the oldest
+    turns give way, counted by the model's own tokenizer, and no turn fails."""
+    import io
+
+    from tui.core.config import Settings
+    from tui.core.providers import build_runner
+    from tui.core.store import Store
+    from tui.headless import run_turn_headless
+
+    settings = Settings(provider="local", context_window=700)
+    runner, backend = build_runner(settings)
+    backend.engine.load()
+    trimmed = []
+    for n in range(14):
+        out = io.StringIO()
+        code = await run_turn_headless(
+            settings,
+            f"Tell me one short fact about the number {n}.",
+            jsonl=True,
+            out=out,
+            runner=runner,
+            session_id="past-window",
+        )
+        events = events_of(out.getvalue())
+        done = events[-1]["data"]
+        assert code == 0 and done["status"] == "completed", done
+        trimmed += [e["data"] for e in events if e["type"] == "context_trimmed"]
+        assert done["metrics"]["context_tokens"] <= runner.budget.limit()
+    assert trimmed and trimmed[-1]["dropped_turns"] > 0 and trimmed[-1]["tokens_counted"]
+    assert runner.last_context.items[-1]["content"] == "Tell me one short fact about the number 13."
+    assert len(Store().turns("past-window")) == 14  # nothing deleted

@@ -561,6 +561,84 @@ async def timed_turns(
     }
 
 
+class PaintedScreen:
+    """What the terminal shows: every compositor update the app writes, applied to a grid
+    of cells (rendering the widgets anew could not see a paint that never happened)."""
+
+    def __init__(self, app: Any, size: tuple[int, int]) -> None:
+        self.width, self.height = size
+        self.rows = [[" "] * self.width for _ in range(self.height)]
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                self.apply(renderable)
+
+        app._display = display
+
+    def _write(self, y: int, x: int, text: str, x1: int = 0, x2: int | None = None) -> None:
+        if not 0 <= y < self.height:
+            return
+        right = self.width if x2 is None else min(x2, self.width)
+        for offset, char in enumerate(text):
+            if max(x1, 0) <= x + offset < right:
+                self.rows[y][x + offset] = char
+
+    def apply(self, update: Any) -> None:
+        if hasattr(update, "chops"):
+            for y, x1, x2 in update.spans:
+                for x, strip in update.chops[y].items():
+                    if strip is not None:
+                        self._write(y, x, strip.text, x1, x2 + 1)
+        elif hasattr(update, "strips"):
+            region = update.region
+            for y, line in enumerate(update.strips, region.y):
+                x = region.x
+                for strip in line:
+                    self._write(y, x, strip.text)
+                    x += strip.cell_length
+
+    def text(self) -> str:
+        return "\n".join("".join(row).rstrip() for row in self.rows)
+
+
+async def fresh_first_reply_painted(deltas: int = 80) -> bool:
+    """A fresh conversation, one prompt, a reply at full speed: is its last word on the
+    terminal (in the frames written) once the turn is over?"""
+    from agents import Agent, RunConfig
+    from agents.testing import ModelStep, ScriptedModel
+
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+    from tui.core.run import TurnRunner
+    from tui.core.scripted import Text, response_events
+    from tui.widgets.prompt import PromptInput
+
+    reply = [f"w{i} " for i in range(deltas - 1)] + ["LAST-WORD."]
+    model = ScriptedModel([ModelStep.stream(response_events([Text(reply)]))])
+    runner = TurnRunner(
+        Agent(name="Bench", model=model), run_config=RunConfig(tracing_disabled=True)
+    )
+    app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
+    painted = PaintedScreen(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        while not app.model_ready:
+            await asyncio.sleep(0.01)
+        prompt = app.query_one(PromptInput)
+        prompt.text = "hello"
+        prompt.submit()
+        while not app.turn_running:
+            await asyncio.sleep(0.001)
+        while app.turn_running:
+            await asyncio.sleep(0.001)
+        for _ in range(100):  # up to a second of frames
+            await pilot.pause(0.01)
+            if "ready" in painted.text():
+                break
+        return "ready" in painted.text() and "LAST-WORD." in painted.text()
+
+
 def frame_text(update: Any) -> str:
     """The text a compositor update writes (not ``render_segments``: that caches a string
     on every strip it renders, which would grow the memory being measured)."""

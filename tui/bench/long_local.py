@@ -94,6 +94,35 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+async def _tui_turns(turns: int) -> dict[str, Any]:
+    """The same length of conversation in the TUI, on the bundled model (real backend)."""
+    from tui.app import AgentsTuiApp
+    from tui.bench.harness import timed_turns
+    from tui.core.config import Settings
+
+    app = AgentsTuiApp(Settings(provider="local"))
+    session = await timed_turns(app, turns)
+    stored = app.store.turns(app.conversation_id) if app.store is not None else []
+    done = app.session_metrics.turns
+    ttft = [t.ttft_s or 0.0 for t in done]
+    took = [t.elapsed_s(t.finished_ns or t.started_ns) for t in done]
+    failed = sum(t.status != "completed" for t in stored) + turns - len(stored)
+    return {
+        "long_local_tui_turns": turns,
+        "long_local_tui_failed_turns": failed,
+        "long_local_tui_shown_ms_first_10": session["shown_ms_median_first_10"],
+        "long_local_tui_shown_ms_last_10": session["shown_ms_median_last_10"],
+        "long_local_tui_late_vs_early_ratio": session["late_vs_early_ratio"],
+        "long_local_tui_kb_per_turn": session["kb_per_turn"],
+        # Prompt evaluation (time to first token) and the whole turn, turns 11-20 against
+        # the last 10: a turn's length is mostly how long a reply the model chose to write.
+        "long_local_tui_ttft_s_turns_11_20": round(statistics.median(ttft[10:20]), 2),
+        "long_local_tui_ttft_s_last_10": round(statistics.median(ttft[-10:]), 2),
+        "long_local_tui_s_turns_11_20": round(statistics.median(took[10:20]), 2),
+        "long_local_tui_s_last_10": round(statistics.median(took[-10:]), 2),
+    }
+
+
 def long_local(turns: int = 200) -> dict[str, Any]:
     import os
     import tempfile
@@ -101,7 +130,9 @@ def long_local(turns: int = 200) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix="agents-tui-long-")
     os.environ["XDG_DATA_HOME"] = tmp
     os.environ["XDG_CONFIG_HOME"] = tmp
-    return asyncio.run(_turns(turns))
+    results = asyncio.run(_turns(turns))
+    results.update(asyncio.run(_tui_turns(turns)))
+    return results
 
 
 if __name__ == "__main__":

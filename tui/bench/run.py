@@ -285,6 +285,11 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     }
     results["adapter_us_per_delta"] = round(adapter_overhead_us(20_000 if quick else 100_000), 2)
     results.update(asyncio.run(streaming(quick)))
+    from tui.bench.harness import fresh_first_reply_painted
+
+    painted = asyncio.run(fresh_first_reply_painted())
+    results["correctness"]["fresh_first_reply_painted"] = painted
+    results["text_identical"] = results["text_identical"] and painted
     reply = mixed_markdown(300)
     results.update({k: round(v, 1) for k, v in asyncio.run(long_conversation(1000, reply)).items()})
     results["mount_ratio_1000_vs_10"] = _ratio(
