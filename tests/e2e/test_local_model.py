@@ -202,7 +202,7 @@ async def test_tui_game_master_on_the_bundled_model_calls_a_tool_then_narrates()
             if app.model_ready:
                 break
             await pilot.pause(0.1)
-        await send(pilot, "I try to climb the cliff")
+        await send(pilot, "I try to climb the cliff, roll a d20")
         await wait_idle(pilot, timeout=120)
         rows = list(app.timeline.rows_by_call.values())
         assert rows and rows[0].title in ("roll_dice", "flip_coin", "magic_answer")
