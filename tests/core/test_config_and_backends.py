@@ -151,7 +151,7 @@ def test_game_master_registers_every_call_a_player_can_ask_for():
     sides = {c.arguments["sides"] for c in calls if c.tool == "roll_dice"}
     assert sides == set(STANDARD_DICE)
     assert {c.tool for c in calls} == {"roll_dice", "flip_coin", "magic_answer", ""}
-    assert [c for c in calls if not c.tool][0].says  # "no call": the story goes on
+    assert next(c for c in calls if not c.tool).says  # "no call": the story goes on
     assert catalogue_for(["roll_dice"]) is None  # another agent's tools are not guessed at
 
 
