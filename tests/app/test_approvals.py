@@ -119,7 +119,9 @@ async def test_escape_while_waiting_cancels_the_turn_and_keeps_the_text():
     assert fx.DELETED == []
 
 
-async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_turn():
+async def quit_while_waiting() -> tuple[str, AgentsTuiApp]:
+    """A turn paused on two approvals, the app quit; and the app that resumes it (a new
+    process: the model now only owes the reply that follows the tool results)."""
     fx.DELETED.clear()
     first = cleaner_app()
     async with first.run_test(size=SIZE) as pilot:
@@ -128,11 +130,14 @@ async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_t
         await wait_until(pilot, lambda: bar.asking)
         conversation = first.conversation_id
         await pilot.press("ctrl+q")
-    assert Store().paused_turn(conversation) is not None
-
-    # A new process: the model now only owes the reply that follows the tool results.
+    assert conversation is not None and Store().paused_turn(conversation) is not None
     second = cleaner_app(fx.cleaner([fx.two_calls_then_text()[1]]))
     second.resume = True
+    return conversation, second
+
+
+async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_turn():
+    conversation, second = await quit_while_waiting()
     async with second.run_test(size=SIZE) as pilot:
         bar = second.query_one(ApprovalBar)
         await wait_until(pilot, lambda: bar.asking)
@@ -154,17 +159,7 @@ async def test_quit_while_waiting_then_resume_offers_it_again_and_finishes_the_t
 async def test_resumed_approval_takes_the_keys_as_soon_as_the_call_is_on_screen():
     """The stored call is shown at once; the run is restored later (the bundled model loads
     for seconds): a ``y`` typed in between approves the call, it does not land in the prompt."""
-    fx.DELETED.clear()
-    first = cleaner_app()
-    async with first.run_test(size=SIZE) as pilot:
-        await send(pilot, "clean up")
-        bar = first.query_one(ApprovalBar)
-        await wait_until(pilot, lambda: bar.asking)
-        conversation = first.conversation_id
-        await pilot.press("ctrl+q")
-
-    second = cleaner_app(fx.cleaner([fx.two_calls_then_text()[1]]))
-    second.resume = True
+    conversation, second = await quit_while_waiting()
     restore = second.runner.resume
     restored = asyncio.Event()
 
