@@ -184,3 +184,15 @@ async def test_a_refused_request_is_trimmed_and_sent_again_not_a_failure():
     assert sum(1 for i in runner.history if i.get("role") == "user") == 12
     _title, body = describe_context(runner.budget, runner.last_context)
     assert "prompt 11" in body and "left out" in body
+
+
+def test_every_api_session_fits_its_own_history_to_the_configured_window():
+    from tui.api.server import runner_factory
+    from tui.core.config import Settings
+
+    make, _label, _base = runner_factory(
+        Settings(base_url="http://127.0.0.1:9/v1", context_window=8_000, history=6)
+    )
+    first, second = make(None), make("game-master")
+    assert first.budget.window == 8_000 and first.budget.history == 6
+    assert second.budget.history == 6 and first.budget is not second.budget

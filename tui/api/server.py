@@ -171,6 +171,7 @@ def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any
             retry=RetryPolicy(max_attempts=settings.max_retries + 1),
             stall_timeout_s=settings.stall_timeout,
         )
+        runner.budget = backend.budget(settings)  # each session fits its own history
         runner.mcp = base.mcp  # connected once for every session
         runner._mcp_task = base._mcp_task
         return runner
