@@ -113,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8765)
     api.add_argument("--token", help="require Authorization: Bearer TOKEN (needed off loopback)")
+    api.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept requests from pages at ORIGIN (e.g. http://localhost:3000; repeatable)",
+    )
+    api.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for the host NAME (besides the bound address and localhost)",
+    )
     _common(api, in_subcommand=True)
     imp = sub.add_parser("import", help="store a conversation from a /export json file")
     imp.add_argument("file", help="a JSON file written by /export json or agents-tui export")
@@ -228,7 +242,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "api":
         from tui.api.server import serve_api
 
-        return serve_api(settings, host=args.host, port=args.port, token=args.token)
+        return serve_api(
+            settings,
+            host=args.host,
+            port=args.port,
+            token=args.token,
+            allow_hosts=tuple(args.allow_host),
+            allow_origins=tuple(args.allow_origin),
+        )
     if args.command == "serve":
         from tui.serve import serve
 

@@ -260,3 +260,42 @@ def test_binding_off_loopback_needs_a_token():
     )
     assert done.returncode == 2
     assert "pass --token TOKEN" in done.stderr
+
+
+async def test_a_foreign_origin_or_host_is_refused_and_plain_clients_still_work(api):
+    """Any web page could drive a token-less loopback API (simple cross-origin POSTs) and
+    DNS rebinding could reach it under another name: both are refused, curl-like clients
+    (no Origin) and the server's own page keep working."""
+    server = api()
+    async with aiohttp.ClientSession() as http:
+        # a plain client, with or without a JSON content type
+        assert await new_session(http, server.url)
+        async with http.post(
+            f"{server.url}/v1/sessions", data="{}", headers={"Content-Type": "text/plain"}
+        ) as response:
+            assert response.status == 201
+        # a page on another origin, sending a "simple" request
+        async with http.post(
+            f"{server.url}/v1/sessions",
+            data="{}",
+            headers={"Content-Type": "text/plain", "Origin": "http://evil.example"},
+        ) as response:
+            assert response.status == 403
+            assert (await response.json())["error"]["code"] == "ORIGIN_NOT_ALLOWED"
+        # DNS rebinding: the right address under a foreign name
+        async with http.get(
+            f"{server.url}/v1/stats", headers={"Host": f"evil.example:{server.port}"}
+        ) as response:
+            assert response.status == 421
+            assert (await response.json())["error"]["code"] == "HOST_NOT_ALLOWED"
+        async with http.get(f"{server.url}/", headers={"Host": "evil.example"}) as response:
+            assert response.status == 421  # the page too
+        # the server's own page (same origin), by address and by localhost
+        for host in (f"127.0.0.1:{server.port}", f"localhost:{server.port}"):
+            async with http.post(
+                f"{server.url}/v1/sessions",
+                json={},
+                headers={"Origin": f"http://{host}", "Host": host},
+            ) as response:
+                assert response.status == 201
+    assert server.service is not None and len(server.service.sessions) == 4

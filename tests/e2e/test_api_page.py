@@ -88,3 +88,54 @@ async def test_the_page_asks_for_approval_and_a_click_answers(tmp_path):
         await _until(call, "#chat", "All done.")
         await _until(call, "#status", "completed")
     assert fx.DELETED == ["a.txt"]
+
+
+async def test_a_page_on_another_origin_cannot_create_sessions(tmp_path):
+    """A real Chromium on a page served from another origin fires simple cross-origin POSTs
+    (``Content-Type: text/plain``, no preflight) at the API: none is carried out."""
+    import http.server
+    import threading
+
+    server = ApiServer(echo_agent).start()
+    page = (
+        "<html><body><script>"
+        f"for (let i = 0; i < 5; i++) fetch('{server.url}/v1/sessions', {{method: 'POST',"
+        " headers: {'Content-Type': 'text/plain'}, body: '{}'}).catch(() => {});"
+        "document.title = 'fired';"
+        "</script></body></html>"
+    ).encode()
+
+    class Evil(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    evil_url = f"http://localhost:{evil.server_address[1]}/"
+    browser = None
+    try:
+        browser, ws_url = launch_chromium(evil_url, tmp_path / "chrome", "800,600")
+        session, ws, call = await _cdp(ws_url)
+        try:
+            for _ in range(100):
+                title = await call("Runtime.evaluate", expression="document.title")
+                if title.get("result", {}).get("value") == "fired":
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)  # the requests reach the server
+        finally:
+            await ws.close()
+            await session.close()
+    finally:
+        if browser is not None:
+            browser.kill()
+        evil.shutdown()
+        server.stop()
+    assert server.service is not None and server.service.sessions == {}

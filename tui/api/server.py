@@ -54,7 +54,14 @@ async def read_json(request: Request, *, required: bool) -> dict[str, Any]:
     return data
 
 
-def create_app(service: StreamingService, *, token: str | None = None) -> Starlette:
+def create_app(
+    service: StreamingService,
+    *,
+    token: str | None = None,
+    bound: str = "127.0.0.1",
+    allow_hosts: tuple[str, ...] = (),
+    allow_origins: tuple[str, ...] = (),
+) -> Starlette:
     def guarded(
         handler: Callable[[Request], Awaitable[Response]],
     ) -> Callable[[Request], Awaitable[Response]]:
@@ -141,7 +148,18 @@ def create_app(service: StreamingService, *, token: str | None = None) -> Starle
         Route("/v1/sessions/{session_id}/approvals/{call_id}", guarded(approve), methods=["POST"]),
         Route("/v1/stats", guarded(get_stats), methods=["GET"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: method_not_allowed})
+    from starlette.middleware import Middleware
+
+    from tui.api.guard import SameOrigin
+
+    same_origin = Middleware(
+        SameOrigin, bound=bound, allow_hosts=allow_hosts, allow_origins=allow_origins
+    )
+    return Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: method_not_allowed},
+        middleware=[same_origin],
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -179,7 +197,15 @@ def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any
     return make, backend.label, base
 
 
-def serve_api(settings: Any, *, host: str, port: int, token: str | None) -> int:
+def serve_api(
+    settings: Any,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    allow_hosts: tuple[str, ...] = (),
+    allow_origins: tuple[str, ...] = (),
+) -> int:
     if not is_loopback(host) and not token:
         print(
             f"agents-tui: binding {host} exposes the API to the network; pass --token TOKEN",
@@ -207,7 +233,13 @@ def serve_api(settings: Any, *, host: str, port: int, token: str | None) -> int:
         for line in await base.prepare():
             print(f"agents-tui: {line}", file=sys.stderr)
         service = StreamingService(Store(), make, model_label=label)
-        app = create_app(service, token=token)
+        app = create_app(
+            service,
+            token=token,
+            bound=host,
+            allow_hosts=allow_hosts,
+            allow_origins=allow_origins,
+        )
         config = uvicorn.Config(app, host=host, port=port, log_level="warning")
         print(f"agents-tui api on http://{host}:{port}/ ({label})", file=sys.stderr)
         try:

@@ -1,0 +1,98 @@
+"""Same-origin only: who may talk to a local API that needs no token.
+
+A loopback API without a token trusts whoever reaches the port, and a web page in the
+person's browser reaches it too: "simple" cross-origin POSTs (``Content-Type:
+text/plain``) need no preflight, and DNS rebinding makes ``evil.example`` resolve to
+127.0.0.1 so that even same-origin rules do not stop it. Two checks close both:
+
+- the ``Host`` header must name the bound address, ``localhost``, a loopback address or a
+  name given with ``--allow-host`` (a rebound name fails here): 421 otherwise;
+- an ``Origin`` header, when present (browsers send it on cross-origin requests and on
+  POSTs), must be the server's own origin or one given with ``--allow-origin``: 403
+  otherwise. Plain clients (curl, SDKs) send no ``Origin`` and are not affected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def host_name(host: str) -> str:
+    """``example.com:8000`` -> ``example.com``; ``[::1]:8000`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class SameOrigin:
+    """ASGI middleware refusing foreign ``Host`` names and foreign ``Origin`` headers."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        bound: str = "127.0.0.1",
+        allow_hosts: Iterable[str] = (),
+        allow_origins: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        hosts = {host_name(h) for h in allow_hosts}
+        self.any_host = "*" in hosts
+        if bound not in ("0.0.0.0", "::", ""):
+            hosts.add(host_name(bound))
+        self.hosts = frozenset(hosts | LOOPBACK_NAMES)
+        self.origins = frozenset(o.rstrip("/").lower() for o in allow_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if not self.any_host and host_name(host) not in self.hosts:
+            await _refuse(
+                send,
+                421,
+                "HOST_NOT_ALLOWED",
+                f"this server does not answer for the host {host!r}; "
+                "start it with --allow-host NAME to serve that name",
+            )
+            return
+        origin = headers.get("origin")
+        if origin is not None:
+            own = f"{scope.get('scheme', 'http')}://{host}".lower()
+            if origin.rstrip("/").lower() not in (own, *self.origins):
+                await _refuse(
+                    send,
+                    403,
+                    "ORIGIN_NOT_ALLOWED",
+                    f"requests from the page at {origin!r} are refused; "
+                    "start the server with --allow-origin ORIGIN to allow it",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
