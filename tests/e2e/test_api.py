@@ -299,3 +299,33 @@ async def test_a_foreign_origin_or_host_is_refused_and_plain_clients_still_work(
             ) as response:
                 assert response.status == 201
     assert server.service is not None and len(server.service.sessions) == 4
+
+
+async def test_text_that_cannot_be_stored_is_refused_and_the_session_goes_on(api):
+    server = api()
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url)
+        bad = '{"message": "hi \\ud800"}'  # a lone surrogate: valid JSON, not valid Unicode
+        async with http.post(
+            f"{server.url}/v1/sessions/{session_id}/messages", data=bad
+        ) as response:
+            assert response.status == 422
+            assert (await response.json())["error"]["code"] == "INVALID_TEXT"
+        async with http.post(
+            f"{server.url}/v1/sessions", data='{"title": "x \\udfff"}'
+        ) as response:
+            assert response.status == 422
+            assert (await response.json())["error"]["code"] == "INVALID_TEXT"
+        async with http.post(f"{server.url}/v1/sessions", data="[" * 100_000) as response:
+            assert response.status == 422
+            body = await response.json()
+            assert body["error"]["code"] == "INVALID_JSON" and "nested" in body["error"]["message"]
+        nested = '{"user_context": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}"
+        async with http.post(f"{server.url}/v1/sessions", data=nested) as response:
+            assert response.status == 422
+        # nothing was half-taken: the session streams, and the model never saw the bad prompt
+        events = await send(http, server.url, session_id, "hello again")
+        assert events[-1]["data"]["status"] == "completed"
+        async with http.get(f"{server.url}/v1/sessions/{session_id}/messages") as response:
+            turns = (await response.json())["messages"]
+        assert [t["text"] for t in turns if t["role"] == "user"] == ["hello again"]

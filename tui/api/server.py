@@ -24,6 +24,7 @@ from starlette.routing import Route
 from tui.api.service import ServiceError, StreamingService
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32  # JSON nesting accepted in a body
 PAGE = Path(__file__).with_name("page.html")
 
 
@@ -47,11 +48,43 @@ async def read_json(request: Request, *, required: bool) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(body)
+    except RecursionError:
+        raise ServiceError(
+            422, "INVALID_JSON", f"the JSON is nested deeper than {MAX_DEPTH} levels"
+        ) from None
     except ValueError as problem:
         raise ServiceError(422, "INVALID_JSON", f"the body is not JSON: {problem}") from None
     if not isinstance(data, dict):
         raise ServiceError(422, "INVALID_REQUEST", "the body must be a JSON object")
+    check_text(data)
     return data
+
+
+def check_text(value: Any, depth: int = 0) -> None:
+    """Refuse what cannot be stored before anything is stored or sent: text that is not
+    valid Unicode (a lone surrogate such as ``\\ud800`` parses as JSON but cannot be
+    written as UTF-8, and poisoned every later turn of its session) and deep nesting."""
+    if depth > MAX_DEPTH:
+        raise ServiceError(
+            422, "INVALID_JSON", f"the JSON is nested deeper than {MAX_DEPTH} levels"
+        )
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as problem:
+            raise ServiceError(
+                422,
+                "INVALID_TEXT",
+                f"the text holds an unpaired surrogate at position {problem.start}: "
+                "send valid Unicode",
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, depth + 1)
+            check_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_text(item, depth + 1)
 
 
 def create_app(
@@ -132,6 +165,23 @@ def create_app(
     async def page(_request: Request) -> Response:
         return FileResponse(PAGE, media_type="text/html")
 
+    async def unexpected(request: Request, problem: Exception) -> Response:
+        """Anything unforeseen: logged with a request id, never a stack trace in the body."""
+        import logging
+        import uuid
+
+        request_id = uuid.uuid4().hex[:12]
+        logging.getLogger("agents_tui.api").error(
+            "request %s %s %s failed",
+            request_id,
+            request.method,
+            request.url.path,
+            exc_info=problem,
+        )
+        return error(
+            500, "INTERNAL_ERROR", f"the server failed on this request (request id {request_id})"
+        )
+
     async def not_found(request: Request, _exc: Exception) -> Response:
         return error(404, "NOT_FOUND", f"no route {request.method} {request.url.path}")
 
@@ -157,7 +207,7 @@ def create_app(
     )
     return Starlette(
         routes=routes,
-        exception_handlers={404: not_found, 405: method_not_allowed},
+        exception_handlers={404: not_found, 405: method_not_allowed, Exception: unexpected},
         middleware=[same_origin],
     )
 
