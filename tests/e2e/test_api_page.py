@@ -24,12 +24,11 @@ pytestmark = pytest.mark.skipif(
 
 
 @contextlib.asynccontextmanager
-async def page_on(server: ApiServer, tmp_path) -> AsyncIterator[Any]:
-    """The API server's page in headless Chromium; yields the DevTools ``call``."""
+async def chromium_on(url: str, tmp_path, size: str = "1200,800") -> AsyncIterator[Any]:
+    """Headless Chromium on ``url``; yields the DevTools ``call``."""
     browser = None
     try:
-        assert "agents-tui api" in _wait_http(server.url + "/", 10)
-        browser, ws_url = launch_chromium(server.url + "/", tmp_path / "chrome", "1200,800")
+        browser, ws_url = launch_chromium(url, tmp_path / "chrome", size)
         session, ws, call = await _cdp(ws_url)
         try:
             yield call
@@ -39,6 +38,16 @@ async def page_on(server: ApiServer, tmp_path) -> AsyncIterator[Any]:
     finally:
         if browser is not None:
             browser.kill()
+
+
+@contextlib.asynccontextmanager
+async def page_on(server: ApiServer, tmp_path) -> AsyncIterator[Any]:
+    """The API server's page in headless Chromium; yields the DevTools ``call``."""
+    try:
+        assert "agents-tui api" in _wait_http(server.url + "/", 10)
+        async with chromium_on(server.url + "/", tmp_path) as call:
+            yield call
+    finally:
         server.stop()
 
 
@@ -119,23 +128,15 @@ async def test_a_page_on_another_origin_cannot_create_sessions(tmp_path):
     evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Evil)
     threading.Thread(target=evil.serve_forever, daemon=True).start()
     evil_url = f"http://localhost:{evil.server_address[1]}/"
-    browser = None
     try:
-        browser, ws_url = launch_chromium(evil_url, tmp_path / "chrome", "800,600")
-        session, ws, call = await _cdp(ws_url)
-        try:
+        async with chromium_on(evil_url, tmp_path, "800,600") as call:
             for _ in range(100):
                 title = await call("Runtime.evaluate", expression="document.title")
                 if title.get("result", {}).get("value") == "fired":
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(1.0)  # the requests reach the server
-        finally:
-            await ws.close()
-            await session.close()
     finally:
-        if browser is not None:
-            browser.kill()
         evil.shutdown()
         server.stop()
     assert server.service is not None and server.service.sessions == {}
