@@ -127,6 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="also answer requests for the host NAME (besides the bound address and localhost)",
     )
+    api.add_argument(
+        "--max-streams",
+        type=int,
+        default=100,
+        metavar="N",
+        help="turns streaming at once; more get 429 TOO_MANY_STREAMS (default 100)",
+    )
+    api.add_argument(
+        "--max-live-sessions",
+        type=int,
+        default=512,
+        metavar="N",
+        help="sessions kept in memory; idle ones past N are reloaded from the store on their "
+        "next request (default 512)",
+    )
     _common(api, in_subcommand=True)
     imp = sub.add_parser("import", help="store a conversation from a /export json file")
     imp.add_argument("file", help="a JSON file written by /export json or agents-tui export")
@@ -249,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             token=args.token,
             allow_hosts=tuple(args.allow_host),
             allow_origins=tuple(args.allow_origin),
+            max_streams=args.max_streams,
+            max_live_sessions=args.max_live_sessions,
         )
     if args.command == "serve":
         from tui.serve import serve

@@ -28,8 +28,11 @@ MAX_DEPTH = 32  # JSON nesting accepted in a body
 PAGE = Path(__file__).with_name("page.html")
 
 
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error(status: int, code: str, message: str, *, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
 
 
 async def read_json(request: Request, *, required: bool) -> dict[str, Any]:
@@ -107,7 +110,9 @@ def create_app(
             try:
                 return await handler(request)
             except ServiceError as problem:
-                return error(problem.status, problem.code, problem.message)
+                return error(
+                    problem.status, problem.code, problem.message, retry_after=problem.retry_after
+                )
 
         return endpoint
 
@@ -129,14 +134,15 @@ def create_app(
         from sse_starlette.sse import EventSourceResponse
 
         session_id = request.path_params["session_id"]
-        service.session(session_id)  # 404 before the stream starts
+        service.session(session_id)  # 404 before the body is read
         data = await read_json(request, required=True)
         message = data.get("message")
         if not isinstance(message, str) or not message.strip():
             raise ServiceError(422, "INVALID_REQUEST", "message must be a non-empty string")
+        stream = service.stream_response(session_id, message)  # 429 past a limit
 
         async def events() -> AsyncIterator[dict[str, str]]:
-            async for obj in service.stream_response(session_id, message):
+            async for obj in stream:
                 yield {"data": json.dumps(obj, ensure_ascii=False)}
 
         return EventSourceResponse(events(), ping=15)
@@ -221,6 +227,33 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# A stream's files: sockets to the client and to the model, the recording, the memory's
+# connections (two while one opens), and a spare for clients waiting in line.
+FILES_PER_STREAM = 6
+FILES_RESERVED = 64  # the store, the model, logs, listening sockets, MCP servers
+
+
+def fit_streams(requested: int) -> int:
+    """As many streams as the open-file limit allows (the soft limit raised to the hard
+    one first): past it a server answered 500 "Too many open files" until restarted."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    fits = max(1, (soft - FILES_RESERVED) // FILES_PER_STREAM)
+    if requested > fits:
+        print(
+            f"agents-tui: at most {fits} streams at once (the open-file limit is {soft}; "
+            "raise it with ulimit -n to allow more)",
+            file=sys.stderr,
+        )
+        return fits
+    return requested
+
+
 def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any]:
     """Per-session runners sharing one agent and backend (one model loaded, once)."""
     from tui.core.agents import load_agent
@@ -255,6 +288,8 @@ def serve_api(
     token: str | None,
     allow_hosts: tuple[str, ...] = (),
     allow_origins: tuple[str, ...] = (),
+    max_streams: int = 100,
+    max_live_sessions: int = 512,
 ) -> int:
     if not is_loopback(host) and not token:
         print(
@@ -270,6 +305,7 @@ def serve_api(
     from tui.core.providers import ProviderError
     from tui.core.store import Store
 
+    max_streams = fit_streams(max_streams)
     try:
         make, label, base = runner_factory(settings)
     except (AgentLoadError, ProviderError) as problem:
@@ -282,7 +318,13 @@ def serve_api(
             await asyncio.to_thread(engine.load)
         for line in await base.prepare():
             print(f"agents-tui: {line}", file=sys.stderr)
-        service = StreamingService(Store(), make, model_label=label)
+        service = StreamingService(
+            Store(),
+            make,
+            model_label=label,
+            max_streams=max_streams,
+            max_live_sessions=max_live_sessions,
+        )
         app = create_app(
             service,
             token=token,
@@ -295,6 +337,7 @@ def serve_api(
         try:
             await uvicorn.Server(config).serve()
         finally:
+            service.close()
             await base.close()
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a server is stopped

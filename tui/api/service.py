@@ -9,7 +9,11 @@ and later prompts wait their turn, as in the TUI.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+import uuid
+import weakref
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,14 +27,24 @@ from tui.core.store import Store
 RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) -> TurnRunner
 
 
+# Limits, each with a number and an error of its own (see the README's API section).
+MAX_STREAMS = 100  # turns streaming at once; past it 429 TOO_MANY_STREAMS
+MAX_LIVE_SESSIONS = 512  # sessions kept in memory; idle ones past it are rebuilt on demand
+MAX_WAITING = 8  # prompts queued behind one session's running turn; past it 429
+RETRY_AFTER_S = 1
+
+
 class ServiceError(Exception):
     """An error with a stable ``code`` and the HTTP status that carries it."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
 def not_found(session_id: str) -> ServiceError:
@@ -46,6 +60,11 @@ class LiveSession:
     user_context: dict[str, Any] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)
     waiting: int = 0  # prompts queued behind the running turn
+
+    @property
+    def idle(self) -> bool:
+        """Nothing runs, waits or is asked: safe to drop from memory (the store keeps all)."""
+        return not (self.lock.locked() or self.waiting or self.approvals or self.runner.running)
 
     async def approver(self, request: ApprovalRequest) -> ApprovalDecision:
         """The stream says ``approval_required``; ``POST .../approvals/{call_id}`` answers."""
@@ -65,13 +84,19 @@ class StreamingService:
         *,
         model_label: str = "",
         agents: tuple[str, ...] = ("assistant", "game-master"),
+        max_streams: int = MAX_STREAMS,
+        max_live_sessions: int = MAX_LIVE_SESSIONS,
     ) -> None:
         self.store = store
         self.make_runner = make_runner
         self.model_label = model_label
         self.agents = agents  # what a client may ask for: never an import path
-        self.sessions: dict[str, LiveSession] = {}
+        # Most recently used last; idle sessions past ``max_live_sessions`` are closed.
+        self.sessions: OrderedDict[str, LiveSession] = OrderedDict()
+        self.max_streams = max_streams
+        self.max_live_sessions = max_live_sessions
         self.streams_open = 0
+        self.evicted = 0
         self.started = time.time()
 
     # --- sessions -----------------------------------------------------------------------------
@@ -89,30 +114,77 @@ class StreamingService:
             )
         runner = self.make_runner(agent)
         conversation = Conversation(self.store, runner, model_label=self.model_label, title=title)
+        if agent or user_context:
+            self.store.set_api_info(
+                conversation.id, agent_key=agent or "", user_context=dict(user_context or {})
+            )
         live = LiveSession(conversation, runner, user_context=dict(user_context or {}))
         runner.approver = live.approver
-        self.sessions[conversation.id] = live
+        self._keep(conversation.id, live)
         return conversation.id
 
     def session(self, session_id: str) -> LiveSession:
-        """A live session, or a stored conversation (from the TUI, another run) taken up."""
+        """A live session, or a stored conversation (from the TUI, another run, or one
+        this server let go of while idle) taken up again from the store."""
         live = self.sessions.get(session_id)
         if live is not None:
+            self.sessions.move_to_end(session_id)
             return live
         if self.store.conversation(session_id) is None:
             raise not_found(session_id)
-        runner = self.make_runner(None)
+        agent, user_context = self.store.api_info(session_id)
+        runner = self.make_runner(agent if agent in self.agents else None)
         conversation = Conversation(self.store, runner, session_id, model_label=self.model_label)
-        live = LiveSession(conversation, runner)
+        live = LiveSession(conversation, runner, user_context=user_context)
         runner.approver = live.approver
-        self.sessions[session_id] = live
+        self._keep(session_id, live)
         return live
 
+    def _keep(self, session_id: str, live: LiveSession) -> None:
+        """Remember a live session; let go of the least recently used idle ones past the
+        limit (their conversation is in the store and comes back on the next request)."""
+        self.sessions[session_id] = live
+        excess = len(self.sessions) - self.max_live_sessions
+        if excess <= 0:
+            return
+        for old_id, old in list(self.sessions.items()):
+            if excess <= 0:
+                break
+            if old_id != session_id and old.idle:
+                del self.sessions[old_id]
+                old.conversation.close()
+                self.evicted += 1
+                excess -= 1
+
+    def close(self) -> None:
+        for live in self.sessions.values():
+            live.conversation.close()
+        self.sessions.clear()
+
     # --- one turn, as events ------------------------------------------------------------------
-    async def stream_response(self, session_id: str, message: str) -> AsyncIterator[dict[str, Any]]:
+    def stream_response(self, session_id: str, message: str) -> AsyncIterator[dict[str, Any]]:
         """The protocol objects of one turn; closing the iterator early cancels the turn
-        (a client that went away), and its partial reply is stored as interrupted."""
-        live = self.session(session_id)
+        (a client that went away), and its partial reply is stored as interrupted.
+
+        Admission happens here, at once (404, or 429 past a limit), and the stream holds
+        its place from now on: counted when it started iterating, 152 requests arriving
+        together were all let in under a limit of 48."""
+        live = self.admit(session_id)
+        self.streams_open += 1
+        released = [False]
+
+        def release() -> None:
+            if not released[0]:
+                released[0] = True
+                self.streams_open -= 1
+
+        stream = self._stream(live, session_id, message, release)
+        weakref.finalize(stream, release)  # a response that never started its body
+        return stream
+
+    async def _stream(
+        self, live: LiveSession, session_id: str, message: str, release: Callable[[], None]
+    ) -> AsyncIterator[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         started = asyncio.Event()
 
@@ -134,13 +206,26 @@ class StreamingService:
                     if paused is not None:  # a turn stored while waiting for approvals
                         await live.conversation.resume(paused, emit)
                     await live.conversation.run(message, emit)
+            except Exception as problem:  # the runner never raises; the store or disk might
+                request_id = uuid.uuid4().hex[:12]
+                logging.getLogger("agents_tui.api").error(
+                    "turn %s in session %s failed", request_id, session_id, exc_info=problem
+                )
+                queue.put_nowait(
+                    envelope(
+                        "error",
+                        {
+                            "code": "INTERNAL_ERROR",
+                            "message": f"the server failed on this turn (request id {request_id})",
+                        },
+                    )
+                )
             finally:
                 if not started.is_set():
                     live.waiting -= 1
                 queue.put_nowait(None)
 
         task = asyncio.create_task(turn())
-        self.streams_open += 1
         finished = False
         try:
             if live.lock.locked() and not started.is_set():
@@ -152,12 +237,32 @@ class StreamingService:
                     break
                 yield obj
         finally:
-            self.streams_open -= 1
+            release()
             if not finished:
                 if started.is_set():
                     live.runner.cancel()  # drains, stores the partial reply as interrupted
                 else:
                     task.cancel()  # still queued: it never started
+
+    def admit(self, session_id: str) -> LiveSession:
+        """The session, if one more stream fits; a clear 429 otherwise (never a 500)."""
+        live = self.session(session_id)
+        if self.streams_open >= self.max_streams:
+            raise ServiceError(
+                429,
+                "TOO_MANY_STREAMS",
+                f"{self.streams_open} streams are open, the limit is {self.max_streams}: "
+                "try again shortly",
+                retry_after=RETRY_AFTER_S,
+            )
+        if live.waiting >= MAX_WAITING:
+            raise ServiceError(
+                429,
+                "TOO_MANY_WAITING",
+                f"{live.waiting} prompts already wait in this session: try again shortly",
+                retry_after=RETRY_AFTER_S,
+            )
+        return live
 
     def cancel(self, session_id: str) -> bool:
         live = self.session(session_id)
@@ -221,6 +326,7 @@ class StreamingService:
 
         return {
             "sessions_live": len(self.sessions),
+            "sessions_evicted": self.evicted,
             "streams_open": self.streams_open,
             "statistics": as_json(report(self.store.turns())),
         }

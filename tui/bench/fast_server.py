@@ -54,8 +54,13 @@ def stream_bytes(deltas: list[str]) -> bytes:
     return b"".join(parts)
 
 
-def serve(size: int) -> None:
+def serve(size: int, pace_s: float = 0.0) -> None:
+    """``pace_s`` > 0 sends one event each ``pace_s`` seconds (a model's pace) instead of
+    the whole reply at once."""
+    import time
+
     payload = stream_bytes(reply_deltas(size))
+    events = [part + b"\n\n" for part in payload.split(b"\n\n") if part]
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -67,10 +72,19 @@ def serve(size: int) -> None:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
-            view = memoryview(payload)
-            for start in range(0, len(view), 16384):
-                self.wfile.write(view[start : start + 16384])
-            self.wfile.flush()
+            try:
+                if pace_s > 0:
+                    for event in events:
+                        self.wfile.write(event)
+                        self.wfile.flush()
+                        time.sleep(pace_s)
+                else:
+                    view = memoryview(payload)
+                    for start in range(0, len(view), 16384):
+                        self.wfile.write(view[start : start + 16384])
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away (a cancelled turn)
             self.close_connection = True
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -79,4 +93,4 @@ def serve(size: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)

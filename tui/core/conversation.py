@@ -99,6 +99,9 @@ class Conversation:
         return export(row, self.turns(), fmt, path)
 
     def close(self) -> None:
+        memory = getattr(self.runner, "session", None)
+        if memory is not None and hasattr(memory, "close"):
+            memory.close()
         if self.journal.recorder is not None:
             self.journal.recorder.close()
             self.journal.recorder = None

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,23 +52,46 @@ def event_from_json(line: str, at_ns: int) -> tuple[float, ev.RunEvent]:
 
 
 class Recorder:
-    """Appends one JSONL line per event, with its offset from the start of its turn."""
+    """Appends one JSONL line per event, with its offset from the start of its turn.
+
+    The file is open only while a turn runs (opened by its first event, closed when it
+    finishes or pauses): an idle conversation costs no open file, so a server can keep
+    thousands of them (each used to hold its file open for good)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
-        self._file = path.open("a", encoding="utf-8")
+        self._file: Any = None
         self._turn_start_ns = 0
+        self.failed = False  # a recording that could not be written is skipped, not fatal
+
+    @property
+    def is_open(self) -> bool:
+        return self._file is not None
 
     def write(self, event: ev.RunEvent) -> None:
         if isinstance(event, ev.TurnStarted):
             self._turn_start_ns = event.at_ns
+        if self._file is None:
+            try:
+                self._file = self.path.open("a", encoding="utf-8")
+            except OSError as problem:  # out of files or disk: the store still has the turn
+                if not self.failed:
+                    logging.getLogger("agents_tui").warning(
+                        "recording %s stopped: %s", self.path.name, problem.strerror
+                    )
+                self.failed = True
+                return
         self._file.write(event_to_json(event, event.at_ns - self._turn_start_ns) + "\n")
-        if isinstance(event, ev.TurnFinished | ev.ToolCallFinished | ev.TurnStarted | ev.RunPaused):
+        if isinstance(event, ev.TurnFinished | ev.RunPaused):
+            self.close()
+        elif isinstance(event, ev.ToolCallFinished | ev.TurnStarted):
             self._file.flush()
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def recordings_dir() -> Path:
@@ -268,7 +292,45 @@ class ReplayRunner:
 
 
 def open_memory(store: Store, conversation_id: str) -> Any:
-    """The SDK's own SQLiteSession, in the store's database file."""
-    from agents import SQLiteSession
+    """The model's memory: the SDK's own SQLiteSession, in the store's database file."""
+    return ShortLivedMemory(conversation_id, store.path)
 
-    return SQLiteSession(conversation_id, db_path=store.path)
+
+class ShortLivedMemory:
+    """The SDK's ``SQLiteSession``, opened for each call and closed after it.
+
+    A ``SQLiteSession`` keeps a connection (the database and its WAL: two files) for every
+    worker thread that used it until it is closed, so a server with many conversations
+    ran out of open files. The memory is read once and written twice a turn, so one
+    short-lived session per call costs little (a connection each) and holds nothing
+    between calls. Same tables, same rows: anything that reads SQLiteSession reads this.
+    """
+
+    def __init__(self, session_id: str, path: Path) -> None:
+        self.session_id = session_id
+        self.path = path
+        self.session_settings = None
+
+    def _open(self) -> Any:
+        from agents import SQLiteSession
+
+        return SQLiteSession(self.session_id, db_path=self.path)
+
+    async def get_items(self, limit: int | None = None) -> list[Any]:
+        with contextlib.closing(self._open()) as memory:
+            return list(await memory.get_items(limit))
+
+    async def add_items(self, items: list[Any]) -> None:
+        with contextlib.closing(self._open()) as memory:
+            await memory.add_items(items)
+
+    async def pop_item(self) -> Any:
+        with contextlib.closing(self._open()) as memory:
+            return await memory.pop_item()
+
+    async def clear_session(self) -> None:
+        with contextlib.closing(self._open()) as memory:
+            await memory.clear_session()
+
+    def close(self) -> None:
+        """Nothing is held between calls."""

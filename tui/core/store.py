@@ -147,6 +147,14 @@ class Store:
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(turns)")}
         if "owner_pid" not in columns:  # stores made by earlier versions
             self._db.execute("ALTER TABLE turns ADD COLUMN owner_pid INTEGER")
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(conversations)")}
+        if "user_context" not in columns:  # what an API session was created with
+            self._db.execute(
+                "ALTER TABLE conversations ADD COLUMN user_context TEXT NOT NULL DEFAULT '{}'"
+            )
+            self._db.execute(
+                "ALTER TABLE conversations ADD COLUMN agent_key TEXT NOT NULL DEFAULT ''"
+            )
         if fresh:
             os.chmod(self.path, 0o600)
         self.recovered = self._recover_crashed_turns()
@@ -215,6 +223,26 @@ class Store:
             "SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1"
         ).fetchone()
         return str(row["id"]) if row else None
+
+    def api_info(self, conversation_id: str) -> tuple[str, dict[str, Any]]:
+        """What an API session was created with: the agent asked for and its user_context
+        (a session let go of while idle is rebuilt from these)."""
+        row = self._db.execute(
+            "SELECT agent_key, user_context FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            return "", {}
+        context = json.loads(row["user_context"])
+        return str(row["agent_key"]), context if isinstance(context, dict) else {}
+
+    def set_api_info(
+        self, conversation_id: str, *, agent_key: str, user_context: dict[str, Any]
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE conversations SET agent_key = ?, user_context = ? WHERE id = ?",
+                (agent_key, json.dumps(user_context, ensure_ascii=False), conversation_id),
+            )
 
     def rename(self, conversation_id: str, title: str) -> None:
         with self._tx() as db:

@@ -1,0 +1,194 @@
+"""``agents-tui api`` as a process left running: thousands of sessions under a low open-file
+limit, a clear 429 past the stream limit, sessions let go of while idle and taken up again.
+
+The server is the real command (``python -m tui api``) against the benchmark's
+OpenAI-compatible server in its own process, both on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import aiohttp
+
+from tests.mcp_servers import free_port
+from tui.bench.fast_server import reply_deltas
+
+REPLY = "".join(reply_deltas(400))
+
+
+@contextmanager
+def model_server(size: int = 400, pace_s: float = 0.002) -> Iterator[str]:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui.bench.fast_server", str(size), str(pace_s)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        child.kill()
+        child.wait()
+
+
+@contextmanager
+def api_process(
+    base_url: str, *args: str, files: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+
+    def limit() -> None:
+        if files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "api",
+            "--provider",
+            "compat",
+            "--base-url",
+            base_url,
+            "--model",
+            "bench",
+            "--port",
+            str(port),
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=limit,
+        env={**os.environ, **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(url, child)
+        yield url, child
+    finally:
+        child.terminate()
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def wait_for_server(url: str, child: subprocess.Popen[str]) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise AssertionError(f"the API exited: {child.stderr.read() if child.stderr else ''}")
+        try:
+            with urllib.request.urlopen(f"{url}/v1/stats", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the API did not start")
+
+
+def open_files(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def create(http: aiohttp.ClientSession, url: str, count: int, **body) -> list[str]:
+    ids: list[str] = []
+    gate = asyncio.Semaphore(16)
+
+    async def one() -> None:
+        async with gate, http.post(f"{url}/v1/sessions", json=body or None) as response:
+            assert response.status == 201, await response.text()
+            ids.append((await response.json())["session_id"])
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return ids
+
+
+async def turn(http: aiohttp.ClientSession, url: str, session_id: str) -> tuple[int, dict, str]:
+    """(status, the last event or the error body, the streamed text)."""
+    async with http.post(
+        f"{url}/v1/sessions/{session_id}/messages", json={"message": "hi"}
+    ) as response:
+        body = await response.text()
+        if response.status != 200:
+            payload = json.loads(body)
+            payload["retry_after"] = response.headers.get("Retry-After")
+            return response.status, payload, ""
+    events = [json.loads(line[5:]) for line in body.splitlines() if line.startswith("data:")]
+    text = "".join(e["data"]["delta"] for e in events if e["type"] == "text_delta")
+    return 200, events[-1], text
+
+
+async def test_ten_thousand_sessions_under_a_256_file_limit_and_every_one_still_streams():
+    with model_server() as base, api_process(base, files=256) as (url, child):
+        before = open_files(child.pid)
+        connector = aiohttp.TCPConnector(limit=200)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            first = await create(http, url, 1, user_context={"table": 7}, agent="game-master")
+            ids = first + await create(http, url, 9_999)
+            assert len(set(ids)) == 10_000
+            assert open_files(child.pid) < before + 40  # idle sessions cost no open file
+            async with http.get(f"{url}/v1/stats") as response:
+                stats = await response.json()
+            assert stats["sessions_live"] <= 512 and stats["sessions_evicted"] > 9_000
+            # the oldest (let go of long ago), a middle one and the newest all stream
+            for session_id in (ids[0], ids[5_000], ids[-1]):
+                status, last, text = await turn(http, url, session_id)
+                assert status == 200 and last["type"] == "response_complete"
+                assert text == REPLY and last["data"]["status"] == "completed"
+            # what the first session was created with came back with it
+            async with http.get(f"{url}/v1/sessions/{ids[0]}/stats") as response:
+                assert (await response.json())["user_context"] == {"table": 7}
+
+            # 120 prompts at once against the limit the file budget allows
+            results = await asyncio.gather(*(turn(http, url, s) for s in ids[100:220]))
+            codes = collections.Counter(status for status, _, _ in results)
+            assert set(codes) <= {200, 429} and codes[200] >= 20 and codes[429] >= 1, codes
+            for status, last, text in results:
+                if status == 429:
+                    assert last["error"]["code"] == "TOO_MANY_STREAMS"
+                    assert last["retry_after"] == "1"
+                else:
+                    assert text == REPLY and last["data"]["status"] == "completed"
+            assert open_files(child.pid) < 256
+            # every admitted turn is stored whole; a refused prompt is not stored at all
+            async with http.get(f"{url}/v1/stats") as response:
+                totals = (await response.json())["statistics"]["Performance statistics"]
+            assert totals["Turns"] == str(3 + codes[200])
+            assert totals["Interrupted turns"] == "0"
+        child.terminate()
+        _, err = child.communicate(timeout=10)
+        assert "Too many open files" not in err and "Traceback" not in err
+        assert "at most 32 streams at once" in err
+
+
+async def test_past_the_stream_limit_a_prompt_gets_429_with_retry_after():
+    with model_server(pace_s=0.05) as base, api_process(base, "--max-streams", "1") as (url, _):
+        async with aiohttp.ClientSession() as http:
+            a, b = await create(http, url, 2)
+            slow = asyncio.create_task(turn(http, url, a))
+            await asyncio.sleep(0.5)
+            status, body, _ = await turn(http, url, b)
+            assert status == 429 and body["error"]["code"] == "TOO_MANY_STREAMS"
+            assert body["retry_after"] == "1"
+            status, _, text = await slow
+            assert status == 200 and text == REPLY
+            status, _, text = await turn(http, url, b)  # the slot is free again
+            assert status == 200 and text == REPLY
+            async with http.get(f"{url}/v1/sessions/{b}/messages") as response:
+                messages = (await response.json())["messages"]
+            assert [m["role"] for m in messages] == ["user", "assistant"]  # once, not twice
