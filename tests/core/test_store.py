@@ -3,6 +3,7 @@
 import os
 import sqlite3
 import stat
+import time
 
 from tui.core.export import export
 from tui.core.store import Store
@@ -183,13 +184,19 @@ def test_export_markdown_and_json_with_tools_and_metrics(tmp_path):
 
 
 def _owned_by_a_dead_process(store: Store, turn_id: int) -> None:
+    """A process that took a lease on this store, started the turn's owner, and exited."""
     import subprocess
     import sys
 
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
+    code = (
+        "import sys; from pathlib import Path; from tui.core.store import Store;"
+        "print(Store(Path(sys.argv[1])).lease.instance_id)"
+    )
+    gone = subprocess.run(
+        [sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, check=True
+    )
     with store._tx() as db:
-        db.execute("UPDATE turns SET owner_pid = ? WHERE id = ?", (gone.pid, turn_id))
+        db.execute("UPDATE turns SET owner = ? WHERE id = ?", (gone.stdout.strip(), turn_id))
 
 
 def test_a_turn_another_live_process_is_running_is_left_alone(tmp_path):
@@ -201,3 +208,56 @@ def test_a_turn_another_live_process_is_running_is_left_alone(tmp_path):
     reopened = Store(path)  # a second opener while the owner (this process) lives
     assert reopened.recovered == []
     assert reopened.turns("a")[0].status == "running"
+
+
+def _lease_row(store: Store, instance: str, age_s: float) -> None:
+    """An instance seen only through its heartbeat (another machine: no lock file here)."""
+    with store._tx() as db:
+        db.execute(
+            "INSERT INTO leases(instance_id, host, pid, started_at, heartbeat_at)"
+            " VALUES (?, 'elsewhere', 1, ?, ?)",
+            (instance, time.time() - age_s, time.time() - age_s),
+        )
+
+
+def test_a_turn_is_owned_by_a_lease_not_a_pid(tmp_path, monkeypatch):
+    """Same PID or not, a turn whose owner's lease expired is interrupted with its text;
+    one whose owner renews its lease is left alone, and the owner's own turns too."""
+    import os
+
+    from tui.core.store import sweep
+
+    monkeypatch.setenv("AGENTS_TUI_LEASE_TTL", "30")
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    store.ensure_conversation("a")
+    mine = store.start_turn("a", "mine")
+    fresh = store.start_turn("a", "fresh")
+    stale = store.start_turn("a", "stale")
+    store.save_partial(stale, "half a")
+    _lease_row(store, "fresh-owner", age_s=2)
+    _lease_row(store, "stale-owner", age_s=31)
+    with store._tx() as db:
+        # the stale owner had this very PID: a PID says nothing about who runs a turn
+        db.execute("UPDATE turns SET owner = 'fresh-owner' WHERE id = ?", (fresh,))
+        db.execute(
+            "UPDATE turns SET owner = 'stale-owner', owner_pid = ? WHERE id = ?",
+            (os.getpid(), stale),
+        )
+    reopened = Store(path)
+    assert [t.id for t in reopened.recovered] == [stale]
+    status = {t.id: (t.status, t.reply) for t in reopened.turns("a")}
+    assert status == {
+        mine: ("running", ""),
+        fresh: ("running", ""),
+        stale: ("interrupted", "half a"),
+    }
+    # the fresh owner stops renewing: the lease thread's sweep closes its turn
+    with store._tx() as db:
+        db.execute(
+            "UPDATE leases SET heartbeat_at = heartbeat_at - 60 WHERE instance_id = ?",
+            ("fresh-owner",),
+        )
+    sweep(path)
+    assert {t.id: t.status for t in store.turns("a")}[fresh] == "interrupted"
+    assert {t.id: t.status for t in store.turns("a")}[mine] == "running"

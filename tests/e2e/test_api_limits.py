@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import aiohttp
+import pytest
 
 from tests.mcp_servers import free_port
 from tui.bench.fast_server import reply_deltas
@@ -192,3 +193,78 @@ async def test_past_the_stream_limit_a_prompt_gets_429_with_retry_after():
             async with http.get(f"{url}/v1/sessions/{b}/messages") as response:
                 messages = (await response.json())["messages"]
             assert [m["role"] for m in messages] == ["user", "assistant"]  # once, not twice
+
+
+@contextmanager
+def api_as_pid_1(agent: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """The API as PID 1 of a fresh PID namespace, as in a container."""
+    port = free_port()
+    child = subprocess.Popen(
+        [
+            "unshare",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            sys.executable,
+            "-m",
+            "tui",
+            "api",
+            "--agent",
+            agent,
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(url, child)
+        yield url, child
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a new PID namespace needs root")
+async def test_a_turn_cut_by_a_kill_as_pid_1_is_recovered_by_the_next_pid_1():
+    import sqlite3
+
+    from tui.core.store import default_db_path
+
+    async with aiohttp.ClientSession() as http:
+        with api_as_pid_1("tests.fixtures_agents:slow") as (url, child):
+            [session] = await create(http, url, 1)
+            response = await http.post(
+                f"{url}/v1/sessions/{session}/messages", json={"message": "tell me a long story"}
+            )
+            seen = ""
+            while seen.count("text_delta") < 12:
+                seen += (await response.content.readany()).decode()
+            await asyncio.sleep(0.4)  # the partial reply is saved every 0.25 s
+            db = sqlite3.connect(default_db_path())
+            [(pid,)] = db.execute("SELECT pid FROM leases").fetchall()
+            assert pid == 1
+            child.kill()  # SIGKILL to unshare; --kill-child takes PID 1 with it
+            child.wait()
+            response.close()
+            [(status, partial)] = db.execute("SELECT status, reply FROM turns").fetchall()
+            assert status == "running" and partial.startswith("word0 word1 word2")
+        with api_as_pid_1("tests.fixtures_agents:echo") as (url, _child):
+            pids = [row[0] for row in db.execute("SELECT pid FROM leases")]
+            assert pids == [1, 1]  # the dead one and the new one: the same PID
+            async with http.get(f"{url}/v1/sessions/{session}/messages") as response:
+                messages = (await response.json())["messages"]
+            assert messages[1]["status"] == "interrupted"
+            assert messages[1]["text"] == partial
+            status, last, _ = await turn(http, url, session)
+            assert status == 200
+            model_saw = json.loads(last["data"]["final_response"].removeprefix("SEEN "))
+            assert model_saw == [
+                "user: tell me a long story",
+                f"assistant: {partial}",
+                "user: hi",
+            ]

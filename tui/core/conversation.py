@@ -66,7 +66,10 @@ class Conversation:
         return PausedTurn(*found) if found is not None else None
 
     async def run(self, prompt: str, emit: Emit) -> Any:
-        """One turn; never raises (the runner's promise)."""
+        """One turn; never raises (the runner's promise). A turn of this conversation
+        left running by a process that has gone is closed first (its partial reply joins
+        the model's memory), so the model never sees two user messages in a row."""
+        self.store.recover(self.id)
         return await self.runner.run(prompt, self.wrap(emit))
 
     async def resume(self, paused: PausedTurn, emit: Emit) -> Any:

@@ -11,6 +11,8 @@ API keys never reach this file: only prompts, replies, tool calls and numbers do
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -147,6 +149,8 @@ class Store:
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(turns)")}
         if "owner_pid" not in columns:  # stores made by earlier versions
             self._db.execute("ALTER TABLE turns ADD COLUMN owner_pid INTEGER")
+        if "owner" not in columns:  # the lease instance running the turn (tui.core.lease)
+            self._db.execute("ALTER TABLE turns ADD COLUMN owner TEXT")
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(conversations)")}
         if "user_context" not in columns:  # what an API session was created with
             self._db.execute(
@@ -157,6 +161,9 @@ class Store:
             )
         if fresh:
             os.chmod(self.path, 0o600)
+        from tui.core.lease import lease_for
+
+        self.lease = lease_for(self.path, on_beat=functools.partial(sweep, self.path))
         self.recovered = self._recover_crashed_turns()
 
     def close(self) -> None:
@@ -273,9 +280,9 @@ class Store:
         now = time.time()
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO turns(conversation_id, started_at, prompt, owner_pid)"
-                " VALUES (?, ?, ?, ?)",
-                (conversation_id, now, prompt, os.getpid()),
+                "INSERT INTO turns(conversation_id, started_at, prompt, owner_pid, owner)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, now, prompt, os.getpid(), self.lease.instance_id),
             )
             db.execute(
                 "UPDATE conversations SET updated_at = ?,"
@@ -371,8 +378,9 @@ class Store:
         with self._tx() as db:
             db.execute("DELETE FROM pending_runs WHERE turn_id = ?", (turn_id,))
             db.execute(
-                "UPDATE turns SET status = 'running' WHERE id = ? AND status = 'awaiting_approval'",
-                (turn_id,),
+                "UPDATE turns SET status = 'running', owner = ? WHERE id = ?"
+                " AND status = 'awaiting_approval'",
+                (self.lease.instance_id, turn_id),
             )
 
     def save_tools(self, turn_id: int, tools: list[dict[str, Any]]) -> None:
@@ -410,57 +418,17 @@ class Store:
             ("WHERE conversation_id = ?", (conversation_id,)) if conversation_id else ("", ())
         )
         rows = self._db.execute(f"SELECT * FROM turns {where} ORDER BY id", args).fetchall()
-        return [
-            TurnRow(
-                r["id"],
-                r["conversation_id"],
-                r["started_at"],
-                r["finished_at"],
-                r["prompt"],
-                r["reply"],
-                r["status"],
-                r["error"],
-                json.loads(r["tools"]),
-                json.loads(r["metrics"]),
-            )
-            for r in rows
-        ]
+        return [_turn(r) for r in rows]
 
     def _recover_crashed_turns(self) -> list[TurnRow]:
-        """Turns left ``running`` by a process that died become ``interrupted``."""
-        owners = dict(
-            self._db.execute("SELECT id, owner_pid FROM turns WHERE status = 'running'").fetchall()
-        )
-        # A turn another live process is running (the TUI while `agents-tui run` opens the
-        # store, the API server) is not a crash.
-        crashed = [
-            t for t in self.turns() if t.status == "running" and not _alive(owners.get(t.id))
-        ]
-        if not crashed:
-            return []
-        memory = self._has_table("agent_messages") and self._has_table("agent_sessions")
-        with self._tx() as db:
-            for turn in crashed:
-                updated = db.execute(
-                    "UPDATE turns SET status = 'interrupted', error = ?, finished_at = ?"
-                    " WHERE id = ? AND status = 'running'",
-                    ("the app stopped during this turn", time.time(), turn.id),
-                ).rowcount
-                if updated and memory and turn.reply:
-                    # The prompt reached the model's memory (SQLiteSession) when the turn
-                    # started; its partial reply joins it in the same transaction.
-                    db.execute(
-                        "INSERT OR IGNORE INTO agent_sessions(session_id) VALUES (?)",
-                        (turn.conversation_id,),
-                    )
-                    db.execute(
-                        "INSERT INTO agent_messages(session_id, message_data) VALUES (?, ?)",
-                        (
-                            turn.conversation_id,
-                            json.dumps({"role": "assistant", "content": turn.reply}),
-                        ),
-                    )
-        return crashed
+        return recover_crashed_turns(self._db, self.path)
+
+    def recover(self, conversation_id: str | None = None) -> list[TurnRow]:
+        """Mark the turns whose owner has gone ``interrupted`` now (before a new turn of a
+        conversation, so the model never sees two user messages in a row)."""
+        found = recover_crashed_turns(self._db, self.path, conversation_id)
+        self.recovered.extend(found)
+        return found
 
     def global_stats(self) -> dict[str, float | int]:
         """The tutorial's global statistics over every stored turn."""
@@ -499,16 +467,85 @@ class Store:
         }
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
+def recover_crashed_turns(
+    db: sqlite3.Connection, path: Path, conversation_id: str | None = None
+) -> list[TurnRow]:
+    """Turns left ``running`` by an instance that has gone (``tui.core.lease``) become
+    ``interrupted``, their partial reply joining the model's memory in the same
+    transaction. A turn another live process runs (the TUI while ``agents-tui run`` opens
+    the store; another API process) is left alone."""
+    from tui.core.lease import LEASE_TTL_S, alive
+
+    ttl = float(os.environ.get("AGENTS_TUI_LEASE_TTL", LEASE_TTL_S))
+    where = "status = 'running'" + (" AND conversation_id = ?" if conversation_id else "")
+    args: tuple[Any, ...] = (conversation_id,) if conversation_id else ()
+    rows = db.execute(
+        f"SELECT id, conversation_id, reply, owner FROM turns WHERE {where}", args
+    ).fetchall()
+    owners: dict[str | None, bool] = {}
+    crashed = []
+    for turn_id, conversation, reply, owner in rows:
+        if owner not in owners:
+            owners[owner] = alive(db, path, owner, ttl)
+        if not owners[owner]:
+            crashed.append((int(turn_id), str(conversation), str(reply)))
+    if not crashed:
+        return []
+    memory = all(
+        db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (t,)).fetchone()
+        for t in ("agent_messages", "agent_sessions")
+    )
+    done = []
+    with db:
+        for turn_id, conversation, reply in crashed:
+            updated = db.execute(
+                "UPDATE turns SET status = 'interrupted', error = ?, finished_at = ?"
+                " WHERE id = ? AND status = 'running'",
+                ("the app stopped during this turn", time.time(), turn_id),
+            ).rowcount
+            if not updated:
+                continue  # another process recovered it first
+            done.append(turn_id)
+            if memory and reply:
+                # The prompt reached the model's memory when the turn started; its partial
+                # reply joins it.
+                db.execute(
+                    "INSERT OR IGNORE INTO agent_sessions(session_id) VALUES (?)", (conversation,)
+                )
+                db.execute(
+                    "INSERT INTO agent_messages(session_id, message_data) VALUES (?, ?)",
+                    (conversation, json.dumps({"role": "assistant", "content": reply})),
+                )
+    return [_turn(r) for r in _rows(db, done)]
+
+
+def _rows(db: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+    if not ids:
+        return []
+    db.row_factory = sqlite3.Row
+    marks = ",".join("?" * len(ids))
+    return db.execute(f"SELECT * FROM turns WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
+
+
+def _turn(r: sqlite3.Row) -> TurnRow:
+    return TurnRow(
+        r["id"],
+        r["conversation_id"],
+        r["started_at"],
+        r["finished_at"],
+        r["prompt"],
+        r["reply"],
+        r["status"],
+        r["error"],
+        json.loads(r["tools"]),
+        json.loads(r["metrics"]),
+    )
+
+
+def sweep(path: Path) -> None:
+    """The lease thread's round: recover turns whose owner's lease expired meanwhile."""
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
+        recover_crashed_turns(db, path)
 
 
 def _title_from(prompt: str) -> str:

@@ -1,0 +1,164 @@
+"""Which process owns a running turn: an instance id with a heartbeat, never a PID.
+
+A turn row names the *instance* that runs it (a random id made when the process first
+opens the store). The instance is alive while
+
+- on this machine, it holds an exclusive ``flock`` on its lock file beside the store: the
+  kernel drops the lock the moment the process dies, whatever its PID (a container's
+  PID 1 killed and restarted as PID 1 again; a PID reused on a host); or
+- anywhere (another machine on a shared PostgreSQL; a lock file that is not visible
+  here), its row in ``leases`` was renewed less than ``ttl_s`` ago.
+
+The old rule ("the owner PID is dead") never fired in a container: the restarted server
+was PID 1 again, so the cut turn stayed ``running`` for good.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+LEASE_TTL_S = 30.0  # a lease not renewed for this long has expired
+HEARTBEAT_S = 5.0  # how often a live instance renews it
+
+LEASE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS leases (
+    instance_id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    heartbeat_at REAL NOT NULL
+);
+"""
+
+
+def lock_dir(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".owners")
+
+
+class Lease:
+    """This process's claim on the turns it runs, renewed by a daemon thread."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        ttl_s: float = LEASE_TTL_S,
+        heartbeat_s: float = HEARTBEAT_S,
+        on_beat: Callable[[], None] | None = None,
+    ) -> None:
+        self.db_path = db_path
+        self.instance_id = uuid.uuid4().hex
+        self.ttl_s = ttl_s
+        self.heartbeat_s = heartbeat_s
+        self.on_beat = on_beat  # the store's sweep for turns whose owner has gone
+        self.pid = os.getpid()
+        folder = lock_dir(db_path)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.lock_path = folder / f"{self.instance_id}.lock"
+        self._lock = self.lock_path.open("w")
+        fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._stop = threading.Event()
+        self._write(renew=False)
+        self._thread = threading.Thread(target=self._beat, name="agents-tui-lease", daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def _write(self, *, renew: bool) -> None:
+        now = time.time()
+        with contextlib.closing(self._connect()) as db, db:
+            if renew:
+                db.execute(
+                    "UPDATE leases SET heartbeat_at = ? WHERE instance_id = ?",
+                    (now, self.instance_id),
+                )
+            else:
+                db.executescript(LEASE_SCHEMA)
+                db.execute(
+                    "INSERT OR REPLACE INTO leases(instance_id, host, pid, started_at,"
+                    " heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+                    (self.instance_id, socket.gethostname(), self.pid, now, now),
+                )
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            try:
+                self._write(renew=True)
+                if self.on_beat is not None:
+                    self.on_beat()
+            except sqlite3.Error:
+                continue  # busy or briefly unavailable: the next beat tries again
+
+    def release(self) -> None:
+        """A clean exit: the lease row and the lock file go."""
+        self._stop.set()
+        with contextlib.suppress(sqlite3.Error), contextlib.closing(self._connect()) as db, db:
+            db.execute("DELETE FROM leases WHERE instance_id = ?", (self.instance_id,))
+        with contextlib.suppress(OSError):
+            self.lock_path.unlink()
+            self._lock.close()
+
+
+def alive(db: sqlite3.Connection, db_path: Path, owner: str | None, ttl_s: float) -> bool:
+    """Whether the instance ``owner`` still runs (see the module's rule)."""
+    if not owner:
+        return False  # a turn from before leases (it named a PID): its owner is gone
+    mine = _LEASES.get(db_path.resolve())
+    if mine is not None and mine.instance_id == owner and mine.pid == os.getpid():
+        return True
+    lock_path = lock_dir(db_path) / f"{owner}.lock"
+    try:
+        handle = lock_path.open("r")
+    except FileNotFoundError:
+        handle = None
+    if handle is not None:
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True  # held: the process lives
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+        return False  # the kernel let go of it: the process is gone
+    row = db.execute("SELECT heartbeat_at FROM leases WHERE instance_id = ?", (owner,)).fetchone()
+    return row is not None and time.time() - float(row[0]) < ttl_s
+
+
+_LEASES: dict[Path, Lease] = {}
+_GUARD = threading.Lock()
+
+
+def lease_for(db_path: Path, on_beat: Callable[[], None] | None = None) -> Lease:
+    """One lease per process and store file (a forked child makes its own)."""
+    key = db_path.resolve()
+    with _GUARD:
+        lease = _LEASES.get(key)
+        if lease is None or lease.pid != os.getpid():
+            ttl = float(os.environ.get("AGENTS_TUI_LEASE_TTL", LEASE_TTL_S))
+            lease = Lease(key, ttl_s=ttl, heartbeat_s=min(HEARTBEAT_S, ttl / 3), on_beat=on_beat)
+            if not _LEASES:
+                atexit.register(release_all)
+            _LEASES[key] = lease
+        return lease
+
+
+def release_all() -> None:
+    with _GUARD:
+        for lease in _LEASES.values():
+            if lease.pid == os.getpid():
+                lease.release()
+        _LEASES.clear()
