@@ -368,10 +368,10 @@ def _flags_as_args(args: argparse.Namespace) -> list[str]:
 
 def _stats(*, as_json: bool) -> int:
     from tui.core.stats import as_json as stats_json
-    from tui.core.stats import as_text, report
+    from tui.core.stats import as_text, report_of
     from tui.core.store import Store
 
-    sections = report(Store().turns())
+    sections = report_of(Store().totals())
     if as_json:
         print(json.dumps(stats_json(sections), indent=2, ensure_ascii=False))
     else:

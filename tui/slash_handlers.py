@@ -135,14 +135,14 @@ class SlashHandlers:
         app.chat.add_note(f"History ({len(app.transcript)} messages)", "\n".join(lines))
 
     def show_stats(self) -> None:
-        from tui.core.stats import as_text, report
+        from tui.core.stats import as_text, report_of
 
         app = self.app
         if app.store is None or app.conversation_id is None:
             app.notify("The conversation store is not open yet.", severity="warning")
             return
-        turns = app.store.turns(app.conversation_id)
-        app.chat.add_note("Statistics of this conversation", as_text(report(turns)))
+        totals = app.store.totals(app.conversation_id)
+        app.chat.add_note("Statistics of this conversation", as_text(report_of(totals)))
 
     def switch_agent(self, spec: str) -> None:
         app = self.app

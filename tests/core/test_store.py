@@ -145,7 +145,7 @@ def test_a_store_from_an_earlier_version_gets_the_new_index(tmp_path):
     store.save_partial(running, "a griffin half-told")  # indexed by the old trigger
     store.close()
     reopened = Store(path)
-    assert reopened._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert reopened._db.execute("PRAGMA user_version").fetchone()[0] >= 2
     assert [r.id for r in reopened.conversations("wyvern")] == ["a"]
     reopened.finish_turn(
         running, reply="a griffin, told.", status="completed", error=None, tools=[], metrics={}
@@ -261,3 +261,70 @@ def test_a_turn_is_owned_by_a_lease_not_a_pid(tmp_path, monkeypatch):
     sweep(path)
     assert {t.id: t.status for t in store.turns("a")}[fresh] == "interrupted"
     assert {t.id: t.status for t in store.turns("a")}[mine] == "running"
+
+
+def test_kept_totals_equal_the_statistics_computed_from_every_turn(tmp_path):
+    """Turns finished, failed, interrupted, imported, recovered after a crash, finished
+    again, and a conversation deleted: the kept totals always equal a full count."""
+    from tui.core.stats import as_json, report, report_of, totals_of
+
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    for name in ("a", "b", "c"):
+        store.ensure_conversation(name)
+    for i in range(30):
+        conversation = "abc"[i % 3]
+        status = ("completed", "failed", "interrupted")[i % 4 % 3]
+        metrics = {
+            "time_to_first_token_s": 0.1 * (i % 7) or None,
+            "tokens_per_second": float(i % 5) * 10 or None,
+            "elapsed_s": 1.0 + i,
+            "output_tokens": i,
+            "input_tokens": 2,
+            "errors": i % 3,
+            "retries": i % 2,
+            "errors_by_kind": {"network": i % 3} if i % 3 else {},
+        }
+        _turn(store, conversation, f"p{i}", f"reply {i}" * (i % 2), status=status, metrics=metrics)
+    store.import_turn(
+        "b",
+        started_at=1.0,
+        prompt="imported",
+        reply="old",
+        status="completed",
+        error=None,
+        tools=[],
+        metrics={"time_to_first_token_s": 9.0, "elapsed_s": 3.0},
+    )
+    crashed = store.start_turn("c", "cut")
+    store.save_partial(crashed, "half")
+    _owned_by_a_dead_process(store, crashed)
+    store.start_turn("a", "still running")  # not counted until it ends
+    store = Store(path)  # recovers the cut turn
+    # the owner was only thought gone: its own end replaces what recovery counted
+    store.finish_turn(
+        crashed,
+        reply="half and whole",
+        status="completed",
+        error=None,
+        tools=[],
+        metrics={"time_to_first_token_s": 0.5, "errors": 1, "errors_by_kind": {"timeout": 1}},
+    )
+
+    def check() -> None:
+        finished = [t for t in store.turns() if t.status not in ("running",)]
+        assert report_of(store.totals()) == report(finished)
+        for name in ("a", "b", "c"):
+            mine = [t for t in finished if t.conversation_id == name]
+            assert as_json(report_of(store.totals(name))) == as_json(report(mine)), name
+        assert store.totals() == totals_of(finished)
+
+    check()
+    store.delete("b")
+    check()
+    # a store from before the totals were kept gets them on open
+    with store._tx() as db:
+        db.execute("DELETE FROM turn_totals")
+        db.execute("PRAGMA user_version = 2")
+    store = Store(path)
+    check()

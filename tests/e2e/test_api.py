@@ -329,3 +329,40 @@ async def test_text_that_cannot_be_stored_is_refused_and_the_session_goes_on(api
         async with http.get(f"{server.url}/v1/sessions/{session_id}/messages") as response:
             turns = (await response.json())["messages"]
         assert [t["text"] for t in turns if t["role"] == "user"] == ["hello again"]
+
+
+async def test_stats_over_ten_thousand_turns_come_from_kept_totals_while_a_stream_runs(api):
+    """A client polling stats on a big store gets the right figures, and the stream it
+    polls beside stays exact; no stored turn is read to answer (the old code read all)."""
+    store = Store()
+    store.ensure_conversation("old")
+    for i in range(10_000):
+        store.import_turn(
+            "old",
+            started_at=1.0 + i,
+            prompt=f"p{i}",
+            reply="r",
+            status="completed" if i % 10 else "failed",
+            error=None,
+            tools=[],
+            metrics={"time_to_first_token_s": 0.1 + (i % 5) / 10, "elapsed_s": 1.0},
+        )
+    reads: list[str] = []
+    server = api(lambda: echo_agent(rate=50))
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url)
+        server.service.store._reader.set_trace_callback(reads.append)
+        stream = asyncio.create_task(send(http, server.url, session_id, "count the stars please"))
+        polled = 0
+        while not stream.done():
+            async with http.get(f"{server.url}/v1/stats") as response:
+                figures = (await response.json())["statistics"]["Performance statistics"]
+            polled += 1
+            assert figures["Median time to first token"] == "0.30 s"
+        assert polled > 3
+        assert reply_of(stream.result()) == "".join(echo_words("count the stars please"))
+        async with http.get(f"{server.url}/v1/stats") as response:
+            figures = (await response.json())["statistics"]["Performance statistics"]
+        assert figures["Turns"] == "10,001" and figures["Average time to first token"] == "0.30 s"
+        assert figures["Error rate (turns with an error)"] == "0.0%"
+        assert not [sql for sql in reads if "SELECT *" in sql or "metrics" in sql]

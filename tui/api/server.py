@@ -151,10 +151,10 @@ def create_app(
         return JSONResponse({"messages": service.messages(request.path_params["session_id"])})
 
     async def get_session_stats(request: Request) -> Response:
-        return JSONResponse(service.session_stats(request.path_params["session_id"]))
+        return JSONResponse(await service.session_stats(request.path_params["session_id"]))
 
     async def get_stats(_request: Request) -> Response:
-        return JSONResponse(service.global_stats())
+        return JSONResponse(await service.global_stats())
 
     async def cancel(request: Request) -> Response:
         cancelled = service.cancel(request.path_params["session_id"])

@@ -32,6 +32,7 @@ MAX_STREAMS = 100  # turns streaming at once; past it 429 TOO_MANY_STREAMS
 MAX_LIVE_SESSIONS = 512  # sessions kept in memory; idle ones past it are rebuilt on demand
 MAX_WAITING = 8  # prompts queued behind one session's running turn; past it 429
 RETRY_AFTER_S = 1
+RECENT_METRICS = 100  # turns whose metrics a session's stats list (the last ones)
 
 
 class ServiceError(Exception):
@@ -299,34 +300,44 @@ class StreamingService:
             )
         return out
 
-    def session_stats(self, session_id: str) -> dict[str, Any]:
-        """The tutorial's ``get_session_stats``, plus the table ``/stats`` prints."""
-        from tui.core.stats import as_json, report
+    async def session_stats(self, session_id: str) -> dict[str, Any]:
+        """The tutorial's ``get_session_stats``, plus the table ``/stats`` prints, from the
+        kept totals (no turn is read but the last 100 turns' metrics), read in a worker
+        thread so that a client polling it does not hold up the streams."""
+        from tui.core.stats import as_json, report_of
 
         live = self.session(session_id)
         row = live.conversation.row()
-        turns = live.conversation.turns()
+        totals, unfinished, recent = await asyncio.to_thread(
+            lambda: (
+                self.store.totals(session_id),
+                self.store.unfinished(session_id),
+                self.store.recent_metrics(session_id, RECENT_METRICS),
+            )
+        )
         created = row.created_at if row else time.time()
         status = "active" if live.runner.running else "idle"
         if live.approvals:
             status = "awaiting_approval"
         return {
             "session_id": session_id,
-            "message_count": len(turns) * 2 - sum(1 for t in turns if not t.reply),
+            "message_count": totals.turns + totals.answered + unfinished,
             "created_at": created,
             "duration_minutes": round((time.time() - created) / 60, 3),
             "status": status,
             "user_context": live.user_context,
-            "turn_metrics": [t.metrics for t in turns],
-            "statistics": as_json(report(turns)),
+            "turn_metrics": recent,
+            "statistics": as_json(report_of(totals)),
         }
 
-    def global_stats(self) -> dict[str, Any]:
-        from tui.core.stats import as_json, report
+    async def global_stats(self) -> dict[str, Any]:
+        """Every stored turn's statistics, from the kept totals (read in a worker thread)."""
+        from tui.core.stats import as_json, report_of
 
+        totals = await asyncio.to_thread(self.store.totals)
         return {
             "sessions_live": len(self.sessions),
             "sessions_evicted": self.evicted,
             "streams_open": self.streams_open,
-            "statistics": as_json(report(self.store.turns())),
+            "statistics": as_json(report_of(totals)),
         }

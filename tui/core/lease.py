@@ -24,8 +24,10 @@ import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 LEASE_TTL_S = 30.0  # a lease not renewed for this long has expired
 HEARTBEAT_S = 5.0  # how often a live instance renews it
@@ -68,6 +70,7 @@ class Lease:
         self._lock = self.lock_path.open("w")
         fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._stop = threading.Event()
+        self._users: weakref.WeakSet[Any] = weakref.WeakSet()  # the stores that use it
         self._write(renew=False)
         self._thread = threading.Thread(target=self._beat, name="agents-tui-lease", daemon=True)
         self._thread.start()
@@ -93,8 +96,18 @@ class Lease:
                     (self.instance_id, socket.gethostname(), self.pid, now, now),
                 )
 
+    def attach(self, user: Any) -> None:
+        self._users.add(user)
+
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
+            with _GUARD:
+                unused = not self._users  # every store on this file was closed or dropped
+                if unused and _LEASES.get(self.db_path) is self:
+                    del _LEASES[self.db_path]
+            if unused:
+                self.release()
+                return
             try:
                 self._write(renew=True)
                 if self.on_beat is not None:
@@ -142,8 +155,9 @@ _LEASES: dict[Path, Lease] = {}
 _GUARD = threading.Lock()
 
 
-def lease_for(db_path: Path, on_beat: Callable[[], None] | None = None) -> Lease:
-    """One lease per process and store file (a forked child makes its own)."""
+def lease_for(db_path: Path, user: Any, on_beat: Callable[[], None] | None = None) -> Lease:
+    """One lease per process and store file (a forked child makes its own), held while
+    ``user`` (a store) is open."""
     key = db_path.resolve()
     with _GUARD:
         lease = _LEASES.get(key)
@@ -153,6 +167,7 @@ def lease_for(db_path: Path, on_beat: Callable[[], None] | None = None) -> Lease
             if not _LEASES:
                 atexit.register(release_all)
             _LEASES[key] = lease
+        lease.attach(user)
         return lease
 
 
