@@ -142,6 +142,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="sessions kept in memory; idle ones past N are reloaded from the store on their "
         "next request (default 512)",
     )
+    api.add_argument(
+        "--headers-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="a request's head must arrive within S seconds, or the connection is closed",
+    )
+    api.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="a request's body must arrive within S seconds (408 REQUEST_TIMEOUT)",
+    )
+    api.add_argument(
+        "--send-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="a client that takes no event for S seconds is dropped; its turn is stopped "
+        "and the partial reply kept",
+    )
     _common(api, in_subcommand=True)
     imp = sub.add_parser("import", help="store a conversation from a /export json file")
     imp.add_argument("file", help="a JSON file written by /export json or agents-tui export")
@@ -266,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             allow_origins=tuple(args.allow_origin),
             max_streams=args.max_streams,
             max_live_sessions=args.max_live_sessions,
+            timeouts=(args.headers_timeout, args.body_timeout, args.send_timeout),
         )
     if args.command == "serve":
         from tui.serve import serve

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -24,6 +27,7 @@ from tests.mcp_servers import free_port
 from tui.bench.fast_server import reply_deltas
 
 REPLY = "".join(reply_deltas(400))
+# The benchmark server's reply of N bytes is N bytes of text (and its deltas' JSON).
 
 
 @contextmanager
@@ -155,13 +159,14 @@ async def test_ten_thousand_sessions_under_a_256_file_limit_and_every_one_still_
             async with http.get(f"{url}/v1/sessions/{ids[0]}/stats") as response:
                 assert (await response.json())["user_context"] == {"table": 7}
 
-            # 120 prompts at once against the limit the file budget allows
+            # 120 prompts at once against the limits the file budget allows
             results = await asyncio.gather(*(turn(http, url, s) for s in ids[100:220]))
             codes = collections.Counter(status for status, _, _ in results)
-            assert set(codes) <= {200, 429} and codes[200] >= 20 and codes[429] >= 1, codes
+            assert set(codes) <= {200, 429, 503} and codes[200] >= 10 and codes[429] >= 1, codes
             for status, last, text in results:
-                if status == 429:
-                    assert last["error"]["code"] == "TOO_MANY_STREAMS"
+                if status in (429, 503):  # past the streams, or the connections, it takes
+                    code = "TOO_MANY_STREAMS" if status == 429 else "SERVER_BUSY"
+                    assert last["error"]["code"] == code
                     assert last["retry_after"] == "1"
                 else:
                     assert text == REPLY and last["data"]["status"] == "completed"
@@ -174,7 +179,7 @@ async def test_ten_thousand_sessions_under_a_256_file_limit_and_every_one_still_
         child.terminate()
         _, err = child.communicate(timeout=10)
         assert "Too many open files" not in err and "Traceback" not in err
-        assert "at most 32 streams at once" in err
+        assert "at most 16 streams at once" in err
 
 
 async def test_past_the_stream_limit_a_prompt_gets_429_with_retry_after():
@@ -268,3 +273,108 @@ async def test_a_turn_cut_by_a_kill_as_pid_1_is_recovered_by_the_next_pid_1():
                 f"assistant: {partial}",
                 "user: hi",
             ]
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def raw_request(port: int, head: str, *, receive_buffer: int | None = None) -> socket.socket:
+    sock = socket.socket()
+    if receive_buffer is not None:  # a client that reads nothing fills this and stops
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(head.encode())
+    return sock
+
+
+def closed_by_server(sock: socket.socket, within_s: float) -> bool:
+    """Reads (and throws away) until the server closes the connection."""
+    sock.settimeout(0.5)
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if not sock.recv(65536):
+                return True
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return True
+    return False
+
+
+async def test_clients_that_stall_are_dropped_and_their_turns_and_memory_let_go():
+    """Clients that read nothing of a 1 MB reply, one that sends half its headers a byte
+    at a time, one whose body never comes: each is let go of within its deadline, the cut
+    turns are stored as interrupted with their partial text, and what a dropped client
+    held is given back (a second round of them does not grow the server)."""
+    with (
+        model_server(size=1_000_000, pace_s=0) as base,
+        api_process(
+            base, "--headers-timeout", "3", "--body-timeout", "3", "--send-timeout", "3"
+        ) as (url, child),
+    ):
+        port = int(url.rsplit(":", 1)[1])
+        async with aiohttp.ClientSession() as http:
+
+            async def streams_open() -> int:
+                async with http.get(f"{url}/v1/stats") as response:
+                    return int((await response.json())["streams_open"])
+
+            async def stalled_round() -> list[str]:
+                sessions = await create(http, url, 3)
+                body = json.dumps({"message": "tell me everything"})
+                stalled = [
+                    raw_request(
+                        port,
+                        f"POST /v1/sessions/{s}/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n{body}",
+                        receive_buffer=4096,
+                    )
+                    for s in sessions
+                ]
+                await asyncio.sleep(1)
+                start = time.monotonic()
+                while await streams_open() and time.monotonic() - start < 30:
+                    await asyncio.sleep(0.2)
+                assert await streams_open() == 0
+                for sock in stalled:
+                    assert closed_by_server(sock, 10)
+                for session_id in sessions:
+                    async with http.get(f"{url}/v1/sessions/{session_id}/messages") as response:
+                        last = (await response.json())["messages"][-1]
+                    assert last["status"] == "interrupted"
+                    assert 0 < len(last["text"]) < 1_000_000
+                return sessions
+
+            dribbler = raw_request(port, "POST /v1/sessions HTTP/1.1\r\nHost: 1")
+            half_body = raw_request(
+                port,
+                "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{",
+            )
+            for _ in range(5):  # a byte a second: the head never completes
+                await asyncio.sleep(1)
+                with contextlib.suppress(OSError):
+                    dribbler.send(b"2")
+            assert closed_by_server(dribbler, 2)
+            answer = half_body.recv(4096).decode()
+            assert answer.startswith("HTTP/1.1 408") and '"REQUEST_TIMEOUT"' in answer
+
+            await stalled_round()
+            after_one = rss_kb(child.pid)
+            await stalled_round()
+            grown = rss_kb(child.pid) - after_one
+            assert grown < 15_000, f"a second round of dropped clients kept {grown} KB more"
+            assert await create(http, url, 1)  # and it still serves
+        child.terminate()
+        _, err = child.communicate(timeout=10)
+        assert (
+            err.count("dropped a client that took no event")
+            + err.count("the client stopped reading")
+            >= 6
+        )
+        assert "Traceback" not in err and "ERROR" not in err

@@ -7,6 +7,7 @@ any other address needs ``--token``, and then every API request needs
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import ipaddress
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from tui.api.http_limits import BODY_TIMEOUT_S, HEADERS_TIMEOUT_S, SEND_TIMEOUT_S
 from tui.api.service import ServiceError, StreamingService
 
 MAX_BODY_BYTES = 256 * 1024
@@ -35,16 +37,26 @@ def error(status: int, code: str, message: str, *, retry_after: int | None = Non
     )
 
 
-async def read_json(request: Request, *, required: bool) -> dict[str, Any]:
+async def read_json(
+    request: Request, *, required: bool, timeout_s: float = BODY_TIMEOUT_S
+) -> dict[str, Any]:
     """The body as a JSON object, refused past ``MAX_BODY_BYTES`` without reading it all."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ServiceError(413, "BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES:,} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ServiceError(413, "BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES:,} bytes")
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise ServiceError(
+                        413, "BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES:,} bytes"
+                    )
+    except TimeoutError:
+        raise ServiceError(
+            408, "REQUEST_TIMEOUT", f"the body did not arrive within {timeout_s:g} s"
+        ) from None
     if not body.strip():
         if required:
             raise ServiceError(422, "INVALID_REQUEST", "a JSON object body is required")
@@ -97,6 +109,8 @@ def create_app(
     bound: str = "127.0.0.1",
     allow_hosts: tuple[str, ...] = (),
     allow_origins: tuple[str, ...] = (),
+    body_timeout_s: float = BODY_TIMEOUT_S,
+    send_timeout_s: float = SEND_TIMEOUT_S,
 ) -> Starlette:
     def guarded(
         handler: Callable[[Request], Awaitable[Response]],
@@ -117,7 +131,7 @@ def create_app(
         return endpoint
 
     async def create_session(request: Request) -> Response:
-        data = await read_json(request, required=False)
+        data = await read_json(request, required=False, timeout_s=body_timeout_s)
         agent = data.get("agent")
         context = data.get("user_context")
         title = data.get("title", "")
@@ -131,11 +145,12 @@ def create_app(
         return JSONResponse({"session_id": session_id}, status_code=201)
 
     async def post_message(request: Request) -> Response:
-        from sse_starlette.sse import EventSourceResponse
+        from tui.api.http_limits import quiet_event_source
 
+        EventSourceResponse = quiet_event_source()
         session_id = request.path_params["session_id"]
         service.session(session_id)  # 404 before the body is read
-        data = await read_json(request, required=True)
+        data = await read_json(request, required=True, timeout_s=body_timeout_s)
         message = data.get("message")
         if not isinstance(message, str) or not message.strip():
             raise ServiceError(422, "INVALID_REQUEST", "message must be a non-empty string")
@@ -145,7 +160,9 @@ def create_app(
             async for obj in stream:
                 yield {"data": json.dumps(obj, ensure_ascii=False)}
 
-        return EventSourceResponse(events(), ping=15)
+        # A client that takes no event for SEND_TIMEOUT_S is dropped (its turn stopped,
+        # the partial reply kept); what waits for it is bounded by the service.
+        return EventSourceResponse(events(), ping=15, send_timeout=send_timeout_s)
 
     async def get_messages(request: Request) -> Response:
         return JSONResponse({"messages": service.messages(request.path_params["session_id"])})
@@ -161,7 +178,7 @@ def create_app(
         return JSONResponse({"cancelled": cancelled})
 
     async def approve(request: Request) -> Response:
-        data = await read_json(request, required=True)
+        data = await read_json(request, required=True, timeout_s=body_timeout_s)
         approved = data.get("approve")
         if not isinstance(approved, bool):
             raise ServiceError(422, "INVALID_REQUEST", "approve must be true or false")
@@ -227,15 +244,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-# A stream's files: sockets to the client and to the model, the recording, the memory's
-# connections (two while one opens), and a spare for clients waiting in line.
-FILES_PER_STREAM = 6
+# A stream holds four files besides its client's socket: the socket to the model, the
+# recording, the memory's connections (two while one opens). The open-file limit left
+# after FILES_RESERVED is shared as FILES_PER_STREAM for each stream: four for itself,
+# eight for connections (waiting, polling, refused: uvicorn accepts before it counts).
+FILES_PER_STREAM = 12
 FILES_RESERVED = 64  # the store, the model, logs, listening sockets, MCP servers
+MAX_CONNECTIONS = 1000  # connections at once, past it 503 SERVER_BUSY (if files allow)
 
 
-def fit_streams(requested: int) -> int:
+def fit_streams(requested: int) -> tuple[int, int]:
     """As many streams as the open-file limit allows (the soft limit raised to the hard
-    one first): past it a server answered 500 "Too many open files" until restarted."""
+    one first; past it a server answered 500 "Too many open files" until restarted), and
+    the connections that leave room for: ``(streams, connections)``."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -244,14 +265,16 @@ def fit_streams(requested: int) -> int:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
             soft = hard
     fits = max(1, (soft - FILES_RESERVED) // FILES_PER_STREAM)
+    streams = requested
     if requested > fits:
         print(
             f"agents-tui: at most {fits} streams at once (the open-file limit is {soft}; "
             "raise it with ulimit -n to allow more)",
             file=sys.stderr,
         )
-        return fits
-    return requested
+        streams = fits
+    connections = soft - FILES_RESERVED - streams * 4
+    return streams, max(streams + 8, min(MAX_CONNECTIONS, connections))
 
 
 def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any]:
@@ -290,6 +313,7 @@ def serve_api(
     allow_origins: tuple[str, ...] = (),
     max_streams: int = 100,
     max_live_sessions: int = 512,
+    timeouts: tuple[float, float, float] = (HEADERS_TIMEOUT_S, BODY_TIMEOUT_S, SEND_TIMEOUT_S),
 ) -> int:
     if not is_loopback(host) and not token:
         print(
@@ -305,7 +329,7 @@ def serve_api(
     from tui.core.providers import ProviderError
     from tui.core.store import Store
 
-    max_streams = fit_streams(max_streams)
+    max_streams, connections = fit_streams(max_streams)
     try:
         make, label, base = runner_factory(settings)
     except (AgentLoadError, ProviderError) as problem:
@@ -331,8 +355,18 @@ def serve_api(
             bound=host,
             allow_hosts=allow_hosts,
             allow_origins=allow_origins,
+            body_timeout_s=timeouts[1],
+            send_timeout_s=timeouts[2],
         )
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+        from tui.api.http_limits import uvicorn_limits
+
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            **uvicorn_limits(connections, headers_timeout_s=timeouts[0]),
+        )
         print(f"agents-tui api on http://{host}:{port}/ ({label})", file=sys.stderr)
         try:
             await uvicorn.Server(config).serve()

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +32,9 @@ MAX_STREAMS = 100  # turns streaming at once; past it 429 TOO_MANY_STREAMS
 MAX_LIVE_SESSIONS = 512  # sessions kept in memory; idle ones past it are rebuilt on demand
 MAX_WAITING = 8  # prompts queued behind one session's running turn; past it 429
 RETRY_AFTER_S = 1
+MAX_BUFFERED_BYTES = 1024 * 1024  # events waiting for one slow client; past it, dropped
+EVENT_OVERHEAD = 160  # an event's bytes besides its text, about
+MAX_JOINED = 64 * 1024  # characters of waiting text sent as one event
 RECENT_METRICS = 100  # turns whose metrics a session's stats list (the last ones)
 
 
@@ -77,6 +80,44 @@ class LiveSession:
             self.approvals.pop(request.call_id, None)
 
 
+class _EventQueue:
+    """What one stream's client has yet to take, in order; ``None`` ends it."""
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[dict[str, Any], int] | None] = deque()
+        self._ready = asyncio.Event()
+
+    def put_nowait(self, item: tuple[dict[str, Any], int] | None) -> None:
+        self._items.append(item)
+        self._ready.set()
+
+    async def get(self) -> tuple[dict[str, Any], int] | None:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def join_text(self, first: dict[str, Any], size: int) -> tuple[dict[str, Any], int]:
+        """``first`` with the text deltas right behind it, up to ``MAX_JOINED`` characters."""
+        items = self._items
+        parts = [first["data"]["delta"]]
+        length = len(parts[0])
+        while items and length < MAX_JOINED:
+            following = items[0]
+            if following is None or following[0]["type"] != "text_delta":
+                break
+            items.popleft()
+            parts.append(following[0]["data"]["delta"])
+            length += len(parts[-1])
+            size += following[1]
+        if len(parts) == 1:
+            return first, size
+        return {**first, "data": {**first["data"], "delta": "".join(parts)}}, size
+
+
 class StreamingService:
     def __init__(
         self,
@@ -87,6 +128,7 @@ class StreamingService:
         agents: tuple[str, ...] = ("assistant", "game-master"),
         max_streams: int = MAX_STREAMS,
         max_live_sessions: int = MAX_LIVE_SESSIONS,
+        max_buffered: int = MAX_BUFFERED_BYTES,
     ) -> None:
         self.store = store
         self.make_runner = make_runner
@@ -96,6 +138,7 @@ class StreamingService:
         self.sessions: OrderedDict[str, LiveSession] = OrderedDict()
         self.max_streams = max_streams
         self.max_live_sessions = max_live_sessions
+        self.max_buffered = max_buffered
         self.streams_open = 0
         self.evicted = 0
         self.started = time.time()
@@ -186,8 +229,30 @@ class StreamingService:
     async def _stream(
         self, live: LiveSession, session_id: str, message: str, release: Callable[[], None]
     ) -> AsyncIterator[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        queue = _EventQueue()
         started = asyncio.Event()
+        buffered = [0]  # bytes of events waiting for the client (about)
+        dropped = [False]
+
+        def put(obj: dict[str, Any]) -> None:
+            if dropped[0]:
+                return
+            size = EVENT_OVERHEAD + len(str(obj.get("data", {}).get("delta", "")))
+            buffered[0] += size
+            queue.put_nowait((obj, size))
+            if buffered[0] > self.max_buffered:
+                # The client reads nothing: stop the turn as if it had gone (interrupted,
+                # the partial reply kept), and let go of what waited for it.
+                dropped[0] = True
+                logging.getLogger("agents_tui.api").warning(
+                    "session %s: the client stopped reading (%d bytes waiting); its turn "
+                    "is stopped and its events dropped",
+                    session_id,
+                    buffered[0],
+                )
+                queue.clear()
+                buffered[0] = 0
+                live.runner.cancel()
 
         async def turn() -> None:
             live.waiting += 1
@@ -196,12 +261,12 @@ class StreamingService:
                     live.waiting -= 1
                     started.set()
                     encoder = ProtocolEncoder(
-                        session_id, message_count=len(live.conversation.turns()) + 1
+                        session_id, message_count=self.store.turn_count(session_id) + 1
                     )
 
                     def emit(event: ev.RunEvent) -> None:
                         for obj in encoder.encode(event):
-                            queue.put_nowait(obj)
+                            put(obj)
 
                     paused = live.conversation.paused()
                     if paused is not None:  # a turn stored while waiting for approvals
@@ -212,7 +277,7 @@ class StreamingService:
                 logging.getLogger("agents_tui.api").error(
                     "turn %s in session %s failed", request_id, session_id, exc_info=problem
                 )
-                queue.put_nowait(
+                put(
                     envelope(
                         "error",
                         {
@@ -232,10 +297,16 @@ class StreamingService:
             if live.lock.locked() and not started.is_set():
                 yield envelope("queued", {"position": live.waiting, "session_id": session_id})
             while True:
-                obj = await queue.get()
-                if obj is None:
+                item = await queue.get()
+                if item is None:
                     finished = True
                     break
+                obj, size = item
+                if obj["type"] == "text_delta":
+                    # A client that fell behind gets the waiting text in one event
+                    # (the text is the same; per-event costs no longer pile up).
+                    obj, size = queue.join_text(obj, size)
+                buffered[0] -= size
                 yield obj
         finally:
             release()

@@ -455,7 +455,12 @@ class TurnRunner:
             # as long as it needs (Esc still cancels it), so no stall is counted meanwhile.
             timeout = None if state.tools_running else self.stall_timeout_s
             try:
-                sdk_event = await asyncio.wait_for(stream.__anext__(), timeout)
+                # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 wait_for wraps each
+                # event in a task, so the turn took one event per loop iteration while the
+                # model stream parsed for 4 ms an iteration (82 events/s behind a slow
+                # API client, a backlog growing without bound).
+                async with asyncio.timeout(timeout):
+                    sdk_event = await stream.__anext__()
             except StopAsyncIteration:
                 break
             except TimeoutError:

@@ -590,6 +590,13 @@ class Store:
             ).fetchall()
         return [json.loads(r[0]) for r in reversed(rows)]
 
+    def turn_count(self, conversation_id: str) -> int:
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()[0]
+        )
+
     def unfinished(self, conversation_id: str) -> int:
         """Turns of the conversation running or waiting for approval now."""
         with self._reader_lock:
