@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from tui import __version__
+from tui.core.secrets import redact
 
 
 def _common(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> None:
@@ -112,7 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     api = sub.add_parser("api", help="serve the HTTP API (the tutorial's web streaming service)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8765)
-    api.add_argument("--token", help="require Authorization: Bearer TOKEN (needed off loopback)")
+    api.add_argument(
+        "--token",
+        help="require Authorization: Bearer TOKEN (needed off loopback); prefer "
+        "AGENTS_TUI_API_TOKEN or --token-file: a --token is visible in the process list",
+    )
+    api.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="read the token from PATH (its first line)",
+    )
     api.add_argument(
         "--allow-origin",
         action="append",
@@ -252,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(_flags(args))
     except ConfigError as error:
-        print(f"agents-tui: {error}", file=sys.stderr)
+        print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
         return 2
     if args.print_config:
         print(json.dumps(settings.masked(), indent=2))
@@ -279,11 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "api":
         from tui.api.server import serve_api
 
+        token, problem = _api_token(args)
+        if problem:
+            print(f"agents-tui: {problem}", file=sys.stderr)
+            return 2
         return serve_api(
             settings,
             host=args.host,
             port=args.port,
-            token=args.token,
+            token=token,
             allow_hosts=tuple(args.allow_host),
             allow_origins=tuple(args.allow_origin),
             max_streams=args.max_streams,
@@ -331,6 +345,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _api_token(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The API token from --token-file, AGENTS_TUI_API_TOKEN or --token (in that order of
+    preference), and a problem to report, if any."""
+    import os
+
+    if args.token_file:
+        from pathlib import Path
+
+        try:
+            lines = Path(args.token_file).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            return None, f"cannot read --token-file {args.token_file}: {error.strerror}"
+        except UnicodeDecodeError:
+            return None, f"--token-file {args.token_file} is not text"
+        token = lines[0].strip() if lines else ""
+        if not token:
+            return None, f"--token-file {args.token_file} is empty"
+        return token, ""
+    from_env = os.environ.get("AGENTS_TUI_API_TOKEN", "").strip()
+    if from_env:
+        return from_env, ""
+    if args.token:
+        print(
+            "agents-tui: --token is visible to every user in the process list; "
+            "prefer AGENTS_TUI_API_TOKEN or --token-file",
+            file=sys.stderr,
+        )
+    return args.token or None, ""
+
+
 def _import(file: str) -> int:
     import asyncio
     from pathlib import Path
@@ -341,7 +385,7 @@ def _import(file: str) -> int:
     try:
         data = read_export(Path(file).expanduser())
     except TransferError as error:
-        print(f"agents-tui: {error}", file=sys.stderr)
+        print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
         return 1
     store = Store()
     try:

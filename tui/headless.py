@@ -11,10 +11,11 @@ from tui.core import events as ev
 from tui.core.config import Settings
 from tui.core.protocol import ProtocolEncoder
 from tui.core.sanitize import safe_text
+from tui.core.secrets import redact
 
 
 def _fail(reason: str) -> int:
-    print(f"agents-tui: {reason}", file=sys.stderr)
+    print(f"agents-tui: {redact(str(reason))}", file=sys.stderr)
     return 1
 
 

@@ -259,7 +259,7 @@ def test_binding_off_loopback_needs_a_token():
         timeout=60,
     )
     assert done.returncode == 2
-    assert "pass --token TOKEN" in done.stderr
+    assert "set a token" in done.stderr
 
 
 async def test_a_foreign_origin_or_host_is_refused_and_plain_clients_still_work(api):

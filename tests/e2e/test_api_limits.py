@@ -92,6 +92,7 @@ def api_process(
 
 
 def wait_for_server(url: str, child: subprocess.Popen[str]) -> None:
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + 30
@@ -101,6 +102,8 @@ def wait_for_server(url: str, child: subprocess.Popen[str]) -> None:
         try:
             with urllib.request.urlopen(f"{url}/v1/stats", timeout=1):
                 return
+        except urllib.error.HTTPError:
+            return  # it answers (401 with a token set)
         except OSError:
             time.sleep(0.1)
     raise AssertionError("the API did not start")
@@ -378,3 +381,72 @@ async def test_clients_that_stall_are_dropped_and_their_turns_and_memory_let_go(
             >= 6
         )
         assert "Traceback" not in err and "ERROR" not in err
+
+
+async def test_the_token_from_the_environment_or_a_file_and_no_credentials_kept(tmp_path):
+    """The token never needs the command line; credentials inside --base-url reach the
+    model server but appear nowhere: not printed, logged, stored or answered."""
+    import sqlite3
+
+    from tui.core.store import default_db_path
+
+    secret = "pw-Zq81-secret"
+    token = "tok-3c1f9a77e2"
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    with model_server() as base:
+        with_credentials = base.replace("http://", f"http://alice:{secret}@")
+        for args, env in (
+            (("--token-file", str(token_file)), {}),
+            ((), {"AGENTS_TUI_API_TOKEN": token}),
+        ):
+            with api_process(with_credentials, *args, env=env) as (url, child):
+                cmdline = Path(f"/proc/{child.pid}/cmdline").read_bytes().decode()
+                assert token not in cmdline
+                async with aiohttp.ClientSession() as http:
+                    async with http.post(f"{url}/v1/sessions") as response:
+                        assert response.status == 401
+                        assert (await response.json())["error"]["code"] == "UNAUTHORIZED"
+                    auth = {"Authorization": f"Bearer {token}"}
+                    async with http.post(f"{url}/v1/sessions", headers=auth) as response:
+                        session_id = (await response.json())["session_id"]
+                    async with http.post(
+                        f"{url}/v1/sessions/{session_id}/messages",
+                        json={"message": "hi"},
+                        headers=auth,
+                    ) as response:
+                        answered = await response.text()
+                    assert REPLY.split()[1] in answered  # it reached the model server
+                    bodies = [answered]
+                    for path in (f"/v1/sessions/{session_id}/messages", "/v1/stats", "/"):
+                        async with http.get(f"{url}{path}", headers=auth) as response:
+                            bodies.append(await response.text())
+                child.terminate()
+                out, err = child.communicate(timeout=10)
+            printed = out + err
+            assert "agents-tui api on" in printed and "127.0.0.1" in printed
+            for text in (printed, *bodies):
+                assert secret not in text and "alice" not in text and token not in text
+        db = default_db_path()
+        [(model,)] = set(sqlite3.connect(db).execute("SELECT model FROM conversations"))
+        assert model.startswith("http://127.0.0.1:") and "@" not in model
+        for stored in db.parent.rglob("*"):
+            if stored.is_file():
+                raw = stored.read_bytes()
+                assert secret.encode() not in raw and token.encode() not in raw, stored
+
+
+async def test_the_page_is_served_with_a_policy_that_allows_only_itself():
+    with model_server() as base, api_process(base) as (url, _):
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/") as response:
+            html = await response.text()
+            headers = response.headers
+        policy = headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        assert "script-src 'sha256-" in policy and "'unsafe-inline'" not in policy
+        assert "connect-src 'self'" in policy
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "<script>" in html

@@ -12,18 +12,21 @@ import contextlib
 import hmac
 import ipaddress
 import json
+import logging
 import sys
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tui.api.http_limits import BODY_TIMEOUT_S, HEADERS_TIMEOUT_S, SEND_TIMEOUT_S
 from tui.api.service import ServiceError, StreamingService
+from tui.core.secrets import redact
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_DEPTH = 32  # JSON nesting accepted in a body
@@ -185,8 +188,13 @@ def create_app(
         service.approve(request.path_params["session_id"], request.path_params["call_id"], approved)
         return JSONResponse({"call_id": request.path_params["call_id"], "approved": approved})
 
+    from tui.api.guard import page_policy
+
+    html = PAGE.read_text(encoding="utf-8")
+    policy = page_policy(html)
+
     async def page(_request: Request) -> Response:
-        return FileResponse(PAGE, media_type="text/html")
+        return Response(html, media_type="text/html", headers={"Content-Security-Policy": policy})
 
     async def unexpected(request: Request, problem: Exception) -> Response:
         """Anything unforeseen: logged with a request id, never a stack trace in the body."""
@@ -223,7 +231,7 @@ def create_app(
     ]
     from starlette.middleware import Middleware
 
-    from tui.api.guard import SameOrigin
+    from tui.api.guard import SameOrigin, SecurityHeaders
 
     same_origin = Middleware(
         SameOrigin, bound=bound, allow_hosts=allow_hosts, allow_origins=allow_origins
@@ -231,8 +239,31 @@ def create_app(
     return Starlette(
         routes=routes,
         exception_handlers={404: not_found, 405: method_not_allowed, Exception: unexpected},
-        middleware=[same_origin],
+        middleware=[Middleware(SecurityHeaders), same_origin],
     )
+
+
+class RedactingFilter(logging.Filter):
+    """Log records leave without secrets: the message, its arguments and any traceback
+    (an HTTP library's exception names the URL it called, credentials and all)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact(record.getMessage())
+        if record.exc_info:
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+            record.exc_info = None
+        record.msg, record.args = message, None
+        return True
+
+
+def redact_logs() -> None:
+    """Every handler the server logs through redacts (ours, uvicorn's)."""
+    if not logging.root.handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "agents_tui")
+    for handler in {h for name in names for h in logging.getLogger(name).handlers}:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 def is_loopback(host: str) -> bool:
@@ -317,7 +348,8 @@ def serve_api(
 ) -> int:
     if not is_loopback(host) and not token:
         print(
-            f"agents-tui: binding {host} exposes the API to the network; pass --token TOKEN",
+            f"agents-tui: binding {host} exposes the API to the network; set a token "
+            "(AGENTS_TUI_API_TOKEN, --token-file PATH or --token TOKEN)",
             file=sys.stderr,
         )
         return 2
@@ -327,13 +359,15 @@ def serve_api(
 
     from tui.core.agents import AgentLoadError
     from tui.core.providers import ProviderError
+    from tui.core.secrets import remember
     from tui.core.store import Store
 
+    remember(token)
     max_streams, connections = fit_streams(max_streams)
     try:
         make, label, base = runner_factory(settings)
     except (AgentLoadError, ProviderError) as problem:
-        print(f"agents-tui: {problem}", file=sys.stderr)
+        print(f"agents-tui: {redact(str(problem))}", file=sys.stderr)
         return 1
 
     async def main() -> None:
@@ -341,7 +375,7 @@ def serve_api(
         if engine is not None:
             await asyncio.to_thread(engine.load)
         for line in await base.prepare():
-            print(f"agents-tui: {line}", file=sys.stderr)
+            print(f"agents-tui: {redact(line)}", file=sys.stderr)
         service = StreamingService(
             Store(),
             make,
@@ -367,6 +401,7 @@ def serve_api(
             log_level="warning",
             **uvicorn_limits(connections, headers_timeout_s=timeouts[0]),
         )
+        redact_logs()
         print(f"agents-tui api on http://{host}:{port}/ ({label})", file=sys.stderr)
         try:
             await uvicorn.Server(config).serve()

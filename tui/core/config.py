@@ -118,6 +118,10 @@ class Settings:
         if out["api_key"]:
             key = str(out["api_key"])
             out["api_key"] = key[:3] + "…" + key[-2:] if len(key) > 8 else "***"
+        if out["base_url"]:
+            from tui.core.secrets import strip_userinfo
+
+            out["base_url"] = strip_userinfo(str(out["base_url"]))
         out["mcp"] = [
             " ".join([spec.command, *spec.args]) if spec.command else spec.url for spec in self.mcp
         ]
@@ -168,10 +172,12 @@ def _validate(settings: Settings) -> Settings:
             f"provider {settings.provider!r} is unknown: use one of {', '.join(PROVIDERS)}"
         )
     if settings.base_url:
+        from tui.core.secrets import strip_userinfo
+
         parsed = urlparse(settings.base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ConfigError(
-                f"base URL {settings.base_url!r} is not an http(s) URL; "
+                f"base URL {strip_userinfo(settings.base_url)!r} is not an http(s) URL; "
                 "try e.g. http://127.0.0.1:8080/v1"
             )
     if settings.max_retries < 0:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.core.secrets import redact
+
 TRANSIENT_KINDS = frozenset({"network", "timeout", "rate_limit", "server", "stall"})
 
 
@@ -47,7 +49,8 @@ def guardrail_of(error: BaseException) -> tuple[str, str]:
 def classify(error: BaseException) -> Classified:
     """Map any exception from a run to a kind and a one-line, actionable message."""
     name = type(error).__name__
-    text = str(error).strip().splitlines()[0][:300] if str(error).strip() else name
+    # A provider's own words, without any secret they echo (a key, a URL's password).
+    text = redact(str(error).strip().splitlines()[0][:300]) if str(error).strip() else name
     status = getattr(error, "status_code", None)
     if isinstance(error, StreamStalled):
         return Classified("stall", f"The stream stalled: {text}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.config import Settings
+from tui.core.secrets import remember, strip_userinfo, userinfo_secrets
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 DEFAULT_COMPAT_MODEL = "local-model"
@@ -32,8 +33,8 @@ class Backend:
 
     @property
     def label(self) -> str:
-        if self.kind == "compat":
-            return f"{self.base_url} · {self.model_name}"
+        if self.kind == "compat":  # shown and stored: never the URL's credentials
+            return f"{strip_userinfo(self.base_url)} · {self.model_name}"
         if self.kind == "local":
             return f"local · {self.model_name}"
         if self.kind == "agent":
@@ -105,6 +106,8 @@ def choose_backend(
     settings: Settings, agent: Any = None, environ: dict[str, str] | None = None
 ) -> Backend:
     env = os.environ if environ is None else environ
+    remember(settings.api_key, env.get("OPENAI_API_KEY"), env.get("AGENTS_TUI_API_KEY"))
+    userinfo_secrets(settings.base_url)
     provider = settings.provider
     if provider == "auto":
         if settings.base_url:
