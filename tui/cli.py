@@ -188,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 when a ratio or rate target is missed"
     )
     bench.add_argument(
+        "--soak",
+        action="store_true",
+        help="only the API under mixed load (10,000 sessions, 500 turns, leavers, "
+        "non-readers, stats polled), within about 2 minutes",
+    )
+    bench.add_argument(
         "--long",
         type=int,
         metavar="TURNS",
@@ -310,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         # Options given before "serve" mean the same for the served app.
         extra = _flags_as_args(args) + [a for a in args.app_args if a != "--"]
         return serve(args.host, args.port, extra, allow_remote=args.allow_remote)
+    if args.command == "bench" and args.soak:
+        from tui.bench.soak import soak
+
+        print(json.dumps(soak(), indent=2))
+        return 0
     if args.command == "bench" and args.long:
         from tui.bench.long_local import long_local
 

@@ -236,6 +236,15 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("session_kb_per_turn", "<=", 60.0, "ratio"),
     ("session_server_late_vs_early_ratio", "<=", 1.5, "ratio"),
     ("session_server_kb_per_turn", "<=", 60.0, "ratio"),
+    ("soak_5xx", "<=", 0, "rate"),
+    ("soak_streams_inexact", "<=", 0, "rate"),
+    ("soak_undocumented_statuses", "<=", 0, "rate"),
+    ("soak_streams_open_at_end", "<=", 0, "rate"),
+    ("soak_tracebacks_logged", "<=", 0, "rate"),
+    ("soak_gap_p90_polled_vs_quiet", "<=", 1.5, "ratio"),
+    ("soak_stats_ms_median_quiet", "<=", 50.0, "time"),
+    ("soak_gap_ms_max_polled", "<=", 150.0, "time"),
+    ("soak_seconds", "<=", 120.0, "time"),
 )
 
 
@@ -334,6 +343,12 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
         shown = results[f"{prefix}_end_frames_show_ready"]
         results["correctness"][f"{prefix}_end_frames_show_ready"] = shown
         results["text_identical"] = results["text_identical"] and shown
+    from tui.bench.soak import soak
+
+    soaked = soak()
+    results.update(soaked)
+    results["correctness"]["soak_streams_exact"] = soaked["soak_streams_inexact"] == 0
+    results["text_identical"] = results["text_identical"] and soaked["soak_streams_inexact"] == 0
     results["targets"] = targets_of(results)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if as_json:
@@ -461,6 +476,25 @@ def _table(r: dict[str, Any]) -> str:
             f"{'  Enter to the turn end in the app, 1-10/111-120':52} {ended:>12} "
             f"ratio {r[f'{prefix}_turn_end_late_vs_early_ratio']}",
         ]
+    if "soak_seconds" in r:
+        lines.append("")
+        lines.append(
+            f"API soak ({r['soak_seconds']} s): {r['soak_sessions_created']:,} sessions, "
+            f"requests {r['soak_requests_by_status']}"
+        )
+        lines.append(
+            f"  streams exact {r['soak_streams_exact']} (inexact {r['soak_streams_inexact']}), "
+            f"turns {r['soak_turn_statuses']}, open at end {r['soak_streams_open_at_end']}"
+        )
+        lines.append(
+            f"  open files {r['soak_open_files_start_end']}, RSS MB {r['soak_rss_mb_start_end']}, "
+            f"stats ms quiet {r['soak_stats_ms_median_quiet']} / under load "
+            f"{r['soak_stats_ms_median_under_load']} (p95 {r['soak_stats_ms_p95_under_load']})"
+        )
+        lines.append(
+            f"  delta gap p90 ms quiet/polled {r['soak_gap_ms_p90_quiet_polled']}, "
+            f"max polled {r['soak_gap_ms_max_polled']}"
+        )
     for t in r.get("targets", []):
         mark = "met" if t["met"] else "MISSED"
         lines.append(
