@@ -168,7 +168,8 @@ def create_app(
         return EventSourceResponse(events(), ping=15, send_timeout=send_timeout_s)
 
     async def get_messages(request: Request) -> Response:
-        return JSONResponse({"messages": service.messages(request.path_params["session_id"])})
+        messages = await service.messages(request.path_params["session_id"])
+        return JSONResponse({"messages": messages})
 
     async def get_session_stats(request: Request) -> Response:
         return JSONResponse(await service.session_stats(request.path_params["session_id"]))

@@ -353,10 +353,13 @@ class StreamingService:
         answer.set_result(ApprovalDecision(approved))
 
     # --- what is stored -----------------------------------------------------------------------
-    def messages(self, session_id: str) -> list[dict[str, Any]]:
-        live = self.session(session_id)
+    async def messages(self, session_id: str) -> list[dict[str, Any]]:
+        """The stored turns as messages, read in a worker thread (a long conversation is
+        thousands of rows)."""
+        self.session(session_id)  # 404, on the loop
+        turns = await asyncio.to_thread(self.store.read_turns, session_id)
         out: list[dict[str, Any]] = []
-        for turn in live.conversation.turns():
+        for turn in turns:
             out.append({"role": "user", "text": turn.prompt, "at": turn.started_at})
             out.append(
                 {

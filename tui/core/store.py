@@ -590,6 +590,16 @@ class Store:
             ).fetchall()
         return [json.loads(r[0]) for r in reversed(rows)]
 
+    def read_turns(self, conversation_id: str) -> list[TurnRow]:
+        """``turns(conversation_id)`` on the reading connection: safe from a worker thread
+        (the API reads a long conversation's history off the event loop)."""
+        with self._reader_lock:
+            self._reader.row_factory = sqlite3.Row
+            rows = self._reader.execute(
+                "SELECT * FROM turns WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+            ).fetchall()
+        return [_turn(r) for r in rows]
+
     def turn_count(self, conversation_id: str) -> int:
         return int(
             self._db.execute(
