@@ -755,7 +755,13 @@ class AgentsTuiApp(App[None]):
         sidebar may be hidden or too narrow to show), with one notification per turn."""
         from tui.core.metrics import assess
 
-        issues = assess(self.turn_metrics, self.session_metrics, time.perf_counter_ns())
+        now = time.perf_counter_ns()
+        turn = self.turn_metrics
+        if getattr(self.runner, "clock", time.perf_counter_ns) is not time.perf_counter_ns and turn:
+            # A run on a clock of its own (tests) is judged at its latest event: the
+            # screen's clock would make it look stalled.
+            now = turn.finished_ns or turn.last_token_ns or turn.started_ns
+        issues = assess(turn, self.session_metrics, now)
         self.status.set_alert("; ".join(issues))
         if issues and not getattr(self, "_alerted_this_turn", False):
             self._alerted_this_turn = True

@@ -174,6 +174,14 @@ def create_app(
     async def get_session_stats(request: Request) -> Response:
         return JSONResponse(await service.session_stats(request.path_params["session_id"]))
 
+    async def get_metrics(_request: Request) -> Response:
+        """Prometheus' text exposition of this process's metrics."""
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        metrics = service.telemetry.metrics
+        body = metrics.exposition() if metrics is not None else b""
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     async def get_stats(_request: Request) -> Response:
         return JSONResponse(await service.global_stats())
 
@@ -229,6 +237,7 @@ def create_app(
         Route("/v1/sessions/{session_id}/cancel", guarded(cancel), methods=["POST"]),
         Route("/v1/sessions/{session_id}/approvals/{call_id}", guarded(approve), methods=["POST"]),
         Route("/v1/stats", guarded(get_stats), methods=["GET"]),
+        Route("/metrics", guarded(get_metrics), methods=["GET"]),
     ]
     from starlette.middleware import Middleware
 

@@ -129,6 +129,7 @@ class StreamingService:
         max_streams: int = MAX_STREAMS,
         max_live_sessions: int = MAX_LIVE_SESSIONS,
         max_buffered: int = MAX_BUFFERED_BYTES,
+        telemetry: Any = None,
     ) -> None:
         self.store = store
         self.make_runner = make_runner
@@ -139,9 +140,30 @@ class StreamingService:
         self.max_streams = max_streams
         self.max_live_sessions = max_live_sessions
         self.max_buffered = max_buffered
-        self.streams_open = 0
+        self.streams_open: int = 0
         self.evicted = 0
         self.started = time.time()
+        if telemetry is None:
+            from tui.core.telemetry import Telemetry
+
+            telemetry = Telemetry(metrics=True)
+        self.telemetry = telemetry
+        metrics = telemetry.metrics
+        if metrics is not None:
+            metrics.gauge(
+                "agents_tui_sessions_live", "Sessions in memory", lambda: len(self.sessions)
+            )
+            metrics.gauge("agents_tui_streams_open", "Streams open", lambda: self.streams_open)
+            metrics.gauge(
+                "agents_tui_approvals_pending",
+                "Tool calls waiting for an answer",
+                lambda: sum(len(live.approvals) for live in list(self.sessions.values())),
+            )
+            metrics.gauge(
+                "agents_tui_prompts_queued",
+                "Prompts waiting behind a running turn",
+                lambda: sum(live.waiting for live in list(self.sessions.values())),
+            )
 
     # --- sessions -----------------------------------------------------------------------------
     def create_session(
@@ -157,7 +179,9 @@ class StreamingService:
                 f"unknown agent {agent!r}: use one of {', '.join(self.agents)}",
             )
         runner = self.make_runner(agent)
-        conversation = Conversation(self.store, runner, model_label=self.model_label, title=title)
+        conversation = Conversation(
+            self.store, runner, model_label=self.model_label, title=title, telemetry=self.telemetry
+        )
         if agent or user_context:
             self.store.set_api_info(
                 conversation.id, agent_key=agent or "", user_context=dict(user_context or {})
@@ -178,7 +202,9 @@ class StreamingService:
             raise not_found(session_id)
         agent, user_context = self.store.api_info(session_id)
         runner = self.make_runner(agent if agent in self.agents else None)
-        conversation = Conversation(self.store, runner, session_id, model_label=self.model_label)
+        conversation = Conversation(
+            self.store, runner, session_id, model_label=self.model_label, telemetry=self.telemetry
+        )
         live = LiveSession(conversation, runner, user_context=user_context)
         runner.approver = live.approver
         self._keep(session_id, live)

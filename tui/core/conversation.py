@@ -40,9 +40,15 @@ class Conversation:
         model_label: str = "",
         title: str = "",
         record: bool = True,
+        telemetry: Any = None,
     ) -> None:
+        from tui.core.telemetry import default_telemetry
+
         self.store = store
         self.runner = runner
+        self.model_label = model_label
+        # Metrics, traces and log lines (tui.core.telemetry): the API passes its own.
+        self.telemetry = telemetry if telemetry is not None else default_telemetry()
         self.id = conversation_id or new_conversation_id()
         store.ensure_conversation(self.id, agent=runner.agent_name, model=model_label)
         if title and not (store.conversation(self.id) or _NO_ROW).title:
@@ -58,8 +64,18 @@ class Conversation:
 
     # --- turns ------------------------------------------------------------------------------
     def wrap(self, emit: Emit) -> Emit:
-        """``emit`` with the journal in front: every event is stored before it is shown."""
-        return self.journal.wrap(emit)
+        """``emit`` with the journal in front: every event is stored before it is shown,
+        then reported (metrics, traces, log lines) when telemetry is on."""
+        journaled = self.journal.wrap(emit)
+        telemetry = self.telemetry
+        if telemetry is None:
+            return journaled
+
+        def reported(event: ev.RunEvent) -> None:
+            journaled(event)
+            telemetry.observe(self, event)
+
+        return reported
 
     def paused(self) -> PausedTurn | None:
         found = self.store.paused_turn(self.id)

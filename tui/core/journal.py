@@ -117,6 +117,7 @@ class TurnJournal:
         self.conversation_id = conversation_id
         self.recorder = recorder
         self.turn_id: int | None = None
+        self.last_turn_id: int | None = None  # the store's id of the turn that ended last
         self.metrics: TurnMetrics | None = None
         self._reply = GrowingText()
         self.tools: dict[str, dict[str, Any]] = {}
@@ -216,7 +217,7 @@ class TurnJournal:
                 tools=list(self.tools.values()),
                 metrics=summary,
             )
-            self.turn_id = None
+            self.last_turn_id, self.turn_id = self.turn_id, None
 
 
 def load_recording(path: Path) -> list[list[tuple[float, str]]]:

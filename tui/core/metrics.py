@@ -17,6 +17,9 @@ from tui.core import events as ev
 NS = 1_000_000_000
 
 
+MIN_RATE_WINDOW_S = 1.0  # a live throughput alert needs this much streaming behind it
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """Nearest-rank percentile of an already sorted list (0.0 for an empty one)."""
     if not sorted_values:
@@ -317,7 +320,12 @@ def assess(turn: TurnMetrics | None, session: SessionMetrics, now_ns: int) -> li
         if ttft is not None and ttft > limits.max_ttft_s:
             issues.append(f"Slow first token: {ttft:.2f}s > {limits.max_ttft_s:g}s")
         rate = turn.tokens_per_s(now_ns)
-        if turn.tokens > 1 and rate < limits.min_tokens_per_s:
+        # 0 is "not measurable" (the whole reply arrived within one clock tick); a live
+        # rate over less than a second of streaming is noise, not a slow model.
+        first = turn.first_token_ns if turn.first_token_ns is not None else now_ns
+        streamed_s = ((turn.finished_ns or now_ns) - first) / NS
+        settled = turn.finished_ns is not None or streamed_s >= MIN_RATE_WINDOW_S
+        if turn.tokens > 1 and 0 < rate < limits.min_tokens_per_s and settled:
             issues.append(f"Low throughput: {rate:.1f} tok/s < {limits.min_tokens_per_s:g}")
     error_rate = session.error_rate()
     if error_rate > limits.max_error_rate:
