@@ -174,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="a client that takes no event for S seconds is dropped; its turn is stopped "
         "and the partial reply kept",
     )
+    api.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="json: one object a line on standard error for every request and turn",
+    )
+    api.add_argument(
+        "--log-content",
+        action="store_true",
+        help="put prompts and replies in the turn log lines (never by default)",
+    )
     _common(api, in_subcommand=True)
     imp = sub.add_parser("import", help="store a conversation from a /export json file")
     imp.add_argument("file", help="a JSON file written by /export json or agents-tui export")
@@ -309,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             max_streams=args.max_streams,
             max_live_sessions=args.max_live_sessions,
             timeouts=(args.headers_timeout, args.body_timeout, args.send_timeout),
+            log_format=args.log_format,
+            log_content=args.log_content,
         )
     if args.command == "serve":
         from tui.serve import serve

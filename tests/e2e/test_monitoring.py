@@ -4,6 +4,7 @@ received and decoded on a local OTLP/HTTP endpoint, and none without the variabl
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -238,3 +239,40 @@ def test_a_game_master_turn_is_one_trace_with_its_model_and_tool_spans():
         assert len(receiver.bodies) == sent
     finally:
         server.stop()
+
+
+async def test_json_logs_have_a_line_per_request_and_turn_and_no_prompt_unless_asked():
+    prompt = "my secret plan is to climb at dawn"
+    for content in (False, True):
+        server = HostileServer(script=[Behaviour("cut", after=5), Behaviour("ok")])
+        base = server.start()
+        extra = ("--log-content",) if content else ()
+        try:
+            with api_process(base, "--log-format", "json", "--max-retries", "2", *extra) as (
+                url,
+                child,
+            ):
+                async with aiohttp.ClientSession() as http:
+                    [session] = await create(http, url, 1)
+                    async with http.post(
+                        f"{url}/v1/sessions/{session}/messages", json={"message": prompt}
+                    ) as response:
+                        request_id = response.headers["X-Request-Id"]
+                        await response.read()
+                child.terminate()
+                _, err = child.communicate(timeout=10)
+        finally:
+            server.stop()
+        lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        assert lines and all({"time", "level", "logger", "message"} <= set(x) for x in lines)
+        [request] = [x for x in lines if x.get("request_id") == request_id]
+        assert request["event"] == "request" and request["status"] == 200
+        assert request["session"] == session and request["duration_ms"] > 0
+        [retry] = [x for x in lines if x.get("event") == "retry"]
+        assert retry["kind"] == "network" and retry["attempt"] == 2  # the next attempt
+        assert retry["max_attempts"] == 3
+        [finished] = [x for x in lines if x.get("event") == "turn_finished"]
+        assert finished["session"] == session and finished["status"] == "completed"
+        assert finished["errors_by_kind"] == {"network": 1} and finished["recovered"] is True
+        assert finished["retries"] == 1 and finished["turn"] >= 1
+        assert (prompt in err) is content

@@ -210,7 +210,7 @@ def create_app(
         import logging
         import uuid
 
-        request_id = uuid.uuid4().hex[:12]
+        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:12]
         logging.getLogger("agents_tui.api").error(
             "request %s %s %s failed",
             request_id,
@@ -249,8 +249,103 @@ def create_app(
     return Starlette(
         routes=routes,
         exception_handlers={404: not_found, 405: method_not_allowed, Exception: unexpected},
-        middleware=[Middleware(SecurityHeaders), same_origin],
+        middleware=[Middleware(RequestLog), Middleware(SecurityHeaders), same_origin],
     )
+
+
+class RequestLog:
+    """Gives each request an id (``X-Request-Id``, named by any error it meets) and logs a
+    line when it ends: method, path, session, status, duration (a stream: to its end)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.log = logging.getLogger("agents_tui.requests")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        import time as _time
+        import uuid
+
+        request_id = uuid.uuid4().hex[:12]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = _time.perf_counter()
+        status = [0]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if self.log.isEnabledFor(logging.INFO):
+                path = scope.get("path", "")
+                parts = path.split("/")
+                session = parts[3] if len(parts) > 3 and parts[2] == "sessions" else None
+                self.log.info(
+                    "%s %s %s",
+                    scope.get("method"),
+                    path,
+                    status[0],
+                    extra={
+                        "fields": {
+                            "event": "request",
+                            "request_id": request_id,
+                            "method": scope.get("method"),
+                            "path": path,
+                            "session": session,
+                            "status": status[0],
+                            "duration_ms": round((_time.perf_counter() - started) * 1000, 1),
+                        }
+                    },
+                )
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message and the record's fields
+    (request id, session, turn, event, status, duration...)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        out.update(getattr(record, "fields", {}) or {})
+        if record.exc_text or record.exc_info:
+            out["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def configure_logs(log_format: str) -> None:
+    """``text`` (warnings and errors, as before) or ``json`` (one object a line on standard
+    error, with a line for every request and every turn)."""
+    import time as _time
+
+    root = logging.getLogger()
+    if log_format == "json":
+        handler = logging.StreamHandler(sys.stderr)
+        formatter = JsonFormatter()
+        formatter.converter = _time.gmtime
+        handler.setFormatter(formatter)
+        root.handlers = [handler]
+        root.setLevel(logging.WARNING)
+        for name in ("agents_tui", "uvicorn", "uvicorn.error"):
+            logger = logging.getLogger(name)
+            logger.handlers = []
+            logger.propagate = True
+        logging.getLogger("agents_tui").setLevel(logging.INFO)
+        logging.getLogger("uvicorn.access").disabled = True  # the request lines replace it
+    elif not root.handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
 
 
 class RedactingFilter(logging.Filter):
@@ -263,13 +358,14 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
             record.exc_info = None
         record.msg, record.args = message, None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
         return True
 
 
 def redact_logs() -> None:
     """Every handler the server logs through redacts (ours, uvicorn's)."""
-    if not logging.root.handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "agents_tui")
     for handler in {h for name in names for h in logging.getLogger(name).handlers}:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
@@ -355,6 +451,8 @@ def serve_api(
     max_streams: int = 100,
     max_live_sessions: int = 512,
     timeouts: tuple[float, float, float] = (HEADERS_TIMEOUT_S, BODY_TIMEOUT_S, SEND_TIMEOUT_S),
+    log_format: str = "text",
+    log_content: bool = False,
 ) -> int:
     if not is_loopback(host) and not token:
         print(
@@ -386,10 +484,13 @@ def serve_api(
             await asyncio.to_thread(engine.load)
         for line in await base.prepare():
             print(f"agents-tui: {redact(line)}", file=sys.stderr)
+        from tui.core.telemetry import Telemetry
+
         service = StreamingService(
             Store(),
             make,
             model_label=label,
+            telemetry=Telemetry(metrics=True, log_content=log_content),
             max_streams=max_streams,
             max_live_sessions=max_live_sessions,
         )
@@ -411,6 +512,7 @@ def serve_api(
             log_level="warning",
             **uvicorn_limits(connections, headers_timeout_s=timeouts[0]),
         )
+        configure_logs(log_format)
         redact_logs()
         print(f"agents-tui api on http://{host}:{port}/ ({label})", file=sys.stderr)
         try:

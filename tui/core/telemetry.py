@@ -57,6 +57,7 @@ class _Tool:
 class _Turn:
     agent: str
     start_ns: int
+    prompt: str = ""
     calls: list[_Call] = field(default_factory=list)
     tools: dict[str, _Tool] = field(default_factory=dict)
 
@@ -139,7 +140,7 @@ class Telemetry:
             return  # the hot path: counted by the turn's metrics, not here
         key = str(conversation.id)
         if isinstance(event, ev.TurnStarted):
-            self._turns[key] = _Turn(event.agent, event.at_ns)
+            self._turns[key] = _Turn(event.agent, event.at_ns, event.prompt)
             return
         turn = self._turns.get(key)
         if turn is None:
@@ -159,6 +160,23 @@ class Telemetry:
             tool = turn.tools.get(event.call_id)
             if tool is not None:
                 tool.end_ns, tool.failed = event.at_ns, event.failed
+        elif isinstance(event, ev.RetryScheduled) and log.isEnabledFor(logging.INFO):
+            log.info(
+                "retry %d/%d after %s",
+                event.attempt,
+                event.max_attempts,
+                event.error_kind,
+                extra={
+                    "fields": {
+                        "event": "retry",
+                        "session": key,
+                        "attempt": event.attempt,
+                        "max_attempts": event.max_attempts,
+                        "kind": event.error_kind,
+                        "delay_s": event.delay_s,
+                    }
+                },
+            )
         elif isinstance(event, ev.ApprovalResolved) and self.metrics is not None:
             self.metrics.approvals.labels("approved" if event.approved else "rejected").inc()
         elif isinstance(event, ev.TurnFinished):
@@ -170,7 +188,7 @@ class Telemetry:
             self._count(turn, summary, gaps)
             if self.tracer is not None:
                 self._trace(conversation, turn, event, summary)
-            self._log(conversation, event, summary)
+            self._log(conversation, turn, event, summary)
 
     # --- metrics ----------------------------------------------------------------------------
     def _count(self, turn: _Turn, summary: dict[str, Any], gaps: list[float]) -> None:
@@ -273,7 +291,9 @@ class Telemetry:
         root.end(end_time=self._ns(end.at_ns))
 
     # --- logs -------------------------------------------------------------------------------
-    def _log(self, conversation: Any, end: ev.TurnFinished, summary: dict[str, Any]) -> None:
+    def _log(
+        self, conversation: Any, turn: _Turn, end: ev.TurnFinished, summary: dict[str, Any]
+    ) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
         fields: dict[str, Any] = {
@@ -290,7 +310,8 @@ class Telemetry:
         }
         if end.status != "completed" and end.error_kind:
             fields["error_kind"] = end.error_kind
-        if self.log_content:
+        if self.log_content:  # --log-content: what was said, too
+            fields["prompt"] = turn.prompt
             fields["reply"] = end.final_text
         log.info("turn %s", end.status, extra={"fields": fields})
 
