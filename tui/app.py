@@ -679,6 +679,18 @@ class AgentsTuiApp(App[None]):
 
     @on(RunEventPosted)
     def _route(self, message: RunEventPosted) -> None:
+        from textual.app import ScreenStackError
+        from textual.css.query import NoMatches
+
+        try:
+            self._route_event(message)
+        except (NoMatches, ScreenStackError):
+            # The app quit mid-turn: its screen and widgets are gone before the turn's
+            # last events arrive, and there is nothing left to draw them on.
+            if self.return_code is None and not self._closing:
+                raise
+
+    def _route_event(self, message: RunEventPosted) -> None:
         event = message.event
         reply = self.current_reply
         timeline = self.timeline

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from tui.app import AgentsTuiApp
 
 
+QUIT_AFTER_S = 0.4  # long enough to read the goodbye
+
 class SlashHandlers:
     def __init__(self, app: AgentsTuiApp) -> None:
         self.app = app
@@ -36,7 +38,9 @@ class SlashHandlers:
         app.prompt_input.move_cursor(app.prompt_input.document.end)
 
     def quit_soon(self) -> None:
-        self.app.call_next(self.app.action_quit)
+        """The tutorial's console chat says goodbye; so does /quit, then exits."""
+        self.app.chat.add_note("Goodbye!", "Your conversation is kept: agents-tui --resume")
+        self.app.set_timer(QUIT_AFTER_S, self.app.action_quit)
 
     def show_context(self) -> None:
         from tui.core.budget import describe_context
@@ -81,7 +85,10 @@ class SlashHandlers:
             from tui.core.store import new_conversation_id
 
             app.open_conversation(new_conversation_id())
-        app.notify("Started a fresh conversation; the old one is kept (Ctrl+S).")
+        app.status.set_alert("")  # the last turn's warnings belong to the old conversation
+        app.chat.add_note(
+            "Fresh conversation", "Started a fresh conversation; the old one is kept (Ctrl+S)."
+        )
 
     def export(self, argument: str) -> None:
         from pathlib import Path

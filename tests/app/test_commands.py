@@ -3,7 +3,7 @@
 from agents import Agent, RunConfig
 from agents.testing import ModelStep, ScriptedModel
 
-from tests.app.helpers import make_app, pane_text, send, wait_idle, wait_until
+from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.mcp_servers import notes_http_server
 from tests.scripts import text_step
 from tui.app import AgentsTuiApp
@@ -112,10 +112,14 @@ async def test_each_command_does_what_its_help_says(tmp_path):
         assert "History (4 messages)" in pane_text(app, app.chat)
         await run("/agent game-master")
         assert app.runner.agent_name == "Game Master"
+        app.status.set_alert("⚠ Slow first token: 3.00s > 2s")  # what the last turn left
         await run("/clear")
         assert app.transcript == []
+        assert "Started a fresh conversation" in pane_text(app, app.chat)  # said in the chat
+        assert "Slow first token" not in screen_text(app)  # and the old warning is gone
         await run("/cancel")  # idle: nothing to cancel, nothing breaks
         await run("/quit")
+        await wait_until(pilot, lambda: "Goodbye!" in pane_text(app, app.chat), "a goodbye")
         await wait_until(pilot, lambda: app.return_code is not None, "the app to quit")
     assert app.return_code == 0
 

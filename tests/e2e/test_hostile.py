@@ -212,3 +212,25 @@ async def test_a_conversation_past_a_servers_window_keeps_answering(hostile, sty
     # a dropped turn never splits a tool call from its result: requests start on a user message
     for request in server.requests:
         assert request["messages"][1]["role"] == "user"
+
+
+async def test_a_server_that_always_fails_gets_the_tutorials_three_attempts_two_then_four_s(
+    hostile,
+):
+    """The source tutorial's ResilientStreamingSystem: 3 attempts in all, waiting
+    1 s x 2^attempt between them (2 s, then 4 s)."""
+    server, url = hostile(*[Behaviour("status", status=503) for _ in range(4)])
+    flags = {"base_url": url, "agent": "assistant"}  # the default retry settings
+    out = io.StringIO()
+    code = await run_turn_headless(load_settings(flags, environ={}), "hi", jsonl=True, out=out)
+    assert code != 0
+    assert len(server.request_times) == 3
+    times = server.request_times
+    first, second = times[1] - times[0], times[2] - times[1]
+    assert 1.9 <= first < 2.8 and 3.9 <= second < 4.8, (first, second)
+    retries = [json.loads(line)["data"] for line in out.getvalue().splitlines()]
+    retries = [r for r in retries if "max_attempts" in r]
+    assert [(r["attempt"], r["max_attempts"], r["delay_s"]) for r in retries] == [
+        (2, 3, 2.0),
+        (3, 3, 4.0),
+    ]

@@ -33,7 +33,8 @@ CONTINUE_INSTRUCTION = (
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Defaults from the source tutorial: 3 attempts, 1 s base, x2, at most 10 s."""
+    """Defaults from the source tutorial's ``ResilientStreamingSystem``: 3 attempts in all,
+    waiting ``base x 2^attempt`` after each failed one (2 s, then 4 s), at most 10 s."""
 
     max_attempts: int = 3
     base_delay_s: float = 1.0
@@ -41,7 +42,7 @@ class RetryPolicy:
     max_delay_s: float = 10.0
 
     def delay_s(self, failed_attempts: int, retry_after_s: float | None = None) -> float:
-        delay = min(self.base_delay_s * self.multiplier ** (failed_attempts - 1), self.max_delay_s)
+        delay = min(self.base_delay_s * self.multiplier**failed_attempts, self.max_delay_s)
         if retry_after_s is not None:
             delay = max(delay, min(retry_after_s, 60.0))
         return delay
