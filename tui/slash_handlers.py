@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 QUIT_AFTER_S = 0.4  # long enough to read the goodbye
 
+
 class SlashHandlers:
     def __init__(self, app: AgentsTuiApp) -> None:
         self.app = app

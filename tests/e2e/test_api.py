@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -72,9 +73,16 @@ async def test_create_stream_history_and_stats(api):
         assert messages[1]["status"] == "completed"
         async with http.get(f"{server.url}/v1/sessions/{session_id}/stats") as response:
             stats = await response.json()
-        assert stats["session_id"] == session_id and stats["message_count"] == 2
+        # the tutorial's count (the person's messages), as session_update said it
+        assert stats["session_id"] == session_id and stats["message_count"] == 1
+        assert events[0]["data"]["message_count"] == 1
         assert stats["status"] == "idle" and stats["user_context"] == {"u": 1}
-        assert stats["duration_minutes"] >= 0 and stats["created_at"] > 0
+        assert stats["duration_minutes"] >= 0
+        created = datetime.fromisoformat(stats["created_at"])
+        assert created <= datetime.fromisoformat(stats["last_activity"])
+        assert created.tzinfo is not None
+        deltas = [e["data"] for e in events if e["type"] == "text_delta"]
+        assert deltas[-1]["word_count"] == reply_of(events).count(" ")
         assert stats["statistics"]["Chat statistics"]["Your messages"] == "1"
         async with http.get(f"{server.url}/v1/stats") as response:
             assert (await response.json())["statistics"]["Performance statistics"]["Turns"] == "1"
@@ -366,3 +374,21 @@ async def test_stats_over_ten_thousand_turns_come_from_kept_totals_while_a_strea
         assert figures["Turns"] == "10,001" and figures["Average time to first token"] == "0.30 s"
         assert figures["Error rate (turns with an error)"] == "0.0%"
         assert not [sql for sql in reads if "SELECT *" in sql or "metrics" in sql]
+
+
+async def test_a_caller_may_name_its_session_and_creation_says_when(api):
+    server = api()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/v1/sessions", json={"session_id": "table-7"}) as r:
+            assert r.status == 201
+            made = await r.json()
+        assert made["session_id"] == "table-7" and made["status"] == "created"
+        assert datetime.fromisoformat(made["created_at"]).tzinfo is not None
+        assert made["last_activity"] == made["created_at"]
+        async with http.post(f"{server.url}/v1/sessions", json={"session_id": "table-7"}) as r:
+            assert r.status == 409
+            assert (await r.json())["error"]["code"] == "SESSION_EXISTS"
+        async with http.post(f"{server.url}/v1/sessions", json={"session_id": "../x"}) as r:
+            assert r.status == 422
+        events = await send(http, server.url, "table-7", "hello")
+        assert reply_of(events) == "".join(echo_words("hello"))

@@ -144,8 +144,24 @@ def create_app(
             raise ServiceError(422, "INVALID_REQUEST", "user_context must be an object")
         if not isinstance(title, str):
             raise ServiceError(422, "INVALID_REQUEST", "title must be a string")
-        session_id = service.create_session(agent, context, title)
-        return JSONResponse({"session_id": session_id}, status_code=201)
+        wanted = data.get("session_id")
+        if wanted is not None and not isinstance(wanted, str):
+            raise ServiceError(422, "INVALID_REQUEST", "session_id must be a string")
+        session_id = service.create_session(agent, context, title, wanted)
+        from tui.api.service import iso
+
+        row = service.store.conversation(session_id)
+        created = iso(row.created_at if row else 0.0)
+        return JSONResponse(
+            {
+                "session_id": session_id,
+                "status": "created",
+                "created_at": created,
+                "last_activity": iso(row.updated_at if row else 0.0),
+                "timestamp": created,
+            },
+            status_code=201,
+        )
 
     async def post_message(request: Request) -> Response:
         from tui.api.http_limits import quiet_event_source

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 import weakref
@@ -32,10 +33,18 @@ MAX_STREAMS = 100  # turns streaming at once; past it 429 TOO_MANY_STREAMS
 MAX_LIVE_SESSIONS = 512  # sessions kept in memory; idle ones past it are rebuilt on demand
 MAX_WAITING = 8  # prompts queued behind one session's running turn; past it 429
 RETRY_AFTER_S = 1
+SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_BUFFERED_BYTES = 1024 * 1024  # events waiting for one slow client; past it, dropped
 EVENT_OVERHEAD = 160  # an event's bytes besides its text, about
 MAX_JOINED = 64 * 1024  # characters of waiting text sent as one event
 RECENT_METRICS = 100  # turns whose metrics a session's stats list (the last ones)
+
+
+def iso(epoch: float) -> str:
+    """ISO 8601 in UTC, as the tutorial's session fields."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
 class ServiceError(Exception):
@@ -101,21 +110,24 @@ class _EventQueue:
         self._items.clear()
 
     def join_text(self, first: dict[str, Any], size: int) -> tuple[dict[str, Any], int]:
-        """``first`` with the text deltas right behind it, up to ``MAX_JOINED`` characters."""
+        """``first`` with the text deltas right behind it, up to ``MAX_JOINED`` characters
+        (the last one's running ``word_count``)."""
         items = self._items
         parts = [first["data"]["delta"]]
+        last = first["data"]
         length = len(parts[0])
         while items and length < MAX_JOINED:
             following = items[0]
             if following is None or following[0]["type"] != "text_delta":
                 break
             items.popleft()
-            parts.append(following[0]["data"]["delta"])
+            last = following[0]["data"]
+            parts.append(last["delta"])
             length += len(parts[-1])
             size += following[1]
         if len(parts) == 1:
             return first, size
-        return {**first, "data": {**first["data"], "delta": "".join(parts)}}, size
+        return {**first, "data": {**last, "delta": "".join(parts)}}, size
 
 
 class StreamingService:
@@ -171,7 +183,21 @@ class StreamingService:
         agent: str | None = None,
         user_context: dict[str, Any] | None = None,
         title: str = "",
+        session_id: str | None = None,
     ) -> str:
+        """A new session (the tutorial's ``create_session``); the caller may name it, if
+        the name is free (409 SESSION_EXISTS otherwise)."""
+        if session_id is not None:
+            if not SESSION_ID.fullmatch(session_id):
+                raise ServiceError(
+                    422,
+                    "INVALID_REQUEST",
+                    "session_id must be 1-64 letters, digits, '.', '_' or '-'",
+                )
+            if session_id in self.sessions or self.store.conversation(session_id) is not None:
+                raise ServiceError(
+                    409, "SESSION_EXISTS", f"a session {session_id!r} exists already"
+                )
         if agent is not None and agent not in self.agents:
             raise ServiceError(
                 422,
@@ -180,7 +206,12 @@ class StreamingService:
             )
         runner = self.make_runner(agent)
         conversation = Conversation(
-            self.store, runner, model_label=self.model_label, title=title, telemetry=self.telemetry
+            self.store,
+            runner,
+            session_id,
+            model_label=self.model_label,
+            title=title,
+            telemetry=self.telemetry,
         )
         if agent or user_context:
             self.store.set_api_info(
@@ -416,13 +447,16 @@ class StreamingService:
             )
         )
         created = row.created_at if row else time.time()
+        last = row.updated_at if row else created
         status = "active" if live.runner.running else "idle"
         if live.approvals:
             status = "awaiting_approval"
         return {
             "session_id": session_id,
-            "message_count": totals.turns + totals.answered + unfinished,
-            "created_at": created,
+            # the tutorial's count: the person's messages (as ``session_update`` says)
+            "message_count": totals.turns + unfinished,
+            "created_at": iso(created),
+            "last_activity": iso(last),
             "duration_minutes": round((time.time() - created) / 60, 3),
             "status": status,
             "user_context": live.user_context,

@@ -31,6 +31,7 @@ class ProtocolEncoder:
         self.session_id = session_id
         self.message_count = message_count
         self.metrics: TurnMetrics | None = None
+        self.words = 0
 
     def encode(self, event: ev.RunEvent) -> list[dict[str, Any]]:
         if isinstance(event, ev.TurnStarted):
@@ -50,7 +51,9 @@ class ProtocolEncoder:
                 envelope("typing_start", {"message": "Assistant is thinking..."}),
             ]
         if isinstance(event, ev.TextDelta):
-            return [envelope("text_delta", {"delta": event.text})]
+            # the tutorial's running count: spaces streamed so far
+            self.words += event.text.count(" ")
+            return [envelope("text_delta", {"delta": event.text, "word_count": self.words})]
         if isinstance(event, ev.ToolCallIssued):
             return [
                 envelope(
