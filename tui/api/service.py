@@ -212,6 +212,7 @@ class StreamingService:
             model_label=self.model_label,
             title=title,
             telemetry=self.telemetry,
+            memory_per_call=True,
         )
         if agent or user_context:
             self.store.set_api_info(
@@ -234,7 +235,12 @@ class StreamingService:
         agent, user_context = self.store.api_info(session_id)
         runner = self.make_runner(agent if agent in self.agents else None)
         conversation = Conversation(
-            self.store, runner, session_id, model_label=self.model_label, telemetry=self.telemetry
+            self.store,
+            runner,
+            session_id,
+            model_label=self.model_label,
+            telemetry=self.telemetry,
+            memory_per_call=True,
         )
         live = LiveSession(conversation, runner, user_context=user_context)
         runner.approver = live.approver

@@ -41,6 +41,7 @@ class Conversation:
         title: str = "",
         record: bool = True,
         telemetry: Any = None,
+        memory_per_call: bool = False,
     ) -> None:
         from tui.core.telemetry import default_telemetry
 
@@ -53,7 +54,9 @@ class Conversation:
         store.ensure_conversation(self.id, agent=runner.agent_name, model=model_label)
         if title and not (store.conversation(self.id) or _NO_ROW).title:
             store.rename(self.id, title)
-        runner.session = open_memory(store, self.id)
+        # The API keeps thousands of conversations: their memory opens a connection per call
+        # (``ShortLivedMemory``); one conversation on screen keeps its SQLiteSession.
+        runner.session = open_memory(store, self.id, per_call=memory_per_call)
         if hasattr(runner, "reset"):
             runner.reset()
         runner.always_approved = store.always_approved(self.id)

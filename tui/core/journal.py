@@ -292,9 +292,14 @@ class ReplayRunner:
             self.running = False
 
 
-def open_memory(store: Store, conversation_id: str) -> Any:
-    """The model's memory: the SDK's own SQLiteSession, in the store's database file."""
-    return ShortLivedMemory(conversation_id, store.path)
+def open_memory(store: Store, conversation_id: str, *, per_call: bool = False) -> Any:
+    """The model's memory: the SDK's own SQLiteSession, in the store's database file; with
+    ``per_call`` opened for each call (a server with thousands of conversations)."""
+    if per_call:
+        return ShortLivedMemory(conversation_id, store.path)
+    from agents import SQLiteSession
+
+    return SQLiteSession(conversation_id, db_path=store.path)
 
 
 class ShortLivedMemory:
