@@ -19,31 +19,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.mcp_servers import free_port
 from tui.bench.fast_server import reply_deltas
+from tui.bench.server_stream import fast_server
+from tui.bench.soak import api_argv
 
 REPLY = "".join(reply_deltas(400))
 # The benchmark server's reply of N bytes is N bytes of text (and its deltas' JSON).
 
 
-@contextmanager
-def model_server(size: int = 400, pace_s: float = 0.002) -> Iterator[str]:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tui.bench.fast_server", str(size), str(pace_s)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        port = int(child.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        child.kill()
-        child.wait()
+def model_server(size: int = 400, pace_s: float = 0.002) -> Any:
+    """The benchmark's OpenAI-compatible server in its own process; yields its base URL."""
+    return fast_server(size, pace_s)
 
 
 @contextmanager
@@ -57,21 +49,7 @@ def api_process(
             resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
 
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "api",
-            "--provider",
-            "compat",
-            "--base-url",
-            base_url,
-            "--model",
-            "bench",
-            "--port",
-            str(port),
-            *args,
-        ],
+        api_argv(base_url, port, *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

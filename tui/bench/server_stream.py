@@ -30,10 +30,11 @@ from tui.core.metrics import percentile
 
 
 @contextmanager
-def fast_server(size: int) -> Iterator[str]:
-    """A server streaming ``size`` bytes per request; yields its base URL."""
+def fast_server(size: int, pace_s: float = 0.0) -> Iterator[str]:
+    """A server streaming ``size`` bytes per request (one event each ``pace_s`` seconds
+    when given); yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.bench.fast_server", str(size)],
+        [sys.executable, "-m", "tui.bench.fast_server", str(size), str(pace_s)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import socket
@@ -54,6 +55,25 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+def api_argv(base_url: str, port: int, *extra: str) -> list[str]:
+    """``agents-tui api`` on ``port`` against an OpenAI-compatible server at ``base_url``."""
+    return [
+        sys.executable,
+        "-m",
+        "tui",
+        "api",
+        "--provider",
+        "compat",
+        "--base-url",
+        base_url,
+        "--model",
+        "bench",
+        "--port",
+        str(port),
+        *extra,
+    ]
 
 
 def _seed(turns: int) -> None:
@@ -248,31 +268,13 @@ def soak() -> dict[str, Any]:
     env = {**os.environ, "XDG_DATA_HOME": home, "XDG_CONFIG_HOME": home}
     os.environ.update({"XDG_DATA_HOME": home, "XDG_CONFIG_HOME": home})
     _seed(SEEDED_TURNS)
-    model = subprocess.Popen(
-        [sys.executable, "-m", "tui.bench.fast_server", str(REPLY_BYTES), str(PACE_S)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert model.stdout is not None
-    base = f"http://127.0.0.1:{int(model.stdout.readline())}/v1"
+    from tui.bench.server_stream import fast_server
+
+    model = contextlib.ExitStack()
+    base = model.enter_context(fast_server(REPLY_BYTES, PACE_S))
     port = _free_port()
     api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "api",
-            "--provider",
-            "compat",
-            "--base-url",
-            base,
-            "--model",
-            "bench",
-            "--port",
-            str(port),
-            "--send-timeout",
-            "5",
-        ],
+        api_argv(base, port, "--send-timeout", "5"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -302,8 +304,7 @@ def soak() -> dict[str, Any]:
     finally:
         api.terminate()
         _, err = api.communicate(timeout=20)
-        model.kill()
-        model.wait()
+        model.close()
     from tui.core.store import Store
 
     statuses = collections.Counter(
