@@ -7,6 +7,7 @@ import contextlib
 import gc
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -662,8 +663,24 @@ class AgentsTuiApp(App[None]):
         parts.clear()
         return text
 
+    def _while_on_screen(self, handle: Callable[[Any], None], message: Any) -> None:
+        """Runs a handler of the turn's messages; once the app is quitting its screen and
+        widgets go before the turn's last messages arrive, and there is nothing left to draw
+        them on (``run_test`` and ``q`` mid-turn both get here)."""
+        from textual.app import ScreenStackError
+        from textual.css.query import NoMatches
+
+        try:
+            handle(message)
+        except (NoMatches, ScreenStackError):
+            if self.is_running and self.return_code is None and not self._closing:
+                raise
+
     @on(TextArrived)
     def _text_arrived(self, message: TextArrived) -> None:
+        self._while_on_screen(self._show_text, message)
+
+    def _show_text(self, message: TextArrived) -> None:
         if self._text_batch is message.parts:
             self._text_batch = None
         if not message.parts:
@@ -679,16 +696,7 @@ class AgentsTuiApp(App[None]):
 
     @on(RunEventPosted)
     def _route(self, message: RunEventPosted) -> None:
-        from textual.app import ScreenStackError
-        from textual.css.query import NoMatches
-
-        try:
-            self._route_event(message)
-        except (NoMatches, ScreenStackError):
-            # The app quit mid-turn: its screen and widgets are gone before the turn's
-            # last events arrive, and there is nothing left to draw them on.
-            if self.return_code is None and not self._closing:
-                raise
+        self._while_on_screen(self._route_event, message)
 
     def _route_event(self, message: RunEventPosted) -> None:
         event = message.event
