@@ -22,7 +22,11 @@ def _common(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> 
             return original(*names, **options)
 
         parser.add_argument = add_argument  # type: ignore[method-assign]
-    parser.add_argument("--agent", help="assistant, game-master, or package.module:attribute")
+    parser.add_argument(
+        "--agent",
+        help="storyteller, game-master, assistant, web-assistant, resilient-assistant, "
+        "performance-assistant, or package.module:attribute",
+    )
     parser.add_argument("--provider", choices=["auto", "openai", "compat", "local"])
     parser.add_argument("--model", help="model name (OpenAI or server)")
     parser.add_argument(
@@ -30,8 +34,25 @@ def _common(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> 
     )
     parser.add_argument("--api-key", help="API key (or OPENAI_API_KEY / AGENTS_TUI_API_KEY)")
     parser.add_argument("--model-path", help="run another local GGUF file")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "vi"),
+        help="the interface's language (default: the locale's, vi when LANG starts with vi)",
+    )
+    parser.add_argument(
+        "--inject-faults",
+        type=float,
+        metavar="RATE",
+        help="the tutorial's demo: fail this fraction of stream events (0.1) to watch recovery",
+    )
     parser.add_argument("--seed", type=int, help="make the game master's dice reproducible")
-    parser.add_argument("--max-retries", type=int, help="retries after a transient failure (2)")
+    parser.add_argument(
+        "--max-retries",
+        "--retries",
+        dest="max_retries",
+        type=int,
+        help="retries after a transient failure (2: 3 attempts, waiting 2 s then 4 s)",
+    )
     parser.add_argument("--stall-timeout", type=float, help="seconds a model may stay silent (30)")
     parser.add_argument("--max-turns", type=int, help="agent loop limit per prompt (10)")
     parser.add_argument(
@@ -96,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(run, in_subcommand=True)
     stats = sub.add_parser("stats", help="statistics over every stored turn")
     stats.add_argument("--json", action="store_true")
+    stats.add_argument("--lang", choices=("en", "vi"), default=argparse.SUPPRESS)
     replay = sub.add_parser("replay", help="play a recording in the TUI, no model needed")
     replay.add_argument("file", help="a .jsonl recording (see the recordings folder)")
     replay.add_argument("--speed", type=float, default=1.0, help="2 plays twice as fast")
@@ -236,6 +258,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     servers = [McpSpec.from_command_line(c) for c in getattr(args, "mcp", None) or ()]
     servers += [McpSpec.from_url(u) for u in getattr(args, "mcp_url", None) or ()]
     flags["mcp"] = tuple(servers) if servers else None
+    flags["lang"] = getattr(args, "lang", None)  # every command speaks it
+    flags["inject_faults"] = getattr(args, "inject_faults", None)
     return flags
 
 
@@ -281,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
         return 2
+    from tui.core.i18n import pick_language, set_language
+
+    set_language(pick_language(settings.lang))
     if args.print_config:
         print(json.dumps(settings.masked(), indent=2))
         return 0

@@ -110,6 +110,8 @@ class Settings:
     context_window: int | None = None  # tokens the model takes in (a server's; local: n_ctx)
     history: int | None = None  # send only the last N messages (the source tutorial: 6)
     theme: str = "agents-dark"
+    lang: str | None = None  # en or vi; unset: the locale decides (tui.core.i18n)
+    inject_faults: float = 0.0  # the tutorial's demo: this fraction of stream events fails
     mcp: tuple[McpSpec, ...] = ()
 
     def masked(self) -> dict[str, Any]:
@@ -186,6 +188,15 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("context_window must be at least 256 tokens")
     if settings.history is not None and settings.history < 1:
         raise ConfigError("history must be 1 or more messages")
+    if settings.lang is not None:
+        from tui.core.i18n import pick_language
+
+        try:
+            pick_language(settings.lang)
+        except ValueError as error:
+            raise ConfigError(f"lang: {error}") from None
+    if not 0.0 <= settings.inject_faults < 1.0:
+        raise ConfigError("inject_faults must be a fraction from 0 up to (not including) 1")
     if settings.stall_timeout <= 0:
         raise ConfigError("stall_timeout must be a positive number of seconds")
     return settings

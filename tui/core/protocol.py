@@ -32,6 +32,16 @@ class ProtocolEncoder:
         self.message_count = message_count
         self.metrics: TurnMetrics | None = None
         self.words = 0
+        self.agent = ""  # the agent answering now: ``agent_updated`` only when it changes
+
+    def _switched(self, name: str, source: str | None = None) -> list[dict[str, Any]]:
+        """``agent_updated`` with ``from`` when the answering agent changes (a handoff), and
+        nothing when the SDK restates the same agent (every run and retry starts with one)."""
+        before = self.agent
+        if not name or name == before:
+            return []
+        self.agent = name
+        return [envelope("agent_updated", {"agent": name, "from": source or before})]
 
     def encode(self, event: ev.RunEvent) -> list[dict[str, Any]]:
         if isinstance(event, ev.TurnStarted):
@@ -39,6 +49,7 @@ class ProtocolEncoder:
         if self.metrics is not None:
             self.metrics.observe(event)
         if isinstance(event, ev.TurnStarted):
+            self.agent = event.agent
             return [
                 envelope(
                     "session_update",
@@ -118,9 +129,9 @@ class ProtocolEncoder:
                 )
             ]
         if isinstance(event, ev.AgentSwitched):
-            return [envelope("agent_updated", {"agent": event.name})]
+            return self._switched(event.name)
         if isinstance(event, ev.HandoffCompleted):
-            return [envelope("agent_updated", {"agent": event.target, "from": event.source})]
+            return self._switched(event.target, event.source)
         if isinstance(event, ev.RunFailed):
             return [
                 envelope(

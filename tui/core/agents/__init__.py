@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-BUILTIN_AGENTS = ("assistant", "game-master")
+# The source tutorial's six agents (``tui.core.agents.tutorial``), in its order.
+BUILTIN_AGENTS = (
+    "storyteller",
+    "game-master",
+    "assistant",
+    "web-assistant",
+    "resilient-assistant",
+    "performance-assistant",
+)
 
 
 class AgentLoadError(Exception):
@@ -21,10 +29,10 @@ def tool_failure_message(_ctx: Any, error: Exception) -> str:
 
 def load_agent(spec: str, *, seed: int | None = None) -> Any:
     """Return an ``agents.Agent`` for a built-in name or a ``module:attribute`` spec."""
-    if spec == "assistant":
-        from tui.core.agents.assistant import build_assistant
+    from tui.core.agents.tutorial import PLAIN_AGENTS, build
 
-        return build_assistant()
+    if spec in PLAIN_AGENTS:
+        return build(spec)
     if spec in ("game-master", "game_master", "gm"):
         from tui.core.agents.game_master import build_game_master
 

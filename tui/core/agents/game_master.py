@@ -6,9 +6,13 @@ import random
 from typing import Any
 
 from tui.core.agents import tool_failure_message
+from tui.core.agents.tutorial import TutorialAgent
+from tui.core.i18n import language
 from tui.core.tool_pick import CandidateCall, register_catalogue
 
-INSTRUCTIONS = """You are a skilled game master for a role-playing game.
+GAME_MASTER = TutorialAgent(
+    "Game Master",
+    en="""You are a skilled game master for a role-playing game.
 Your abilities:
 - Roll dice to decide the outcome of the players' actions (roll_dice).
 - Flip a coin for a random yes/no decision (flip_coin).
@@ -17,9 +21,27 @@ Your style:
 1. Always explain why you use a tool before using it.
 2. Interpret the tool's result in the context of the story.
 3. Build an exciting narrative around the results.
-4. Encourage the players to keep adventuring."""
+4. Encourage the players to keep adventuring.
+Make every interaction a story moment!""",
+    vi="""Bạn là một Game Master tài ba cho trò chơi role-playing.
+Khả năng của bạn:
+- Roll dice để xác định kết quả hành động
+- Tung coin để quyết định ngẫu nhiên
+- Đưa ra magic answers cho câu hỏi khó
+Phong cách:
+1. Luôn explain tại sao cần dùng tool
+2. Interpret kết quả tool theo context
+3. Tạo narrative hấp dẫn xung quanh results
+4. Encourage players tiếp tục adventure
+Make mỗi interaction thành một story moment!""",
+)
+INSTRUCTIONS = GAME_MASTER.en
 
 MAGIC_ANSWERS = ("Maybe", "Certainly", "Uncertain", "Ask again later", "No", "Absolutely")
+# The tutorial's own words, in its order (the English above translates them one for one).
+MAGIC_ANSWERS_VI = ("Có thể", "Chắc chắn", "Không chắc", "Hỏi lại sau", "Không", "Tuyệt đối")
+COIN = ("heads", "tails")
+COIN_VI = ("Ngửa", "Sấp")
 
 STANDARD_DICE = {
     4: "four",
@@ -70,6 +92,9 @@ def build_game_master(seed: int | None = None) -> Any:
     from agents import Agent, function_tool
 
     rng = random.Random(seed)
+    vietnamese = language() == "vi"  # the tutorial's words: "Ngửa"/"Sấp", "Có thể"...
+    coin = COIN_VI if vietnamese else COIN
+    answers = MAGIC_ANSWERS_VI if vietnamese else MAGIC_ANSWERS
 
     @function_tool(failure_error_function=tool_failure_message)
     def roll_dice(sides: int = 6) -> int:
@@ -84,16 +109,16 @@ def build_game_master(seed: int | None = None) -> Any:
 
     @function_tool(failure_error_function=tool_failure_message)
     def flip_coin() -> str:
-        """Flip a coin: returns "heads" or "tails"."""
-        return rng.choice(["heads", "tails"])
+        """Flip a coin: returns heads or tails (Ngửa or Sấp in Vietnamese)."""
+        return rng.choice(coin)
 
     @function_tool(failure_error_function=tool_failure_message)
     def magic_answer() -> str:
         """Give a mysterious answer to a hard yes/no question."""
-        return rng.choice(MAGIC_ANSWERS)
+        return rng.choice(answers)
 
     return Agent(
-        name="Game Master",
-        instructions=INSTRUCTIONS,
+        name=GAME_MASTER.name,
+        instructions=GAME_MASTER.instructions(),
         tools=[roll_dice, flip_coin, magic_answer],
     )
