@@ -154,9 +154,9 @@ async def test_ten_thousand_sessions_under_a_256_file_limit_and_every_one_still_
             assert open_files(child.pid) < 256
             # every admitted turn is stored whole; a refused prompt is not stored at all
             async with http.get(f"{url}/v1/stats") as response:
-                totals = (await response.json())["statistics"]["Performance statistics"]
-            assert totals["Turns"] == str(3 + codes[200])
-            assert totals["Interrupted turns"] == "0"
+                totals = (await response.json())["statistics"]["performance_statistics"]
+            assert totals["turns"] == 3 + codes[200]
+            assert totals["interrupted_turns"] == 0
         child.terminate()
         _, err = child.communicate(timeout=10)
         assert "Too many open files" not in err and "Traceback" not in err

@@ -214,8 +214,8 @@ def test_stats_command_and_api_keys_never_stored():
     assert done.returncode == 0, done.stderr
     stats = run_cli("stats", "--json")
     numbers = json.loads(stats.stdout)
-    assert numbers["Chat statistics"]["Your messages"] == "1"
-    assert numbers["Performance statistics"]["Turns"] == "1"
+    assert numbers["chat_statistics"]["your_messages"] == 1
+    assert numbers["performance_statistics"]["turns"] == 1
     table = run_cli("stats").stdout
     assert "Chat statistics" in table and "Average response length" in table
     data_dir = default_db_path().parent

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tui.core.i18n import _
 from tui.core.metrics import Thresholds
 
 
@@ -22,13 +23,29 @@ class TurnLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Row:
+    """A figure: its key and value for ``--json`` (a number, or None when unknown), its label
+    and ``form`` (a ``str.format`` of ``value``) for the table."""
+
+    key: str
+    label: str
+    value: float | int | str | None
+    form: str = "{value:,}"
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return "—"
+        if isinstance(self.value, str):
+            return self.value
+        return self.form.format(value=self.value)
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
+    key: str
     title: str
-    rows: list[tuple[str, str]]
-
-
-def _seconds(values: list[float]) -> str:
-    return f"{statistics.mean(values):.2f} s" if values else "—"
+    rows: list[Row]
 
 
 # Kept per conversation and for the whole store, updated when a turn ends (see
@@ -42,6 +59,9 @@ COUNTERS = (
     "ttft_sum",
     "rate_n",
     "rate_sum",
+    "e2e_rate_n",
+    "e2e_rate_sum",
+    "streamed",
     "elapsed_n",
     "elapsed_sum",
     "tokens",
@@ -67,6 +87,9 @@ class Totals:
     ttft_sum: float = 0.0
     rate_n: int = 0
     rate_sum: float = 0.0
+    e2e_rate_n: int = 0  # the tutorial's tokens/s: over the whole request
+    e2e_rate_sum: float = 0.0
+    streamed: int = 0  # tokens streamed to the person (the tutorial's total)
     elapsed_n: int = 0
     elapsed_sum: float = 0.0
     tokens: int = 0
@@ -90,6 +113,7 @@ def contribution(status: str, reply: str, metrics: dict[str, Any]) -> Totals:
         return Totals()
     ttft = metrics.get("time_to_first_token_s")
     rate = metrics.get("tokens_per_second")
+    e2e = metrics.get("end_to_end_tokens_per_second")
     elapsed = metrics.get("elapsed_s")
     errors = int(metrics.get("errors") or 0)
     return Totals(
@@ -101,6 +125,9 @@ def contribution(status: str, reply: str, metrics: dict[str, Any]) -> Totals:
         ttft_sum=float(ttft or 0.0),
         rate_n=int(bool(rate)),
         rate_sum=float(rate or 0.0),
+        e2e_rate_n=int(bool(e2e)),
+        e2e_rate_sum=float(e2e or 0.0),
+        streamed=int(metrics.get("streamed_tokens") or 0),
         elapsed_n=int(bool(elapsed)),
         elapsed_sum=float(elapsed or 0.0),
         tokens=int(metrics.get("output_tokens") or metrics.get("streamed_tokens") or 0)
@@ -128,8 +155,8 @@ def totals_of(turns: Sequence[TurnLike], limits: Thresholds | None = None) -> To
         if share.ttft_n:
             ttfts.append(share.ttft_sum)
             out.slow += int(share.ttft_sum > limits.max_ttft_s)
-        if share.rate_n:
-            out.sluggish += int(share.rate_sum < limits.min_tokens_per_s)
+        if share.e2e_rate_n:  # the tutorial's threshold is on its own rate
+            out.sluggish += int(share.e2e_rate_sum < limits.min_tokens_per_s)
     out.median_ttft = statistics.median(ttfts) if ttfts else None
     return out
 
@@ -139,70 +166,120 @@ def report(turns: Sequence[TurnLike], limits: Thresholds | None = None) -> list[
 
 
 def report_of(t: Totals, limits: Thresholds | None = None) -> list[Section]:
-    """The tutorial's two tables, over finished turns."""
+    """The tutorial's two tables, over finished turns, by the tutorial's definitions (its
+    tokens/s over the whole request, its recovery rate over errors, its token count of what
+    was streamed), with agents-tui's own figures beside them, labelled."""
     limits = limits or Thresholds()
     chat = Section(
-        "Chat statistics",
+        "chat_statistics",
+        _("Chat statistics"),
         [
-            ("Total messages", f"{t.turns + t.answered:,}"),
-            ("Your messages", f"{t.turns:,}"),
-            ("Assistant messages", f"{t.answered:,}"),
-            (
-                "Average response length",
-                f"{t.reply_chars // max(t.answered, 1):,} characters",
+            Row("total_messages", _("Total messages"), t.turns + t.answered),
+            Row("your_messages", _("Your messages"), t.turns),
+            Row("assistant_messages", _("Assistant messages"), t.answered),
+            Row(
+                "average_response_length",
+                _("Average response length"),
+                t.reply_chars // max(t.answered, 1),
+                _("{value:,} characters"),
             ),
         ],
     )
     error_rate = t.with_errors / t.turns if t.turns else 0.0
     issues = []
     if t.slow:
-        issues.append(f"{t.slow} with first token over {limits.max_ttft_s:g} s")
+        issues.append(_("{n} with first token over {s:g} s").format(n=t.slow, s=limits.max_ttft_s))
     if t.sluggish:
-        issues.append(f"{t.sluggish} under {limits.min_tokens_per_s:g} tokens/s")
+        issues.append(_("{n} under {r:g} tokens/s").format(n=t.sluggish, r=limits.min_tokens_per_s))
     if error_rate > limits.max_error_rate:
-        issues.append(f"error rate over {limits.max_error_rate:.0%}")
+        issues.append(_("error rate over {p:.0%}").format(p=limits.max_error_rate))
 
-    def mean(total: float, count: int, unit: str = " s", digits: int = 2) -> str:
-        return f"{total / count:.{digits}f}{unit}" if count else "—"
+    def mean(total: float, count: int) -> float | None:
+        return total / count if count else None
 
+    seconds, rate = _("{value:.2f} s"), _("{value:.1f}")
     rows = [
-        ("Turns", f"{t.turns:,}"),
-        ("Average time to first token", mean(t.ttft_sum, t.ttft_n)),
-        (
-            "Median time to first token",
-            f"{t.median_ttft:.2f} s" if t.median_ttft is not None else "—",
+        Row("turns", _("Turns"), t.turns),
+        Row(
+            "average_time_to_first_token_s",
+            _("Average time to first token"),
+            mean(t.ttft_sum, t.ttft_n),
+            seconds,
         ),
-        ("Average tokens/second", mean(t.rate_sum, t.rate_n, "", 1)),
-        ("Average total time", mean(t.elapsed_sum, t.elapsed_n)),
-        ("Total tokens processed", f"{t.tokens:,}"),
-        ("Errors", f"{t.errors:,}"),
+        Row(
+            "median_time_to_first_token_s", _("Median time to first token"), t.median_ttft, seconds
+        ),
+        Row(
+            "average_tokens_per_second",
+            _("Average tokens/second (over the whole request)"),
+            mean(t.e2e_rate_sum, t.e2e_rate_n),
+            rate,
+        ),
+        Row(
+            "average_decode_tokens_per_second",
+            _("Average decode tokens/second (while streaming)"),
+            mean(t.rate_sum, t.rate_n),
+            rate,
+        ),
+        Row(
+            "average_total_time_s",
+            _("Average total time"),
+            mean(t.elapsed_sum, t.elapsed_n),
+            seconds,
+        ),
+        Row("total_tokens_processed", _("Total tokens processed (streamed)"), t.streamed),
+        Row("total_tokens_with_input", _("Tokens read and written (with input)"), t.tokens),
+        Row("errors", _("Errors"), t.errors),
     ]
-    rows += [(f"  {kind}", f"{count:,}") for kind, count in sorted(t.errors_by_kind.items())]
     rows += [
-        ("Error rate (turns with an error)", f"{error_rate:.1%}"),
-        ("Retries", f"{t.retries:,}"),
-        (
-            "Recovery rate",
-            f"{t.recovered / t.with_errors:.0%} ({t.recovered} of {t.with_errors})"
-            if t.with_errors
-            else "—",
-        ),
-        ("Interrupted turns", f"{t.interrupted:,}"),
-        ("Performance issues", "; ".join(issues) if issues else "none"),
+        Row(f"errors_{kind}", f"  {kind}", count)
+        for kind, count in sorted(t.errors_by_kind.items())
     ]
-    return [chat, Section("Performance statistics", rows)]
+    rows += [
+        Row("error_rate", _("Error rate (turns with an error)"), error_rate, "{value:.1%}"),
+        Row("retries", _("Retries"), t.retries),
+        Row("recovery_successes", _("Recovered turns"), t.recovered),
+        Row(
+            "recovery_rate",
+            _("Recovery rate (recoveries / errors)"),
+            t.recovered / t.errors if t.errors else None,
+            "{value:.0%}",
+        ),
+        Row(
+            "recovered_turn_share",
+            _("Turns with an error that completed"),
+            t.recovered / t.with_errors if t.with_errors else None,
+            f"{{value:.0%}} ({t.recovered}/{t.with_errors})",
+        ),
+        Row("interrupted_turns", _("Interrupted turns"), t.interrupted),
+        Row(
+            "performance_issues",
+            _("Performance issues"),
+            "; ".join(issues) if issues else _("none"),
+        ),
+    ]
+    return [chat, Section("performance_statistics", _("Performance statistics"), rows)]
 
 
 def as_text(sections: list[Section]) -> str:
     """Aligned plain text: label, then value (the TUI note and the terminal share it)."""
-    width = max((len(label) for s in sections for label, _ in s.rows), default=0)
+    width = max((len(row.label) for s in sections for row in s.rows), default=0)
     blocks = []
     for section in sections:
         lines = [section.title]
-        lines += [f"  {label.ljust(width)}  {value}" for label, value in section.rows]
+        lines += [f"  {row.label.ljust(width)}  {row.text}" for row in section.rows]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
-def as_json(sections: list[Section]) -> dict[str, dict[str, str]]:
-    return {s.title: dict(s.rows) for s in sections}
+def as_json(sections: list[Section]) -> dict[str, dict[str, float | int | str | None]]:
+    """Numbers as numbers (seconds, tokens/s, fractions), keys that do not change with the
+    interface's language; ``null`` for a figure with nothing to measure yet."""
+    out: dict[str, dict[str, float | int | str | None]] = {}
+    for section in sections:
+        values: dict[str, float | int | str | None] = {}
+        for row in section.rows:
+            value = row.value
+            values[row.key] = round(value, 6) if isinstance(value, float) else value
+        out[section.key] = values
+    return out

@@ -116,7 +116,9 @@ CREATE INDEX IF NOT EXISTS turns_by_rate ON turns(rate) WHERE rate IS NOT NULL;
 CREATE INDEX IF NOT EXISTS turns_by_conversation_ttft ON turns(conversation_id, ttft_s);
 CREATE INDEX IF NOT EXISTS turns_by_conversation_rate ON turns(conversation_id, rate);
 """
-TOTALS_VERSION = 3  # PRAGMA user_version once the totals hold every finished turn
+# PRAGMA user_version once the totals hold every finished turn; 4: the tutorial's rate
+# (over the whole request) and streamed tokens kept, the ``rate`` index holds its rate.
+TOTALS_VERSION = 4
 
 
 @dataclass(slots=True)
@@ -192,6 +194,12 @@ class Store:
             self._db.execute("ALTER TABLE turns ADD COLUMN ttft_s REAL")
             self._db.execute("ALTER TABLE turns ADD COLUMN rate REAL")
         self._db.executescript(TOTALS_SCHEMA + TOTALS_INDEXES)
+        kept = {r[1] for r in self._db.execute("PRAGMA table_info(turn_totals)")}
+        for name in COUNTERS:  # a counter added since the store was made (rebuilt below)
+            if name not in kept:
+                self._db.execute(
+                    f"ALTER TABLE turn_totals ADD COLUMN {name} REAL NOT NULL DEFAULT 0"
+                )
         if self._db.execute("PRAGMA user_version").fetchone()[0] < TOTALS_VERSION:
             self._build_totals()
         self._reader_lock = threading.Lock()
@@ -575,9 +583,14 @@ class Store:
             "average_time_to_first_token": t.ttft_sum / t.ttft_n if t.ttft_n else 0.0,
             "median_time_to_first_token": t.median_ttft or 0.0,
             "average_total_time": t.elapsed_sum / t.elapsed_n if t.elapsed_n else 0.0,
-            "average_tokens_per_second": t.rate_sum / t.rate_n if t.rate_n else 0.0,
-            "total_tokens_processed": t.tokens,
+            # the tutorial's (tokens over the whole request), then the model's decode rate
+            "average_tokens_per_second": t.e2e_rate_sum / t.e2e_rate_n if t.e2e_rate_n else 0.0,
+            "average_decode_tokens_per_second": t.rate_sum / t.rate_n if t.rate_n else 0.0,
+            "total_tokens_processed": t.streamed,
+            "total_tokens_with_input": t.tokens,
             "total_errors": t.errors,
+            "recovery_successes": t.recovered,
+            "recovery_rate": t.recovered / t.errors if t.errors else 0.0,
             "sessions_with_issues": int(with_issues),
         }
 
@@ -710,7 +723,7 @@ def _index_values(db: sqlite3.Connection, turn_id: int, share: Totals) -> None:
         "UPDATE turns SET ttft_s = ?, rate = ? WHERE id = ?",
         (
             share.ttft_sum if share.ttft_n else None,
-            share.rate_sum if share.rate_n else None,
+            share.e2e_rate_sum if share.e2e_rate_n else None,
             turn_id,
         ),
     )

@@ -589,6 +589,7 @@ def status_texts(status: str, note: str | None, summary: dict[str, Any] | None) 
         parts = [
             f"TTFT {ttft * 1000:.0f} ms" if isinstance(ttft, float) else "TTFT —",
             f"{summary.get('tokens_per_second', 0):.1f} tok/s",
+            f"{summary.get('end_to_end_tokens_per_second', 0):.1f} overall",
             f"{summary.get('streamed_tokens', 0)} tokens",
             f"{summary.get('tool_calls', 0)} tool calls",
         ]

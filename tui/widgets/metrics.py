@@ -69,11 +69,12 @@ class MetricsSidebar(VerticalScroll):
             rows.add("waiting", "for a prompt")
         else:
             ttft = turn.ttft_s
-            rate = turn.tokens_per_s(now)
+            rate = turn.end_to_end_tokens_per_s(now)  # the tutorial's, and its threshold's
             slow = ttft is not None and ttft > limits.max_ttft_s
             low = turn.tokens > 1 and rate < limits.min_tokens_per_s
             rows.add("TTFT", _fmt_s(ttft), "bold red" if slow else "bold")
             rows.add("tokens/s", f"{rate:,.1f}", "bold red" if low else "bold")
+            rows.add("decode tok/s", f"{turn.tokens_per_s(now):,.1f}")
             rows.add("ITL p50", f"{turn.itl_ms(0.5):.1f} ms")
             rows.add("ITL p95", f"{turn.itl_ms(0.95):.1f} ms")
             rows.add("tokens", f"{turn.tokens:,}")
@@ -116,6 +117,7 @@ class MetricsSidebar(VerticalScroll):
         rows.add("avg TTFT", _fmt_s(float(stats["average_time_to_first_token"]) or None))
         rows.add("median TTFT", _fmt_s(float(stats["median_time_to_first_token"]) or None))
         rows.add("avg tokens/s", f"{stats['average_tokens_per_second']:,.1f}")
+        rows.add("avg decode tok/s", f"{stats['average_decode_tokens_per_second']:,.1f}")
         rows.add("total tokens", f"{stats['total_tokens_processed']:,}")
         errors = self.session.errors
         rows.add("errors", str(errors), "bold red" if errors else "")
@@ -123,8 +125,8 @@ class MetricsSidebar(VerticalScroll):
             rows.add(f"  {kind}", str(count), "red")
         rows.add("retries", str(self.session.retries))
         if errors:
-            rate = self.session.recovery_rate()
-            rows.add("recovered", f"{self.session.recoveries} ({rate:.0%})")
+            rate = self.session.recovery_rate()  # the tutorial's: recoveries over errors
+            rows.add("recovered", f"{self.session.recoveries} ({rate:.0%} of errors)")
         rows.add("interruptions", str(self.session.interruptions))
         self._update(self._session_view, rows)
         rates = self.session.rates()[-30:]
