@@ -26,6 +26,7 @@ from tui.core import heap
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.budget import context_note
 from tui.core.config import Settings
+from tui.core.i18n import _
 from tui.core.journal import ReplayRunner
 from tui.core.metrics import SessionMetrics, TurnMetrics
 from tui.core.run import TurnRunner
@@ -269,6 +270,10 @@ class AgentsTuiApp(App[None]):
     def update_header(self) -> None:
         agent = self.runner.agent_name if self.runner is not None else self.settings.agent
         self.sub_title = f"{agent} · {self.backend_label}"
+        if self.settings.inject_faults:  # the tutorial's demo: never mistaken for real trouble
+            self.sub_title += " · " + _("⚡ injecting faults: {rate:.0%} of events").format(
+                rate=self.settings.inject_faults
+            )
         if not self.transcript and not self.chat.query(UserMessage):
             self.chat.greet(agent, self.backend_label)
 

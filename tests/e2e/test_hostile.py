@@ -34,7 +34,8 @@ def hostile():
 async def headless(
     url: str, *extra: str, jsonl: bool = False, agent: str = "assistant", session: str | None = None
 ) -> tuple[int, str]:
-    flags = {"base_url": url, "agent": agent, "stall_timeout": 1.0, "max_retries": 2}
+    flags: dict = {"base_url": url, "agent": agent, "stall_timeout": 1.0, "max_retries": 2}
+    flags.update(inject_faults=0.0, seed=0)
     for pair in extra:
         key, _, value = pair.partition("=")
         flags[key] = type(flags.get(key, ""))(value) if key in flags else value
@@ -234,3 +235,20 @@ async def test_a_server_that_always_fails_gets_the_tutorials_three_attempts_two_
         (2, 3, 2.0),
         (3, 3, 4.0),
     ]
+
+
+async def test_inject_faults_shows_retries_and_an_exact_final_reply(hostile):
+    """The tutorial's demo (10 % of stream events fail) against a server that streams
+    fine: the faults are named as injected in the events, and the reply is whole."""
+    text = "Once upon a time, two friends crossed a river of stars together. " * 4
+    server, url = hostile(full_text=text, delta_delay_s=0.001)
+    code, out = await headless(url, "inject_faults=0.1", "seed=5", jsonl=True)
+    events = [json.loads(line) for line in out.splitlines()]
+    retries = [e["data"] for e in events if e["type"] == "retry"]
+    errors = [e["data"] for e in events if e["type"] == "error"]
+    assert code == 0 and retries, [e["type"] for e in events]
+    assert all(r["code"] == "injected" and r["max_attempts"] == 3 for r in retries)
+    assert all(e["kind"] == "injected" and "simulated network" in e["message"] for e in errors)
+    assert [r["delay_s"] for r in retries] == [2.0, 4.0][: len(retries)]
+    assert "".join(e["data"]["delta"] for e in events if e["type"] == "text_delta") == text
+    assert len(server.requests) == len(retries) + 1  # each fault dropped a real stream

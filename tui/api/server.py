@@ -450,6 +450,7 @@ def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any
         )
         runner.budget = backend.budget(settings)  # each session fits its own history
         runner.mcp = base.mcp  # connected once for every session
+        runner.faults = base.faults  # --inject-faults: one stream of faults for the process
         runner._mcp_task = base._mcp_task
         return runner
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from tui.core.secrets import redact
 
-TRANSIENT_KINDS = frozenset({"network", "timeout", "rate_limit", "server", "stall"})
+# ``injected``: a fault made on purpose by ``--inject-faults`` (tui.core.faults)
+TRANSIENT_KINDS = frozenset({"network", "timeout", "rate_limit", "server", "stall", "injected"})
 
 
 class StreamStalled(Exception):
@@ -52,6 +53,8 @@ def classify(error: BaseException) -> Classified:
     # A provider's own words, without any secret they echo (a key, a URL's password).
     text = redact(str(error).strip().splitlines()[0][:300]) if str(error).strip() else name
     status = getattr(error, "status_code", None)
+    if name == "InjectedFault":
+        return Classified("injected", f"Injected fault: {text}")
     if isinstance(error, StreamStalled):
         return Classified("stall", f"The stream stalled: {text}")
     if name == "MaxTurnsExceeded":

@@ -164,6 +164,10 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
         stall_timeout_s=settings.stall_timeout,
     )
     runner.budget = backend.budget(settings)
+    if settings.inject_faults:
+        from tui.core.faults import FaultInjector
+
+        runner.faults = FaultInjector(settings.inject_faults, seed=settings.seed)
     hub = McpHub(agent, attached)
     runner.mcp = hub if hub.needed else None
     if any(

@@ -18,6 +18,7 @@ from tui.core.adapter import StreamAdapter
 from tui.core.approvals import ApprovalDecision, Approver, request_from_item
 from tui.core.budget import ContextBudget, Fitted, context_overflow, is_message
 from tui.core.errors import Classified, StreamStalled, classify, guardrail_of
+from tui.core.faults import FaultInjector
 from tui.core.growing_text import GrowingText
 from tui.core.tap import TextTap, with_tap
 
@@ -66,6 +67,8 @@ class _Attempt:
     raw_text: GrowingText = field(default_factory=GrowingText)  # as delivered, for the tap
     new_items: list[Any] = field(default_factory=list)
     tools_running: set[str] = field(default_factory=set)  # call ids issued, not yet answered
+    faults_allowed: bool = False  # --inject-faults may cut this attempt (never the last)
+    events: int = 0  # stream events of this attempt
 
 
 class TurnRunner:
@@ -99,6 +102,7 @@ class TurnRunner:
         # What of the history fits the model's window; None sends it all (and still trims
         # once by itself if the model refuses a request as too long).
         self.budget = ContextBudget()
+        self.faults: FaultInjector | None = None  # --inject-faults: the tutorial's demo
         self.last_context: Fitted | None = None  # what the last request carried (/context)
         self._result: Any = None
         self._cancelled = asyncio.Event()
@@ -249,6 +253,7 @@ class TurnRunner:
                     ]
                 run_input = self._fit([*base_input, *carried], scaffolding, emit)
                 state = _Attempt(GrowingText(reply_text), GrowingText(pending_text))
+                state.faults_allowed = attempt < self.retry.max_attempts
                 start: Any = paused if paused is not None else run_input
                 paused = None  # a retry starts from what was carried, not the old pause
                 try:
@@ -474,6 +479,14 @@ class TurnRunner:
                 self.agent = sdk_event.new_agent
             for event in adapter.convert(sdk_event, at_ns):
                 self._deliver(event, state, emit)
+            state.events += 1
+            if (
+                self.faults is not None
+                and state.faults_allowed
+                and self.faults.strikes(state.events)
+            ):
+                result.cancel()  # dropped as a cut connection would be
+                raise self.faults.fault()
 
     async def _ask(self, items: list[Any], run_state: Any, emit: Emit) -> bool:
         """Get an answer for every pending call; False if the person cancelled the turn."""
