@@ -8,7 +8,7 @@ from tui.core.faults import FaultInjector
 async def test_injected_faults_show_retries_and_the_reply_still_ends_exact():
     words = [f"w{i} " for i in range(60)]
     steps = [text_step(words[:]) for _ in range(3)]  # each attempt's model call streams anew
-    runner, model = runner_for(steps)
+    runner, _ = runner_for(steps)
     runner.faults = FaultInjector(0.1, seed=3)
     seen: list = []
     outcome = await runner.run("tell me a long story", seen.append)
