@@ -486,7 +486,7 @@ class TurnRunner:
                 and self.faults.strikes(state.events)
             ):
                 result.cancel()  # dropped as a cut connection would be
-                raise faults.fault()
+                raise self.faults.fault()
 
     async def _ask(self, items: list[Any], run_state: Any, emit: Emit) -> bool:
         """Get an answer for every pending call; False if the person cancelled the turn."""
