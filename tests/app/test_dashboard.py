@@ -64,3 +64,29 @@ def test_dashboard_data_reads_only_metrics_and_counts_errors(tmp_path):
     assert len(data.ttft.x) == 240  # thinned
     assert max(data.ttft.y) > 2.0  # the slow turns are visible above the 2 s line
     assert sum(data.errors_by_kind["network"].y) > 0 and sum(data.retries.y) > 0
+
+
+def test_the_latency_distribution_counts_the_real_gaps_of_every_stored_turn(tmp_path):
+    from tui.core import events as ev
+    from tui.core.metrics import TurnMetrics
+
+    store = Store(tmp_path / "db.sqlite")
+    store.ensure_conversation("c")
+    ms = 1_000_000
+    for gaps_ms in ([3] * 50, [3] * 10 + [700] * 5):  # a fast turn, then one with long gaps
+        metrics = TurnMetrics(started_ns=0)
+        metrics.observe(ev.ModelCallStarted(0))
+        at = 0
+        metrics.observe(ev.TextDelta("x", at))
+        for gap in gaps_ms:
+            at += gap * ms
+            metrics.observe(ev.TextDelta("x", at))
+        metrics.observe(ev.TurnFinished("completed", "", at))
+        turn = store.start_turn("c", "p")
+        store.finish_turn(
+            turn, reply="r", status="completed", error=None, tools=[], metrics=metrics.summary(at)
+        )
+    data = load(store.path, "c")
+    counts = dict(zip(data.itl_labels, data.itl_histogram, strict=True))
+    assert counts["2-5"] == 60 and counts["500-1000"] == 5 and sum(counts.values()) == 65
+    assert data.itl_source == "65 gaps of 2 turns"  # not the last turn's two percentiles

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.core.metrics import ITL_EDGES_MS, itl_bucket_labels
+
 MAX_POINTS = 240
 
 
@@ -31,6 +33,9 @@ class DashboardData:
     itl_ms: list[float]  # the last turn's inter-token gaps, or its stored p50 and p95
     itl_source: str
     itl_percentiles: bool = False  # True: itl_ms is [p50, p95], not the gaps themselves
+    # Gaps of every turn in scope, counted per bucket (tui.core.metrics.ITL_EDGES_MS).
+    itl_histogram: list[int] = field(default_factory=list)
+    itl_labels: list[str] = field(default_factory=list)
 
 
 def thin(xs: list[float], ys: list[float], limit: int = MAX_POINTS) -> Series:
@@ -75,6 +80,14 @@ def load(
         for kind in kinds
     }
     retries = thin(index, [float(m.get("retries") or 0) for m in metrics])
+    histogram = [0] * (len(ITL_EDGES_MS) + 1)
+    counted = 0
+    for m in metrics:
+        counts = m.get("itl_histogram")
+        if isinstance(counts, list) and len(counts) == len(histogram):
+            counted += 1
+            for i, count in enumerate(counts):
+                histogram[i] += int(count or 0)
     if live_gaps_s:
         itl = [gap * 1000 for gap in live_gaps_s]
         source = "last turn of this session"
@@ -88,6 +101,19 @@ def load(
         ]
         itl = [v for v in itl if v]
         source = "last stored turn (p50 and p95 only)"
+    if sum(histogram):
+        gaps = sum(histogram)
+        return DashboardData(
+            turns=len(metrics),
+            ttft=thin(ttft_x, ttft_y),
+            rate=thin(rate_x, rate_y),
+            errors_by_kind=errors,
+            retries=retries,
+            itl_ms=[],
+            itl_source=f"{gaps:,} gaps of {counted:,} turns",
+            itl_histogram=histogram,
+            itl_labels=itl_bucket_labels(),
+        )
     return DashboardData(
         turns=len(metrics),
         ttft=thin(ttft_x, ttft_y),

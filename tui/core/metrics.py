@@ -8,6 +8,7 @@ OpenAI-style streams); the provider's usage numbers are reported beside them.
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,20 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 KEPT_PERCENTILES = (0.5, 0.95, 0.99)
+
+# Inter-token gaps kept as counts per bucket (upper edges in ms; the last bucket is open):
+# 13 numbers a turn, stored with its metrics, so F2 draws the distribution over every stored
+# turn from real gaps, not from each turn's two percentiles.
+ITL_EDGES_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+def itl_bucket_labels() -> list[str]:
+    labels, low = [], 0
+    for edge in ITL_EDGES_MS:
+        labels.append(f"<{edge}" if low == 0 else f"{low}-{edge}")
+        low = edge
+    labels.append(f"≥{low}")
+    return labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +73,7 @@ class TurnMetrics:
     retries: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     gaps_s: list[float] = field(default_factory=list)
+    itl_counts: list[int] = field(default_factory=lambda: [0] * (len(ITL_EDGES_MS) + 1))
     _sorted_gaps: list[float] = field(default_factory=list, repr=False)
     _sorted_upto: int = 0
     approvals: int = 0
@@ -138,7 +154,9 @@ class TurnMetrics:
             self.first_token_ns = at_ns
             self._waited_before_first_token_ns = self.waited_ns
         if self._call_last_ns is not None:
-            self.gaps_s.append((at_ns - self._call_last_ns) / NS)
+            gap_s = (at_ns - self._call_last_ns) / NS
+            self.gaps_s.append(gap_s)
+            self.itl_counts[bisect.bisect_right(ITL_EDGES_MS, gap_s * 1000)] += 1
         if self._call_first_ns is None:
             self._call_first_ns = at_ns
         self._call_last_ns = at_ns
@@ -226,6 +244,7 @@ class TurnMetrics:
             "end_to_end_tokens_per_second": round(self.end_to_end_tokens_per_s(now_ns), 3),
             "inter_token_latency_p50_ms": round(self.itl_ms(0.5), 3),
             "inter_token_latency_p95_ms": round(self.itl_ms(0.95), 3),
+            "itl_histogram": list(self.itl_counts),  # counts per ITL_EDGES_MS bucket
             "streamed_tokens": self.tokens,
             "events": self.events,
             "events_per_second": round(self.events_per_s(now_ns), 3),

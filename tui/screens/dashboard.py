@@ -99,7 +99,10 @@ class DashboardScreen(ModalScreen[None]):
         plt.clear_data()
         plt.clear_figure()
         plt.title(f"Inter-token latency, ms ({data.itl_source})")
-        if data.itl_ms and not data.itl_percentiles:
+        if data.itl_histogram:  # every stored turn's gaps, counted per bucket
+            plt.bar(data.itl_labels, data.itl_histogram)
+            plt.xlabel("ms between tokens")
+        elif data.itl_ms and not data.itl_percentiles:
             plt.hist(data.itl_ms, bins=min(30, max(1, len(data.itl_ms))))
             plt.xlabel("ms between tokens")
         elif data.itl_ms:
