@@ -26,10 +26,11 @@ from tui.core import heap
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.budget import context_note
 from tui.core.config import Settings
-from tui.core.i18n import _
+from tui.core.i18n import N_, _, ngettext
 from tui.core.journal import ReplayRunner
 from tui.core.metrics import SessionMetrics, TurnMetrics
 from tui.core.run import TurnRunner
+from tui.localized import localized
 from tui.messages import (
     ApprovalAsked,
     BackendFailed,
@@ -83,20 +84,25 @@ class TranscriptEntry:
     status: str = "completed"
 
 
+# How a turn ended, as the status line says it.
+ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N_("failed")}
+
+
+@localized
 class AgentsTuiApp(App[None]):
     TITLE = "agents-tui"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {_slash_commands}
     BINDINGS = [
-        Binding("escape", "cancel_turn", "cancel reply", show=True),
-        Binding("ctrl+c", "interrupt", "cancel / quit", priority=True, show=False),
-        Binding("f1", "help", "help"),
-        Binding("f2", "dashboard", "dashboard", show=False),
-        Binding("ctrl+t", "toggle_timeline", "timeline"),
-        Binding("ctrl+b", "toggle_sidebar", "metrics"),
-        Binding("ctrl+s", "sessions", "sessions"),
-        Binding("ctrl+y", "copy_last", "copy reply", show=False),
-        Binding("ctrl+q", "quit", "quit"),
+        Binding("escape", "cancel_turn", N_("cancel reply"), show=True),
+        Binding("ctrl+c", "interrupt", N_("cancel / quit"), priority=True, show=False),
+        Binding("f1", "help", N_("help")),
+        Binding("f2", "dashboard", N_("dashboard"), show=False),
+        Binding("ctrl+t", "toggle_timeline", N_("timeline")),
+        Binding("ctrl+b", "toggle_sidebar", N_("metrics")),
+        Binding("ctrl+s", "sessions", N_("sessions")),
+        Binding("ctrl+y", "copy_last", N_("copy reply"), show=False),
+        Binding("ctrl+q", "quit", N_("quit")),
     ]
 
     def __init__(
@@ -121,7 +127,7 @@ class AgentsTuiApp(App[None]):
         # Built after the first frame when not given; a ReplayRunner plays a recording.
         self.runner: TurnRunner | ReplayRunner | None = runner
         self.slash_handlers = SlashHandlers(self)
-        self.backend_label = backend_label or ("injected runner" if runner else "starting…")
+        self.backend_label = backend_label or (_("injected runner") if runner else _("starting…"))
         self.session_metrics = SessionMetrics()
         self.turn_metrics: TurnMetrics | None = None
         self.queue: deque[tuple[str, UserMessage]] = deque()
@@ -197,7 +203,10 @@ class AgentsTuiApp(App[None]):
         if wanted not in self.available_themes:
             if wanted != DEFAULT_THEME:
                 self.notify(
-                    f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.", severity="warning"
+                    _("Theme {wanted!r} is not available; using {default}.").format(
+                        wanted=wanted, default=DEFAULT_THEME
+                    ),
+                    severity="warning",
                 )
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
@@ -209,7 +218,9 @@ class AgentsTuiApp(App[None]):
         try:
             remember_theme(theme.name)
         except OSError as error:
-            self.notify(f"Could not remember the theme: {error}", severity="warning")
+            self.notify(
+                _("Could not remember the theme: {error}").format(error=error), severity="warning"
+            )
 
     @property
     def turn_running(self) -> bool:
@@ -248,11 +259,11 @@ class AgentsTuiApp(App[None]):
         self.update_header()
         self._apply_width(self.size.width)
         if self.runner is None:
-            self.status.show("starting: loading the Agents SDK…")
+            self.status.show(_("starting: loading the Agents SDK…"))
             self.call_after_refresh(self._setup_backend)
         else:
             self._initial_agent = self.runner.agent_name
-            self.status.show("ready", busy=False)
+            self.status.show(_("ready"), busy=False)
             self.call_after_refresh(self._settle_heap)
             if self.autoplay:  # a replay: its prompts are "typed" in order
                 for prompt in self.autoplay:
@@ -323,10 +334,14 @@ class AgentsTuiApp(App[None]):
     def _mcp_connected(self, message: McpConnected) -> None:
         working = message.count - len(message.problems)
         for problem in message.problems:
-            self.chat.add_note("MCP server unavailable", problem, kind="error")
-            self.timeline.note("error", "MCP server failed", detail=problem)
+            self.chat.add_note(_("MCP server unavailable"), problem, kind="error")
+            self.timeline.note("error", _("MCP server failed"), detail=problem)
         if working:
-            self.notify(f"{working} MCP server{'s' if working != 1 else ''} connected.")
+            self.notify(
+                ngettext("{n} MCP server connected.", "{n} MCP servers connected.", working).format(
+                    n=working
+                )
+            )
 
     async def _ask_person(self, request: ApprovalRequest) -> ApprovalDecision:
         """The runner's approver: the approval bar answers through a future (already
@@ -341,7 +356,7 @@ class AgentsTuiApp(App[None]):
     @on(ApprovalAsked)
     def _approval_asked(self, message: ApprovalAsked) -> None:
         if self.approval_bar.ask(message.request, message.answer):
-            self.status.show("waiting for your approval (y / n / a)…")
+            self.status.show(_("waiting for your approval (y / n / a)…"))
 
     async def action_quit(self) -> None:
         """Quitting leaves a pending approval stored; MCP servers are cleaned up first."""
@@ -397,11 +412,11 @@ class AgentsTuiApp(App[None]):
         recovered = self.store.recovered if self.store is not None else []
         if any(t.conversation_id == message.conversation_id for t in recovered):
             self.notify(
-                "The last turn was cut off when the app stopped; its partial reply is kept.",
+                _("The last turn was cut off when the app stopped; its partial reply is kept."),
                 severity="warning",
             )
         if message.turns:
-            self.notify(f"Reopened a conversation with {len(message.turns)} turns.")
+            self.notify(_("Reopened a conversation with {n} turns.").format(n=len(message.turns)))
 
     def _show_paused(self, turn: TurnRow, state: str) -> None:
         """A turn stored while it waited for approvals: shown live, asked again."""
@@ -415,7 +430,9 @@ class AgentsTuiApp(App[None]):
                 row.set_status("approval")
                 row.refresh_row()
                 pending.append(tool)
-        self.notify("A turn is waiting for your approval; it is asked again.", severity="warning")
+        self.notify(
+            _("A turn is waiting for your approval; it is asked again."), severity="warning"
+        )
         self._ask_stored(pending)
         self._start_next_queued()
 
@@ -452,7 +469,7 @@ class AgentsTuiApp(App[None]):
         for request in requests:
             answer = self._early_answers.get(request.call_id)
             if answer is not None and not answer.done() and self.approval_bar.ask(request, answer):
-                self.status.show("waiting for your approval (y / n / a)…")
+                self.status.show(_("waiting for your approval (y / n / a)…"))
                 return
         if not self.approval_bar.asking:
             self.prompt_input.focus()
@@ -479,15 +496,15 @@ class AgentsTuiApp(App[None]):
         self.backend_label = message.label
         self._initial_agent = message.agent_name
         self.update_header()
-        self.status.show("loading the model…")
+        self.status.show(_("loading the model…"))
 
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
         self.model_ready = True
         self._settle_heap()
         if message.seconds:
-            self.notify(f"Local model loaded and warmed in {message.seconds:.1f} s")
-        self.status.show("ready", busy=False)
+            self.notify(_("Local model loaded and warmed in {s:.1f} s").format(s=message.seconds))
+        self.status.show(_("ready"), busy=False)
         self._start_next_queued()
 
     def _settle_heap(self) -> None:
@@ -500,10 +517,10 @@ class AgentsTuiApp(App[None]):
 
     @on(BackendFailed)
     def _backend_failed(self, message: BackendFailed) -> None:
-        self.backend_label = "unavailable"
+        self.backend_label = _("unavailable")
         self.update_header()
-        self.status.show("backend unavailable: see the message above", busy=False)
-        self.chat.add_note("Cannot start the model backend", message.reason, kind="error")
+        self.status.show(_("backend unavailable: see the message above"), busy=False)
+        self.chat.add_note(_("Cannot start the model backend"), message.reason, kind="error")
 
     # --- prompts and commands ---------------------------------------------------------------
     @on(PromptSubmitted)
@@ -516,9 +533,9 @@ class AgentsTuiApp(App[None]):
             self.slash_handlers.unknown_command(text.split()[0])
             return
         if self.turn_running or not self.model_ready:
-            if self.runner is None and self.backend_label == "unavailable":
+            if self.runner is None and self.backend_label == _("unavailable"):
                 self.notify(
-                    "No model backend: fix the problem shown in the chat and restart.",
+                    _("No model backend: fix the problem shown in the chat and restart."),
                     severity="error",
                 )
                 return
@@ -540,19 +557,19 @@ class AgentsTuiApp(App[None]):
     def action_copy_last(self) -> None:
         replies = [e for e in self.transcript if e.role != "user"]
         if not replies:
-            self.notify("No reply to copy yet.", severity="warning")
+            self.notify(_("No reply to copy yet."), severity="warning")
             return
         self.copy_to_clipboard(replies[-1].text)
-        self.notify(f"Copied the last reply ({len(replies[-1].text):,} characters).")
+        self.notify(_("Copied the last reply ({n:,} characters).").format(n=len(replies[-1].text)))
 
     def action_sessions(self) -> None:
         from tui.screens.sessions import SessionsScreen
 
         if self.store is None:
-            self.notify("The conversation store is not open yet.", severity="warning")
+            self.notify(_("The conversation store is not open yet."), severity="warning")
             return
         if self.turn_running:
-            self.notify("A reply is streaming: press Esc first.", severity="warning")
+            self.notify(_("A reply is streaming: press Esc first."), severity="warning")
             return
 
         def chosen(conversation_id: str | None) -> None:
@@ -568,7 +585,7 @@ class AgentsTuiApp(App[None]):
                 from tui.core.store import new_conversation_id
 
                 self.open_conversation(new_conversation_id())
-                self.notify("The open conversation was deleted; this is a fresh one.")
+                self.notify(_("The open conversation was deleted; this is a fresh one."))
 
         self.push_screen(SessionsScreen(self.store, self.conversation_id), chosen)
 
@@ -578,7 +595,7 @@ class AgentsTuiApp(App[None]):
         self.turn_running = True
         self.transcript.append(TranscriptEntry(datetime.now(), "user", prompt))
         self.current_reply = self.chat.start_assistant(self.agent_name)
-        self.status.show("thinking…")
+        self.status.show(_("thinking…"))
         self._run_turn(prompt)
 
     def _start_next_queued(self) -> None:
@@ -693,7 +710,7 @@ class AgentsTuiApp(App[None]):
         reply = self.current_reply
         if reply is not None:
             reply.append("".join(message.parts))
-        self.status.show("writing…")
+        self.status.show(_("writing…"))
         tokens = self.turn_metrics.tokens if self.turn_metrics is not None else 0
         if tokens == len(message.parts) or (tokens >= 40 and not self._rate_checked):
             self._rate_checked = tokens >= 40
@@ -712,17 +729,17 @@ class AgentsTuiApp(App[None]):
         elif isinstance(event, ev.ReasoningDelta):
             if reply is not None:
                 reply.append_reasoning(event.text)
-            self.status.show("reasoning…")
+            self.status.show(_("reasoning…"))
         elif isinstance(event, ev.ModelCallStarted):
-            self.status.show("thinking…")
+            self.status.show(_("thinking…"))
         elif isinstance(event, ev.ToolCallStarted):
             timeline.tool_started(event.call_id, event.name, event.at_ns)
-            self.status.show(f"calling {event.name}…")
+            self.status.show(_("calling {name}…").format(name=event.name))
         elif isinstance(event, ev.ToolCallIssued):
             timeline.tool_issued(
                 event.call_id, event.name, event.arguments, event.at_ns, source=event.source
             )
-            self.status.show(f"running {event.name}…")
+            self.status.show(_("running {name}…").format(name=event.name))
         elif isinstance(event, ev.RunPaused):
             timeline.paused()
         elif isinstance(event, ev.ApprovalRequested):
@@ -734,40 +751,54 @@ class AgentsTuiApp(App[None]):
             if not self.approval_bar.asking:
                 self.prompt_input.focus()
         elif isinstance(event, ev.RunResumed):
-            self.status.show("resuming…")
+            self.status.show(_("resuming…"))
         elif isinstance(event, ev.NestedActivity):
             timeline.nested(event.parent_call_id, event.kind, event.title, event.detail)
         elif isinstance(event, ev.GuardrailTripped):
-            timeline.note("error", f"guardrail tripped: {event.name} ({event.stage})")
+            timeline.note(
+                "error",
+                _("guardrail tripped: {name} ({stage})").format(name=event.name, stage=event.stage),
+            )
         elif isinstance(event, ev.ToolCallFinished):
             timeline.tool_finished(event.call_id, event.output, event.failed, event.at_ns)
         elif isinstance(event, ev.MessageCompleted):
-            timeline.note("message", "message", detail=event.text)
+            timeline.note("message", _("message"), detail=event.text)
         elif isinstance(event, ev.AgentSwitched):
             if event.name != self._initial_agent:
-                timeline.note("agent", f"agent: {event.name}")
+                timeline.note("agent", _("agent: {name}").format(name=event.name))
                 self._initial_agent = event.name
                 self.update_header()
         elif isinstance(event, ev.HandoffRequested):
             timeline.handoff_requested(event.call_id, event.name)
         elif isinstance(event, ev.HandoffCompleted):
-            timeline.note("handoff", f"handoff: {event.source} → {event.target}")
+            timeline.note(
+                "handoff",
+                _("handoff: {source} → {target}").format(source=event.source, target=event.target),
+            )
         elif isinstance(event, ev.ContextFitted):
             if event.reason:
                 timeline.note("context", *context_note(event))
         elif isinstance(event, ev.RunFailed):
-            timeline.note("error", f"error: {event.error_kind}", detail=event.message)
+            timeline.note(
+                "error", _("error: {kind}").format(kind=event.error_kind), detail=event.message
+            )
         elif isinstance(event, ev.RetryScheduled):
             timeline.note(
                 "retry",
-                f"retry {event.attempt}/{event.max_attempts} in {event.delay_s:.1f} s",
+                _("retry {attempt}/{of} in {s:.1f} s").format(
+                    attempt=event.attempt, of=event.max_attempts, s=event.delay_s
+                ),
                 detail=event.message,
             )
             self.status.show(
-                f"retrying ({event.error_kind}) in", deadline=time.monotonic() + event.delay_s
+                _("retrying ({kind}) in").format(kind=event.error_kind),
+                deadline=time.monotonic() + event.delay_s,
             )
             self.notify(
-                f"Retrying after {event.error_kind}: attempt {event.attempt}", severity="warning"
+                _("Retrying after {kind}: attempt {attempt}").format(
+                    kind=event.error_kind, attempt=event.attempt
+                ),
+                severity="warning",
             )
         elif isinstance(event, ev.TurnStarted):
             self.status.set_alert("")
@@ -790,7 +821,7 @@ class AgentsTuiApp(App[None]):
         self.status.set_alert("; ".join(issues))
         if issues and not getattr(self, "_alerted_this_turn", False):
             self._alerted_this_turn = True
-            self.notify("; ".join(issues), title="Performance", severity="warning")
+            self.notify("; ".join(issues), title=_("Performance"), severity="warning")
 
     def _turn_finished(self, event: ev.TurnFinished) -> None:
         reply = self.current_reply
@@ -809,7 +840,9 @@ class AgentsTuiApp(App[None]):
             reply.finish(event.status, event.error, summary)
         if event.status == "failed":
             self.chat.add_note(
-                f"The reply failed ({event.error_kind})", event.error or "", kind="error"
+                _("The reply failed ({kind})").format(kind=event.error_kind),
+                event.error or "",
+                kind="error",
             )
         self.timeline.fail_running()
         self.transcript.append(
@@ -821,13 +854,16 @@ class AgentsTuiApp(App[None]):
             if event.status == "completed" and self.turn_metrics.retries:
                 retries = self.turn_metrics.retries
                 self.timeline.note(
-                    "done", f"recovered after {retries} retr{'y' if retries == 1 else 'ies'}"
+                    "done",
+                    ngettext(
+                        "recovered after {n} retry", "recovered after {n} retries", retries
+                    ).format(n=retries),
                 )
         self.sidebar.live = False
         self.sidebar.render_now()
         self.turn_running = False
         self.current_reply = None
-        self.status.show("ready" if event.status == "completed" else event.status, busy=False)
+        self.status.show(_(ENDED.get(event.status, event.status)), busy=False)
         self._start_next_queued()
 
     @on(Worker.StateChanged)
@@ -844,14 +880,14 @@ class AgentsTuiApp(App[None]):
                 self.current_reply.finish("failed", str(error))
             self.turn_running = False
             self.current_reply = None
-            self.status.show("failed", busy=False)
-        self.chat.add_note("Internal error", f"{type(error).__name__}: {error}", kind="error")
+            self.status.show(_("failed"), busy=False)
+        self.chat.add_note(_("Internal error"), f"{type(error).__name__}: {error}", kind="error")
 
     # --- actions ----------------------------------------------------------------------------
     def action_cancel_turn(self) -> None:
         if self.turn_running and self.runner is not None:
             self.runner.cancel()
-            self.status.show("cancelling…")
+            self.status.show(_("cancelling…"))
 
     def action_interrupt(self) -> None:
         if self.turn_running:
@@ -863,13 +899,13 @@ class AgentsTuiApp(App[None]):
                 self.call_next(self.action_quit)
 
         if not isinstance(self.screen, ConfirmScreen):
-            self.push_screen(ConfirmScreen("Quit agents-tui?"), answered)
+            self.push_screen(ConfirmScreen(_("Quit agents-tui?")), answered)
 
     def action_dashboard(self) -> None:
         from tui.screens.dashboard import DashboardScreen
 
         if self.store is None:
-            self.notify("The conversation store is not open yet.", severity="warning")
+            self.notify(_("The conversation store is not open yet."), severity="warning")
             return
         if isinstance(self.screen, DashboardScreen):
             return

@@ -13,37 +13,49 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from tui.core.i18n import N_, _
+
 
 @dataclass(frozen=True, slots=True)
 class SlashCommand:
     name: str
-    help: str
+    help_en: str  # marked for translation; ``help`` is it in the interface's language
     handler: str  # the app method; called with the argument when ``takes_argument``
     takes_argument: bool = False
 
+    @property
+    def help(self) -> str:
+        return _(self.help_en)
+
 
 COMMANDS: tuple[SlashCommand, ...] = (
-    SlashCommand("/help", "show keys and commands", "action_help"),
-    SlashCommand("/history", "list this conversation's messages", "show_history"),
-    SlashCommand("/clear", "start a fresh conversation", "clear_conversation"),
-    SlashCommand("/stats", "chat and performance statistics", "show_stats"),
-    SlashCommand("/cancel", "cancel the running turn", "action_cancel_turn"),
-    SlashCommand("/agent", "switch agent: /agent NAME", "switch_agent", takes_argument=True),
-    SlashCommand("/sessions", "find, open, rename, delete stored conversations", "action_sessions"),
+    SlashCommand("/help", N_("show keys and commands"), "action_help"),
+    SlashCommand("/history", N_("list this conversation's messages"), "show_history"),
+    SlashCommand("/clear", N_("start a fresh conversation"), "clear_conversation"),
+    SlashCommand("/stats", N_("chat and performance statistics"), "show_stats"),
+    SlashCommand("/cancel", N_("cancel the running turn"), "action_cancel_turn"),
+    SlashCommand("/agent", N_("switch agent: /agent NAME"), "switch_agent", takes_argument=True),
     SlashCommand(
-        "/export", "write the transcript: /export md|json [PATH]", "export", takes_argument=True
+        "/sessions", N_("find, open, rename, delete stored conversations"), "action_sessions"
     ),
-    SlashCommand("/copy", "copy the last reply to the clipboard", "action_copy_last"),
-    SlashCommand("/retry", "try the last prompt again", "retry_last"),
     SlashCommand(
-        "/theme", "switch theme: /theme agents-light", "switch_theme", takes_argument=True
+        "/export", N_("write the transcript: /export md|json [PATH]"), "export", takes_argument=True
     ),
-    SlashCommand("/context", "what the model receives: messages, tokens, left out", "show_context"),
-    SlashCommand("/tools", "list every tool the agent can call, with its source", "show_tools"),
+    SlashCommand("/copy", N_("copy the last reply to the clipboard"), "action_copy_last"),
+    SlashCommand("/retry", N_("try the last prompt again"), "retry_last"),
     SlashCommand(
-        "/dashboard", "performance charts: TTFT, tokens/s, latency, errors (F2)", "action_dashboard"
+        "/theme", N_("switch theme: /theme agents-light"), "switch_theme", takes_argument=True
     ),
-    SlashCommand("/quit", "quit agents-tui", "quit_soon"),
+    SlashCommand(
+        "/context", N_("what the model receives: messages, tokens, left out"), "show_context"
+    ),
+    SlashCommand("/tools", N_("list every tool the agent can call, with its source"), "show_tools"),
+    SlashCommand(
+        "/dashboard",
+        N_("performance charts: TTFT, tokens/s, latency, errors (F2)"),
+        "action_dashboard",
+    ),
+    SlashCommand("/quit", N_("quit agents-tui"), "quit_soon"),
 )
 
 BY_NAME = {command.name: command for command in COMMANDS}
@@ -85,7 +97,7 @@ def handler_of(targets: tuple[object, ...], command: SlashCommand) -> Callable[.
 
 def dispatch(targets: tuple[object, ...], line: str) -> bool:
     """Run ``line`` on the first of ``targets`` that handles it; False when it names none."""
-    name, _, argument = line.strip().partition(" ")
+    name, _sep, argument = line.strip().partition(" ")
     command = BY_NAME.get(name)
     if command is None:
         return False

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.core.i18n import _, ngettext
+
 TokenCounter = Callable[[str], int]
 
 MESSAGE_OVERHEAD = 5  # tokens around each message in a chat template (<|im_start|>role ...)
@@ -282,49 +284,69 @@ def context_overflow(error: BaseException) -> tuple[bool, int | None]:
 def context_note(event: Any) -> tuple[str, str]:
     """A timeline row for a ``ContextFitted`` event: a title and its detail."""
     size = f"{event.sent_tokens:,}" + (f" / {event.window:,}" if event.window else "")
-    unit = "tokens" if event.counted else "tokens (estimated)"
+    unit = _("tokens") if event.counted else _("tokens (estimated)")
     if event.reason == "overflow":
-        window = f" (window: {event.window:,} tokens)" if event.window else ""
+        window = " " + _("(window: {n:,} tokens)").format(n=event.window) if event.window else ""
         return (
-            "context too long: trimmed, sending again",
-            f"The model refused {event.sent_tokens:,} {unit} as too long{window}; "
-            "older turns are left out of this and later requests. Nothing is deleted.",
+            _("context too long: trimmed, sending again"),
+            _("The model refused {n:,} {unit} as too long{window}; ").format(
+                n=event.sent_tokens, unit=unit, window=window
+            )
+            + _("older turns are left out of this and later requests. Nothing is deleted."),
         )
     if event.dropped_turns:
-        left = f"{event.dropped_turns} earlier turn{'s' if event.dropped_turns != 1 else ''}"
+        n = event.dropped_turns
+        left = ngettext("{n} earlier turn", "{n} earlier turns", n).format(n=n)
     else:
-        left = f"{event.dropped_messages} message{'s' if event.dropped_messages != 1 else ''}"
-    why = "to fit the model's window" if event.reason == "window" else "(--history)"
+        n = event.dropped_messages
+        left = ngettext("{n} message", "{n} messages", n).format(n=n)
+    why = _("to fit the model's window") if event.reason == "window" else "(--history)"
     return (
-        f"context: {left} left out",
-        f"{left} left out of this request {why}; sent {event.sent_messages} messages, "
-        f"{size} {unit}. The whole conversation stays stored, searchable and exported.",
+        _("context: {left} left out").format(left=left),
+        _("{left} left out of this request {why}; sent {n} messages, {size} {unit}. ").format(
+            left=left, why=why, n=event.sent_messages, size=size, unit=unit
+        )
+        + _("The whole conversation stays stored, searchable and exported."),
     )
 
 
 def describe_context(budget: ContextBudget, last: Fitted | None) -> tuple[str, str]:
     """What ``/context`` shows: the budget, and what the last request carried."""
-    window = f"{budget.window:,} tokens" if budget.window else "unknown (no --context-window)"
-    counting = "the model's own tokenizer" if budget.counted else "an estimate (3 chars a token)"
-    lines = [f"window: {window}; tokens counted by {counting}"]
+    window = (
+        _("{n:,} tokens").format(n=budget.window)
+        if budget.window
+        else _("unknown (no --context-window)")
+    )
+    counting = (
+        _("the model's own tokenizer") if budget.counted else _("an estimate (3 chars a token)")
+    )
+    lines = [
+        _("window: {window}; tokens counted by {counting}").format(window=window, counting=counting)
+    ]
     if budget.history is not None:
-        lines.append(f"--history: at most the last {budget.history} messages")
+        lines.append(_("--history: at most the last {n} messages").format(n=budget.history))
     if last is None:
-        lines.append("No request yet in this conversation.")
-        return "Context", "\n".join(lines)
+        lines.append(_("No request yet in this conversation."))
+        return _("Context"), "\n".join(lines)
     left = []
     if last.dropped_turns:
-        left.append(f"{last.dropped_turns} earlier turns")
+        left.append(_("{n} earlier turns").format(n=last.dropped_turns))
     if last.dropped_messages:
-        left.append(f"{last.dropped_messages} messages")
+        left.append(_("{n} messages").format(n=last.dropped_messages))
     lines.append(
-        f"last request: {sum(1 for i in last.items if is_message(i))} messages, "
-        f"{len(last.items)} items, {last.tokens:,} tokens with the instructions; "
-        + (f"left out: {', '.join(left)}" if left else "nothing left out")
+        _(
+            "last request: {messages} messages, {items} items, "
+            "{tokens:,} tokens with the instructions; "
+        ).format(
+            messages=sum(1 for i in last.items if is_message(i)),
+            items=len(last.items),
+            tokens=last.tokens,
+        )
+        + (_("left out: {what}").format(what=", ".join(left)) if left else _("nothing left out"))
     )
     lines.append("")
     for number, item in enumerate(last.items, 1):
         kind = item.get("role") or item.get("type", "item") if isinstance(item, dict) else "item"
         text = " ".join(item_text(item).split())
         lines.append(f"{number:>3} {kind}: {text[:100]}{'…' if len(text) > 100 else ''}")
-    return "Context sent to the model", "\n".join(lines)
+    return _("Context sent to the model"), "\n".join(lines)

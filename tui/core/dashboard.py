@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.core.i18n import _
 from tui.core.metrics import ITL_EDGES_MS, itl_bucket_labels
 
 MAX_POINTS = 240
@@ -90,7 +91,7 @@ def load(
                 histogram[i] += int(count or 0)
     if live_gaps_s:
         itl = [gap * 1000 for gap in live_gaps_s]
-        source = "last turn of this session"
+        source = _("last turn of this session")
     else:
         last: dict[str, Any] = next(
             (m for m in reversed(metrics) if m.get("inter_token_latency_p50_ms")), {}
@@ -100,7 +101,7 @@ def load(
             for k in ("inter_token_latency_p50_ms", "inter_token_latency_p95_ms")
         ]
         itl = [v for v in itl if v]
-        source = "last stored turn (p50 and p95 only)"
+        source = _("last stored turn (p50 and p95 only)")
     if sum(histogram):
         gaps = sum(histogram)
         return DashboardData(
@@ -110,7 +111,7 @@ def load(
             errors_by_kind=errors,
             retries=retries,
             itl_ms=[],
-            itl_source=f"{gaps:,} gaps of {counted:,} turns",
+            itl_source=_("{gaps:,} gaps of {turns:,} turns").format(gaps=gaps, turns=counted),
             itl_histogram=histogram,
             itl_labels=itl_bucket_labels(),
         )

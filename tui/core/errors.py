@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.core.i18n import _
 from tui.core.secrets import redact
 
 # ``injected``: a fault made on purpose by ``--inject-faults`` (tui.core.faults)
@@ -54,32 +55,50 @@ def classify(error: BaseException) -> Classified:
     text = redact(str(error).strip().splitlines()[0][:300]) if str(error).strip() else name
     status = getattr(error, "status_code", None)
     if name == "InjectedFault":
-        return Classified("injected", f"Injected fault: {text}")
+        return Classified("injected", _("Injected fault: {text}").format(text=text))
     if isinstance(error, StreamStalled):
-        return Classified("stall", f"The stream stalled: {text}")
+        return Classified("stall", _("The stream stalled: {text}").format(text=text))
     if name == "MaxTurnsExceeded":
-        return Classified("max_turns", f"The agent used too many turns ({text}).")
+        return Classified(
+            "max_turns", _("The agent used too many turns ({text}).").format(text=text)
+        )
     if name in ("ModelBehaviorError", "ModelRefusalError"):
-        return Classified("model_behavior", f"The model misbehaved: {text}")
+        return Classified("model_behavior", _("The model misbehaved: {text}").format(text=text))
     if "GuardrailTripwireTriggered" in name:
         guardrail, stage = guardrail_of(error)
-        return Classified("guardrail", f"The {stage} guardrail {guardrail!r} stopped the run.")
+        return Classified(
+            "guardrail",
+            _("The {stage} guardrail {guardrail!r} stopped the run.").format(
+                stage=stage, guardrail=guardrail
+            ),
+        )
     if name in ("ToolTimeoutError",):
-        return Classified("tool", f"A tool timed out: {text}")
+        return Classified("tool", _("A tool timed out: {text}").format(text=text))
     if name == "RateLimitError" or status == 429:
         return Classified(
-            "rate_limit", f"Rate limited by the provider: {text}", _retry_after(error)
+            "rate_limit",
+            _("Rate limited by the provider: {text}").format(text=text),
+            _retry_after(error),
         )
     if name == "AuthenticationError" or status == 401:
         return Classified(
-            "auth", f"The API key was rejected: {text}. Check OPENAI_API_KEY or --api-key."
+            "auth",
+            _("The API key was rejected: {text}. Check OPENAI_API_KEY or --api-key.").format(
+                text=text
+            ),
         )
     if name == "NotFoundError" or status == 404:
-        return Classified("not_found", f"Not found (unknown model or wrong URL?): {text}")
+        return Classified(
+            "not_found", _("Not found (unknown model or wrong URL?): {text}").format(text=text)
+        )
     if name == "InternalServerError" or (isinstance(status, int) and status >= 500):
-        return Classified("server", f"The server failed ({status}): {text}", _retry_after(error))
+        return Classified(
+            "server",
+            _("The server failed ({status}): {text}").format(status=status, text=text),
+            _retry_after(error),
+        )
     if name in ("APITimeoutError", "ModelTimeoutError", "TimeoutError", "ReadTimeout"):
-        return Classified("timeout", f"The request timed out: {text}")
+        return Classified("timeout", _("The request timed out: {text}").format(text=text))
     if name in (
         "APIConnectionError",
         "RemoteProtocolError",
@@ -91,11 +110,15 @@ def classify(error: BaseException) -> Classified:
         "BrokenPipeError",
         "StreamEndedEarly",
     ):
-        return Classified("network", f"The connection failed: {text}")
+        return Classified("network", _("The connection failed: {text}").format(text=text))
     if name in ("JSONDecodeError", "DecodingError") or "incomplete" in text.lower():
-        return Classified("server", f"The server sent a malformed stream: {text}")
+        return Classified(
+            "server", _("The server sent a malformed stream: {text}").format(text=text)
+        )
     if isinstance(status, int):
-        return Classified("provider", f"The provider answered {status}: {text}")
+        return Classified(
+            "provider", _("The provider answered {status}: {text}").format(status=status, text=text)
+        )
     if name in ("UserError", "AgentsException"):
         return Classified("config", f"{text}")
     return Classified("error", f"{name}: {text}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core import events as ev
+from tui.core.i18n import _
 
 NS = 1_000_000_000
 
@@ -373,7 +374,9 @@ def assess(turn: TurnMetrics | None, session: SessionMetrics, now_ns: int) -> li
     if turn is not None:
         ttft = turn.ttft_s
         if ttft is not None and ttft > limits.max_ttft_s:
-            issues.append(f"Slow first token: {ttft:.2f}s > {limits.max_ttft_s:g}s")
+            issues.append(
+                _("Slow first token: {t:.2f}s > {limit:g}s").format(t=ttft, limit=limits.max_ttft_s)
+            )
         # The tutorial's threshold is on its rate: tokens over the time since the request.
         rate = turn.end_to_end_tokens_per_s(now_ns)
         # 0 is "not measurable" (the whole reply arrived within one clock tick); a live
@@ -382,8 +385,16 @@ def assess(turn: TurnMetrics | None, session: SessionMetrics, now_ns: int) -> li
         streamed_s = ((turn.finished_ns or now_ns) - first) / NS
         settled = turn.finished_ns is not None or streamed_s >= MIN_RATE_WINDOW_S
         if turn.tokens > 1 and 0 < rate < limits.min_tokens_per_s and settled:
-            issues.append(f"Low throughput: {rate:.1f} tok/s < {limits.min_tokens_per_s:g}")
+            issues.append(
+                _("Low throughput: {rate:.1f} tok/s < {limit:g}").format(
+                    rate=rate, limit=limits.min_tokens_per_s
+                )
+            )
     error_rate = session.error_rate()
     if error_rate > limits.max_error_rate:
-        issues.append(f"High error rate: {error_rate:.1%} > {limits.max_error_rate:.0%}")
+        issues.append(
+            _("High error rate: {rate:.1%} > {limit:.0%}").format(
+                rate=error_rate, limit=limits.max_error_rate
+            )
+        )
     return issues

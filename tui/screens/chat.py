@@ -22,6 +22,8 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 
+from tui.core.i18n import N_, _
+from tui.localized import localized
 from tui.widgets.chat import ChatPane
 from tui.widgets.search_bar import SearchBar
 
@@ -74,6 +76,7 @@ def make_compositor() -> Compositor:
     return Compositor()
 
 
+@localized
 class ChatScreen(Screen[None]):
     """The app's default screen: the three panes, composed by the app."""
 
@@ -84,11 +87,11 @@ class ChatScreen(Screen[None]):
     # The chat scrolls from the keyboard whatever has focus (the prompt, usually): the
     # prompt is one line or a few, so its own page keys are worth less than the chat's.
     BINDINGS = [
-        Binding("pageup", "chat_page(-1)", "page up", show=False, priority=True),
-        Binding("pagedown", "chat_page(1)", "page down", show=False, priority=True),
-        Binding("ctrl+home", "chat_first", "first message", show=False, priority=True),
-        Binding("ctrl+end", "chat_newest", "newest", show=False, priority=True),
-        Binding("ctrl+f", "find", "find", show=False, priority=True),
+        Binding("pageup", "chat_page(-1)", N_("page up"), show=False, priority=True),
+        Binding("pagedown", "chat_page(1)", N_("page down"), show=False, priority=True),
+        Binding("ctrl+home", "chat_first", N_("first message"), show=False, priority=True),
+        Binding("ctrl+end", "chat_newest", N_("newest"), show=False, priority=True),
+        Binding("ctrl+f", "find", N_("find"), show=False, priority=True),
     ]
     _search: tuple[str, int] = ("", -1)  # the query and the position among its matches
 
@@ -99,7 +102,7 @@ class ChatScreen(Screen[None]):
         chat, bar = self._chat(), self.query_one(SearchBar)
         hits = chat.matches(message.query)
         if not hits:
-            bar.show_count("no match")
+            bar.show_count(_("no match"))
             self._search = (message.query, -1)
             return
         query, position = self._search
@@ -108,9 +111,9 @@ class ChatScreen(Screen[None]):
         position = (position + message.direction) % len(hits)
         self._search = (message.query, position)
         if not chat.reveal(hits[position], message.query):
-            bar.show_count("wait for the reply to finish")
+            bar.show_count(_("wait for the reply to finish"))
             return
-        bar.show_count(f"{position + 1} of {len(hits)}")
+        bar.show_count(_("{n} of {total}").format(n=position + 1, total=len(hits)))
 
     def on_search_bar_closed(self, _message: SearchBar.Closed) -> None:
         self._chat().unmark()

@@ -12,14 +12,17 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from tui.core.dashboard import DashboardData, load
+from tui.core.i18n import N_, _
 from tui.core.metrics import Thresholds
+from tui.localized import localized
 
 
+@localized
 class DashboardScreen(ModalScreen[None]):
     CSS_PATH = "dashboard.tcss"
     BINDINGS = [
-        Binding("escape,f2,q", "close", "close"),
-        Binding("a", "toggle_scope", "this conversation / all turns"),
+        Binding("escape,f2,q", "close", N_("close")),
+        Binding("a", "toggle_scope", N_("this conversation / all turns")),
     ]
 
     def __init__(
@@ -60,9 +63,11 @@ class DashboardScreen(ModalScreen[None]):
     def draw(self) -> None:
         scope = None if self.all_turns else self.conversation_id
         data = load(self.db_path, scope, self.live_gaps_s)
-        label = "all stored turns" if scope is None else "this conversation"
+        label = _("all stored turns") if scope is None else _("this conversation")
         self.query_one("#dashboard-title", Static).update(
-            f"Performance dashboard · {label} · {data.turns:,} turns   (a: switch, Esc: close)"
+            _("Performance dashboard · {scope} · {n:,} turns   (a: switch, Esc: close)").format(
+                scope=label, n=data.turns
+            )
         )
         self._ttft(data)
         self._rate(data)
@@ -74,7 +79,7 @@ class DashboardScreen(ModalScreen[None]):
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("Time to first token per turn (s)")
+        plt.title(_("Time to first token per turn (s)"))
         if data.ttft.x:
             plt.plot(data.ttft.x, data.ttft.y, marker="braille", label="TTFT")
             plt.hline(self.limits.max_ttft_s, "red")
@@ -86,7 +91,7 @@ class DashboardScreen(ModalScreen[None]):
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("Tokens per second per turn")
+        plt.title(_("Tokens per second per turn"))
         if data.rate.x:
             plt.plot(data.rate.x, data.rate.y, marker="braille", label="tokens/s")
             plt.hline(self.limits.min_tokens_per_s, "red")
@@ -98,17 +103,17 @@ class DashboardScreen(ModalScreen[None]):
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(f"Inter-token latency, ms ({data.itl_source})")
+        plt.title(_("Inter-token latency, ms ({source})").format(source=data.itl_source))
         if data.itl_histogram:  # every stored turn's gaps, counted per bucket
             plt.bar(data.itl_labels, data.itl_histogram)
-            plt.xlabel("ms between tokens")
+            plt.xlabel(_("ms between tokens"))
         elif data.itl_ms and not data.itl_percentiles:
             plt.hist(data.itl_ms, bins=min(30, max(1, len(data.itl_ms))))
-            plt.xlabel("ms between tokens")
+            plt.xlabel(_("ms between tokens"))
         elif data.itl_ms:
             plt.bar(["p50", "p95"][: len(data.itl_ms)], data.itl_ms)
         else:
-            plt.title("Inter-token latency: no streamed turn yet")
+            plt.title(_("Inter-token latency: no streamed turn yet"))
         widget.refresh()
 
     def _errors(self, data: DashboardData) -> None:
@@ -116,12 +121,12 @@ class DashboardScreen(ModalScreen[None]):
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("Errors by class and retries per turn")
+        plt.title(_("Errors by class and retries per turn"))
         if not data.errors_by_kind and not any(data.retries.y):
-            plt.title("Errors by class and retries per turn: none")
+            plt.title(_("Errors by class and retries per turn: none"))
         for kind, series in data.errors_by_kind.items():
             plt.plot(series.x, series.y, marker="braille", label=kind)
         if data.retries.x and any(data.retries.y):
-            plt.plot(data.retries.x, data.retries.y, marker="braille", label="retries")
+            plt.plot(data.retries.x, data.retries.y, marker="braille", label=_("retries"))
         plt.xlabel("turn")
         widget.refresh()

@@ -12,20 +12,23 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label
 
+from tui.core.i18n import N_, _
 from tui.core.sanitize import safe_text
 from tui.core.store import Store
+from tui.localized import localized
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.text_prompt import TextPromptScreen
 
 
+@localized
 class SessionsScreen(ModalScreen[str | None]):
     """Dismisses with the id of the conversation to open, or None."""
 
     CSS_PATH = "sessions.tcss"
     BINDINGS = [
-        Binding("escape", "close", "close"),
-        Binding("ctrl+r", "rename", "rename"),
-        Binding("ctrl+d", "delete", "delete"),
+        Binding("escape", "close", N_("close")),
+        Binding("ctrl+r", "rename", N_("rename")),
+        Binding("ctrl+d", "delete", N_("delete")),
     ]
 
     def __init__(self, store: Store, current_id: str | None = None) -> None:
@@ -35,14 +38,16 @@ class SessionsScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sessions-box"):
-            yield Label("Conversations — type to search messages; Enter opens", id="sessions-title")
-            yield Input(placeholder="search…", id="sessions-search")
+            yield Label(
+                _("Conversations — type to search messages; Enter opens"), id="sessions-title"
+            )
+            yield Input(placeholder=_("search…"), id="sessions-search")
             yield DataTable(id="sessions-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("title", "agent", "model", "turns", "last activity")
+        table.add_columns(_("title"), _("agent"), _("model"), _("turns"), _("last activity"))
         self.refresh_rows()
         table.focus()
 
@@ -94,7 +99,7 @@ class SessionsScreen(ModalScreen[str | None]):
                 self.refresh_rows(self.query_one(Input).value)
 
         self.app.push_screen(
-            TextPromptScreen("New title:", current.title if current else ""), renamed
+            TextPromptScreen(_("New title:"), current.title if current else ""), renamed
         )
 
     def action_delete(self) -> None:
@@ -106,9 +111,9 @@ class SessionsScreen(ModalScreen[str | None]):
             if yes:
                 self.store.delete(conversation_id)
                 self.refresh_rows(self.query_one(Input).value)
-                self.notify("Conversation deleted.")
+                self.notify(_("Conversation deleted."))
 
         self.app.push_screen(
-            ConfirmScreen("Delete this conversation for good?", yes="Delete", no="Keep"),
+            ConfirmScreen(_("Delete this conversation for good?"), yes=_("Delete"), no=_("Keep")),
             answered,
         )

@@ -8,10 +8,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tui.core.i18n import N_
+from tui.localized import localized
 
+
+@localized
 class TextPromptScreen(ModalScreen[str | None]):
     CSS_PATH = "confirm.tcss"
-    BINDINGS = [Binding("escape", "dismiss_none", "cancel")]
+    BINDINGS = [Binding("escape", "dismiss_none", N_("cancel"))]
 
     def __init__(self, question: str, value: str = "") -> None:
         super().__init__()

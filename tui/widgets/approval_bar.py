@@ -9,11 +9,14 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.i18n import N_, _
 from tui.core.sanitize import safe_text
+from tui.localized import localized
 
 ARGUMENT_PREVIEW = 300
 
 
+@localized
 class ApprovalBar(Static, can_focus=True):
     """Shown only while a call waits; focused so its keys never reach the prompt."""
 
@@ -23,11 +26,11 @@ class ApprovalBar(Static, can_focus=True):
     ApprovalBar:focus { border: round $warning-lighten-2; }
     """
     BINDINGS = [
-        Binding("y", "answer(True, False)", "approve"),
-        Binding("n", "answer(False, False)", "reject"),
-        Binding("a", "answer(True, True)", "always"),
-        Binding("Y", "answer_all(True)", "approve all"),
-        Binding("N", "answer_all(False)", "reject all"),
+        Binding("y", "answer(True, False)", N_("approve")),
+        Binding("n", "answer(False, False)", N_("reject")),
+        Binding("a", "answer(True, True)", N_("always")),
+        Binding("Y", "answer_all(True)", N_("approve all")),
+        Binding("N", "answer_all(False)", N_("reject all")),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -51,19 +54,28 @@ class ApprovalBar(Static, can_focus=True):
         return True
 
     def _content(self, request: ApprovalRequest) -> Text:
-        count = f" ({request.index} of {request.total})" if request.total > 1 else ""
+        count = (
+            " " + _("({index} of {total})").format(index=request.index, total=request.total)
+            if request.total > 1
+            else ""
+        )
         arguments = request.arguments or "{}"
         if len(arguments) > ARGUMENT_PREVIEW:
-            arguments = arguments[:ARGUMENT_PREVIEW] + f"… ({len(request.arguments):,} chars)"
+            arguments = (
+                arguments[:ARGUMENT_PREVIEW]
+                + "… "
+                + _("({n:,} chars)").format(n=len(request.arguments))
+            )
         text = Text()
-        text.append(f"⏸ {safe_text(request.agent or 'The agent')} wants to run ", style="bold")
+        who = safe_text(request.agent or _("The agent"))
+        text.append("⏸ " + _("{agent} wants to run ").format(agent=who), style="bold")
         text.append(safe_text(request.tool_name), style="bold yellow")
         text.append(f"{count}\n")
         text.append(safe_text(arguments) + "\n", style="dim")
-        keys = "y approve · n reject · a always approve this tool"
+        keys = _("y approve · n reject · a always approve this tool")
         if request.total > 1:
-            keys += f" · Y approve all {request.total} · N reject all"
-        text.append(keys + " · Esc cancels the turn")
+            keys += " · " + _("Y approve all {total} · N reject all").format(total=request.total)
+        text.append(keys + " · " + _("Esc cancels the turn"))
         return text
 
     def action_answer(self, approved: bool, always: bool) -> None:

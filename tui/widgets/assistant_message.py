@@ -25,6 +25,7 @@ from textual.widgets import Collapsible, Static
 
 from tui.core.events import TurnStatus
 from tui.core.growing_text import GrowingText
+from tui.core.i18n import _, ngettext
 from tui.core.sanitize import safe_text
 from tui.widgets.rendered_block import BlockLayout, RenderedBlock, StreamBody
 
@@ -582,20 +583,26 @@ def status_texts(status: str, note: str | None, summary: dict[str, Any] | None) 
     """The footer lines under a reply: how it ended, its numbers, its retries."""
     lines = []
     if status != "completed":
-        label = {"interrupted": "⏹ interrupted", "failed": "✖ failed"}.get(status, status)
+        label = {"interrupted": "⏹ " + _("interrupted"), "failed": "✖ " + _("failed")}.get(
+            status, status
+        )
         lines.append(safe_text(f"{label}: {note}" if note else label))
     if summary:
         ttft = summary.get("time_to_first_token_s")
         parts = [
             f"TTFT {ttft * 1000:.0f} ms" if isinstance(ttft, float) else "TTFT —",
-            f"{summary.get('tokens_per_second', 0):.1f} tok/s",
-            f"{summary.get('end_to_end_tokens_per_second', 0):.1f} overall",
-            f"{summary.get('streamed_tokens', 0)} tokens",
-            f"{summary.get('tool_calls', 0)} tool calls",
+            _("{n:.1f} tok/s").format(n=summary.get("tokens_per_second", 0)),
+            _("{n:.1f} overall").format(n=summary.get("end_to_end_tokens_per_second", 0)),
+            _("{n} tokens").format(n=summary.get("streamed_tokens", 0)),
+            _("{n} tool calls").format(n=summary.get("tool_calls", 0)),
         ]
         lines.append(" · ".join(parts))
         retries = int(summary.get("retries") or 0)
         if retries and status == "completed":
-            plural = "retry" if retries == 1 else "retries"
-            lines.append(f"↻ recovered after {retries} {plural}")
+            lines.append(
+                "↻ "
+                + ngettext(
+                    "recovered after {n} retry", "recovered after {n} retries", retries
+                ).format(n=retries)
+            )
     return lines

@@ -23,6 +23,7 @@ from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
+from tui.core.i18n import _
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.rendered_block import BlockLayout
@@ -188,11 +189,11 @@ class ChatPane(VerticalScroll):
             done.append((child, record))
         if not done:
             return
-        for child, _ in done:
+        for child, _record in done:
             child.add_class("-folded")  # gone from this frame on; unmounted in the background
             child.display = False
-        self.transcript.extend([record for _, record in done])
-        self.remove_children([child for child, _ in done])
+        self.transcript.extend([record for _child, record in done])
+        self.remove_children([child for child, _record in done])
         self._trim_top()
 
     def _trim_top(self) -> None:
@@ -207,7 +208,9 @@ class ChatPane(VerticalScroll):
     def _update_marks(self) -> None:
         note = self.query(".trim-note")
         if self.earlier:
-            text = f"↑ {len(self.earlier):,} earlier messages: scroll up or Ctrl+Home to load them"
+            text = _("↑ {n:,} earlier messages: scroll up or Ctrl+Home to load them").format(
+                n=len(self.earlier)
+            )
             if note:
                 note.first(Static).update(text)
             else:
@@ -421,13 +424,18 @@ class ChatPane(VerticalScroll):
 
         text = Text()
         text.append("agents-tui", style="bold")
-        text.append(f"  ·  agent {safe_text(agent)}  ·  model {safe_text(backend)}\n\n")
-        text.append("Type a message and press Enter. ", style="")
-        text.append("Esc cancels a reply · Ctrl+S conversations · Ctrl+T / Ctrl+B panes · ")
-        text.append("F1 every key\n")
         text.append(
-            "Commands: /help /history /stats /tools /clear /sessions /export /retry "
-            "/agent /theme /quit",
+            _("  ·  agent {agent}  ·  model {model}").format(
+                agent=safe_text(agent), model=safe_text(backend)
+            )
+            + "\n\n"
+        )
+        text.append(_("Type a message and press Enter. "), style="")
+        text.append(_("Esc cancels a reply · Ctrl+S conversations · Ctrl+T / Ctrl+B panes · "))
+        text.append(_("F1 every key") + "\n")
+        text.append(
+            _("Commands:")
+            + " /help /history /stats /tools /clear /sessions /export /retry /agent /theme /quit",
             style="dim",
         )
         if self.greeting is None:

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
+from tui.core.i18n import _, ngettext
 from tui.core.metrics import SessionMetrics, TurnMetrics, assess
 
 REFRESH_S = 0.25  # 4 paints a second while a turn runs
@@ -38,15 +39,16 @@ class MetricsSidebar(VerticalScroll):
         self._spark = Sparkline([], id="tps-sparkline")
 
     def compose(self) -> ComposeResult:
-        yield Label("This turn", classes="section")
+        yield Label(_("This turn"), classes="section")
         yield self._turn_view
-        yield Label("Session", classes="section")
+        yield Label(_("Session"), classes="section")
         yield self._session_view
-        yield Label("tokens/s, recent turns", classes="section")
+        yield Label(_("tokens/s, recent turns"), classes="section")
         yield self._spark
         yield self._alerts
 
     def on_mount(self) -> None:
+        self.border_title = _("Metrics")
         self.render_now()
         self.set_interval(REFRESH_S, self._tick)
 
@@ -66,35 +68,35 @@ class MetricsSidebar(VerticalScroll):
         turn = self.turn
         rows = _Rows()
         if turn is None:
-            rows.add("waiting", "for a prompt")
+            rows.add(_("waiting"), _("for a prompt"))
         else:
             ttft = turn.ttft_s
             rate = turn.end_to_end_tokens_per_s(now)  # the tutorial's, and its threshold's
             slow = ttft is not None and ttft > limits.max_ttft_s
             low = turn.tokens > 1 and rate < limits.min_tokens_per_s
-            rows.add("TTFT", _fmt_s(ttft), "bold red" if slow else "bold")
-            rows.add("tokens/s", f"{rate:,.1f}", "bold red" if low else "bold")
-            rows.add("decode tok/s", f"{turn.tokens_per_s(now):,.1f}")
-            rows.add("ITL p50", f"{turn.itl_ms(0.5):.1f} ms")
-            rows.add("ITL p95", f"{turn.itl_ms(0.95):.1f} ms")
-            rows.add("tokens", f"{turn.tokens:,}")
-            rows.add("events", f"{turn.events:,} ({turn.events_per_s(now):,.0f}/s)")
-            rows.add("model calls", str(turn.model_calls))
-            rows.add("tool calls", str(turn.tool_calls))
-            rows.add("usage in/out", f"{turn.input_tokens:,} / {turn.output_tokens:,}")
-            rows.add("errors", str(turn.errors), "bold red" if turn.errors else "")
-            rows.add("retries", str(turn.retries))
+            rows.add(_("TTFT"), _fmt_s(ttft), "bold red" if slow else "bold")
+            rows.add(_("tokens/s"), f"{rate:,.1f}", "bold red" if low else "bold")
+            rows.add(_("decode tok/s"), f"{turn.tokens_per_s(now):,.1f}")
+            rows.add(_("ITL p50"), f"{turn.itl_ms(0.5):.1f} ms")
+            rows.add(_("ITL p95"), f"{turn.itl_ms(0.95):.1f} ms")
+            rows.add(_("tokens"), f"{turn.tokens:,}")
+            rows.add(_("events"), f"{turn.events:,} ({turn.events_per_s(now):,.0f}/s)")
+            rows.add(_("model calls"), str(turn.model_calls))
+            rows.add(_("tool calls"), str(turn.tool_calls))
+            rows.add(_("usage in/out"), f"{turn.input_tokens:,} / {turn.output_tokens:,}")
+            rows.add(_("errors"), str(turn.errors), "bold red" if turn.errors else "")
+            rows.add(_("retries"), str(turn.retries))
             if turn.context_tokens:
-                rows.add("context sent", context_size(turn))
+                rows.add(_("context sent"), context_size(turn))
                 left_out = context_left_out(turn)
                 if left_out:
-                    rows.add("left out", left_out, "yellow")
+                    rows.add(_("left out"), left_out, "yellow")
             waited = turn.approval_wait_s(now)
             if waited or turn.approvals or turn.rejections:
                 style = "bold yellow" if turn.waiting else ""
-                rows.add("approval wait", _fmt_s(waited), style)
-                rows.add("approved", f"{turn.approvals} ✔ {turn.rejections} ✖")
-            rows.add("elapsed", _fmt_s(turn.elapsed_s(now)))
+                rows.add(_("approval wait"), _fmt_s(waited), style)
+                rows.add(_("approved"), f"{turn.approvals} ✔ {turn.rejections} ✖")
+            rows.add(_("elapsed"), _fmt_s(turn.elapsed_s(now)))
         self._update(self._turn_view, rows)
         if self._session_key() != getattr(self, "_shown_session", None):
             self._render_session()
@@ -113,21 +115,24 @@ class MetricsSidebar(VerticalScroll):
         self._shown_session = self._session_key()
         stats = self.session.global_stats()
         rows = _Rows()
-        rows.add("turns", str(stats["total_sessions"]))
-        rows.add("avg TTFT", _fmt_s(float(stats["average_time_to_first_token"]) or None))
-        rows.add("median TTFT", _fmt_s(float(stats["median_time_to_first_token"]) or None))
-        rows.add("avg tokens/s", f"{stats['average_tokens_per_second']:,.1f}")
-        rows.add("avg decode tok/s", f"{stats['average_decode_tokens_per_second']:,.1f}")
-        rows.add("total tokens", f"{stats['total_tokens_processed']:,}")
+        rows.add(_("turns"), str(stats["total_sessions"]))
+        rows.add(_("avg TTFT"), _fmt_s(float(stats["average_time_to_first_token"]) or None))
+        rows.add(_("median TTFT"), _fmt_s(float(stats["median_time_to_first_token"]) or None))
+        rows.add(_("avg tokens/s"), f"{stats['average_tokens_per_second']:,.1f}")
+        rows.add(_("avg decode tok/s"), f"{stats['average_decode_tokens_per_second']:,.1f}")
+        rows.add(_("total tokens"), f"{stats['total_tokens_processed']:,}")
         errors = self.session.errors
-        rows.add("errors", str(errors), "bold red" if errors else "")
+        rows.add(_("errors"), str(errors), "bold red" if errors else "")
         for kind, count in sorted(self.session.errors_by_kind().items()):
             rows.add(f"  {kind}", str(count), "red")
-        rows.add("retries", str(self.session.retries))
+        rows.add(_("retries"), str(self.session.retries))
         if errors:
             rate = self.session.recovery_rate()  # the tutorial's: recoveries over errors
-            rows.add("recovered", f"{self.session.recoveries} ({rate:.0%} of errors)")
-        rows.add("interruptions", str(self.session.interruptions))
+            rows.add(
+                _("recovered"),
+                _("{n} ({rate:.0%} of errors)").format(n=self.session.recoveries, rate=rate),
+            )
+        rows.add(_("interruptions"), str(self.session.interruptions))
         self._update(self._session_view, rows)
         rates = self.session.rates()[-30:]
         self._spark.set_class(not rates, "hidden")
@@ -143,10 +148,10 @@ def context_size(turn: TurnMetrics) -> str:
 def context_left_out(turn: TurnMetrics) -> str:
     if turn.context_dropped_turns:
         count = turn.context_dropped_turns
-        return f"{count} earlier turn{'s' if count != 1 else ''}"
+        return ngettext("{n} earlier turn", "{n} earlier turns", count).format(n=count)
     if turn.context_dropped_messages:
         count = turn.context_dropped_messages
-        return f"{count} message{'s' if count != 1 else ''}"
+        return ngettext("{n} message", "{n} messages", count).format(n=count)
     return ""
 
 

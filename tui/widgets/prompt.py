@@ -9,6 +9,8 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from tui.core.i18n import N_, _
+from tui.localized import localized
 from tui.messages import PromptSubmitted
 from tui.slash import completions
 
@@ -16,8 +18,9 @@ from tui.slash import completions
 MAX_PROMPT_CHARS = 256_000
 
 
+@localized
 class PromptInput(TextArea):
-    BINDINGS = [Binding("ctrl+j", "newline", "newline", show=False)]
+    BINDINGS = [Binding("ctrl+j", "newline", N_("newline"), show=False)]
     DEFAULT_CSS = """
     PromptInput { height: auto; min-height: 3; max-height: 10; border: tall $accent 40%; }
     PromptInput:focus { border: tall $accent; }
@@ -40,8 +43,10 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.notify(
-                f"That paste would make the prompt {size:,} characters long; the limit is "
-                f"{MAX_PROMPT_CHARS:,}. Nothing was inserted; your prompt is unchanged.",
+                _(
+                    "That paste would make the prompt {size:,} characters long; the limit is "
+                    "{limit:,}. Nothing was inserted; your prompt is unchanged."
+                ).format(size=size, limit=MAX_PROMPT_CHARS),
                 severity="warning",
                 timeout=8,
             )
@@ -104,8 +109,10 @@ class PromptInput(TextArea):
             return
         if len(text) > MAX_PROMPT_CHARS:
             self.notify(
-                f"That prompt has {len(text):,} characters; the limit is {MAX_PROMPT_CHARS:,}. "
-                "Nothing was sent and your text is still here.",
+                _(
+                    "That prompt has {size:,} characters; the limit is {limit:,}. "
+                    "Nothing was sent and your text is still here."
+                ).format(size=len(text), limit=MAX_PROMPT_CHARS),
                 severity="warning",
             )
             return

@@ -8,7 +8,11 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from tui.core.i18n import N_, _
+from tui.localized import localized
 
+
+@localized
 class SearchBar(Horizontal):
     """Hidden until Ctrl+F. Enter / Shift+Enter ask for the next / previous match."""
 
@@ -19,8 +23,8 @@ class SearchBar(Horizontal):
     SearchBar #search-count { width: auto; padding: 1 1 0 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("shift+enter", "step(-1)", "previous match", show=False),
-        Binding("escape", "close", "close search", show=False),
+        Binding("shift+enter", "step(-1)", N_("previous match"), show=False),
+        Binding("escape", "close", N_("close search"), show=False),
     ]
 
     class Step(Message):
@@ -35,7 +39,7 @@ class SearchBar(Horizontal):
         pass
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="find in this conversation (Enter next, Shift+Enter previous)")
+        yield Input(placeholder=_("find in this conversation (Enter next, Shift+Enter previous)"))
         yield Static("", id="search-count")
 
     def open(self) -> None:

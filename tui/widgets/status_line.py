@@ -7,6 +7,7 @@ import time
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.core.i18n import _
 from tui.core.sanitize import safe_text
 
 
@@ -65,14 +66,15 @@ class StatusLine(Static):
     def _tick(self) -> None:
         text = Text(safe_text(self.activity))
         if self.deadline is not None:
-            text.append(f" {max(0.0, self.deadline - time.monotonic()):.1f}s (Esc cancels)")
+            left = max(0.0, self.deadline - time.monotonic())
+            text.append(" " + _("{s:.1f}s (Esc cancels)").format(s=left))
         if self.since is not None:
             # Whole seconds: a repaint a second, not four, beside a streaming reply.
             text.append(f"  ·  {time.monotonic() - self.since:.0f}s", style="dim")
         if self.alert:
             text.append(f"  ⚠ {self.alert}", style="bold yellow")
         if self.below:
-            text.append("  ↓ new messages (Ctrl+End)", style="bold")
+            text.append("  " + _("↓ new messages (Ctrl+End)"), style="bold")
         if text.plain == self._shown:
             return
         self._shown = text.plain

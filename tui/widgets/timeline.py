@@ -19,7 +19,9 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.core.i18n import N_, _
 from tui.core.metrics import NS
+from tui.localized import localized
 from tui.widgets.line_cache import RecentLines
 from tui.widgets.rendered_block import render_strips
 from tui.widgets.timeline_row import TimelineRow
@@ -31,14 +33,15 @@ LOOKS = ["running", "done", "failed", "error", "agent", "handoff", "message", "r
 LOOKS += ["approval", "rejected", "nested"]
 
 
+@localized
 class TimelinePane(ScrollView, can_focus=True):
     BORDER_TITLE = "Timeline"
     BINDINGS = [
-        Binding("up", "cursor(-1)", "previous row", show=False),
-        Binding("down", "cursor(1)", "next row", show=False),
-        Binding("home", "cursor_to(0)", "first row", show=False),
-        Binding("end", "cursor_to(-1)", "last row", show=False),
-        Binding("enter", "expand", "expand the row", show=False),
+        Binding("up", "cursor(-1)", N_("previous row"), show=False),
+        Binding("down", "cursor(1)", N_("next row"), show=False),
+        Binding("home", "cursor_to(0)", N_("first row"), show=False),
+        Binding("end", "cursor_to(-1)", N_("last row"), show=False),
+        Binding("enter", "expand", N_("expand the row"), show=False),
     ]
     COMPONENT_CLASSES = {f"timeline--{look}" for look in LOOKS} | {"timeline--cursor"}
     DEFAULT_CSS = """
@@ -65,6 +68,7 @@ class TimelinePane(ScrollView, can_focus=True):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.border_title = _("Timeline")
         self.rows: list[TimelineRow] = []
         self.rows_by_call: dict[str, TimelineRow] = {}
         self.index: int | None = None  # the row the cursor is on
@@ -281,7 +285,9 @@ class TimelinePane(ScrollView, can_focus=True):
         """The call waits for the person: shown whole, so they can judge it."""
         row = self.rows_by_call.get(call_id) or self.tool_started(call_id, name, 0)
         row.arguments = arguments
-        row.waiting_note = f"awaiting approval · asked by {agent or 'the agent'}"
+        row.waiting_note = _("awaiting approval · asked by {agent}").format(
+            agent=agent or _("the agent")
+        )
         row.set_status("approval")
         row.expanded = True
         row.refresh_row()
@@ -292,7 +298,7 @@ class TimelinePane(ScrollView, can_focus=True):
         """The run stopped for approvals: every call not yet run waits for its answer."""
         for row in self.rows_by_call.values():
             if row.status == "running" and not row.output:
-                row.waiting_note = "awaiting approval"
+                row.waiting_note = _("awaiting approval")
                 row.set_status("approval")
                 row.refresh_row()
 
@@ -302,7 +308,9 @@ class TimelinePane(ScrollView, can_focus=True):
             return
         if at_ns:
             row.started_ns = at_ns  # the tool runs from the answer; the wait is not its time
-        row.waiting_note = f"{'approved' if approved else 'rejected'} ({by})"
+        row.waiting_note = (_("approved ({by})") if approved else _("rejected ({by})")).format(
+            by=by
+        )
         row.set_status("running" if approved else "rejected")
         row.expanded = False
         row.refresh_row()
@@ -332,17 +340,17 @@ class TimelinePane(ScrollView, can_focus=True):
         row = self.rows_by_call.get(call_id)
         if row is not None:
             row.set_status("handoff")
-            row.title = f"handoff: {name}"
+            row.title = _("handoff: {name}").format(name=name)
             row.refresh_row()
         else:
-            self.note("handoff", f"handoff requested: {name}")
+            self.note("handoff", _("handoff requested: {name}").format(name=name))
 
     def fail_running(self) -> None:
         """A turn ended: any call still marked running will never finish."""
         for row in self.rows_by_call.values():
             if row.status in ("running", "approval"):
                 row.set_status("failed")
-                row.output = row.output or "(not run: the turn ended)"
+                row.output = row.output or _("(not run: the turn ended)")
                 row.refresh_row()
 
     def past_tool(self, tool: dict[str, object]) -> TimelineRow:

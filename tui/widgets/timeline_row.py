@@ -15,6 +15,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from rich.syntax import Syntax
 
+from tui.core.i18n import _
 from tui.core.sanitize import safe_text
 
 PREVIEW_CHARS = 60
@@ -47,7 +48,9 @@ def _pretty(text: str) -> Text | Syntax:
     """Pretty-print JSON (arguments, outputs); anything else literally."""
     clipped = text[:EXPANDED_LIMIT]
     note = (
-        f"\n… {len(text) - EXPANDED_LIMIT:,} more characters" if len(text) > EXPANDED_LIMIT else ""
+        "\n… " + _("{n:,} more characters").format(n=len(text) - EXPANDED_LIMIT)
+        if len(text) > EXPANDED_LIMIT
+        else ""
     )
     try:
         parsed = json.loads(clipped)
@@ -122,10 +125,14 @@ class TimelineRow:
             lines.append(Text("  " + safe_text(self.waiting_note), style="italic"))
         if self.expanded:
             if self.arguments:
-                lines += [Text("arguments:", style="dim"), _pretty(self.arguments)]
+                lines += [Text(_("arguments:"), style="dim"), _pretty(self.arguments)]
             if self.output:
-                size = f" ({len(self.output):,} chars)" if len(self.output) > PREVIEW_CHARS else ""
-                lines += [Text("output" + size + ":", style="dim"), _pretty(self.output)]
+                size = (
+                    " " + _("({n:,} chars)").format(n=len(self.output))
+                    if len(self.output) > PREVIEW_CHARS
+                    else ""
+                )
+                lines += [Text(_("output") + size + ":", style="dim"), _pretty(self.output)]
         else:
             if self.arguments:
                 lines.append(Text("  " + _one_line(self.arguments), style="dim"))

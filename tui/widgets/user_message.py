@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.core.i18n import _
 from tui.core.sanitize import safe_text
 
 
@@ -25,7 +26,7 @@ class UserMessage(Static):
 
     def _render_text(self, queued: bool) -> Text:
         body = Text(safe_text(self.source))
-        return Text.assemble(Text("(queued) ", style="italic"), body) if queued else body
+        return Text.assemble(Text(_("(queued)") + " ", style="italic"), body) if queued else body
 
     def mark_sent(self) -> None:
         self.remove_class("-queued")

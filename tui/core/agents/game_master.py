@@ -54,33 +54,65 @@ STANDARD_DICE = {
 }
 
 
-def candidate_calls() -> tuple[CandidateCall, ...]:
-    """Every call a player can ask the game master for, worded as a player would ask.
+VI_DICE_WORDS = {
+    4: "bốn",
+    6: "sáu",
+    8: "tám",
+    10: "mười",
+    12: "mười hai",
+    20: "hai mươi",
+    100: "trăm",
+}
+
+
+def candidate_calls(lang: str = "en") -> tuple[CandidateCall, ...]:
+    """Every call a player can ask the game master for, worded as a player would ask (in
+    Vietnamese too under ``vi``: the tutorial's players ask "Tung đồng xu").
 
     The bundled model chooses among these by scoring them (see ``tui.core.tool_pick``);
     a plain "roll a die" is its own candidate because it means six sides without saying so;
     the last candidate is no call at all, for a turn that asks for none.
     """
+    vi = lang == "vi"
     dice = [
         CandidateCall(
             "roll_dice",
             {"sides": sides},
-            f"roll one d{sides}: a {word}-sided die, a {sides}-sided die"
+            (
+                f"gieo một xúc xắc d{sides}: xúc xắc {VI_DICE_WORDS[sides]} mặt, "
+                f"xúc xắc {sides} mặt; "
+                if vi
+                else ""
+            )
+            + f"roll one d{sides}: a {word}-sided die, a {sides}-sided die"
             + ("; roll percentile dice" if sides == 100 else ""),
         )
         for sides, word in STANDARD_DICE.items()
     ]
     return (
         *dice,
-        CandidateCall("roll_dice", {"sides": 6}, "roll a die: roll the dice, a die roll"),
-        CandidateCall("flip_coin", {}, "flip a coin: toss a coin, a coin toss, heads or tails"),
+        CandidateCall(
+            "roll_dice",
+            {"sides": 6},
+            ("gieo xúc xắc: tung xúc xắc, đổ xúc xắc; " if vi else "")
+            + "roll a die: roll the dice, a die roll",
+        ),
+        CandidateCall(
+            "flip_coin",
+            {},
+            ("tung đồng xu: tung xu, ngửa hay sấp; " if vi else "")
+            + "flip a coin: toss a coin, a coin toss, heads or tails",
+        ),
         CandidateCall(
             "magic_answer",
             {},
-            "ask the magic 8-ball a yes/no question: shake the magic eight ball",
+            ("hỏi quả cầu thần: câu trả lời thần bí cho câu hỏi có hay không; " if vi else "")
+            + "ask the magic 8-ball a yes/no question: shake the magic eight ball",
         ),
         # No call: the story goes on (chosen unless a call explains the words far better).
-        CandidateCall("", {}, "tell me what happens next"),
+        CandidateCall(
+            "", {}, ("kể tiếp chuyện gì xảy ra; " if vi else "") + "tell me what happens next"
+        ),
     )
 
 
@@ -92,6 +124,7 @@ def build_game_master(seed: int | None = None) -> Any:
     from agents import Agent, function_tool
 
     rng = random.Random(seed)
+    register_catalogue(candidate_calls(language()))  # how players ask, in their language
     vietnamese = language() == "vi"  # the tutorial's words: "Ngửa"/"Sấp", "Có thể"...
     coin = COIN_VI if vietnamese else COIN
     answers = MAGIC_ANSWERS_VI if vietnamese else MAGIC_ANSWERS

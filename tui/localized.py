@@ -1,0 +1,44 @@
+"""Key bindings in the interface's language.
+
+Textual keeps each node's bindings (``_bindings``, a per-instance copy of the class's) with
+the descriptions written in ``BINDINGS``; those are marked with ``N_`` for extraction, and
+``@localized`` translates the instance's copy once it exists, so the footer and the command
+palette show them in the language chosen at start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, TypeVar
+
+from tui.core.i18n import _, language
+
+T = TypeVar("T", bound=type)
+
+
+def localize_bindings(node: Any) -> None:
+    if language() == "en":
+        return
+    bindings = getattr(node, "_bindings", None)
+    table = getattr(bindings, "key_to_bindings", None)
+    if not isinstance(table, dict):
+        return
+    for key, items in table.items():
+        table[key] = [
+            dataclasses.replace(b, description=_(b.description)) if b.description else b
+            for b in items
+        ]
+
+
+def localized(cls: T) -> T:
+    """Class decorator: the instance's bindings are translated right after ``__init__``."""
+    original = cls.__init__  # type: ignore[misc]
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        localize_bindings(self)
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls
