@@ -12,9 +12,12 @@ import dataclasses
 import functools
 from typing import Any, TypeVar
 
-from tui.core.i18n import _, language
+from tui.core.i18n import N_, _, language
 
 T = TypeVar("T", bound=type)
+
+# Textual's own binding, added by ``App.__init__``: the footer shows it as "^p palette".
+TEXTUAL_BINDINGS = (N_("palette"), N_("Open the command palette"))
 
 
 def localize_bindings(node: Any) -> None:
@@ -26,7 +29,11 @@ def localize_bindings(node: Any) -> None:
         return
     for key, items in table.items():
         table[key] = [
-            dataclasses.replace(b, description=_(b.description)) if b.description else b
+            dataclasses.replace(
+                b, description=_(b.description), tooltip=_(b.tooltip) if b.tooltip else ""
+            )
+            if b.description
+            else b
             for b in items
         ]
 
