@@ -105,8 +105,10 @@ class DashboardScreen(ModalScreen[None]):
         plt.clear_figure()
         plt.title(_("Inter-token latency, ms ({source})").format(source=data.itl_source))
         if data.itl_histogram:  # every stored turn's gaps, counted per bucket
-            plt.bar(data.itl_labels, data.itl_histogram)
-            plt.xlabel(_("ms between tokens"))
+            # horizontal: a row per bucket, every label shown (a vertical chart drops some,
+            # and which ones moved from one draw to the next)
+            plt.bar(data.itl_labels, data.itl_histogram, orientation="horizontal")
+            plt.ylabel(_("ms between tokens"))
         elif data.itl_ms and not data.itl_percentiles:
             plt.hist(data.itl_ms, bins=min(30, max(1, len(data.itl_ms))))
             plt.xlabel(_("ms between tokens"))
