@@ -393,3 +393,28 @@ async def test_a_caller_may_name_its_session_and_creation_says_when(api):
             assert r.status == 422
         events = await send(http, server.url, "table-7", "hello")
         assert reply_of(events) == "".join(echo_words("hello"))
+
+
+async def test_the_api_lists_the_tutorials_six_agents_and_a_session_may_name_any(api):
+    server = api()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/v1/agents") as response:
+            assert response.status == 200
+            listed = (await response.json())["agents"]
+        assert [a["agent"] for a in listed] == [
+            "storyteller",
+            "game-master",
+            "assistant",
+            "web-assistant",
+            "resilient-assistant",
+            "performance-assistant",
+        ]
+        web = next(a for a in listed if a["agent"] == "web-assistant")
+        assert web["name"] == "Web Assistant" and "web interface" in web["instructions"]
+        session = await new_session(http, server.url, agent="resilient-assistant")
+        events = await send(http, server.url, session, "hello")
+        assert reply_of(events) == "".join(echo_words("hello"))
+        async with http.post(f"{server.url}/v1/sessions", json={"agent": "pirate"}) as r:
+            assert r.status == 422
+            message = (await r.json())["error"]["message"]
+        assert "storyteller" in message and "performance-assistant" in message

@@ -190,6 +190,27 @@ def create_app(
     async def get_session_stats(request: Request) -> Response:
         return JSONResponse(await service.session_stats(request.path_params["session_id"]))
 
+    async def get_agents(_request: Request) -> Response:
+        """The agents a session may name in ``agent``: the source tutorial's six."""
+        from tui.core.agents.game_master import GAME_MASTER
+        from tui.core.agents.tutorial import PLAIN_AGENTS
+
+        specs = {**PLAIN_AGENTS, "game-master": GAME_MASTER}
+        return JSONResponse(
+            {
+                "agents": [
+                    {
+                        "agent": key,
+                        "name": specs[key].name,
+                        "instructions": specs[key].instructions(),
+                    }
+                    for key in service.agents
+                    if key in specs
+                ],
+                "without_agent": "a session that names none gets the server's --agent",
+            }
+        )
+
     async def get_metrics(_request: Request) -> Response:
         """Prometheus' text exposition of this process's metrics."""
         from prometheus_client import CONTENT_TYPE_LATEST
@@ -253,6 +274,7 @@ def create_app(
         Route("/v1/sessions/{session_id}/cancel", guarded(cancel), methods=["POST"]),
         Route("/v1/sessions/{session_id}/approvals/{call_id}", guarded(approve), methods=["POST"]),
         Route("/v1/stats", guarded(get_stats), methods=["GET"]),
+        Route("/v1/agents", guarded(get_agents), methods=["GET"]),
         Route("/metrics", guarded(get_metrics), methods=["GET"]),
     ]
     from starlette.middleware import Middleware

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core import events as ev
+from tui.core.agents import BUILTIN_AGENTS
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.conversation import Conversation
 from tui.core.protocol import ProtocolEncoder, envelope
@@ -137,7 +138,7 @@ class StreamingService:
         make_runner: RunnerFactory,
         *,
         model_label: str = "",
-        agents: tuple[str, ...] = ("assistant", "game-master"),
+        agents: tuple[str, ...] = BUILTIN_AGENTS,  # the source tutorial's six
         max_streams: int = MAX_STREAMS,
         max_live_sessions: int = MAX_LIVE_SESSIONS,
         max_buffered: int = MAX_BUFFERED_BYTES,
