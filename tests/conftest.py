@@ -4,6 +4,12 @@ import pytest
 
 os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
 
+# The app as main() runs it: Textual's work-arounds installed, unless the run proves they
+# are optional (AGENTS_TUI_TEXTUAL_PATCHES=off, a step of .ci/run).
+from tui import textual_patches
+
+textual_patches.install()
+
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path, monkeypatch):

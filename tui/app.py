@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from tui import slash, textual_fixes
+from tui import slash
 from tui.core import events as ev
 from tui.core import heap
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
@@ -46,7 +46,6 @@ from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.slash_handlers import SlashHandlers
-from tui.widgets import scrollbar_render
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane, Record
@@ -56,9 +55,6 @@ from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
-
-textual_fixes.apply()
-scrollbar_render.install()  # see tui/widgets/scrollbar_render.py
 
 if TYPE_CHECKING:
     from tui.core.conversation import Conversation

@@ -376,8 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         return _import(args.file)
     if args.command == "export":
         return _export(args.conversation, args.format, args.output)
+    from tui import textual_patches
     from tui.app import AgentsTuiApp
 
+    textual_patches.install()  # Textual work-arounds: here, never at import
     if args.command == "replay":
         from pathlib import Path
 

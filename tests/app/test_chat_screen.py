@@ -2,12 +2,20 @@
 
 import random
 
+import pytest
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 
 from tests.app.helpers import make_app, send, wait_idle
 from tests.scripts import game_master_steps, text_step
-from tui.screens.chat import RowCropCompositor
+from tui import textual_patches
+from tui.textual_patches import RowCropCompositor
+
+# These test the work-around itself; with the patches off (a CI step) Textual's own
+# compositor runs and the rest of the suite proves the app works on it.
+patched = pytest.mark.skipif(
+    not textual_patches.installed().get("row_crop"), reason="Textual patches are off"
+)
 
 SIZE = (160, 45)
 
@@ -46,6 +54,7 @@ def _updates(rng: random.Random) -> list[list[Region]]:
     return updates
 
 
+@patched
 async def test_partial_updates_match_textual_compositor_mid_stream_and_after():
     deltas = [f"line {i} with **bold** and `code`\n\n" for i in range(30)]
     deltas += ["```python\n", "x = 1\n", "```\n\n", "| a | b |\n|---|---|\n| 1 | 2 |\n"]
@@ -71,11 +80,12 @@ async def test_partial_updates_match_textual_compositor_mid_stream_and_after():
         assert checked > 40  # compared while the reply was still streaming
 
 
+@patched
 def test_the_row_crop_compositor_steps_aside_when_textual_changes():
     """A Textual whose private ``_get_renders`` differs gets Textual's own compositor."""
     from textual._compositor import Compositor
 
-    from tui.screens import chat
+    chat = textual_patches
 
     assert chat.row_crop_supported()
     assert isinstance(chat.make_compositor(), chat.RowCropCompositor)
@@ -91,3 +101,18 @@ def test_the_row_crop_compositor_steps_aside_when_textual_changes():
     finally:
         Compositor._get_renders = original
     assert type(fallback) is Compositor
+
+
+def test_with_the_patches_off_the_screen_gets_textuals_own_compositor(monkeypatch):
+    from textual._compositor import Compositor
+
+    monkeypatch.setattr(textual_patches, "_installed", {})
+    assert textual_patches.install(enabled=False) == dict.fromkeys(textual_patches.PATCHES, False)
+    assert type(textual_patches.make_compositor()) is Compositor
+
+
+def test_an_untested_textual_gets_no_patch(monkeypatch):
+    monkeypatch.setattr(textual_patches, "_installed", {})
+    monkeypatch.setattr(textual_patches, "textual_version", lambda: "9.0.1")
+    assert not any(textual_patches.install(enabled=True).values())
+    assert textual_patches.tested("8.2.3") and not textual_patches.tested("8.3.0")

@@ -1,15 +1,21 @@
-"""Removed widgets give their memory back (Textual #6665 work-around in tui/textual_fixes)."""
+"""Removed widgets give their memory back (Textual #6665 work-around in tui/textual_patches)."""
 
 from __future__ import annotations
 
 import gc
 
+import pytest
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-import tui.app  # noqa: F401  (applies the fixes, as running the app does)
+from tui import textual_patches
+
+# These test the work-arounds themselves; with the patches off (a CI step) they are skipped.
+patched = pytest.mark.skipif(
+    not any(textual_patches.installed().values()), reason="Textual patches are off"
+)
 
 
 class Churn(App[None]):
@@ -22,6 +28,7 @@ def _styles_caches() -> int:
     return sum(isinstance(o, StylesCache) for o in gc.get_objects())
 
 
+@patched
 async def test_widgets_removed_from_a_long_chat_do_not_keep_their_rendered_lines():
     app = Churn()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -37,6 +44,7 @@ async def test_widgets_removed_from_a_long_chat_do_not_keep_their_rendered_lines
         assert _styles_caches() - before < 50
 
 
+@patched
 async def test_lines_drawn_and_replaced_are_freed_without_the_cycle_collector():
     """A streaming reply redraws its lines many times a second; each drawn line that is
     replaced must be freed at once, not left for a full collection (a 0.65 s pause after a
@@ -101,12 +109,13 @@ async def test_the_full_collection_held_during_a_turn_waits_until_typing_pauses(
             gc.callbacks.remove(watch)
 
 
+@patched
 def test_cached_scrollbars_draw_the_same_bars():
     """The scrollbar renderer the app installs gives Textual's own segments."""
     from rich.color import Color
     from textual.scrollbar import ScrollBar, ScrollBarRender
 
-    from tui.widgets.scrollbar_render import CachedScrollBarRender
+    from tui.textual_patches import CachedScrollBarRender
 
     assert ScrollBar.renderer is CachedScrollBarRender
     back, bar = Color.parse("#202020"), Color.parse("#a0a0ff")
@@ -139,6 +148,7 @@ class Scrolled(App[None]):
             yield Static("\n".join(f"line {i}" for i in range(300)))
 
 
+@patched
 async def test_vertical_scrollbar_lines_are_textuals_own():
     """The vertical bar's lines the app makes directly write the same bytes to the terminal
     as Textual's widget pipeline: every theme kind (incl. ANSI, with its line filter),
@@ -148,7 +158,7 @@ async def test_vertical_scrollbar_lines_are_textuals_own():
     from textual.scrollbar import ScrollBar
     from textual.widget import Widget
 
-    from tui.widgets.scrollbar_render import vertical_bar_lines
+    from tui.textual_patches import vertical_bar_lines
 
     assert ScrollBar.render_lines is not Widget.render_lines  # installed by the app
     console = Console(width=80, color_system="truecolor", force_terminal=True)

@@ -1,0 +1,282 @@
+"""Every work-around for Textual in one module, installed by ``install()`` (called from
+``main()`` and by the test suite's conftest), never at import.
+
+Each patch is written for, and tested on, the Textual minor versions in ``TESTED``; on any
+other version, or with ``AGENTS_TUI_TEXTUAL_PATCHES=off``, nothing is patched and Textual's
+own code runs (correct, somewhat slower). CI runs the app's tests with the patches off to
+prove they are optional. The upstream issues are written out in ``docs/upstream.md``.
+
+=====================  ==================================================================
+patch                  what it fixes
+=====================  ==================================================================
+styles_cache           Textual #6665: ``StylesCache.get_inner_outer`` keeps removed widgets
+                       (and every line they drew) alive: ~85 KB a turn of a long chat
+strip_divide           ``Strip.divide`` at the strip's own width caches ``[self]``: a cycle
+                       per drawn line, a 0.65 s collector pause after a 1 MB reply
+scrollbar              scrollbars rebuilt segment by segment on every repaint (~0.8 ms a
+                       bar late in a long session): cached, and a vertical bar's lines made
+                       directly
+row_crop               the main screen's compositor renders, for a partial update, only the
+                       rows inside it (Textual renders whole widgets, then crops)
+=====================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from rich.color import Color as RichColor
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual._compositor import Compositor
+from textual._styles_cache import StylesCache
+from textual.color import Color
+from textual.geometry import Region
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.strip import Strip
+from textual.style import Style
+from textual.widget import Widget
+
+TESTED = ("8.2",)  # Textual major.minor versions every patch here was written for
+SWITCH = "AGENTS_TUI_TEXTUAL_PATCHES"  # "off": Textual's own code everywhere
+log = logging.getLogger(__name__)
+_installed: dict[str, bool] = {}
+
+
+def textual_version() -> str:
+    try:
+        return importlib.metadata.version("textual")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def tested(version: str | None = None) -> bool:
+    parts = (version or textual_version()).split(".")
+    return ".".join(parts[:2]) in TESTED
+
+
+# --- styles_cache: Textual #6665 ------------------------------------------------------------
+@lru_cache(1024)
+def _inner_outer(base_background: Color, background: Color) -> tuple[Style, Style]:
+    return (Style(background=base_background + background), Style(background=base_background))
+
+
+def _get_inner_outer(_cache: StylesCache, base: Color, background: Color) -> tuple[Style, Style]:
+    return _inner_outer(base, background)
+
+
+def free_dead_styles_caches() -> bool:
+    """Textual #6665: ``StylesCache.get_inner_outer`` is an ``lru_cache`` on a method, so
+    its key holds the last 1,024 ``StylesCache`` objects alive, and with them every line
+    their (removed) widgets ever rendered. A long chat removes widgets all the time: about
+    85 KB per turn that never came back. The same colours, cached by colour alone."""
+    current: Any = StylesCache.__dict__.get("get_inner_outer")
+    if current is _get_inner_outer:
+        return True
+    if not hasattr(current, "cache_info"):
+        return False  # Textual changed it; nothing to work around
+    StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[method-assign,assignment]
+    return True
+
+
+# --- strip_divide -------------------------------------------------------------------------
+_original_divide = Strip.divide
+
+
+def _divide(strip: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
+    cuts = list(cuts)
+    if len(cuts) == 1 and cuts[0] == strip.cell_length:
+        return [strip]  # not cached: a cache entry holding the strip itself is a cycle
+    return _original_divide(strip, cuts)
+
+
+def strips_free_without_the_collector() -> bool:
+    """``Strip.divide`` at the strip's own width (the compositor does it for every line it
+    draws) caches ``[self]`` in the strip: a reference cycle, so every drawn line became
+    garbage only the cycle collector could free. A 1 MB reply left ~270,000 such objects and
+    the full collection after it paused the app for 0.65 s."""
+    if Strip.__dict__.get("divide") is _divide:
+        return True
+    if Strip.__dict__.get("divide") is not _original_divide:
+        return False
+    Strip.divide = _divide  # type: ignore[method-assign,assignment]
+    return True
+
+
+# --- scrollbar ----------------------------------------------------------------------------
+_render_bar: Any = ScrollBarRender.render_bar.__func__  # type: ignore[attr-defined]
+_DEFAULT_BACK = RichColor.parse("#555555")
+_DEFAULT_BAR = RichColor.parse("bright_magenta")
+
+
+@lru_cache(maxsize=32)  # a bar per pane, a few states each; segments are ~3 KB a bar
+def _cached_bar(*args: Any, **kwargs: Any) -> Any:
+    return _render_bar(ScrollBarRender, *args, **kwargs)
+
+
+class CachedScrollBarRender(ScrollBarRender):
+    """Textual builds a scrollbar's segments anew on every repaint, with new styles (they
+    carry mouse actions as meta, so no style cache after them hits): ~43 us a line, for
+    both panes' bars on every full repaint of a long session (the chat and the timeline
+    scroll on every turn). Cached by their arguments: ~24 us a line. Installed as
+    ``ScrollBar.renderer``, Textual's own hook for a custom scrollbar renderer."""
+
+    @classmethod
+    def render_bar(cls, *args: Any, **kwargs: Any) -> Any:
+        return _cached_bar(*args, **kwargs)
+
+
+def vertical_bar_lines(bar: ScrollBar, crop: Region) -> list[Strip] | None:
+    """A vertical scrollbar's lines made from its segments (one per line, at most five
+    different ones), or None when Textual's own path must draw it.
+
+    Textual draws a scrollbar like any widget: the Rich renderable through a console,
+    then every line through the widget's style cache, which a scroll empties (the thumb
+    moved). That was ~0.8 ms a bar and the largest single cost of a frame late in a long
+    session (the chat and the timeline scroll on every turn). The same lines, with the
+    same line filters, tested against Textual's own render.
+    """
+    styles = bar.styles
+    if not bar.vertical or styles.opacity < 1 or styles.tint.a or styles.text_opacity < 1:
+        return None
+    renderable = bar.render()
+    if not isinstance(renderable, ScrollBarRender) or not isinstance(renderable.style, RichStyle):
+        return None
+    width, height = bar.size
+    if not width or not height:
+        return None
+    style = renderable.style
+    segments = _cached_bar(
+        size=height,
+        virtual_size=renderable.virtual_size,
+        window_size=renderable.window_size,
+        position=renderable.position,
+        thickness=width,
+        vertical=True,
+        back_color=style.bgcolor or _DEFAULT_BACK,
+        bar_color=style.color or _DEFAULT_BAR,
+    ).segments
+    filters = bar.get_line_filters()
+    background = bar.background_colors[1]
+    base = bar.visual_style.rich_style  # what Textual puts under a widget's content
+    made: dict[int, Strip] = {}
+    lines: list[Strip] = []
+    for segment in segments[crop.y : crop.bottom]:
+        strip = made.get(id(segment))
+        if strip is None:
+            strip = Strip([Segment(segment.text, base + segment.style)], width)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            if crop.x or crop.right < width:
+                strip = strip.crop(crop.x, crop.right)
+            made[id(segment)] = strip
+        lines.append(strip)
+    return lines
+
+
+_widget_render_lines = Widget.render_lines
+
+
+def _scrollbar_render_lines(self: ScrollBar, crop: Region) -> list[Strip]:
+    lines = vertical_bar_lines(self, crop)
+    return lines if lines is not None else _widget_render_lines(self, crop)
+
+
+def cached_scrollbars() -> bool:
+    """Textual's hook for the segments; the lines of a vertical bar made directly."""
+    ScrollBar.renderer = CachedScrollBarRender
+    ScrollBar.render_lines = _scrollbar_render_lines  # type: ignore[method-assign,assignment]
+    return True
+
+
+# --- row_crop -----------------------------------------------------------------------------
+class RowCropCompositor(Compositor):
+    """Renders, for a partial update, only the rows of each widget inside the update."""
+
+    def _get_renders(
+        self, crop: Region | None = None
+    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        assert crop is not None  # Textual 8.2 always passes the region it updates
+        top, bottom, left, right = crop.y, crop.bottom, crop.x, crop.right
+        for widget, (region, clip) in self.visible_widgets.items():
+            x, y, width, height = region.intersection(clip)
+            if not (width and height) or x >= right or x + width <= left:
+                continue  # nothing of it is in the update: its columns are not written
+            first, last = max(y, top), min(y + height, bottom)
+            if first >= last:
+                continue
+            # Whole rows: a frame is cut into columns at widget edges, so a render keeps
+            # its full width for the cuts to line up.
+            rows = Region(x, first, width, last - first)
+            yield region, rows, widget.render_lines(rows.translate(-region.offset))
+
+
+# The private method this overrides, as the tested Textual (8.2) declares it.
+KNOWN_SIGNATURE = (
+    "(self, crop: 'Region | None' = None) -> 'Iterable[tuple[Region, Region, list[Strip]]]'"
+)
+log = logging.getLogger(__name__)
+
+
+def row_crop_supported(method: object = None) -> bool:
+    """True when Textual's ``Compositor._get_renders`` is the one the override was built on."""
+    target = method if method is not None else Compositor._get_renders
+    try:
+        return str(inspect.signature(target)) == KNOWN_SIGNATURE  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def make_compositor() -> Compositor:
+    """The row-cropping compositor when installed, or Textual's own (patches off, or a
+    Textual that changed underneath it)."""
+    if not _installed.get("row_crop"):
+        return Compositor()
+    if row_crop_supported():
+        return RowCropCompositor()
+    log.warning(
+        "Textual's Compositor._get_renders is not the known one; using Textual's compositor "
+        "(correct, somewhat more CPU while streaming)"
+    )
+    return Compositor()
+
+
+PATCHES: dict[str, Callable[[], bool]] = {
+    "styles_cache": free_dead_styles_caches,
+    "strip_divide": strips_free_without_the_collector,
+    "scrollbar": cached_scrollbars,
+    "row_crop": row_crop_supported,  # taken up by the chat screen (``make_compositor``)
+}
+
+
+def install(enabled: bool | None = None) -> dict[str, bool]:
+    """Apply every patch (once; idempotent); returns which took effect. ``enabled`` None:
+    on unless ``AGENTS_TUI_TEXTUAL_PATCHES=off``."""
+    if enabled is None:
+        enabled = os.environ.get(SWITCH, "on").strip().lower() not in ("off", "0", "no")
+    if not enabled:
+        _installed.update(dict.fromkeys(PATCHES, False))
+        return dict(_installed)
+    if not tested():
+        log.warning(
+            "Textual %s is not one the work-arounds were tested on (%s): running Textual's "
+            "own code (correct, somewhat more CPU and memory on long sessions)",
+            textual_version(),
+            ", ".join(TESTED),
+        )
+        _installed.update(dict.fromkeys(PATCHES, False))
+        return dict(_installed)
+    for name, apply in PATCHES.items():
+        if not _installed.get(name):
+            _installed[name] = bool(apply())
+    return dict(_installed)
+
+
+def installed() -> dict[str, bool]:
+    return dict(_installed)
