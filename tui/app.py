@@ -57,8 +57,7 @@ from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
-    from tui.core.conversation import Conversation
-    from tui.core.journal import TurnJournal
+    from tui.core.conversation import Conversation, PausedTurn, Playback
     from tui.core.store import Store, TurnRow
 
 NARROW_BELOW = 110
@@ -117,8 +116,8 @@ class AgentsTuiApp(App[None]):
         self.autoplay = list(autoplay or [])
         self.store: Store | None = None  # opened off the first frame
         self.conversation_id: str | None = None
-        self.journal: TurnJournal | None = None
         self.conversation: Conversation | None = None
+        self.playback: Playback | None = None  # a replay runs its turns here, storing nothing
         self.settings = settings or Settings()
         # Built after the first frame when not given; a ReplayRunner plays a recording.
         self.runner: TurnRunner | ReplayRunner | None = runner
@@ -262,6 +261,9 @@ class AgentsTuiApp(App[None]):
             self.status.show(_("ready"), busy=False)
             self.call_after_refresh(self._settle_heap)
             if self.autoplay:  # a replay: its prompts are "typed" in order
+                from tui.core.conversation import Playback
+
+                self.playback = Playback(self.runner)
                 for prompt in self.autoplay:
                     self.queue.append((prompt, self.chat.add_user(prompt, queued=True)))
                 self.call_after_refresh(self._start_next_queued)  # timing starts after frame 1
@@ -298,23 +300,25 @@ class AgentsTuiApp(App[None]):
         except Exception as error:  # an unexpected failure still gets one line, no traceback
             self.post_message(BackendFailed(f"{type(error).__name__}: {error}"))
             return
-        self.runner = runner
-        self.post_message(BackendReady(backend.label, runner.agent_name))
-        self.open_conversation()
-        if runner.mcp is not None:
-            self.call_from_thread(self.connect_mcp)
-        if backend.engine is not None:
-            try:
-                backend.engine.load()
-                warm = getattr(getattr(runner.run_config, "model", None), "warm_for", None)
-                if warm is not None:
-                    warm(runner.agent)  # the first tool-using turn starts warm
-            except Exception as error:
-                self.post_message(BackendFailed(str(error)))
-                return
-            self.post_message(ModelLoaded(backend.engine.load_seconds or 0.0))
-        else:
+        # Handed back to the UI loop, which adopts the runner and opens the conversation
+        # (``_backend_ready``); this thread changes no app state.
+        self.post_message(BackendReady(backend.label, runner.agent_name, runner, backend))
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load_model(self, runner: TurnRunner, backend: Any) -> None:
+        """The local model loads and warms off the UI loop; only messages come back."""
+        if backend.engine is None:
             self.post_message(ModelLoaded(0.0))
+            return
+        try:
+            backend.engine.load()
+            warm = getattr(getattr(runner.run_config, "model", None), "warm_for", None)
+            if warm is not None:
+                warm(runner.agent)  # the first tool-using turn starts warm
+        except Exception as error:
+            self.post_message(BackendFailed(str(error)))
+            return
+        self.post_message(ModelLoaded(backend.engine.load_seconds or 0.0))
 
     @work(exclusive=False, group="mcp", exit_on_error=False)
     async def connect_mcp(self) -> None:
@@ -375,7 +379,7 @@ class AgentsTuiApp(App[None]):
             chosen = conversation_id or self.requested_session
             if chosen is None and self.resume:
                 chosen = store.latest_conversation()
-            switching = self.journal is not None
+            switching = self.conversation is not None
             if self.conversation is not None:
                 self.conversation.close()
             self.conversation = Conversation(
@@ -387,7 +391,6 @@ class AgentsTuiApp(App[None]):
         self.conversation_id = self.conversation.id
         if isinstance(self.runner, TurnRunner):
             self.runner.approver = self._ask_person
-        self.journal = self.conversation.journal
         self.post_message(
             ConversationOpened(self.conversation.id, self.conversation.turns(), replace=switching)
         )
@@ -399,12 +402,12 @@ class AgentsTuiApp(App[None]):
             self.timeline.clear_rows()
             self.transcript.clear()
             self.update_header()
-        paused = self.store.paused_turn(message.conversation_id) if self.store else None
-        past = [t for t in message.turns if paused is None or t.id != paused[0].id]
+        paused = self.conversation.paused() if self.conversation is not None else None
+        past = [t for t in message.turns if paused is None or t.id != paused.turn.id]
         if past:
             self.chat.show_past([r for turn in past for r in self._past_turn_records(turn)])
         if paused is not None:
-            self._show_paused(*paused)
+            self._show_paused(paused.turn, paused.state)
         recovered = self.store.recovered if self.store is not None else []
         if any(t.conversation_id == message.conversation_id for t in recovered):
             self.notify(
@@ -489,10 +492,15 @@ class AgentsTuiApp(App[None]):
 
     @on(BackendReady)
     def _backend_ready(self, message: BackendReady) -> None:
+        self.runner = message.runner
         self.backend_label = message.label
         self._initial_agent = message.agent_name
         self.update_header()
         self.status.show(_("loading the model…"))
+        self.open_conversation()
+        if message.runner.mcp is not None:
+            self.connect_mcp()
+        self._load_model(message.runner, message.backend)
 
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
@@ -606,28 +614,30 @@ class AgentsTuiApp(App[None]):
             self.current_reply = self.chat.start_assistant(self.runner.agent_name)
             if turn.reply:
                 self.current_reply.append(turn.reply)
-            if self.journal is not None:
-                self.journal.resume_turn_id = turn.id
-            self._resume_turn(turn.prompt, turn.reply, state)
+            from tui.core.conversation import PausedTurn
+
+            self._resume_turn(PausedTurn(turn, state))
             return
         if self.queue:
             prompt, bubble = self.queue.popleft()
             self._start_turn(prompt, bubble)
 
+    # The conversation (tui.core.conversation) runs the turn for every front end: it
+    # journals each event, then hands it to ``_emit``, which only presents it.
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _run_turn(self, prompt: str) -> None:
-        if self.runner is not None:
-            await self.runner.run(prompt, self._emit)
+        turns = self.conversation or self.playback
+        if turns is not None:
+            await turns.run(prompt, self._emit)
 
     @work(exclusive=True, group="run", exit_on_error=False)
-    async def _resume_turn(self, prompt: str, reply: str, state: str) -> None:
-        if isinstance(self.runner, TurnRunner):
-            await self.runner.resume(state, prompt, reply, self._emit)
+    async def _resume_turn(self, paused: PausedTurn) -> None:
+        if self.conversation is not None:
+            await self.conversation.resume(paused, self._emit)
 
     def _emit(self, event: ev.RunEvent) -> None:
-        """Called by the core for every event, in delivery order, on the app's loop."""
-        if self.journal is not None:
-            self.journal.observe(event)
+        """Called by the core for every event, already journaled, in delivery order, on the
+        app's loop."""
         if isinstance(event, ev.TurnStarted):
             self.turn_metrics = TurnMetrics(started_ns=event.at_ns)
             self._rate_checked = False
@@ -881,8 +891,9 @@ class AgentsTuiApp(App[None]):
 
     # --- actions ----------------------------------------------------------------------------
     def action_cancel_turn(self) -> None:
-        if self.turn_running and self.runner is not None:
-            self.runner.cancel()
+        turns = self.conversation or self.playback
+        if self.turn_running and turns is not None:
+            turns.cancel()
             self.status.show(_("cancelling…"))
 
     def action_interrupt(self) -> None:

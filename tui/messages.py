@@ -30,10 +30,12 @@ class TextArrived(Message):
 class BackendReady(Message):
     """The agent and backend are built; turns can run (the local model may still load)."""
 
-    def __init__(self, label: str, agent_name: str) -> None:
+    def __init__(self, label: str, agent_name: str, runner: Any, backend: Any) -> None:
         super().__init__()
         self.label = label
         self.agent_name = agent_name
+        self.runner = runner  # built by the setup thread, adopted on the UI loop
+        self.backend = backend
 
 
 class ModelLoaded(Message):

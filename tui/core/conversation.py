@@ -129,4 +129,22 @@ class Conversation:
             self.journal.recorder = None
 
 
+class Playback:
+    """A recording played back (``agents-tui replay``): turns run as a conversation's do,
+    through the core, and nothing is stored or journaled (the recording is the record)."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+
+    async def run(self, prompt: str, emit: Emit) -> Any:
+        return await self.runner.run(prompt, emit)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    @property
+    def running(self) -> bool:
+        return bool(getattr(self.runner, "running", False))
+
+
 _NO_ROW = ConversationRow("", "", "", "", 0.0, 0.0)
