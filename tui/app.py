@@ -8,7 +8,6 @@ import gc
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -45,12 +44,13 @@ from tui.messages import (
 from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
-from tui.slash_handlers import SlashHandlers
+from tui.transcript_entry import TranscriptEntry
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
-from tui.widgets.chat import ChatPane, Record
+from tui.widgets.chat import ChatPane
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.prompt import PromptInput
+from tui.widgets.record import Record
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
@@ -69,14 +69,6 @@ def _slash_commands() -> Any:
     from tui.commands import SlashCommandProvider
 
     return SlashCommandProvider
-
-
-@dataclass(slots=True)
-class TranscriptEntry:
-    at: datetime
-    role: str
-    text: str
-    status: str = "completed"
 
 
 # How a turn ended, as the status line says it.
@@ -121,7 +113,6 @@ class AgentsTuiApp(App[None]):
         self.settings = settings or Settings()
         # Built after the first frame when not given; a ReplayRunner plays a recording.
         self.runner: TurnRunner | ReplayRunner | None = runner
-        self.slash_handlers = SlashHandlers(self)
         self.backend_label = backend_label or (_("injected runner") if runner else _("starting…"))
         self.session_metrics = SessionMetrics()
         self.turn_metrics: TurnMetrics | None = None
@@ -534,7 +525,7 @@ class AgentsTuiApp(App[None]):
             self.run_slash_command(text.strip())
             return
         if slash.looks_like_command(text):
-            self.slash_handlers.unknown_command(text.split()[0])
+            slash.unknown_command(self, text.split()[0])
             return
         if self.turn_running or not self.model_ready:
             if self.runner is None and self.backend_label == _("unavailable"):
@@ -556,7 +547,7 @@ class AgentsTuiApp(App[None]):
 
     def run_slash_command(self, command: str) -> None:
         """Every command is in ``tui.slash``; ``tui.slash_handlers`` carries it out."""
-        self.slash_handlers.run(command)
+        slash.run(self, command)
 
     def action_copy_last(self) -> None:
         replies = [e for e in self.transcript if e.role != "user"]

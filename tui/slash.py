@@ -1,9 +1,9 @@
-"""Every slash command once: name, help, and the name of the handler that carries it out.
+"""Every slash command once: name, help, and the handler that carries it out.
 
 The prompt's completion and hint, the command palette (Ctrl+P), F1, ``/help`` and the
 dispatcher all read this table, so a command added here shows up everywhere. Handlers live in
-``tui.slash_handlers`` (or are the app's key actions); they
-are named, not imported: this module imports nothing of the app (no import circle).
+``tui.slash_handlers``, each ``handler(ctx, argument)`` against ``CommandContext``: neither
+module imports the app (no import circle), and no handler is looked up by name.
 """
 
 from __future__ import annotations
@@ -13,14 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from tui import slash_handlers as h
+from tui.command_context import CommandContext
 from tui.core.i18n import N_, _
+
+Handler = Callable[[CommandContext, str], None]
 
 
 @dataclass(frozen=True, slots=True)
 class SlashCommand:
     name: str
     help_en: str  # marked for translation; ``help`` is it in the interface's language
-    handler: str  # the app method; called with the argument when ``takes_argument``
+    handler: Handler  # ``handler(ctx, argument)``; argument "" for a command that takes none
     takes_argument: bool = False
 
     @property
@@ -29,33 +33,33 @@ class SlashCommand:
 
 
 COMMANDS: tuple[SlashCommand, ...] = (
-    SlashCommand("/help", N_("show keys and commands"), "action_help"),
-    SlashCommand("/history", N_("list this conversation's messages"), "show_history"),
-    SlashCommand("/clear", N_("start a fresh conversation"), "clear_conversation"),
-    SlashCommand("/stats", N_("chat and performance statistics"), "show_stats"),
-    SlashCommand("/cancel", N_("cancel the running turn"), "action_cancel_turn"),
-    SlashCommand("/agent", N_("switch agent: /agent NAME"), "switch_agent", takes_argument=True),
+    SlashCommand("/help", N_("show keys and commands"), h.show_help),
+    SlashCommand("/history", N_("list this conversation's messages"), h.show_history),
+    SlashCommand("/clear", N_("start a fresh conversation"), h.clear_conversation),
+    SlashCommand("/stats", N_("chat and performance statistics"), h.show_stats),
+    SlashCommand("/cancel", N_("cancel the running turn"), h.cancel_turn),
+    SlashCommand("/agent", N_("switch agent: /agent NAME"), h.switch_agent, takes_argument=True),
     SlashCommand(
-        "/sessions", N_("find, open, rename, delete stored conversations"), "action_sessions"
+        "/sessions", N_("find, open, rename, delete stored conversations"), h.open_sessions
     ),
     SlashCommand(
-        "/export", N_("write the transcript: /export md|json [PATH]"), "export", takes_argument=True
+        "/export", N_("write the transcript: /export md|json [PATH]"), h.export, takes_argument=True
     ),
-    SlashCommand("/copy", N_("copy the last reply to the clipboard"), "action_copy_last"),
-    SlashCommand("/retry", N_("try the last prompt again"), "retry_last"),
+    SlashCommand("/copy", N_("copy the last reply to the clipboard"), h.copy_last),
+    SlashCommand("/retry", N_("try the last prompt again"), h.retry_last),
     SlashCommand(
-        "/theme", N_("switch theme: /theme agents-light"), "switch_theme", takes_argument=True
+        "/theme", N_("switch theme: /theme agents-light"), h.switch_theme, takes_argument=True
     ),
     SlashCommand(
-        "/context", N_("what the model receives: messages, tokens, left out"), "show_context"
+        "/context", N_("what the model receives: messages, tokens, left out"), h.show_context
     ),
-    SlashCommand("/tools", N_("list every tool the agent can call, with its source"), "show_tools"),
+    SlashCommand("/tools", N_("list every tool the agent can call, with its source"), h.show_tools),
     SlashCommand(
         "/dashboard",
         N_("performance charts: TTFT, tokens/s, latency, errors (F2)"),
-        "action_dashboard",
+        h.open_dashboard,
     ),
-    SlashCommand("/quit", N_("quit agents-tui"), "quit_soon"),
+    SlashCommand("/quit", N_("quit agents-tui"), h.quit_soon),
 )
 
 BY_NAME = {command.name: command for command in COMMANDS}
@@ -86,24 +90,29 @@ def nearest(name: str) -> str | None:
     return close[0] if close else None
 
 
-def handler_of(targets: tuple[object, ...], command: SlashCommand) -> Callable[..., object]:
-    """The first target that carries ``command`` (the handlers, then the app's key actions)."""
-    for target in targets:
-        method: Callable[..., object] | None = getattr(target, command.handler, None)
-        if callable(method):
-            return method
-    raise LookupError(f"no handler {command.handler!r} for {command.name}")
-
-
-def dispatch(targets: tuple[object, ...], line: str) -> bool:
-    """Run ``line`` on the first of ``targets`` that handles it; False when it names none."""
+def dispatch(ctx: CommandContext, line: str) -> bool:
+    """Run ``line``'s command; False when it names none."""
     name, _sep, argument = line.strip().partition(" ")
     command = BY_NAME.get(name)
     if command is None:
         return False
-    method = handler_of(targets, command)
-    if command.takes_argument:
-        method(argument.strip())
-    else:
-        method()
+    command.handler(ctx, argument.strip() if command.takes_argument else "")
     return True
+
+
+def run(ctx: CommandContext, line: str) -> None:
+    """Carry out a command line; a name that is no command is answered, never sent."""
+    if not dispatch(ctx, line):
+        unknown_command(ctx, line.strip().split(" ", 1)[0])
+
+
+def unknown_command(ctx: CommandContext, name: str) -> None:
+    """The tutorial answers "Unknown command"; a typo is never sent to the model."""
+    close = nearest(name)
+    if close:
+        hint = " " + _("Did you mean {name}?").format(name=close)
+    else:
+        hint = " " + _("/help lists them.")
+    ctx.app.notify(_("Unknown command {name}.").format(name=name) + hint, severity="warning")
+    ctx.prompt_input.text = name  # the draft stays, to be fixed
+    ctx.prompt_input.move_cursor(ctx.prompt_input.document.end)

@@ -11,8 +11,8 @@ from tests.scripts import game_master_steps, text_step
 from tui.core import events as ev
 from tui.messages import RunEventPosted, TextArrived
 from tui.widgets.assistant_message import AssistantMessage
-from tui.widgets.chat import Record
 from tui.widgets.note_block import NoteBlock
+from tui.widgets.record import Record
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 

@@ -230,7 +230,7 @@ async def _same_lines_as_reopened(app: Any, pilot: Any, reply: Any) -> bool:
     """What the streamed reply shows, line for line, against the same text drawn as a
     reopened conversation draws it (a transcript record rendered whole at the same width):
     not just the same deltas."""
-    from tui.widgets.chat import Record
+    from tui.widgets.record import Record
 
     body = reply._body
     streamed = [body.render_line(y).text.rstrip() for y in range(body.size.height)]

@@ -15,7 +15,6 @@ says there is more below; Ctrl+End or scrolling back down follows again).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from typing import Any
 
 from textual.app import ComposeResult
@@ -26,7 +25,7 @@ from textual.widgets import Static
 from tui.core.i18n import _
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.note_block import NoteBlock
-from tui.widgets.rendered_block import BlockLayout
+from tui.widgets.record import Record
 from tui.widgets.transcript import Transcript
 from tui.widgets.user_message import UserMessage
 
@@ -34,19 +33,6 @@ from tui.widgets.user_message import UserMessage
 MAX_WINDOW = 400
 PAGE = 40
 JUMP = 30  # put in the window on opening or on a jump: a screenful and then some
-
-
-@dataclass(slots=True)
-class Record:
-    """A finished message: what the transcript draws, search reads and the store keeps."""
-
-    kind: str  # "user", "assistant" or "note"
-    text: str
-    status: str = "completed"
-    note: str | None = None
-    summary: dict[str, Any] | None = None
-    title: str = ""
-    layout: BlockLayout | None = None  # a long reply's blocks as streamed (see Transcript)
 
 
 def _chrome(widget: Widget) -> bool:

@@ -14,7 +14,7 @@ import bisect
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 from rich import box
 from rich.console import Group
@@ -30,10 +30,8 @@ from textual.widget import Widget
 from tui.core.sanitize import safe_text
 from tui.widgets.assistant_message import MARKDOWN_LIMIT, markdown, status_texts
 from tui.widgets.line_cache import RecentLines
+from tui.widgets.record import Record
 from tui.widgets.rendered_block import render_strips
-
-if TYPE_CHECKING:
-    from tui.widgets.chat import Record
 
 # Rendered lines are kept for this many records (a few screens' worth).
 LINE_CACHE_RECORDS = 64

@@ -22,11 +22,6 @@ class AgentLoadError(Exception):
     """A one-line, user-facing reason why ``--agent`` could not be loaded."""
 
 
-def tool_failure_message(_ctx: Any, error: Exception) -> str:
-    """Give the model (and the timeline) the real reason a tool failed."""
-    return f"Tool failed: {type(error).__name__}: {error}"
-
-
 def load_agent(spec: str, *, seed: int | None = None) -> Any:
     """Return an ``agents.Agent`` for a built-in name or a ``module:attribute`` spec."""
     from tui.core.agents.tutorial import PLAIN_AGENTS, build

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tui.core.agents import tool_failure_message
+from tui.core.agents.failures import tool_failure_message
 from tui.core.agents.tutorial import TutorialAgent
 from tui.core.i18n import language
 from tui.core.tool_pick import CandidateCall, register_catalogue
