@@ -47,3 +47,54 @@ def test_text_delta_carries_the_running_word_count_and_session_update_the_messag
     assert sent[1][0] == "typing_start"
     assert [d["word_count"] for k, d in sent if k == "text_delta"] == [2, 3]
     assert "".join(d["delta"] for k, d in sent if k == "text_delta") == "one two three "
+
+
+def documented_fields() -> dict[str, set[str]]:
+    """The README's table of the event protocol: each type's top-level ``data`` fields."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### The event protocol", 1)[1].split("\n### ", 1)[0]
+    out: dict[str, set[str]] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not cells[0].startswith("`") or cells[0] == "`type`":
+            continue
+        text = cells[1]
+        while re.search(r"\([^()]*\)", text):  # what is said about a field, not a field
+            text = re.sub(r"\([^()]*\)", "", text)
+        text = text.split(":", 1)[0] if ": only" in text else text
+        out[cells[0].strip("`")] = set(re.findall(r"`([a-z_]+)`", text))
+    return out
+
+
+def test_every_event_type_carries_the_fields_the_readme_documents():
+    encoder = ProtocolEncoder("s1")
+    events: list[ev.RunEvent] = [
+        ev.TurnStarted("hi", "A", 1),
+        ev.TextDelta("one ", 2),
+        ev.ToolCallIssued("c1", "roll_dice", "{}", 3, "mcp:dice"),
+        ev.ToolCallFinished("c1", "4", False, 4),
+        ev.ApprovalRequested("c2", "delete", "{}", "A", 1, 1, 5),
+        ev.ApprovalResolved("c2", True, "user", 6),
+        ev.NestedActivity("c1", "agent", "Helper", "", 7),
+        ev.GuardrailTripped("no_secrets", "output", 8),
+        ev.HandoffCompleted("A", "B", 9),
+        ev.ContextFitted(900, 4096, 6, 2, 0, "window", True, 10),
+        ev.RetryScheduled(2, 3, 2.0, "network", "reset", 11),
+        ev.RunFailed("network", "reset", 12),
+        ev.TurnFinished("completed", "one", 13),
+    ]
+    sent: dict[str, dict] = {}
+    for event in events:
+        for message in encoder.encode(event):
+            assert set(message) == {"type", "data", "timestamp"}
+            sent.setdefault(message["type"], message["data"])
+    documented = documented_fields()
+    assert set(documented) - {"queued"} == set(sent)  # every type, and no undocumented one
+    for kind, data in sent.items():
+        assert set(data) == documented[kind], kind
+    assert sent["tool_start"]["source"] == "mcp:dice"
+    assert sent["error"] == {"message": "reset", "code": "STREAM_ERROR", "kind": "network"}
+    assert sent["response_complete"]["usage"]["source"] == "streamed_deltas"
