@@ -20,6 +20,7 @@ from tui.core import events as ev
 from tui.core.growing_text import GrowingText
 from tui.core.metrics import TurnMetrics
 from tui.core.store import Store
+from tui.core.tool_calls import ToolCallLog
 
 PARTIAL_SAVE_S = 0.25
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in ev.RunEvent.__args__}
@@ -120,7 +121,7 @@ class TurnJournal:
         self.last_turn_id: int | None = None  # the store's id of the turn that ended last
         self.metrics: TurnMetrics | None = None
         self._reply = GrowingText()
-        self.tools: dict[str, dict[str, Any]] = {}
+        self.tools = ToolCallLog()  # this turn's calls (tui.core.tool_calls)
         self._last_save = 0.0
         # Set by the front end before a stored, paused turn is taken up again.
         self.resume_turn_id: int | None = None
@@ -141,7 +142,7 @@ class TurnJournal:
         )
         if stored is not None:
             self._reply = GrowingText(stored.reply)
-            self.tools = {str(t.get("call_id")): dict(t) for t in stored.tools}
+            self.tools = ToolCallLog.from_stored(stored.tools)
 
     @property
     def reply(self) -> str:
@@ -154,7 +155,7 @@ class TurnJournal:
         if isinstance(event, ev.TurnStarted):
             self.metrics = TurnMetrics(started_ns=event.at_ns)
             self._reply = GrowingText()
-            self.tools = {}
+            self.tools = ToolCallLog()
             if event.resumed and self.resume_turn_id is not None:
                 self.turn_id = self.resume_turn_id
                 self.resume_turn_id = None
@@ -169,44 +170,22 @@ class TurnJournal:
             if self.store is not None and self.turn_id and now - self._last_save > PARTIAL_SAVE_S:
                 self._last_save = now
                 self.store.save_partial(self.turn_id, self.reply)
-        elif isinstance(event, ev.ToolCallIssued):
-            self.tools[event.call_id] = {
-                "call_id": event.call_id,
-                "name": event.name,
-                "arguments": event.arguments,
-                "output": None,
-                "failed": False,
-                "source": event.source,
-            }
         elif isinstance(event, ev.ApprovalRequested):
-            entry = self.tools.setdefault(
-                event.call_id,
-                {"call_id": event.call_id, "name": event.tool_name, "arguments": event.arguments},
-            )
-            entry["approval"] = "pending"
-            entry["agent"] = event.agent
+            self.tools.apply(event)
             if self.store is not None and self.turn_id:
-                self.store.save_tools(self.turn_id, list(self.tools.values()))
+                self.store.save_tools(self.turn_id, self.tools.stored())
         elif isinstance(event, ev.ApprovalResolved):
-            entry = self.tools.get(event.call_id, {})
-            entry["approval"] = "approved" if event.approved else "rejected"
-            entry["approved_by"] = event.by
-            if event.always and self.store is not None and entry.get("name"):
-                self.store.approve_always(self.conversation_id, str(entry["name"]))
+            call = self.tools.apply(event)
+            if event.always and self.store is not None and call is not None:
+                self.store.approve_always(self.conversation_id, call.name)
         elif isinstance(event, ev.RunPaused) and self.store is not None and self.turn_id:
-            for entry in self.tools.values():
-                if entry.get("output") is None and "approval" not in entry:
-                    entry["approval"] = "pending"  # every call not yet run waits for an answer
+            self.tools.pause()  # every call not yet run waits for an answer
             self.store.pause_turn(self.turn_id, reply=self.reply, state=event.state)
-            self.store.save_tools(self.turn_id, list(self.tools.values()))
+            self.store.save_tools(self.turn_id, self.tools.stored())
         elif isinstance(event, ev.RunResumed) and self.store is not None and self.turn_id:
             self.store.unpause_turn(self.turn_id)
-        elif isinstance(event, ev.ToolCallFinished):
-            entry = self.tools.setdefault(
-                event.call_id, {"call_id": event.call_id, "name": "tool", "arguments": ""}
-            )
-            entry["output"] = event.output
-            entry["failed"] = event.failed
+        elif isinstance(event, ev.ToolCallStarted | ev.ToolCallIssued | ev.ToolCallFinished):
+            self.tools.apply(event)
         elif isinstance(event, ev.TurnFinished) and self.store is not None and self.turn_id:
             summary = self.metrics.summary(event.at_ns) if self.metrics else {}
             self.store.finish_turn(
@@ -214,7 +193,7 @@ class TurnJournal:
                 reply=event.final_text,
                 status=event.status,
                 error=event.error,
-                tools=list(self.tools.values()),
+                tools=self.tools.stored(),
                 metrics=summary,
             )
             self.last_turn_id, self.turn_id = self.turn_id, None
