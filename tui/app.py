@@ -23,7 +23,6 @@ from tui import slash
 from tui.core import events as ev
 from tui.core import heap
 from tui.core.approvals import ApprovalDecision, ApprovalRequest
-from tui.core.budget import context_note
 from tui.core.config import Settings
 from tui.core.i18n import N_, _, ngettext
 from tui.core.journal import ReplayRunner
@@ -718,79 +717,23 @@ class AgentsTuiApp(App[None]):
         self._while_on_screen(self._route_event, message)
 
     def _route_event(self, message: RunEventPosted) -> None:
+        """Each pane draws the events it shows; the app keeps what concerns the reply, the
+        prompt's focus and the header."""
         event = message.event
+        self.timeline.show(event)
+        self.status.show_event(event)
         reply = self.current_reply
-        timeline = self.timeline
-        if isinstance(event, ev.ToolArgumentsDelta):
-            timeline.tool_arguments(event.call_id, event.delta)
-        elif isinstance(event, ev.ReasoningDelta):
-            if reply is not None:
-                reply.append_reasoning(event.text)
-            self.status.show(_("reasoning…"))
-        elif isinstance(event, ev.ModelCallStarted):
-            self.status.show(_("thinking…"))
-        elif isinstance(event, ev.ToolCallStarted):
-            timeline.tool_started(event.call_id, event.name, event.at_ns)
-            self.status.show(_("calling {name}…").format(name=event.name))
-        elif isinstance(event, ev.ToolCallIssued):
-            timeline.tool_issued(
-                event.call_id, event.name, event.arguments, event.at_ns, source=event.source
-            )
-            self.status.show(_("running {name}…").format(name=event.name))
-        elif isinstance(event, ev.RunPaused):
-            timeline.paused()
-        elif isinstance(event, ev.ApprovalRequested):
-            timeline.tool_awaiting(event.call_id, event.tool_name, event.agent, event.arguments)
-            if reply is not None:
-                reply.pause()
-        elif isinstance(event, ev.ApprovalResolved):
-            timeline.tool_approval(event.call_id, event.approved, event.by, event.at_ns)
-            if not self.approval_bar.asking:
-                self.prompt_input.focus()
-        elif isinstance(event, ev.RunResumed):
-            self.status.show(_("resuming…"))
-        elif isinstance(event, ev.NestedActivity):
-            timeline.nested(event.parent_call_id, event.kind, event.title, event.detail)
-        elif isinstance(event, ev.GuardrailTripped):
-            timeline.note(
-                "error",
-                _("guardrail tripped: {name} ({stage})").format(name=event.name, stage=event.stage),
-            )
-        elif isinstance(event, ev.ToolCallFinished):
-            timeline.tool_finished(event.call_id, event.output, event.failed, event.at_ns)
-        elif isinstance(event, ev.MessageCompleted):
-            timeline.note("message", _("message"), detail=event.text)
-        elif isinstance(event, ev.AgentSwitched):
-            if event.name != self._initial_agent:
-                timeline.note("agent", _("agent: {name}").format(name=event.name))
-                self._initial_agent = event.name
-                self.update_header()
-        elif isinstance(event, ev.HandoffRequested):
-            timeline.handoff_requested(event.call_id, event.name)
-        elif isinstance(event, ev.HandoffCompleted):
-            timeline.note(
-                "handoff",
-                _("handoff: {source} → {target}").format(source=event.source, target=event.target),
-            )
-        elif isinstance(event, ev.ContextFitted):
-            if event.reason:
-                timeline.note("context", *context_note(event))
-        elif isinstance(event, ev.RunFailed):
-            timeline.note(
-                "error", _("error: {kind}").format(kind=event.error_kind), detail=event.message
-            )
+        if isinstance(event, ev.ReasoningDelta) and reply is not None:
+            reply.append_reasoning(event.text)
+        elif isinstance(event, ev.ApprovalRequested) and reply is not None:
+            reply.pause()
+        elif isinstance(event, ev.ApprovalResolved) and not self.approval_bar.asking:
+            self.prompt_input.focus()
+        elif isinstance(event, ev.AgentSwitched) and event.name != self._initial_agent:
+            self.timeline.note("agent", _("agent: {name}").format(name=event.name))
+            self._initial_agent = event.name
+            self.update_header()
         elif isinstance(event, ev.RetryScheduled):
-            timeline.note(
-                "retry",
-                _("retry {attempt}/{of} in {s:.1f} s").format(
-                    attempt=event.attempt, of=event.max_attempts, s=event.delay_s
-                ),
-                detail=event.message,
-            )
-            self.status.show(
-                _("retrying ({kind}) in").format(kind=event.error_kind),
-                deadline=time.monotonic() + event.delay_s,
-            )
             self.notify(
                 _("Retrying after {kind}: attempt {attempt}").format(
                     kind=event.error_kind, attempt=event.attempt
@@ -798,7 +741,6 @@ class AgentsTuiApp(App[None]):
                 severity="warning",
             )
         elif isinstance(event, ev.TurnStarted):
-            self.status.set_alert("")
             self._alerted_this_turn = False
         elif isinstance(event, ev.TurnFinished):
             self._turn_finished(event)

@@ -7,6 +7,7 @@ import time
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.core import events as ev
 from tui.core.i18n import _
 from tui.core.sanitize import safe_text
 
@@ -29,6 +30,29 @@ class StatusLine(Static):
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(0.25, self._tick, pause=True)
+
+    def show_event(self, event: ev.RunEvent) -> None:
+        """What the run is doing, in a few words, from the events that change it."""
+        match event:
+            case ev.ReasoningDelta():
+                self.show(_("reasoning…"))
+            case ev.ModelCallStarted():
+                self.show(_("thinking…"))
+            case ev.ToolCallStarted():
+                self.show(_("calling {name}…").format(name=event.name))
+            case ev.ToolCallIssued():
+                self.show(_("running {name}…").format(name=event.name))
+            case ev.RunResumed():
+                self.show(_("resuming…"))
+            case ev.RetryScheduled():
+                self.show(
+                    _("retrying ({kind}) in").format(kind=event.error_kind),
+                    deadline=time.monotonic() + event.delay_s,
+                )
+            case ev.TurnStarted():
+                self.set_alert("")  # the last turn's warnings belong to it
+            case _:
+                pass
 
     def show(self, activity: str, *, busy: bool = True, deadline: float | None = None) -> None:
         if (

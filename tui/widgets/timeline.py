@@ -19,6 +19,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.core import events as ev
+from tui.core.budget import context_note
 from tui.core.i18n import N_, _
 from tui.core.metrics import NS
 from tui.localized import localized
@@ -78,6 +80,52 @@ class TimelinePane(ScrollView, can_focus=True):
         self._starts: list[int] | None = None
 
     # --- rows --------------------------------------------------------------------------------
+
+    def show(self, event: ev.RunEvent) -> None:
+        """The run events the timeline draws: tool calls, approvals, nested agents,
+        handoffs, messages, context trims, failures and retries."""
+        match event:
+            case ev.ToolArgumentsDelta():
+                self.tool_arguments(event.call_id, event.delta)
+            case ev.ToolCallStarted():
+                self.tool_started(event.call_id, event.name, event.at_ns)
+            case ev.ToolCallIssued():
+                self.tool_issued(
+                    event.call_id, event.name, event.arguments, event.at_ns, source=event.source
+                )
+            case ev.RunPaused():
+                self.paused()
+            case ev.ApprovalRequested():
+                self.tool_awaiting(event.call_id, event.tool_name, event.agent, event.arguments)
+            case ev.ApprovalResolved():
+                self.tool_approval(event.call_id, event.approved, event.by, event.at_ns)
+            case ev.NestedActivity():
+                self.nested(event.parent_call_id, event.kind, event.title, event.detail)
+            case ev.GuardrailTripped():
+                title = _("guardrail tripped: {name} ({stage})")
+                self.note("error", title.format(name=event.name, stage=event.stage))
+            case ev.ToolCallFinished():
+                self.tool_finished(event.call_id, event.output, event.failed, event.at_ns)
+            case ev.MessageCompleted():
+                self.note("message", _("message"), detail=event.text)
+            case ev.HandoffRequested():
+                self.handoff_requested(event.call_id, event.name)
+            case ev.HandoffCompleted():
+                title = _("handoff: {source} → {target}")
+                self.note("handoff", title.format(source=event.source, target=event.target))
+            case ev.ContextFitted() if event.reason:
+                self.note("context", *context_note(event))
+            case ev.RunFailed():
+                title = _("error: {kind}").format(kind=event.error_kind)
+                self.note("error", title, detail=event.message)
+            case ev.RetryScheduled():
+                title = _("retry {attempt}/{of} in {s:.1f} s").format(
+                    attempt=event.attempt, of=event.max_attempts, s=event.delay_s
+                )
+                self.note("retry", title, detail=event.message)
+            case _:
+                pass
+
     def _add(self, row: TimelineRow, position: int | None = None) -> TimelineRow:
         row.pane = self
         following = self.scroll_y >= self.max_scroll_y
