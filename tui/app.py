@@ -43,6 +43,7 @@ from tui.messages import (
 from tui.screens.chat import ChatScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
+from tui.text_batch import TextBatcher
 from tui.transcript_entry import TranscriptEntry
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage
@@ -60,7 +61,6 @@ if TYPE_CHECKING:
     from tui.core.store import Store, TurnRow
 
 NARROW_BELOW = 110
-TEXT_MESSAGE_S = 0.005  # reply text reaches the chat in at most one message this often
 
 
 def _slash_commands() -> Any:
@@ -114,6 +114,7 @@ class AgentsTuiApp(App[None]):
         self.runner: TurnRunner | ReplayRunner | None = runner
         self.backend_label = backend_label or (_("injected runner") if runner else _("starting…"))
         self.session_metrics = SessionMetrics()
+        self.text = TextBatcher(lambda parts: self.post_message(TextArrived(parts)))
         self.turn_metrics: TurnMetrics | None = None
         self.queue: deque[tuple[str, UserMessage]] = deque()
         self.transcript: list[TranscriptEntry] = []
@@ -629,57 +630,22 @@ class AgentsTuiApp(App[None]):
         """Called by the core for every event, already journaled, in delivery order, on the
         app's loop."""
         if isinstance(event, ev.TurnStarted):
-            self.turn_metrics = TurnMetrics(started_ns=event.at_ns)
+            # the conversation's own metrics for this turn: nothing here counts them again
+            turns = self.conversation or self.playback
+            self.turn_metrics = turns.metrics if turns is not None else None
             self._rate_checked = False
             self.sidebar.turn = self.turn_metrics
             self.sidebar.live = True
-        if self.turn_metrics is not None:
-            self.turn_metrics.observe(event)
         if isinstance(event, ev.TextDelta):
-            if self._text_batch is not None:
-                self._text_batch.append(event.text)  # joins the batch (posted or not yet)
-                return
-            self._text_batch = [event.text]
-            wait = self._text_posted_at + TEXT_MESSAGE_S - time.monotonic()
-            if wait <= 0:
-                self._post_text()  # the first text after a quiet spell: at once
-            else:
-                self._text_timer = asyncio.get_running_loop().call_later(wait, self._post_text)
+            self.text.add(event.text)
             return
-        if self._text_timer is not None:
-            self._post_text()  # text that came before this event is shown before it
-        self._text_batch = None  # text after this event comes after it on screen too
+        self.text.before_event()
         self.post_message(RunEventPosted(event))
 
-    _text_batch: list[str] | None = None
-    _text_timer: asyncio.TimerHandle | None = None
-    _text_posted_at = 0.0
     _rate_checked = False
 
-    def _post_text(self) -> None:
-        """Post the batch of reply text: at most one message every ``TEXT_MESSAGE_S``.
-        A local server at full speed hands over a delta per turn of the event loop, so
-        a message per delta (59,000 for a 300 KB reply) cost more than drawing them."""
-        if self._text_timer is not None:
-            self._text_timer.cancel()
-            self._text_timer = None
-        if self._text_batch is not None:
-            self._text_posted_at = time.monotonic()
-            self.post_message(TextArrived(self._text_batch))
-
     def _take_unposted_text(self) -> str:
-        """Reply text not yet drawn: waiting for its message (at most ``TEXT_MESSAGE_S``),
-        or in a message queued behind the caller's. The batch is emptied in place, so such
-        a message arrives with nothing to add."""
-        if self._text_timer is not None:
-            self._text_timer.cancel()
-            self._text_timer = None
-        parts, self._text_batch = self._text_batch, None
-        if not parts:
-            return ""
-        text = "".join(parts)
-        parts.clear()
-        return text
+        return self.text.take()
 
     def _while_on_screen(self, handle: Callable[[Any], None], message: Any) -> None:
         """Runs a handler of the turn's messages; once the app is quitting its screen and
@@ -699,8 +665,7 @@ class AgentsTuiApp(App[None]):
         self._while_on_screen(self._show_text, message)
 
     def _show_text(self, message: TextArrived) -> None:
-        if self._text_batch is message.parts:
-            self._text_batch = None
+        self.text.drawn(message.parts)
         if not message.parts:
             return  # taken by the reply it belonged to (see ``_take_unposted_text``)
         reply = self.current_reply

@@ -17,6 +17,7 @@ from typing import Any
 
 from tui.core import events as ev
 from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path
+from tui.core.metrics import TurnMetrics
 from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
 
 Emit = Callable[[ev.RunEvent], None]
@@ -105,6 +106,11 @@ class Conversation:
     def running(self) -> bool:
         return bool(getattr(self.runner, "running", False))
 
+    @property
+    def metrics(self) -> TurnMetrics | None:
+        """The running (or last) turn's metrics: the one object every reader shares."""
+        return self.journal.metrics
+
     # --- what is stored -----------------------------------------------------------------------
     def row(self) -> ConversationRow | None:
         return self.store.conversation(self.id)
@@ -135,9 +141,17 @@ class Playback:
 
     def __init__(self, runner: Any) -> None:
         self.runner = runner
+        self.metrics: TurnMetrics | None = None
 
     async def run(self, prompt: str, emit: Emit) -> Any:
-        return await self.runner.run(prompt, emit)
+        def measured(event: ev.RunEvent) -> None:
+            if isinstance(event, ev.TurnStarted):
+                self.metrics = TurnMetrics(started_ns=event.at_ns)
+            if self.metrics is not None:
+                self.metrics.observe(event)
+            emit(event)
+
+        return await self.runner.run(prompt, measured)
 
     def cancel(self) -> None:
         self.runner.cancel()
