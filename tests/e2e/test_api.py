@@ -401,14 +401,9 @@ async def test_the_api_lists_the_tutorials_six_agents_and_a_session_may_name_any
         async with http.get(f"{server.url}/v1/agents") as response:
             assert response.status == 200
             listed = (await response.json())["agents"]
-        assert [a["agent"] for a in listed] == [
-            "storyteller",
-            "game-master",
-            "assistant",
-            "web-assistant",
-            "resilient-assistant",
-            "performance-assistant",
-        ]
+        from tui.core.agents import BUILTIN_AGENTS  # the six, in the tutorial's order
+
+        assert [a["agent"] for a in listed] == list(BUILTIN_AGENTS)
         web = next(a for a in listed if a["agent"] == "web-assistant")
         assert web["name"] == "Web Assistant" and "web interface" in web["instructions"]
         session = await new_session(http, server.url, agent="resilient-assistant")

@@ -102,19 +102,9 @@ def load(
         ]
         itl = [v for v in itl if v]
         source = _("last stored turn (p50 and p95 only)")
-    if sum(histogram):
-        gaps = sum(histogram)
-        return DashboardData(
-            turns=len(metrics),
-            ttft=thin(ttft_x, ttft_y),
-            rate=thin(rate_x, rate_y),
-            errors_by_kind=errors,
-            retries=retries,
-            itl_ms=[],
-            itl_source=_("{gaps:,} gaps of {turns:,} turns").format(gaps=gaps, turns=counted),
-            itl_histogram=histogram,
-            itl_labels=itl_bucket_labels(),
-        )
+    gaps = sum(histogram)
+    if gaps:  # every stored turn's real gaps, in place of one turn's
+        itl, source = [], _("{gaps:,} gaps of {turns:,} turns").format(gaps=gaps, turns=counted)
     return DashboardData(
         turns=len(metrics),
         ttft=thin(ttft_x, ttft_y),
@@ -123,4 +113,6 @@ def load(
         retries=retries,
         itl_ms=itl,
         itl_source=source,
+        itl_histogram=histogram if gaps else [],
+        itl_labels=itl_bucket_labels() if gaps else [],
     )
