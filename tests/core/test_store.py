@@ -328,3 +328,30 @@ def test_kept_totals_equal_the_statistics_computed_from_every_turn(tmp_path):
         db.execute("PRAGMA user_version = 2")
     store = Store(path)
     check()
+
+
+def test_a_store_kept_before_the_tutorials_rate_gets_its_counters_on_open(tmp_path):
+    """A store of the last schema (no end-to-end rate, no streamed count kept) gains the
+    columns and recounts every finished turn, so its statistics are the tutorial's at once."""
+    from tui.core.stats import as_json, report_of
+
+    path = tmp_path / "db.sqlite"
+    store = Store(path)
+    store.ensure_conversation("c")
+    for rate in (4.0, 40.0):
+        turn = store.start_turn("c", "p")
+        metrics = {"end_to_end_tokens_per_second": rate, "streamed_tokens": 12, "errors": 0}
+        store.finish_turn(
+            turn, reply="r", status="completed", error=None, tools=[], metrics=metrics
+        )
+    with store._tx() as db:  # as the last session's schema left it
+        for column in ("e2e_rate_n", "e2e_rate_sum", "streamed"):
+            db.execute(f"ALTER TABLE turn_totals DROP COLUMN {column}")
+        db.execute("UPDATE turns SET rate = NULL")
+        db.execute("PRAGMA user_version = 3")
+    store.close()
+    store = Store(path)
+    figures = as_json(report_of(store.totals("c")))["performance_statistics"]
+    assert figures["average_tokens_per_second"] == 22.0
+    assert figures["total_tokens_processed"] == 24
+    assert "1 under 10 tokens/s" in str(figures["performance_issues"])  # the index, rebuilt
