@@ -316,7 +316,7 @@ class StreamingService:
                 )
                 queue.clear()
                 buffered[0] = 0
-                live.runner.cancel()
+                live.conversation.cancel()
 
         async def turn() -> None:
             live.waiting += 1
@@ -376,7 +376,7 @@ class StreamingService:
             release()
             if not finished:
                 if started.is_set():
-                    live.runner.cancel()  # drains, stores the partial reply as interrupted
+                    live.conversation.cancel()  # drains, stores the partial reply as interrupted
                 else:
                     task.cancel()  # still queued: it never started
 
@@ -404,7 +404,7 @@ class StreamingService:
         live = self.session(session_id)
         if not live.runner.running:
             return False
-        live.runner.cancel()
+        live.conversation.cancel()
         return True
 
     def approve(self, session_id: str, call_id: str, approved: bool) -> None:

@@ -159,6 +159,7 @@ class _Rows:
     """Label/value lines as one Text: a fraction of a Rich Table's cost at 10 paints a second."""
 
     LABEL = 14
+    WIDTH = 29  # label and value together: the sidebar's inner width, less one
 
     def __init__(self) -> None:
         self.text = Text()
@@ -168,5 +169,7 @@ class _Rows:
         if self.count:
             self.text.append("\n")
         self.text.append(label.ljust(self.LABEL), style="dim")
-        self.text.append(value.rjust(15), style=style)
+        # a longer label (a translation, "avg decode tok/s") takes from the value's padding
+        width = max(len(value), self.WIDTH - max(self.LABEL, len(label)))
+        self.text.append(value.rjust(width), style=style)
         self.count += 1
