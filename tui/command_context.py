@@ -1,6 +1,7 @@
 """What a slash command may use of the app: the panes, the conversation, the runner, and
 the app's own key actions. The app implements it (structurally); the handlers in
-``tui.slash_handlers`` are written against it, so they never import the app."""
+``tui.slash_handlers`` are written against it, so they never import the app. The chat
+screen reaches the app through ``ScreenHost`` the same way."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ if TYPE_CHECKING:
     from textual.widgets import TextArea
 
     from tui.core.config import Settings
-    from tui.core.conversation import Conversation
+    from tui.core.conversation import Conversation, Message, Playback
     from tui.core.journal import ReplayRunner
+    from tui.core.metrics import SessionMetrics
     from tui.core.run import TurnRunner
     from tui.core.store import Store
-    from tui.transcript_entry import TranscriptEntry
+    from tui.widgets.approval_bar import ApprovalBar
     from tui.widgets.chat import ChatPane
+    from tui.widgets.metrics import MetricsSidebar
     from tui.widgets.status_line import StatusLine
     from tui.widgets.timeline import TimelinePane
 
@@ -49,8 +52,7 @@ class CommandContext(Protocol):
     @property
     def conversation_id(self) -> str | None: ...
 
-    @property
-    def transcript(self) -> list[TranscriptEntry]: ...
+    def history(self) -> list[Message]: ...
 
     @property
     def settings(self) -> Settings: ...
@@ -60,7 +62,9 @@ class CommandContext(Protocol):
 
     def update_header(self) -> None: ...
 
-    def open_conversation(self, conversation_id: str | None = None) -> None: ...
+    def open_conversation(
+        self, conversation_id: str | None = None, *, note: tuple[str, str] | None = None
+    ) -> None: ...
 
     def connect_mcp(self) -> Any: ...
 
@@ -75,3 +79,32 @@ class CommandContext(Protocol):
     def action_copy_last(self) -> None: ...
 
     def action_dashboard(self) -> None: ...
+
+
+class ScreenHost(CommandContext, Protocol):
+    """What the chat screen uses of the app to present turns: the panes, the turns'
+    owner (the conversation, or a replay's playback), and the app-wide turn state."""
+
+    @property
+    def playback(self) -> Playback | None: ...
+
+    @property
+    def sidebar(self) -> MetricsSidebar: ...
+
+    @property
+    def approval_bar(self) -> ApprovalBar: ...
+
+    @property
+    def session_metrics(self) -> SessionMetrics: ...
+
+    @property
+    def model_ready(self) -> bool: ...
+
+    @property
+    def agent_name(self) -> str: ...
+
+    @property
+    def turn_running(self) -> bool: ...
+
+    @turn_running.setter
+    def turn_running(self, running: bool) -> None: ...

@@ -1,4 +1,6 @@
-"""Every message the run worker and the setup worker post to the app (messages up)."""
+"""Every message the run worker and the setup worker post to the app, and the turn's
+messages to the chat screen (messages up). The chat screen presents the turn: its messages
+do not bubble on to the app."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from textual.message import Message
 from tui.core.events import RunEvent
 
 
-class RunEventPosted(Message):
+class RunEventPosted(Message, bubble=False):
     """One app event from the running turn, already timestamped by the core."""
 
     def __init__(self, event: RunEvent) -> None:
@@ -17,7 +19,7 @@ class RunEventPosted(Message):
         self.event = event
 
 
-class TextArrived(Message):
+class TextArrived(Message, bubble=False):
     """Reply text from the running turn: every delta that arrived since this message was
     posted (``parts`` grows until it is handled), so a fast stream costs one message per
     frame, not one per delta. Other events close the batch, so order is kept."""
@@ -52,14 +54,22 @@ class BackendFailed(Message):
         self.reason = reason
 
 
-class ConversationOpened(Message):
+class ConversationOpened(Message, bubble=False):
     """A stored conversation is now the current one; ``turns`` are its past turns."""
 
-    def __init__(self, conversation_id: str, turns: list[Any], *, replace: bool) -> None:
+    def __init__(
+        self,
+        conversation_id: str,
+        turns: list[Any],
+        *,
+        replace: bool,
+        note: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.conversation_id = conversation_id
         self.turns = turns
         self.replace = replace  # switching conversations: clear what is shown first
+        self.note = note  # (title, text) shown once the conversation is on screen
 
 
 class PromptSubmitted(Message):
@@ -68,7 +78,7 @@ class PromptSubmitted(Message):
         self.text = text
 
 
-class ApprovalAsked(Message):
+class ApprovalAsked(Message, bubble=False):
     """The run waits for the person: show the approval bar, answer through ``answer``."""
 
     def __init__(self, request: Any, answer: Any) -> None:

@@ -64,18 +64,19 @@ def clear_conversation(ctx: CommandContext, _argument: str = "") -> None:
         return
     if app.runner is not None:
         app.runner.reset()
-    app.transcript.clear()
-    app.chat.clear()
-    app.timeline.clear_rows()
-    if app.store is not None and app.runner is not None:
-        from tui.core.store import new_conversation_id
-
-        app.open_conversation(new_conversation_id())
-    app.status.set_alert("")  # the last turn's warnings belong to the old conversation
-    app.chat.add_note(
+    note = (
         _("Fresh conversation"),
         _("Started a fresh conversation; the old one is kept (Ctrl+S)."),
     )
+    app.status.set_alert("")  # the last turn's warnings belong to the old conversation
+    if app.store is not None and app.runner is not None:
+        from tui.core.store import new_conversation_id
+
+        app.open_conversation(new_conversation_id(), note=note)  # cleared, then the note
+        return
+    app.chat.clear()
+    app.timeline.clear_rows()
+    app.chat.add_note(*note)
 
 
 def export(ctx: CommandContext, argument: str = "") -> None:
@@ -115,7 +116,7 @@ def switch_theme(ctx: CommandContext, name: str = "") -> None:
 
 def retry_last(ctx: CommandContext, _argument: str = "") -> None:
     app = ctx
-    last = next((e for e in reversed(app.transcript) if e.role == "user"), None)
+    last = next((m for m in reversed(app.history()) if m.role == "user"), None)
     if last is None:
         app.app.notify(_("No prompt to retry yet."), severity="warning")
         return
@@ -124,15 +125,16 @@ def retry_last(ctx: CommandContext, _argument: str = "") -> None:
 
 def show_history(ctx: CommandContext, _argument: str = "") -> None:
     app = ctx
-    if not app.transcript:
+    history = app.history()
+    if not history:
         app.chat.add_note(_("History"), _("No messages yet."))
         return
     lines = []
-    for number, entry in enumerate(app.transcript, 1):
+    for number, entry in enumerate(history, 1):
         mark = "" if entry.status == "completed" else f" [{entry.status}]"
         text = entry.text if len(entry.text) < 400 else entry.text[:399] + "…"
         lines.append(f"{number}. {entry.at:%H:%M:%S} {entry.role}{mark}: {text}")
-    app.chat.add_note(_("History ({n} messages)").format(n=len(app.transcript)), "\n".join(lines))
+    app.chat.add_note(_("History ({n} messages)").format(n=len(history)), "\n".join(lines))
 
 
 def show_stats(ctx: CommandContext, _argument: str = "") -> None:

@@ -10,8 +10,14 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual.theme import Theme
+
+from tui.core.i18n import _
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 DEFAULT_THEME = "agents-dark"
 COLOUR_FIELDS = (
@@ -108,3 +114,34 @@ def remember_theme(name: str) -> None:
         state = {}
     state["theme"] = name
     path.write_text(json.dumps(state))
+
+
+def apply_themes(app: App[Any], configured: str) -> None:
+    """Register every theme, pick the remembered one (else the configured one, else the
+    default), say what was wrong with a file, and remember the person's later choices."""
+    themes, problems = discover()
+    for theme in themes:
+        app.register_theme(theme)
+    for problem in problems:
+        app.notify(str(problem), severity="warning", timeout=10)
+    wanted = remembered_theme() or configured
+    if wanted not in app.available_themes:
+        if wanted != DEFAULT_THEME:
+            app.notify(
+                _("Theme {wanted!r} is not available; using {default}.").format(
+                    wanted=wanted, default=DEFAULT_THEME
+                ),
+                severity="warning",
+            )
+        wanted = DEFAULT_THEME if DEFAULT_THEME in app.available_themes else "textual-dark"
+    app.theme = wanted
+
+    def changed(theme: Theme) -> None:
+        try:
+            remember_theme(theme.name)
+        except OSError as error:
+            app.notify(
+                _("Could not remember the theme: {error}").format(error=error), severity="warning"
+            )
+
+    app.theme_changed_signal.subscribe(app, changed)

@@ -38,7 +38,7 @@ async def wait_idle(pilot: Any, timeout: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     await pilot.pause()
-    while app.turn_running or app.queue:
+    while app.turn_running or app.chat_screen.queue:
         if loop.time() > deadline:
             raise TimeoutError("the turn did not finish")
         await pilot.pause(0.02)

@@ -106,14 +106,14 @@ async def test_each_command_does_what_its_help_says(tmp_path):
         assert app.theme == "agents-light"
         await run("/retry")
         await wait_idle(pilot)
-        assert app.transcript[-1].text == "again"
+        assert app.history()[-1].text == "again"
         await run("/history")
         assert "History (4 messages)" in pane_text(app, app.chat)
         await run("/agent game-master")
         assert app.runner.agent_name == "Game Master"
         app.status.set_alert("⚠ Slow first token: 3.00s > 2s")  # what the last turn left
         await run("/clear")
-        assert app.transcript == []
+        assert app.history() == []
         assert "Started a fresh conversation" in pane_text(app, app.chat)  # said in the chat
         assert "Slow first token" not in screen_text(app)  # and the old warning is gone
         await run("/cancel")  # idle: nothing to cancel, nothing breaks

@@ -38,9 +38,9 @@ async def test_text_shown_just_before_a_worker_raises_is_kept_in_the_failed_repl
         emit(ev.TurnStarted(prompt, "assistant", 0))
         emit(ev.TextDelta("the first words ", 1))  # after a quiet spell: posted at once
         await asyncio.sleep(0.05)
-        app.text._posted_at = time.monotonic()  # as if a batch had just gone
+        app.chat_screen.text._posted_at = time.monotonic()  # as if a batch had just gone
         emit(ev.TextDelta("and the last", 2))  # so this one waits (<= 5 ms) to be posted
-        assert app.text._timer is not None
+        assert app.chat_screen.text._timer is not None
         raise RuntimeError("the runner broke its promise")
 
     app.runner.run = emits_then_raises
@@ -59,10 +59,10 @@ async def test_text_of_a_message_queued_behind_the_failure_is_taken_once():
     app, _ = make_app([])
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_idle(pilot)
-        app.text.batch = ["late words"]
-        app.text.flush()  # queued, not yet handled
-        assert app._take_unposted_text() == "late words"
-        assert app._take_unposted_text() == ""
+        app.chat_screen.text.batch = ["late words"]
+        app.chat_screen.text.flush()  # queued, not yet handled
+        assert app.chat_screen.text.take() == "late words"
+        assert app.chat_screen.text.take() == ""
         await pilot.pause()
         assert "writing" not in pane_text(app, app.status)
 

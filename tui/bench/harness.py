@@ -191,7 +191,7 @@ async def stream_app(
                 await before(app)
                 await pilot.pause()
             probe.hook_frames(app)
-            original_emit = app._emit
+            original_emit = app.chat_screen.emit
 
             def emit(event: Any) -> None:
                 nonlocal delivered
@@ -202,7 +202,7 @@ async def stream_app(
                         app.action_cancel_turn()
                 original_emit(event)
 
-            app._emit = emit  # type: ignore[method-assign]
+            app.chat_screen.emit = emit  # type: ignore[method-assign]
             await pilot.pause()  # the app's one-off start-up work (heap settle) is not streaming
             cpu_start = time.process_time()
             from tui.widgets.prompt import PromptInput

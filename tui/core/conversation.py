@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,27 @@ Emit = Callable[[ev.RunEvent], None]
 class PausedTurn:
     turn: TurnRow
     state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a conversation's history (``/history``, ``/retry``, copying a reply):
+    the prompt, or the reply with how its turn ended."""
+
+    at: datetime
+    role: str  # "user" or "assistant"
+    text: str
+    status: str = "completed"
+
+
+def messages_of(turns: list[TurnRow]) -> list[Message]:
+    out = []
+    for turn in turns:
+        out.append(Message(datetime.fromtimestamp(turn.started_at), "user", turn.prompt))
+        if turn.finished_at is not None or turn.reply:
+            at = datetime.fromtimestamp(turn.finished_at or turn.started_at)
+            out.append(Message(at, "assistant", turn.reply, turn.status))
+    return out
 
 
 class Conversation:
@@ -118,6 +140,10 @@ class Conversation:
     def turns(self) -> list[TurnRow]:
         return self.store.turns(self.id)
 
+    def history(self) -> list[Message]:
+        """Every prompt and reply, as stored (the running turn's prompt included)."""
+        return messages_of(self.turns())
+
     def export(self, fmt: str, path: Path | None = None) -> Path:
         from tui.core.export import export
 
@@ -142,13 +168,19 @@ class Playback:
     def __init__(self, runner: Any) -> None:
         self.runner = runner
         self.metrics: TurnMetrics | None = None
+        self._messages: list[Message] = []
 
     async def run(self, prompt: str, emit: Emit) -> Any:
         def measured(event: ev.RunEvent) -> None:
             if isinstance(event, ev.TurnStarted):
                 self.metrics = TurnMetrics(started_ns=event.at_ns)
+                self._messages.append(Message(datetime.now(), "user", prompt))
             if self.metrics is not None:
                 self.metrics.observe(event)
+            if isinstance(event, ev.TurnFinished):
+                self._messages.append(
+                    Message(datetime.now(), "assistant", event.final_text, event.status)
+                )
             emit(event)
 
         return await self.runner.run(prompt, measured)
@@ -159,6 +191,9 @@ class Playback:
     @property
     def running(self) -> bool:
         return bool(getattr(self.runner, "running", False))
+
+    def history(self) -> list[Message]:
+        return list(self._messages)
 
 
 _NO_ROW = ConversationRow("", "", "", "", 0.0, 0.0)

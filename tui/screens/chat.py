@@ -1,18 +1,45 @@
 """The main screen: the chat, the timeline and the sidebar, with its search and the keys that
-scroll the chat from wherever focus is. Its compositor comes from ``tui.textual_patches``
+scroll the chat from wherever focus is. It presents the conversation: its past turns when it
+opens, and every event of a running turn, routed to the pane that draws it. The turns
+themselves run in the core (``tui.core.conversation``); this screen queues prompts, starts
+turns there and shows what they yield. Its compositor comes from ``tui.textual_patches``
 (the row-cropping one when the patches are installed, Textual's own otherwise).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from tui import textual_patches
-from tui.core.i18n import N_, _
+from tui.core import events as ev
+from tui.core.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.i18n import N_, _, ngettext
+from tui.core.metrics import TurnMetrics
 from tui.localized import localized
+from tui.messages import ApprovalAsked, ConversationOpened, RunEventPosted, TextArrived
+from tui.text_batch import TextBatcher
+from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane
+from tui.widgets.record import Record
 from tui.widgets.search_bar import SearchBar
+
+if TYPE_CHECKING:
+    from tui.command_context import ScreenHost
+    from tui.core.conversation import PausedTurn
+    from tui.core.store import TurnRow
+    from tui.widgets.user_message import UserMessage
+
+# How a turn ended, as the status line says it.
+ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N_("failed")}
 
 
 @localized
@@ -22,6 +49,22 @@ class ChatScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="_default")
         self._compositor = textual_patches.make_compositor()
+        self.text = TextBatcher(lambda parts: self.post_message(TextArrived(parts)))
+        self.queue: deque[tuple[str, UserMessage]] = deque()
+        self.current_reply: AssistantMessage | None = None
+        self.turn_metrics: TurnMetrics | None = None  # the conversation's, for this turn
+        self.agent_shown = ""  # the agent the header names; a switch is noted once
+        # A stored turn that waits for approvals, taken up once the model is ready, and the
+        # answers typed for it before the restored run asks.
+        self._paused: tuple[TurnRow, str, UserMessage] | None = None
+        self._early_answers: dict[str, asyncio.Future[ApprovalDecision]] = {}
+        self._rate_checked = False
+        self._alerted_this_turn = False
+
+    @property
+    def host(self) -> ScreenHost:
+        """The app, as far as this screen uses it (``tui.command_context.ScreenHost``)."""
+        return self.app  # type: ignore[return-value]
 
     # The chat scrolls from the keyboard whatever has focus (the prompt, usually): the
     # prompt is one line or a few, so its own page keys are worth less than the chat's.
@@ -80,3 +123,332 @@ class ChatScreen(Screen[None]):
         chat = self._chat()
         chat.show_newest()
         chat.follow_again()
+
+    # --- the conversation as it opens -------------------------------------------------------
+    @on(ConversationOpened)
+    def _conversation_opened(self, message: ConversationOpened) -> None:
+        host = self.host
+        if message.replace:
+            host.chat.clear()
+            host.timeline.clear_rows()
+            host.update_header()
+        conversation = host.conversation
+        paused = conversation.paused() if conversation is not None else None
+        past = [t for t in message.turns if paused is None or t.id != paused.turn.id]
+        if past:
+            host.chat.show_past([r for turn in past for r in self._past_turn_records(turn)])
+        if paused is not None:
+            self._show_paused(paused.turn, paused.state)
+        recovered = host.store.recovered if host.store is not None else []
+        if any(t.conversation_id == message.conversation_id for t in recovered):
+            self.app.notify(
+                _("The last turn was cut off when the app stopped; its partial reply is kept."),
+                severity="warning",
+            )
+        if message.turns:
+            self.app.notify(
+                _("Reopened a conversation with {n} turns.").format(n=len(message.turns))
+            )
+        if message.note is not None:
+            host.chat.add_note(*message.note)
+
+    def _past_turn_records(self, turn: TurnRow) -> list[Record]:
+        status = turn.status if turn.status in ("completed", "interrupted") else "failed"
+        for tool in turn.tools:
+            self.host.timeline.past_tool(tool)
+        return [
+            Record("user", turn.prompt),
+            Record("assistant", turn.reply, status, turn.error, turn.metrics),
+        ]
+
+    def _show_paused(self, turn: TurnRow, state: str) -> None:
+        """A turn stored while it waited for approvals: shown live, asked again."""
+        bubble = self.host.chat.add_user(turn.prompt, queued=True)
+        self._paused = (turn, state, bubble)
+        pending = []
+        for tool in turn.tools:
+            row = self.host.timeline.past_tool(tool)
+            if tool.get("approval") == "pending":
+                row.set_status("approval")
+                row.refresh_row()
+                pending.append(tool)
+        self.app.notify(
+            _("A turn is waiting for your approval; it is asked again."), severity="warning"
+        )
+        self._ask_stored(pending)
+        self.start_next_queued()
+
+    # --- approvals ------------------------------------------------------------------------
+    async def ask_person(self, request: ApprovalRequest) -> ApprovalDecision:
+        """The runner's approver: the approval bar answers through a future (already
+        asked, for a stored turn, from the moment its pending calls were shown)."""
+        early = self._early_answers.pop(request.call_id, None)
+        if early is not None and not early.cancelled():
+            return await early
+        answer: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
+        self.post_message(ApprovalAsked(request, answer))
+        return await answer
+
+    @on(ApprovalAsked)
+    def _approval_asked(self, message: ApprovalAsked) -> None:
+        if self.host.approval_bar.ask(message.request, message.answer):
+            self.host.status.show(_("waiting for your approval (y / n / a)…"))
+
+    def _ask_stored(self, tools: list[dict[str, Any]]) -> None:
+        """The bar takes the keys as soon as a stored turn's pending calls are on screen,
+        not once the model is loaded and the run restored: a ``y`` typed then is an answer,
+        kept until the resumed run asks for it."""
+        requests = [
+            ApprovalRequest(
+                str(tool.get("call_id", "")),
+                str(tool.get("name", "")),
+                str(tool.get("arguments") or ""),
+                str(tool.get("agent") or ""),
+                index,
+                len(tools),
+            )
+            for index, tool in enumerate(tools, 1)
+        ]
+        loop = asyncio.get_running_loop()
+        self._early_answers = {request.call_id: loop.create_future() for request in requests}
+        for request in requests:
+            answer = self._early_answers[request.call_id]
+            answer.add_done_callback(lambda _answer: self._ask_next_stored(requests))
+        self._ask_next_stored(requests)
+
+    def _ask_next_stored(self, requests: list[ApprovalRequest]) -> None:
+        if any(answer.cancelled() for answer in self._early_answers.values()):
+            self._early_answers = {}  # the turn ended (Esc, quit): ask nothing more
+            return
+        bar = self.host.approval_bar
+        if bar.asking:
+            return
+        for request in requests:
+            answer = self._early_answers.get(request.call_id)
+            if answer is not None and not answer.done() and bar.ask(request, answer):
+                self.host.status.show(_("waiting for your approval (y / n / a)…"))
+                return
+        if not bar.asking:
+            self.host.prompt_input.focus()
+
+    # --- running turns --------------------------------------------------------------------
+    def submit(self, prompt: str) -> None:
+        """A prompt from the person: sent now, or queued behind the running turn (or the
+        model still loading), shown at once either way."""
+        host = self.host
+        if host.turn_running or not host.model_ready:
+            self.queue_prompt(prompt)
+            return
+        self._start_turn(prompt, host.chat.add_user(prompt))
+
+    def queue_prompt(self, prompt: str) -> None:
+        self.queue.append((prompt, self.host.chat.add_user(prompt, queued=True)))
+
+    def _start_turn(self, prompt: str, bubble: UserMessage) -> None:
+        bubble.mark_sent()
+        self.host.turn_running = True
+        self.current_reply = self.host.chat.start_assistant(self.host.agent_name)
+        self.host.status.show(_("thinking…"))
+        self._run_turn(prompt)
+
+    def start_next_queued(self) -> None:
+        host = self.host
+        if host.turn_running or not host.model_ready or host.runner is None:
+            return
+        if self._paused is not None and host.conversation is not None:
+            turn, state, bubble = self._paused
+            self._paused = None
+            bubble.mark_sent()
+            host.turn_running = True
+            self.current_reply = host.chat.start_assistant(host.agent_name)
+            if turn.reply:
+                self.current_reply.append(turn.reply)
+            from tui.core.conversation import PausedTurn
+
+            self._resume_turn(PausedTurn(turn, state))
+            return
+        if self.queue:
+            prompt, bubble = self.queue.popleft()
+            self._start_turn(prompt, bubble)
+
+    # The conversation (tui.core.conversation) runs the turn for every front end: it
+    # journals and measures each event, then hands it to ``emit``, which only presents it.
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def _run_turn(self, prompt: str) -> None:
+        turns = self.host.conversation or self.host.playback
+        if turns is not None:
+            await turns.run(prompt, self.emit)
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def _resume_turn(self, paused: PausedTurn) -> None:
+        if self.host.conversation is not None:
+            await self.host.conversation.resume(paused, self.emit)
+
+    def emit(self, event: ev.RunEvent) -> None:
+        """Called by the core for every event, already journaled, in delivery order, on the
+        app's loop."""
+        if isinstance(event, ev.TurnStarted):
+            # the conversation's own metrics for this turn: nothing here counts them again
+            turns = self.host.conversation or self.host.playback
+            self.turn_metrics = turns.metrics if turns is not None else None
+            self._rate_checked = False
+            self.host.sidebar.turn = self.turn_metrics
+            self.host.sidebar.live = True
+        if isinstance(event, ev.TextDelta):
+            self.text.add(event.text)
+            return
+        self.text.before_event()
+        self.post_message(RunEventPosted(event))
+
+    def _while_on_screen(self, handle: Callable[[Any], None], message: Any) -> None:
+        """Runs a handler of the turn's messages; once the app is quitting its screen and
+        widgets go before the turn's last messages arrive, and there is nothing left to draw
+        them on (``run_test`` and ``q`` mid-turn both get here)."""
+        from textual.app import ScreenStackError
+        from textual.css.query import NoMatches
+
+        try:
+            handle(message)
+        except (NoMatches, ScreenStackError):
+            app = self.app
+            if app.is_running and app.return_code is None and not app._closing:
+                raise
+
+    @on(TextArrived)
+    def _text_arrived(self, message: TextArrived) -> None:
+        self._while_on_screen(self._show_text, message)
+
+    def _show_text(self, message: TextArrived) -> None:
+        self.text.drawn(message.parts)
+        if not message.parts:
+            return  # taken by the reply it belonged to (see ``_worker_changed``)
+        reply = self.current_reply
+        if reply is not None:
+            reply.append("".join(message.parts))
+        self.host.status.show(_("writing…"))
+        tokens = self.turn_metrics.tokens if self.turn_metrics is not None else 0
+        if tokens == len(message.parts) or (tokens >= 40 and not self._rate_checked):
+            self._rate_checked = tokens >= 40
+            self.check_thresholds()  # at the first token (TTFT), and once the rate is real
+
+    @on(RunEventPosted)
+    def _route(self, message: RunEventPosted) -> None:
+        self._while_on_screen(self._route_event, message)
+
+    def _route_event(self, message: RunEventPosted) -> None:
+        """Each pane draws the events it shows; the screen keeps what concerns the reply,
+        the prompt's focus and the header."""
+        event = message.event
+        host = self.host
+        host.timeline.show(event)
+        host.status.show_event(event)
+        reply = self.current_reply
+        match event:
+            case ev.ReasoningDelta() if reply is not None:
+                reply.append_reasoning(event.text)
+            case ev.ApprovalRequested() if reply is not None:
+                reply.pause()
+            case ev.ApprovalResolved() if not host.approval_bar.asking:
+                host.prompt_input.focus()
+            case ev.AgentSwitched() if event.name != self.agent_shown:
+                host.timeline.note("agent", _("agent: {name}").format(name=event.name))
+                self.agent_shown = event.name
+                host.update_header()
+            case ev.RetryScheduled():
+                self.app.notify(
+                    _("Retrying after {kind}: attempt {attempt}").format(
+                        kind=event.error_kind, attempt=event.attempt
+                    ),
+                    severity="warning",
+                )
+            case ev.TurnStarted():
+                self._alerted_this_turn = False
+            case ev.TurnFinished():
+                self._turn_finished(event)
+            case _:
+                pass
+
+    def check_thresholds(self) -> None:
+        """The tutorial's thresholds, shown in the status line whatever the layout (the
+        sidebar may be hidden or too narrow to show), with one notification per turn."""
+        from tui.core.metrics import assess
+
+        now = time.perf_counter_ns()
+        turn = self.turn_metrics
+        own_clock = getattr(self.host.runner, "clock", time.perf_counter_ns)
+        if own_clock is not time.perf_counter_ns and turn is not None:
+            # A run on a clock of its own (tests) is judged at its latest event: the
+            # screen's clock would make it look stalled.
+            now = turn.finished_ns or turn.last_token_ns or turn.started_ns
+        issues = assess(turn, self.host.session_metrics, now)
+        self.host.status.set_alert("; ".join(issues))
+        if issues and not self._alerted_this_turn:
+            self._alerted_this_turn = True
+            self.app.notify("; ".join(issues), title=_("Performance"), severity="warning")
+
+    def _turn_finished(self, event: ev.TurnFinished) -> None:
+        host = self.host
+        reply = self.current_reply
+        if host.approval_bar.asking:
+            host.approval_bar.dismiss()
+            host.prompt_input.focus()
+        summary = self.turn_metrics.summary(event.at_ns) if self.turn_metrics else None
+        if reply is not None and event.structured:
+            # The agent's structured output replaces the raw JSON it streamed.
+            formatted = AssistantMessage.finished(
+                event.final_text, event.status, None, summary or {}
+            )
+            host.chat.mount(formatted, after=reply)
+            reply.remove()
+        elif reply is not None:
+            reply.finish(event.status, event.error, summary)
+        if event.status == "failed":
+            host.chat.add_note(
+                _("The reply failed ({kind})").format(kind=event.error_kind),
+                event.error or "",
+                kind="error",
+            )
+        host.timeline.fail_running()
+        if self.turn_metrics is not None:
+            host.session_metrics.add(self.turn_metrics)
+            self.check_thresholds()
+            if event.status == "completed" and self.turn_metrics.retries:
+                retries = self.turn_metrics.retries
+                host.timeline.note(
+                    "done",
+                    ngettext(
+                        "recovered after {n} retry", "recovered after {n} retries", retries
+                    ).format(n=retries),
+                )
+        host.sidebar.live = False
+        host.sidebar.render_now()
+        host.turn_running = False
+        self.current_reply = None
+        host.status.show(_(ENDED.get(event.status, event.status)), busy=False)
+        self.start_next_queued()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """A turn's worker that failed (a bug: the core never raises): a message, never a
+        traceback, and the text already streamed is kept."""
+        if event.state != WorkerState.ERROR or event.worker.group != "run":
+            return
+        event.stop()
+        error = event.worker.error
+        pending = self.text.take()
+        if self.current_reply is not None:
+            if pending:
+                self.current_reply.append(pending)  # its message would find no reply
+            self.current_reply.finish("failed", str(error))
+        self.host.turn_running = False
+        self.current_reply = None
+        self.host.status.show(_("failed"), busy=False)
+        self.host.chat.add_note(
+            _("Internal error"), f"{type(error).__name__}: {error}", kind="error"
+        )
+
+    def cancel_turn(self) -> None:
+        turns = self.host.conversation or self.host.playback
+        if self.host.turn_running and turns is not None:
+            turns.cancel()
+            self.host.status.show(_("cancelling…"))
