@@ -292,7 +292,7 @@ async def test_a_huge_reopened_reply_is_drawn_a_piece_at_a_time_and_looks_the_sa
     """A reply past Markdown's limit (drawn as plain text) is not rendered whole to open
     the conversation: it is drawn in runs of lines, the same lines as the whole render
     (wrapped lines, blank lines and the trailing newline included)."""
-    from tui.widgets.assistant_message import MARKDOWN_LIMIT
+    from tui.render.blocks import MARKDOWN_LIMIT
     from tui.widgets.transcript import LazyLines
 
     words = " ".join(f"w{i}" for i in range(60))  # wraps at this width

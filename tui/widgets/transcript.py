@@ -28,7 +28,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.core.sanitize import safe_text
-from tui.widgets.assistant_message import MARKDOWN_LIMIT, markdown, status_texts
+from tui.render.blocks import MARKDOWN_LIMIT
+from tui.widgets.assistant_message import markdown, status_texts
 from tui.widgets.line_cache import RecentLines
 from tui.widgets.record import Record
 from tui.widgets.rendered_block import render_strips

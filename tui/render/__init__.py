@@ -1,0 +1,1 @@
+"""Rendering models with no Textual in them: what a streaming reply commits, and when."""
