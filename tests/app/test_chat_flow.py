@@ -332,7 +332,7 @@ async def test_streamed_reply_looks_exactly_like_the_same_reply_reopened(rate):
         # The live reply keeps lines only for the blocks drawn last; the ones it dropped
         # were drawn again above, the same. Once it becomes a record, the transcript draws
         # it from the same blocks, a piece at a time, and still the same lines.
-        assert streamed._body._kept_lines < len(live)
+        assert streamed._body._list.kept_lines < len(live)
         app.chat.fold()
         await pilot.pause()
         folded = transcript.records[-1]

@@ -307,7 +307,7 @@ async def test_a_huge_reopened_reply_is_drawn_a_piece_at_a_time_and_looks_the_sa
         record = transcript.records[-1]
         lines = transcript._record_lines(record)
         assert isinstance(lines, LazyLines)
-        assert lines._kept_lines < 1_000 < len(lines)  # only what was drawn is kept
+        assert lines._list.kept_lines < 1_000 < len(lines)  # only what was drawn is kept
         whole = transcript._render_record(record, transcript.content_size.width)
         assert [line.text for line in lines] == [line.text for line in whole]
         # Marked as a search hit, it is drawn again from the heights it already knows.

@@ -9,8 +9,7 @@ so a long history costs little memory and nothing per frame.
 
 from __future__ import annotations
 
-import bisect
-from collections import OrderedDict
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +20,11 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.widgets.line_list import LineList, RecentLines
+
 # Rendered lines are kept for this many blocks (the ones on screen, and a little more).
 LINE_CACHE_BLOCKS = 48
-_line_cache: OrderedDict[int, tuple[int, list[Strip]]] = OrderedDict()
+_line_cache: RecentLines[RenderedBlock, tuple[int, list[Strip]]] = RecentLines(LINE_CACHE_BLOCKS)
 # A streaming reply keeps the lines of its most recently drawn blocks, about this many.
 KEEP_LINES = 400
 
@@ -56,10 +57,8 @@ class RenderedBlock(Widget):
         self._heights: dict[int, int] = {}
 
     def _lines(self, width: int) -> list[Strip]:
-        key = id(self)
-        cached = _line_cache.get(key)
+        cached = _line_cache.get(self)
         if cached is not None and cached[0] == width:
-            _line_cache.move_to_end(key)
             return cached[1]
         strips = self._render_all(width)
         self._remember(width, strips)
@@ -67,10 +66,7 @@ class RenderedBlock(Widget):
 
     def _remember(self, width: int, strips: list[Strip]) -> None:
         self._heights[width] = len(strips)
-        _line_cache[id(self)] = (width, strips)
-        _line_cache.move_to_end(id(self))
-        if len(_line_cache) > LINE_CACHE_BLOCKS:
-            _line_cache.popitem(last=False)
+        _line_cache.put(self, (width, strips))
 
     def _render_all(self, width: int) -> list[Strip]:
         return render_strips(self.app.console, self.renderable, width)
@@ -90,7 +86,15 @@ class RenderedBlock(Widget):
         return line.apply_style(self.rich_style)  # the pane's colours where Rich set none
 
     def on_unmount(self) -> None:
-        _line_cache.pop(id(self), None)
+        _line_cache.drop(self)
+
+
+@dataclass(slots=True, eq=False)
+class _Committed:
+    """A committed block of a streaming reply, and whether a blank line stands above it."""
+
+    renderable: RenderableType
+    gap: bool
 
 
 class StreamBody(RenderedBlock):
@@ -107,68 +111,47 @@ class StreamBody(RenderedBlock):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(Text(""), **kwargs)
-        self.blocks: list[tuple[RenderableType, bool]] = []  # (block, blank line before it)
         self.reserved_lines = 0
         self.done = False
-        self._layout_width = 0  # the width the heights below are for
-        self._block_starts: list[int] = []  # each block's first line (its gap's)
-        self._gaps: list[bool] = []  # whether a blank line stands above the block
-        self._height = 0  # the committed blocks' lines
-        self._kept: OrderedDict[int, list[Strip]] = OrderedDict()  # block -> its lines
-        self._kept_lines = 0
+        # the committed blocks as lines: heights per width, lines kept for the blocks drawn
+        # most recently (about KEEP_LINES)
+        self._list: LineList[_Committed, Strip] = LineList(
+            self._render_block, keep_lines=KEEP_LINES
+        )
         self._tail: RenderableType | None = None
         self._tail_blank = False
         self._tail_lines: list[Strip] = []
         self._tail_gap: list[Strip] = []
         self._dirty: tuple[int, int] | None = None
 
+    @property
+    def blocks(self) -> list[_Committed]:
+        return self._list.items
+
+    @property
+    def _height(self) -> int:
+        return self._list.height
+
     def _width(self) -> int:
         return self.content_size.width or self.app.size.width
 
-    def _render_block(self, index: int, width: int) -> list[Strip]:
-        lines = render_strips(self.app.console, self.blocks[index][0], width)
-        return [Strip.blank(width), *lines] if self._gaps[index] else lines
-
-    def _keep(self, index: int, lines: list[Strip]) -> None:
-        old = self._kept.pop(index, None)
-        self._kept_lines += len(lines) - (len(old) if old is not None else 0)
-        self._kept[index] = lines
-        while self._kept_lines > KEEP_LINES and len(self._kept) > 1:
-            _, dropped = self._kept.popitem(last=False)
-            self._kept_lines -= len(dropped)
-
-    def _block_lines(self, index: int, width: int) -> list[Strip]:
-        lines = self._kept.get(index)
-        if lines is None:
-            lines = self._render_block(index, width)
-            self._keep(index, lines)
-        else:
-            self._kept.move_to_end(index)
-        return lines
+    def _render_block(self, block: _Committed, width: int) -> list[Strip]:
+        lines = render_strips(self.app.console, block.renderable, width)
+        return [Strip.blank(width), *lines] if block.gap else lines
 
     def _lay_out(self, width: int) -> None:
         """Heights at ``width``: at a new width (a resize) every block is rendered again
-        once, for its height; its lines are kept only if it was drawn recently."""
-        if width == self._layout_width:
-            return
-        self._layout_width = width
-        self._kept.clear()
-        self._kept_lines = 0
-        self._height = 0
-        for index, (block, blank) in enumerate(self.blocks):
-            lines = render_strips(self.app.console, block, width)
-            self._gaps[index] = blank and self._height > 0 and bool(lines)
-            self._block_starts[index] = self._height
-            self._height += len(lines) + self._gaps[index]
-        for index in range(max(0, len(self.blocks) - 8), len(self.blocks)):
-            self._block_lines(index, width)  # the newest blocks: on screen while following
+        once, for its height; the newest keep their lines (on screen while following)."""
+        if self._list.set_width(width):
+            self._list.starts()
 
     def block_layout(self) -> BlockLayout:
         """The committed blocks and their heights, for the transcript record."""
-        ends = [*self._block_starts[1:], self._height]
-        heights = [end - start for start, end in zip(self._block_starts, ends, strict=True)]
-        blocks = [block for block, _ in self.blocks]
-        return BlockLayout(blocks, list(self._gaps), self._layout_width, heights)
+        starts = self._list.starts()
+        heights = [end - start for start, end in itertools.pairwise(starts)]
+        blocks = [block.renderable for block in self.blocks]
+        gaps = [block.gap for block in self.blocks]
+        return BlockLayout(blocks, gaps, self._list.width, heights)
 
     def _mark(self, start: int, stop: int) -> None:
         if self._dirty is not None:
@@ -184,11 +167,7 @@ class StreamBody(RenderedBlock):
         new = render_strips(self.app.console, renderable, width)
         gap = blank and start > 0 and bool(new)
         lines = [Strip.blank(width), *new] if gap else new
-        self.blocks.append((renderable, blank))
-        self._gaps.append(gap)
-        self._block_starts.append(start)
-        self._height += len(lines)
-        self._keep(len(self.blocks) - 1, lines)
+        self._list.append(_Committed(renderable, gap), lines)
         release = getattr(renderable, "release", None)
         if release is not None:
             release()  # parsed Markdown tokens: parsed again if the block is drawn again
@@ -203,14 +182,9 @@ class StreamBody(RenderedBlock):
         self._lay_out(self._width())
         if blocks >= len(self.blocks):
             return
-        start = self._block_starts[blocks]
+        start = self._list.starts()[blocks]
         self._mark(start, self._height + len(self._tail_gap) + len(self._tail_lines) + 1)
-        for index in range(blocks, len(self.blocks)):
-            dropped = self._kept.pop(index, None)
-            if dropped is not None:
-                self._kept_lines -= len(dropped)
-        del self.blocks[blocks:], self._block_starts[blocks:], self._gaps[blocks:]
-        self._height = start
+        self._list.truncate(blocks)
 
     def show_tail(self, renderable: RenderableType | None, *, blank: bool) -> int:
         """Render the tail now and return the body's height; the caller decides on layout."""
@@ -270,10 +244,8 @@ class StreamBody(RenderedBlock):
         width = self.content_size.width
         self._lay_out(width)
         if y < self._height:
-            index = bisect.bisect_right(self._block_starts, y) - 1
-            lines = self._block_lines(index, width)
-            row = y - self._block_starts[index]
-            line = lines[row] if row < len(lines) else Strip.blank(width)
+            _index, found = self._list.line_at(y)
+            line = found if found is not None else Strip.blank(width)
             return line.apply_style(self.rich_style)
         index = y - self._height - len(self._tail_gap)
         if self._tail is not None and 0 <= index < len(self._tail_lines):

@@ -8,8 +8,6 @@ made a long session's turns slower: every layout and full repaint went through t
 
 from __future__ import annotations
 
-import bisect
-from itertools import accumulate
 from typing import Any
 
 from rich.segment import Segment
@@ -24,7 +22,7 @@ from tui.core.budget import context_note
 from tui.core.i18n import N_, _
 from tui.core.metrics import NS
 from tui.localized import localized
-from tui.widgets.line_cache import RecentLines
+from tui.widgets.line_list import LineList
 from tui.widgets.rendered_block import render_strips
 from tui.widgets.timeline_row import TimelineRow
 
@@ -71,13 +69,25 @@ class TimelinePane(ScrollView, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = _("Timeline")
-        self.rows: list[TimelineRow] = []
+        # the rows as lines: heights per width, lines kept for the rows drawn last
+        self._list: LineList[TimelineRow, Strip] = LineList(
+            self._render_row, keep_items=LINE_CACHE_ROWS
+        )
         self.rows_by_call: dict[str, TimelineRow] = {}
         self.index: int | None = None  # the row the cursor is on
-        self._width = 0
-        self._heights: dict[int, tuple[TimelineRow, int]] = {}  # id(row) -> its lines
-        self._lines: RecentLines[TimelineRow, list[Strip]] = RecentLines(LINE_CACHE_ROWS)
-        self._starts: list[int] | None = None
+
+    @property
+    def rows(self) -> list[TimelineRow]:
+        return self._list.items
+
+    @rows.setter
+    def rows(self, rows: list[TimelineRow]) -> None:
+        self._list.items = rows
+        self._list.changed()
+
+    @property
+    def _width(self) -> int:
+        return self._list.width
 
     # --- rows --------------------------------------------------------------------------------
 
@@ -156,13 +166,12 @@ class TimelinePane(ScrollView, can_focus=True):
             self.index = max(0, self.index - len(gone))
 
     def _forget(self, row: TimelineRow) -> None:
-        self._heights.pop(id(row), None)
-        self._lines.drop(row)
+        self._list.forget([row])
 
     def _changed(self) -> None:
         """Rows came, went or changed height: the scrollable size follows (once a frame:
         reopening a conversation adds its stored calls one by one)."""
-        self._starts = None
+        self._list.changed()
         if not self._size_pending:
             self._size_pending = True
             self.call_after_refresh(self._update_size)
@@ -173,7 +182,7 @@ class TimelinePane(ScrollView, can_focus=True):
     def _update_size(self) -> None:
         self._size_pending = False
         if self._width:
-            self.virtual_size = Size(self._width, self._line_starts()[-1])
+            self.virtual_size = Size(self._width, self._list.height)
             if self._follow:
                 self._follow = False
                 # forced: before the next layout the pane does not know it can scroll
@@ -194,47 +203,25 @@ class TimelinePane(ScrollView, can_focus=True):
         height changed)."""
         if row.pane is not self:
             return
-        known = self._heights.get(id(row))
+        known = self._list.known_height(row)
         self._forget(row)
-        if known is None or not self._width or self._row_height(row) != known[1]:
+        if known is None or not self._width or self._list.height_of(row) != known:
             self._changed()
         else:
             self._repaint(row)
 
     # --- geometry ----------------------------------------------------------------------------
     def _set_width(self, width: int) -> None:
-        if width != self._width:
-            self._width = width
-            self._heights.clear()
-            self._lines.clear()
-            self._starts = None
-
-    def _row_height(self, row: TimelineRow) -> int:
-        known = self._heights.get(id(row))
-        if known is not None and known[0] is row:
-            return known[1]
-        return len(self._row_lines(row))
+        self._list.set_width(width)
 
     def _line_starts(self) -> list[int]:
-        if self._starts is None:
-            self._starts = list(accumulate(map(self._row_height, self.rows), initial=0))
-        return self._starts
+        return self._list.starts()
 
     def on_resize(self, event: events.Resize) -> None:
         self._set_width(self.scrollable_content_region.width)
         self._update_size()
 
     # --- drawing -----------------------------------------------------------------------------
-    def _row_lines(self, row: TimelineRow) -> list[Strip]:
-        key = id(row)
-        cached = self._lines.get(row)
-        if cached is not None:
-            return cached
-        lines = self._render_row(row, max(1, self._width))
-        self._heights[key] = (row, len(lines))
-        self._lines.put(row, lines)
-        return lines
-
     def _render_row(self, row: TimelineRow, width: int) -> list[Strip]:
         left = 3 if row.nested else 1
         inner = max(1, width - left - 1)
@@ -251,13 +238,10 @@ class TimelinePane(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         self._set_width(width)
         line_y = y + round(self.scroll_y)
-        starts = self._line_starts()
-        index = bisect.bisect_right(starts, line_y) - 1
+        index, found = self._list.line_at(line_y)
         if not 0 <= index < len(self.rows):
             return Strip.blank(width, self.rich_style)
-        lines = self._row_lines(self.rows[index])
-        offset = line_y - starts[index]
-        line = lines[offset] if offset < len(lines) else Strip.blank(width, self.rich_style)
+        line = found if found is not None else Strip.blank(width, self.rich_style)
         if index == self.index:
             cursor = self.get_component_rich_style("timeline--cursor")  # blended: opaque
             line = Strip(Segment.apply_style(list(line), post_style=cursor), line.cell_length)
@@ -292,7 +276,7 @@ class TimelinePane(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         """A click selects the row under it and expands (or folds) it."""
         line_y = event.y + round(self.scroll_y)
-        index = bisect.bisect_right(self._line_starts(), line_y) - 1
+        index = self._list.index_at(line_y)
         if 0 <= index < len(self.rows):
             self._move_to(index)
             self.rows[index].toggle()
@@ -421,9 +405,7 @@ class TimelinePane(ScrollView, can_focus=True):
     def clear_rows(self) -> None:
         for row in self.rows:
             row.pane = None
-        self.rows = []
+        self._list.set_items([])
         self.rows_by_call.clear()
         self.index = None
-        self._heights.clear()
-        self._lines.clear()
         self._changed()

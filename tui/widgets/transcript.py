@@ -10,10 +10,7 @@ chat does not grow heavier, and a jump to the first message renders one screenfu
 
 from __future__ import annotations
 
-import bisect
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from itertools import accumulate
 from typing import Any, overload
 
 from rich import box
@@ -30,7 +27,7 @@ from textual.widget import Widget
 from tui.core.sanitize import safe_text
 from tui.render.blocks import MARKDOWN_LIMIT
 from tui.widgets.assistant_message import markdown, status_texts
-from tui.widgets.line_cache import RecentLines
+from tui.widgets.line_list import LineList
 from tui.widgets.record import Record
 from tui.widgets.rendered_block import render_strips
 
@@ -45,25 +42,37 @@ TEXT_PIECE_LINES = 200
 KEEP_LINES = 400
 
 
+class _Piece:
+    """One piece of a long reply (its blocks, or a run of its lines), by position."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
 class LazyLines(Sequence[Strip]):
     """A long reply's lines: its height known, its lines rendered a piece at a time as they
-    are drawn. Rendered whole, a 1 MB reply took 1.9 s (the next prompt waited for it when
-    the reply became a record) and kept 20,000 lines, ~280,000 objects that every full
-    collection scanned."""
+    are drawn (a ``LineList`` of its pieces). Rendered whole, a 1 MB reply took 1.9 s (the
+    next prompt waited for it when the reply became a record) and kept 20,000 lines,
+    ~280,000 objects that every full collection scanned."""
 
     def __init__(
         self, render: Callable[[int], list[Strip]], heights: list[int] | None, count: int
     ) -> None:
-        self._render = render
-        self._kept: OrderedDict[int, list[Strip]] = OrderedDict()
-        self._kept_lines = 0
-        if heights is None:  # found by rendering each piece once (lines not kept)
-            heights = [len(render(index)) for index in range(count)]
-        self.heights = heights
-        self._starts = list(accumulate(heights, initial=0))
+        self._list: LineList[_Piece, Strip] = LineList(
+            lambda piece, _width: render(piece.index), keep_lines=KEEP_LINES
+        )
+        self._list.set_width(1)  # pieces are drawn at the record's width, fixed here
+        pieces = [_Piece(index) for index in range(count)]
+        if heights is not None:
+            for piece, height in zip(pieces, heights, strict=True):
+                self._list.know_height(piece, height)
+        self._list.set_items(pieces)  # heights not given: each piece is rendered once
+        self.heights = [self._list.height_of(piece) for piece in pieces]
 
     def __len__(self) -> int:
-        return self._starts[-1]
+        return self._list.height
 
     @overload
     def __getitem__(self, row: int) -> Strip: ...
@@ -76,23 +85,10 @@ class LazyLines(Sequence[Strip]):
             row += len(self)
         if not 0 <= row < len(self):
             raise IndexError(row)
-        index = bisect.bisect_right(self._starts, row) - 1
-        lines = self._piece(index)
-        offset = row - self._starts[index]
-        return lines[offset] if offset < len(lines) else lines[-1]
-
-    def _piece(self, index: int) -> list[Strip]:
-        lines = self._kept.get(index)
-        if lines is not None:
-            self._kept.move_to_end(index)
-            return lines
-        lines = self._render(index)
-        self._kept[index] = lines
-        self._kept_lines += len(lines)
-        while self._kept_lines > KEEP_LINES and len(self._kept) > 1:
-            _, dropped = self._kept.popitem(last=False)
-            self._kept_lines -= len(dropped)
-        return lines
+        index, line = self._list.line_at(row)
+        if line is None:  # a piece shorter than its height said: its last line
+            return self._list.lines_of(self._list.items[index])[-1]
+        return line
 
 
 def _highlight(strip: Strip, needle: str, style: Style) -> Strip:
@@ -148,11 +144,10 @@ class Transcript(Widget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.records: list[Record] = []
-        self._width = 0
-        self._heights: dict[int, tuple[Record, int]] = {}  # id(record) -> height at _width
-        self._starts: list[int] | None = None  # each record's first line, at _width
-        self._lines: RecentLines[Record, Sequence[Strip]] = RecentLines(LINE_CACHE_RECORDS)
+        # the records as lines: heights per width, lines kept for the records drawn last
+        self._list: LineList[Record, Strip] = LineList(
+            self._draw_record, keep_items=LINE_CACHE_RECORDS
+        )
         # a long reply's heights per piece at _width: kept when its lines are dropped
         self._heights_of_pieces: dict[int, tuple[Record, list[int]]] = {}
         self.hit: int | None = None  # the record found by search, marked
@@ -160,9 +155,22 @@ class Transcript(Widget):
         # called with the line starts at the old width when the width changes
         self.before_reflow: Callable[[list[int]], None] | None = None
 
+    @property
+    def records(self) -> list[Record]:
+        return self._list.items
+
+    @records.setter
+    def records(self, records: list[Record]) -> None:
+        self._list.items = records
+        self._list.changed()
+
+    @property
+    def _width(self) -> int:
+        return self._list.width
+
     # --- the records -------------------------------------------------------------------------
     def _changed(self) -> None:
-        self._starts = None
+        self._list.changed()
         self.refresh(layout=True)
 
     def set_records(self, records: list[Record]) -> None:
@@ -173,9 +181,8 @@ class Transcript(Widget):
 
     def _forget(self, records: list[Record]) -> None:
         """Records that leave the window take their heights and lines with them."""
+        self._list.forget(records)
         for record in records:
-            self._heights.pop(id(record), None)
-            self._lines.drop(record)
             self._heights_of_pieces.pop(id(record), None)
 
     def extend(self, records: list[Record]) -> None:
@@ -212,7 +219,7 @@ class Transcript(Widget):
         """Mark record ``index`` as the search hit and highlight ``needle`` in it."""
         for old in (self.hit, index):
             if old is not None and 0 <= old < len(self.records):
-                self._lines.drop(self.records[old])
+                self._list.drop_lines(self.records[old])
         self.hit, self.needle = index, needle.casefold()
         self.refresh()
 
@@ -221,11 +228,8 @@ class Transcript(Widget):
         if width != self._width:  # a resize: heights are found again as they are needed
             if self._width and self.before_reflow is not None and len(self.records) > REFLOW:
                 self.before_reflow(self._line_starts())  # may narrow the window first
-            self._width = width
-            self._heights.clear()
-            self._lines.clear()
+            self._list.set_width(width)
             self._heights_of_pieces.clear()
-            self._starts = None
 
     def narrow(self, start: int, stop: int) -> tuple[list[Record], list[Record]]:
         """Keep records ``start:stop`` only, now (in the middle of a layout: no refresh);
@@ -235,16 +239,12 @@ class Transcript(Widget):
         self._forget(before + after)
         if self.hit is not None:
             self.hit = self.hit - start if start <= self.hit < stop else None
-        self._starts = None
         return before, after
 
     def height_of(self, record: Record) -> int:
         width = self._width or self.content_size.width or self.app.size.width
         self._set_width(width)
-        known = self._heights.get(id(record))
-        if known is not None and known[0] is record:
-            return known[1]
-        return len(self._record_lines(record))
+        return self._list.height_of(record)
 
     def row_showing(self, index: int, needle: str) -> int | None:
         """The first line of record ``index`` that shows ``needle`` (case-insensitive), or
@@ -263,9 +263,9 @@ class Transcript(Widget):
         return starts[index] if index < len(starts) else sum(self._line_starts()[-1:])
 
     def _line_starts(self) -> list[int]:
-        if self._starts is None:
-            self._starts = list(accumulate(map(self.height_of, self.records), initial=0))
-        return self._starts
+        if not self._width:
+            self._set_width(self.content_size.width or self.app.size.width)
+        return self._list.starts()
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
@@ -276,16 +276,11 @@ class Transcript(Widget):
 
     # --- drawing -----------------------------------------------------------------------------
     def _record_lines(self, record: Record) -> Sequence[Strip]:
-        key = id(record)
-        cached = self._lines.get(record)
-        if cached is not None:
-            return cached
-        lines: Sequence[Strip] | None = self._long_reply_lines(record)
-        if lines is None:
-            lines = self._render_record(record, self._width)
-        self._heights[key] = (record, len(lines))
-        self._lines.put(record, lines)
-        return lines
+        return self._list.lines_of(record)
+
+    def _draw_record(self, record: Record, width: int) -> Sequence[Strip]:
+        lines = self._long_reply_lines(record)
+        return lines if lines is not None else self._render_record(record, width)
 
     def _style(self, name: str) -> Style:
         """A component's style, its colours blended over the pane's background."""
@@ -399,13 +394,10 @@ class Transcript(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self._set_width(width)
-        starts = self._line_starts()
-        index = bisect.bisect_right(starts, y) - 1
+        index, found = self._list.line_at(y)
         if not 0 <= index < len(self.records):
             return Strip.blank(width)
-        lines = self._record_lines(self.records[index])
-        row = y - starts[index]
-        line = lines[row] if row < len(lines) else Strip.blank(width)
+        line = found if found is not None else Strip.blank(width)
         selection = self.text_selection
         span = selection.get_span(y) if selection is not None else None
         if span is not None:
@@ -430,5 +422,5 @@ class Transcript(Widget):
         return shifted.extract("\n".join(rows)), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
-        self._lines.clear()
+        self._list.drop_all_lines()
         self.refresh()
