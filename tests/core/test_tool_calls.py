@@ -17,7 +17,7 @@ def test_a_call_streams_its_arguments_is_issued_and_finishes():
     assert call.issued and call.arguments == '{"sides": 20}' and call.source == "mcp:dice"
     log.apply(ev.ToolCallFinished("c1", "17", False, 1_001_000))
     assert call.status == "done" and call.output == "17"
-    assert call.duration_s == 0.001
+    assert call.duration_s == 0.000997  # from its issue: the arguments' streaming is not its time
     assert log.stored() == [
         {
             "call_id": "c1",

@@ -119,7 +119,7 @@ class ToolCallLog:
             call = self._call(event.call_id, event.name)
             call.name, call.arguments, call.source = event.name, event.arguments, event.source
             call.issued = True
-            call.started_ns = call.started_ns or event.at_ns
+            call.started_ns = event.at_ns  # the tool runs from here; the model streamed before
             return call
         if isinstance(event, ev.ApprovalRequested):
             call = self._call(event.call_id, event.tool_name)
@@ -133,6 +133,10 @@ class ToolCallLog:
             if found is not None:
                 found.approval = "approved" if event.approved else "rejected"
                 found.approved_by = event.by
+                if event.approved and event.at_ns:
+                    found.started_ns = (
+                        event.at_ns
+                    )  # it runs from the answer: the wait is not its time
             return found
         if isinstance(event, ev.ToolCallFinished):
             call = self._call(event.call_id)

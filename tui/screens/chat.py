@@ -167,10 +167,8 @@ class ChatScreen(Screen[None]):
         self._paused = (turn, state, bubble)
         pending = []
         for tool in turn.tools:
-            row = self.host.timeline.past_tool(tool)
+            self.host.timeline.past_tool(tool)  # a call still pending shows it
             if tool.get("approval") == "pending":
-                row.set_status("approval")
-                row.refresh_row()
                 pending.append(tool)
         self.app.notify(
             _("A turn is waiting for your approval; it is asked again."), severity="warning"

@@ -20,7 +20,7 @@ from textual.strip import Strip
 from tui.core import events as ev
 from tui.core.budget import context_note
 from tui.core.i18n import N_, _
-from tui.core.metrics import NS
+from tui.core.tool_calls import ToolCall, ToolCallLog
 from tui.localized import localized
 from tui.widgets.line_list import LineList
 from tui.widgets.rendered_block import render_strips
@@ -74,6 +74,7 @@ class TimelinePane(ScrollView, can_focus=True):
             self._render_row, keep_items=LINE_CACHE_ROWS
         )
         self.rows_by_call: dict[str, TimelineRow] = {}
+        self.calls = ToolCallLog()  # the calls shown, as the core's model keeps them
         self.index: int | None = None  # the row the cursor is on
 
     @property
@@ -95,27 +96,25 @@ class TimelinePane(ScrollView, can_focus=True):
         """The run events the timeline draws: tool calls, approvals, nested agents,
         handoffs, messages, context trims, failures and retries."""
         match event:
-            case ev.ToolArgumentsDelta():
-                self.tool_arguments(event.call_id, event.delta)
-            case ev.ToolCallStarted():
-                self.tool_started(event.call_id, event.name, event.at_ns)
-            case ev.ToolCallIssued():
-                self.tool_issued(
-                    event.call_id, event.name, event.arguments, event.at_ns, source=event.source
-                )
+            case (
+                ev.ToolCallStarted()
+                | ev.ToolArgumentsDelta()
+                | ev.ToolCallIssued()
+                | ev.ApprovalRequested()
+                | ev.ApprovalResolved()
+                | ev.ToolCallFinished()
+            ):
+                self._call_changed(event)
             case ev.RunPaused():
-                self.paused()
-            case ev.ApprovalRequested():
-                self.tool_awaiting(event.call_id, event.tool_name, event.agent, event.arguments)
-            case ev.ApprovalResolved():
-                self.tool_approval(event.call_id, event.approved, event.by, event.at_ns)
+                self.calls.pause()
+                for row in self.rows_by_call.values():
+                    if row.status == "approval":
+                        row.refresh_row()
             case ev.NestedActivity():
                 self.nested(event.parent_call_id, event.kind, event.title, event.detail)
             case ev.GuardrailTripped():
                 title = _("guardrail tripped: {name} ({stage})")
                 self.note("error", title.format(name=event.name, stage=event.stage))
-            case ev.ToolCallFinished():
-                self.tool_finished(event.call_id, event.output, event.failed, event.at_ns)
             case ev.MessageCompleted():
                 self.note("message", _("message"), detail=event.text)
             case ev.HandoffRequested():
@@ -159,6 +158,7 @@ class TimelinePane(ScrollView, can_focus=True):
         for row in old[:extra]:
             if row.call_id:
                 self.rows_by_call.pop(row.call_id, None)
+                self.calls.calls.pop(row.call_id, None)
             self._forget(row)
             row.pane = None
         self.rows = [r for r in self.rows if id(r) not in gone]
@@ -289,62 +289,27 @@ class TimelinePane(ScrollView, can_focus=True):
         self.on_focus()
 
     # --- what the run reports ----------------------------------------------------------------
-    def tool_started(self, call_id: str, name: str, at_ns: int) -> TimelineRow:
-        row = self.rows_by_call.get(call_id)
-        if row is None:
-            row = TimelineRow("tool", name, call_id=call_id, started_ns=at_ns)
-            self.rows_by_call[call_id] = row
-            self._add(row)
-        return row
-
-    def tool_arguments(self, call_id: str, delta: str) -> None:
-        row = self.rows_by_call.get(call_id)
-        if row is not None:
-            row.arguments += delta
-            row.refresh_row()
-
-    def tool_issued(
-        self, call_id: str, name: str, arguments: str, at_ns: int, *, source: str = ""
-    ) -> None:
-        row = self.tool_started(call_id, name, at_ns)
-        row.arguments = arguments
-        row.started_ns = at_ns  # the tool runs from here; the model streamed before
-        if source:  # "mcp:time" names the server, "agent:Translator" the nested agent
-            row.title = f"{name} · {source}"
-        row.refresh_row()
-
-    def tool_awaiting(self, call_id: str, name: str, agent: str, arguments: str) -> None:
-        """The call waits for the person: shown whole, so they can judge it."""
-        row = self.rows_by_call.get(call_id) or self.tool_started(call_id, name, 0)
-        row.arguments = arguments
-        row.waiting_note = _("awaiting approval · asked by {agent}").format(
-            agent=agent or _("the agent")
-        )
-        row.set_status("approval")
-        row.expanded = True
-        row.refresh_row()
-        if row in self.rows:
-            self._move_to(self.rows.index(row))
-
-    def paused(self) -> None:
-        """The run stopped for approvals: every call not yet run waits for its answer."""
-        for row in self.rows_by_call.values():
-            if row.status == "running" and not row.output:
-                row.waiting_note = _("awaiting approval")
-                row.set_status("approval")
-                row.refresh_row()
-
-    def tool_approval(self, call_id: str, approved: bool, by: str, at_ns: int = 0) -> None:
-        row = self.rows_by_call.get(call_id)
-        if row is None:
+    def _call_changed(self, event: ev.RunEvent) -> None:
+        """A tool call's event: the model (``ToolCallLog``) moves the call on; its row, made
+        when the call is first seen, draws it again."""
+        call = self.calls.apply(event)
+        if call is None:
             return
-        if at_ns:
-            row.started_ns = at_ns  # the tool runs from the answer; the wait is not its time
-        row.waiting_note = (_("approved ({by})") if approved else _("rejected ({by})")).format(
-            by=by
-        )
-        row.set_status("running" if approved else "rejected")
-        row.expanded = False
+        row = self.rows_by_call.get(call.call_id)
+        if row is None:
+            if isinstance(event, ev.ToolArgumentsDelta):
+                return  # arguments of a call not announced: drawn when it is issued
+            row = TimelineRow("tool", call.name, call=call)
+            self.rows_by_call[call.call_id] = row
+            self._add(row)
+        if isinstance(event, ev.ApprovalRequested):
+            row.expanded = True  # the call waits for the person: shown whole, to judge it
+            row.refresh_row()
+            if row in self.rows:
+                self._move_to(self.rows.index(row))
+            return
+        if isinstance(event, ev.ApprovalResolved):
+            row.expanded = False
         row.refresh_row()
 
     def nested(self, parent_call_id: str, kind: str, title: str, detail: str) -> None:
@@ -358,21 +323,10 @@ class TimelinePane(ScrollView, can_focus=True):
         parent.nested_count += 1
         self._add(row, position)
 
-    def tool_finished(self, call_id: str, output: str, failed: bool, at_ns: int) -> None:
-        row = self.rows_by_call.get(call_id)
-        if row is None:
-            row = self.tool_started(call_id, "tool", at_ns)
-        row.output = output
-        row.duration_s = max(0.0, (at_ns - row.started_ns) / NS)
-        if row.status != "rejected":  # a rejected call's output is the SDK's refusal
-            row.set_status("failed" if failed else "done")
-        row.refresh_row()
-
     def handoff_requested(self, call_id: str, name: str) -> None:
         row = self.rows_by_call.get(call_id)
         if row is not None:
-            row.set_status("handoff")
-            row.title = _("handoff: {name}").format(name=name)
+            row.become_handoff(_("handoff: {name}").format(name=name))
             row.refresh_row()
         else:
             self.note("handoff", _("handoff requested: {name}").format(name=name))
@@ -381,22 +335,17 @@ class TimelinePane(ScrollView, can_focus=True):
         """A turn ended: any call still marked running will never finish."""
         for row in self.rows_by_call.values():
             if row.status in ("running", "approval"):
-                row.set_status("failed")
-                row.output = row.output or _("(not run: the turn ended)")
+                row.ended_unrun = True
                 row.refresh_row()
 
-    def past_tool(self, tool: dict[str, object]) -> TimelineRow:
-        """A tool call from a stored turn."""
-        row = TimelineRow("tool", str(tool.get("name", "tool")), call_id=str(tool.get("call_id")))
-        row.arguments = str(tool.get("arguments") or "")
-        row.output = str(tool.get("output") or "")
-        source = str(tool.get("source") or "")
-        if source:
-            row.title = f"{row.title} · {source}"
-        if tool.get("approval") == "rejected":
-            row.set_status("rejected")
-        else:
-            row.set_status("failed" if tool.get("failed") else "done")
+    def past_tool(self, tool: dict[str, Any]) -> TimelineRow:
+        """A tool call from a stored turn (one still waiting for approval shows so)."""
+        call = ToolCall.from_stored(tool)
+        if call.output is None and call.approval != "pending":
+            call.output = ""  # it ran, or was refused, before the turn was stored
+        row = TimelineRow("tool", call.name, call=call)
+        self.calls.calls[call.call_id] = call
+        self.rows_by_call[call.call_id] = row
         return self._add(row)
 
     def note(self, kind: str, title: str, detail: str = "") -> TimelineRow:
@@ -407,5 +356,6 @@ class TimelinePane(ScrollView, can_focus=True):
             row.pane = None
         self._list.set_items([])
         self.rows_by_call.clear()
+        self.calls = ToolCallLog()
         self.index = None
         self._changed()

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 from tui.core.i18n import _
 from tui.core.sanitize import safe_text
 
+if TYPE_CHECKING:
+    from tui.core.tool_calls import ToolCall
+
 PREVIEW_CHARS = 60
 EXPANDED_LIMIT = 20_000
 
@@ -68,29 +71,86 @@ def _pretty(text: str) -> Text | Syntax:
 
 
 class TimelineRow:
-    """A tool call, an agent switch, a handoff, a message, a retry or an error."""
+    """A tool call, an agent switch, a handoff, a message, a retry or an error.
+
+    A tool call's row draws its ``ToolCall`` (``tui.core.tool_calls``): its status, its
+    arguments, output and time are the model's, never a copy; the row adds only how it is
+    shown (expanded, a title of its own for a handoff, a status the turn's end gave it)."""
 
     def __init__(
         self,
         kind: str,
         title: str,
         *,
-        call_id: str | None = None,
-        started_ns: int = 0,
+        call: ToolCall | None = None,
         detail: str = "",
     ) -> None:
         self.kind = kind
-        self.status = kind if kind not in ("tool",) else "running"
-        self.title = title
-        self.call_id = call_id
-        self.arguments = ""
-        self.output = detail
-        self.started_ns = started_ns
-        self.duration_s: float | None = None
+        self._status = kind  # a note's look; a call's comes from the call
+        self._title = title
+        self.call = call
+        self.call_id = call.call_id if call is not None else None
+        self._output = detail
+        self._duration_s: float | None = None  # set only to freeze it (snapshots)
+        self.ended_unrun = False  # the turn ended before this call ran
         self.expanded = False
-        self.waiting_note = ""  # "awaiting approval · asked by …", "approved (user)"
         self.nested_count = 0  # rows of a nested agent's run shown under this one
         self.pane: Any = None  # the TimelinePane drawing it, told when it changes
+
+    @property
+    def status(self) -> str:
+        call = self.call
+        if call is None or self._status == "handoff":
+            return self._status
+        if self.ended_unrun:
+            return "failed"
+        return call.status
+
+    @property
+    def title(self) -> str:
+        call = self.call
+        if call is None or self._status == "handoff":
+            return self._title
+        return f"{call.name} · {call.source}" if call.source else call.name
+
+    def become_handoff(self, title: str) -> None:
+        self._status, self._title = "handoff", title
+
+    @property
+    def arguments(self) -> str:
+        return self.call.arguments if self.call is not None else ""
+
+    @property
+    def output(self) -> str:
+        if self.call is None:
+            return self._output
+        if self.ended_unrun and self.call.output is None:
+            return _("(not run: the turn ended)")
+        return self.call.output or ""
+
+    @property
+    def duration_s(self) -> float | None:
+        if self._duration_s is not None:
+            return self._duration_s
+        return self.call.duration_s if self.call is not None else None
+
+    @duration_s.setter
+    def duration_s(self, seconds: float | None) -> None:
+        self._duration_s = seconds
+
+    @property
+    def waiting_note(self) -> str:
+        """ "awaiting approval · asked by …", "approved (user)", "rejected (policy)"."""
+        call = self.call
+        if call is None or call.approval is None or self.ended_unrun:
+            return ""
+        if call.approval == "pending":
+            if not call.agent:  # paused: not asked yet (the agent that asks is named then)
+                return _("awaiting approval")
+            return _("awaiting approval · asked by {agent}").format(agent=call.agent)
+        if call.approval == "approved":
+            return _("approved ({by})").format(by=call.approved_by or "")
+        return _("rejected ({by})").format(by=call.approved_by or "")
 
     @property
     def nested(self) -> bool:
@@ -100,9 +160,6 @@ class TimelineRow:
     def look(self) -> str:
         """The component class it is drawn in (its colour): by status, nested rows muted."""
         return "nested" if self.nested else self.status
-
-    def set_status(self, status: str) -> None:
-        self.status = status
 
     def refresh_row(self) -> None:
         """Draw it again (its text or status changed)."""
