@@ -247,6 +247,14 @@ def make_compositor() -> Compositor:
     return Compositor()
 
 
+def anchor_released(widget: Widget) -> bool:
+    """Whether the person scrolled a widget away from its anchor (Textual keeps this in a
+    private attribute, ``Widget._anchor_released``, since 0.86; there is no public reader).
+    False when a Textual version no longer has it: the chat then re-anchors only when it is
+    not anchored, which is what it did before anchors could be released."""
+    return bool(getattr(widget, "_anchor_released", False))
+
+
 PATCHES: dict[str, Callable[[], bool]] = {
     "styles_cache": free_dead_styles_caches,
     "strip_divide": strips_free_without_the_collector,

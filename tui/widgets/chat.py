@@ -15,6 +15,8 @@ says there is more below; Ctrl+End or scrolling back down follows again).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from textual.app import ComposeResult
@@ -22,17 +24,15 @@ from textual.containers import VerticalScroll
 from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
+from tui import textual_patches
 from tui.core.i18n import _
+from tui.widgets import chat_window
 from tui.widgets.assistant_message import AssistantMessage
+from tui.widgets.chat_window import JUMP, PAGE
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.record import Record
 from tui.widgets.transcript import Transcript
 from tui.widgets.user_message import UserMessage
-
-# The window's size: each record in it has a known height (rendered once at this width).
-MAX_WINDOW = 400
-PAGE = 40
-JUMP = 30  # put in the window on opening or on a jump: a screenful and then some
 
 
 def _chrome(widget: Widget) -> bool:
@@ -63,7 +63,17 @@ class ChatPane(VerticalScroll):
         self.transcript.before_reflow = self._narrow_for_reflow
 
     following = True
-    _auto_scroll = False
+    _auto_scroll = False  # the app is moving the view (not the reader): see ``_app_scrolls``
+
+    @contextmanager
+    def _app_scrolls(self) -> Iterator[None]:
+        """The view moves because the app moves it: ``watch_scroll_y`` does not take it for
+        the reader scrolling (which would stop or start following)."""
+        self._auto_scroll = True
+        try:
+            yield
+        finally:
+            self._auto_scroll = False
 
     def _hidden_rows(self) -> int:
         last = self.children[-1] if self.children else None
@@ -81,10 +91,9 @@ class ChatPane(VerticalScroll):
         """
         if not self.following:
             return
-        self._auto_scroll = True
-        try:
+        with self._app_scrolls():
             if self._hidden_rows() == 0:
-                if not self.is_anchored or self._anchor_released:
+                if not self.is_anchored or textual_patches.anchor_released(self):
                     self.anchor()
                 elif round(self.scroll_y) != round(self.max_scroll_y):
                     self.scroll_end(animate=False, immediate=True)
@@ -93,8 +102,6 @@ class ChatPane(VerticalScroll):
                 target = self.follow_target()
                 if round(self.scroll_y) != target:
                     self.scroll_to(y=target, animate=False, immediate=True)
-        finally:
-            self._auto_scroll = False
 
     def reserve_coming(self) -> None:
         """The streaming reply is about to reserve rows: the pane, not the anchor, follows."""
@@ -185,7 +192,7 @@ class ChatPane(VerticalScroll):
     def _trim_top(self) -> None:
         """Keep the window at most MAX_WINDOW records: the oldest become plain records
         (their heights and lines forgotten). Only while following: a reader's view stays."""
-        extra = len(self.transcript.records) - MAX_WINDOW
+        extra = chat_window.overflow(len(self.transcript.records))
         if extra <= 0 or self.later or not self.following:
             return
         self.earlier.extend(self.transcript.take_first(extra))
@@ -214,11 +221,8 @@ class ChatPane(VerticalScroll):
             self.anchor(False)
             moved = self.transcript.virtual_region.y - top
             y = max(0, round(before + shift + moved))
-            self._auto_scroll = True
-            try:
+            with self._app_scrolls():
                 self.scroll_to(y=y, animate=False, immediate=True)
-            finally:
-                self._auto_scroll = False
 
         self.call_after_refresh(keep)
 
@@ -228,9 +232,8 @@ class ChatPane(VerticalScroll):
         transcript = self.transcript
         records = transcript.records
         count = len(records)
-        if self.following:
-            start, stop = max(0, count - JUMP), count
-        else:
+        top_index = None
+        if not self.following:
             if self._reflow_anchor is None:  # (a second resize before the first settled
                 top = round(self.scroll_y) - transcript.virtual_region.y  # keeps the first)
                 index = max(0, min(count - 1, bisect.bisect_right(starts, top) - 1))
@@ -238,8 +241,9 @@ class ChatPane(VerticalScroll):
                 self.call_after_refresh(self._back_to_anchor)
             anchor = self._reflow_anchor[0]
             top_index = next((i for i, r in enumerate(records) if r is anchor), 0)
-            start = max(0, top_index - PAGE // 4)
-            stop = count if self._live() else min(count, top_index + JUMP)
+        start, stop = chat_window.for_reflow(
+            count, following=self.following, top=top_index, live=bool(self._live())
+        )
         before, after = transcript.narrow(start, stop)
         self.earlier.extend(before)
         self.later[:0] = after
@@ -259,11 +263,8 @@ class ChatPane(VerticalScroll):
             return
         offset = min(offset, transcript.height_of(record) - 1)
         y = transcript.virtual_region.y + transcript.start_of(index) + offset
-        self._auto_scroll = True
-        try:
+        with self._app_scrolls():
             self.scroll_to(y=max(0, y), animate=False, immediate=True)
-        finally:
-            self._auto_scroll = False
 
     def load_earlier(self, count: int = PAGE) -> int:
         """Put up to ``count`` earlier messages above the window; the view stays put."""
@@ -279,7 +280,7 @@ class ChatPane(VerticalScroll):
 
     def _trim_bottom(self) -> None:
         """After loading above: the newest records beyond the window become plain records."""
-        extra = len(self.transcript.records) - MAX_WINDOW
+        extra = chat_window.overflow(len(self.transcript.records))
         if extra <= 0 or self._live():
             return  # the turn in progress stays right after the window
         self.later[:0] = self.transcript.take_last(extra)
@@ -289,7 +290,7 @@ class ChatPane(VerticalScroll):
             return 0
         page, self.later = self.later[:count], self.later[count:]
         self.transcript.extend(page)
-        extra = len(self.transcript.records) - MAX_WINDOW
+        extra = chat_window.overflow(len(self.transcript.records))
         if extra > 0:
             transcript = self.transcript
             height = sum(transcript.height_of(r) for r in transcript.records[:extra])
@@ -335,8 +336,7 @@ class ChatPane(VerticalScroll):
             if self._live():
                 return False  # the turn in progress must stay right after the window
             records = self.all_records()
-            start = max(0, min(index - JUMP // 2, len(records) - JUMP))
-            stop = start + JUMP
+            start, stop = chat_window.around(len(records), index)
             self.earlier, self.later = records[:start], records[stop:]
             self.transcript.set_records(records[start:stop])
             self._update_marks()
@@ -363,16 +363,12 @@ class ChatPane(VerticalScroll):
         if row is not None:
             top, height = top + row, 1
         y = top - max(0, (pane - height) // 2)
-        self._auto_scroll = True
-        try:
+        with self._app_scrolls():
             self.scroll_to(y=max(0, y), animate=False, immediate=True)
-        finally:
-            self._auto_scroll = False
 
     def show_first(self) -> None:
         """Ctrl+Home: the first message of the conversation, however long it is."""
-        self._auto_scroll = True  # the rebuild moves the offset; that is not the reader
-        try:
+        with self._app_scrolls():  # the rebuild moves the offset; that is not the reader
             self.fold()
             if self.earlier:
                 records = self.earlier + self.transcript.records
@@ -382,8 +378,6 @@ class ChatPane(VerticalScroll):
                 self._update_marks()
             self.following = False
             self.anchor(False)
-        finally:
-            self._auto_scroll = False
         self.call_after_refresh(self.scroll_home, animate=False, immediate=True)
 
     def show_newest(self) -> None:
@@ -391,9 +385,9 @@ class ChatPane(VerticalScroll):
         if self.later:
             records = self.transcript.records + self.later
             self.later = []
-            keep = records[-JUMP:]
-            self.earlier.extend(records[: len(records) - len(keep)])
-            self.transcript.set_records(keep)
+            start, _stop = chat_window.newest(len(records))
+            self.earlier.extend(records[:start])
+            self.transcript.set_records(records[start:])
             self._update_marks()
         self.following = True
 
@@ -455,9 +449,9 @@ class ChatPane(VerticalScroll):
         """Stored turns go above anything already typed in this run; only the newest are
         in the window, so a conversation of any length opens as fast as a short one."""
         self._drop_greeting()
-        keep = records[-JUMP:]
-        self.earlier = records[: len(records) - len(keep)] + self.earlier
-        self.transcript.prepend(keep)
+        start, _stop = chat_window.newest(len(records))
+        self.earlier = records[:start] + self.earlier
+        self.transcript.prepend(records[start:])
         self._update_marks()
 
     def clear(self) -> None:
