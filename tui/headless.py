@@ -56,7 +56,9 @@ async def run_turn_headless(
     interactive = sys.stdin.isatty() if stdin_is_terminal is None else stdin_is_terminal
     runner.approver = approver_for_mode(approve, interactive=interactive)  # type: ignore[arg-type]
     encoder = ProtocolEncoder(
-        session_id=conversation.id, message_count=len(conversation.turns()) + 1
+        session_id=conversation.id,
+        message_count=len(conversation.turns()) + 1,
+        metrics_of=lambda: conversation.metrics,  # the journal's own, not measured again
     )
     neutralise = not jsonl and out.isatty()
 

@@ -98,3 +98,28 @@ def test_every_event_type_carries_the_fields_the_readme_documents():
     assert sent["tool_start"]["source"] == "mcp:dice"
     assert sent["error"] == {"message": "reset", "code": "STREAM_ERROR", "kind": "network"}
     assert sent["response_complete"]["usage"]["source"] == "streamed_deltas"
+
+
+async def test_the_wire_reports_the_conversations_own_metrics_for_the_turn(tmp_path):
+    """``run --jsonl`` and the API read the turn's metrics from the conversation (measured
+    once, by the journal): what the wire says is what is stored and what the sidebar shows."""
+    from agents import Agent, RunConfig
+    from agents.testing import ModelStep, ScriptedModel
+
+    from tui.core.conversation import Conversation
+    from tui.core.run import TurnRunner
+    from tui.core.scripted import Text, response_events
+    from tui.core.store import Store
+
+    model = ScriptedModel([ModelStep.stream(response_events([Text(["one ", "two ", "three"])]))])
+    runner = TurnRunner(Agent(name="A", model=model), run_config=RunConfig(tracing_disabled=True))
+    conversation = Conversation(Store(tmp_path / "s.db"), runner, record=False)
+    encoder = ProtocolEncoder(conversation.id, metrics_of=lambda: conversation.metrics)
+    sent: list[dict] = []
+    await conversation.run("count", lambda event: sent.extend(encoder.encode(event)))
+    assert encoder.metrics is conversation.metrics and conversation.metrics is not None
+    finished = next(m["data"] for m in sent if m["type"] == "response_complete")
+    stored = conversation.turns()[-1].metrics
+    assert finished["metrics"]["streamed_tokens"] == 3 == stored["streamed_tokens"]
+    assert finished["metrics"]["time_to_first_token_s"] == stored["time_to_first_token_s"]
+    conversation.close()

@@ -324,8 +324,11 @@ class StreamingService:
                 async with live.lock:
                     live.waiting -= 1
                     started.set()
+                    conversation = live.conversation
                     encoder = ProtocolEncoder(
-                        session_id, message_count=self.store.turn_count(session_id) + 1
+                        session_id,
+                        message_count=self.store.turn_count(session_id) + 1,
+                        metrics_of=lambda: conversation.metrics,  # the journal's, not a copy
                     )
 
                     def emit(event: ev.RunEvent) -> None:

@@ -7,6 +7,7 @@ each with ``type``, ``data`` and ``timestamp``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,12 +26,21 @@ def envelope(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 class ProtocolEncoder:
-    """Maps one turn's events to protocol objects, keeping the metrics it reports."""
+    """Maps one turn's events to protocol objects. The metrics it reports are the
+    conversation's own for the turn (``metrics_of``: the journal measured every event before
+    the encoder sees it); an encoder used alone (tests, tools) measures the turn itself."""
 
-    def __init__(self, session_id: str, message_count: int = 1) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        message_count: int = 1,
+        *,
+        metrics_of: Callable[[], TurnMetrics | None] | None = None,
+    ) -> None:
         self.session_id = session_id
         self.message_count = message_count
-        self.metrics: TurnMetrics | None = None
+        self._metrics_of = metrics_of
+        self._own: TurnMetrics | None = None
         self.words = 0
         self.agent = ""  # the agent answering now: ``agent_updated`` only when it changes
 
@@ -43,11 +53,16 @@ class ProtocolEncoder:
         self.agent = name
         return [envelope("agent_updated", {"agent": name, "from": source or before})]
 
+    @property
+    def metrics(self) -> TurnMetrics | None:
+        return self._metrics_of() if self._metrics_of is not None else self._own
+
     def encode(self, event: ev.RunEvent) -> list[dict[str, Any]]:
-        if isinstance(event, ev.TurnStarted):
-            self.metrics = TurnMetrics(started_ns=event.at_ns)
-        if self.metrics is not None:
-            self.metrics.observe(event)
+        if self._metrics_of is None:
+            if isinstance(event, ev.TurnStarted):
+                self._own = TurnMetrics(started_ns=event.at_ns)
+            if self._own is not None:
+                self._own.observe(event)
         if isinstance(event, ev.TurnStarted):
             self.agent = event.agent
             return [
