@@ -69,16 +69,20 @@ def not_found(session_id: str) -> ServiceError:
 class LiveSession:
     conversation: Conversation
     runner: Any
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     approvals: dict[str, asyncio.Future[ApprovalDecision]] = field(default_factory=dict)
     user_context: dict[str, Any] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)
-    waiting: int = 0  # prompts queued behind the running turn
+
+    @property
+    def waiting(self) -> int:
+        """Prompts queued behind the running turn (the conversation's one queue)."""
+        return self.conversation.waiting
 
     @property
     def idle(self) -> bool:
         """Nothing runs, waits or is asked: safe to drop from memory (the store keeps all)."""
-        return not (self.lock.locked() or self.waiting or self.approvals or self.runner.running)
+        busy = self.conversation.busy or self.waiting
+        return not (busy or self.approvals or self.runner.running)
 
     async def approver(self, request: ApprovalRequest) -> ApprovalDecision:
         """The stream says ``approval_required``; ``POST .../approvals/{call_id}`` answers."""
@@ -318,27 +322,26 @@ class StreamingService:
                 buffered[0] = 0
                 live.conversation.cancel()
 
+        conversation = live.conversation
+        encoder = ProtocolEncoder(
+            session_id,
+            message_count=0,  # counted when the turn leaves the queue
+            metrics_of=lambda: conversation.metrics,  # the journal's, not a copy
+        )
+
+        def emit(event: ev.RunEvent) -> None:
+            for obj in encoder.encode(event):
+                put(obj)
+
+        def leaves_the_queue() -> None:
+            started.set()
+            encoder.message_count = self.store.turn_count(session_id) + 1
+
         async def turn() -> None:
-            live.waiting += 1
             try:
-                async with live.lock:
-                    live.waiting -= 1
-                    started.set()
-                    conversation = live.conversation
-                    encoder = ProtocolEncoder(
-                        session_id,
-                        message_count=self.store.turn_count(session_id) + 1,
-                        metrics_of=lambda: conversation.metrics,  # the journal's, not a copy
-                    )
-
-                    def emit(event: ev.RunEvent) -> None:
-                        for obj in encoder.encode(event):
-                            put(obj)
-
-                    paused = live.conversation.paused()
-                    if paused is not None:  # a turn stored while waiting for approvals
-                        await live.conversation.resume(paused, emit)
-                    await live.conversation.run(message, emit)
+                # the conversation's one queue; a turn stored while waiting for approvals
+                # is taken up first
+                await conversation.submit(message, emit, started=leaves_the_queue)
             except Exception as problem:  # the runner never raises; the store or disk might
                 request_id = uuid.uuid4().hex[:12]
                 logging.getLogger("agents_tui.api").error(
@@ -354,15 +357,16 @@ class StreamingService:
                     )
                 )
             finally:
-                if not started.is_set():
-                    live.waiting -= 1
                 queue.put_nowait(None)
 
         task = asyncio.create_task(turn())
         finished = False
         try:
-            if live.lock.locked() and not started.is_set():
-                yield envelope("queued", {"position": live.waiting, "session_id": session_id})
+            await asyncio.sleep(0)  # the turn joins the conversation's queue
+            if not started.is_set():
+                yield envelope(
+                    "queued", {"position": conversation.waiting, "session_id": session_id}
+                )
             while True:
                 item = await queue.get()
                 if item is None:

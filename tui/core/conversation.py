@@ -9,6 +9,7 @@ to the store or the model's memory is decided here, once.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +88,11 @@ class Conversation:
             store, self.id, Recorder(recorder_path(self.id)) if record else None
         )
         self.created_monotonic = time.monotonic()
+        # The one queue of this conversation's prompts, for every front end: turns never
+        # overlap and run in the order the prompts came (an asyncio lock is first come,
+        # first served).
+        self._turn_slot = asyncio.Lock()
+        self.waiting = 0  # prompts waiting behind the running turn
 
     # --- turns ------------------------------------------------------------------------------
     def wrap(self, emit: Emit) -> Emit:
@@ -113,6 +119,33 @@ class Conversation:
         the model's memory), so the model never sees two user messages in a row."""
         self.store.recover(self.id)
         return await self.runner.run(prompt, self.wrap(emit))
+
+    @property
+    def busy(self) -> bool:
+        """A turn runs (or is about to): a new prompt waits its turn."""
+        return self._turn_slot.locked()
+
+    async def submit(
+        self, prompt: str, emit: Emit, *, started: Callable[[], None] | None = None
+    ) -> Any:
+        """Queue ``prompt`` behind this conversation's running turn, then run it (a turn
+        stored while it waited for approvals is taken up first). ``started`` is called
+        when it leaves the queue; a prompt cancelled while it waits never runs."""
+        self.waiting += 1
+        queued = True
+        try:
+            async with self._turn_slot:
+                self.waiting -= 1
+                queued = False
+                if started is not None:
+                    started()
+                paused = self.paused()
+                if paused is not None:
+                    await self.resume(paused, emit)
+                return await self.run(prompt, emit)
+        finally:
+            if queued:
+                self.waiting -= 1
 
     async def resume(self, paused: PausedTurn, emit: Emit) -> Any:
         """Take up a turn stored while it waited for approvals (after a restart)."""

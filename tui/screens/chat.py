@@ -273,9 +273,10 @@ class ChatScreen(Screen[None]):
     # journals and measures each event, then hands it to ``emit``, which only presents it.
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _run_turn(self, prompt: str) -> None:
-        turns = self.host.conversation or self.host.playback
-        if turns is not None:
-            await turns.run(prompt, self.emit)
+        if self.host.conversation is not None:  # its one queue, shared with every front end
+            await self.host.conversation.submit(prompt, self.emit)
+        elif self.host.playback is not None:
+            await self.host.playback.run(prompt, self.emit)
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _resume_turn(self, paused: PausedTurn) -> None:

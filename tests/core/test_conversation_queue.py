@@ -1,0 +1,66 @@
+"""The conversation's one queue: prompts to one conversation never overlap, in order."""
+
+import asyncio
+
+from agents import Agent, RunConfig
+from agents.testing import ModelStep, ScriptedModel
+
+from tui.core import events as ev
+from tui.core.conversation import Conversation
+from tui.core.run import TurnRunner
+from tui.core.scripted import Text, response_events
+from tui.core.store import Store
+
+
+def slow_reply(words: list[str]):
+    async def stream(_call):
+        for event in response_events([Text(words)]):
+            await asyncio.sleep(0.005)
+            yield event
+
+    return ModelStep.stream(stream)
+
+
+async def test_two_prompts_at_once_run_one_after_the_other_in_the_order_they_came(tmp_path):
+    model = ScriptedModel([slow_reply(["first ", "reply"]), slow_reply(["second ", "reply"])])
+    runner = TurnRunner(Agent(name="A", model=model), run_config=RunConfig(tracing_disabled=True))
+    conversation = Conversation(Store(tmp_path / "s.db"), runner, record=False)
+    seen: list[str] = []
+    left: list[str] = []
+
+    def emit(event: ev.RunEvent) -> None:
+        if isinstance(event, ev.TurnStarted):
+            seen.append(f"start {event.prompt}")
+        elif isinstance(event, ev.TurnFinished):
+            seen.append(f"end {event.final_text}")
+
+    first = asyncio.create_task(
+        conversation.submit("one", emit, started=lambda: left.append("one"))
+    )
+    await asyncio.sleep(0)
+    second = asyncio.create_task(
+        conversation.submit("two", emit, started=lambda: left.append("two"))
+    )
+    await asyncio.sleep(0)
+    assert conversation.busy and conversation.waiting == 1 and left == ["one"]
+    await asyncio.gather(first, second)
+    assert seen == ["start one", "end first reply", "start two", "end second reply"]
+    assert left == ["one", "two"] and conversation.waiting == 0 and not conversation.busy
+    roles = [item.get("role") for item in await runner.session.get_items() if item.get("role")]
+    assert roles == ["user", "assistant", "user", "assistant"]  # never two users in a row
+    conversation.close()
+
+
+async def test_a_prompt_cancelled_while_it_waits_never_runs(tmp_path):
+    model = ScriptedModel([slow_reply(["only ", "this"])])
+    runner = TurnRunner(Agent(name="A", model=model), run_config=RunConfig(tracing_disabled=True))
+    conversation = Conversation(Store(tmp_path / "s.db"), runner, record=False)
+    first = asyncio.create_task(conversation.submit("one", lambda _e: None))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(conversation.submit("two", lambda _e: None))
+    await asyncio.sleep(0)
+    second.cancel()
+    await first
+    assert conversation.waiting == 0
+    assert [t.prompt for t in conversation.turns()] == ["one"]
+    conversation.close()
