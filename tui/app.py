@@ -329,6 +329,7 @@ class AgentsTuiApp(App[None]):
         if message.seconds:
             self.notify(_("Local model loaded and warmed in {s:.1f} s").format(s=message.seconds))
         self.status.show(_("ready"), busy=False)
+        self.screen.refresh()  # frames written while it loaded were lost: docs/upstream.md
         self.chat_screen.start_next_queued()
 
     @on(BackendFailed)
@@ -337,6 +338,7 @@ class AgentsTuiApp(App[None]):
         self.update_header()
         self.status.show(_("backend unavailable: see the message above"), busy=False)
         self.chat.add_note(_("Cannot start the model backend"), message.reason, kind="error")
+        self.screen.refresh()  # as after a load: what was drawn meanwhile may be lost
 
     # --- prompts and commands ---------------------------------------------------------------
     @on(PromptSubmitted)
