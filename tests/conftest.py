@@ -21,3 +21,24 @@ def _isolated_dirs(tmp_path, monkeypatch):
     for name in list(os.environ):
         if name.startswith("AGENTS_TUI_"):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_base():
+    """One real PostgreSQL server for the whole run (tests.postgres_server)."""
+    from tests.postgres_server import pg_bin, postgres_server
+
+    if pg_bin() is None and not os.environ.get("AGENTS_TUI_TEST_DATABASE_URL"):
+        if os.environ.get("CI"):
+            raise pytest.UsageError("CI: PostgreSQL is missing: apt-get install postgresql")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres_server() as base:
+        yield base
+
+
+@pytest.fixture
+def postgres_url(postgres_base):
+    """A fresh database on the shared server, for one test."""
+    from tests.postgres_server import new_database
+
+    return new_database(postgres_base)

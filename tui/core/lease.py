@@ -99,6 +99,13 @@ class Lease:
     def attach(self, user: Any) -> None:
         self._users.add(user)
 
+    def detach(self, user: Any) -> None:
+        self._users.discard(user)
+
+    def alive(self, db: Any, owner: str | None) -> bool:
+        """Whether the instance ``owner`` still runs (see the module's rule)."""
+        return alive(db, self.db_path, owner, self.ttl_s)
+
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
             with _GUARD:
@@ -125,7 +132,12 @@ class Lease:
             self._lock.close()
 
 
-def alive(db: sqlite3.Connection, db_path: Path, owner: str | None, ttl_s: float) -> bool:
+def sqlite_alive(db_path: Path, db: Any, owner: str | None) -> bool:
+    """``alive`` with the TTL in force (the lease thread's sweep)."""
+    return alive(db, db_path, owner, float(os.environ.get("AGENTS_TUI_LEASE_TTL", LEASE_TTL_S)))
+
+
+def alive(db: Any, db_path: Path, owner: str | None, ttl_s: float) -> bool:
     """Whether the instance ``owner`` still runs (see the module's rule)."""
     if not owner:
         return False  # a turn from before leases (it named a PID): its owner is gone

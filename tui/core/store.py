@@ -19,12 +19,13 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.core.db import Db, SqliteDb
 from tui.core.metrics import Thresholds
 from tui.core.stats import COUNTERS, Totals, contribution
 
@@ -121,6 +122,39 @@ CREATE INDEX IF NOT EXISTS turns_by_conversation_rate ON turns(conversation_id, 
 TOTALS_VERSION = 4
 
 
+def migrate_sqlite(db: sqlite3.Connection) -> None:
+    """Bring a SQLite store of any earlier version to this one's schema, in place (every
+    step keeps what is stored; ``PRAGMA user_version`` says which steps ran)."""
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(SCHEMA)
+    if db.execute("PRAGMA user_version").fetchone()[0] < SEARCH_VERSION:
+        # Older stores indexed every partial save: new triggers, the index rebuilt.
+        db.executescript(
+            f"BEGIN IMMEDIATE; {SEARCH_TRIGGERS}PRAGMA user_version = {SEARCH_VERSION}; COMMIT;"
+        )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(turns)")}
+    if "owner_pid" not in columns:  # stores made by earlier versions
+        db.execute("ALTER TABLE turns ADD COLUMN owner_pid INTEGER")
+    if "owner" not in columns:  # the lease instance running the turn (tui.core.lease)
+        db.execute("ALTER TABLE turns ADD COLUMN owner TEXT")
+    turn_columns = columns
+    columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+    if "user_context" not in columns:  # what an API session was created with
+        db.execute("ALTER TABLE conversations ADD COLUMN user_context TEXT NOT NULL DEFAULT '{}'")
+        db.execute("ALTER TABLE conversations ADD COLUMN agent_key TEXT NOT NULL DEFAULT ''")
+    if "ttft_s" not in turn_columns:  # indexed: the median and threshold counts
+        db.execute("ALTER TABLE turns ADD COLUMN ttft_s REAL")
+        db.execute("ALTER TABLE turns ADD COLUMN rate REAL")
+    db.executescript(TOTALS_SCHEMA + TOTALS_INDEXES)
+    kept = {r[1] for r in db.execute("PRAGMA table_info(turn_totals)")}
+    for name in COUNTERS:  # a counter added since the store was made (rebuilt after)
+        if name not in kept:
+            db.execute(f"ALTER TABLE turn_totals ADD COLUMN {name} REAL NOT NULL DEFAULT 0")
+    db.commit()
+
+
 @dataclass(slots=True)
 class ConversationRow:
     id: str
@@ -161,61 +195,47 @@ def new_conversation_id() -> str:
 class Store:
     """Everything the app keeps between runs. Safe to open from several processes."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fresh = not self.path.exists()
-        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        if self._db.execute("PRAGMA user_version").fetchone()[0] < SEARCH_VERSION:
-            # Older stores indexed every partial save: new triggers, the index rebuilt.
-            self._db.executescript(
-                f"BEGIN IMMEDIATE; {SEARCH_TRIGGERS}PRAGMA user_version = {SEARCH_VERSION}; COMMIT;"
-            )
-        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(turns)")}
-        if "owner_pid" not in columns:  # stores made by earlier versions
-            self._db.execute("ALTER TABLE turns ADD COLUMN owner_pid INTEGER")
-        if "owner" not in columns:  # the lease instance running the turn (tui.core.lease)
-            self._db.execute("ALTER TABLE turns ADD COLUMN owner TEXT")
-        turn_columns = columns
-        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(conversations)")}
-        if "user_context" not in columns:  # what an API session was created with
-            self._db.execute(
-                "ALTER TABLE conversations ADD COLUMN user_context TEXT NOT NULL DEFAULT '{}'"
-            )
-            self._db.execute(
-                "ALTER TABLE conversations ADD COLUMN agent_key TEXT NOT NULL DEFAULT ''"
-            )
-        if "ttft_s" not in turn_columns:  # indexed: the median and threshold counts
-            self._db.execute("ALTER TABLE turns ADD COLUMN ttft_s REAL")
-            self._db.execute("ALTER TABLE turns ADD COLUMN rate REAL")
-        self._db.executescript(TOTALS_SCHEMA + TOTALS_INDEXES)
-        kept = {r[1] for r in self._db.execute("PRAGMA table_info(turn_totals)")}
-        for name in COUNTERS:  # a counter added since the store was made (rebuilt below)
-            if name not in kept:
-                self._db.execute(
-                    f"ALTER TABLE turn_totals ADD COLUMN {name} REAL NOT NULL DEFAULT 0"
-                )
-        if self._db.execute("PRAGMA user_version").fetchone()[0] < TOTALS_VERSION:
-            self._build_totals()
+    def __init__(self, path: Path | None = None, *, url: str | None = None) -> None:
+        """The SQLite file at ``path`` (default: the data dir's), or the PostgreSQL
+        database at ``url`` (``postgresql://USER@HOST:PORT/DB``): many processes share it."""
+        from tui.core.db import is_postgres
+
+        self.url = url if is_postgres(url) else None
+        self.path: Path | None = None
         self._reader_lock = threading.Lock()
+        if self.url is not None:
+            from tui.core import postgres
+
+            self._db, self._reader, self.lease = postgres.open_store(
+                self, self.url, recover_crashed_turns
+            )
+            self.recovered = self._recover_crashed_turns()
+            return
+        self.path = path = path or default_db_path()
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not path.exists()
+        conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        self._db = SqliteDb(conn)
+        migrate_sqlite(conn)
+        if conn.execute("PRAGMA user_version").fetchone()[0] < TOTALS_VERSION:
+            self._build_totals()
         # Statistics are read on their own connection, from worker threads.
-        self._reader = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        self._reader = SqliteDb(sqlite3.connect(path, timeout=10, check_same_thread=False))
         if fresh:
-            os.chmod(self.path, 0o600)
+            os.chmod(path, 0o600)
         from tui.core.lease import lease_for
 
-        self.lease = lease_for(self.path, self, on_beat=functools.partial(sweep, self.path))
+        self.lease = lease_for(path, self, on_beat=functools.partial(sweep, path))
         self.recovered = self._recover_crashed_turns()
+
+    @property
+    def dialect(self) -> str:
+        return self._db.dialect
 
     def close(self) -> None:
         self._db.close()
         self._reader.close()
-        self.lease._users.discard(self)
+        self.lease.detach(self)
 
     # --- statistics, kept -------------------------------------------------------------------
     def _build_totals(self) -> None:
@@ -231,7 +251,8 @@ class Store:
                 share = contribution(r["status"], r["reply"], metrics)
                 _account(db, r["conversation_id"], share)
                 _index_values(db, r["id"], share)
-            db.execute(f"PRAGMA user_version = {TOTALS_VERSION}")
+            if db.dialect == "sqlite":
+                db.execute(f"PRAGMA user_version = {TOTALS_VERSION}")
 
     def totals(
         self, conversation_id: str | None = None, limits: Thresholds | None = None
@@ -241,8 +262,7 @@ class Store:
         limits = limits or Thresholds()
         scope = conversation_id or ""
         with self._reader_lock:
-            db = self._reader
-            with db:  # one read transaction: the totals and the index agree
+            with self._reader.tx() as db:  # one read transaction: the totals and the index agree
                 row = db.execute(
                     f"SELECT {', '.join(COUNTERS)} FROM turn_totals WHERE scope = ?", (scope,)
                 ).fetchone()
@@ -279,9 +299,9 @@ class Store:
         return out
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._db:
-            yield self._db
+    def _tx(self) -> Iterator[Db]:
+        with self._db.tx() as db:
+            yield db
 
     # --- conversations -----------------------------------------------------------------------
     def ensure_conversation(
@@ -290,8 +310,8 @@ class Store:
         now = time.time()
         with self._tx() as db:
             db.execute(
-                "INSERT OR IGNORE INTO conversations(id, agent, model, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO conversations(id, agent, model, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (conversation_id, agent, model, now, now),
             )
             if agent or model:
@@ -308,6 +328,10 @@ class Store:
     def conversations(self, search: str = "") -> list[ConversationRow]:
         if not search.strip():
             return self._conversations("", ())
+        if self.dialect == "postgresql":
+            from tui.core.postgres import search_clause
+
+            return self._conversations(*search_clause(search))
         query = " ".join(f'"{word}"*' for word in search.replace('"', " ").split())
         return self._conversations(
             "WHERE c.id IN (SELECT t.conversation_id FROM turns t JOIN turns_fts f"
@@ -368,10 +392,14 @@ class Store:
         with self._tx() as db:
             # The whole store's totals lose what this conversation's held.
             sets = ", ".join(
-                f"{name} = {name} - COALESCE((SELECT {name} FROM turn_totals WHERE scope = :c), 0)"
+                f"{name} = {name} - COALESCE((SELECT t.{name} FROM turn_totals t"
+                " WHERE t.scope = ?), 0)"
                 for name in COUNTERS
             )
-            db.execute(f"UPDATE turn_totals SET {sets} WHERE scope = ''", {"c": conversation_id})
+            db.execute(
+                f"UPDATE turn_totals SET {sets} WHERE scope = ''",
+                (conversation_id,) * len(COUNTERS),
+            )
             db.execute(
                 "UPDATE turn_error_kinds SET count = count - COALESCE((SELECT k.count FROM"
                 " turn_error_kinds k WHERE k.scope = ? AND k.kind = turn_error_kinds.kind), 0)"
@@ -389,14 +417,8 @@ class Store:
             db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             for table in ("agent_messages", "agent_sessions"):  # the SDK's memory tables
-                if self._has_table(table):
+                if db.has_table(table):
                     db.execute(f"DELETE FROM {table} WHERE session_id = ?", (conversation_id,))
-
-    def _has_table(self, name: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
-        ).fetchone()
-        return row is not None
 
     # --- turns -----------------------------------------------------------------------------
     def start_turn(self, conversation_id: str, prompt: str) -> int:
@@ -404,15 +426,16 @@ class Store:
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT INTO turns(conversation_id, started_at, prompt, owner_pid, owner)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (conversation_id, now, prompt, os.getpid(), self.lease.instance_id),
             )
+            turn_id = int(cursor.fetchone()[0])
             db.execute(
                 "UPDATE conversations SET updated_at = ?,"
                 " title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?",
                 (now, _title_from(prompt), conversation_id),
             )
-        return int(cursor.lastrowid or 0)
+        return turn_id
 
     def import_turn(
         self,
@@ -432,7 +455,7 @@ class Store:
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT INTO turns(conversation_id, started_at, finished_at, prompt, reply,"
-                " status, error, tools, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " status, error, tools, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     conversation_id,
                     started_at,
@@ -445,10 +468,11 @@ class Store:
                     json.dumps(metrics),
                 ),
             )
+            turn_id = int(cursor.fetchone()[0])
             share = contribution(status, reply, metrics)
             _account(db, conversation_id, share)
-            _index_values(db, int(cursor.lastrowid or 0), share)
-        return int(cursor.lastrowid or 0)
+            _index_values(db, turn_id, share)
+        return turn_id
 
     def set_times(self, conversation_id: str, *, created_at: float, updated_at: float) -> None:
         with self._tx() as db:
@@ -509,7 +533,9 @@ class Store:
                 (reply, turn_id),
             )
             db.execute(
-                "INSERT OR REPLACE INTO pending_runs(turn_id, state, saved_at) VALUES (?, ?, ?)",
+                "INSERT INTO pending_runs(turn_id, state, saved_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(turn_id) DO UPDATE SET state = excluded.state,"
+                " saved_at = excluded.saved_at",
                 (turn_id, state, time.time()),
             )
 
@@ -548,7 +574,8 @@ class Store:
     def approve_always(self, conversation_id: str, tool: str) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR IGNORE INTO always_approved(conversation_id, tool) VALUES (?, ?)",
+                "INSERT INTO always_approved(conversation_id, tool) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (conversation_id, tool),
             )
 
@@ -560,12 +587,12 @@ class Store:
         return [_turn(r) for r in rows]
 
     def _recover_crashed_turns(self) -> list[TurnRow]:
-        return recover_crashed_turns(self._db, self.path)
+        return recover_crashed_turns(self._db, self.lease.alive)
 
     def recover(self, conversation_id: str | None = None) -> list[TurnRow]:
         """Mark the turns whose owner has gone ``interrupted`` now (before a new turn of a
         conversation, so the model never sees two user messages in a row)."""
-        found = recover_crashed_turns(self._db, self.path, conversation_id)
+        found = recover_crashed_turns(self._db, self.lease.alive, conversation_id)
         self.recovered.extend(found)
         return found
 
@@ -574,7 +601,8 @@ class Store:
         t = self.totals()
         with self._reader_lock:
             sessions, with_issues = self._reader.execute(
-                "SELECT COUNT(*), COALESCE(SUM(with_errors > 0 OR completed < turns), 0)"
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN with_errors > 0 OR completed < turns"
+                " THEN 1 ELSE 0 END), 0)"
                 " FROM turn_totals WHERE scope != '' AND turns > 0"
             ).fetchone()
         return {
@@ -607,7 +635,6 @@ class Store:
         """``turns(conversation_id)`` on the reading connection: safe from a worker thread
         (the API reads a long conversation's history off the event loop)."""
         with self._reader_lock:
-            self._reader.row_factory = sqlite3.Row
             rows = self._reader.execute(
                 "SELECT * FROM turns WHERE conversation_id = ? ORDER BY id", (conversation_id,)
             ).fetchall()
@@ -633,15 +660,12 @@ class Store:
 
 
 def recover_crashed_turns(
-    db: sqlite3.Connection, path: Path, conversation_id: str | None = None
+    db: Db, alive: Callable[[Db, str | None], bool], conversation_id: str | None = None
 ) -> list[TurnRow]:
-    """Turns left ``running`` by an instance that has gone (``tui.core.lease``) become
-    ``interrupted``, their partial reply joining the model's memory in the same
+    """Turns left ``running`` by an instance that has gone (``alive``: the lease's rule)
+    become ``interrupted``, their partial reply joining the model's memory in the same
     transaction. A turn another live process runs (the TUI while ``agents-tui run`` opens
     the store; another API process) is left alone."""
-    from tui.core.lease import LEASE_TTL_S, alive
-
-    ttl = float(os.environ.get("AGENTS_TUI_LEASE_TTL", LEASE_TTL_S))
     where = "status = 'running'" + (" AND conversation_id = ?" if conversation_id else "")
     args: tuple[Any, ...] = (conversation_id,) if conversation_id else ()
     rows = db.execute(
@@ -651,17 +675,14 @@ def recover_crashed_turns(
     crashed = []
     for turn_id, conversation, reply, owner, metrics in rows:
         if owner not in owners:
-            owners[owner] = alive(db, path, owner, ttl)
+            owners[owner] = alive(db, owner)
         if not owners[owner]:
             crashed.append((int(turn_id), str(conversation), str(reply), str(metrics)))
     if not crashed:
         return []
-    memory = all(
-        db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (t,)).fetchone()
-        for t in ("agent_messages", "agent_sessions")
-    )
+    memory = all(db.has_table(t) for t in ("agent_messages", "agent_sessions"))
     done = []
-    with db:
+    with db.tx():
         for turn_id, conversation, reply, metrics in crashed:
             updated = db.execute(
                 "UPDATE turns SET status = 'interrupted', error = ?, finished_at = ?"
@@ -678,7 +699,8 @@ def recover_crashed_turns(
                 # The prompt reached the model's memory when the turn started; its partial
                 # reply joins it.
                 db.execute(
-                    "INSERT OR IGNORE INTO agent_sessions(session_id) VALUES (?)", (conversation,)
+                    "INSERT INTO agent_sessions(session_id) VALUES (?) ON CONFLICT DO NOTHING",
+                    (conversation,),
                 )
                 db.execute(
                     "INSERT INTO agent_messages(session_id, message_data) VALUES (?, ?)",
@@ -688,7 +710,7 @@ def recover_crashed_turns(
 
 
 def _account(
-    db: sqlite3.Connection, conversation_id: str, share: Totals, earlier: Totals | None = None
+    db: Db, conversation_id: str, share: Totals, earlier: Totals | None = None
 ) -> None:
     """Add a turn's share (less what it held before) to its conversation and the store."""
     delta = {
@@ -701,7 +723,7 @@ def _account(
         return
     names = ", ".join(COUNTERS)
     marks = ", ".join("?" * len(COUNTERS))
-    updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
+    updates = ", ".join(f"{name} = turn_totals.{name} + excluded.{name}" for name in COUNTERS)
     for scope in ("", conversation_id):
         db.execute(
             f"INSERT INTO turn_totals(scope, {names}) VALUES (?, {marks})"
@@ -712,12 +734,13 @@ def _account(
             if count:
                 db.execute(
                     "INSERT INTO turn_error_kinds(scope, kind, count) VALUES (?, ?, ?)"
-                    " ON CONFLICT(scope, kind) DO UPDATE SET count = count + excluded.count",
+                    " ON CONFLICT(scope, kind) DO UPDATE SET count = turn_error_kinds.count"
+                    " + excluded.count",
                     (scope, kind, count),
                 )
 
 
-def _index_values(db: sqlite3.Connection, turn_id: int, share: Totals) -> None:
+def _index_values(db: Db, turn_id: int, share: Totals) -> None:
     """The values the median and the threshold counts are read from, by index."""
     db.execute(
         "UPDATE turns SET ttft_s = ?, rate = ? WHERE id = ?",
@@ -729,15 +752,14 @@ def _index_values(db: sqlite3.Connection, turn_id: int, share: Totals) -> None:
     )
 
 
-def _rows(db: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+def _rows(db: Db, ids: list[int]) -> list[Any]:
     if not ids:
         return []
-    db.row_factory = sqlite3.Row
     marks = ",".join("?" * len(ids))
     return db.execute(f"SELECT * FROM turns WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
 
 
-def _turn(r: sqlite3.Row) -> TurnRow:
+def _turn(r: Any) -> TurnRow:
     return TurnRow(
         r["id"],
         r["conversation_id"],
@@ -754,8 +776,10 @@ def _turn(r: sqlite3.Row) -> TurnRow:
 
 def sweep(path: Path) -> None:
     """The lease thread's round: recover turns whose owner's lease expired meanwhile."""
-    with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
-        recover_crashed_turns(db, path)
+    from tui.core.lease import sqlite_alive
+
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as conn:
+        recover_crashed_turns(SqliteDb(conn), functools.partial(sqlite_alive, path))
 
 
 def _title_from(prompt: str) -> str:

@@ -1,0 +1,154 @@
+"""One small connection interface over SQLite (``sqlite3``) and PostgreSQL (``psycopg``).
+
+The store's SQL is written once, with ``?`` placeholders and the upsert syntax both
+databases share (``INSERT ... ON CONFLICT``, ``RETURNING``); what differs (the schema,
+full-text search, the model's memory tables, leases) lives beside each backend. Rows
+read by key (``row["reply"]``) or by position (``row[0]``) on either.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(POSTGRES_SCHEMES)
+
+
+def plain_url(url: str) -> str:
+    """The libpq form of a URL (``postgresql+psycopg://`` is SQLAlchemy's)."""
+    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Db(Protocol):
+    """What the store needs from a connection."""
+
+    dialect: str
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
+    def executescript(self, sql: str) -> None: ...
+    def tx(self) -> Any: ...
+    def has_table(self, name: str) -> bool: ...
+    def close(self) -> None: ...
+
+
+class SqliteDb:
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
+        return self.conn.execute(sql, tuple(args))
+
+    def executescript(self, sql: str) -> None:
+        self.conn.executescript(sql)
+
+    @contextmanager
+    def tx(self) -> Iterator[SqliteDb]:
+        with self.conn:
+            yield self
+
+    def has_table(self, name: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """A PostgreSQL row read as ``sqlite3.Row`` is: by position or by column name."""
+
+    names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self.names)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = {d.name: i for i, d in enumerate(cursor.description or ())}
+    kind = type("Row", (Row,), {"names": names, "__slots__": ()})
+
+    def make(values: Sequence[Any]) -> Row:
+        return kind(values)
+
+    return make
+
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def to_pyformat(sql: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled first)."""
+    return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
+
+
+class PostgresDb:
+    """A psycopg connection in autocommit mode: each statement stands alone unless it runs
+    inside ``tx()`` (an idle connection never holds a transaction open). Thread-safe the
+    way the store uses it: one thread at a time, guarded by ``lock``."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, application_name: str = "agents-tui") -> None:
+        import psycopg
+
+        self.url = url
+        self.conn = psycopg.connect(
+            plain_url(url), autocommit=True, application_name=application_name
+        )
+        self.conn.row_factory = _row_factory
+        self.lock = threading.RLock()
+        self._sql: dict[str, str] = {}
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
+        text = self._sql.get(sql)
+        if text is None:
+            text = self._sql[sql] = to_pyformat(sql)
+        with self.lock:
+            return self.conn.execute(text, tuple(args), prepare=False)  # type: ignore[arg-type,call-overload,no-any-return]
+
+    def executescript(self, sql: str) -> None:
+        with self.lock:
+            self.conn.execute(sql.encode())  # type: ignore[call-overload]
+
+    @contextmanager
+    def tx(self) -> Iterator[PostgresDb]:
+        with self.lock, self.conn.transaction():
+            yield self
+
+    def has_table(self, name: str) -> bool:
+        row = self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()
+        return bool(row[0])
+
+    def close(self) -> None:
+        self.conn.close()
