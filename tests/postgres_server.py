@@ -59,8 +59,17 @@ def postgres_server() -> Iterator[str]:
     )
     subprocess.run(
         _as_postgres(
-            [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
-             "-w", "start"]
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "start",
+            ]
         ),
         **run,  # type: ignore[arg-type]
     )

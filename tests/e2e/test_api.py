@@ -59,7 +59,11 @@ async def test_create_stream_history_and_stats(api):
         events = await send(http, server.url, session_id, "hello there")
         assert [e["type"] for e in events[:2]] == ["session_update", "typing_start"]
         assert events[-1]["type"] == "response_complete"
-        assert all(set(e) == {"type", "data", "timestamp"} for e in events)
+        assert all(set(e) == {"type", "data", "timestamp", "id"} for e in events)
+        # every event has an id (TURN-SEQ), in order, none twice: what Last-Event-ID names
+        ids = [tuple(map(int, e["id"].split("-"))) for e in events]
+        assert len({turn for turn, _ in ids}) == 1
+        assert [seq for _, seq in ids] == sorted({seq for _, seq in ids})
         assert reply_of(events) == "".join(echo_words("hello there"))
         done = events[-1]["data"]
         assert done["final_response"] == reply_of(events) and done["status"] == "completed"
@@ -359,7 +363,7 @@ async def test_stats_over_ten_thousand_turns_come_from_kept_totals_while_a_strea
     server = api(lambda: echo_agent(rate=50))
     async with aiohttp.ClientSession() as http:
         session_id = await new_session(http, server.url)
-        server.service.store._reader.set_trace_callback(reads.append)
+        server.service.store._reader.conn.set_trace_callback(reads.append)
         stream = asyncio.create_task(send(http, server.url, session_id, "count the stars please"))
         polled = 0
         while not stream.done():

@@ -173,15 +173,30 @@ def create_app(
         message = data.get("message")
         if not isinstance(message, str) or not message.strip():
             raise ServiceError(422, "INVALID_REQUEST", "message must be a non-empty string")
-        stream = service.stream_response(session_id, message)  # 429 past a limit
-
-        async def events() -> AsyncIterator[dict[str, str]]:
-            async for obj in stream:
-                yield {"data": json.dumps(obj, ensure_ascii=False)}
-
+        detach = data.get("detach", False)
+        if not isinstance(detach, bool):
+            raise ServiceError(422, "INVALID_REQUEST", "detach must be true or false")
+        stream = service.stream_response(session_id, message, detach=detach)  # 429 past a limit
         # A client that takes no event for SEND_TIMEOUT_S is dropped (its turn stopped,
         # the partial reply kept); what waits for it is bounded by the service.
-        return EventSourceResponse(events(), ping=15, send_timeout=send_timeout_s)
+        return EventSourceResponse(sse(stream), ping=15, send_timeout=send_timeout_s)
+
+    async def follow(request: Request) -> Response:
+        """A session's events, from any process: the running turn (or the next), or what
+        came after ``Last-Event-ID`` (the header, or ``?last_event_id=``)."""
+        from tui.api.http_limits import quiet_event_source
+
+        EventSourceResponse = quiet_event_source()
+        last = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+        stream = service.follow(request.path_params["session_id"], last)
+        return EventSourceResponse(sse(stream), ping=15, send_timeout=send_timeout_s)
+
+    async def sse(stream: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, str]]:
+        async for obj in stream:
+            event = {"data": json.dumps(obj, ensure_ascii=False)}
+            if "id" in obj:
+                event["id"] = obj["id"]
+            yield event
 
     async def get_messages(request: Request) -> Response:
         messages = await service.messages(request.path_params["session_id"])
@@ -270,6 +285,7 @@ def create_app(
         Route("/v1/sessions", guarded(create_session), methods=["POST"]),
         Route("/v1/sessions/{session_id}/messages", guarded(post_message), methods=["POST"]),
         Route("/v1/sessions/{session_id}/messages", guarded(get_messages), methods=["GET"]),
+        Route("/v1/sessions/{session_id}/events", guarded(follow), methods=["GET"]),
         Route("/v1/sessions/{session_id}/stats", guarded(get_session_stats), methods=["GET"]),
         Route("/v1/sessions/{session_id}/cancel", guarded(cancel), methods=["POST"]),
         Route("/v1/sessions/{session_id}/approvals/{call_id}", guarded(approve), methods=["POST"]),

@@ -72,6 +72,7 @@ class LiveSession:
     approvals: dict[str, asyncio.Future[ApprovalDecision]] = field(default_factory=dict)
     user_context: dict[str, Any] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)
+    shared: Any = None  # the store's cross-process parts (PostgreSQL), or None
 
     @property
     def waiting(self) -> int:
@@ -88,10 +89,15 @@ class LiveSession:
         """The stream says ``approval_required``; ``POST .../approvals/{call_id}`` answers."""
         answer: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
         self.approvals[request.call_id] = answer
+        session_id = self.conversation.id
+        if self.shared is not None:  # any process may be asked for the answer
+            self.shared.ask(session_id, request.call_id)
         try:
             return await answer
         finally:
             self.approvals.pop(request.call_id, None)
+            if self.shared is not None:
+                self.shared.answered(session_id, request.call_id)
 
 
 class _EventQueue:
@@ -120,6 +126,7 @@ class _EventQueue:
         items = self._items
         parts = [first["data"]["delta"]]
         last = first["data"]
+        last_id = first.get("id")
         length = len(parts[0])
         while items and length < MAX_JOINED:
             following = items[0]
@@ -127,12 +134,16 @@ class _EventQueue:
                 break
             items.popleft()
             last = following[0]["data"]
+            last_id = following[0].get("id", last_id)
             parts.append(last["delta"])
             length += len(parts[-1])
             size += following[1]
         if len(parts) == 1:
             return first, size
-        return {**first, "data": {**last, "delta": "".join(parts)}}, size
+        joined = {**first, "data": {**last, "delta": "".join(parts)}}
+        if last_id is not None:
+            joined["id"] = last_id  # what the client has seen: up to the last one joined
+        return joined, size
 
 
 class StreamingService:
@@ -160,6 +171,10 @@ class StreamingService:
         self.streams_open: int = 0
         self.evicted = 0
         self.started = time.time()
+        from tui.api.feed import Feed
+
+        self.feed = Feed(store)  # every turn's events with ids, for followers
+        self._listener: Any = None  # PostgreSQL's notifications (cancel, approvals, queue)
         if telemetry is None:
             from tui.core.telemetry import Telemetry
 
@@ -223,7 +238,9 @@ class StreamingService:
             self.store.set_api_info(
                 conversation.id, agent_key=agent or "", user_context=dict(user_context or {})
             )
-        live = LiveSession(conversation, runner, user_context=dict(user_context or {}))
+        live = LiveSession(
+            conversation, runner, user_context=dict(user_context or {}), shared=self.store.shared
+        )
         runner.approver = live.approver
         self._keep(conversation.id, live)
         return conversation.id
@@ -231,6 +248,7 @@ class StreamingService:
     def session(self, session_id: str) -> LiveSession:
         """A live session, or a stored conversation (from the TUI, another run, or one
         this server let go of while idle) taken up again from the store."""
+        self.listen()
         live = self.sessions.get(session_id)
         if live is not None:
             self.sessions.move_to_end(session_id)
@@ -247,7 +265,9 @@ class StreamingService:
             telemetry=self.telemetry,
             memory_per_call=True,
         )
-        live = LiveSession(conversation, runner, user_context=user_context)
+        live = LiveSession(
+            conversation, runner, user_context=user_context, shared=self.store.shared
+        )
         runner.approver = live.approver
         self._keep(session_id, live)
         return live
@@ -269,14 +289,45 @@ class StreamingService:
                 excess -= 1
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+        self.feed.flush() if self.store.shared is not None else None
         for live in self.sessions.values():
             live.conversation.close()
         self.sessions.clear()
 
+    # --- many processes (PostgreSQL) ------------------------------------------------------------
+    def listen(self) -> None:
+        """Hear the other processes (once, on the event loop): a cancel or an approval
+        answer sent to another process for a turn this one runs, a queue that moved."""
+        if self._listener is not None or self.store.shared is None:
+            return
+        from tui.core.postgres import Listener
+
+        self._listener = Listener(str(self.store.url), self._notified)
+
+    def _notified(self, payload: dict[str, Any]) -> None:
+        live = self.sessions.get(str(payload.get("session", "")))
+        if live is None:
+            return
+        op = payload.get("op")
+        if op == "queue":
+            live.conversation.queue_moved()
+        elif op == "cancel" and live.runner.running:
+            live.conversation.cancel()
+        elif op == "approve":
+            answer = live.approvals.get(str(payload.get("call_id")))
+            if answer is not None and not answer.done():
+                answer.set_result(ApprovalDecision(bool(payload.get("approved"))))
+
     # --- one turn, as events ------------------------------------------------------------------
-    def stream_response(self, session_id: str, message: str) -> AsyncIterator[dict[str, Any]]:
+    def stream_response(
+        self, session_id: str, message: str, *, detach: bool = False
+    ) -> AsyncIterator[dict[str, Any]]:
         """The protocol objects of one turn; closing the iterator early cancels the turn
-        (a client that went away), and its partial reply is stored as interrupted.
+        (a client that went away), and its partial reply is stored as interrupted. With
+        ``detach`` the turn runs to its end whatever the client does: a client that lost
+        the stream follows the rest with ``follow`` (``GET .../events``, ``Last-Event-ID``).
 
         Admission happens here, at once (404, or 429 past a limit), and the stream holds
         its place from now on: counted when it started iterating, 152 requests arriving
@@ -290,12 +341,17 @@ class StreamingService:
                 released[0] = True
                 self.streams_open -= 1
 
-        stream = self._stream(live, session_id, message, release)
+        stream = self._stream(live, session_id, message, release, detach)
         weakref.finalize(stream, release)  # a response that never started its body
         return stream
 
     async def _stream(
-        self, live: LiveSession, session_id: str, message: str, release: Callable[[], None]
+        self,
+        live: LiveSession,
+        session_id: str,
+        message: str,
+        release: Callable[[], None],
+        detach: bool = False,
     ) -> AsyncIterator[dict[str, Any]]:
         queue = _EventQueue()
         started = asyncio.Event()
@@ -320,7 +376,8 @@ class StreamingService:
                 )
                 queue.clear()
                 buffered[0] = 0
-                live.conversation.cancel()
+                if not detach:  # a detached turn goes on; its client may follow it later
+                    live.conversation.cancel()
 
         conversation = live.conversation
         encoder = ProtocolEncoder(
@@ -328,45 +385,54 @@ class StreamingService:
             message_count=0,  # counted when the turn leaves the queue
             metrics_of=lambda: conversation.metrics,  # the journal's, not a copy
         )
+        feed = self.feed
+        turn_log: list[Any] = [None]  # this turn's events for followers, once it has an id
 
         def emit(event: ev.RunEvent) -> None:
+            if isinstance(event, ev.TurnStarted) and conversation.journal.turn_id is not None:
+                turn_log[0] = feed.begin(session_id, conversation.journal.turn_id)
             for obj in encoder.encode(event):
+                if turn_log[0] is not None:
+                    feed.record(turn_log[0], obj)
                 put(obj)
+            if isinstance(event, ev.TurnFinished) and turn_log[0] is not None:
+                feed.end(turn_log[0])
 
         def leaves_the_queue() -> None:
             started.set()
             encoder.message_count = self.store.turn_count(session_id) + 1
 
+        def waits(position: int) -> None:
+            put(envelope("queued", {"position": position, "session_id": session_id}))
+
         async def turn() -> None:
             try:
-                # the conversation's one queue; a turn stored while waiting for approvals
-                # is taken up first
-                await conversation.submit(message, emit, started=leaves_the_queue)
+                # the conversation's one queue (across processes on PostgreSQL); a turn
+                # stored while waiting for approvals is taken up first
+                await conversation.submit(message, emit, started=leaves_the_queue, queued=waits)
             except Exception as problem:  # the runner never raises; the store or disk might
                 request_id = uuid.uuid4().hex[:12]
                 logging.getLogger("agents_tui.api").error(
                     "turn %s in session %s failed", request_id, session_id, exc_info=problem
                 )
-                put(
-                    envelope(
-                        "error",
-                        {
-                            "code": "INTERNAL_ERROR",
-                            "message": f"the server failed on this turn (request id {request_id})",
-                        },
-                    )
+                failure = envelope(
+                    "error",
+                    {
+                        "code": "INTERNAL_ERROR",
+                        "message": f"the server failed on this turn (request id {request_id})",
+                    },
                 )
+                if turn_log[0] is not None:
+                    feed.record(turn_log[0], failure)
+                put(failure)
             finally:
+                if turn_log[0] is not None:
+                    feed.end(turn_log[0])
                 queue.put_nowait(None)
 
         task = asyncio.create_task(turn())
         finished = False
         try:
-            await asyncio.sleep(0)  # the turn joins the conversation's queue
-            if not started.is_set():
-                yield envelope(
-                    "queued", {"position": conversation.waiting, "session_id": session_id}
-                )
             while True:
                 item = await queue.get()
                 if item is None:
@@ -381,7 +447,7 @@ class StreamingService:
                 yield obj
         finally:
             release()
-            if not finished:
+            if not finished and not detach:
                 if started.is_set():
                     live.conversation.cancel()  # drains, stores the partial reply as interrupted
                 else:
@@ -398,30 +464,60 @@ class StreamingService:
                 "try again shortly",
                 retry_after=RETRY_AFTER_S,
             )
-        if live.waiting >= MAX_WAITING:
+        shared = self.store.shared
+        # on PostgreSQL every process's prompts count (one of them may be running)
+        waiting = max(shared.waiting(session_id) - 1, 0) if shared is not None else live.waiting
+        if waiting >= MAX_WAITING:
             raise ServiceError(
                 429,
                 "TOO_MANY_WAITING",
-                f"{live.waiting} prompts already wait in this session: try again shortly",
+                f"{waiting} prompts already wait in this session: try again shortly",
                 retry_after=RETRY_AFTER_S,
             )
         return live
 
     def cancel(self, session_id: str) -> bool:
+        """Stop the session's running turn, in this process or (PostgreSQL) another."""
         live = self.session(session_id)
-        if not live.runner.running:
+        if live.runner.running:
+            live.conversation.cancel()
+            return True
+        shared = self.store.shared
+        if shared is None or shared.running_turn(session_id) is None:
             return False
-        live.conversation.cancel()
+        shared.notify({"op": "cancel", "session": session_id})
         return True
 
     def approve(self, session_id: str, call_id: str, approved: bool) -> None:
+        """Answer a tool call's approval, asked by this process or (PostgreSQL) another."""
         live = self.session(session_id)
         answer = live.approvals.get(call_id)
-        if answer is None or answer.done():
-            raise ServiceError(
-                409, "APPROVAL_NOT_PENDING", f"no approval is pending for call {call_id!r}"
+        if answer is not None and not answer.done():
+            answer.set_result(ApprovalDecision(approved))
+            return
+        shared = self.store.shared
+        if shared is not None and shared.asked(session_id, call_id):
+            shared.notify(
+                {"op": "approve", "session": session_id, "call_id": call_id, "approved": approved}
             )
-        answer.set_result(ApprovalDecision(approved))
+            return
+        raise ServiceError(
+            409, "APPROVAL_NOT_PENDING", f"no approval is pending for call {call_id!r}"
+        )
+
+    def follow(self, session_id: str, last_event_id: str | None) -> AsyncIterator[dict[str, Any]]:
+        """A session's events for a client that follows it (``GET .../events``): after
+        ``last_event_id`` if given (a reconnect), else the running turn from its start or
+        the next turn; it ends with that turn."""
+        from tui.api.feed import parse_event_id
+
+        self.session(session_id)  # 404
+        after = parse_event_id(last_event_id)
+        if last_event_id and after is None:
+            raise ServiceError(
+                422, "INVALID_EVENT_ID", "Last-Event-ID must be an id this API sent (TURN-SEQ)"
+            )
+        return self.feed.follow(session_id, after)
 
     # --- what is stored -----------------------------------------------------------------------
     async def messages(self, session_id: str) -> list[dict[str, Any]]:
@@ -462,8 +558,12 @@ class StreamingService:
         )
         created = row.created_at if row else time.time()
         last = row.updated_at if row else created
-        status = "active" if live.runner.running else "idle"
-        if live.approvals:
+        shared = self.store.shared
+        running = live.runner.running or (
+            shared is not None and shared.running_turn(session_id) is not None
+        )
+        status = "active" if running else "idle"
+        if live.approvals or (shared is not None and shared.pending_approvals(session_id)):
             status = "awaiting_approval"
         return {
             "session_id": session_id,

@@ -39,7 +39,7 @@ def fill_store(path: Path, conversation_id: str, turns: int) -> None:
             )
         )
     with store._tx() as db:
-        db.executemany(
+        db.conn.executemany(  # type: ignore[attr-defined]  # SQLite here
             "INSERT INTO turns(conversation_id, started_at, finished_at, prompt, reply, status,"
             " metrics) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,

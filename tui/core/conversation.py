@@ -10,6 +10,7 @@ to the store or the model's memory is decided here, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from tui.core.metrics import TurnMetrics
 from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
 
 Emit = Callable[[ev.RunEvent], None]
+QUEUE_POLL_S = 0.5  # a waiting prompt looks at a shared queue this often, notified or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ class Conversation:
         # overlap and run in the order the prompts came (an asyncio lock is first come,
         # first served).
         self._turn_slot = asyncio.Lock()
-        self.waiting = 0  # prompts waiting behind the running turn
+        self.waiting = 0  # prompts waiting behind the running turn (in this process)
+        self._moved = asyncio.Event()  # the shared queue moved (a notification)
 
     # --- turns ------------------------------------------------------------------------------
     def wrap(self, emit: Emit) -> Emit:
@@ -126,26 +129,61 @@ class Conversation:
         return self._turn_slot.locked()
 
     async def submit(
-        self, prompt: str, emit: Emit, *, started: Callable[[], None] | None = None
+        self,
+        prompt: str,
+        emit: Emit,
+        *,
+        started: Callable[[], None] | None = None,
+        queued: Callable[[int], None] | None = None,
     ) -> Any:
         """Queue ``prompt`` behind this conversation's running turn, then run it (a turn
-        stored while it waited for approvals is taken up first). ``started`` is called
-        when it leaves the queue; a prompt cancelled while it waits never runs."""
+        stored while it waited for approvals is taken up first). ``queued`` is told the
+        prompt's place when it must wait; ``started`` is called when it leaves the queue;
+        a prompt cancelled while it waits never runs.
+
+        On a store shared by many processes (PostgreSQL) the queue is the store's: a
+        prompt takes a ticket when it arrives and runs when its ticket is the session's
+        oldest, whichever process holds it."""
+        shared = self.store.shared
+        ticket = shared.enqueue(self.id) if shared is not None else None
         self.waiting += 1
-        queued = True
+        waiting = True
         try:
+            if ticket is not None:
+                told = False
+                while (ahead := shared.ahead(self.id, ticket)) or self._turn_slot.locked():
+                    if queued is not None and not told:
+                        queued(max(ahead, 1))
+                        told = True
+                    self._moved.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._moved.wait(), QUEUE_POLL_S)
+            elif self._turn_slot.locked() and queued is not None:
+                queued(self.waiting)
             async with self._turn_slot:
                 self.waiting -= 1
-                queued = False
-                if started is not None:
-                    started()
-                paused = self.paused()
-                if paused is not None:
-                    await self.resume(paused, emit)
-                return await self.run(prompt, emit)
+                waiting = False
+                try:
+                    if started is not None:
+                        started()
+                    paused = self.paused()
+                    if paused is not None:
+                        await self.resume(paused, emit)
+                    return await self.run(prompt, emit)
+                finally:
+                    if ticket is not None:
+                        shared.dequeue(self.id, ticket)
+                        ticket = None
         finally:
-            if queued:
+            if waiting:
                 self.waiting -= 1
+            if ticket is not None:  # cancelled while it waited
+                shared.dequeue(self.id, ticket)
+            self._moved.set()  # a prompt of this process behind it goes on at once
+
+    def queue_moved(self) -> None:
+        """Another process's turn of this conversation ended: look at the queue again."""
+        self._moved.set()
 
     async def resume(self, paused: PausedTurn, emit: Emit) -> Any:
         """Take up a turn stored while it waited for approvals (after a restart)."""

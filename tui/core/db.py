@@ -33,7 +33,8 @@ def redacted_url(url: str) -> str:
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
@@ -99,7 +100,8 @@ def _row_factory(cursor: Any) -> Any:
     kind = type("Row", (Row,), {"names": names, "__slots__": ()})
 
     def make(values: Sequence[Any]) -> Row:
-        return kind(values)
+        row: Row = kind(values)
+        return row
 
     return make
 
@@ -135,11 +137,12 @@ class PostgresDb:
         if text is None:
             text = self._sql[sql] = to_pyformat(sql)
         with self.lock:
-            return self.conn.execute(text, tuple(args), prepare=False)  # type: ignore[arg-type,call-overload,no-any-return]
+            cursor: Cursor = self.conn.execute(text, tuple(args), prepare=False)
+            return cursor
 
     def executescript(self, sql: str) -> None:
         with self.lock:
-            self.conn.execute(sql.encode())  # type: ignore[call-overload]
+            self.conn.execute(sql.encode())
 
     @contextmanager
     def tx(self) -> Iterator[PostgresDb]:

@@ -192,14 +192,16 @@ def migrate(db: PostgresDb) -> int:
 Recover = Callable[..., list[Any]]  # tui.core.store.recover_crashed_turns
 
 
-def open_store(store: Any, url: str, recover: Recover) -> tuple[PostgresDb, PostgresDb, PgLease]:
-    """The store's connections (main, reader) and this process's lease (whose sweep uses
-    the store's ``recover``)."""
+def open_store(
+    store: Any, url: str, recover: Recover
+) -> tuple[PostgresDb, PostgresDb, PgLease, Shared]:
+    """The store's connections (main, reader), this process's lease (whose sweep uses
+    the store's ``recover``) and what the processes share."""
     db = connect(url)
     migrate(db)
     reader = connect(url, application_name="agents-tui reader")
     lease = lease_for(url, store, recover)
-    return db, reader, lease
+    return db, reader, lease, Shared(db, lease)
 
 
 def search_clause(search: str) -> tuple[str, tuple[Any, ...]]:
@@ -247,9 +249,7 @@ class PgLease:
             " extract(epoch FROM clock_timestamp()))",
             (self.instance_id, socket.gethostname(), self.pid, backend),
         )
-        self._thread = threading.Thread(
-            target=self._beat, name="agents-tui-pg-lease", daemon=True
-        )
+        self._thread = threading.Thread(target=self._beat, name="agents-tui-pg-lease", daemon=True)
         self._thread.start()
 
     def attach(self, user: Any) -> None:
@@ -423,3 +423,111 @@ def memory(url: str, session_id: str) -> Any:
         engine = create_async_engine(async_url, pool_size=10, max_overflow=20)
         _ENGINES[key] = engine
     return SQLAlchemySession(session_id, engine=engine, create_tables=False)
+
+
+# --- what processes share ---------------------------------------------------------------
+class Shared:
+    """The cross-process parts of a store on PostgreSQL (``store.shared``): the queue of
+    prompts per session, approvals asked, notifications and the turns' events. Used on the
+    event loop's thread, on the store's main connection."""
+
+    def __init__(self, db: PostgresDb, lease: PgLease) -> None:
+        self.db = db
+        self.lease = lease
+
+    # the queue: a ticket per prompt, the oldest ticket of a session runs
+    def enqueue(self, session_id: str) -> int:
+        row = self.db.execute(
+            "INSERT INTO turn_queue(session_id, owner, enqueued_at) VALUES (?, ?, ?) RETURNING id",
+            (session_id, self.lease.instance_id, time.time()),
+        ).fetchone()
+        return int(row[0])
+
+    def ahead(self, session_id: str, ticket: int) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM turn_queue WHERE session_id = ? AND id < ?",
+            (session_id, ticket),
+        ).fetchone()
+        return int(row[0])
+
+    def waiting(self, session_id: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM turn_queue WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def dequeue(self, session_id: str, ticket: int) -> None:
+        self.db.execute("DELETE FROM turn_queue WHERE id = ?", (ticket,))
+        self.notify({"op": "queue", "session": session_id})
+
+    # approvals asked by the process running a turn, answered through any process
+    def ask(self, session_id: str, call_id: str) -> None:
+        self.db.execute(
+            "INSERT INTO pending_approvals(session_id, call_id, owner, asked_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (session_id, call_id) DO UPDATE"
+            " SET owner = excluded.owner, asked_at = excluded.asked_at",
+            (session_id, call_id, self.lease.instance_id, time.time()),
+        )
+
+    def answered(self, session_id: str, call_id: str) -> None:
+        self.db.execute(
+            "DELETE FROM pending_approvals WHERE session_id = ? AND call_id = ?",
+            (session_id, call_id),
+        )
+
+    def asked(self, session_id: str, call_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM pending_approvals WHERE session_id = ? AND call_id = ?",
+            (session_id, call_id),
+        ).fetchone()
+        return row is not None
+
+    def pending_approvals(self, session_id: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM pending_approvals WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def notify(self, payload: dict[str, Any]) -> None:
+        notify(self.db, payload)
+
+    # turns and their events
+    def running_turn(self, session_id: str) -> int | None:
+        """The session's turn that runs (or waits for approval) now, in any process."""
+        row = self.db.execute(
+            "SELECT id FROM turns WHERE conversation_id = ?"
+            " AND status IN ('running', 'awaiting_approval') ORDER BY id DESC LIMIT 1",
+            (session_id,),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def turn(self, session_id: str, turn_id: int) -> tuple[str, str] | None:
+        """A turn's status and reply, if it is this session's."""
+        row = self.db.execute(
+            "SELECT status, reply FROM turns WHERE id = ? AND conversation_id = ?",
+            (turn_id, session_id),
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def next_turn(self, session_id: str, after: int) -> int | None:
+        row = self.db.execute(
+            "SELECT min(id) FROM turns WHERE conversation_id = ? AND id > ?", (session_id, after)
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def write_events(self, rows: list[tuple[int, int, str, str]]) -> None:
+        """``(turn_id, seq, session_id, body)`` rows, in one COPY."""
+        with (
+            self.db.lock,
+            self.db.conn.cursor() as cursor,
+            cursor.copy("COPY turn_events (turn_id, seq, session_id, body) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+    def read_events(self, turn_id: int, after: int) -> list[tuple[int, str]]:
+        rows = self.db.execute(
+            "SELECT seq, body FROM turn_events WHERE turn_id = ? AND seq > ? ORDER BY seq",
+            (turn_id, after),
+        ).fetchall()
+        return [(int(seq), str(body)) for seq, body in rows]

@@ -202,11 +202,16 @@ class Store:
 
         self.url = url if is_postgres(url) else None
         self.path: Path | None = None
+        # What many processes share (PostgreSQL only): queue, approvals, events, notices.
+        self.shared: Any = None
+        self._db: Db
+        self._reader: Db
+        self.lease: Any  # tui.core.lease.Lease (SQLite) or tui.core.postgres.PgLease
         self._reader_lock = threading.Lock()
         if self.url is not None:
             from tui.core import postgres
 
-            self._db, self._reader, self.lease = postgres.open_store(
+            self._db, self._reader, self.lease, self.shared = postgres.open_store(
                 self, self.url, recover_crashed_turns
             )
             self.recovered = self._recover_crashed_turns()
@@ -261,41 +266,41 @@ class Store:
         kept rows and three index lookups: safe to call from a worker thread."""
         limits = limits or Thresholds()
         scope = conversation_id or ""
-        with self._reader_lock:
-            with self._reader.tx() as db:  # one read transaction: the totals and the index agree
-                row = db.execute(
-                    f"SELECT {', '.join(COUNTERS)} FROM turn_totals WHERE scope = ?", (scope,)
-                ).fetchone()
-                out = Totals()
-                if row is not None:
-                    for name, value in zip(COUNTERS, row, strict=True):
-                        setattr(out, name, type(getattr(out, name))(value))
-                out.errors_by_kind = {
-                    str(kind): int(count)
-                    for kind, count in db.execute(
-                        "SELECT kind, count FROM turn_error_kinds WHERE scope = ? AND count != 0",
-                        (scope,),
-                    )
-                }
-                where = " AND conversation_id = ?" if conversation_id else ""
-                args: tuple[Any, ...] = (conversation_id,) if conversation_id else ()
-                n = out.ttft_n
-                if n:
-                    middle = db.execute(
-                        f"SELECT ttft_s FROM turns WHERE ttft_s IS NOT NULL{where}"
-                        " ORDER BY ttft_s LIMIT ? OFFSET ?",
-                        (*args, 2 - n % 2, (n - 1) // 2),
-                    ).fetchall()
-                    if middle:
-                        out.median_ttft = sum(float(v[0]) for v in middle) / len(middle)
-                out.slow = db.execute(
-                    f"SELECT COUNT(*) FROM turns WHERE ttft_s > ?{where}",
-                    (limits.max_ttft_s, *args),
-                ).fetchone()[0]
-                out.sluggish = db.execute(
-                    f"SELECT COUNT(*) FROM turns WHERE rate < ?{where}",
-                    (limits.min_tokens_per_s, *args),
-                ).fetchone()[0]
+        # one read transaction: the totals and the index agree
+        with self._reader_lock, self._reader.tx() as db:
+            row = db.execute(
+                f"SELECT {', '.join(COUNTERS)} FROM turn_totals WHERE scope = ?", (scope,)
+            ).fetchone()
+            out = Totals()
+            if row is not None:
+                for name, value in zip(COUNTERS, row, strict=True):
+                    setattr(out, name, type(getattr(out, name))(value))
+            out.errors_by_kind = {
+                str(kind): int(count)
+                for kind, count in db.execute(
+                    "SELECT kind, count FROM turn_error_kinds WHERE scope = ? AND count != 0",
+                    (scope,),
+                )
+            }
+            where = " AND conversation_id = ?" if conversation_id else ""
+            args: tuple[Any, ...] = (conversation_id,) if conversation_id else ()
+            n = out.ttft_n
+            if n:
+                middle = db.execute(
+                    f"SELECT ttft_s FROM turns WHERE ttft_s IS NOT NULL{where}"
+                    " ORDER BY ttft_s LIMIT ? OFFSET ?",
+                    (*args, 2 - n % 2, (n - 1) // 2),
+                ).fetchall()
+                if middle:
+                    out.median_ttft = sum(float(v[0]) for v in middle) / len(middle)
+            out.slow = db.execute(
+                f"SELECT COUNT(*) FROM turns WHERE ttft_s > ?{where}",
+                (limits.max_ttft_s, *args),
+            ).fetchone()[0]
+            out.sluggish = db.execute(
+                f"SELECT COUNT(*) FROM turns WHERE rate < ?{where}",
+                (limits.min_tokens_per_s, *args),
+            ).fetchone()[0]
         return out
 
     @contextmanager
@@ -640,6 +645,12 @@ class Store:
             ).fetchall()
         return [_turn(r) for r in rows]
 
+    def latest_turn_id(self, conversation_id: str) -> int:
+        row = self._db.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM turns WHERE conversation_id = ?", (conversation_id,)
+        ).fetchone()
+        return int(row[0])
+
     def turn_count(self, conversation_id: str) -> int:
         return int(
             self._db.execute(
@@ -709,9 +720,7 @@ def recover_crashed_turns(
     return [_turn(r) for r in _rows(db, done)]
 
 
-def _account(
-    db: Db, conversation_id: str, share: Totals, earlier: Totals | None = None
-) -> None:
+def _account(db: Db, conversation_id: str, share: Totals, earlier: Totals | None = None) -> None:
     """Add a turn's share (less what it held before) to its conversation and the store."""
     delta = {
         name: getattr(share, name) - (getattr(earlier, name) if earlier else 0) for name in COUNTERS

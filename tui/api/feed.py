@@ -1,0 +1,293 @@
+"""Every turn's protocol events with ids, for clients that follow a session.
+
+Each event of a turn gets the id ``TURN-SEQ`` (the store's turn id, then its place in the
+turn), sent as the SSE ``id:`` field and as ``"id"`` in the object. A client that lost its
+stream asks ``GET /v1/sessions/{id}/events`` with ``Last-Event-ID`` and gets what came
+after, once, in order; then the next turn. In one process the events are read from
+memory; on PostgreSQL the process running a turn also writes them to ``turn_events``
+(every ``FLUSH_S``, text deltas of a flush joined into one row with the last id), so a
+client can follow a turn that another process runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from array import array
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.core.protocol import envelope
+
+FLUSH_S = 0.1  # how often a process writes its turns' new events to PostgreSQL
+POLL_S = 0.2  # how often a follower of another process's turn reads them
+KEPT_TURNS = 64  # finished turns whose events stay in memory (the newest)
+END = ""  # the body of the row that says a turn's events are complete
+STALE_S = 1.0  # a turn ended in the store with no end row for this long: ended anyway
+_ID = re.compile(r"(\d{1,18})-(\d{1,9})")
+
+log = logging.getLogger("agents_tui.api")
+
+
+def event_id(turn_id: int, seq: int) -> str:
+    return f"{turn_id}-{seq}"
+
+
+def parse_event_id(text: str | None) -> tuple[int, int] | None:
+    """``TURN-SEQ`` as numbers; anything else is no id (the stream starts afresh)."""
+    match = _ID.fullmatch((text or "").strip())
+    return (int(match[1]), int(match[2])) if match else None
+
+
+@dataclass(slots=True)
+class TurnLog:
+    session_id: str
+    turn_id: int
+    events: list[dict[str, Any]] = field(default_factory=list)  # seq n at index n - 1
+    ended: bool = False
+    # Once ended, the events compacted: each run of text deltas is one entry
+    # (first seq, last seq, the joined event, the text's length after each seq).
+    runs: list[tuple[int, int, dict[str, Any], array[int] | None]] | None = None
+
+    def compact(self) -> None:
+        runs: list[tuple[int, int, dict[str, Any], array[int] | None]] = []
+        parts: list[str] = []
+        for seq, obj in enumerate(self.events, 1):
+            if obj["type"] == "text_delta":
+                if runs and runs[-1][3] is not None and runs[-1][1] == seq - 1:
+                    first, _, head, ends = runs[-1]
+                    assert ends is not None
+                    parts.append(obj["data"]["delta"])
+                    ends.append(ends[-1] + len(parts[-1]))
+                    runs[-1] = (first, seq, {**obj, "data": {**obj["data"]}}, ends)
+                    continue
+                self._join_last(runs, parts)
+                parts = [obj["data"]["delta"]]
+                runs.append((seq, seq, obj, array("I", [len(parts[0])])))
+            else:
+                self._join_last(runs, parts)
+                parts = []
+                runs.append((seq, seq, obj, None))
+        self._join_last(runs, parts)
+        self.runs, self.events = runs, []
+
+    @staticmethod
+    def _join_last(
+        runs: list[tuple[int, int, dict[str, Any], array[int] | None]], parts: list[str]
+    ) -> None:
+        if runs and runs[-1][3] is not None and len(parts) > 1:
+            runs[-1][2]["data"]["delta"] = "".join(parts)
+
+    def after(self, seq: int) -> list[dict[str, Any]]:
+        """The events after ``seq``: exactly the text not yet seen, whatever the joins."""
+        if self.runs is None:
+            return self.events[seq:]
+        out = []
+        for first, last, obj, ends in self.runs:
+            if last <= seq:
+                continue
+            if first > seq or ends is None:
+                out.append(obj)
+                continue
+            seen = ends[seq - first]  # the run's text up to and including ``seq``
+            out.append({**obj, "data": {**obj["data"], "delta": obj["data"]["delta"][seen:]}})
+        return out
+
+
+class Feed:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.shared = store.shared  # None on SQLite: one process, memory is enough
+        self.turns: OrderedDict[str, TurnLog] = OrderedDict()  # each session's latest turn
+        self._changed: dict[str, asyncio.Event] = {}
+        self._pending: list[tuple[TurnLog, int, dict[str, Any] | None]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- the process running a turn ---------------------------------------------------------
+    def begin(self, session_id: str, turn_id: int) -> TurnLog:
+        turn = TurnLog(session_id, turn_id)
+        self.turns[session_id] = turn
+        self.turns.move_to_end(session_id)
+        while len(self.turns) > KEPT_TURNS:
+            oldest_id, oldest = next(iter(self.turns.items()))
+            if not oldest.ended:
+                break
+            del self.turns[oldest_id]
+        self._wake(session_id)
+        return turn
+
+    def record(self, turn: TurnLog, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` with its id, kept for followers."""
+        obj["id"] = event_id(turn.turn_id, len(turn.events) + 1)
+        turn.events.append(obj)
+        if self.shared is not None:
+            self._pending.append((turn, len(turn.events), obj))
+            self._start_flushing()
+        self._wake(turn.session_id)
+        return obj
+
+    def end(self, turn: TurnLog) -> None:
+        if turn.ended:
+            return
+        turn.ended = True
+        turn.compact()
+        if self.shared is not None:
+            self._pending.append((turn, len(turn.events) + 1, None))
+            self._start_flushing()
+        self._wake(turn.session_id)
+
+    def _start_flushing(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+
+    async def _flush_loop(self) -> None:
+        while self._pending:
+            await asyncio.sleep(FLUSH_S)
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        rows: list[tuple[int, int, str, str]] = []
+        joined: dict[int, int] = {}  # turn id -> index in rows of its open text row
+        texts: dict[int, list[str]] = {}
+        for turn, seq, obj in pending:
+            if obj is not None and obj["type"] == "text_delta":
+                at = joined.get(turn.turn_id)
+                if at is not None:  # joined to the text right before it, with the last id
+                    texts[at].append(obj["data"]["delta"])
+                    rows[at] = (turn.turn_id, seq, turn.session_id, json.dumps(obj))
+                    continue
+                joined[turn.turn_id] = len(rows)
+                texts[len(rows)] = [obj["data"]["delta"]]
+            else:
+                joined.pop(turn.turn_id, None)
+            body = END if obj is None else json.dumps(obj, ensure_ascii=False)
+            rows.append((turn.turn_id, seq, turn.session_id, body))
+        for at, parts in texts.items():
+            if len(parts) > 1:
+                turn_id, seq, session_id, body = rows[at]
+                obj = json.loads(body)
+                obj["data"]["delta"] = "".join(parts)
+                rows[at] = (turn_id, seq, session_id, json.dumps(obj, ensure_ascii=False))
+        if rows:
+            try:
+                self.shared.write_events(rows)
+            except Exception:  # followers elsewhere miss these; the turn itself goes on
+                log.exception("writing %d events for followers failed", len(rows))
+
+    # --- followers --------------------------------------------------------------------------
+    def _wake(self, session_id: str) -> None:
+        event = self._changed.pop(session_id, None)
+        if event is not None:
+            event.set()
+
+    async def _changes(self, session_id: str, timeout: float) -> None:
+        event = self._changed.setdefault(session_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+
+    async def follow(
+        self, session_id: str, after: tuple[int, int] | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The events after ``after`` (a turn's id and the last event seen), to the end of
+        that turn; a turn seen to its end leads to the next one. Without ``after``: the
+        running turn from its start, or the next to start."""
+        if after is None:
+            turn_id, seq = await self._next_turn(session_id, None), 0
+        else:
+            turn_id, seq = after
+        sent = False
+        quiet_since: float | None = None
+        while True:
+            events, ended = self._read(session_id, turn_id, seq, quiet_since)
+            for obj in events:
+                yield obj
+                sent = True
+                seq = int(obj["id"].rsplit("-", 1)[1])
+            if events:
+                quiet_since = None
+            if ended:
+                if sent:
+                    return
+                turn_id, seq = await self._next_turn(session_id, turn_id), 0
+                quiet_since = None
+                continue
+            if not events and quiet_since is None:
+                quiet_since = time.monotonic()
+            local = self.turns.get(session_id)
+            here = local is not None and local.turn_id == turn_id
+            await self._changes(session_id, 15.0 if here else POLL_S)
+
+    def _read(
+        self, session_id: str, turn_id: int, seq: int, quiet_since: float | None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        local = self.turns.get(session_id)
+        if local is not None and local.turn_id == turn_id:
+            return local.after(seq), local.ended
+        if self.shared is not None:
+            rows = self.shared.read_events(turn_id, seq)
+            out: list[dict[str, Any]] = []
+            for _seq, body in rows:
+                if body == END:
+                    return out, True
+                out.append(json.loads(body))
+            if out:
+                return out, False
+            status = self.shared.turn(session_id, turn_id)
+            if status is None:
+                return [], True
+            if status[0] in ("running", "awaiting_approval"):
+                return [], False
+            # Ended in the store and nothing more came: its process went away (or the end
+            # row is late: wait a little first).
+            if quiet_since is None or time.monotonic() - quiet_since < STALE_S:
+                return [], False
+            return [self._ending(session_id, turn_id, seq, *status)], True
+        stored = next((t for t in self.store.read_turns(session_id) if t.id == turn_id), None)
+        if stored is None or stored.status in ("running", "awaiting_approval"):
+            return [], True
+        return [self._ending(session_id, turn_id, seq, stored.status, stored.reply)], True
+
+    def _ending(
+        self, session_id: str, turn_id: int, seq: int, status: str, reply: str
+    ) -> dict[str, Any]:
+        """What a follower is told of a turn whose events are gone: how it ended."""
+        obj = envelope(
+            "response_complete",
+            {
+                "status": status,
+                "final_response": reply,
+                "word_count": len(reply.split()),
+                "character_count": len(reply),
+                "session_id": session_id,
+            },
+        )
+        obj["id"] = event_id(turn_id, seq + 1)
+        return obj
+
+    async def _next_turn(self, session_id: str, after: int | None) -> int:
+        """The turn after ``after`` (or the running one), once it has started."""
+        if after is None:
+            local = self.turns.get(session_id)
+            if local is not None and not local.ended:
+                return int(local.turn_id)
+            if self.shared is not None:
+                running = self.shared.running_turn(session_id)
+                if running is not None:
+                    return int(running)
+            after = self.store.latest_turn_id(session_id)
+        while True:
+            local = self.turns.get(session_id)
+            if local is not None and local.turn_id > after:
+                return local.turn_id
+            if self.shared is not None:
+                found = self.shared.next_turn(session_id, after)
+                if found is not None:
+                    return int(found)
+            await self._changes(session_id, POLL_S if self.shared is not None else 15.0)
