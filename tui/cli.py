@@ -197,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
         "and the partial reply kept",
     )
     api.add_argument(
+        "--database",
+        metavar="URL",
+        help="the store: postgresql://USER@HOST:PORT/DB lets any number of API processes "
+        "serve the same sessions (or AGENTS_TUI_DATABASE_URL; default: the SQLite file)",
+    )
+    api.add_argument(
         "--log-format",
         choices=["text", "json"],
         default="text",
@@ -214,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("conversation", help="the conversation id (Ctrl+S shows them)")
     exp.add_argument("--format", choices=["md", "json"], default="md")
     exp.add_argument("-o", "--output", help="write to this file (default: standard output)")
+    mig = sub.add_parser("migrate", help="copy a SQLite store (every conversation) into PostgreSQL")
+    mig.add_argument("--to", required=True, metavar="URL", help="postgresql://USER@HOST:PORT/DB")
+    mig.add_argument(
+        "--from", dest="source", metavar="PATH", help="the SQLite file (default: the app's own)"
+    )
     bench = sub.add_parser("bench", help="measure streaming speed against stock Textual")
     bench.add_argument("--quick", action="store_true", help="finish within about 5 minutes")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -260,11 +271,46 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     flags["mcp"] = tuple(servers) if servers else None
     flags["lang"] = getattr(args, "lang", None)  # every command speaks it
     flags["inject_faults"] = getattr(args, "inject_faults", None)
+    flags["database"] = getattr(args, "database", None)  # agents-tui api --database
     return flags
 
 
 # Subcommands that never start a model: backend options given with them are refused.
-NO_BACKEND = ("stats", "replay", "bench", "export", "import")
+NO_BACKEND = ("stats", "replay", "bench", "export", "import", "migrate")
+
+
+def _migrate(source: str | None, target: str) -> int:
+    from pathlib import Path
+
+    from tui.core.db import is_postgres, redacted_url
+    from tui.core.migrate import copy_store
+    from tui.core.postgres import DatabaseError
+    from tui.core.store import Store, default_db_path
+
+    path = Path(source).expanduser() if source else default_db_path()
+    if not path.is_file():
+        print(f"agents-tui: no SQLite store at {path}", file=sys.stderr)
+        return 2
+    if not is_postgres(target):
+        print("agents-tui: --to must be postgresql://USER@HOST:PORT/DB", file=sys.stderr)
+        return 2
+    try:
+        store = Store(url=target)
+    except DatabaseError as problem:
+        print(f"agents-tui: {problem}", file=sys.stderr)
+        return 1
+    try:
+        report = copy_store(path, store)
+    finally:
+        store.close()
+    print(
+        f"copied {report.conversations} conversations ({report.turns} turns, "
+        f"{report.memory_items} memory items, {report.paused} paused on approvals) "
+        f"from {path} to {redacted_url(target)}"
+    )
+    if report.skipped:
+        print(f"already there, left as they are: {', '.join(report.skipped)}")
+    return 0
 
 
 def _read_prompt(given: str | None) -> str:
@@ -374,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
         return _stats(as_json=args.json)
     if args.command == "import":
         return _import(args.file)
+    if args.command == "migrate":
+        return _migrate(args.source, args.to)
     if args.command == "export":
         return _export(args.conversation, args.format, args.output)
     from tui import textual_patches

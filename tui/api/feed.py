@@ -61,7 +61,7 @@ class TurnLog:
         for seq, obj in enumerate(self.events, 1):
             if obj["type"] == "text_delta":
                 if runs and runs[-1][3] is not None and runs[-1][1] == seq - 1:
-                    first, _, head, ends = runs[-1]
+                    first, _, _, ends = runs[-1]
                     assert ends is not None
                     parts.append(obj["data"]["delta"])
                     ends.append(ends[-1] + len(parts[-1]))

@@ -495,6 +495,28 @@ def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any
     return make, backend.label, base
 
 
+def open_store(database: str | None) -> Any:
+    """The store ``--database`` names (PostgreSQL or a SQLite file; default the data
+    dir's file), or ``None`` after saying why it cannot be opened."""
+    from pathlib import Path
+
+    from tui.core.db import is_postgres
+    from tui.core.postgres import DatabaseError
+    from tui.core.secrets import remember
+    from tui.core.store import Store
+
+    if database and is_postgres(database):
+        from urllib.parse import urlsplit
+
+        remember(urlsplit(database).password)  # never in a log line
+        try:
+            return Store(url=database)
+        except DatabaseError as problem:
+            print(f"agents-tui: {problem}", file=sys.stderr)
+            return None
+    return Store(Path(database).expanduser() if database else None)
+
+
 def serve_api(
     settings: Any,
     *,
@@ -521,11 +543,14 @@ def serve_api(
     import uvicorn
 
     from tui.core.agents import AgentLoadError
+    from tui.core.db import redacted_url
     from tui.core.providers import ProviderError
     from tui.core.secrets import remember
-    from tui.core.store import Store
 
     remember(token)
+    store = open_store(settings.database)
+    if store is None:
+        return 1
     max_streams, connections = fit_streams(max_streams)
     try:
         make, label, base = runner_factory(settings)
@@ -542,7 +567,7 @@ def serve_api(
         from tui.core.telemetry import Telemetry
 
         service = StreamingService(
-            Store(),
+            store,
             make,
             model_label=label,
             telemetry=Telemetry(metrics=True, log_content=log_content),
@@ -569,11 +594,13 @@ def serve_api(
         )
         configure_logs(log_format)
         redact_logs()
-        print(f"agents-tui api on http://{host}:{port}/ ({label})", file=sys.stderr)
+        where = redacted_url(store.url) if store.url else str(store.path)
+        print(f"agents-tui api on http://{host}:{port}/ ({label}; store {where})", file=sys.stderr)
         try:
             await uvicorn.Server(config).serve()
         finally:
             service.close()
+            store.close()
             await base.close()
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a server is stopped

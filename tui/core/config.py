@@ -113,6 +113,8 @@ class Settings:
     lang: str | None = None  # en or vi; unset: the locale decides (tui.core.i18n)
     inject_faults: float = 0.0  # the tutorial's demo: this fraction of stream events fails
     mcp: tuple[McpSpec, ...] = ()
+    # the API's store: postgresql://USER@HOST:PORT/DB (many processes) or a SQLite file
+    database: str | None = None
 
     def masked(self) -> dict[str, Any]:
         """The effective settings for display, secrets hidden."""
@@ -127,6 +129,10 @@ class Settings:
         out["mcp"] = [
             " ".join([spec.command, *spec.args]) if spec.command else spec.url for spec in self.mcp
         ]
+        if out["database"]:
+            from tui.core.db import redacted_url
+
+            out["database"] = redacted_url(str(out["database"]))
         return out
 
 
@@ -199,6 +205,14 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("inject_faults must be a fraction from 0 up to (not including) 1")
     if settings.stall_timeout <= 0:
         raise ConfigError("stall_timeout must be a positive number of seconds")
+    if settings.database and "://" in settings.database:
+        from tui.core.db import is_postgres, redacted_url
+
+        if not is_postgres(settings.database):
+            raise ConfigError(
+                f"database {redacted_url(settings.database)!r}: use postgresql://USER@HOST:PORT/DB"
+                " or the path of a SQLite file"
+            )
     return settings
 
 
@@ -231,6 +245,8 @@ def read_env(environ: dict[str, str]) -> dict[str, Any]:
         if name == "mcp":
             continue
         value = environ.get(f"AGENTS_TUI_{name.upper()}")
+        if name == "database":
+            value = environ.get("AGENTS_TUI_DATABASE_URL") or value
         if value is not None and value != "":
             out[name] = _coerce(name, value, f"AGENTS_TUI_{name.upper()}")
     return out

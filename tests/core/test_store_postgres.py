@@ -1,0 +1,196 @@
+"""The store on a real PostgreSQL behaves as on SQLite; a SQLite store of today's schema
+upgrades in place and copies whole into PostgreSQL (``agents-tui migrate``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.core.store import Store
+
+OLD_STORE = Path(__file__).parent.parent / "data" / "store-2026-12-05.sqlite"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        made = Store(tmp_path / "store.db")
+    else:
+        made = Store(url=request.getfixturevalue("postgres_url"))
+    yield made
+    made.close()
+
+
+def _finish(store: Store, conversation: str, prompt: str, reply: str, ttft: float) -> int:
+    turn = store.start_turn(conversation, prompt)
+    store.save_partial(turn, reply[:3])
+    store.finish_turn(
+        turn,
+        reply=reply,
+        status="completed",
+        error=None,
+        tools=[{"name": "roll_dice", "status": "completed"}],
+        metrics={"time_to_first_token_s": ttft, "elapsed_s": 2.0},
+    )
+    return turn
+
+
+def test_both_stores_keep_search_and_count_alike(store):
+    store.ensure_conversation("a", agent="Assistant", model="m")
+    store.ensure_conversation("b")
+    _finish(store, "a", "Tell me of wyverns", "A wyvern has two legs.", 0.2)
+    _finish(store, "b", "Chào bạn, kể chuyện rồng", "Ngày xửa ngày xưa có một con rồng.", 0.4)
+    running = store.start_turn("b", "still streaming")
+    store.save_partial(running, "a griffin half-told")
+    # prefix search over prompts and finished replies, any language; a running reply is not
+    # found until it ends
+    assert [c.id for c in store.conversations("wyv")] == ["a"]
+    assert [c.id for c in store.conversations("rồng")] == ["b"]
+    assert store.conversations("griffin") == []
+    assert [c.id for c in store.conversations("Chào")] == ["b"]
+    assert {c.id for c in store.conversations("")} == {"a", "b"}
+    store.rename("a", "Dragons 100% true_story")
+    assert [c.id for c in store.conversations("100%")] == ["a"]
+    assert store.conversations("%") != [] and store.conversations("zzz_") == []
+    # the kept totals and the median
+    totals = store.totals()
+    assert (totals.turns, totals.completed) == (2, 2)
+    assert totals.median_ttft == pytest.approx(0.3)
+    assert store.totals("a").turns == 1
+    assert store.global_stats()["total_sessions"] == 2
+    # a paused turn keeps its run state; approvals remembered
+    store.pause_turn(running, reply="half", state='{"state": 1}')
+    paused = store.paused_turn("b")
+    assert paused is not None and paused[1] == '{"state": 1}' and paused[0].reply == "half"
+    store.approve_always("b", "roll_dice")
+    store.approve_always("b", "roll_dice")
+    assert store.always_approved("b") == {"roll_dice"}
+    # deleting a conversation takes its share out of the totals
+    store.delete("a")
+    assert store.totals().turns == 1 and store.conversation("a") is None
+    assert [t.prompt for t in store.turns("b")] == ["Chào bạn, kể chuyện rồng", "still streaming"]
+
+
+def test_the_postgresql_schema_is_migrated_once_and_a_newer_one_refused(postgres_url):
+    from tui.core.db import PostgresDb
+    from tui.core.postgres import SCHEMA_VERSION, DatabaseError, migrate
+
+    first = Store(url=postgres_url)
+    first.ensure_conversation("kept")
+    first.close()
+    db = PostgresDb(postgres_url)
+    assert migrate(db) == SCHEMA_VERSION  # already there: nothing runs again
+    second = Store(url=postgres_url)
+    assert second.conversation("kept") is not None
+    second.close()
+    db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    with pytest.raises(DatabaseError, match="newer than this agents-tui knows"):
+        Store(url=postgres_url)
+    db.close()
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path):
+    from tui.core.postgres import DatabaseError
+
+    with pytest.raises(DatabaseError) as caught:
+        Store(url="postgresql://someone:hunter2@127.0.0.1:1/nowhere")
+    text = str(caught.value)
+    assert "cannot reach postgresql://someone:***@127.0.0.1:1/nowhere" in text
+    assert "hunter2" not in text and "\n" not in text
+
+
+def _everything(store: Store) -> list[tuple]:
+    out = []
+    for conv in store.conversations():
+        agent_key, context = store.api_info(conv.id)
+        out.append(
+            (
+                "conv",
+                conv.id,
+                conv.title,
+                conv.agent,
+                conv.model,
+                conv.created_at,
+                conv.updated_at,
+                agent_key,
+                json.dumps(context, sort_keys=True),
+            )
+        )
+        for t in store.turns(conv.id):
+            out.append(
+                (
+                    "turn",
+                    conv.id,
+                    t.started_at,
+                    t.prompt,
+                    t.reply,
+                    t.status,
+                    t.error,
+                    json.dumps(t.tools),
+                    json.dumps(t.metrics, sort_keys=True),
+                )
+            )
+        out.append(("approved", conv.id, sorted(store.always_approved(conv.id))))
+        paused = store.paused_turn(conv.id)
+        out.append(
+            ("paused", conv.id, paused[0].prompt if paused else None, paused[1] if paused else None)
+        )
+    return sorted(out, key=repr)
+
+
+async def _memory(store: Store, conversation_id: str) -> list:
+    from tui.core.journal import open_memory
+
+    memory = open_memory(store, conversation_id, per_call=True)
+    return list(await memory.get_items())
+
+
+async def test_a_store_of_todays_schema_upgrades_in_place_and_copies_whole_into_postgresql(
+    tmp_path, postgres_url
+):
+    path = tmp_path / "agents-tui.db"
+    shutil.copy(OLD_STORE, path)
+    old = Store(path)  # opened by this version: the cut turn is recovered, nothing lost
+    assert [t.status for t in old.recovered] == ["interrupted"]
+    assert old.recovered[0].reply == "Once upon a time"
+    before = _everything(old)
+    conversations = [c.id for c in old.conversations()]
+    assert len(conversations) == 7 and sum(len(old.turns(c)) for c in conversations) == 23
+    memories = {c: await _memory(old, c) for c in conversations}
+    assert memories["conv-cut"][-1] == {"role": "assistant", "content": "Once upon a time"}
+    stats = old.global_stats()
+    old.close()
+
+    copied = subprocess.run(
+        [sys.executable, "-m", "tui", "migrate", "--from", str(path), "--to", postgres_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert copied.returncode == 0, copied.stderr
+    items = sum(len(m) for m in memories.values())
+    assert items == 43  # 42 stored + the cut turn's partial reply
+    assert f"copied 7 conversations (23 turns, {items} memory items, 1 paused on approvals)" in (
+        copied.stdout
+    )
+    pg = Store(url=postgres_url)
+    assert _everything(pg) == before
+    for conversation, items in memories.items():
+        assert await _memory(pg, conversation) == items  # the SDK's SQLAlchemySession reads it
+    assert pg.global_stats() == stats
+    assert [c.id for c in pg.conversations("griffin")] == [
+        c.id for c in Store(path).conversations("griffin")
+    ]
+    pg.close()
+    again = subprocess.run(
+        [sys.executable, "-m", "tui", "migrate", "--from", str(path), "--to", postgres_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "copied 0 conversations" in again.stdout and "already there" in again.stdout
