@@ -5,8 +5,7 @@ turn), sent as the SSE ``id:`` field and as ``"id"`` in the object. A client tha
 stream asks ``GET /v1/sessions/{id}/events`` with ``Last-Event-ID`` and gets what came
 after, once, in order; then the next turn. In one process the events are read from
 memory; on PostgreSQL the process running a turn also writes them to ``turn_events``
-(every ``FLUSH_S``, text deltas of a flush joined into one row with the last id), so a
-client can follow a turn that another process runs.
+(every ``FLUSH_S``, in one COPY), so a client can follow a turn another process runs.
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ class TurnLog:
     turn_id: int
     events: list[dict[str, Any]] = field(default_factory=list)  # seq n at index n - 1
     ended: bool = False
+    count: int = 0  # events recorded (the last seq)
     # Once ended, the events compacted: each run of text deltas is one entry
     # (first seq, last seq, the joined event, the text's length after each seq).
     runs: list[tuple[int, int, dict[str, Any], array[int] | None]] | None = None
@@ -124,10 +124,13 @@ class Feed:
 
     def record(self, turn: TurnLog, obj: dict[str, Any]) -> dict[str, Any]:
         """``obj`` with its id, kept for followers."""
-        obj["id"] = event_id(turn.turn_id, len(turn.events) + 1)
+        if turn.ended:
+            return obj  # after its end (never, by the service's order): not followed
+        turn.count += 1
+        obj["id"] = event_id(turn.turn_id, turn.count)
         turn.events.append(obj)
         if self.shared is not None:
-            self._pending.append((turn, len(turn.events), obj))
+            self._pending.append((turn, turn.count, obj))
             self._start_flushing()
         self._wake(turn.session_id)
         return obj
@@ -138,7 +141,7 @@ class Feed:
         turn.ended = True
         turn.compact()
         if self.shared is not None:
-            self._pending.append((turn, len(turn.events) + 1, None))
+            self._pending.append((turn, turn.count + 1, None))
             self._start_flushing()
         self._wake(turn.session_id)
 
@@ -152,29 +155,13 @@ class Feed:
             self.flush()
 
     def flush(self) -> None:
+        """Write the events recorded since the last flush, one row each, in one COPY (a
+        row per delta keeps every id exact for a follower that resumes mid-text)."""
         pending, self._pending = self._pending, []
-        rows: list[tuple[int, int, str, str]] = []
-        joined: dict[int, int] = {}  # turn id -> index in rows of its open text row
-        texts: dict[int, list[str]] = {}
-        for turn, seq, obj in pending:
-            if obj is not None and obj["type"] == "text_delta":
-                at = joined.get(turn.turn_id)
-                if at is not None:  # joined to the text right before it, with the last id
-                    texts[at].append(obj["data"]["delta"])
-                    rows[at] = (turn.turn_id, seq, turn.session_id, json.dumps(obj))
-                    continue
-                joined[turn.turn_id] = len(rows)
-                texts[len(rows)] = [obj["data"]["delta"]]
-            else:
-                joined.pop(turn.turn_id, None)
-            body = END if obj is None else json.dumps(obj, ensure_ascii=False)
-            rows.append((turn.turn_id, seq, turn.session_id, body))
-        for at, parts in texts.items():
-            if len(parts) > 1:
-                turn_id, seq, session_id, body = rows[at]
-                obj = json.loads(body)
-                obj["data"]["delta"] = "".join(parts)
-                rows[at] = (turn_id, seq, session_id, json.dumps(obj, ensure_ascii=False))
+        rows = [
+            (turn.turn_id, seq, turn.session_id, END if obj is None else json.dumps(obj))
+            for turn, seq, obj in pending
+        ]
         if rows:
             try:
                 self.shared.write_events(rows)
