@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
-import pytest
 
 from tests.e2e.test_api_limits import wait_for_server
 from tests.mcp_servers import free_port
