@@ -26,7 +26,7 @@ def _isolated_dirs(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def postgres_base():
     """One real PostgreSQL server for the whole run (tests.postgres_server)."""
-    from tests.postgres_server import pg_bin, postgres_server
+    from tui.bench.pg import pg_bin, postgres_server
 
     if pg_bin() is None and not os.environ.get("AGENTS_TUI_TEST_DATABASE_URL"):
         if os.environ.get("CI"):
@@ -39,6 +39,6 @@ def postgres_base():
 @pytest.fixture
 def postgres_url(postgres_base):
     """A fresh database on the shared server, for one test."""
-    from tests.postgres_server import new_database
+    from tui.bench.pg import new_database
 
     return new_database(postgres_base)

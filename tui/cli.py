@@ -238,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
         "non-readers, stats polled), within about 2 minutes",
     )
     bench.add_argument(
+        "--scale",
+        action="store_true",
+        help="only the API on PostgreSQL with 1, 2 and 4 processes (and SQLite), 50 to 500 "
+        "streams at 10 deltas/s, within about 3 minutes",
+    )
+    bench.add_argument(
         "--long",
         type=int,
         metavar="TURNS",
@@ -406,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
         from tui.bench.soak import soak
 
         print(json.dumps(soak(), indent=2))
+        return 0
+    if args.command == "bench" and args.scale:
+        from tui.bench.scale import scale
+
+        print(json.dumps(scale(), indent=2))
         return 0
     if args.command == "bench" and args.long:
         from tui.bench.long_local import long_local

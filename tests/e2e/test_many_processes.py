@@ -309,7 +309,7 @@ async def test_a_process_killed_mid_turn_has_its_turn_interrupted_by_the_survivo
                 async for event in sse(response):
                     if event["type"] == "text_delta":
                         seen += event["data"]["delta"]
-                        if len(seen.split()) >= 8:
+                        if len(seen.split()) >= 24:
                             os.kill(child_a.pid, signal.SIGKILL)
                             killed_at = time.monotonic()
                             break
@@ -324,7 +324,11 @@ async def test_a_process_killed_mid_turn_has_its_turn_interrupted_by_the_survivo
                 await asyncio.sleep(0.25)
             took = time.monotonic() - killed_at
             assert status == "interrupted" and took <= 15, (status, took)
-            assert messages[-1]["text"].startswith(seen[: len(seen) // 2])
+            # the partial reply kept: saved every 0.25 s and written within 0.1 s, so at
+            # most the last half second (10 deltas here) of what the client saw is lost
+            kept = messages[-1]["text"]
+            assert kept and (kept.startswith(seen) or seen.startswith(kept))
+            assert len(kept.split()) >= len(seen.split()) - 10
             # the survivor serves the session on: the model saw prompt, partial, prompt
             events = await send(http, b, session, "go on")
             assert text_of(events) == "".join(reply_deltas("go on", 400))

@@ -5,7 +5,8 @@ turn), sent as the SSE ``id:`` field and as ``"id"`` in the object. A client tha
 stream asks ``GET /v1/sessions/{id}/events`` with ``Last-Event-ID`` and gets what came
 after, once, in order; then the next turn. In one process the events are read from
 memory; on PostgreSQL the process running a turn also writes them to ``turn_events``
-(every ``FLUSH_S``, in one COPY), so a client can follow a turn another process runs.
+(the store's writer thread, every 0.1 s, in one COPY), so a client can follow a turn
+another process runs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any
 
 from tui.core.protocol import envelope
 
-FLUSH_S = 0.1  # how often a process writes its turns' new events to PostgreSQL
 POLL_S = 0.2  # how often a follower of another process's turn reads them
 KEPT_TURNS = 64  # finished turns whose events stay in memory (the newest)
 END = ""  # the body of the row that says a turn's events are complete
@@ -106,8 +106,6 @@ class Feed:
         self.shared = store.shared  # None on SQLite: one process, memory is enough
         self.turns: OrderedDict[str, TurnLog] = OrderedDict()  # each session's latest turn
         self._changed: dict[str, asyncio.Event] = {}
-        self._pending: list[tuple[TurnLog, int, dict[str, Any] | None]] = []
-        self._flusher: asyncio.Task[None] | None = None
 
     # --- the process running a turn ---------------------------------------------------------
     def begin(self, session_id: str, turn_id: int) -> TurnLog:
@@ -129,9 +127,8 @@ class Feed:
         turn.count += 1
         obj["id"] = event_id(turn.turn_id, turn.count)
         turn.events.append(obj)
-        if self.shared is not None:
-            self._pending.append((turn, turn.count, obj))
-            self._start_flushing()
+        if self.shared is not None:  # written by the store's writer thread
+            self.shared.writer.events([(turn.turn_id, turn.count, turn.session_id, obj)])
         self._wake(turn.session_id)
         return obj
 
@@ -141,32 +138,8 @@ class Feed:
         turn.ended = True
         turn.compact()
         if self.shared is not None:
-            self._pending.append((turn, turn.count + 1, None))
-            self._start_flushing()
+            self.shared.writer.events([(turn.turn_id, turn.count + 1, turn.session_id, None)])
         self._wake(turn.session_id)
-
-    def _start_flushing(self) -> None:
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
-
-    async def _flush_loop(self) -> None:
-        while self._pending:
-            await asyncio.sleep(FLUSH_S)
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the events recorded since the last flush, one row each, in one COPY (a
-        row per delta keeps every id exact for a follower that resumes mid-text)."""
-        pending, self._pending = self._pending, []
-        rows = [
-            (turn.turn_id, seq, turn.session_id, END if obj is None else json.dumps(obj))
-            for turn, seq, obj in pending
-        ]
-        if rows:
-            try:
-                self.shared.write_events(rows)
-            except Exception:  # followers elsewhere miss these; the turn itself goes on
-                log.exception("writing %d events for followers failed", len(rows))
 
     # --- followers --------------------------------------------------------------------------
     def _wake(self, session_id: str) -> None:

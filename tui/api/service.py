@@ -291,7 +291,6 @@ class StreamingService:
     def close(self) -> None:
         if self._listener is not None:
             self._listener.close()
-        self.feed.flush() if self.store.shared is not None else None
         for live in self.sessions.values():
             live.conversation.close()
         self.sessions.clear()

@@ -10,7 +10,7 @@ from typing import Any
 
 RATE = 10.0  # deltas per second (AGENTS_TUI_ECHO_RATE)
 DELTAS = 30  # deltas per reply, at least (AGENTS_TUI_ECHO_DELTAS)
-TURNS = 20_000  # replies the model holds (one process's whole run)
+TURNS = 3_000  # replies the model holds (one process's whole run; each is copied at start)
 
 
 def reply_deltas(prompt: str, deltas: int = DELTAS) -> list[str]:

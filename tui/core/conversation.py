@@ -145,19 +145,20 @@ class Conversation:
         prompt takes a ticket when it arrives and runs when its ticket is the session's
         oldest, whichever process holds it."""
         shared = self.store.shared
-        ticket = shared.enqueue(self.id) if shared is not None else None
+        ticket, ahead = shared.enqueue(self.id) if shared is not None else (None, 0)
         self.waiting += 1
         waiting = True
         try:
             if ticket is not None:
                 told = False
-                while (ahead := shared.ahead(self.id, ticket)) or self._turn_slot.locked():
+                while ahead or self._turn_slot.locked():
                     if queued is not None and not told:
                         queued(max(ahead, 1))
                         told = True
                     self._moved.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._moved.wait(), QUEUE_POLL_S)
+                    ahead = shared.ahead(self.id, ticket)
             elif self._turn_slot.locked() and queued is not None:
                 queued(self.waiting)
             async with self._turn_slot:

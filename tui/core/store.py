@@ -238,6 +238,8 @@ class Store:
         return self._db.dialect
 
     def close(self) -> None:
+        if self.shared is not None:
+            self.shared.writer.close()
         self._db.close()
         self._reader.close()
         self.lease.detach(self)
@@ -487,6 +489,9 @@ class Store:
             )
 
     def save_partial(self, turn_id: int, reply: str) -> None:
+        if self.shared is not None:  # PostgreSQL: written with the others by a thread
+            self.shared.writer.partial(turn_id, reply)
+            return
         with self._tx() as db:
             db.execute("UPDATE turns SET reply = ? WHERE id = ?", (reply, turn_id))
 
@@ -500,6 +505,8 @@ class Store:
         tools: list[dict[str, Any]],
         metrics: dict[str, Any],
     ) -> None:
+        if self.shared is not None:
+            self.shared.writer.forget(turn_id)
         with self._tx() as db:
             before = db.execute(
                 "SELECT conversation_id, status, reply, metrics FROM turns WHERE id = ?",
@@ -532,6 +539,8 @@ class Store:
     # --- approvals: a run paused on tool calls survives the process -------------------------
     def pause_turn(self, turn_id: int, *, reply: str, state: str) -> None:
         """The turn waits for a person: keep the SDK's RunState so a restart can finish it."""
+        if self.shared is not None:
+            self.shared.writer.forget(turn_id)
         with self._tx() as db:
             db.execute(
                 "UPDATE turns SET reply = ?, status = 'awaiting_approval' WHERE id = ?",

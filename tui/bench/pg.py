@@ -1,8 +1,9 @@
-"""A real PostgreSQL for tests: Debian's server, initdb into a temporary folder, started with
-pg_ctl on a free loopback port as the ``postgres`` user, stopped at the end.
+"""A real PostgreSQL for the tests and ``bench --scale``: Debian's server, initdb into a
+temporary folder, started with pg_ctl on a free loopback port as the ``postgres`` user,
+stopped at the end.
 
-``.ci/run`` installs the package; ``AGENTS_TUI_TEST_DATABASE_URL`` points the tests at a
-server that is already running instead.
+``.ci/run`` installs the package; ``AGENTS_TUI_TEST_DATABASE_URL`` points at a server that
+is already running instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.mcp_servers import free_port
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def pg_bin() -> Path | None:
@@ -31,8 +38,10 @@ def _as_postgres(argv: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields the server's base URL ``postgresql://postgres@127.0.0.1:PORT``."""
+def postgres_server(*, throwaway: bool = True) -> Iterator[str]:
+    """Yields the server's base URL ``postgresql://postgres@127.0.0.1:PORT``. A
+    ``throwaway`` server (tests) never syncs to disk; otherwise it syncs as SQLite's WAL
+    store does (each write in the WAL, commits not waiting for the disk)."""
     given = os.environ.get("AGENTS_TUI_TEST_DATABASE_URL")
     if given:
         yield given.rsplit("/", 1)[0]
@@ -48,16 +57,18 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(data, "postgres")
     folder.chmod(0o755)
     port = free_port()
-    run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-    subprocess.run(
-        _as_postgres([str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]),
-        **run,  # type: ignore[arg-type]
-    )
+
+    def run(argv: list[str]) -> None:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    run(_as_postgres([str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]))
     options = (
         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=300"
-        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        " -c synchronous_commit=off"
     )
-    subprocess.run(
+    if throwaway:
+        options += " -c fsync=off -c full_page_writes=off"
+    run(
         _as_postgres(
             [
                 str(binaries / "pg_ctl"),
@@ -70,8 +81,7 @@ def postgres_server() -> Iterator[str]:
                 "-w",
                 "start",
             ]
-        ),
-        **run,  # type: ignore[arg-type]
+        )
     )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}"
