@@ -417,3 +417,54 @@ async def test_the_api_lists_the_tutorials_six_agents_and_a_session_may_name_any
             assert r.status == 422
             message = (await r.json())["error"]["message"]
         assert "storyteller" in message and "performance-assistant" in message
+
+
+async def test_a_detached_turn_is_followed_and_resumed_with_last_event_id_on_sqlite(api):
+    """One process on SQLite: the events come from memory; a client that dropped its
+    stream gets exactly the rest, a new follower the running turn from its start, and a
+    resume after a finished turn waits for (and gets) the next one."""
+    from tests.e2e.test_many_processes import sse
+
+    server = api(lambda: echo_agent(rate=60.0))
+    prompt = "one two three four five six seven eight nine ten eleven twelve"
+    expected = "".join(echo_words(prompt))
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, server.url)
+        seen = []
+        async with http.post(
+            f"{server.url}/v1/sessions/{session_id}/messages",
+            json={"message": prompt, "detach": True},
+        ) as response:
+            async for event in sse(response):
+                seen.append(event)
+                if sum(e["type"] == "text_delta" for e in seen) == 4:
+                    break
+        follower = asyncio.create_task(_follow(http, server.url, session_id, None))
+        async with http.get(
+            f"{server.url}/v1/sessions/{session_id}/events",
+            headers={"Last-Event-ID": seen[-1]["sse_id"]},
+        ) as response:
+            rest = [event async for event in sse(response)]
+        assert reply_of(seen) + reply_of(rest) == expected
+        assert rest[-1]["type"] == "response_complete" and rest[-1]["data"]["status"] == "completed"
+        whole = await follower
+        assert reply_of(whole) == expected and whole[0]["type"] == "session_update"
+        # the turn was not cancelled by its client leaving: stored completed
+        async with http.get(f"{server.url}/v1/sessions/{session_id}/messages") as response:
+            stored = (await response.json())["messages"]
+        assert stored[-1]["status"] == "completed" and stored[-1]["text"] == expected
+        # after the last event of a finished turn: the next turn, from its start
+        nxt = asyncio.create_task(_follow(http, server.url, session_id, rest[-1]["sse_id"]))
+        await asyncio.sleep(0.2)
+        assert not nxt.done()
+        await send(http, server.url, session_id, "again")
+        assert reply_of(await nxt) == "".join(echo_words("again"))
+
+
+async def _follow(http, url: str, session_id: str, last: str | None) -> list[dict]:
+    from tests.e2e.test_many_processes import sse
+
+    headers = {"Last-Event-ID": last} if last else {}
+    async with http.get(f"{url}/v1/sessions/{session_id}/events", headers=headers) as response:
+        assert response.status == 200
+        return [event async for event in sse(response)]
