@@ -14,17 +14,10 @@ from agents.testing import ModelStep, ScriptedModel
 from tests.mcp_servers import free_port
 from tui.api.server import create_app
 from tui.api.service import StreamingService
+from tui.bench.scale_agent import last_user_text
 from tui.core.run import RetryPolicy, TurnRunner
 from tui.core.scripted import Text, paced, response_events
 from tui.core.store import Store
-
-
-def last_user_text(call: Any) -> str:
-    items = call.input if isinstance(call.input, list) else [call.input]
-    for item in reversed(items):
-        if isinstance(item, dict) and item.get("role") == "user":
-            return str(item.get("content"))
-    return ""
 
 
 def echo_words(prompt: str) -> list[str]:

@@ -166,12 +166,7 @@ async def test_a_store_of_todays_schema_upgrades_in_place_and_copies_whole_into_
     stats = old.global_stats()
     old.close()
 
-    copied = subprocess.run(
-        [sys.executable, "-m", "tui", "migrate", "--from", str(path), "--to", postgres_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    copied = _migrate(path, postgres_url)
     assert copied.returncode == 0, copied.stderr
     items = sum(len(m) for m in memories.values())
     assert items == 43  # 42 stored + the cut turn's partial reply
@@ -187,10 +182,15 @@ async def test_a_store_of_todays_schema_upgrades_in_place_and_copies_whole_into_
         c.id for c in Store(path).conversations("griffin")
     ]
     pg.close()
-    again = subprocess.run(
-        [sys.executable, "-m", "tui", "migrate", "--from", str(path), "--to", postgres_url],
+    again = _migrate(path, postgres_url)
+    assert "copied 0 conversations" in again.stdout and "already there" in again.stdout
+
+
+def _migrate(path: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """``agents-tui migrate`` as a person runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "migrate", "--from", str(path), "--to", url],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert "copied 0 conversations" in again.stdout and "already there" in again.stdout

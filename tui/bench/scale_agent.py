@@ -18,7 +18,8 @@ def reply_deltas(prompt: str, deltas: int = DELTAS) -> list[str]:
     return words + [f"#{i} " for i in range(max(0, deltas - len(words)))]
 
 
-def _last_user_text(call: Any) -> str:
+def last_user_text(call: Any) -> str:
+    """The newest user message of a model call's input."""
     items = call.input if isinstance(call.input, list) else [call.input]
     for item in reversed(items):
         if isinstance(item, dict) and item.get("role") == "user":
@@ -38,7 +39,7 @@ def echo() -> Any:
     def step() -> Any:
         return ModelStep.stream(
             lambda call: paced(
-                response_events([Text(reply_deltas(_last_user_text(call), deltas))]), rate
+                response_events([Text(reply_deltas(last_user_text(call), deltas))]), rate
             )
         )
 
