@@ -1,4 +1,6 @@
-"""Durable conversations: one SQLite file (WAL) under the XDG data dir.
+"""Durable conversations: one SQLite file (WAL) under the XDG data dir, or PostgreSQL for
+many API processes (``Store(url=...)``; the SQL below is shared through ``tui.core.db``,
+what only PostgreSQL does is in ``tui.core.postgres``).
 
 The model's memory is the SDK's own ``SQLiteSession`` (tables ``agent_sessions`` /
 ``agent_messages``) in the same file; beside it this store keeps what the app shows:
