@@ -292,6 +292,20 @@ async def test_a_client_resumes_a_turn_with_last_event_id_on_the_same_or_another
                 f"{a}/v1/sessions/{session}/events", headers={"Last-Event-ID": "not an id"}
             ) as response:
                 assert response.status == 422
+            # an id naming another session's turn reads nothing of that turn: the follower
+            # waits for this session's next turn instead
+            other = await create(http, a)
+            turn_of_other = followed[0]["id"].split("-")[0]
+            async with http.get(
+                f"{b}/v1/sessions/{other}/events",
+                headers={"Last-Event-ID": f"{turn_of_other}-0"},
+                timeout=aiohttp.ClientTimeout(total=1.5),
+            ) as response:
+                leaked = ""
+                with contextlib.suppress(TimeoutError):
+                    async for event in sse(response):
+                        leaked += json.dumps(event)
+            assert "You said" not in leaked
 
 
 async def test_a_process_killed_mid_turn_has_its_turn_interrupted_by_the_survivors(

@@ -191,7 +191,7 @@ class Feed:
         if local is not None and local.turn_id == turn_id:
             return local.after(seq), local.ended
         if self.shared is not None:
-            rows = self.shared.read_events(turn_id, seq)
+            rows = self.shared.read_events(session_id, turn_id, seq)
             out: list[dict[str, Any]] = []
             for _seq, body in rows:
                 if body == END:

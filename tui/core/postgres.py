@@ -619,9 +619,12 @@ class Shared:
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
-    def read_events(self, turn_id: int, after: int) -> list[tuple[int, str]]:
+    def read_events(self, session_id: str, turn_id: int, after: int) -> list[tuple[int, str]]:
+        """A turn's events after ``after``, if the turn is ``session_id``'s (an id naming
+        another session's turn reads nothing)."""
         rows = self.db.execute(
-            "SELECT seq, body FROM turn_events WHERE turn_id = ? AND seq > ? ORDER BY seq",
-            (turn_id, after),
+            "SELECT seq, body FROM turn_events WHERE turn_id = ? AND session_id = ?"
+            " AND seq > ? ORDER BY seq",
+            (turn_id, session_id, after),
         ).fetchall()
         return [(int(seq), str(body)) for seq, body in rows]
