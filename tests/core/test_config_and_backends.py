@@ -170,3 +170,28 @@ def test_local_narration_prompt_names_the_tool_result_twice():
     rewritten = _tool_result_messages(messages)
     assert [m["role"] for m in rewritten] == ["user", "user"]
     assert rewritten[-1]["content"].count("14") == 2 and "roll_dice" in rewritten[-1]["content"]
+
+
+def test_the_database_comes_from_the_file_the_env_or_the_flag_and_is_shown_without_password(
+    tmp_path,
+):
+    config = tmp_path / "config.toml"
+    config.write_text('database = "postgresql://file@127.0.0.1:5432/a"\n')
+    env = {"AGENTS_TUI_CONFIG": str(config)}
+    assert load_settings({}, env).database == "postgresql://file@127.0.0.1:5432/a"
+    env["AGENTS_TUI_DATABASE_URL"] = "postgresql://env:s3cret@127.0.0.1:5432/b"
+    settings = load_settings({}, env)
+    assert settings.database == "postgresql://env:s3cret@127.0.0.1:5432/b"
+    assert settings.masked()["database"] == "postgresql://env:***@127.0.0.1:5432/b"
+    flagged = load_settings({"database": "postgresql://flag@h/c"}, env)
+    assert flagged.database == "postgresql://flag@h/c"
+    with pytest.raises(ConfigError, match="use postgresql://USER@HOST:PORT/DB"):
+        load_settings({"database": "mysql://root:pw@h/d"}, {})
+    printed = subprocess.run(
+        [sys.executable, "-m", "tui", "--print-config"],
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
+    )
+    assert "s3cret" not in printed.stdout + printed.stderr
+    assert json.loads(printed.stdout)["database"] == "postgresql://env:***@127.0.0.1:5432/b"
