@@ -240,7 +240,6 @@ class PgLease:
         self.pid = os.getpid()
         self._users: set[int] = set()
         self._stop = threading.Event()
-        self.on_sweep: list[Callable[[list[Any]], None]] = []  # turns found interrupted
         self._db = connect(url, application_name=f"agents-tui lease {self.instance_id[:8]}")
         backend = self._db.execute("SELECT pg_backend_pid()").fetchone()[0]
         self._db.execute(
@@ -320,8 +319,6 @@ class PgLease:
         )
         for turn in found:
             notify(db, {"op": "ended", "session": turn.conversation_id, "turn": turn.id})
-        for callback in self.on_sweep:
-            callback(found)
         return found
 
     def release(self) -> None:
