@@ -15,8 +15,8 @@ from tests.mcp_servers import free_port
 from tui.api.server import create_app
 from tui.api.service import StreamingService
 from tui.bench.scale_agent import last_user_text
-from tui.core.run import RetryPolicy, TurnRunner
-from tui.core.scripted import Text, paced, response_events
+from tui.core.turn.runner import RetryPolicy, TurnRunner
+from tui.testing.scripted import Text, paced, response_events
 from tui.core.store import Store
 
 

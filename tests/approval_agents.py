@@ -7,7 +7,7 @@ from pathlib import Path
 from agents import Agent, function_tool
 from agents.testing import ModelStep, ScriptedModel
 
-from tui.core.scripted import Call, Text, response_events
+from tui.testing.scripted import Call, Text, response_events
 
 DELETED: list[str] = []
 

@@ -7,7 +7,7 @@ import json
 from agents import Agent
 from agents.testing import ModelStep, ScriptedModel, assistant_message
 
-from tui.core.scripted import Text, paced, response_events
+from tui.testing.scripted import Text, paced, response_events
 
 
 def _texts(items) -> list[str]:
@@ -42,7 +42,7 @@ def slow() -> Agent:
 def dice() -> Agent:
     """The game master with a scripted model: one roll_dice call, then a streamed narration."""
     from tui.core.agents import load_agent
-    from tui.core.scripted import Call
+    from tui.testing.scripted import Call
 
     steps = []
     for _ in range(10):

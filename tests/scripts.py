@@ -9,8 +9,8 @@ from agents import RunConfig
 from agents.testing import ModelStep, ScriptedModel
 
 from tui.core.agents import load_agent
-from tui.core.run import RetryPolicy, TurnRunner
-from tui.core.scripted import Call, Text, paced, response_events
+from tui.core.turn.runner import RetryPolicy, TurnRunner
+from tui.testing.scripted import Call, Text, paced, response_events
 
 
 def text_step(deltas: list[str], *, rate: float = 0.0, **kw: Any) -> ModelStep:

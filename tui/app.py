@@ -17,9 +17,9 @@ from textual.widgets import Footer, Header, Static
 from tui import slash
 from tui.core.config import Settings
 from tui.core.i18n import N_, _, ngettext
-from tui.core.journal import ReplayRunner
-from tui.core.metrics import SessionMetrics
-from tui.core.run import TurnRunner
+from tui.core.turn.journal import ReplayRunner
+from tui.core.observe.metrics import SessionMetrics
+from tui.core.turn.runner import TurnRunner
 from tui.heap_policy import HeapPolicy
 from tui.localized import localized
 from tui.messages import (
@@ -44,7 +44,7 @@ from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
-    from tui.core.conversation import Conversation, Message, Playback
+    from tui.core.turn.conversation import Conversation, Message, Playback
     from tui.core.store import Store
 
 NARROW_BELOW = 110
@@ -186,7 +186,7 @@ class AgentsTuiApp(App[None]):
             self.status.show(_("ready"), busy=False)
             self.call_after_refresh(self.heap.settle)
             if self.autoplay:  # a replay: its prompts are "typed" in order
-                from tui.core.conversation import Playback
+                from tui.core.turn.conversation import Playback
 
                 self.playback = Playback(self.runner)
                 for prompt in self.autoplay:
@@ -216,7 +216,7 @@ class AgentsTuiApp(App[None]):
     @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
     def _setup_backend(self) -> None:
         from tui.core.agents import AgentLoadError
-        from tui.core.providers import ProviderError, build_runner
+        from tui.core.models.providers import ProviderError, build_runner
 
         try:
             runner, backend = build_runner(self.settings)
@@ -282,7 +282,7 @@ class AgentsTuiApp(App[None]):
         self, conversation_id: str | None = None, *, note: tuple[str, str] | None = None
     ) -> None:
         """Open (or create) the stored conversation: memory, approvals, journal (core)."""
-        from tui.core.conversation import Conversation
+        from tui.core.turn.conversation import Conversation
         from tui.core.store import Store
 
         try:

@@ -288,9 +288,9 @@ NO_BACKEND = ("stats", "replay", "bench", "export", "import", "migrate")
 def _migrate(source: str | None, target: str) -> int:
     from pathlib import Path
 
-    from tui.core.db import is_postgres, redacted_url
-    from tui.core.migrate import copy_store
-    from tui.core.postgres import DatabaseError
+    from tui.core.store.db import is_postgres, redacted_url
+    from tui.core.store.migrate import copy_store
+    from tui.core.store.postgres import DatabaseError
     from tui.core.store import Store, default_db_path
 
     path = Path(source).expanduser() if source else default_db_path()
@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "replay":
         from pathlib import Path
 
-        from tui.core.journal import ReplayRunner
+        from tui.core.turn.journal import ReplayRunner
 
         try:
             runner = ReplayRunner(Path(args.file), speed=args.speed)
@@ -492,7 +492,7 @@ def _import(file: str) -> int:
     from pathlib import Path
 
     from tui.core.store import Store
-    from tui.core.transfer import TransferError, import_conversation, read_export
+    from tui.core.store.transfer import TransferError, import_conversation, read_export
 
     try:
         data = read_export(Path(file).expanduser())
@@ -511,7 +511,7 @@ def _import(file: str) -> int:
 def _export(conversation_id: str, fmt: str, output: str | None) -> int:
     from pathlib import Path
 
-    from tui.core.export import to_json, to_markdown
+    from tui.core.store.export import to_json, to_markdown
     from tui.core.store import Store
 
     store = Store()
@@ -546,8 +546,8 @@ def _flags_as_args(args: argparse.Namespace) -> list[str]:
 
 
 def _stats(*, as_json: bool) -> int:
-    from tui.core.stats import as_json as stats_json
-    from tui.core.stats import as_text, report_of
+    from tui.core.observe.stats import as_json as stats_json
+    from tui.core.observe.stats import as_text, report_of
     from tui.core.store import Store
 
     sections = report_of(Store().totals())

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
     from textual.widgets import TextArea
 
     from tui.core.config import Settings
-    from tui.core.conversation import Conversation, Message, Playback
-    from tui.core.journal import ReplayRunner
-    from tui.core.metrics import SessionMetrics
-    from tui.core.run import TurnRunner
+    from tui.core.turn.conversation import Conversation, Message, Playback
+    from tui.core.turn.journal import ReplayRunner
+    from tui.core.observe.metrics import SessionMetrics
+    from tui.core.turn.runner import TurnRunner
     from tui.core.store import Store
     from tui.widgets.approval_bar import ApprovalBar
     from tui.widgets.chat import ChatPane

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from tui.core import events as ev
 from tui.core.config import Settings
-from tui.core.protocol import ProtocolEncoder
+from tui.core.turn.protocol import ProtocolEncoder
 from tui.core.sanitize import safe_text
 from tui.core.secrets import redact
 
@@ -31,7 +31,7 @@ async def run_turn_headless(
     stdin_is_terminal: bool | None = None,
 ) -> int:
     from tui.core.agents import AgentLoadError
-    from tui.core.providers import ProviderError, build_runner
+    from tui.core.models.providers import ProviderError, build_runner
 
     model_label = settings.model or ""
     if runner is None:
@@ -44,8 +44,8 @@ async def run_turn_headless(
             return _fail(str(error))
         except Exception as error:
             return _fail(f"{type(error).__name__}: {error}")
-    from tui.core.approvals import approver_for_mode
-    from tui.core.conversation import Conversation
+    from tui.core.turn.approvals import approver_for_mode
+    from tui.core.turn.conversation import Conversation
     from tui.core.store import Store
 
     try:

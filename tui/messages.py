@@ -83,7 +83,7 @@ class ApprovalAsked(Message, bubble=False):
 
     def __init__(self, request: Any, answer: Any) -> None:
         super().__init__()
-        self.request = request  # tui.core.approvals.ApprovalRequest
+        self.request = request  # tui.core.turn.approvals.ApprovalRequest
         self.answer = answer  # asyncio.Future[ApprovalDecision]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from tui.command_context import CommandContext
 from tui.core.agents import BUILTIN_AGENTS
 from tui.core.i18n import _
-from tui.core.run import TurnRunner
+from tui.core.turn.runner import TurnRunner
 from tui.messages import PromptSubmitted
 
 QUIT_AFTER_S = 0.4  # long enough to read the goodbye
@@ -23,7 +23,7 @@ def quit_soon(ctx: CommandContext, _argument: str = "") -> None:
 
 
 def show_context(ctx: CommandContext, _argument: str = "") -> None:
-    from tui.core.budget import describe_context
+    from tui.core.turn.budget import describe_context
 
     runner = ctx.runner
     if not isinstance(runner, TurnRunner):
@@ -38,7 +38,7 @@ def show_tools(ctx: CommandContext, _argument: str = "") -> None:
 
 
 async def _list_tools(ctx: CommandContext) -> None:
-    from tui.core.mcp import list_tools
+    from tui.core.models.mcp import list_tools
 
     app, runner = ctx, ctx.runner
     if not isinstance(runner, TurnRunner):
@@ -138,7 +138,7 @@ def show_history(ctx: CommandContext, _argument: str = "") -> None:
 
 
 def show_stats(ctx: CommandContext, _argument: str = "") -> None:
-    from tui.core.stats import as_text, report_of
+    from tui.core.observe.stats import as_text, report_of
 
     app = ctx
     if app.store is None or app.conversation_id is None:

@@ -8,8 +8,8 @@ from tests.mcp_servers import notes_http_server
 from tests.scripts import text_step
 from tui.app import AgentsTuiApp
 from tui.core.config import McpSpec, Settings
-from tui.core.mcp import McpHub, attach
-from tui.core.run import TurnRunner
+from tui.core.models.mcp import McpHub, attach
+from tui.core.turn.runner import TurnRunner
 from tui.widgets.note_block import NoteBlock
 from tui.widgets.prompt import PromptInput
 

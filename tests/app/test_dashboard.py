@@ -2,7 +2,7 @@
 
 from tests.app.helpers import make_app, send, wait_idle, wait_until
 from tests.scripts import text_step
-from tui.core.dashboard import load, thin
+from tui.core.observe.dashboard import load, thin
 from tui.core.store import Store
 
 
@@ -68,7 +68,7 @@ def test_dashboard_data_reads_only_metrics_and_counts_errors(tmp_path):
 
 def test_the_latency_distribution_counts_the_real_gaps_of_every_stored_turn(tmp_path):
     from tui.core import events as ev
-    from tui.core.metrics import TurnMetrics
+    from tui.core.observe.metrics import TurnMetrics
 
     store = Store(tmp_path / "db.sqlite")
     store.ensure_conversation("c")

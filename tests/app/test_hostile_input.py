@@ -10,7 +10,7 @@ from tests.app.helpers import pane_text, screen_text, send, wait_idle, wait_unti
 from tests.scripts import Call, Text, parts_step, text_step
 from tui.app import AgentsTuiApp
 from tui.core.config import Settings
-from tui.core.run import TurnRunner
+from tui.core.turn.runner import TurnRunner
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.prompt import PromptInput
 

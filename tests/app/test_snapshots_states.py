@@ -11,7 +11,7 @@ from tests.app.test_snapshots import _freeze_clock
 from tests.scripts import broken_step, connection_error, game_master_steps, text_step
 from tui.app import AgentsTuiApp
 from tui.core.config import Settings
-from tui.core.run import RetryPolicy, TurnRunner
+from tui.core.turn.runner import RetryPolicy, TurnRunner
 
 SIZE = (140, 40)
 

@@ -6,7 +6,7 @@ from agents.testing import ModelStep
 
 from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import broken_step, connection_error, text_step
-from tui.core.scripted import Text, response_events
+from tui.testing.scripted import Text, response_events
 
 NARROW = (100, 40)  # below 110 columns the sidebar is hidden
 

@@ -119,7 +119,7 @@ async def test_vietnamese_text_keeps_its_diacritics_and_wraps_between_words(viet
 
 
 def Text_(text: str):
-    from tui.core.scripted import Text
+    from tui.testing.scripted import Text
 
     return Text([text])
 

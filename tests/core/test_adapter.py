@@ -14,8 +14,8 @@ from openai.types.responses import (
 )
 
 from tui.core import events as ev
-from tui.core.adapter import StreamAdapter
-from tui.core.scripted import Call, Text, response_events
+from tui.core.turn.adapter import StreamAdapter
+from tui.testing.scripted import Call, Text, response_events
 
 AGENT = Agent(name="Game Master")
 

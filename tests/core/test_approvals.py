@@ -7,10 +7,10 @@ from agents import RunConfig
 
 from tests import approval_agents as fx
 from tui.core import events as ev
-from tui.core.approvals import ApprovalDecision, ApprovalRequest, flag_approver
-from tui.core.journal import TurnJournal
-from tui.core.metrics import TurnMetrics
-from tui.core.run import RetryPolicy, TurnRunner
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest, flag_approver
+from tui.core.turn.journal import TurnJournal
+from tui.core.observe.metrics import TurnMetrics
+from tui.core.turn.runner import RetryPolicy, TurnRunner
 from tui.core.store import Store
 
 
@@ -137,7 +137,7 @@ async def test_a_paused_turn_survives_the_process_and_finishes_after_approval(tm
     fx.DELETED.clear()
     store = Store(tmp_path / "db.sqlite")
     store.ensure_conversation("conv", agent="Cleaner")
-    from tui.core.journal import open_memory
+    from tui.core.turn.journal import open_memory
 
     runner = make_runner()
     runner.session = open_memory(store, "conv")

@@ -11,7 +11,7 @@ from agents.testing import ScriptedModel
 
 from tests.scripts import runner_for, text_step
 from tui.core import events as ev
-from tui.core.budget import (
+from tui.core.turn.budget import (
     ContextBudget,
     context_overflow,
     describe_context,

@@ -8,7 +8,7 @@ import pytest
 
 from tui.core.agents import AgentLoadError, load_agent
 from tui.core.config import ConfigError, load_settings
-from tui.core.providers import ProviderError, choose_backend
+from tui.core.models.providers import ProviderError, choose_backend
 
 
 def test_flags_beat_env_beat_file(tmp_path):
@@ -143,7 +143,7 @@ def test_seeded_game_master_is_reproducible():
 
 def test_game_master_registers_every_call_a_player_can_ask_for():
     from tui.core.agents.game_master import STANDARD_DICE, build_game_master
-    from tui.core.tool_pick import catalogue_for
+    from tui.core.models.tool_pick import catalogue_for
 
     agent = build_game_master(seed=1)
     calls = catalogue_for(tool.name for tool in agent.tools)
@@ -156,7 +156,7 @@ def test_game_master_registers_every_call_a_player_can_ask_for():
 
 
 def test_local_narration_prompt_names_the_tool_result_twice():
-    from tui.core.local_model import _tool_result_messages
+    from tui.core.models.local_model import _tool_result_messages
 
     messages = [
         {"role": "user", "content": "roll a d20"},

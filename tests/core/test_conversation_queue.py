@@ -6,9 +6,9 @@ from agents import Agent, RunConfig
 from agents.testing import ModelStep, ScriptedModel
 
 from tui.core import events as ev
-from tui.core.conversation import Conversation
-from tui.core.run import TurnRunner
-from tui.core.scripted import Text, response_events
+from tui.core.turn.conversation import Conversation
+from tui.core.turn.runner import TurnRunner
+from tui.testing.scripted import Text, response_events
 from tui.core.store import Store
 
 

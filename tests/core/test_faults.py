@@ -2,7 +2,7 @@
 
 from tests.scripts import runner_for, text_step
 from tui.core import events as ev
-from tui.core.faults import FaultInjector
+from tui.core.turn.faults import FaultInjector
 
 
 async def test_injected_faults_show_retries_and_the_reply_still_ends_exact():

@@ -8,8 +8,8 @@ from pydantic import BaseModel
 
 from tests.scripts import text_step
 from tui.core import events as ev
-from tui.core.run import RetryPolicy, TurnRunner
-from tui.core.scripted import Text, response_events
+from tui.core.turn.runner import RetryPolicy, TurnRunner
+from tui.testing.scripted import Text, response_events
 
 
 @input_guardrail

@@ -1,7 +1,7 @@
 """How the bundled model is shown a conversation (pure functions, no model)."""
 
-from tui.core.local_model import _answered_this_turn, narration_messages
-from tui.core.run import CONTINUE_INSTRUCTION
+from tui.core.models.local_model import _answered_this_turn, narration_messages
+from tui.core.turn.runner import CONTINUE_INSTRUCTION
 
 SYSTEM = {"role": "system", "content": "You are a game master."}
 

@@ -13,9 +13,9 @@ from agents.testing import ModelStep, ScriptedModel
 from tests.mcp_servers import notes_http_server
 from tui.core import events as ev
 from tui.core.config import ConfigError, McpSpec, load_settings
-from tui.core.mcp import McpHub, attach, list_tools
-from tui.core.run import RetryPolicy, TurnRunner
-from tui.core.scripted import Call, Text, response_events
+from tui.core.models.mcp import McpHub, attach, list_tools
+from tui.core.turn.runner import RetryPolicy, TurnRunner
+from tui.testing.scripted import Call, Text, response_events
 
 
 def registry_server(name: str) -> str:

@@ -1,7 +1,7 @@
 """Metric values from controlled timestamps."""
 
 from tui.core import events as ev
-from tui.core.metrics import NS, SessionMetrics, Thresholds, TurnMetrics, assess, percentile
+from tui.core.observe.metrics import NS, SessionMetrics, Thresholds, TurnMetrics, assess, percentile
 
 MS = 1_000_000
 

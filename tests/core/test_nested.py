@@ -5,9 +5,9 @@ from agents.testing import ModelStep, ScriptedModel, assistant_message, function
 from agents.usage import Usage
 
 from tui.core import events as ev
-from tui.core import nested
-from tui.core.run import TurnRunner
-from tui.core.scripted import Call, Text, response_events
+from tui.core.turn import nested
+from tui.core.turn.runner import TurnRunner
+from tui.testing.scripted import Call, Text, response_events
 
 
 @function_tool

@@ -1,7 +1,7 @@
 """The web protocol as a client reads it (``run --jsonl`` and the API share the encoder)."""
 
 from tui.core import events as ev
-from tui.core.protocol import ProtocolEncoder
+from tui.core.turn.protocol import ProtocolEncoder
 
 
 def types_and_data(encoder: ProtocolEncoder, events: list[ev.RunEvent]) -> list[tuple[str, dict]]:
@@ -106,9 +106,9 @@ async def test_the_wire_reports_the_conversations_own_metrics_for_the_turn(tmp_p
     from agents import Agent, RunConfig
     from agents.testing import ModelStep, ScriptedModel
 
-    from tui.core.conversation import Conversation
-    from tui.core.run import TurnRunner
-    from tui.core.scripted import Text, response_events
+    from tui.core.turn.conversation import Conversation
+    from tui.core.turn.runner import TurnRunner
+    from tui.testing.scripted import Text, response_events
     from tui.core.store import Store
 
     model = ScriptedModel([ModelStep.stream(response_events([Text(["one ", "two ", "three"])]))])

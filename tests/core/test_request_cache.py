@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tui.core import request_cache
+from tui.core.models import request_cache
 
 CHAT = [
     {"role": "system", "content": "You are terse."},

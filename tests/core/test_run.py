@@ -12,7 +12,7 @@ from tests.scripts import (
     text_step,
 )
 from tui.core import events as ev
-from tui.core.run import CONTINUE_INSTRUCTION, compact_input_item
+from tui.core.turn.runner import CONTINUE_INSTRUCTION, compact_input_item
 
 
 async def test_game_master_turn_events_in_order_with_live_arguments():
@@ -163,7 +163,7 @@ async def test_all_attempts_failing_keeps_the_partial_text():
 
 async def test_cancel_during_backoff_stops_waiting():
     runner, _ = runner_for([broken_step(["x"], connection_error()), text_step(["never"])])
-    from tui.core.run import RetryPolicy
+    from tui.core.turn.runner import RetryPolicy
 
     runner.retry = RetryPolicy(max_attempts=3, base_delay_s=30)
     seen: list = []
@@ -182,7 +182,7 @@ def _slow_tool_runner(tool_s: float, stall_s: float, second_step):
     from agents.testing import ScriptedModel
 
     from tests.scripts import Call, parts_step
-    from tui.core.run import RetryPolicy, TurnRunner
+    from tui.core.turn.runner import RetryPolicy, TurnRunner
 
     @function_tool
     async def look_up_archive() -> str:

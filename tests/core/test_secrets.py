@@ -3,8 +3,8 @@
 import logging
 
 from tui.core.config import Settings
-from tui.core.errors import classify
-from tui.core.providers import choose_backend
+from tui.core.turn.errors import classify
+from tui.core.models.providers import choose_backend
 from tui.core.secrets import redact, remember, strip_userinfo
 
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core import events as ev
-from tui.core.metrics import SessionMetrics, Thresholds, TurnMetrics, assess
-from tui.core.stats import as_json, as_text, report
+from tui.core.observe.metrics import SessionMetrics, Thresholds, TurnMetrics, assess
+from tui.core.observe.stats import as_json, as_text, report
 
 MS = 1_000_000
 

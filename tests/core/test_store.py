@@ -5,7 +5,7 @@ import sqlite3
 import stat
 import time
 
-from tui.core.export import export
+from tui.core.store.export import export
 from tui.core.store import Store
 
 
@@ -266,7 +266,7 @@ def test_a_turn_is_owned_by_a_lease_not_a_pid(tmp_path, monkeypatch):
 def test_kept_totals_equal_the_statistics_computed_from_every_turn(tmp_path):
     """Turns finished, failed, interrupted, imported, recovered after a crash, finished
     again, and a conversation deleted: the kept totals always equal a full count."""
-    from tui.core.stats import as_json, report, report_of, totals_of
+    from tui.core.observe.stats import as_json, report, report_of, totals_of
 
     path = tmp_path / "db.sqlite"
     store = Store(path)
@@ -333,7 +333,7 @@ def test_kept_totals_equal_the_statistics_computed_from_every_turn(tmp_path):
 def test_a_store_kept_before_the_tutorials_rate_gets_its_counters_on_open(tmp_path):
     """A store of the last schema (no end-to-end rate, no streamed count kept) gains the
     columns and recounts every finished turn, so its statistics are the tutorial's at once."""
-    from tui.core.stats import as_json, report_of
+    from tui.core.observe.stats import as_json, report_of
 
     path = tmp_path / "db.sqlite"
     store = Store(path)

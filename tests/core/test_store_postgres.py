@@ -77,8 +77,8 @@ def test_both_stores_keep_search_and_count_alike(store):
 
 
 def test_the_postgresql_schema_is_migrated_once_and_a_newer_one_refused(postgres_url):
-    from tui.core.db import PostgresDb
-    from tui.core.postgres import SCHEMA_VERSION, DatabaseError, migrate
+    from tui.core.store.db import PostgresDb
+    from tui.core.store.postgres import SCHEMA_VERSION, DatabaseError, migrate
 
     first = Store(url=postgres_url)
     first.ensure_conversation("kept")
@@ -95,7 +95,7 @@ def test_the_postgresql_schema_is_migrated_once_and_a_newer_one_refused(postgres
 
 
 def test_an_unreachable_database_is_one_clear_line(tmp_path):
-    from tui.core.postgres import DatabaseError
+    from tui.core.store.postgres import DatabaseError
 
     with pytest.raises(DatabaseError) as caught:
         Store(url="postgresql://someone:hunter2@127.0.0.1:1/nowhere")
@@ -144,7 +144,7 @@ def _everything(store: Store) -> list[tuple]:
 
 
 async def _memory(store: Store, conversation_id: str) -> list:
-    from tui.core.journal import open_memory
+    from tui.core.turn.journal import open_memory
 
     memory = open_memory(store, conversation_id, per_call=True)
     return list(await memory.get_items())

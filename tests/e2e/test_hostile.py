@@ -132,8 +132,8 @@ async def test_tui_recovers_on_screen_counts_it_and_answers_keys_during_backoff(
     from tui.widgets.assistant_message import AssistantMessage
 
     _server, url = hostile(Behaviour("cut", after=5), Behaviour("status", status=503))
-    from tui.core.providers import build_runner
-    from tui.core.run import RetryPolicy
+    from tui.core.models.providers import build_runner
+    from tui.core.turn.runner import RetryPolicy
 
     runner, backend = build_runner(Settings(base_url=url, stall_timeout=2))
     runner.retry = RetryPolicy(max_attempts=3, base_delay_s=1.0)

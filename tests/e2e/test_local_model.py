@@ -106,7 +106,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def llama_server():
     """llama-cpp-python's own OpenAI-compatible server on loopback, with the bundled model."""
-    from tui.core.local_model import bundled_model_path
+    from tui.core.models.local_model import bundled_model_path
 
     port = _free_port()
     proc = subprocess.Popen(
@@ -215,7 +215,7 @@ async def test_tui_game_master_on_the_bundled_model_calls_a_tool_then_narrates()
 def test_the_bundled_model_reads_the_conversation_verbatim():
     """llama-cpp-python's function-calling template HTML-escaped every message (the model
     saw ``It&#39;s``); the prompt it is given now holds the text as typed."""
-    from tui.core.local_model import LlamaEngine, bundled_model_path
+    from tui.core.models.local_model import LlamaEngine, bundled_model_path
 
     engine = LlamaEngine(bundled_model_path())
     engine.load()
@@ -249,7 +249,7 @@ async def test_a_conversation_past_the_window_keeps_answering_on_the_bundled_mod
     import io
 
     from tui.core.config import Settings
-    from tui.core.providers import build_runner
+    from tui.core.models.providers import build_runner
     from tui.core.store import Store
     from tui.headless import run_turn_headless
 

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.core.protocol import envelope
+from tui.core.turn.protocol import envelope
 
 POLL_S = 0.2  # how often a follower of another process's turn reads them
 KEPT_TURNS = 64  # finished turns whose events stay in memory (the newest)

@@ -471,9 +471,9 @@ def fit_streams(requested: int) -> tuple[int, int]:
 def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any]:
     """Per-session runners sharing one agent and backend (one model loaded, once)."""
     from tui.core.agents import load_agent
-    from tui.core.mcp import attach
-    from tui.core.providers import build_runner
-    from tui.core.run import RetryPolicy, TurnRunner
+    from tui.core.models.mcp import attach
+    from tui.core.models.providers import build_runner
+    from tui.core.turn.runner import RetryPolicy, TurnRunner
 
     base, backend = build_runner(settings)
 
@@ -500,8 +500,8 @@ def open_store(database: str | None) -> Any:
     dir's file), or ``None`` after saying why it cannot be opened."""
     from pathlib import Path
 
-    from tui.core.db import is_postgres
-    from tui.core.postgres import DatabaseError
+    from tui.core.store.db import is_postgres
+    from tui.core.store.postgres import DatabaseError
     from tui.core.secrets import remember
     from tui.core.store import Store
 
@@ -543,8 +543,8 @@ def serve_api(
     import uvicorn
 
     from tui.core.agents import AgentLoadError
-    from tui.core.db import redacted_url
-    from tui.core.providers import ProviderError
+    from tui.core.store.db import redacted_url
+    from tui.core.models.providers import ProviderError
     from tui.core.secrets import remember
 
     remember(token)
@@ -564,7 +564,7 @@ def serve_api(
             await asyncio.to_thread(engine.load)
         for line in await base.prepare():
             print(f"agents-tui: {redact(line)}", file=sys.stderr)
-        from tui.core.telemetry import Telemetry
+        from tui.core.observe.telemetry import Telemetry
 
         service = StreamingService(
             store,

@@ -21,9 +21,9 @@ from typing import Any
 
 from tui.core import events as ev
 from tui.core.agents import BUILTIN_AGENTS
-from tui.core.approvals import ApprovalDecision, ApprovalRequest
-from tui.core.conversation import Conversation
-from tui.core.protocol import ProtocolEncoder, envelope
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.turn.conversation import Conversation
+from tui.core.turn.protocol import ProtocolEncoder, envelope
 from tui.core.store import Store
 
 RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) -> TurnRunner
@@ -176,7 +176,7 @@ class StreamingService:
         self.feed = Feed(store)  # every turn's events with ids, for followers
         self._listener: Any = None  # PostgreSQL's notifications (cancel, approvals, queue)
         if telemetry is None:
-            from tui.core.telemetry import Telemetry
+            from tui.core.observe.telemetry import Telemetry
 
             telemetry = Telemetry(metrics=True)
         self.telemetry = telemetry
@@ -301,7 +301,7 @@ class StreamingService:
         answer sent to another process for a turn this one runs, a queue that moved."""
         if self._listener is not None or self.store.shared is None:
             return
-        from tui.core.postgres import Listener
+        from tui.core.store.postgres import Listener
 
         self._listener = Listener(str(self.store.url), self._notified)
 
@@ -544,7 +544,7 @@ class StreamingService:
         """The tutorial's ``get_session_stats``, plus the table ``/stats`` prints, from the
         kept totals (no turn is read but the last 100 turns' metrics), read in a worker
         thread so that a client polling it does not hold up the streams."""
-        from tui.core.stats import as_json, report_of
+        from tui.core.observe.stats import as_json, report_of
 
         live = self.session(session_id)
         row = live.conversation.row()
@@ -579,7 +579,7 @@ class StreamingService:
 
     async def global_stats(self) -> dict[str, Any]:
         """Every stored turn's statistics, from the kept totals (read in a worker thread)."""
-        from tui.core.stats import as_json, report_of
+        from tui.core.observe.stats import as_json, report_of
 
         totals = await asyncio.to_thread(self.store.totals)
         return {

@@ -18,8 +18,8 @@ def _echo_runner(_agent: str | None) -> Any:
     from agents import Agent, RunConfig
     from agents.testing import ModelStep, ScriptedModel
 
-    from tui.core.run import TurnRunner
-    from tui.core.scripted import Text, paced, response_events
+    from tui.core.turn.runner import TurnRunner
+    from tui.testing.scripted import Text, paced, response_events
 
     events = response_events([Text([f"word{i} " for i in range(40)])])
     steps = [ModelStep.stream(lambda _call: paced(events, 100)) for _ in range(4)]

@@ -115,7 +115,7 @@ async def _narrates_result(model: Any, agent: Any, request: str) -> tuple[bool |
     from agents import RunConfig
 
     from tui.core import events as ev
-    from tui.core.run import TurnRunner
+    from tui.core.turn.runner import TurnRunner
 
     runner = TurnRunner(agent, run_config=RunConfig(model=model, tracing_disabled=True))
     seen: list[Any] = []
@@ -139,7 +139,7 @@ async def _narrates_result(model: Any, agent: Any, request: str) -> tuple[bool |
 def narration_rate(engine: Any) -> dict[str, Any]:
     """Whole game-master turns on the warm model: result named, and time to the first word."""
     from tui.core.agents.game_master import build_game_master
-    from tui.core.local_model import make_local_model
+    from tui.core.models.local_model import make_local_model
 
     model = make_local_model(engine)
     agent = build_game_master(seed=2)
@@ -156,7 +156,7 @@ def narration_rate(engine: Any) -> dict[str, Any]:
 def pick_rate(engine: Any = None, sessions: int | None = None) -> dict[str, Any]:
     """Run every request through the bundled model; return the rate, timing and misses."""
     from tui.core.agents.game_master import build_game_master
-    from tui.core.local_model import LlamaEngine, bundled_model_path, make_local_model
+    from tui.core.models.local_model import LlamaEngine, bundled_model_path, make_local_model
 
     if engine is None:
         engine = LlamaEngine(bundled_model_path())
@@ -261,9 +261,9 @@ async def _session(model: Any, engine: Any, turns: Any, seed: int) -> list[dict[
 
     from tui.core import events as ev
     from tui.core.agents.game_master import build_game_master
-    from tui.core.budget import ContextBudget
-    from tui.core.local_model import DEFAULT_MAX_TOKENS
-    from tui.core.run import TurnRunner
+    from tui.core.turn.budget import ContextBudget
+    from tui.core.models.local_model import DEFAULT_MAX_TOKENS
+    from tui.core.turn.runner import TurnRunner
 
     runner = TurnRunner(
         build_game_master(seed=seed), run_config=RunConfig(model=model, tracing_disabled=True)
@@ -303,7 +303,7 @@ async def _session(model: Any, engine: Any, turns: Any, seed: int) -> list[dict[
 
 def session_rate(engine: Any, sessions: int | None = None) -> dict[str, Any]:
     """Game-master sessions on the bundled model: is the asked call made turn after turn?"""
-    from tui.core.local_model import make_local_model
+    from tui.core.models.local_model import make_local_model
 
     model = make_local_model(engine)
     chosen = SESSIONS[: sessions or len(SESSIONS)]

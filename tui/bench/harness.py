@@ -21,7 +21,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
-from tui.core.metrics import percentile
+from tui.core.observe.metrics import percentile
 
 NS = 1_000_000_000
 SIZE = (160, 45)
@@ -128,8 +128,8 @@ def _scripted_runner(deltas: list[str], rate: float, *, burst: int = 0) -> Any:
     from agents import Agent, RunConfig
     from agents.testing import ModelStep, ScriptedModel
 
-    from tui.core.run import TurnRunner
-    from tui.core.scripted import Text, response_events
+    from tui.core.turn.runner import TurnRunner
+    from tui.testing.scripted import Text, response_events
 
     events = response_events([Text(deltas)])
 
@@ -371,8 +371,8 @@ def adapter_overhead_us(deltas: int = 50_000) -> float:
     from agents.stream_events import RawResponsesStreamEvent
     from openai.types.responses import ResponseTextDeltaEvent
 
-    from tui.core.adapter import StreamAdapter
-    from tui.core.metrics import TurnMetrics
+    from tui.core.turn.adapter import StreamAdapter
+    from tui.core.observe.metrics import TurnMetrics
 
     raw = [
         RawResponsesStreamEvent(
@@ -472,8 +472,8 @@ async def long_session(turns: int = 120) -> dict[str, float]:
 
     from tui.app import AgentsTuiApp
     from tui.core.config import Settings
-    from tui.core.run import TurnRunner
-    from tui.core.scripted import Text, response_events
+    from tui.core.turn.runner import TurnRunner
+    from tui.testing.scripted import Text, response_events
 
     reply = [f"word{i} " for i in range(30)]
     model = ScriptedModel([ModelStep.stream(response_events([Text(reply)])) for _ in range(turns)])
@@ -619,8 +619,8 @@ async def fresh_first_reply_painted(deltas: int = 80) -> bool:
 
     from tui.app import AgentsTuiApp
     from tui.core.config import Settings
-    from tui.core.run import TurnRunner
-    from tui.core.scripted import Text, response_events
+    from tui.core.turn.runner import TurnRunner
+    from tui.testing.scripted import Text, response_events
     from tui.widgets.prompt import PromptInput
 
     reply = [f"w{i} " for i in range(deltas - 1)] + ["LAST-WORD."]

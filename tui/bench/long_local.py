@@ -42,7 +42,7 @@ PROMPTS = (
 
 async def _turns(turns: int) -> dict[str, Any]:
     from tui.core.config import Settings
-    from tui.core.providers import build_runner
+    from tui.core.models.providers import build_runner
     from tui.headless import run_turn_headless
 
     settings = Settings(provider="local")

@@ -73,7 +73,7 @@ def startup(samples: int) -> dict[str, float]:
 def local_decode(max_tokens: int = 128) -> dict[str, float]:
     """Decode tokens/s: the app's runner on the bundled model vs llama-cpp-python directly."""
     try:
-        from tui.core.local_model import LlamaEngine, bundled_model_path, make_local_model
+        from tui.core.models.local_model import LlamaEngine, bundled_model_path, make_local_model
     except Exception:
         return {}
     try:
@@ -84,7 +84,7 @@ def local_decode(max_tokens: int = 128) -> dict[str, float]:
     from agents import Agent, ModelSettings, RunConfig
 
     from tui.core import events as ev
-    from tui.core.run import TurnRunner
+    from tui.core.turn.runner import TurnRunner
 
     engine = LlamaEngine(path)
     engine.load()
@@ -139,7 +139,7 @@ def local_decode(max_tokens: int = 128) -> dict[str, float]:
 def game_master_rate(sessions: int | None = None) -> dict[str, Any]:
     """The game master's pick rate on the bundled model; nothing when it is not installed."""
     try:
-        from tui.core.local_model import bundled_model_path
+        from tui.core.models.local_model import bundled_model_path
 
         bundled_model_path()
         import llama_cpp  # noqa: F401

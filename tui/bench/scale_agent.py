@@ -31,7 +31,7 @@ def echo() -> Any:
     from agents import Agent
     from agents.testing import ModelStep, ScriptedModel
 
-    from tui.core.scripted import Text, paced, response_events
+    from tui.testing.scripted import Text, paced, response_events
 
     rate = float(os.environ.get("AGENTS_TUI_ECHO_RATE", RATE))
     deltas = int(os.environ.get("AGENTS_TUI_ECHO_DELTAS", DELTAS))

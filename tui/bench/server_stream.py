@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tui.bench.harness import SIZE, in_fresh_process, watch_typed_keys
-from tui.core.metrics import percentile
+from tui.core.observe.metrics import percentile
 
 
 @contextmanager

@@ -130,7 +130,7 @@ class Settings:
             " ".join([spec.command, *spec.args]) if spec.command else spec.url for spec in self.mcp
         ]
         if out["database"]:
-            from tui.core.db import redacted_url
+            from tui.core.store.db import redacted_url
 
             out["database"] = redacted_url(str(out["database"]))
         return out
@@ -206,7 +206,7 @@ def _validate(settings: Settings) -> Settings:
     if settings.stall_timeout <= 0:
         raise ConfigError("stall_timeout must be a positive number of seconds")
     if settings.database and "://" in settings.database:
-        from tui.core.db import is_postgres, redacted_url
+        from tui.core.store.db import is_postgres, redacted_url
 
         if not is_postgres(settings.database):
             raise ConfigError(

@@ -1,6 +1,6 @@
 """The app's own typed run events.
 
-The SDK's stream is translated into these once, by :mod:`tui.core.adapter`, and
+The SDK's stream is translated into these once, by :mod:`tui.core.turn.adapter`, and
 timestamped once (``at_ns``, ``time.perf_counter_ns()``) when the SDK delivers the
 event. Panes, metrics, recordings and the JSONL output all consume these, never the
 SDK's objects, so each of them can be tested without a model.
@@ -124,7 +124,7 @@ class RetryScheduled:
 
 @dataclass(frozen=True, slots=True)
 class ContextFitted:
-    """What of the conversation one request carries (see ``tui.core.budget``).
+    """What of the conversation one request carries (see ``tui.core.turn.budget``).
 
     ``reason`` is "" when everything was sent, "window" or "history" when older turns
     were left out, "overflow" when the model refused the request as too long and the

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tui.core.growing_text import GrowingText
+from tui.core.turn.growing_text import GrowingText
 
 # Past this size Markdown parsing per frame (or once, at the end) would stall the app:
 # a huge tail is committed early, as plain text.

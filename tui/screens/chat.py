@@ -1,7 +1,7 @@
 """The main screen: the chat, the timeline and the sidebar, with its search and the keys that
 scroll the chat from wherever focus is. It presents the conversation: its past turns when it
 opens, and every event of a running turn, routed to the pane that draws it. The turns
-themselves run in the core (``tui.core.conversation``); this screen queues prompts, starts
+themselves run in the core (``tui.core.turn.conversation``); this screen queues prompts, starts
 turns there and shows what they yield. Its compositor comes from ``tui.textual_patches``
 (the row-cropping one when the patches are installed, Textual's own otherwise).
 """
@@ -21,9 +21,9 @@ from textual.worker import Worker, WorkerState
 
 from tui import textual_patches
 from tui.core import events as ev
-from tui.core.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.i18n import N_, _, ngettext
-from tui.core.metrics import TurnMetrics
+from tui.core.observe.metrics import TurnMetrics
 from tui.localized import localized
 from tui.messages import ApprovalAsked, ConversationOpened, RunEventPosted, TextArrived
 from tui.text_batch import TextBatcher
@@ -34,7 +34,7 @@ from tui.widgets.search_bar import SearchBar
 
 if TYPE_CHECKING:
     from tui.command_context import ScreenHost
-    from tui.core.conversation import PausedTurn
+    from tui.core.turn.conversation import PausedTurn
     from tui.core.store import TurnRow
     from tui.widgets.user_message import UserMessage
 
@@ -261,7 +261,7 @@ class ChatScreen(Screen[None]):
             self.current_reply = host.chat.start_assistant(host.agent_name)
             if turn.reply:
                 self.current_reply.append(turn.reply)
-            from tui.core.conversation import PausedTurn
+            from tui.core.turn.conversation import PausedTurn
 
             self._resume_turn(PausedTurn(turn, state))
             return
@@ -269,7 +269,7 @@ class ChatScreen(Screen[None]):
             prompt, bubble = self.queue.popleft()
             self._start_turn(prompt, bubble)
 
-    # The conversation (tui.core.conversation) runs the turn for every front end: it
+    # The conversation (tui.core.turn.conversation) runs the turn for every front end: it
     # journals and measures each event, then hands it to ``emit``, which only presents it.
     @work(exclusive=True, group="run", exit_on_error=False)
     async def _run_turn(self, prompt: str) -> None:
@@ -370,7 +370,7 @@ class ChatScreen(Screen[None]):
     def check_thresholds(self) -> None:
         """The tutorial's thresholds, shown in the status line whatever the layout (the
         sidebar may be hidden or too narrow to show), with one notification per turn."""
-        from tui.core.metrics import assess
+        from tui.core.observe.metrics import assess
 
         now = time.perf_counter_ns()
         turn = self.turn_metrics

@@ -11,9 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
-from tui.core.dashboard import DashboardData, load
+from tui.core.observe.dashboard import DashboardData, load
 from tui.core.i18n import N_, _
-from tui.core.metrics import Thresholds
+from tui.core.observe.metrics import Thresholds
 from tui.localized import localized
 
 

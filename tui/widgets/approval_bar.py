@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
-from tui.core.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.i18n import N_, _
 from tui.core.sanitize import safe_text
 from tui.localized import localized

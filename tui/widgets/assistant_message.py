@@ -22,7 +22,7 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
 
 from tui.core.events import TurnStatus
-from tui.core.growing_text import GrowingText
+from tui.core.turn.growing_text import GrowingText
 from tui.core.i18n import _, ngettext
 from tui.core.sanitize import safe_text
 from tui.render.blocks import MARKDOWN_LIMIT, Block, BlockSplitter, Retract, Tail, blank_before

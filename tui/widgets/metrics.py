@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
 from tui.core.i18n import _, ngettext
-from tui.core.metrics import SessionMetrics, TurnMetrics, assess
+from tui.core.observe.metrics import SessionMetrics, TurnMetrics, assess
 
 REFRESH_S = 0.25  # 4 paints a second while a turn runs
 

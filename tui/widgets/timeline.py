@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.core import events as ev
-from tui.core.budget import context_note
+from tui.core.turn.budget import context_note
 from tui.core.i18n import N_, _
 from tui.core.tool_calls import ToolCall, ToolCallLog
 from tui.localized import localized

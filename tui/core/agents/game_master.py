@@ -8,7 +8,7 @@ from typing import Any
 from tui.core.agents.failures import tool_failure_message
 from tui.core.agents.tutorial import TutorialAgent
 from tui.core.i18n import language
-from tui.core.tool_pick import CandidateCall, register_catalogue
+from tui.core.models.tool_pick import CandidateCall, register_catalogue
 
 GAME_MASTER = TutorialAgent(
     "Game Master",
@@ -69,7 +69,7 @@ def candidate_calls(lang: str = "en") -> tuple[CandidateCall, ...]:
     """Every call a player can ask the game master for, worded as a player would ask (in
     Vietnamese too under ``vi``: the tutorial's players ask "Tung đồng xu").
 
-    The bundled model chooses among these by scoring them (see ``tui.core.tool_pick``);
+    The bundled model chooses among these by scoring them (see ``tui.core.models.tool_pick``);
     a plain "roll a die" is its own candidate because it means six sides without saying so;
     the last candidate is no call at all, for a turn that asks for none.
     """

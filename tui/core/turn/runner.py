@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core import events as ev
-from tui.core.adapter import StreamAdapter
-from tui.core.approvals import ApprovalDecision, Approver, request_from_item
-from tui.core.budget import ContextBudget, Fitted, context_overflow, is_message
-from tui.core.errors import Classified, StreamStalled, classify, guardrail_of
-from tui.core.faults import FaultInjector
-from tui.core.growing_text import GrowingText
-from tui.core.tap import TextTap, with_tap
+from tui.core.turn.adapter import StreamAdapter
+from tui.core.turn.approvals import ApprovalDecision, Approver, request_from_item
+from tui.core.turn.budget import ContextBudget, Fitted, context_overflow, is_message
+from tui.core.turn.errors import Classified, StreamStalled, classify, guardrail_of
+from tui.core.turn.faults import FaultInjector
+from tui.core.turn.growing_text import GrowingText
+from tui.core.models.tap import TextTap, with_tap
 
 Emit = Callable[[ev.RunEvent], None]
 Clock = Callable[[], int]
@@ -173,7 +173,7 @@ class TurnRunner:
         """Talk to ``agent`` from the next turn on. MCP servers attached from flags stay
         attached; the new agent's own servers connect at the next ``prepare`` (the front end
         calls it at once to report failures; the next turn would)."""
-        from tui.core.mcp import McpHub
+        from tui.core.models.mcp import McpHub
 
         if self.mcp is None:
             hub = McpHub(agent)

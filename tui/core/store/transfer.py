@@ -51,7 +51,7 @@ def read_export(path: Path) -> dict[str, Any]:
 
 async def import_conversation(store: Store, data: dict[str, Any]) -> str:
     """Store the conversation and its memory; returns the new conversation's id."""
-    from tui.core.journal import open_memory
+    from tui.core.turn.journal import open_memory
 
     wanted = str(data.get("id") or "")
     conversation_id = (

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.core import events as ev
-from tui.core.metrics import TurnMetrics
+from tui.core.observe.metrics import TurnMetrics
 
 STREAM_ERROR = "STREAM_ERROR"  # the tutorial's code for a failed stream; ``kind`` says why
 
@@ -210,7 +210,7 @@ class ProtocolEncoder:
 def _issues_of(metrics: TurnMetrics | None) -> list[str]:
     if metrics is None:
         return []
-    from tui.core.metrics import SessionMetrics, assess
+    from tui.core.observe.metrics import SessionMetrics, assess
 
     session = SessionMetrics()
     session.add(metrics)

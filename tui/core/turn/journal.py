@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.core import events as ev
-from tui.core.growing_text import GrowingText
-from tui.core.metrics import TurnMetrics
+from tui.core.turn.growing_text import GrowingText
+from tui.core.observe.metrics import TurnMetrics
 from tui.core.store import Store
 from tui.core.tool_calls import ToolCallLog
 
@@ -275,7 +275,7 @@ def open_memory(store: Store, conversation_id: str, *, per_call: bool = False) -
     """The model's memory: the SDK's own SQLiteSession, in the store's database file; with
     ``per_call`` opened for each call (a server with thousands of conversations)."""
     if store.url is not None:  # PostgreSQL: the SDK's SQLAlchemySession
-        from tui.core.postgres import memory
+        from tui.core.store.postgres import memory
 
         return memory(store.url, conversation_id)
     assert store.path is not None

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.i18n import _
-from tui.core.metrics import ITL_EDGES_MS, itl_bucket_labels
+from tui.core.observe.metrics import ITL_EDGES_MS, itl_bucket_labels
 
 MAX_POINTS = 240
 
@@ -34,7 +34,7 @@ class DashboardData:
     itl_ms: list[float]  # the last turn's inter-token gaps, or its stored p50 and p95
     itl_source: str
     itl_percentiles: bool = False  # True: itl_ms is [p50, p95], not the gaps themselves
-    # Gaps of every turn in scope, counted per bucket (tui.core.metrics.ITL_EDGES_MS).
+    # Gaps of every turn in scope, counted per bucket (tui.core.observe.metrics.ITL_EDGES_MS).
     itl_histogram: list[int] = field(default_factory=list)
     itl_labels: list[str] = field(default_factory=list)
 

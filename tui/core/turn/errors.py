@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tui.core.i18n import _
 from tui.core.secrets import redact
 
-# ``injected``: a fault made on purpose by ``--inject-faults`` (tui.core.faults)
+# ``injected``: a fault made on purpose by ``--inject-faults`` (tui.core.turn.faults)
 TRANSIENT_KINDS = frozenset({"network", "timeout", "rate_limit", "server", "stall", "injected"})
 
 

@@ -42,11 +42,11 @@ class Backend:
         return f"OpenAI · {self.model_name}"
 
     def budget(self, settings: Settings) -> Any:
-        """How much of the conversation each request may carry (``tui.core.budget``)."""
-        from tui.core.budget import ContextBudget
+        """How much of the conversation each request may carry (``tui.core.turn.budget``)."""
+        from tui.core.turn.budget import ContextBudget
 
         if self.kind == "local" and self.engine is not None:
-            from tui.core.local_model import DEFAULT_MAX_TOKENS
+            from tui.core.models.local_model import DEFAULT_MAX_TOKENS
 
             return ContextBudget(
                 window=settings.context_window or self.engine.n_ctx,
@@ -65,20 +65,20 @@ class Backend:
         if self.kind == "agent":
             return RunConfig(tracing_disabled=True)
         if self.kind in ("openai", "compat"):
-            from tui.core import request_cache
+            from tui.core.models import request_cache
 
             request_cache.install()  # each request no longer re-walks the whole conversation
         if self.kind == "openai":
             from openai import AsyncOpenAI
 
-            from tui.core.stream_end import CheckedResponsesModel
+            from tui.core.models.stream_end import CheckedResponsesModel
 
             client = AsyncOpenAI(api_key=self.api_key, max_retries=0)
             return RunConfig(model=CheckedResponsesModel(self.model_name, client))
         if self.kind == "compat":
             from openai import AsyncOpenAI
 
-            from tui.core.stream_end import CheckedChatCompletionsModel
+            from tui.core.models.stream_end import CheckedChatCompletionsModel
 
             client = AsyncOpenAI(
                 base_url=self.base_url, api_key=self.api_key or "not-needed", max_retries=0
@@ -88,7 +88,7 @@ class Backend:
                 model_settings=ModelSettings(include_usage=True),
                 tracing_disabled=True,
             )
-        from tui.core.local_model import make_local_model
+        from tui.core.models.local_model import make_local_model
 
         return RunConfig(
             model=make_local_model(self.engine),
@@ -134,7 +134,7 @@ def choose_backend(
         if not key:
             raise ProviderError("OpenAI needs an API key: set OPENAI_API_KEY or pass --api-key")
         return Backend("openai", settings.model or DEFAULT_OPENAI_MODEL, api_key=key)
-    from tui.core.local_model import LlamaEngine, bundled_model_path, check_llama_installed
+    from tui.core.models.local_model import LlamaEngine, bundled_model_path, check_llama_installed
 
     try:
         check_llama_installed()
@@ -149,8 +149,8 @@ def choose_backend(
 def build_runner(settings: Settings) -> tuple[Any, Backend]:
     """Agent + backend + runner from settings; raises AgentLoadError or ProviderError."""
     from tui.core.agents import load_agent
-    from tui.core.mcp import McpHub, agents_in, attach
-    from tui.core.run import RetryPolicy, TurnRunner
+    from tui.core.models.mcp import McpHub, agents_in, attach
+    from tui.core.turn.runner import RetryPolicy, TurnRunner
 
     base = load_agent(settings.agent, seed=settings.seed)
     backend = choose_backend(settings, base)
@@ -165,7 +165,7 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
     )
     runner.budget = backend.budget(settings)
     if settings.inject_faults:
-        from tui.core.faults import FaultInjector
+        from tui.core.turn.faults import FaultInjector
 
         runner.faults = FaultInjector(settings.inject_faults, seed=settings.seed)
     hub = McpHub(agent, attached)
@@ -175,7 +175,7 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
         for each in agents_in(agent)
         for tool in getattr(each, "tools", None) or ()
     ):
-        from tui.core import nested
+        from tui.core.turn import nested
 
         runner.tracer = nested.install(keep_upload=backend.kind == "openai")
     return runner, backend

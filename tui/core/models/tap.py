@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tui.core.growing_text import GrowingText
+from tui.core.turn.growing_text import GrowingText
 
 
 class TextTap:

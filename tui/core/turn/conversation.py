@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.core import events as ev
-from tui.core.journal import Recorder, TurnJournal, open_memory, recorder_path
-from tui.core.metrics import TurnMetrics
+from tui.core.turn.journal import Recorder, TurnJournal, open_memory, recorder_path
+from tui.core.observe.metrics import TurnMetrics
 from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
 
 Emit = Callable[[ev.RunEvent], None]
@@ -69,12 +69,12 @@ class Conversation:
         telemetry: Any = None,
         memory_per_call: bool = False,
     ) -> None:
-        from tui.core.telemetry import default_telemetry
+        from tui.core.observe.telemetry import default_telemetry
 
         self.store = store
         self.runner = runner
         self.model_label = model_label
-        # Metrics, traces and log lines (tui.core.telemetry): the API passes its own.
+        # Metrics, traces and log lines (tui.core.observe.telemetry): the API passes its own.
         self.telemetry = telemetry if telemetry is not None else default_telemetry()
         self.id = conversation_id or new_conversation_id()
         store.ensure_conversation(self.id, agent=runner.agent_name, model=model_label)
@@ -217,7 +217,7 @@ class Conversation:
         return messages_of(self.turns())
 
     def export(self, fmt: str, path: Path | None = None) -> Path:
-        from tui.core.export import export
+        from tui.core.store.export import export
 
         row = self.row()
         if row is None:

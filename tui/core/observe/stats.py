@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tui.core.i18n import _
-from tui.core.metrics import Thresholds
+from tui.core.observe.metrics import Thresholds
 
 
 class TurnLike(Protocol):

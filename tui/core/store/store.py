@@ -1,6 +1,6 @@
 """Durable conversations: one SQLite file (WAL) under the XDG data dir, or PostgreSQL for
-many API processes (``Store(url=...)``; the SQL below is shared through ``tui.core.db``,
-what only PostgreSQL does is in ``tui.core.postgres``).
+many API processes (``Store(url=...)``; the SQL below is shared through ``tui.core.store.db``,
+what only PostgreSQL does is in ``tui.core.store.postgres``).
 
 The model's memory is the SDK's own ``SQLiteSession`` (tables ``agent_sessions`` /
 ``agent_messages``) in the same file; beside it this store keeps what the app shows:
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.core.db import Db, SqliteDb
-from tui.core.metrics import Thresholds
-from tui.core.stats import COUNTERS, Totals, contribution
+from tui.core.store.db import Db, SqliteDb
+from tui.core.observe.metrics import Thresholds
+from tui.core.observe.stats import COUNTERS, Totals, contribution
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -99,7 +99,7 @@ SELECT id, prompt, {INDEXED_REPLY.format(row="turns")} FROM turns;
 """
 SEARCH_VERSION = 2  # PRAGMA user_version once the triggers above are in place
 
-# Statistics kept as they happen (tui.core.stats.Totals): one row for the whole store
+# Statistics kept as they happen (tui.core.observe.stats.Totals): one row for the whole store
 # (scope '') and one per conversation, changed in the transaction that ends a turn.
 # ``/v1/stats`` used to read every stored turn on the event loop (0.2-0.35 s at 10,000).
 TOTALS_SCHEMA = (
@@ -139,7 +139,7 @@ def migrate_sqlite(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(turns)")}
     if "owner_pid" not in columns:  # stores made by earlier versions
         db.execute("ALTER TABLE turns ADD COLUMN owner_pid INTEGER")
-    if "owner" not in columns:  # the lease instance running the turn (tui.core.lease)
+    if "owner" not in columns:  # the lease instance running the turn (tui.core.store.lease)
         db.execute("ALTER TABLE turns ADD COLUMN owner TEXT")
     turn_columns = columns
     columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
@@ -200,7 +200,7 @@ class Store:
     def __init__(self, path: Path | None = None, *, url: str | None = None) -> None:
         """The SQLite file at ``path`` (default: the data dir's), or the PostgreSQL
         database at ``url`` (``postgresql://USER@HOST:PORT/DB``): many processes share it."""
-        from tui.core.db import is_postgres
+        from tui.core.store.db import is_postgres
 
         self.url = url if is_postgres(url) else None
         self.path: Path | None = None
@@ -208,10 +208,10 @@ class Store:
         self.shared: Any = None
         self._db: Db
         self._reader: Db
-        self.lease: Any  # tui.core.lease.Lease (SQLite) or tui.core.postgres.PgLease
+        self.lease: Any  # tui.core.store.lease.Lease (SQLite) or tui.core.store.postgres.PgLease
         self._reader_lock = threading.Lock()
         if self.url is not None:
-            from tui.core import postgres
+            from tui.core.store import postgres
 
             self._db, self._reader, self.lease, self.shared = postgres.open_store(
                 self, self.url, recover_crashed_turns
@@ -230,7 +230,7 @@ class Store:
         self._reader = SqliteDb(sqlite3.connect(path, timeout=10, check_same_thread=False))
         if fresh:
             os.chmod(path, 0o600)
-        from tui.core.lease import lease_for
+        from tui.core.store.lease import lease_for
 
         self.lease = lease_for(path, self, on_beat=functools.partial(sweep, path))
         self.recovered = self._recover_crashed_turns()
@@ -338,7 +338,7 @@ class Store:
         if not search.strip():
             return self._conversations("", ())
         if self.dialect == "postgresql":
-            from tui.core.postgres import search_clause
+            from tui.core.store.postgres import search_clause
 
             return self._conversations(*search_clause(search))
         query = " ".join(f'"{word}"*' for word in search.replace('"', " ").split())
@@ -796,7 +796,7 @@ def _turn(r: Any) -> TurnRow:
 
 def sweep(path: Path) -> None:
     """The lease thread's round: recover turns whose owner's lease expired meanwhile."""
-    from tui.core.lease import sqlite_alive
+    from tui.core.store.lease import sqlite_alive
 
     with contextlib.closing(sqlite3.connect(path, timeout=10)) as conn:
         recover_crashed_turns(SqliteDb(conn), functools.partial(sqlite_alive, path))

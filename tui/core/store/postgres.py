@@ -36,8 +36,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tui.core.db import PostgresDb, plain_url, redacted_url
-from tui.core.stats import COUNTERS
+from tui.core.store.db import PostgresDb, plain_url, redacted_url
+from tui.core.observe.stats import COUNTERS
 
 LEASE_TTL_S = 10.0  # a process not heard of for this long has gone (the bound: 15)
 CHANNEL = "agents_tui"
@@ -189,7 +189,7 @@ def migrate(db: PostgresDb) -> int:
     return had
 
 
-Recover = Callable[..., list[Any]]  # tui.core.store.recover_crashed_turns
+Recover = Callable[..., list[Any]]  # tui.core.store.store.recover_crashed_turns
 
 
 def open_store(
