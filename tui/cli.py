@@ -1,79 +1,103 @@
-"""Command line: ``agents-tui [options]`` and its subcommands."""
+"""Command line: ``agents-tui [options]`` and its subcommands.
+
+``build_parser`` builds the options, one small function per subcommand; ``main`` loads the
+settings and hands them to the subcommand's handler in ``HANDLERS`` (no subcommand: the TUI).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from tui import __version__
 from tui.core.secrets import redact
+
+if TYPE_CHECKING:
+    from tui.app import AgentsTuiApp
+    from tui.core.config import Settings
+
+AddArgument = Callable[..., argparse.Action]
+
+
+def _suppressing(parser: argparse.ArgumentParser) -> AddArgument:
+    """``parser.add_argument`` with every default *absent*."""
+
+    def add_argument(*names: str, **options: Any) -> argparse.Action:
+        options["default"] = argparse.SUPPRESS
+        return parser.add_argument(*names, **options)
+
+    return add_argument
 
 
 def _common(parser: argparse.ArgumentParser, *, in_subcommand: bool = False) -> None:
     """Backend and agent options. In a subcommand their default is *absent*, so an option
     given before the subcommand is not overwritten by the subcommand's empty default."""
-    if in_subcommand:
-        original = parser.add_argument
+    add = _suppressing(parser) if in_subcommand else parser.add_argument
+    _backend_options(add)
+    _loop_options(add)
+    _mcp_options(add)
 
-        def add_argument(*names: Any, **options: Any) -> Any:
-            options["default"] = argparse.SUPPRESS
-            return original(*names, **options)
 
-        parser.add_argument = add_argument  # type: ignore[method-assign]
-    parser.add_argument(
+def _backend_options(add: AddArgument) -> None:
+    add(
         "--agent",
         help="storyteller, game-master, assistant, web-assistant, resilient-assistant, "
         "performance-assistant, or package.module:attribute",
     )
-    parser.add_argument("--provider", choices=["auto", "openai", "compat", "local"])
-    parser.add_argument("--model", help="model name (OpenAI or server)")
-    parser.add_argument(
-        "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1"
-    )
-    parser.add_argument("--api-key", help="API key (or OPENAI_API_KEY / AGENTS_TUI_API_KEY)")
-    parser.add_argument("--model-path", help="run another local GGUF file")
-    parser.add_argument(
+    add("--provider", choices=["auto", "openai", "compat", "local"])
+    add("--model", help="model name (OpenAI or server)")
+    add("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+    add("--api-key", help="API key (or OPENAI_API_KEY / AGENTS_TUI_API_KEY)")
+    add("--model-path", help="run another local GGUF file")
+    add(
         "--lang",
         choices=("en", "vi"),
         help="the interface's language (default: the locale's, vi when LANG starts with vi)",
     )
-    parser.add_argument(
+    add(
         "--inject-faults",
         type=float,
         metavar="RATE",
         help="the tutorial's demo: fail this fraction of stream events (0.1) to watch recovery",
     )
-    parser.add_argument("--seed", type=int, help="make the game master's dice reproducible")
-    parser.add_argument(
+    add("--seed", type=int, help="make the game master's dice reproducible")
+
+
+def _loop_options(add: AddArgument) -> None:
+    add(
         "--max-retries",
         "--retries",
         dest="max_retries",
         type=int,
         help="retries after a transient failure (2: 3 attempts, waiting 2 s then 4 s)",
     )
-    parser.add_argument("--stall-timeout", type=float, help="seconds a model may stay silent (30)")
-    parser.add_argument("--max-turns", type=int, help="agent loop limit per prompt (10)")
-    parser.add_argument(
+    add("--stall-timeout", type=float, help="seconds a model may stay silent (30)")
+    add("--max-turns", type=int, help="agent loop limit per prompt (10)")
+    add(
         "--context-window",
         type=int,
         metavar="TOKENS",
         help="the server model's context window; older turns give way to fit it",
     )
-    parser.add_argument(
+    add(
         "--history",
         type=int,
         metavar="N",
         help="send only the last N messages to the model (the tutorial's console chat: 6)",
     )
-    parser.add_argument(
+
+
+def _mcp_options(add: AddArgument) -> None:
+    add(
         "--mcp",
         action="append",
         metavar="COMMAND",
         help="attach a stdio MCP server, e.g. --mcp 'mcp-server-time' (repeatable)",
     )
-    parser.add_argument(
+    add(
         "--mcp-url",
         action="append",
         metavar="URL",
@@ -96,7 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true", help="reopen the latest conversation")
     _common(parser)
     sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", help="run one turn without the TUI")
+    for name, help_text, add_options in SUBCOMMANDS:  # in this order in the help
+        add_options(sub.add_parser(name, help=help_text))
+    return parser
+
+
+def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "prompt",
         nargs="?",
@@ -115,13 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
         "approve all, or reject all (default otherwise)",
     )
     _common(run, in_subcommand=True)
-    stats = sub.add_parser("stats", help="statistics over every stored turn")
+
+
+def _stats_options(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--lang", choices=("en", "vi"), default=argparse.SUPPRESS)
-    replay = sub.add_parser("replay", help="play a recording in the TUI, no model needed")
+
+
+def _replay_options(replay: argparse.ArgumentParser) -> None:
     replay.add_argument("file", help="a .jsonl recording (see the recordings folder)")
     replay.add_argument("--speed", type=float, default=1.0, help="2 plays twice as fast")
-    serve = sub.add_parser("serve", help="serve the app to a web browser (textual-serve)")
+
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -132,7 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=argparse.REMAINDER,
         help="options for the served app, after --, e.g. -- --agent game-master",
     )
-    api = sub.add_parser("api", help="serve the HTTP API (the tutorial's web streaming service)")
+
+
+def _api_options(api: argparse.ArgumentParser) -> None:
+    _api_access_options(api)
+    _api_limit_options(api)
+    _api_store_and_log_options(api)
+    _common(api, in_subcommand=True)
+
+
+def _api_access_options(api: argparse.ArgumentParser) -> None:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8765)
     api.add_argument(
@@ -159,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="also answer requests for the host NAME (besides the bound address and localhost)",
     )
+
+
+def _api_limit_options(api: argparse.ArgumentParser) -> None:
     api.add_argument(
         "--max-streams",
         type=int,
@@ -196,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a client that takes no event for S seconds is dropped; its turn is stopped "
         "and the partial reply kept",
     )
+
+
+def _api_store_and_log_options(api: argparse.ArgumentParser) -> None:
     api.add_argument(
         "--database",
         metavar="URL",
@@ -213,19 +263,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="put prompts and replies in the turn log lines (never by default)",
     )
-    _common(api, in_subcommand=True)
-    imp = sub.add_parser("import", help="store a conversation from a /export json file")
+
+
+def _import_options(imp: argparse.ArgumentParser) -> None:
     imp.add_argument("file", help="a JSON file written by /export json or agents-tui export")
-    exp = sub.add_parser("export", help="write a stored conversation as Markdown or JSON")
+
+
+def _export_options(exp: argparse.ArgumentParser) -> None:
     exp.add_argument("conversation", help="the conversation id (Ctrl+S shows them)")
     exp.add_argument("--format", choices=["md", "json"], default="md")
     exp.add_argument("-o", "--output", help="write to this file (default: standard output)")
-    mig = sub.add_parser("migrate", help="copy a SQLite store (every conversation) into PostgreSQL")
+
+
+def _migrate_options(mig: argparse.ArgumentParser) -> None:
     mig.add_argument("--to", required=True, metavar="URL", help="postgresql://USER@HOST:PORT/DB")
     mig.add_argument(
         "--from", dest="source", metavar="PATH", help="the SQLite file (default: the app's own)"
     )
-    bench = sub.add_parser("bench", help="measure streaming speed against stock Textual")
+
+
+def _bench_options(bench: argparse.ArgumentParser) -> None:
     bench.add_argument("--quick", action="store_true", help="finish within about 5 minutes")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument(
@@ -249,8 +306,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TURNS",
         help="only a conversation of TURNS turns on the bundled model (run --session and TUI)",
     )
-    return parser
 
+
+# Each subcommand: its name, its help, and what adds its options (in the help in this order).
+SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("run", "run one turn without the TUI", _run_options),
+    ("stats", "statistics over every stored turn", _stats_options),
+    ("replay", "play a recording in the TUI, no model needed", _replay_options),
+    ("serve", "serve the app to a web browser (textual-serve)", _serve_options),
+    ("api", "serve the HTTP API (the tutorial's web streaming service)", _api_options),
+    ("import", "store a conversation from a /export json file", _import_options),
+    ("export", "write a stored conversation as Markdown or JSON", _export_options),
+    ("migrate", "copy a SQLite store (every conversation) into PostgreSQL", _migrate_options),
+    ("bench", "measure streaming speed against stock Textual", _bench_options),
+)
 
 FLAG_NAMES = (
     "agent",
@@ -271,7 +340,7 @@ FLAG_NAMES = (
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
     from tui.core.config import McpSpec
 
-    flags = {name: getattr(args, name, None) for name in FLAG_NAMES}
+    flags: dict[str, Any] = {name: getattr(args, name, None) for name in FLAG_NAMES}
     servers = [McpSpec.from_command_line(c) for c in getattr(args, "mcp", None) or ()]
     servers += [McpSpec.from_url(u) for u in getattr(args, "mcp_url", None) or ()]
     flags["mcp"] = tuple(servers) if servers else None
@@ -285,14 +354,259 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 NO_BACKEND = ("stats", "replay", "bench", "export", "import", "migrate")
 
 
-def _migrate(source: str | None, target: str) -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in NO_BACKEND and _refused_backend_options(args):
+        return 2
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    if args.print_config:
+        print(json.dumps(settings.masked(), indent=2))
+        return 0
+    return HANDLERS[args.command](args, settings)
+
+
+def _refused_backend_options(args: argparse.Namespace) -> bool:
+    """Report the backend options given to a subcommand that starts no model."""
+    given = [
+        "--" + name.replace("_", "-")
+        for name in (*FLAG_NAMES, "mcp", "mcp_url")
+        if getattr(args, name, None) is not None
+    ]
+    if given:
+        print(
+            f"agents-tui: {', '.join(given)} has no effect on '{args.command}' "
+            "(it starts no model); remove it",
+            file=sys.stderr,
+        )
+    return bool(given)
+
+
+def _settings(args: argparse.Namespace) -> Settings | None:
+    """The effective settings (the interface's language set from them); None, reported,
+    when they are wrong."""
+    from tui.core.config import ConfigError, load_settings
+    from tui.core.i18n import pick_language, set_language
+
+    try:
+        settings = load_settings(_flags(args))
+    except ConfigError as error:
+        print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
+        return None
+    set_language(pick_language(settings.lang))
+    return settings
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """``agents-tui run``: one turn without the TUI."""
+    from tui.headless import run_headless
+
+    # With --approve ask, piped input carries the answers, not more prompt text.
+    answers_on_stdin = args.approve == "ask" and args.prompt not in (None, "-")
+    prompt = args.prompt if answers_on_stdin else _read_prompt(args.prompt)
+    if not prompt.strip():
+        print("agents-tui: no prompt: give one, or pipe text to standard input", file=sys.stderr)
+        return 2
+    return run_headless(
+        settings,
+        prompt,
+        jsonl=bool(args.jsonl),
+        session_id=getattr(args, "session", None),
+        approve=args.approve,
+    )
+
+
+def _read_prompt(given: str | None) -> str:
+    """The prompt from the argument and/or standard input, as the ``llm`` tool does."""
+    import select
+
+    if given is None or given == "-":
+        return sys.stdin.read()
+    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
+        return given
+    try:
+        ready, _, _ = select.select([sys.stdin], [], [], 0.3)
+    except (OSError, ValueError):  # not selectable (a test's captured stdin)
+        return given
+    piped = sys.stdin.read() if ready else ""
+    return f"{given}\n\n{piped}" if piped.strip() else given
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    """``agents-tui api``: the HTTP API."""
+    from tui.api.server import serve_api
+
+    token, problem = _api_token(args)
+    if problem:
+        print(f"agents-tui: {problem}", file=sys.stderr)
+        return 2
+    return serve_api(
+        settings,
+        host=args.host,
+        port=args.port,
+        token=token,
+        allow_hosts=tuple(args.allow_host),
+        allow_origins=tuple(args.allow_origin),
+        max_streams=args.max_streams,
+        max_live_sessions=args.max_live_sessions,
+        timeouts=(args.headers_timeout, args.body_timeout, args.send_timeout),
+        log_format=args.log_format,
+        log_content=args.log_content,
+    )
+
+
+def _api_token(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The API token from --token-file, AGENTS_TUI_API_TOKEN or --token (in that order of
+    preference), and a problem to report, if any."""
+    import os
+
+    if args.token_file:
+        return _token_from_file(args.token_file)
+    from_env = os.environ.get("AGENTS_TUI_API_TOKEN", "").strip()
+    if from_env:
+        return from_env, ""
+    if args.token:
+        print(
+            "agents-tui: --token is visible to every user in the process list; "
+            "prefer AGENTS_TUI_API_TOKEN or --token-file",
+            file=sys.stderr,
+        )
+    return args.token or None, ""
+
+
+def _token_from_file(name: str) -> tuple[str | None, str]:
+    """The first line of --token-file, or the problem reading it."""
     from pathlib import Path
 
+    try:
+        lines = Path(name).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        return None, f"cannot read --token-file {name}: {error.strerror}"
+    except UnicodeDecodeError:
+        return None, f"--token-file {name} is not text"
+    token = lines[0].strip() if lines else ""
+    if not token:
+        return None, f"--token-file {name} is empty"
+    return token, ""
+
+
+def _serve(args: argparse.Namespace, _settings: Settings) -> int:
+    """``agents-tui serve``: the app in a web browser."""
+    from tui.serve import serve
+
+    # Options given before "serve" mean the same for the served app.
+    extra = _flags_as_args(args) + [a for a in args.app_args if a != "--"]
+    return serve(args.host, args.port, extra, allow_remote=args.allow_remote)
+
+
+def _flags_as_args(args: argparse.Namespace) -> list[str]:
+    out: list[str] = []
+    for name in FLAG_NAMES:
+        value = getattr(args, name, None)
+        if value is not None:
+            out += ["--" + name.replace("_", "-"), str(value)]
+    for command in getattr(args, "mcp", None) or ():
+        out += ["--mcp", command]
+    for url in getattr(args, "mcp_url", None) or ():
+        out += ["--mcp-url", url]
+    return out
+
+
+def _bench(args: argparse.Namespace, _settings: Settings) -> int:
+    """``agents-tui bench``: the whole bench, or one of its --soak, --scale, --long parts."""
+    if args.soak:
+        from tui.bench.soak import soak
+
+        print(json.dumps(soak(), indent=2))
+        return 0
+    if args.scale:
+        from tui.bench.scale import scale
+
+        print(json.dumps(scale(), indent=2))
+        return 0
+    if args.long:
+        from tui.bench.long_local import long_local
+
+        print(json.dumps(long_local(args.long), indent=2))
+        return 0
+    from tui.bench.run import run_bench
+
+    return run_bench(quick=args.quick, as_json=args.json, check=args.check)
+
+
+def _stats(args: argparse.Namespace, _settings: Settings) -> int:
+    """``agents-tui stats``: statistics over every stored turn."""
+    from tui.core.observe.stats import as_json as stats_json
+    from tui.core.observe.stats import as_text, report_of
+    from tui.core.store import Store
+
+    sections = report_of(Store().totals())
+    if args.json:
+        print(json.dumps(stats_json(sections), indent=2, ensure_ascii=False))
+    else:
+        print(as_text(sections))
+    return 0
+
+
+def _import(args: argparse.Namespace, _settings: Settings) -> int:
+    """``agents-tui import``: store a conversation from a /export json file."""
+    import asyncio
+    from pathlib import Path
+
+    from tui.core.store import Store
+    from tui.core.store.transfer import TransferError, import_conversation, read_export
+
+    try:
+        data = read_export(Path(args.file).expanduser())
+    except TransferError as error:
+        print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
+        return 1
+    store = Store()
+    try:
+        conversation_id = asyncio.run(import_conversation(store, data))
+    finally:
+        store.close()
+    print(conversation_id)
+    return 0
+
+
+def _export(args: argparse.Namespace, _settings: Settings) -> int:
+    """``agents-tui export``: a stored conversation as Markdown or JSON."""
+    from pathlib import Path
+
+    from tui.core.store import Store
+    from tui.core.store.export import to_json, to_markdown
+
+    conversation_id, output = args.conversation, args.output
+    store = Store()
+    row = store.conversation(conversation_id)
+    if row is None:
+        print(
+            f"agents-tui: no conversation {conversation_id!r} (agents-tui stats, Ctrl+S)",
+            file=sys.stderr,
+        )
+        return 1
+    turns = store.turns(conversation_id)
+    text = to_json(row, turns) if args.format == "json" else to_markdown(row, turns)
+    if output:
+        Path(output).expanduser().write_text(text, encoding="utf-8")
+        print(f"agents-tui: wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _migrate(args: argparse.Namespace, _settings: Settings) -> int:
+    """``agents-tui migrate``: copy a SQLite store into PostgreSQL."""
+    from pathlib import Path
+
+    from tui.core.store import Store, default_db_path
     from tui.core.store.db import is_postgres, redacted_url
     from tui.core.store.migrate import copy_store
     from tui.core.store.postgres import DatabaseError
-    from tui.core.store import Store, default_db_path
 
+    source, target = args.source, args.to
     path = Path(source).expanduser() if source else default_db_path()
     if not path.is_file():
         print(f"agents-tui: no SQLite store at {path}", file=sys.stderr)
@@ -319,240 +633,49 @@ def _migrate(source: str | None, target: str) -> int:
     return 0
 
 
-def _read_prompt(given: str | None) -> str:
-    """The prompt from the argument and/or standard input, as the ``llm`` tool does."""
-    import select
-
-    if given is None or given == "-":
-        return sys.stdin.read()
-    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
-        return given
-    try:
-        ready, _, _ = select.select([sys.stdin], [], [], 0.3)
-    except (OSError, ValueError):  # not selectable (a test's captured stdin)
-        return given
-    piped = sys.stdin.read() if ready else ""
-    return f"{given}\n\n{piped}" if piped.strip() else given
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command in NO_BACKEND:
-        given = [
-            "--" + name.replace("_", "-")
-            for name in (*FLAG_NAMES, "mcp", "mcp_url")
-            if getattr(args, name, None) is not None
-        ]
-        if given:
-            print(
-                f"agents-tui: {', '.join(given)} has no effect on '{args.command}' "
-                "(it starts no model); remove it",
-                file=sys.stderr,
-            )
-            return 2
-    from tui.core.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings(_flags(args))
-    except ConfigError as error:
-        print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
-        return 2
-    from tui.core.i18n import pick_language, set_language
-
-    set_language(pick_language(settings.lang))
-    if args.print_config:
-        print(json.dumps(settings.masked(), indent=2))
-        return 0
-    if args.command == "run":
-        from tui.headless import run_headless
-
-        # With --approve ask, piped input carries the answers, not more prompt text.
-        answers_on_stdin = args.approve == "ask" and args.prompt not in (None, "-")
-        prompt = args.prompt if answers_on_stdin else _read_prompt(args.prompt)
-        if not prompt.strip():
-            print(
-                "agents-tui: no prompt: give one, or pipe text to standard input", file=sys.stderr
-            )
-            return 2
-        return run_headless(
-            settings,
-            prompt,
-            jsonl=bool(args.jsonl),
-            session_id=getattr(args, "session", None),
-            approve=args.approve,
-        )
-
-    if args.command == "api":
-        from tui.api.server import serve_api
-
-        token, problem = _api_token(args)
-        if problem:
-            print(f"agents-tui: {problem}", file=sys.stderr)
-            return 2
-        return serve_api(
-            settings,
-            host=args.host,
-            port=args.port,
-            token=token,
-            allow_hosts=tuple(args.allow_host),
-            allow_origins=tuple(args.allow_origin),
-            max_streams=args.max_streams,
-            max_live_sessions=args.max_live_sessions,
-            timeouts=(args.headers_timeout, args.body_timeout, args.send_timeout),
-            log_format=args.log_format,
-            log_content=args.log_content,
-        )
-    if args.command == "serve":
-        from tui.serve import serve
-
-        # Options given before "serve" mean the same for the served app.
-        extra = _flags_as_args(args) + [a for a in args.app_args if a != "--"]
-        return serve(args.host, args.port, extra, allow_remote=args.allow_remote)
-    if args.command == "bench" and args.soak:
-        from tui.bench.soak import soak
-
-        print(json.dumps(soak(), indent=2))
-        return 0
-    if args.command == "bench" and args.scale:
-        from tui.bench.scale import scale
-
-        print(json.dumps(scale(), indent=2))
-        return 0
-    if args.command == "bench" and args.long:
-        from tui.bench.long_local import long_local
-
-        print(json.dumps(long_local(args.long), indent=2))
-        return 0
-    if args.command == "bench":
-        from tui.bench.run import run_bench
-
-        return run_bench(quick=args.quick, as_json=args.json, check=args.check)
-    if args.command == "stats":
-        return _stats(as_json=args.json)
-    if args.command == "import":
-        return _import(args.file)
-    if args.command == "migrate":
-        return _migrate(args.source, args.to)
-    if args.command == "export":
-        return _export(args.conversation, args.format, args.output)
+def _textual_app() -> type[AgentsTuiApp]:
+    """The app's class, with Textual's work-arounds installed (here, never at import)."""
     from tui import textual_patches
     from tui.app import AgentsTuiApp
 
-    textual_patches.install()  # Textual work-arounds: here, never at import
-    if args.command == "replay":
-        from pathlib import Path
-
-        from tui.core.turn.journal import ReplayRunner
-
-        try:
-            runner = ReplayRunner(Path(args.file), speed=args.speed)
-        except (OSError, ValueError, KeyError) as error:
-            print(f"agents-tui: cannot read recording {args.file}: {error}", file=sys.stderr)
-            return 2
-        label = f"replay of {Path(args.file).name}"
-        app = AgentsTuiApp(settings, runner=runner, backend_label=label, autoplay=runner.prompts)
-        app.run()
-        return 0
-    AgentsTuiApp(settings, session_id=args.session, resume=args.resume).run()
-    return 0
+    textual_patches.install()
+    return AgentsTuiApp
 
 
-def _api_token(args: argparse.Namespace) -> tuple[str | None, str]:
-    """The API token from --token-file, AGENTS_TUI_API_TOKEN or --token (in that order of
-    preference), and a problem to report, if any."""
-    import os
-
-    if args.token_file:
-        from pathlib import Path
-
-        try:
-            lines = Path(args.token_file).read_text(encoding="utf-8").splitlines()
-        except OSError as error:
-            return None, f"cannot read --token-file {args.token_file}: {error.strerror}"
-        except UnicodeDecodeError:
-            return None, f"--token-file {args.token_file} is not text"
-        token = lines[0].strip() if lines else ""
-        if not token:
-            return None, f"--token-file {args.token_file} is empty"
-        return token, ""
-    from_env = os.environ.get("AGENTS_TUI_API_TOKEN", "").strip()
-    if from_env:
-        return from_env, ""
-    if args.token:
-        print(
-            "agents-tui: --token is visible to every user in the process list; "
-            "prefer AGENTS_TUI_API_TOKEN or --token-file",
-            file=sys.stderr,
-        )
-    return args.token or None, ""
-
-
-def _import(file: str) -> int:
-    import asyncio
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    """``agents-tui replay``: a recording played in the TUI, no model needed."""
     from pathlib import Path
 
-    from tui.core.store import Store
-    from tui.core.store.transfer import TransferError, import_conversation, read_export
+    app_class = _textual_app()
+    from tui.core.turn.journal import ReplayRunner
 
     try:
-        data = read_export(Path(file).expanduser())
-    except TransferError as error:
-        print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
-        return 1
-    store = Store()
-    try:
-        conversation_id = asyncio.run(import_conversation(store, data))
-    finally:
-        store.close()
-    print(conversation_id)
+        runner = ReplayRunner(Path(args.file), speed=args.speed)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"agents-tui: cannot read recording {args.file}: {error}", file=sys.stderr)
+        return 2
+    label = f"replay of {Path(args.file).name}"
+    app_class(settings, runner=runner, backend_label=label, autoplay=runner.prompts).run()
     return 0
 
 
-def _export(conversation_id: str, fmt: str, output: str | None) -> int:
-    from pathlib import Path
-
-    from tui.core.store.export import to_json, to_markdown
-    from tui.core.store import Store
-
-    store = Store()
-    row = store.conversation(conversation_id)
-    if row is None:
-        print(
-            f"agents-tui: no conversation {conversation_id!r} (agents-tui stats, Ctrl+S)",
-            file=sys.stderr,
-        )
-        return 1
-    turns = store.turns(conversation_id)
-    text = to_json(row, turns) if fmt == "json" else to_markdown(row, turns)
-    if output:
-        Path(output).expanduser().write_text(text, encoding="utf-8")
-        print(f"agents-tui: wrote {output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def _tui(args: argparse.Namespace, settings: Settings) -> int:
+    """No subcommand: the TUI, on a new, given (--session) or the latest (--resume) conversation."""
+    _textual_app()(settings, session_id=args.session, resume=args.resume).run()
     return 0
 
 
-def _flags_as_args(args: argparse.Namespace) -> list[str]:
-    out: list[str] = []
-    for name in FLAG_NAMES:
-        value = getattr(args, name, None)
-        if value is not None:
-            out += ["--" + name.replace("_", "-"), str(value)]
-    for command in getattr(args, "mcp", None) or ():
-        out += ["--mcp", command]
-    for url in getattr(args, "mcp_url", None) or ():
-        out += ["--mcp-url", url]
-    return out
+Handler = Callable[[argparse.Namespace, "Settings"], int]
 
-
-def _stats(*, as_json: bool) -> int:
-    from tui.core.observe.stats import as_json as stats_json
-    from tui.core.observe.stats import as_text, report_of
-    from tui.core.store import Store
-
-    sections = report_of(Store().totals())
-    if as_json:
-        print(json.dumps(stats_json(sections), indent=2, ensure_ascii=False))
-    else:
-        print(as_text(sections))
-    return 0
+HANDLERS: dict[str | None, Handler] = {
+    None: _tui,
+    "run": _run,
+    "stats": _stats,
+    "replay": _replay,
+    "serve": _serve,
+    "api": _api,
+    "import": _import,
+    "export": _export,
+    "migrate": _migrate,
+    "bench": _bench,
+}

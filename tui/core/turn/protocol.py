@@ -1,7 +1,8 @@
 """The source tutorial's web event protocol, produced from the app's own events.
 
 Used by ``agents-tui run --jsonl`` (and any web back end): one JSON object per event,
-each with ``type``, ``data`` and ``timestamp``.
+each with ``type``, ``data`` and ``timestamp``. Each event type has one small function
+below, found through ``ENCODERS`` by the event's type.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from tui.core.observe.metrics import TurnMetrics
 
 STREAM_ERROR = "STREAM_ERROR"  # the tutorial's code for a failed stream; ``kind`` says why
 
+Envelope = dict[str, Any]  # a JSON object: ``type``, ``data``, ``timestamp``
+
 
 def _stamp() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def envelope(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def envelope(kind: str, data: dict[str, Any]) -> Envelope:
     return {"type": kind, "data": data, "timestamp": _stamp()}
 
 
@@ -44,7 +47,7 @@ class ProtocolEncoder:
         self.words = 0
         self.agent = ""  # the agent answering now: ``agent_updated`` only when it changes
 
-    def _switched(self, name: str, source: str | None = None) -> list[dict[str, Any]]:
+    def _switched(self, name: str, source: str | None = None) -> list[Envelope]:
         """``agent_updated`` with ``from`` when the answering agent changes (a handoff), and
         nothing when the SDK restates the same agent (every run and retry starts with one)."""
         before = self.agent
@@ -57,154 +60,165 @@ class ProtocolEncoder:
     def metrics(self) -> TurnMetrics | None:
         return self._metrics_of() if self._metrics_of is not None else self._own
 
-    def encode(self, event: ev.RunEvent) -> list[dict[str, Any]]:
+    def encode(self, event: ev.RunEvent) -> list[Envelope]:
         if self._metrics_of is None:
             if isinstance(event, ev.TurnStarted):
                 self._own = TurnMetrics(started_ns=event.at_ns)
             if self._own is not None:
                 self._own.observe(event)
-        if isinstance(event, ev.TurnStarted):
-            self.agent = event.agent
-            return [
-                envelope(
-                    "session_update",
-                    {
-                        "session_id": self.session_id,
-                        "message_count": self.message_count,
-                        "agent": event.agent,
-                    },
-                ),
-                envelope("typing_start", {"message": "Assistant is thinking..."}),
-            ]
-        if isinstance(event, ev.TextDelta):
-            # the tutorial's running count: spaces streamed so far
-            self.words += event.text.count(" ")
-            return [envelope("text_delta", {"delta": event.text, "word_count": self.words})]
-        if isinstance(event, ev.ToolCallIssued):
-            return [
-                envelope(
-                    "tool_start",
-                    {
-                        "tool_name": event.name,
-                        "arguments": event.arguments,
-                        "call_id": event.call_id,
-                        "source": event.source or "function",
-                        "message": f"Using {event.name}...",
-                    },
-                )
-            ]
-        if isinstance(event, ev.ToolCallFinished):
-            return [
-                envelope(
-                    "tool_complete",
-                    {
-                        "call_id": event.call_id,
-                        "tool_output": _cut(event.output),
-                        "full_output": event.output,
-                        "failed": event.failed,
-                        "message": "Tool execution failed"
-                        if event.failed
-                        else "Tool execution completed",
-                    },
-                )
-            ]
-        if isinstance(event, ev.ApprovalRequested):
-            return [
-                envelope(
-                    "approval_required",
-                    {
-                        "call_id": event.call_id,
-                        "tool_name": event.tool_name,
-                        "arguments": event.arguments,
-                        "agent": event.agent,
-                        "index": event.index,
-                        "total": event.total,
-                    },
-                )
-            ]
-        if isinstance(event, ev.ApprovalResolved):
-            return [
-                envelope(
-                    "approval_resolved",
-                    {"call_id": event.call_id, "approved": event.approved, "by": event.by},
-                )
-            ]
-        if isinstance(event, ev.GuardrailTripped):
-            return [envelope("guardrail_tripped", {"guardrail": event.name, "stage": event.stage})]
-        if isinstance(event, ev.NestedActivity):
-            return [
-                envelope(
-                    "nested_activity",
-                    {
-                        "parent_call_id": event.parent_call_id,
-                        "kind": event.kind,
-                        "title": event.title,
-                        "detail": event.detail,
-                    },
-                )
-            ]
-        if isinstance(event, ev.AgentSwitched):
-            return self._switched(event.name)
-        if isinstance(event, ev.HandoffCompleted):
-            return self._switched(event.target, event.source)
-        if isinstance(event, ev.RunFailed):
-            return [
-                envelope(
-                    "error",
-                    {"message": event.message, "code": STREAM_ERROR, "kind": event.error_kind},
-                )
-            ]
-        if isinstance(event, ev.RetryScheduled):
-            return [
-                envelope(
-                    "retry",
-                    {
-                        "attempt": event.attempt,
-                        "max_attempts": event.max_attempts,
-                        "delay_s": event.delay_s,
-                        "code": event.error_kind,
-                        "message": event.message,
-                    },
-                )
-            ]
-        if isinstance(event, ev.ContextFitted) and event.reason:
-            return [
-                envelope(
-                    "context_trimmed",
-                    {
-                        "reason": event.reason,
-                        "sent_tokens": event.sent_tokens,
-                        "window": event.window,
-                        "sent_messages": event.sent_messages,
-                        "dropped_turns": event.dropped_turns,
-                        "dropped_messages": event.dropped_messages,
-                        "tokens_counted": event.counted,
-                    },
-                )
-            ]
-        if isinstance(event, ev.TurnFinished):
-            metrics = self.metrics.summary(time.perf_counter_ns()) if self.metrics else {}
-            usage = usage_of(self.metrics)
-            return [
-                envelope(
-                    "response_complete",
-                    {
-                        "status": event.status,
-                        "final_response": event.final_text,
-                        "word_count": len(event.final_text.split()),
-                        "character_count": len(event.final_text),
-                        "session_id": self.session_id,
-                        "usage": usage,
-                        "metrics": metrics,
-                        "performance_issues": self._issues(),
-                    },
-                )
-            ]
-        return []
+        encode = ENCODERS.get(type(event))
+        return encode(self, event) if encode is not None else []
 
     def _issues(self) -> list[str]:
         """The tutorial monitor's assessment: TTFT over 2 s, under 10 tokens/s, errors."""
         return _issues_of(self.metrics)
+
+
+def _turn_started(encoder: ProtocolEncoder, event: ev.TurnStarted) -> list[Envelope]:
+    encoder.agent = event.agent
+    session = {
+        "session_id": encoder.session_id,
+        "message_count": encoder.message_count,
+        "agent": event.agent,
+    }
+    return [
+        envelope("session_update", session),
+        envelope("typing_start", {"message": "Assistant is thinking..."}),
+    ]
+
+
+def _text_delta(encoder: ProtocolEncoder, event: ev.TextDelta) -> list[Envelope]:
+    # the tutorial's running count: spaces streamed so far
+    encoder.words += event.text.count(" ")
+    return [envelope("text_delta", {"delta": event.text, "word_count": encoder.words})]
+
+
+def _tool_start(_encoder: ProtocolEncoder, event: ev.ToolCallIssued) -> list[Envelope]:
+    data = {
+        "tool_name": event.name,
+        "arguments": event.arguments,
+        "call_id": event.call_id,
+        "source": event.source or "function",
+        "message": f"Using {event.name}...",
+    }
+    return [envelope("tool_start", data)]
+
+
+def _tool_complete(_encoder: ProtocolEncoder, event: ev.ToolCallFinished) -> list[Envelope]:
+    data = {
+        "call_id": event.call_id,
+        "tool_output": _cut(event.output),
+        "full_output": event.output,
+        "failed": event.failed,
+        "message": "Tool execution failed" if event.failed else "Tool execution completed",
+    }
+    return [envelope("tool_complete", data)]
+
+
+def _approval_required(_encoder: ProtocolEncoder, event: ev.ApprovalRequested) -> list[Envelope]:
+    data = {
+        "call_id": event.call_id,
+        "tool_name": event.tool_name,
+        "arguments": event.arguments,
+        "agent": event.agent,
+        "index": event.index,
+        "total": event.total,
+    }
+    return [envelope("approval_required", data)]
+
+
+def _approval_resolved(_encoder: ProtocolEncoder, event: ev.ApprovalResolved) -> list[Envelope]:
+    data = {"call_id": event.call_id, "approved": event.approved, "by": event.by}
+    return [envelope("approval_resolved", data)]
+
+
+def _guardrail_tripped(_encoder: ProtocolEncoder, event: ev.GuardrailTripped) -> list[Envelope]:
+    return [envelope("guardrail_tripped", {"guardrail": event.name, "stage": event.stage})]
+
+
+def _nested_activity(_encoder: ProtocolEncoder, event: ev.NestedActivity) -> list[Envelope]:
+    data = {
+        "parent_call_id": event.parent_call_id,
+        "kind": event.kind,
+        "title": event.title,
+        "detail": event.detail,
+    }
+    return [envelope("nested_activity", data)]
+
+
+def _agent_switched(encoder: ProtocolEncoder, event: ev.AgentSwitched) -> list[Envelope]:
+    return encoder._switched(event.name)
+
+
+def _handoff_completed(encoder: ProtocolEncoder, event: ev.HandoffCompleted) -> list[Envelope]:
+    return encoder._switched(event.target, event.source)
+
+
+def _run_failed(_encoder: ProtocolEncoder, event: ev.RunFailed) -> list[Envelope]:
+    data = {"message": event.message, "code": STREAM_ERROR, "kind": event.error_kind}
+    return [envelope("error", data)]
+
+
+def _retry(_encoder: ProtocolEncoder, event: ev.RetryScheduled) -> list[Envelope]:
+    data = {
+        "attempt": event.attempt,
+        "max_attempts": event.max_attempts,
+        "delay_s": event.delay_s,
+        "code": event.error_kind,
+        "message": event.message,
+    }
+    return [envelope("retry", data)]
+
+
+def _context_trimmed(_encoder: ProtocolEncoder, event: ev.ContextFitted) -> list[Envelope]:
+    if not event.reason:  # everything was sent: nothing to say
+        return []
+    data = {
+        "reason": event.reason,
+        "sent_tokens": event.sent_tokens,
+        "window": event.window,
+        "sent_messages": event.sent_messages,
+        "dropped_turns": event.dropped_turns,
+        "dropped_messages": event.dropped_messages,
+        "tokens_counted": event.counted,
+    }
+    return [envelope("context_trimmed", data)]
+
+
+def _response_complete(encoder: ProtocolEncoder, event: ev.TurnFinished) -> list[Envelope]:
+    measured = encoder.metrics
+    summary = measured.summary(time.perf_counter_ns()) if measured else {}
+    data = {
+        "status": event.status,
+        "final_response": event.final_text,
+        "word_count": len(event.final_text.split()),
+        "character_count": len(event.final_text),
+        "session_id": encoder.session_id,
+        "usage": usage_of(measured),
+        "metrics": summary,
+        "performance_issues": encoder._issues(),
+    }
+    return [envelope("response_complete", data)]
+
+
+# Each function takes the event type it is listed under (hence ``Any``); an event type not
+# listed here (a reasoning delta, a usage report...) has no protocol object.
+ENCODERS: dict[type, Callable[[ProtocolEncoder, Any], list[Envelope]]] = {
+    ev.TurnStarted: _turn_started,
+    ev.TextDelta: _text_delta,
+    ev.ToolCallIssued: _tool_start,
+    ev.ToolCallFinished: _tool_complete,
+    ev.ApprovalRequested: _approval_required,
+    ev.ApprovalResolved: _approval_resolved,
+    ev.GuardrailTripped: _guardrail_tripped,
+    ev.NestedActivity: _nested_activity,
+    ev.AgentSwitched: _agent_switched,
+    ev.HandoffCompleted: _handoff_completed,
+    ev.RunFailed: _run_failed,
+    ev.RetryScheduled: _retry,
+    ev.ContextFitted: _context_trimmed,
+    ev.TurnFinished: _response_complete,
+}
 
 
 def _issues_of(metrics: TurnMetrics | None) -> list[str]:
