@@ -1,18 +1,22 @@
 """Key bindings in the interface's language.
 
-Textual keeps each node's bindings (``_bindings``, a per-instance copy of the class's) with
-the descriptions written in ``BINDINGS``; those are marked with ``N_`` for extraction, and
-``@localized`` translates the instance's copy once it exists, so the footer and the command
-palette show them in the language chosen at start.
+Textual keeps each node's bindings (a per-instance copy of the class's, read through
+``tui.textual_patches.node_bindings``) with the descriptions written in ``BINDINGS``;
+those are marked with ``N_`` for extraction, and ``@localized`` translates the instance's
+copy once it exists, so the footer and the command palette show them in the language
+chosen at start.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.core.i18n import N_, _, language
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
 
 T = TypeVar("T", bound=type)
 
@@ -20,13 +24,15 @@ T = TypeVar("T", bound=type)
 TEXTUAL_BINDINGS = (N_("palette"), N_("Open the command palette"))
 
 
-def localize_bindings(node: Any) -> None:
+def localize_bindings(node: DOMNode) -> None:
     if language() == "en":
         return
-    bindings = getattr(node, "_bindings", None)
-    table = getattr(bindings, "key_to_bindings", None)
-    if not isinstance(table, dict):
+    from tui.textual_patches import node_bindings
+
+    bindings = node_bindings(node)
+    if bindings is None:
         return
+    table = bindings.key_to_bindings
     for key, items in table.items():
         table[key] = [
             dataclasses.replace(

@@ -1,96 +1,103 @@
 """Every message the run worker and the setup worker post to the app, and the turn's
 messages to the chat screen (messages up). The chat screen presents the turn: its messages
-do not bubble on to the app."""
+do not bubble on to the app (``bubble=False``, a class keyword Textual reads when the class
+is made).
+
+Each message is a dataclass with typed fields, as Toad's ``acp/messages.py`` writes them:
+Textual's ``Message.__post_init__`` runs its own ``__init__`` for a dataclass. ``eq=False``
+keeps Textual's identity semantics (a message equals only itself, and stays hashable).
+The core's types are imported for the type checker only: posting a message imports nothing.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from dataclasses import KW_ONLY, dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from tui.core.events import RunEvent
 
+if TYPE_CHECKING:
+    from tui.core.models.providers import Backend
+    from tui.core.store import TurnRow
+    from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
+    from tui.core.turn.runner import TurnRunner
 
+
+@dataclass(eq=False)
 class RunEventPosted(Message, bubble=False):
     """One app event from the running turn, already timestamped by the core."""
 
-    def __init__(self, event: RunEvent) -> None:
-        super().__init__()
-        self.event = event
+    event: RunEvent
 
 
+@dataclass(eq=False)
 class TextArrived(Message, bubble=False):
     """Reply text from the running turn: every delta that arrived since this message was
     posted (``parts`` grows until it is handled), so a fast stream costs one message per
     frame, not one per delta. Other events close the batch, so order is kept."""
 
-    def __init__(self, parts: list[str]) -> None:
-        super().__init__()
-        self.parts = parts
+    parts: list[str]
 
 
+@dataclass(eq=False)
 class BackendReady(Message):
-    """The agent and backend are built; turns can run (the local model may still load)."""
+    """The agent and backend are built; turns can run (the local model may still load).
+    The runner was built by the setup thread and is adopted on the UI loop."""
 
-    def __init__(self, label: str, agent_name: str, runner: Any, backend: Any) -> None:
-        super().__init__()
-        self.label = label
-        self.agent_name = agent_name
-        self.runner = runner  # built by the setup thread, adopted on the UI loop
-        self.backend = backend
+    label: str
+    agent_name: str
+    runner: TurnRunner
+    backend: Backend
 
 
+@dataclass(eq=False)
 class ModelLoaded(Message):
-    def __init__(self, seconds: float) -> None:
-        super().__init__()
-        self.seconds = seconds
+    """The local model is loaded and warm (``seconds`` 0: there was none to load)."""
+
+    seconds: float
 
 
+@dataclass(eq=False)
 class BackendFailed(Message):
     """The agent or backend cannot be built; ``reason`` is one line with the fix."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+    reason: str
 
 
+@dataclass(eq=False)
 class ConversationOpened(Message, bubble=False):
-    """A stored conversation is now the current one; ``turns`` are its past turns."""
+    """A stored conversation is now the current one; ``turns`` are its past turns.
+    ``replace``: switching conversations, so what is shown is cleared first; ``note`` is a
+    (title, text) shown once the conversation is on screen."""
 
-    def __init__(
-        self,
-        conversation_id: str,
-        turns: list[Any],
-        *,
-        replace: bool,
-        note: tuple[str, str] | None = None,
-    ) -> None:
-        super().__init__()
-        self.conversation_id = conversation_id
-        self.turns = turns
-        self.replace = replace  # switching conversations: clear what is shown first
-        self.note = note  # (title, text) shown once the conversation is on screen
+    conversation_id: str
+    turns: list[TurnRow]
+    _: KW_ONLY
+    replace: bool
+    note: tuple[str, str] | None = None
 
 
+@dataclass(eq=False)
 class PromptSubmitted(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+    """The person pressed Enter on a prompt (or a slash command)."""
+
+    text: str
 
 
+@dataclass(eq=False)
 class ApprovalAsked(Message, bubble=False):
     """The run waits for the person: show the approval bar, answer through ``answer``."""
 
-    def __init__(self, request: Any, answer: Any) -> None:
-        super().__init__()
-        self.request = request  # tui.core.turn.approvals.ApprovalRequest
-        self.answer = answer  # asyncio.Future[ApprovalDecision]
+    request: ApprovalRequest
+    answer: asyncio.Future[ApprovalDecision]
 
 
+@dataclass(eq=False)
 class McpConnected(Message):
     """The agent's MCP servers are connected; ``problems`` names the ones that failed."""
 
-    def __init__(self, problems: list[str], count: int) -> None:
-        super().__init__()
-        self.problems = problems
-        self.count = count
+    problems: list[str]
+    count: int

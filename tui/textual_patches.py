@@ -18,7 +18,15 @@ scrollbar              scrollbars rebuilt segment by segment on every repaint (~
                        directly
 row_crop               the main screen's compositor renders, for a partial update, only the
                        rows inside it (Textual renders whole widgets, then crops)
+markdown_parser        Rich's ``Markdown`` builds a ``MarkdownIt`` parser for every document
+                       (~0.8 ms, more than parsing a short tail): the reply's Markdown is
+                       made without one and parses with the shared parser
 =====================  ==================================================================
+
+Besides the patches, the few reads of a private attribute of Textual that the app needs
+in both modes live here too, each in a small function that says what it reads and why
+there is no public way (``anchor_released``, ``node_bindings``, ``use_row_crop``); the
+rest of the app reaches into neither Textual nor Rich.
 """
 
 from __future__ import annotations
@@ -29,21 +37,28 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual._compositor import Compositor
 from textual._styles_cache import StylesCache
+from textual.binding import BindingsMap
 from textual.color import Color
+from textual.dom import DOMNode
 from textual.geometry import Region
+from textual.screen import Screen
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
 
+if TYPE_CHECKING:
+    from rich.markdown import Markdown
+
 TESTED = ("8.2",)  # Textual major.minor versions every patch here was written for
+RICH_TESTED = ("15.0",)  # Rich major.minor versions ``markdown_parser`` was written for
 SWITCH = "AGENTS_TUI_TEXTUAL_PATCHES"  # "off": Textual's own code everywhere
 log = logging.getLogger(__name__)
 _installed: dict[str, bool] = {}
@@ -52,6 +67,13 @@ _installed: dict[str, bool] = {}
 def textual_version() -> str:
     try:
         return importlib.metadata.version("textual")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def rich_version() -> str:
+    try:
+        return importlib.metadata.version("rich")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
 
@@ -221,7 +243,6 @@ class RowCropCompositor(Compositor):
 KNOWN_SIGNATURE = (
     "(self, crop: 'Region | None' = None) -> 'Iterable[tuple[Region, Region, list[Strip]]]'"
 )
-log = logging.getLogger(__name__)
 
 
 def row_crop_supported(method: object = None) -> bool:
@@ -247,6 +268,15 @@ def make_compositor() -> Compositor:
     return Compositor()
 
 
+def use_row_crop(screen: Screen[Any]) -> None:
+    """The screen composes its frames with the row-cropping compositor, when the patch is
+    installed. Textual has no hook for a screen's compositor: ``Screen._compositor`` is a
+    private attribute set in ``Screen.__init__``, replaced here right after it. With the
+    patches off (or a Textual whose compositor changed) the screen keeps Textual's own."""
+    if _installed.get("row_crop"):
+        screen._compositor = make_compositor()  # Textual's own when it changed underneath
+
+
 def anchor_released(widget: Widget) -> bool:
     """Whether the person scrolled a widget away from its anchor (Textual keeps this in a
     private attribute, ``Widget._anchor_released``, since 0.86; there is no public reader).
@@ -255,11 +285,72 @@ def anchor_released(widget: Widget) -> bool:
     return bool(getattr(widget, "_anchor_released", False))
 
 
+def node_bindings(node: DOMNode) -> BindingsMap | None:
+    """A node's own key bindings, to translate their descriptions in place (``@localized``).
+
+    Textual keeps them in ``DOMNode._bindings``, a per-instance copy of the class's merged
+    ``BINDINGS`` made in ``DOMNode.__init__``; there is no public way to change a binding's
+    description on an instance (the class's are merged when the class is made, before the
+    language is chosen). None on a Textual that keeps them elsewhere: the keys then show
+    in English, and work the same."""
+    bindings = getattr(node, "_bindings", None)
+    return bindings if isinstance(bindings, BindingsMap) else None
+
+
+# --- markdown_parser (Rich) -----------------------------------------------------------------
+# ``Markdown.__init__`` as the tested Rich (15.0) declares it: the attributes set below are
+# the ones it sets, less the parsed tokens.
+MARKDOWN_SIGNATURE = (
+    "(self, markup: 'str', code_theme: 'str' = 'monokai', justify: 'JustifyMethod | None' = "
+    "None, style: 'str | Style' = 'none', hyperlinks: 'bool' = True, inline_code_lexer: "
+    "'str | None' = None, inline_code_theme: 'str | None' = None) -> 'None'"
+)
+
+
+def rich_tested(version: str | None = None) -> bool:
+    parts = (version or rich_version()).split(".")
+    return ".".join(parts[:2]) in RICH_TESTED
+
+
+@lru_cache(1)
+def markdown_init_known() -> bool:
+    """True when Rich's ``Markdown.__init__`` is the one ``init_markdown_unparsed`` copies
+    (checked on first use: ``rich.markdown`` is not imported on the first frame's path)."""
+    from rich.markdown import Markdown
+
+    try:
+        return str(inspect.signature(Markdown.__init__)) == MARKDOWN_SIGNATURE
+    except (TypeError, ValueError):
+        return False
+
+
+def init_markdown_unparsed(
+    document: Markdown, markup: str, *, code_theme: str, hyperlinks: bool
+) -> bool:
+    """Sets up a Rich ``Markdown`` as its ``__init__`` does, without building a parser
+    and parsing: the caller provides ``parsed`` (tokens from one shared ``MarkdownIt``).
+    Rich's ``__init__`` builds a new ``MarkdownIt`` for every document (~0.8 ms, more than
+    parsing a short tail that is drawn again on every paint of a streaming reply); Rich has
+    no parameter to pass a parser or tokens. False when not installed (patches off, or a
+    Rich whose ``__init__`` changed): the caller runs Rich's own ``__init__``."""
+    if not _installed.get("markdown_parser") or not markdown_init_known():
+        return False
+    document.markup = markup
+    document.code_theme = code_theme
+    document.justify = None
+    document.style = "none"
+    document.hyperlinks = hyperlinks
+    document.inline_code_lexer = None
+    document.inline_code_theme = code_theme
+    return True
+
+
 PATCHES: dict[str, Callable[[], bool]] = {
     "styles_cache": free_dead_styles_caches,
     "strip_divide": strips_free_without_the_collector,
     "scrollbar": cached_scrollbars,
-    "row_crop": row_crop_supported,  # taken up by the chat screen (``make_compositor``)
+    "row_crop": row_crop_supported,  # taken up by the chat screen (``use_row_crop``)
+    "markdown_parser": rich_tested,  # taken up by the reply's Markdown (and checked there)
 }
 
 

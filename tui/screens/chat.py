@@ -21,9 +21,9 @@ from textual.worker import Worker, WorkerState
 
 from tui import textual_patches
 from tui.core import events as ev
-from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.i18n import N_, _, ngettext
 from tui.core.observe.metrics import TurnMetrics
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.localized import localized
 from tui.messages import ApprovalAsked, ConversationOpened, RunEventPosted, TextArrived
 from tui.text_batch import TextBatcher
@@ -34,8 +34,8 @@ from tui.widgets.search_bar import SearchBar
 
 if TYPE_CHECKING:
     from tui.command_context import ScreenHost
-    from tui.core.turn.conversation import PausedTurn
     from tui.core.store import TurnRow
+    from tui.core.turn.conversation import PausedTurn
     from tui.widgets.user_message import UserMessage
 
 # How a turn ended, as the status line says it.
@@ -47,8 +47,8 @@ class ChatScreen(Screen[None]):
     """The app's default screen: the three panes, composed by the app."""
 
     def __init__(self) -> None:
-        super().__init__(id="_default")
-        self._compositor = textual_patches.make_compositor()
+        super().__init__()
+        textual_patches.use_row_crop(self)
         self.text = TextBatcher(lambda parts: self.post_message(TextArrived(parts)))
         self.queue: deque[tuple[str, UserMessage]] = deque()
         self.current_reply: AssistantMessage | None = None
@@ -309,8 +309,8 @@ class ChatScreen(Screen[None]):
         try:
             handle(message)
         except (NoMatches, ScreenStackError):
-            app = self.app
-            if app.is_running and app.return_code is None and not app._closing:
+            app = self.app  # the screen's parent is the app: not active once it closes
+            if app.is_running and app.return_code is None and self.is_parent_active:
                 raise
 
     @on(TextArrived)

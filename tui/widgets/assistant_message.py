@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from markdown_it.token import Token
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.markdown import Markdown
+    from rich.padding import Padding
+    from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
 
+from tui import textual_patches
 from tui.core.events import TurnStatus
-from tui.core.turn.growing_text import GrowingText
 from tui.core.i18n import _, ngettext
 from tui.core.sanitize import safe_text
+from tui.core.turn.growing_text import GrowingText
 from tui.render.blocks import MARKDOWN_LIMIT, Block, BlockSplitter, Retract, Tail, blank_before
 from tui.widgets.rendered_block import BlockLayout, RenderedBlock, StreamBody
 
@@ -42,7 +47,7 @@ CODE_THEME = "monokai"
 
 
 def markdown(
-    source: str, *, draft: bool = False, tokens: list[Any] | None = None
+    source: str, *, draft: bool = False, tokens: list[Token] | None = None
 ) -> Markdown | Text:
     """Rich Markdown; a ``draft`` (the growing tail) skips syntax highlighting; ``tokens``
     are the source's, already parsed (``tui.render.blocks.parse``)."""
@@ -51,7 +56,7 @@ def markdown(
     cls = _markdown_classes()[1 if draft else 0]
     rendered = cls(source, hyperlinks=False, code_theme=CODE_THEME)
     if tokens is not None:
-        cast(Any, rendered)._parsed = tokens  # SharedParserMarkdown's, parsed once
+        rendered.parsed = tokens  # parsed once, by the splitter
     return rendered
 
 
@@ -72,20 +77,21 @@ def _markdown_classes() -> tuple[type[Markdown], type[Markdown]]:
 
         class SharedParserMarkdown(Markdown):
             def __init__(self, markup: str, code_theme: str, hyperlinks: bool) -> None:
-                self.markup = markup
-                self._parsed: list[Any] | None = None  # parsed when first drawn
-                self.code_theme = code_theme
-                self.justify = None
-                self.style = "none"
-                self.hyperlinks = hyperlinks
-                self.inline_code_lexer = None
-                self.inline_code_theme = code_theme
+                self._parsed: list[Token] | None = None  # parsed when first drawn
+                if not textual_patches.init_markdown_unparsed(
+                    self, markup, code_theme=code_theme, hyperlinks=hyperlinks
+                ):  # the patches off: Rich's own, which parses now with a parser of its own
+                    super().__init__(markup, code_theme=code_theme, hyperlinks=hyperlinks)
 
             @property
-            def parsed(self) -> list[Any]:  # type: ignore[override]
+            def parsed(self) -> list[Token]:
                 if self._parsed is None:
                     self._parsed = parse(self.markup)
                 return self._parsed
+
+            @parsed.setter
+            def parsed(self, tokens: list[Token]) -> None:
+                self._parsed = tokens
 
             def release(self) -> None:
                 """Drop the parsed tokens (a committed block keeps its text, not ~15
@@ -94,7 +100,7 @@ def _markdown_classes() -> tuple[type[Markdown], type[Markdown]]:
                 self._parsed = None
 
         class DraftCodeBlock(CodeBlock):
-            def __rich_console__(self, console: Any, options: Any) -> Any:
+            def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
                 code = str(self.text).rstrip()
                 yield code_piece(code, "", first=True, last=True, draft=True)
 
@@ -105,11 +111,13 @@ def _markdown_classes() -> tuple[type[Markdown], type[Markdown]]:
     return _CLASSES
 
 
-def _blank_before(renderable: Any) -> bool:
+def _blank_before(renderable: RenderableType | None) -> bool:
     return blank_before(getattr(renderable, "parsed", None))
 
 
-def code_piece(code: str, lexer: str, *, first: bool, last: bool, draft: bool = False) -> Any:
+def code_piece(
+    code: str, lexer: str, *, first: bool, last: bool, draft: bool = False
+) -> Padding | Syntax:
     """Part of a code block, drawn as Rich's Markdown draws the whole block (one line of
     padding above the first piece and below the last), so the pieces join seamlessly; a
     ``draft`` (still growing) is plain text, highlighted once it is finished."""
@@ -314,7 +322,7 @@ class AssistantMessage(Vertical):
         return message
 
 
-def _block_renderable(block: Block) -> Any:
+def _block_renderable(block: Block) -> RenderableType:
     if block.kind == "code":
         return code_piece(block.text, block.lexer, first=block.first, last=block.last)
     if block.kind == "text":
@@ -322,7 +330,7 @@ def _block_renderable(block: Block) -> Any:
     return markdown(block.text, tokens=block.tokens)
 
 
-def _tail_renderable(tail: Tail) -> Any:
+def _tail_renderable(tail: Tail) -> RenderableType | None:
     """The unfinished end of the reply, drawn cheaply (it is drawn again next paint)."""
     if tail.kind == "code":
         return code_piece(tail.text, "", first=False, last=True, draft=True)

@@ -197,7 +197,7 @@ class StreamBody(RenderedBlock):
         previous = self._tail_lines
         first = 0
         for old, new in zip(previous, lines, strict=False):
-            if old._segments != new._segments:
+            if old != new:  # a Strip equals another with the same segments
                 break
             first += 1
         self._mark(offset + first, offset + max(len(previous), len(lines)))
