@@ -1,7 +1,11 @@
 """The live metrics sidebar: this turn, this session, and what is wrong.
 
-It reads the core's metric objects (attributes down) on its own 10 Hz timer, so a
-fast stream never costs more than ten sidebar paints a second.
+Attributes down: the chat screen binds the turn's metrics (the conversation's
+``TurnMetrics``, computed in the core) to ``turn`` when a turn starts and sets ``live``
+while it runs; the sidebar draws on each change. While a turn is live it also redraws on a
+clock, at most 4 times a second (``REFRESH_S``), because most of what it shows (rates,
+elapsed time, approval wait) changes with time, not only with events; so a fast stream
+never costs more than four sidebar paints a second, and an idle app none.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.reactive import var
+from textual.timer import Timer
 from textual.widgets import Label, Sparkline, Static
 
 from tui.core.i18n import _, ngettext
@@ -28,11 +34,25 @@ def _fmt_s(value: float | None) -> str:
 class MetricsSidebar(VerticalScroll):
     BORDER_TITLE = "Metrics"
 
-    def __init__(self, session: SessionMetrics, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    # The running (or last) turn's metrics; every new turn is drawn at once.
+    turn: var[TurnMetrics | None] = var(None, always_update=True, init=False)
+    # A turn is running: redraw on the clock (values that change with time).
+    live: var[bool] = var(False, init=False)
+
+    def __init__(
+        self,
+        session: SessionMetrics,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.session = session
-        self.turn: TurnMetrics | None = None
-        self.live = False
+        self._clock: Timer | None = None
+        self._rows_shown: dict[str, int] = {}  # rows each view shows: relayout when it changes
+        self._shown_session: tuple[int, int, int] | None = None
+        self._alert_text: str | None = None
         self._turn_view = Static(id="turn-metrics")
         self._session_view = Static(id="session-metrics")
         self._alerts = Static(id="metric-alerts")
@@ -50,17 +70,26 @@ class MetricsSidebar(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = _("Metrics")
         self.render_now()
-        self.set_interval(REFRESH_S, self._tick)
+        self._clock = self.set_interval(REFRESH_S, self.render_now, pause=not self.live)
+
+    def watch_turn(self) -> None:
+        if self.is_mounted:
+            self.render_now()
+
+    def watch_live(self, live: bool) -> None:
+        if self._clock is None:
+            return  # not mounted yet: the clock starts in the state ``live`` says
+        if live:
+            self._clock.resume()
+        else:
+            self._clock.pause()
 
     def _update(self, view: Static, rows: _Rows) -> None:
         """Relayout only when the number of rows changes; values alone repaint in place."""
-        same = getattr(view, "_rows", None) == rows.count
-        view._rows = rows.count  # type: ignore[attr-defined]
+        key = view.id or ""
+        same = self._rows_shown.get(key) == rows.count
+        self._rows_shown[key] = rows.count
         view.update(rows.text, layout=not same)
-
-    def _tick(self) -> None:
-        if self.live:
-            self.render_now()
 
     def render_now(self) -> None:
         now = time.perf_counter_ns()
@@ -98,11 +127,11 @@ class MetricsSidebar(VerticalScroll):
                 rows.add(_("approved"), f"{turn.approvals} ✔ {turn.rejections} ✖")
             rows.add(_("elapsed"), _fmt_s(turn.elapsed_s(now)))
         self._update(self._turn_view, rows)
-        if self._session_key() != getattr(self, "_shown_session", None):
+        if self._session_key() != self._shown_session:
             self._render_session()
         issues = assess(turn, self.session, now)
         alert_text = "\n".join(f"⚠ {issue}" for issue in issues)
-        if alert_text != getattr(self, "_alert_text", None):  # changes rarely; relayout then
+        if alert_text != self._alert_text:  # changes rarely; relayout then
             self._alert_text = alert_text
             self._alerts.set_class(bool(issues), "-alert")
             self._alerts.update(Text(alert_text))
