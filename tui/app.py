@@ -17,8 +17,8 @@ from textual.widgets import Footer, Header, Static
 from tui import slash
 from tui.core.config import Settings
 from tui.core.i18n import N_, _, ngettext
-from tui.core.turn.journal import ReplayRunner
 from tui.core.observe.metrics import SessionMetrics
+from tui.core.turn.recording import ReplayRunner
 from tui.core.turn.runner import TurnRunner
 from tui.heap_policy import HeapPolicy
 from tui.localized import localized
@@ -44,8 +44,8 @@ from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
-    from tui.core.turn.conversation import Conversation, Message, Playback
     from tui.core.store import Store
+    from tui.core.turn.conversation import Conversation, Message, Playback
 
 NARROW_BELOW = 110
 
@@ -158,11 +158,9 @@ class AgentsTuiApp(App[None]):
 
     @property
     def turn_running(self) -> bool:
-        return self.heap.turn_running
-
-    @turn_running.setter
-    def turn_running(self, running: bool) -> None:
-        self.heap.turn(running)
+        """The one busy state: the conversation's (or the playback's)."""
+        turns = self.conversation or self.playback
+        return turns is not None and turns.busy
 
     @property
     def heap_settled(self) -> bool:
@@ -185,7 +183,7 @@ class AgentsTuiApp(App[None]):
             self.chat_screen.agent_shown = self.runner.agent_name
             self.status.show(_("ready"), busy=False)
             self.call_after_refresh(self.heap.settle)
-            if self.autoplay:  # a replay: its prompts are "typed" in order
+            if isinstance(self.runner, ReplayRunner):  # its prompts are "typed" in order
                 from tui.core.turn.conversation import Playback
 
                 self.playback = Playback(self.runner)
@@ -282,8 +280,8 @@ class AgentsTuiApp(App[None]):
         self, conversation_id: str | None = None, *, note: tuple[str, str] | None = None
     ) -> None:
         """Open (or create) the stored conversation: memory, approvals, journal (core)."""
-        from tui.core.turn.conversation import Conversation
         from tui.core.store import Store
+        from tui.core.turn.conversation import Conversation
 
         try:
             if self.store is None:
@@ -295,6 +293,8 @@ class AgentsTuiApp(App[None]):
             switching = self.conversation is not None
             if self.conversation is not None:
                 self.conversation.close()
+            if not isinstance(self.runner, TurnRunner):
+                raise TypeError("a replay has no stored conversation")
             self.conversation = Conversation(
                 store, self.runner, chosen, model_label=self.backend_label
             )
@@ -302,8 +302,7 @@ class AgentsTuiApp(App[None]):
             self.post_message(BackendFailed(f"cannot open the conversation store: {error}"))
             return
         self.conversation_id = self.conversation.id
-        if isinstance(self.runner, TurnRunner):
-            self.runner.approver = self.chat_screen.ask_person
+        self.conversation.ask_with(self.chat_screen.ask_person)
         self.chat_screen.post_message(
             ConversationOpened(
                 self.conversation.id, self.conversation.turns(), replace=switching, note=note

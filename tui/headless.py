@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from typing import Any, TextIO
 
 from tui.core import events as ev
 from tui.core.config import Settings
-from tui.core.turn.protocol import ProtocolEncoder
 from tui.core.sanitize import safe_text
 from tui.core.secrets import redact
+from tui.core.turn.protocol import ProtocolEncoder
 
 
 def _fail(reason: str) -> int:
@@ -44,17 +45,22 @@ async def run_turn_headless(
             return _fail(str(error))
         except Exception as error:
             return _fail(f"{type(error).__name__}: {error}")
-    from tui.core.turn.approvals import approver_for_mode
-    from tui.core.turn.conversation import Conversation
     from tui.core.store import Store
+    from tui.core.turn.approvals import approver_for_mode
+    from tui.core.turn.conversation import Conversation, Queued
 
+    interactive = sys.stdin.isatty() if stdin_is_terminal is None else stdin_is_terminal
     try:
         store = Store()
-        conversation = Conversation(store, runner, session_id, model_label=model_label)
+        conversation = Conversation(
+            store,
+            runner,
+            session_id,
+            model_label=model_label,
+            approver=approver_for_mode(approve, interactive=interactive),  # type: ignore[arg-type]
+        )
     except Exception as error:
         return _fail(f"cannot open the conversation store: {error}")
-    interactive = sys.stdin.isatty() if stdin_is_terminal is None else stdin_is_terminal
-    runner.approver = approver_for_mode(approve, interactive=interactive)  # type: ignore[arg-type]
     encoder = ProtocolEncoder(
         session_id=conversation.id,
         message_count=len(conversation.turns()) + 1,
@@ -62,7 +68,11 @@ async def run_turn_headless(
     )
     neutralise = not jsonl and out.isatty()
 
-    def emit(event: ev.RunEvent) -> None:
+    def show(event: ev.RunEvent) -> None:
+        if isinstance(event, ev.TurnStarted) and event.resumed:
+            # A turn of this conversation still waited for approvals: it is finished first.
+            shown = event.prompt[:60]
+            print(f"agents-tui: finishing the paused turn {shown!r}", file=sys.stderr)
         if jsonl:
             for obj in encoder.encode(event):
                 out.write(json.dumps(obj, ensure_ascii=False) + "\n")
@@ -82,20 +92,23 @@ async def run_turn_headless(
                 file=sys.stderr,
             )
 
+    outcome: ev.TurnFinished | None = None
     try:
-        paused = conversation.paused()
-        if paused is not None:
-            # A turn of this conversation still waits for approvals: finish it first.
-            shown = paused.turn.prompt[:60]
-            print(f"agents-tui: finishing the paused turn {shown!r}", file=sys.stderr)
-            await conversation.resume(paused, emit)
-        outcome = await conversation.run(prompt, emit)
+        async with contextlib.aclosing(conversation.turn(prompt)) as turn:
+            async for event in turn:
+                if isinstance(event, Queued):
+                    continue  # nothing else runs in this process
+                show(event)
+                if isinstance(event, ev.TurnFinished):
+                    outcome = event
     finally:
         conversation.close()
         store.close()
         if hasattr(runner, "close"):
             await runner.close()
-    if neutralise and outcome.text and not outcome.text.endswith("\n"):
+    if outcome is None:
+        return _fail("the turn did not run")
+    if neutralise and outcome.final_text and not outcome.final_text.endswith("\n"):
         # A terminal gets its prompt back on a fresh line; a pipe gets exactly the reply.
         out.write("\n")
         out.flush()
@@ -103,7 +116,7 @@ async def run_turn_headless(
         return 0
     if outcome.status == "interrupted":
         return _fail("interrupted")
-    return _fail(outcome.error.message if outcome.error else "the turn failed")
+    return _fail(outcome.error or "the turn failed")
 
 
 def run_headless(

@@ -43,6 +43,12 @@ class TextArrived(Message, bubble=False):
 
 
 @dataclass(eq=False)
+class TurnEnded(Message, bubble=False):
+    """The turn's stream is over (after its last event): the conversation is free for the
+    next prompt."""
+
+
+@dataclass(eq=False)
 class BackendReady(Message):
     """The agent and backend are built; turns can run (the local model may still load).
     The runner was built by the setup thread and is adopted on the UI loop."""

@@ -7,11 +7,10 @@ from agents import RunConfig
 
 from tests import approval_agents as fx
 from tui.core import events as ev
-from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest, flag_approver
-from tui.core.turn.journal import TurnJournal
 from tui.core.observe.metrics import TurnMetrics
-from tui.core.turn.runner import RetryPolicy, TurnRunner
 from tui.core.store import Store
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest, flag_approver
+from tui.core.turn.runner import RetryPolicy, TurnRunner
 
 
 def make_runner(agent=None) -> TurnRunner:
@@ -137,11 +136,8 @@ async def test_a_paused_turn_survives_the_process_and_finishes_after_approval(tm
     fx.DELETED.clear()
     store = Store(tmp_path / "db.sqlite")
     store.ensure_conversation("conv", agent="Cleaner")
-    from tui.core.turn.journal import open_memory
+    from tui.core.turn.conversation import Conversation
 
-    runner = make_runner()
-    runner.session = open_memory(store, "conv")
-    journal = TurnJournal(store, "conv")
     waiting = asyncio.Event()
 
     async def person_leaves(_request: ApprovalRequest) -> ApprovalDecision:
@@ -149,33 +145,35 @@ async def test_a_paused_turn_survives_the_process_and_finishes_after_approval(tm
         await asyncio.sleep(3600)
         raise AssertionError("unreachable")
 
-    runner.approver = person_leaves
-    task = asyncio.create_task(runner.run("clean up", journal.wrap(lambda e: None)))
+    async def read(turn) -> list:
+        return [event async for event in turn]
+
+    first = Conversation(store, make_runner(), "conv", record=False, approver=person_leaves)
+    task = asyncio.create_task(read(first.turn("clean up")))
     await asyncio.wait_for(waiting.wait(), 5)
     task.cancel()  # the app quits: its worker is cancelled mid-wait
     await asyncio.gather(task, return_exceptions=True)
+    first.close()
     store.close()
 
     store = Store(tmp_path / "db.sqlite")  # a new process
     paused = store.paused_turn("conv")
     assert paused is not None
-    turn, state = paused
+    turn, _state = paused
     assert turn.status == "awaiting_approval" and turn.reply == "Let me clean up."
     assert {t["approval"] for t in turn.tools} == {"pending"}
 
     second = make_runner(fx.cleaner([fx.two_calls_then_text()[1]]))
-    second.session = open_memory(store, "conv")
-    second.approver = flag_approver(True)
-    journal = TurnJournal(store, "conv")
-    journal.resume_turn_id = turn.id
-    seen: list = []
-    outcome = await second.resume(state, turn.prompt, turn.reply, journal.wrap(seen.append))
+    conversation = Conversation(store, second, "conv", record=False, approver=flag_approver(True))
+    seen = await read(conversation.turn(None))  # only the paused turn, finished
+    outcome = seen[-1]
+    assert isinstance(outcome, ev.TurnFinished)
     assert outcome.status == "completed", outcome
-    assert outcome.text == "Let me clean up.\n\nAll done. "
+    assert outcome.final_text == "Let me clean up.\n\nAll done. "
     assert fx.DELETED == ["a.txt", "b.txt"]
     turns = store.turns("conv")
     assert len(turns) == 1 and turns[0].status == "completed"
-    assert turns[0].reply == outcome.text
+    assert turns[0].reply == outcome.final_text
     assert {t["approval"] for t in turns[0].tools} == {"approved"}
     assert store.paused_turn("conv") is None
     memory = str(await second.session.get_items())

@@ -106,17 +106,18 @@ async def test_the_wire_reports_the_conversations_own_metrics_for_the_turn(tmp_p
     from agents import Agent, RunConfig
     from agents.testing import ModelStep, ScriptedModel
 
+    from tui.core.store import Store
     from tui.core.turn.conversation import Conversation
     from tui.core.turn.runner import TurnRunner
     from tui.testing.scripted import Text, response_events
-    from tui.core.store import Store
 
     model = ScriptedModel([ModelStep.stream(response_events([Text(["one ", "two ", "three"])]))])
     runner = TurnRunner(Agent(name="A", model=model), run_config=RunConfig(tracing_disabled=True))
     conversation = Conversation(Store(tmp_path / "s.db"), runner, record=False)
     encoder = ProtocolEncoder(conversation.id, metrics_of=lambda: conversation.metrics)
     sent: list[dict] = []
-    await conversation.run("count", lambda event: sent.extend(encoder.encode(event)))
+    async for event in conversation.turn("count"):
+        sent.extend(encoder.encode(event))
     assert encoder.metrics is conversation.metrics and conversation.metrics is not None
     finished = next(m["data"] for m in sent if m["type"] == "response_complete")
     stored = conversation.turns()[-1].metrics

@@ -177,7 +177,7 @@ async def test_a_recording_replays_faithfully():
     assert json.loads(lines[0])["event"] == "TurnStarted"
     from tui.app import AgentsTuiApp
     from tui.core.config import Settings
-    from tui.core.turn.journal import ReplayRunner
+    from tui.core.turn.recording import ReplayRunner
 
     runner = ReplayRunner(Path(recording), speed=4.0)
     replay = AgentsTuiApp(

@@ -9,9 +9,10 @@ turns there and shows what they yield. Its compositor comes from ``tui.textual_p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -24,8 +25,15 @@ from tui.core import events as ev
 from tui.core.i18n import N_, _, ngettext
 from tui.core.observe.metrics import TurnMetrics
 from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.turn.conversation import Queued, TurnEvent
 from tui.localized import localized
-from tui.messages import ApprovalAsked, ConversationOpened, RunEventPosted, TextArrived
+from tui.messages import (
+    ApprovalAsked,
+    ConversationOpened,
+    RunEventPosted,
+    TextArrived,
+    TurnEnded,
+)
 from tui.text_batch import TextBatcher
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.chat import ChatPane
@@ -35,7 +43,6 @@ from tui.widgets.search_bar import SearchBar
 if TYPE_CHECKING:
     from tui.command_context import ScreenHost
     from tui.core.store import TurnRow
-    from tui.core.turn.conversation import PausedTurn
     from tui.widgets.user_message import UserMessage
 
 # How a turn ended, as the status line says it.
@@ -243,49 +250,49 @@ class ChatScreen(Screen[None]):
         self.queue.append((prompt, self.host.chat.add_user(prompt, queued=True)))
 
     def _start_turn(self, prompt: str, bubble: UserMessage) -> None:
+        turns = self.host.conversation or self.host.playback
+        if turns is None:
+            return
         bubble.mark_sent()
-        self.host.turn_running = True
         self.current_reply = self.host.chat.start_assistant(self.host.agent_name)
         self.host.status.show(_("thinking…"))
-        self._run_turn(prompt)
+        self._present(turns.turn(prompt))  # the conversation is busy from here on
 
     def start_next_queued(self) -> None:
         host = self.host
         if host.turn_running or not host.model_ready or host.runner is None:
             return
         if self._paused is not None and host.conversation is not None:
-            turn, state, bubble = self._paused
+            turn, _state, bubble = self._paused
             self._paused = None
             bubble.mark_sent()
-            host.turn_running = True
             self.current_reply = host.chat.start_assistant(host.agent_name)
             if turn.reply:
                 self.current_reply.append(turn.reply)
-            from tui.core.turn.conversation import PausedTurn
-
-            self._resume_turn(PausedTurn(turn, state))
+            self._present(host.conversation.turn(None))  # the stored turn, finished
             return
         if self.queue:
             prompt, bubble = self.queue.popleft()
             self._start_turn(prompt, bubble)
 
     # The conversation (tui.core.turn.conversation) runs the turn for every front end: it
-    # journals and measures each event, then hands it to ``emit``, which only presents it.
+    # records, measures and stores each event, then yields it here to be presented.
     @work(exclusive=True, group="run", exit_on_error=False)
-    async def _run_turn(self, prompt: str) -> None:
-        if self.host.conversation is not None:  # its one queue, shared with every front end
-            await self.host.conversation.submit(prompt, self.emit)
-        elif self.host.playback is not None:
-            await self.host.playback.run(prompt, self.emit)
+    async def _present(self, turn: AsyncGenerator[TurnEvent, None]) -> None:
+        self.host.heap.turn(True)  # full collections wait for the turn's end
+        async with contextlib.aclosing(turn) as events:
+            async for event in events:
+                if not isinstance(event, Queued):  # the screen sends one prompt at a time
+                    self.emit(event)
+        self.post_message(TurnEnded())
 
-    @work(exclusive=True, group="run", exit_on_error=False)
-    async def _resume_turn(self, paused: PausedTurn) -> None:
-        if self.host.conversation is not None:
-            await self.host.conversation.resume(paused, self.emit)
+    @on(TurnEnded)
+    def _turn_ended(self, _message: TurnEnded) -> None:
+        self.start_next_queued()
 
     def emit(self, event: ev.RunEvent) -> None:
-        """Called by the core for every event, already journaled, in delivery order, on the
-        app's loop."""
+        """Every event of the turn, already recorded, measured and stored by the core, in
+        delivery order, on the app's loop."""
         if isinstance(event, ev.TurnStarted):
             # the conversation's own metrics for this turn: nothing here counts them again
             turns = self.host.conversation or self.host.playback
@@ -421,7 +428,7 @@ class ChatScreen(Screen[None]):
                 )
         host.sidebar.live = False
         host.sidebar.render_now()
-        host.turn_running = False
+        host.heap.turn(False)
         self.current_reply = None
         host.status.show(_(ENDED.get(event.status, event.status)), busy=False)
         self.start_next_queued()
@@ -439,7 +446,7 @@ class ChatScreen(Screen[None]):
             if pending:
                 self.current_reply.append(pending)  # its message would find no reply
             self.current_reply.finish("failed", str(error))
-        self.host.turn_running = False
+        self.host.heap.turn(False)
         self.current_reply = None
         self.host.status.show(_("failed"), busy=False)
         self.host.chat.add_note(

@@ -7,12 +7,16 @@ Choice: explicit ``provider`` / ``--base-url`` > a user agent's own ``Model`` ob
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.config import Settings
 from tui.core.secrets import remember, strip_userinfo, userinfo_secrets
+
+if TYPE_CHECKING:
+    from tui.core.turn.runner import TurnRunner
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 DEFAULT_COMPAT_MODEL = "local-model"
@@ -146,7 +150,7 @@ def choose_backend(
     return Backend("local", path.stem, model_path=path, engine=LlamaEngine(path))
 
 
-def build_runner(settings: Settings) -> tuple[Any, Backend]:
+def build_runner(settings: Settings) -> tuple[TurnRunner, Backend]:
     """Agent + backend + runner from settings; raises AgentLoadError or ProviderError."""
     from tui.core.agents import load_agent
     from tui.core.models.mcp import McpHub, agents_in, attach
@@ -156,20 +160,8 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
     backend = choose_backend(settings, base)
     agent = attach(base, settings.mcp)
     attached = list(agent.mcp_servers)[len(base.mcp_servers) :] if agent is not base else []
-    runner = TurnRunner(
-        agent,
-        run_config=backend.run_config(),
-        max_turns=settings.max_turns,
-        retry=RetryPolicy(max_attempts=settings.max_retries + 1),
-        stall_timeout_s=settings.stall_timeout,
-    )
-    runner.budget = backend.budget(settings)
-    if settings.inject_faults:
-        from tui.core.turn.faults import FaultInjector
-
-        runner.faults = FaultInjector(settings.inject_faults, seed=settings.seed)
     hub = McpHub(agent, attached)
-    runner.mcp = hub if hub.needed else None
+    tracer = None
     if any(
         getattr(tool, "_agent_instance", None) is not None
         for each in agents_in(agent)
@@ -177,5 +169,38 @@ def build_runner(settings: Settings) -> tuple[Any, Backend]:
     ):
         from tui.core.turn import nested
 
-        runner.tracer = nested.install(keep_upload=backend.kind == "openai")
+        tracer = nested.install(keep_upload=backend.kind == "openai")
+    faults = None
+    if settings.inject_faults:
+        from tui.core.turn.faults import FaultInjector
+
+        faults = FaultInjector(settings.inject_faults, seed=settings.seed)
+    runner = TurnRunner(
+        agent,
+        run_config=backend.run_config(),
+        max_turns=settings.max_turns,
+        retry=RetryPolicy(max_attempts=settings.max_retries + 1),
+        stall_timeout_s=settings.stall_timeout,
+        budget=backend.budget(settings),
+        faults=faults,
+        mcp=hub if hub.needed else None,
+        tracer=tracer,
+    )
     return runner, backend
+
+
+def session_runners(
+    settings: Settings,
+) -> tuple[Callable[[str | None], TurnRunner], Backend, TurnRunner]:
+    """Per-session runners sharing one agent and backend (one model loaded, once), for a
+    service with many conversations: ``make(agent_name)`` (``None``: the default agent)."""
+    from tui.core.agents import load_agent
+    from tui.core.models.mcp import attach
+
+    base, backend = build_runner(settings)
+
+    def make(agent: str | None) -> TurnRunner:
+        chosen = None if agent is None else attach(load_agent(agent, seed=settings.seed), ())
+        return base.for_session(chosen, backend.budget(settings))
+
+    return make, backend, base

@@ -1,10 +1,19 @@
 """One stored conversation, for every front end: the TUI, ``agents-tui run`` and the API.
 
-A ``Conversation`` opens (or creates) its row in the store, gives the runner the model's
-memory (the SDK's ``SQLiteSession``) and the approvals remembered for it, journals every
-turn (the store's turn rows and the recording) and runs turns, including a turn stored
-while it waited for approvals. Front ends keep only presentation: what a behaviour does
-to the store or the model's memory is decided here, once.
+A turn is a stream you iterate::
+
+    async for event in conversation.turn(prompt):
+        ...  # present it
+
+``Conversation.turn`` is the one way to run, queue, resume and cancel a turn. Read it top
+to bottom to follow every event: it waits for the conversation's earlier turns (``Queued``
+while it waits), takes up a turn stored while it waited for approvals first, then lets the
+runner produce the turn's events (``TurnRunner.events``: the SDK stream, retries,
+approvals) and passes each one through the stages named in ``_stages``, in order, before
+the front end sees it: recorded (the JSONL recording), measured (the turn's
+``TurnMetrics``), stored (the journal's turn row) and reported (metrics, traces and log
+lines). Front ends only present what it yields; what a turn does to the store or the
+model's memory is decided here, once.
 """
 
 from __future__ import annotations
@@ -12,19 +21,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core import events as ev
-from tui.core.turn.journal import Recorder, TurnJournal, open_memory, recorder_path
 from tui.core.observe.metrics import TurnMetrics
 from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
+from tui.core.turn.journal import TurnJournal, open_memory
+from tui.core.turn.recording import Recorder, recorder_path
+from tui.core.turn.stream import RunningTurn
 
-Emit = Callable[[ev.RunEvent], None]
+if TYPE_CHECKING:
+    from tui.core.observe.telemetry import Telemetry
+    from tui.core.turn.approvals import Approver
+    from tui.core.turn.recording import ReplayRunner
+    from tui.core.turn.runner import TurnRunner
+
 QUEUE_POLL_S = 0.5  # a waiting prompt looks at a shared queue this often, notified or not
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """The prompt waits behind ``position`` turns of its conversation (not a run event:
+    nothing records or stores it; the API sends it as ``queued``)."""
+
+    position: int
+
+
+TurnEvent = ev.RunEvent | Queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +82,20 @@ def messages_of(turns: list[TurnRow]) -> list[Message]:
 
 
 class Conversation:
-    """A conversation bound to a runner (``TurnRunner`` or ``ReplayRunner``)."""
+    """A conversation bound to a runner (``TurnRunner``)."""
 
     def __init__(
         self,
         store: Store,
-        runner: Any,
+        runner: TurnRunner,
         conversation_id: str | None = None,
         *,
         model_label: str = "",
         title: str = "",
         record: bool = True,
-        telemetry: Any = None,
+        telemetry: Telemetry | None = None,
         memory_per_call: bool = False,
+        approver: Approver | None = None,
     ) -> None:
         from tui.core.observe.telemetry import default_telemetry
 
@@ -82,128 +110,137 @@ class Conversation:
             store.rename(self.id, title)
         # The API keeps thousands of conversations: their memory opens a connection per call
         # (``ShortLivedMemory``); one conversation on screen keeps its SQLiteSession.
-        runner.session = open_memory(store, self.id, per_call=memory_per_call)
-        if hasattr(runner, "reset"):
-            runner.reset()
-        runner.always_approved = store.always_approved(self.id)
-        self.journal = TurnJournal(
-            store, self.id, Recorder(recorder_path(self.id)) if record else None
+        runner.begin_conversation(
+            open_memory(store, self.id, per_call=memory_per_call),
+            always_approved=store.always_approved(self.id),
+            approver=approver,
         )
+        self.journal = TurnJournal(store, self.id)
+        self.recorder = Recorder(recorder_path(self.id)) if record else None
+        self.metrics: TurnMetrics | None = None  # the running (or last) turn's: one object
         self.created_monotonic = time.monotonic()
         # The one queue of this conversation's prompts, for every front end: turns never
         # overlap and run in the order the prompts came (an asyncio lock is first come,
         # first served).
         self._turn_slot = asyncio.Lock()
+        self._claimed = 0  # turns asked for and not yet over (waiting or running)
         self.waiting = 0  # prompts waiting behind the running turn (in this process)
         self._moved = asyncio.Event()  # the shared queue moved (a notification)
 
+    def ask_with(self, approver: Approver | None) -> None:
+        """Who answers this conversation's tool approvals from now on."""
+        self.runner.approver = approver
+
     # --- turns ------------------------------------------------------------------------------
-    def wrap(self, emit: Emit) -> Emit:
-        """``emit`` with the journal in front: every event is stored before it is shown,
-        then reported (metrics, traces, log lines) when telemetry is on."""
-        journaled = self.journal.wrap(emit)
-        telemetry = self.telemetry
-        if telemetry is None:
-            return journaled
+    def turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
+        """One prompt's turn as a stream of events (``None``: only a turn stored while it
+        waited for approvals, if there is one). The conversation is busy from this call on,
+        so a prompt sent meanwhile queues behind this one. Iterate it to its end; a reader
+        that stops early cancels the turn, which is still stored whole (interrupted, or
+        paused if it was waiting for an approval)."""
+        self._claimed += 1
+        return self._turn(prompt)
 
-        def reported(event: ev.RunEvent) -> None:
-            journaled(event)
-            telemetry.observe(self, event)
-
-        return reported
-
-    def paused(self) -> PausedTurn | None:
-        found = self.store.paused_turn(self.id)
-        return PausedTurn(*found) if found is not None else None
-
-    async def run(self, prompt: str, emit: Emit) -> Any:
-        """One turn; never raises (the runner's promise). A turn of this conversation
-        left running by a process that has gone is closed first (its partial reply joins
-        the model's memory), so the model never sees two user messages in a row."""
-        self.store.recover(self.id)
-        return await self.runner.run(prompt, self.wrap(emit))
-
-    @property
-    def busy(self) -> bool:
-        """A turn runs (or is about to): a new prompt waits its turn."""
-        return self._turn_slot.locked()
-
-    async def submit(
-        self,
-        prompt: str,
-        emit: Emit,
-        *,
-        started: Callable[[], None] | None = None,
-        queued: Callable[[int], None] | None = None,
-    ) -> Any:
-        """Queue ``prompt`` behind this conversation's running turn, then run it (a turn
-        stored while it waited for approvals is taken up first). ``queued`` is told the
-        prompt's place when it must wait; ``started`` is called when it leaves the queue;
-        a prompt cancelled while it waits never runs.
-
-        On a store shared by many processes (PostgreSQL) the queue is the store's: a
-        prompt takes a ticket when it arrives and runs when its ticket is the session's
-        oldest, whichever process holds it."""
+    async def _turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
         shared = self.store.shared
-        ticket, ahead = shared.enqueue(self.id) if shared is not None else (None, 0)
+        ticket = None
         self.waiting += 1
         waiting = True
         try:
+            # 1. Wait for this conversation's earlier turns, in the order the prompts came:
+            # in this process (the lock), or in any process on a shared store (a ticket;
+            # the oldest runs, whichever process holds it).
+            ticket, ahead = shared.enqueue(self.id) if shared is not None else (None, 0)
             if ticket is not None:
                 told = False
                 while ahead or self._turn_slot.locked():
-                    if queued is not None and not told:
-                        queued(max(ahead, 1))
+                    if not told:
+                        yield Queued(max(ahead, 1))
                         told = True
                     self._moved.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._moved.wait(), QUEUE_POLL_S)
                     ahead = shared.ahead(self.id, ticket)
-            elif self._turn_slot.locked() and queued is not None:
-                queued(self.waiting)
+            elif self._turn_slot.locked():
+                yield Queued(self.waiting)
             async with self._turn_slot:
                 self.waiting -= 1
                 waiting = False
                 try:
-                    if started is not None:
-                        started()
+                    # 2. A turn stored while it waited for approvals is finished first.
                     paused = self.paused()
                     if paused is not None:
-                        await self.resume(paused, emit)
-                    return await self.run(prompt, emit)
+                        self.journal.resume_turn_id = paused.turn.id
+                        async for event in self._stages(self.runner.resumed(paused)):
+                            yield event
+                    # 3. This prompt's turn. A turn of this conversation left running by a
+                    # process that has gone is closed first (its partial reply joins the
+                    # model's memory), so the model never sees two user messages in a row.
+                    if prompt is not None:
+                        self.store.recover(self.id)
+                        async for event in self._stages(self.runner.events(prompt)):
+                            yield event
                 finally:
                     if ticket is not None:
                         shared.dequeue(self.id, ticket)
                         ticket = None
         finally:
+            self._claimed -= 1
             if waiting:
                 self.waiting -= 1
             if ticket is not None:  # cancelled while it waited
                 shared.dequeue(self.id, ticket)
             self._moved.set()  # a prompt of this process behind it goes on at once
 
+    async def _stages(self, events: RunningTurn) -> AsyncIterator[ev.RunEvent]:
+        """Every event of a running turn passes these stages, in this order, and then goes
+        to the front end. Events made after a reader stopped (the end of a cancelled turn)
+        pass them too."""
+        try:
+            async for event in events:
+                self._observe(event)
+                yield event
+        finally:
+            for event in await events.stop():
+                self._observe(event)
+
+    def _observe(self, event: ev.RunEvent) -> None:
+        if self.recorder is not None:
+            self.recorder.write(event)  # recorded: one JSONL line, its time offset
+        self._measure(event)  # measured: the turn's TurnMetrics
+        self.journal.write(event, self.metrics)  # stored: the turn's row, partial reply
+        if self.telemetry is not None:
+            self.telemetry.observe(self, event)  # reported: Prometheus, traces, log lines
+
+    def _measure(self, event: ev.RunEvent) -> None:
+        if isinstance(event, ev.TurnStarted):
+            self.metrics = TurnMetrics(started_ns=event.at_ns)
+        if self.metrics is not None:
+            self.metrics.observe(event)
+
+    def paused(self) -> PausedTurn | None:
+        found = self.store.paused_turn(self.id)
+        return PausedTurn(*found) if found is not None else None
+
+    @property
+    def busy(self) -> bool:
+        """A turn runs, or was asked for and waits: a new prompt waits its turn. The one
+        busy state every front end reads."""
+        return self._claimed > 0 or self._turn_slot.locked()
+
+    @property
+    def running(self) -> bool:
+        """A turn of this conversation runs in this process now (past the queue)."""
+        return self._turn_slot.locked()
+
     def queue_moved(self) -> None:
         """Another process's turn of this conversation ended: look at the queue again."""
         self._moved.set()
 
-    async def resume(self, paused: PausedTurn, emit: Emit) -> Any:
-        """Take up a turn stored while it waited for approvals (after a restart)."""
-        self.journal.resume_turn_id = paused.turn.id
-        return await self.runner.resume(
-            paused.state, paused.turn.prompt, paused.turn.reply, self.wrap(emit)
-        )
-
     def cancel(self) -> None:
+        """Stop the running turn: its stream goes on to the turn's end (interrupted, its
+        partial reply kept)."""
         self.runner.cancel()
-
-    @property
-    def running(self) -> bool:
-        return bool(getattr(self.runner, "running", False))
-
-    @property
-    def metrics(self) -> TurnMetrics | None:
-        """The running (or last) turn's metrics: the one object every reader shares."""
-        return self.journal.metrics
 
     # --- what is stored -----------------------------------------------------------------------
     def row(self) -> ConversationRow | None:
@@ -225,44 +262,54 @@ class Conversation:
         return export(row, self.turns(), fmt, path)
 
     def close(self) -> None:
-        memory = getattr(self.runner, "session", None)
-        if memory is not None and hasattr(memory, "close"):
-            memory.close()
-        if self.journal.recorder is not None:
-            self.journal.recorder.close()
-            self.journal.recorder = None
+        self.runner.end_conversation()
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
 
 
 class Playback:
     """A recording played back (``agents-tui replay``): turns run as a conversation's do,
-    through the core, and nothing is stored or journaled (the recording is the record)."""
+    through the core, measured, and nothing is stored or journaled (the recording is the
+    record)."""
 
-    def __init__(self, runner: Any) -> None:
+    def __init__(self, runner: ReplayRunner) -> None:
         self.runner = runner
         self.metrics: TurnMetrics | None = None
         self._messages: list[Message] = []
+        self._claimed = 0
 
-    async def run(self, prompt: str, emit: Emit) -> Any:
-        def measured(event: ev.RunEvent) -> None:
-            if isinstance(event, ev.TurnStarted):
-                self.metrics = TurnMetrics(started_ns=event.at_ns)
-                self._messages.append(Message(datetime.now(), "user", prompt))
-            if self.metrics is not None:
-                self.metrics.observe(event)
-            if isinstance(event, ev.TurnFinished):
-                self._messages.append(
-                    Message(datetime.now(), "assistant", event.final_text, event.status)
-                )
-            emit(event)
+    def turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
+        self._claimed += 1
+        return self._turn(prompt)
 
-        return await self.runner.run(prompt, measured)
+    async def _turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
+        try:
+            if prompt is None:
+                return
+            async for event in RunningTurn(lambda emit: self.runner.run(prompt, emit)):
+                if isinstance(event, ev.TurnStarted):
+                    self.metrics = TurnMetrics(started_ns=event.at_ns)
+                    self._messages.append(Message(datetime.now(), "user", prompt))
+                if self.metrics is not None:
+                    self.metrics.observe(event)
+                if isinstance(event, ev.TurnFinished):
+                    self._messages.append(
+                        Message(datetime.now(), "assistant", event.final_text, event.status)
+                    )
+                yield event
+        finally:
+            self._claimed -= 1
+
+    @property
+    def busy(self) -> bool:
+        return self._claimed > 0
 
     def cancel(self) -> None:
         self.runner.cancel()
 
-    @property
-    def running(self) -> bool:
-        return bool(getattr(self.runner, "running", False))
+    def paused(self) -> PausedTurn | None:
+        return None
 
     def history(self) -> list[Message]:
         return list(self._messages)

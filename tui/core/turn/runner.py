@@ -1,8 +1,12 @@
 """One conversational turn: drain ``Runner.run_streamed``, cancel, retry and recover.
 
-``TurnRunner.run`` is the only place the SDK's runner is driven. It emits the app's own
-events through a plain callback, so the TUI, the headless ``run`` command, recordings
-and tests all see exactly the same sequence.
+``TurnRunner.events(prompt)`` is the turn as a stream of the core's events
+(``tui.core.turn.stream.RunningTurn``); the conversation (``tui.core.turn.conversation``)
+iterates it through its stages. Inside, ``run`` is the only place the SDK's runner is
+driven: each attempt drains ``Runner.run_streamed`` (``_drain_events``: SDK event ->
+``StreamAdapter`` -> ``_deliver``), stops for approvals (``_ask``), and retries what failed
+(``_drive``), so the TUI, the headless ``run`` command, the API, recordings and tests all
+see exactly the same sequence.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core import events as ev
+from tui.core.models.tap import TextTap, with_tap
 from tui.core.turn.adapter import StreamAdapter
 from tui.core.turn.approvals import ApprovalDecision, Approver, request_from_item
 from tui.core.turn.budget import ContextBudget, Fitted, context_overflow, is_message
 from tui.core.turn.errors import Classified, StreamStalled, classify, guardrail_of
 from tui.core.turn.faults import FaultInjector
 from tui.core.turn.growing_text import GrowingText
-from tui.core.models.tap import TextTap, with_tap
+from tui.core.turn.stream import RunningTurn
 
 Emit = Callable[[ev.RunEvent], None]
 Clock = Callable[[], int]
@@ -84,6 +89,10 @@ class TurnRunner:
         stall_timeout_s: float = 30.0,
         clock: Clock = time.perf_counter_ns,
         session: Any = None,
+        budget: ContextBudget | None = None,
+        faults: FaultInjector | None = None,
+        mcp: Any = None,
+        tracer: Any = None,
     ) -> None:
         self.agent = agent
         self.run_config = run_config
@@ -97,17 +106,34 @@ class TurnRunner:
         self.approver: Approver | None = None
         # Tools the person approved for the rest of the conversation ("a" in the bar).
         self.always_approved: set[str] = set()
-        self.mcp: Any = None  # McpHub for the agent's MCP servers, connected before turn 1
-        self.tracer: Any = None  # NestedTracer: rows for agents used as tools
+        self.mcp: Any = mcp  # McpHub for the agent's MCP servers, connected before turn 1
+        self.tracer: Any = tracer  # NestedTracer: rows for agents used as tools
         # What of the history fits the model's window; None sends it all (and still trims
         # once by itself if the model refuses a request as too long).
-        self.budget = ContextBudget()
-        self.faults: FaultInjector | None = None  # --inject-faults: the tutorial's demo
+        self.budget = budget if budget is not None else ContextBudget()
+        self.faults = faults  # --inject-faults: the tutorial's demo
         self.last_context: Fitted | None = None  # what the last request carried (/context)
         self._result: Any = None
         self._cancelled = asyncio.Event()
-        self.running = False
         self._mcp_task: asyncio.Future[list[str]] | None = None
+
+    def for_session(self, agent: Any, budget: ContextBudget) -> TurnRunner:
+        """A runner for another conversation of this process: the same backend, retry
+        policy, MCP servers (connected once, for every session) and stream of injected
+        faults; its own agent (``None``: this one's), history and context budget."""
+        sibling = TurnRunner(
+            self.agent if agent is None else agent,
+            run_config=self.run_config,
+            max_turns=self.max_turns,
+            retry=self.retry,
+            stall_timeout_s=self.stall_timeout_s,
+            clock=self.clock,
+            budget=budget,
+            faults=self.faults,
+            mcp=self.mcp,
+        )
+        sibling._mcp_task = self._mcp_task
+        return sibling
 
     @property
     def agent_name(self) -> str:
@@ -125,10 +151,35 @@ class TurnRunner:
         self.last_context = None
         self.budget.reset()
 
+    # --- bound to one conversation (``Conversation`` calls these) ---------------------------
+    def begin_conversation(
+        self, memory: Any, *, always_approved: set[str], approver: Approver | None = None
+    ) -> None:
+        """Talk within a conversation from now on: its memory (the SDK session the model
+        reads and writes), the tools approved for good in it, and who answers approvals."""
+        self.session = memory
+        self.reset()
+        self.always_approved = set(always_approved)
+        if approver is not None:
+            self.approver = approver
+
+    def end_conversation(self) -> None:
+        memory, self.session = self.session, None
+        if memory is not None and hasattr(memory, "close"):
+            memory.close()
+
+    def events(self, prompt: str) -> RunningTurn:
+        """The turn for ``prompt`` as a stream of events (started when first iterated)."""
+        return RunningTurn(lambda emit: self.run(prompt, emit))
+
+    def resumed(self, paused: Any) -> RunningTurn:
+        """A turn stored while it waited for approvals (``PausedTurn``), finished."""
+        turn = paused.turn
+        return RunningTurn(lambda emit: self.resume(paused.state, turn.prompt, turn.reply, emit))
+
     async def run(self, prompt: str, emit: Emit) -> TurnOutcome:
         """Run one turn to its end (completed, interrupted or failed); never raises."""
         self._cancelled = asyncio.Event()
-        self.running = True
         self._finished_event: ev.TurnFinished | None = None
         try:
             user_item = {"role": "user", "content": prompt}
@@ -141,7 +192,6 @@ class TurnRunner:
             emit(ev.TurnStarted(prompt, self.agent_name, self.clock()))
             failure = classify(error)
             emit(ev.RunFailed(failure.kind, failure.message, self.clock()))
-            self.running = False
             outcome = self._finish(emit, "failed", "", None, 0, failure)
             if self._finished_event is not None:
                 emit(self._finished_event)
@@ -205,7 +255,6 @@ class TurnRunner:
         from agents import RunConfig, RunState
 
         self._cancelled = asyncio.Event()
-        self.running = True
         self._finished_event = None
         emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), resumed=True))
         await self._mcp_ready(emit)
@@ -225,7 +274,6 @@ class TurnRunner:
                     failure.kind, f"cannot restore the paused run: {failure.message}", self.clock()
                 )
             )
-            self.running = False
             outcome = self._finish(emit, "failed", reply_so_far, None, 0, failure)
             if self._finished_event is not None:
                 emit(self._finished_event)
@@ -324,7 +372,6 @@ class TurnRunner:
                 if self.session is not None:
                     await self.session.add_items(self.history[len(base_input) :])
             finally:
-                self.running = False
                 if self._finished_event is not None:
                     emit(self._finished_event)
                     self._finished_event = None
