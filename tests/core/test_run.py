@@ -12,7 +12,8 @@ from tests.scripts import (
     text_step,
 )
 from tui.core import events as ev
-from tui.core.turn.runner import CONTINUE_INSTRUCTION, compact_input_item
+from tui.core.turn.attempt import compact_input_item
+from tui.core.turn.runner import CONTINUE_INSTRUCTION
 
 
 async def test_game_master_turn_events_in_order_with_live_arguments():

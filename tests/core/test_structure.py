@@ -2,6 +2,8 @@
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,9 +82,45 @@ def test_the_circle_check_finds_a_circle():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+def test_the_layers_hold_as_import_linter_contracts():
+    """The contracts in pyproject.toml (the core is headless, widgets import no screen,
+    the API no widget, PostgreSQL only in the store, front ends see the turn's public
+    face): ``lint-imports`` keeps them all."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert "BROKEN" not in done.stdout and done.returncode == 0, done.stdout[-3000:]
+    assert done.stdout.count("KEPT") >= 4
+
+
+def _assigned_runner_attributes(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        for target in targets:
+            owner = target.value if isinstance(target, ast.Attribute) else None
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if name in ("runner", "base"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_nothing_outside_the_core_sets_a_runners_attributes():
+    """A runner is built in the core from settings (``build_runner``, ``for_session``);
+    a conversation binds it to its memory and approver. Front ends set nothing on it."""
+    offenders = [
+        place
+        for path in TUI.rglob("*.py")
+        if path.relative_to(TUI).parts[0] not in ("core", "bench")
+        for place in _assigned_runner_attributes(path)
+    ]
+    assert offenders == []
+
+
 def test_no_front_end_runs_turns_or_journals_by_itself():
-    """The TUI, ``run`` and the API present what the core's conversation yields."""
-    pattern = re.compile(r"\b(?:runner\.run|runner\.resume|journal\.observe)\(")
+    """The TUI, ``run`` and the API iterate the conversation's turn (``Conversation.turn``)."""
+    pattern = re.compile(r"\b(?:runner\.(?:run|resume|events|resumed)|journal\.write)\(")
     offenders = [
         f"{path.relative_to(ROOT)}:{number}"
         for path in TUI.rglob("*.py")
@@ -91,3 +129,22 @@ def test_no_front_end_runs_turns_or_journals_by_itself():
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+def _too_long(limit_class: int, limit_function: int) -> list[str]:
+    out = []
+    for path in TUI.rglob("*.py"):
+        if "bench" in path.relative_to(TUI).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            lines = (node.end_lineno or node.lineno) - node.lineno + 1
+            limit = limit_class if isinstance(node, ast.ClassDef) else limit_function
+            if lines > limit:
+                out.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} {lines}")
+    return out
+
+
+def test_no_class_over_350_lines_and_no_function_over_120():
+    assert _too_long(350, 120) == []

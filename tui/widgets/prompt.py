@@ -5,6 +5,8 @@ Tab completes a slash command; the hint line under the prompt lists the matches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import events
 from textual.binding import Binding
 from textual.widgets import TextArea
@@ -12,7 +14,6 @@ from textual.widgets import TextArea
 from tui.core.i18n import N_, _
 from tui.localized import localized
 from tui.messages import PromptSubmitted
-from tui.slash import completions
 
 # Larger prompts make every keystroke re-wrap the whole document (0.5 s at 1 MB on 2 cores).
 MAX_PROMPT_CHARS = 256_000
@@ -26,13 +27,17 @@ class PromptInput(TextArea):
     PromptInput:focus { border: tall $accent; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(
+        self, complete: Callable[[str], list[str]] = lambda _text: [], **kwargs: object
+    ) -> None:
+        """``complete(text)``: the commands that ``text`` may complete to (Tab)."""
         super().__init__(
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="focus",
             **kwargs,  # type: ignore[arg-type]
         )
+        self.complete = complete
         self.sent_prompts: list[str] = []
         self._recall_index: int | None = None
         self._draft = ""
@@ -68,10 +73,10 @@ class PromptInput(TextArea):
             event.prevent_default()
             self.insert("\n")
             return
-        if key == "tab" and completions(self.text):
+        matches = self.complete(self.text) if key == "tab" else []
+        if matches:
             event.stop()
             event.prevent_default()
-            matches = completions(self.text)
             common = matches[0] if len(matches) == 1 else _common_prefix(matches)
             self.text = common + (" " if len(matches) == 1 else "")
             self.move_cursor(self.document.end)

@@ -97,6 +97,8 @@ class McpHub:
         self.agent = agent
         self.servers = servers_of(agent)
         self.attached = list(attached or ())
+        # The connect under way or done: every runner sharing this hub waits for the same one.
+        self._task: asyncio.Future[list[str]] | None = None
         self._managers: list[Any] = []
         self._started: list[Any] = []  # servers a start() has tried to connect
         self._dropped: list[Any] = []
@@ -115,6 +117,27 @@ class McpHub:
     def pending(self) -> bool:
         """Some server has not been connected yet (an agent switched to brought it)."""
         return any(all(s is not known for known in self._started) for s in self.servers)
+
+    async def prepare(self) -> list[str]:
+        """Connect the servers not connected yet (front ends start it early; a switch of
+        agent brings new ones); one line per failure. A second caller waits for the
+        connect under way and gets no lines: the first caller reports them."""
+        if self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+            if not self.pending:
+                return []
+        if self._task is None or self.pending:
+            self._task = asyncio.ensure_future(self.start())
+            problems: list[str] = await asyncio.shield(self._task)
+            return problems
+        return []
+
+    async def ready(self) -> list[str]:
+        """Before a turn: connect what is not connected yet, or check that the connected
+        servers still answer; one line per problem."""
+        if self._task is None or not self._task.done() or self.pending:
+            return await self.prepare()
+        return await self.check()
 
     async def start(self, timeout_s: float = 20.0) -> list[str]:
         """Connect every server not connected yet; one line per server that failed (also

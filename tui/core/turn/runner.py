@@ -14,15 +14,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tui.core import events as ev
 from tui.core.models.tap import TextTap, with_tap
-from tui.core.turn.adapter import StreamAdapter
-from tui.core.turn.approvals import ApprovalDecision, Approver, request_from_item
+from tui.core.turn.approvals import Approver
+from tui.core.turn.attempt import (
+    Attempt,
+    input_items,
+    run_attempt,
+)
 from tui.core.turn.budget import ContextBudget, Fitted, context_overflow, is_message
-from tui.core.turn.errors import Classified, StreamStalled, classify, guardrail_of
+from tui.core.turn.errors import Classified, classify, guardrail_of
 from tui.core.turn.faults import FaultInjector
 from tui.core.turn.growing_text import GrowingText
 from tui.core.turn.stream import RunningTurn
@@ -63,19 +67,6 @@ class TurnOutcome:
     recovered: bool = False
 
 
-@dataclass(slots=True)
-class _Attempt:
-    """What one attempt produced before it ended, so the next one can carry it."""
-
-    reply_text: GrowingText  # the whole turn's visible text so far, across attempts
-    pending_text: GrowingText = field(default_factory=GrowingText)  # the message that broke
-    raw_text: GrowingText = field(default_factory=GrowingText)  # as delivered, for the tap
-    new_items: list[Any] = field(default_factory=list)
-    tools_running: set[str] = field(default_factory=set)  # call ids issued, not yet answered
-    faults_allowed: bool = False  # --inject-faults may cut this attempt (never the last)
-    events: int = 0  # stream events of this attempt
-
-
 class TurnRunner:
     """Holds the conversation's input list and runs turns against one agent."""
 
@@ -113,9 +104,8 @@ class TurnRunner:
         self.budget = budget if budget is not None else ContextBudget()
         self.faults = faults  # --inject-faults: the tutorial's demo
         self.last_context: Fitted | None = None  # what the last request carried (/context)
-        self._result: Any = None
-        self._cancelled = asyncio.Event()
-        self._mcp_task: asyncio.Future[list[str]] | None = None
+        self.result: Any = None
+        self.cancelled = asyncio.Event()
 
     def for_session(self, agent: Any, budget: ContextBudget) -> TurnRunner:
         """A runner for another conversation of this process: the same backend, retry
@@ -132,7 +122,6 @@ class TurnRunner:
             faults=self.faults,
             mcp=self.mcp,
         )
-        sibling._mcp_task = self._mcp_task
         return sibling
 
     @property
@@ -141,9 +130,9 @@ class TurnRunner:
 
     def cancel(self) -> None:
         """Stop the running turn; ``run`` keeps draining the SDK stream and then returns."""
-        self._cancelled.set()
-        if self._result is not None:
-            self._result.cancel()
+        self.cancelled.set()
+        if self.result is not None:
+            self.result.cancel()
 
     def reset(self) -> None:
         self.history = []
@@ -179,7 +168,7 @@ class TurnRunner:
 
     async def run(self, prompt: str, emit: Emit) -> TurnOutcome:
         """Run one turn to its end (completed, interrupted or failed); never raises."""
-        self._cancelled = asyncio.Event()
+        self.cancelled = asyncio.Event()
         self._finished_event: ev.TurnFinished | None = None
         try:
             user_item = {"role": "user", "content": prompt}
@@ -202,22 +191,8 @@ class TurnRunner:
         return await self._drive([*self.history, user_item], None, "", emit)
 
     async def prepare(self) -> list[str]:
-        """Connect the MCP servers not connected yet (front ends start it early; a switch
-        of agent brings new ones); one line per failure.
-
-        A second caller waits for the connect under way and gets no lines: the first
-        caller reports them."""
-        if self.mcp is None:
-            return []
-        if self._mcp_task is not None and not self._mcp_task.done():
-            await asyncio.shield(self._mcp_task)
-            if not self.mcp.pending:
-                return []
-        if self._mcp_task is None or self.mcp.pending:
-            self._mcp_task = asyncio.ensure_future(self.mcp.start())
-            problems: list[str] = await asyncio.shield(self._mcp_task)
-            return problems
-        return []
+        """Connect the agent's MCP servers not connected yet; one line per failure."""
+        return await self.mcp.prepare() if self.mcp is not None else []
 
     def switch_agent(self, agent: Any) -> None:
         """Talk to ``agent`` from the next turn on. MCP servers attached from flags stay
@@ -237,13 +212,7 @@ class TurnRunner:
             await self.mcp.close()
 
     async def _mcp_ready(self, emit: Emit) -> None:
-        if self.mcp is None:
-            return
-        if self._mcp_task is None or not self._mcp_task.done() or self.mcp.pending:
-            problems = await self.prepare()
-        else:
-            problems = await self.mcp.check()
-        for line in problems:
+        for line in await self.mcp.ready() if self.mcp is not None else []:
             emit(ev.RunFailed("mcp", line, self.clock()))
 
     async def resume(
@@ -254,7 +223,7 @@ class TurnRunner:
 
         from agents import RunConfig, RunState
 
-        self._cancelled = asyncio.Event()
+        self.cancelled = asyncio.Event()
         self._finished_event = None
         emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), resumed=True))
         await self._mcp_ready(emit)
@@ -300,18 +269,18 @@ class TurnRunner:
                         {"role": "user", "content": CONTINUE_INSTRUCTION},
                     ]
                 run_input = self._fit([*base_input, *carried], scaffolding, emit)
-                state = _Attempt(GrowingText(reply_text), GrowingText(pending_text))
+                state = Attempt(GrowingText(reply_text), GrowingText(pending_text))
                 state.faults_allowed = attempt < self.retry.max_attempts
                 start: Any = paused if paused is not None else run_input
                 paused = None  # a retry starts from what was carried, not the old pause
                 try:
-                    await self._attempt(start, emit, state)
+                    await run_attempt(self, start, emit, state)
                 except Exception as error:  # every failure is classified and shown
                     overflow, window = context_overflow(error)
                     if (
                         overflow
                         and not overflow_retried
-                        and not self._cancelled.is_set()
+                        and not self.cancelled.is_set()
                         and not str(state.reply_text)[len(reply_text) :]
                         and self._shrink(window, emit)
                     ):
@@ -335,7 +304,7 @@ class TurnRunner:
                     carried += state.new_items
                     pending_text = str(state.pending_text)
                     reply_text = str(state.reply_text)
-                    if self._cancelled.is_set():
+                    if self.cancelled.is_set():
                         return self._finish(emit, "interrupted", reply_text, base_input, attempt)
                     if not last_error.transient or attempt >= self.retry.max_attempts:
                         outcome = self._finish(
@@ -353,21 +322,27 @@ class TurnRunner:
                             self.clock(),
                         )
                     )
-                    if await self._wait_or_cancel(delay):
+                    if await _wait_or_cancel(self.cancelled, delay):
                         return self._finish(emit, "interrupted", reply_text, base_input, attempt)
                     continue
                 reply_text = str(state.reply_text)
-                if self._cancelled.is_set():
+                if self.cancelled.is_set():
                     return self._finish(emit, "interrupted", reply_text, base_input, attempt)
-                self.history = self._history_after_success(base_input, carried, pending_text)
-                reply_text, structured = self._structured_reply(reply_text)
+                if self.result is not None:  # the turn as the model should remember it
+                    self.history = [
+                        *base_input,
+                        *carried,
+                        *([{"role": "assistant", "content": pending_text}] if pending_text else []),
+                        *input_items(self.result),  # not to_input_list(): it re-dumps all
+                    ]
+                reply_text, structured = structured_reply(self.result, reply_text)
                 outcome = self._finish(
                     emit, "completed", reply_text, None, attempt, structured=structured
                 )
                 outcome.recovered = attempt > 1
                 return outcome
         finally:
-            self._result = None
+            self.result = None
             try:
                 if self.session is not None:
                     await self.session.add_items(self.history[len(base_input) :])
@@ -414,243 +389,6 @@ class TurnRunner:
             )
         )
         return True
-
-    async def _attempt(self, start: Any, emit: Emit, state: _Attempt) -> None:
-        """One attempt: stream, stop for approvals, resume the same run, until it ends.
-
-        ``start`` is the input list, or a ``RunState`` restored with calls still pending.
-        """
-        from agents import RunConfig
-
-        tap = TextTap()
-        agent, run_config = with_tap(self.agent, self.run_config or RunConfig(), tap)
-        if self.tracer is not None:
-            import dataclasses
-
-            run_config = dataclasses.replace(run_config, tracing_disabled=False)
-            self.tracer.begin(emit)
-        try:
-            await self._run_attempt(agent, run_config, start, tap, emit, state)
-        finally:
-            if self.tracer is not None:
-                self.tracer.end()
-
-    async def _run_attempt(
-        self, agent: Any, run_config: Any, start: Any, tap: TextTap, emit: Emit, state: _Attempt
-    ) -> None:
-        from agents import Runner
-
-        adapter = StreamAdapter()
-        run_state: Any = None
-        if not isinstance(start, list):
-            run_state = start
-            if not await self._ask(list(run_state.get_interruptions()), run_state, emit):
-                return
-            start = run_state
-        result = Runner.run_streamed(agent, start, run_config=run_config, max_turns=self.max_turns)
-        self._result = result
-        if self._cancelled.is_set():
-            result.cancel()
-        try:
-            while True:
-                await self._drain(result, adapter, emit, state)
-                interruptions = list(getattr(result, "interruptions", None) or [])
-                if not interruptions or self._cancelled.is_set():
-                    break
-                run_state = result.to_state()
-                if not await self._ask(interruptions, run_state, emit):
-                    break
-                result = Runner.run_streamed(
-                    agent, run_state, run_config=run_config, max_turns=self.max_turns
-                )
-                self._result = result
-        except Exception:
-            # Words the provider sent that the SDK dropped with its queue are shown now.
-            raw_text = str(state.raw_text)
-            if tap.text.startswith(raw_text) and len(tap.text) > len(raw_text):
-                missing = tap.text[len(raw_text) :]
-                self._deliver(ev.TextDelta(missing, self.clock()), state, emit)
-            # Completed items (tool calls and their outputs) are carried into the retry.
-            state.new_items = _input_items(self._result)
-            raise
-        except BaseException:
-            state.new_items = _input_items(self._result)
-            raise
-
-    async def _drain(
-        self, result: Any, adapter: StreamAdapter, emit: Emit, state: _Attempt
-    ) -> None:
-        reported = [0, 0]
-
-        def counted(event: ev.RunEvent) -> None:
-            if isinstance(event, ev.UsageReported):
-                reported[0] += event.input_tokens
-                reported[1] += event.output_tokens
-            emit(event)
-
-        await self._drain_events(result, adapter, counted, state)
-        # Tokens the run used that no stream event reported (an agent used as a tool runs
-        # its own model calls) are counted with the turn.
-        usage = getattr(getattr(result, "context_wrapper", None), "usage", None)
-        extra_in = int(getattr(usage, "input_tokens", 0) or 0) - reported[0]
-        extra_out = int(getattr(usage, "output_tokens", 0) or 0) - reported[1]
-        if reported != [0, 0] and (extra_in > 0 or extra_out > 0):
-            extra_in, extra_out = max(0, extra_in), max(0, extra_out)
-            emit(ev.UsageReported(extra_in, extra_out, extra_in + extra_out, self.clock()))
-
-    async def _drain_events(
-        self, result: Any, adapter: StreamAdapter, emit: Emit, state: _Attempt
-    ) -> None:
-        stream = result.stream_events().__aiter__()
-        state.tools_running.clear()
-        while True:
-            # A running tool is the agent's own code, not a silent provider: it may take
-            # as long as it needs (Esc still cancels it), so no stall is counted meanwhile.
-            timeout = None if state.tools_running else self.stall_timeout_s
-            try:
-                # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 wait_for wraps each
-                # event in a task, so the turn took one event per loop iteration while the
-                # model stream parsed for 4 ms an iteration (82 events/s behind a slow
-                # API client, a backlog growing without bound).
-                async with asyncio.timeout(timeout):
-                    sdk_event = await stream.__anext__()
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
-                result.cancel()
-                raise StreamStalled(
-                    f"no event for {self.stall_timeout_s:g} s; abandoned the stream"
-                ) from None
-            at_ns = self.clock()
-            if sdk_event.type == "agent_updated_stream_event":
-                self.agent = sdk_event.new_agent
-            for event in adapter.convert(sdk_event, at_ns):
-                self._deliver(event, state, emit)
-            state.events += 1
-            if (
-                self.faults is not None
-                and state.faults_allowed
-                and self.faults.strikes(state.events)
-            ):
-                result.cancel()  # dropped as a cut connection would be
-                raise self.faults.fault()
-
-    async def _ask(self, items: list[Any], run_state: Any, emit: Emit) -> bool:
-        """Get an answer for every pending call; False if the person cancelled the turn."""
-        import json
-
-        paused_ns = self.clock()
-        emit(ev.RunPaused(json.dumps(run_state.to_json()), len(items), paused_ns))
-        for index, item in enumerate(items, 1):
-            request = request_from_item(item, index, len(items))
-            emit(
-                ev.ApprovalRequested(
-                    request.call_id,
-                    request.tool_name,
-                    request.arguments,
-                    request.agent,
-                    index,
-                    len(items),
-                    self.clock(),
-                )
-            )
-            decision: ApprovalDecision | None
-            if request.tool_name in self.always_approved:
-                decision = ApprovalDecision(True, by="always")
-            elif self.approver is None:
-                decision = ApprovalDecision(False, by="flag")
-            else:
-                decision = await self._answer_or_cancel(self.approver(request))
-            if decision is None:
-                return False
-            if decision.approved:
-                if decision.always:
-                    self.always_approved.add(request.tool_name)
-                run_state.approve(item, always_approve=decision.always)
-            else:
-                run_state.reject(item)
-            emit(
-                ev.ApprovalResolved(
-                    request.call_id, decision.approved, decision.by, self.clock(), decision.always
-                )
-            )
-        now = self.clock()
-        emit(ev.RunResumed((now - paused_ns) / 1e9, now))
-        return True
-
-    async def _answer_or_cancel(self, answer: Any) -> ApprovalDecision | None:
-        """The approver's answer, or None when Esc (cancel) came first."""
-        answer_task = asyncio.ensure_future(answer)
-        cancel_task = asyncio.ensure_future(self._cancelled.wait())
-        try:
-            await asyncio.wait({answer_task, cancel_task}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            cancel_task.cancel()
-        if not answer_task.done() or answer_task.cancelled():
-            answer_task.cancel()
-            return None
-        decision: ApprovalDecision = answer_task.result()
-        return decision
-
-    def _deliver(self, event: ev.RunEvent, state: _Attempt, emit: Emit) -> None:
-        if isinstance(event, ev.TextDelta):
-            state.raw_text.append(event.text)
-            if state.reply_text and not state.pending_text:
-                # A new message in the same turn starts a new paragraph.
-                event = ev.TextDelta("\n\n" + event.text, event.at_ns)
-            state.pending_text.append(event.text)
-            state.reply_text.append(event.text)
-        elif isinstance(event, ev.MessageCompleted):
-            state.pending_text = GrowingText()
-        elif isinstance(event, ev.ToolCallIssued):
-            state.tools_running.add(event.call_id)
-            emit(event)
-            if self.tracer is not None:  # nested rows held until their parent row exists
-                self.tracer.issued(event.call_id, event.name, event.arguments)
-            return
-        elif isinstance(event, ev.ToolCallFinished):
-            state.tools_running.discard(event.call_id)
-        emit(event)
-
-    async def _wait_or_cancel(self, delay_s: float) -> bool:
-        """Sleep through a backoff; True if the person cancelled meanwhile."""
-        try:
-            await asyncio.wait_for(self._cancelled.wait(), delay_s)
-        except TimeoutError:
-            return False
-        return True
-
-    def _history_after_success(
-        self, base_input: list[Any], carried: list[Any], continued_from: str
-    ) -> list[Any]:
-        """The turn as the model should remember it, without the retry scaffolding."""
-        if self._result is None:
-            return self.history
-        # Not ``result.to_input_list()``: it re-dumps the whole conversation every turn.
-        new_items = _input_items(self._result)
-        prefix = [{"role": "assistant", "content": continued_from}] if continued_from else []
-        return [*base_input, *carried, *prefix, *new_items]
-
-    def _structured_reply(self, reply_text: str) -> tuple[str, bool]:
-        """An agent with ``output_type`` ends with an object: show it as formatted JSON."""
-        import json
-
-        final = getattr(self._result, "final_output", None)
-        if final is None or isinstance(final, str):
-            return reply_text, False
-        try:
-            if hasattr(final, "model_dump"):
-                data = final.model_dump(mode="json")
-            elif hasattr(final, "__dataclass_fields__"):
-                import dataclasses
-
-                data = dataclasses.asdict(final)
-            else:
-                data = final
-            pretty = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            return reply_text, False
-        return f"```json\n{pretty}\n```", True
 
     def _finish(
         self,
@@ -709,49 +447,32 @@ def _fixed_text(agent: Any) -> str:
     return text
 
 
-def _input_items(result: Any) -> list[Any]:
-    """A result's items as model input; approval placeholders are not input."""
-    if result is None:
-        return []
-    return [
-        compact_input_item(item.to_input_item())
-        for item in result.new_items
-        if getattr(item, "type", None) != "tool_approval_item"
-    ]
+def structured_reply(result: Any, reply_text: str) -> tuple[str, bool]:
+    """An agent with ``output_type`` ends with an object: show it as formatted JSON."""
+    import json
+
+    final = getattr(result, "final_output", None)
+    if final is None or isinstance(final, str):
+        return reply_text, False
+    try:
+        if hasattr(final, "model_dump"):
+            data = final.model_dump(mode="json")
+        elif hasattr(final, "__dataclass_fields__"):
+            import dataclasses
+
+            data = dataclasses.asdict(final)
+        else:
+            data = final
+        pretty = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return reply_text, False
+    return f"```json\n{pretty}\n```", True
 
 
-_MESSAGE_KEYS = frozenset({"id", "content", "role", "status", "type", "provider_data"})
-_TEXT_PART_KEYS = frozenset({"annotations", "text", "type", "logprobs"})
-# Which model and response a message came from: the SDK's own session store drops it too.
-_SOURCE_KEYS = frozenset({"model", "response_id"})
-
-
-def compact_input_item(item: Any) -> Any:
-    """A plain assistant reply as ``{"role": "assistant", "content": text}``.
-
-    The SDK deep-copies and re-dumps the whole input list on every turn (and the store
-    parses it back), so the size of each remembered item is paid once per turn for the
-    rest of the conversation. An output message with one plain text part says nothing
-    more than its text: the nested form costs about four times as much to copy. Messages
-    with annotations, log-probabilities, several parts or unknown fields are kept whole.
-    """
-    if not isinstance(item, dict) or item.get("type") != "message":
-        return item
-    content = item.get("content")
-    if item.get("role") != "assistant" or not item.keys() <= _MESSAGE_KEYS:
-        return item
-    source = item.get("provider_data", {})
-    if not isinstance(source, dict) or not source.keys() <= _SOURCE_KEYS:
-        return item
-    if not isinstance(content, list) or len(content) != 1 or not isinstance(content[0], dict):
-        return item
-    part = content[0]
-    if (
-        part.get("type") != "output_text"
-        or not part.keys() <= _TEXT_PART_KEYS
-        or part.get("annotations")
-        or part.get("logprobs")
-        or not isinstance(part.get("text"), str)
-    ):
-        return item
-    return {"role": "assistant", "content": part["text"]}
+async def _wait_or_cancel(cancelled: asyncio.Event, delay_s: float) -> bool:
+    """Sleep through a backoff; True if the person cancelled meanwhile."""
+    try:
+        await asyncio.wait_for(cancelled.wait(), delay_s)
+    except TimeoutError:
+        return False
+    return True
