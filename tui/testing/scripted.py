@@ -9,7 +9,8 @@ streams, so everything downstream runs the real SDK path.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,129 @@ def _response(output: list[Any], status: str, used: ResponseUsage | None, model:
     )
 
 
+def _text_events(index: int, part: Text, nxt: Callable[[], int]) -> tuple[list[Any], Any]:
+    """A message's events (added, its deltas, done) and its finished item."""
+    events: list[Any] = []
+    item_id = f"msg_{index}"
+    text = "".join(part.deltas)
+    empty = ResponseOutputMessage(
+        id=item_id, type="message", role="assistant", status="in_progress", content=[]
+    )
+    events.append(
+        ResponseOutputItemAddedEvent(
+            type="response.output_item.added",
+            item=empty,
+            output_index=index,
+            sequence_number=nxt(),
+        )
+    )
+    events.append(
+        ResponseContentPartAddedEvent(
+            type="response.content_part.added",
+            item_id=item_id,
+            output_index=index,
+            content_index=0,
+            part=ResponseOutputText(type="output_text", text="", annotations=[]),
+            sequence_number=nxt(),
+        )
+    )
+    for delta in part.deltas:
+        events.append(
+            ResponseTextDeltaEvent(
+                type="response.output_text.delta",
+                item_id=item_id,
+                output_index=index,
+                content_index=0,
+                delta=delta,
+                logprobs=[],
+                sequence_number=nxt(),
+            )
+        )
+    done_part = ResponseOutputText(type="output_text", text=text, annotations=[])
+    events.append(
+        ResponseTextDoneEvent(
+            type="response.output_text.done",
+            item_id=item_id,
+            output_index=index,
+            content_index=0,
+            text=text,
+            logprobs=[],
+            sequence_number=nxt(),
+        )
+    )
+    events.append(
+        ResponseContentPartDoneEvent(
+            type="response.content_part.done",
+            item_id=item_id,
+            output_index=index,
+            content_index=0,
+            part=done_part,
+            sequence_number=nxt(),
+        )
+    )
+    item: Any = ResponseOutputMessage(
+        id=item_id,
+        type="message",
+        role="assistant",
+        status="completed",
+        content=[done_part],
+    )
+    return events, item
+
+
+def _call_events(index: int, part: Call, nxt: Callable[[], int]) -> tuple[list[Any], Any]:
+    """A function call's events (added, its argument deltas, done) and its finished item."""
+    events: list[Any] = []
+    arguments = "".join(part.argument_deltas)
+    item_id = f"fc_{part.call_id}"
+    events.append(
+        ResponseOutputItemAddedEvent(
+            type="response.output_item.added",
+            item=ResponseFunctionToolCall(
+                id=item_id,
+                call_id=part.call_id,
+                type="function_call",
+                name=part.name,
+                arguments="",
+                status="in_progress",
+            ),
+            output_index=index,
+            sequence_number=nxt(),
+        )
+    )
+    for delta in part.argument_deltas:
+        events.append(
+            ResponseFunctionCallArgumentsDeltaEvent(
+                type="response.function_call_arguments.delta",
+                item_id=item_id,
+                output_index=index,
+                delta=delta,
+                sequence_number=nxt(),
+            )
+        )
+    events.append(
+        ResponseFunctionCallArgumentsDoneEvent.model_validate(
+            {
+                "type": "response.function_call_arguments.done",
+                "item_id": item_id,
+                "output_index": index,
+                "arguments": arguments,
+                "name": part.name,
+                "sequence_number": nxt(),
+            }
+        )
+    )
+    item = ResponseFunctionToolCall(
+        id=item_id,
+        call_id=part.call_id,
+        type="function_call",
+        name=part.name,
+        arguments=arguments,
+        status="completed",
+    )
+    return events, item
+
+
 def response_events(
     parts: Iterable[Part],
     *,
@@ -88,13 +212,7 @@ def response_events(
     model: str = "scripted",
 ) -> list[Any]:
     """The full event sequence of one model response, ending in ``response.completed``."""
-    seq = 0
-
-    def nxt() -> int:
-        nonlocal seq
-        seq += 1
-        return seq - 1
-
+    nxt = itertools.count().__next__
     events: list[Any] = [
         ResponseCreatedEvent(
             type="response.created",
@@ -106,119 +224,11 @@ def response_events(
     streamed = 0
     for index, part in enumerate(parts):
         if isinstance(part, Text):
-            item_id = f"msg_{index}"
             streamed += len(part.deltas)
-            text = "".join(part.deltas)
-            empty = ResponseOutputMessage(
-                id=item_id, type="message", role="assistant", status="in_progress", content=[]
-            )
-            events.append(
-                ResponseOutputItemAddedEvent(
-                    type="response.output_item.added",
-                    item=empty,
-                    output_index=index,
-                    sequence_number=nxt(),
-                )
-            )
-            events.append(
-                ResponseContentPartAddedEvent(
-                    type="response.content_part.added",
-                    item_id=item_id,
-                    output_index=index,
-                    content_index=0,
-                    part=ResponseOutputText(type="output_text", text="", annotations=[]),
-                    sequence_number=nxt(),
-                )
-            )
-            for delta in part.deltas:
-                events.append(
-                    ResponseTextDeltaEvent(
-                        type="response.output_text.delta",
-                        item_id=item_id,
-                        output_index=index,
-                        content_index=0,
-                        delta=delta,
-                        logprobs=[],
-                        sequence_number=nxt(),
-                    )
-                )
-            done_part = ResponseOutputText(type="output_text", text=text, annotations=[])
-            events.append(
-                ResponseTextDoneEvent(
-                    type="response.output_text.done",
-                    item_id=item_id,
-                    output_index=index,
-                    content_index=0,
-                    text=text,
-                    logprobs=[],
-                    sequence_number=nxt(),
-                )
-            )
-            events.append(
-                ResponseContentPartDoneEvent(
-                    type="response.content_part.done",
-                    item_id=item_id,
-                    output_index=index,
-                    content_index=0,
-                    part=done_part,
-                    sequence_number=nxt(),
-                )
-            )
-            item: Any = ResponseOutputMessage(
-                id=item_id,
-                type="message",
-                role="assistant",
-                status="completed",
-                content=[done_part],
-            )
+            made, item = _text_events(index, part, nxt)
         else:
-            arguments = "".join(part.argument_deltas)
-            item_id = f"fc_{part.call_id}"
-            events.append(
-                ResponseOutputItemAddedEvent(
-                    type="response.output_item.added",
-                    item=ResponseFunctionToolCall(
-                        id=item_id,
-                        call_id=part.call_id,
-                        type="function_call",
-                        name=part.name,
-                        arguments="",
-                        status="in_progress",
-                    ),
-                    output_index=index,
-                    sequence_number=nxt(),
-                )
-            )
-            for delta in part.argument_deltas:
-                events.append(
-                    ResponseFunctionCallArgumentsDeltaEvent(
-                        type="response.function_call_arguments.delta",
-                        item_id=item_id,
-                        output_index=index,
-                        delta=delta,
-                        sequence_number=nxt(),
-                    )
-                )
-            events.append(
-                ResponseFunctionCallArgumentsDoneEvent.model_validate(
-                    {
-                        "type": "response.function_call_arguments.done",
-                        "item_id": item_id,
-                        "output_index": index,
-                        "arguments": arguments,
-                        "name": part.name,
-                        "sequence_number": nxt(),
-                    }
-                )
-            )
-            item = ResponseFunctionToolCall(
-                id=item_id,
-                call_id=part.call_id,
-                type="function_call",
-                name=part.name,
-                arguments=arguments,
-                status="completed",
-            )
+            made, item = _call_events(index, part, nxt)
+        events += made
         events.append(
             ResponseOutputItemDoneEvent(
                 type="response.output_item.done",
