@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -42,13 +42,14 @@ from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
+    from tui.commands import SlashCommandProvider
     from tui.core.store import Store
     from tui.core.turn.conversation import Conversation, Message, Playback
 
 NARROW_BELOW = 110
 
 
-def _slash_commands() -> Any:
+def _slash_commands() -> type[SlashCommandProvider]:
     """The palette's provider, imported when the palette first opens (not at start-up)."""
     from tui.commands import SlashCommandProvider
 

@@ -14,9 +14,10 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import on, work
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from tui import textual_patches
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from tui.command_context import ScreenHost
     from tui.core.store import TurnRow
     from tui.widgets.user_message import UserMessage
+
+M = TypeVar("M", bound=Message)  # a message of the turn, handled while on screen
 
 # How a turn ended, as the status line says it.
 ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N_("failed")}
@@ -246,7 +249,7 @@ class ChatScreen(ChatReading):
         self.text.before_event()
         self.post_message(RunEventPosted(event))
 
-    def _while_on_screen(self, handle: Callable[[Any], None], message: Any) -> None:
+    def _while_on_screen(self, handle: Callable[[M], None], message: M) -> None:
         """Runs a handler of the turn's messages; once the app is quitting its screen and
         widgets go before the turn's last messages arrive, and there is nothing left to draw
         them on (``run_test`` and ``q`` mid-turn both get here)."""

@@ -8,9 +8,9 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
-from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.i18n import N_, _
 from tui.core.sanitize import safe_text
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.localized import localized
 
 ARGUMENT_PREVIEW = 300

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.segment import Segment
@@ -51,8 +50,15 @@ class RenderedBlock(Widget):
     RenderedBlock { height: auto; }
     """
 
-    def __init__(self, renderable: RenderableType, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        renderable: RenderableType,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.renderable = renderable
         self._heights: dict[int, int] = {}
 
@@ -109,8 +115,10 @@ class StreamBody(RenderedBlock):
     into view is rendered again (~35 us a line).
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(Text(""), **kwargs)
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(Text(""), name=name, id=id, classes=classes)
         self.reserved_lines = 0
         self.done = False
         # the committed blocks as lines: heights per width, lines kept for the blocks drawn

@@ -18,9 +18,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.core import events as ev
-from tui.core.turn.budget import context_note
 from tui.core.i18n import N_, _
 from tui.core.tool_calls import ToolCall, ToolCallLog
+from tui.core.turn.budget import context_note
 from tui.localized import localized
 from tui.widgets.line_list import LineList
 from tui.widgets.rendered_block import render_strips
@@ -66,8 +66,10 @@ class TimelinePane(ScrollView, can_focus=True):
     }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.border_title = _("Timeline")
         # the rows as lines: heights per width, lines kept for the rows drawn last
         self._list: LineList[TimelineRow, Strip] = LineList(

@@ -7,7 +7,7 @@ so a row costs no mount, no layout and no compositor work when it is off screen.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Group
 from rich.text import Text
@@ -20,6 +20,13 @@ from tui.core.sanitize import safe_text
 
 if TYPE_CHECKING:
     from tui.core.tool_calls import ToolCall
+
+
+class RowPane(Protocol):
+    """What draws rows (``tui.widgets.timeline.TimelinePane``): told when one changes."""
+
+    def row_changed(self, row: TimelineRow) -> None: ...
+
 
 PREVIEW_CHARS = 60
 EXPANDED_LIMIT = 20_000
@@ -95,7 +102,7 @@ class TimelineRow:
         self.ended_unrun = False  # the turn ended before this call ran
         self.expanded = False
         self.nested_count = 0  # rows of a nested agent's run shown under this one
-        self.pane: Any = None  # the TimelinePane drawing it, told when it changes
+        self.pane: RowPane | None = None  # the pane drawing it, told when it changes
 
     @property
     def status(self) -> str:

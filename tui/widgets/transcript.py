@@ -11,10 +11,10 @@ chat does not grow heavier, and a jump to the first message renders one screenfu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, overload
+from typing import overload
 
 from rich import box
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.segment import Segment
 from rich.style import Style
@@ -142,8 +142,10 @@ class Transcript(Widget):
     }
     ALLOW_SELECT = True
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         # the records as lines: heights per width, lines kept for the records drawn last
         self._list: LineList[Record, Strip] = LineList(
             self._draw_record, keep_items=LINE_CACHE_RECORDS
@@ -353,7 +355,7 @@ class Transcript(Widget):
         if layout is not None:
             for block, gap in zip(layout.blocks, layout.gaps, strict=True):
 
-                def piece(block: Any = block, gap: bool = gap) -> list[Strip]:
+                def piece(block: RenderableType = block, gap: bool = gap) -> list[Strip]:
                     lines = render_strips(console, block, inner)
                     return [Strip.blank(inner), *lines] if gap else lines
 
