@@ -647,7 +647,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     app_class = _textual_app()
-    from tui.core.turn.journal import ReplayRunner
+    from tui.core.turn.recording import ReplayRunner
 
     try:
         runner = ReplayRunner(Path(args.file), speed=args.speed)

@@ -5,18 +5,19 @@ screen reaches the app through ``ScreenHost`` the same way."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.widgets import TextArea
 
     from tui.core.config import Settings
-    from tui.core.turn.conversation import Conversation, Message, Playback
-    from tui.core.turn.journal import ReplayRunner
     from tui.core.observe.metrics import SessionMetrics
-    from tui.core.turn.runner import TurnRunner
     from tui.core.store import Store
+    from tui.core.turn.conversation import Conversation, Message, Playback
+    from tui.core.turn.recording import ReplayRunner
+    from tui.core.turn.runner import TurnRunner
+    from tui.heap_policy import HeapPolicy
     from tui.widgets.approval_bar import ApprovalBar
     from tui.widgets.chat import ChatPane
     from tui.widgets.metrics import MetricsSidebar
@@ -24,21 +25,49 @@ if TYPE_CHECKING:
     from tui.widgets.timeline import TimelinePane
 
 
-class CommandContext(Protocol):
+class Notes(Protocol):
+    """What a command does to the chat pane: add a note, clear it."""
+
+    def add_note(self, title: str, body: str, *, kind: str = "info") -> object: ...
+
+    def clear(self) -> None: ...
+
+
+class TimelineNotes(Protocol):
+    """What a command does to the timeline: note a row, clear the rows."""
+
+    def note(self, kind: str, title: str, detail: str = "") -> object: ...
+
+    def clear_rows(self) -> None: ...
+
+
+class Alerts(Protocol):
+    """What a command does to the status line: set (or clear) its alert."""
+
+    def set_alert(self, alert: str) -> None: ...
+
+
+class PromptHost(Protocol):
+    """What answering a mistyped command uses: the app's notices and the prompt's draft."""
+
     @property
     def app(self) -> App[object]: ...  # Textual's App: notify, timers, workers, themes
 
     @property
-    def chat(self) -> ChatPane: ...
-
-    @property
-    def timeline(self) -> TimelinePane: ...
-
-    @property
-    def status(self) -> StatusLine: ...
-
-    @property
     def prompt_input(self) -> TextArea: ...  # the prompt (a TextArea: the draft, the cursor)
+
+
+class CommandContext(PromptHost, Protocol):
+    """What the slash handlers use of the app, and no more."""
+
+    @property
+    def chat(self) -> Notes: ...
+
+    @property
+    def timeline(self) -> TimelineNotes: ...
+
+    @property
+    def status(self) -> Alerts: ...
 
     @property
     def runner(self) -> TurnRunner | ReplayRunner | None: ...
@@ -66,7 +95,7 @@ class CommandContext(Protocol):
         self, conversation_id: str | None = None, *, note: tuple[str, str] | None = None
     ) -> None: ...
 
-    def connect_mcp(self) -> Any: ...
+    def connect_mcp(self) -> object: ...  # a worker: MCP servers start in the background
 
     async def action_quit(self) -> None: ...
 
@@ -84,6 +113,15 @@ class CommandContext(Protocol):
 class ScreenHost(CommandContext, Protocol):
     """What the chat screen uses of the app to present turns: the panes, the turns'
     owner (the conversation, or a replay's playback), and the app-wide turn state."""
+
+    @property
+    def chat(self) -> ChatPane: ...
+
+    @property
+    def timeline(self) -> TimelinePane: ...
+
+    @property
+    def status(self) -> StatusLine: ...
 
     @property
     def playback(self) -> Playback | None: ...
@@ -104,7 +142,7 @@ class ScreenHost(CommandContext, Protocol):
     def agent_name(self) -> str: ...
 
     @property
-    def turn_running(self) -> bool: ...
+    def turn_running(self) -> bool: ...  # the conversation's busy state
 
-    @turn_running.setter
-    def turn_running(self, running: bool) -> None: ...
+    @property
+    def heap(self) -> HeapPolicy: ...

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tui import slash_handlers as h
-from tui.command_context import CommandContext
+from tui.command_context import CommandContext, PromptHost
 from tui.core.i18n import N_, _
 
 Handler = Callable[[CommandContext, str], None]
@@ -106,7 +106,7 @@ def run(ctx: CommandContext, line: str) -> None:
         unknown_command(ctx, line.strip().split(" ", 1)[0])
 
 
-def unknown_command(ctx: CommandContext, name: str) -> None:
+def unknown_command(ctx: PromptHost, name: str) -> None:
     """The tutorial answers "Unknown command"; a typo is never sent to the model."""
     close = nearest(name)
     if close:

@@ -40,140 +40,133 @@ def show_tools(ctx: CommandContext, _argument: str = "") -> None:
 async def _list_tools(ctx: CommandContext) -> None:
     from tui.core.models.mcp import list_tools
 
-    app, runner = ctx, ctx.runner
+    runner = ctx.runner
     if not isinstance(runner, TurnRunner):
-        app.app.notify(_("The agent is not ready yet."), severity="warning")
+        ctx.app.notify(_("The agent is not ready yet."), severity="warning")
         return
     await runner.prepare()
     tools = await list_tools(runner.agent)
     if not tools:
-        app.chat.add_note(_("Tools"), _("{agent} has no tools.").format(agent=runner.agent_name))
+        ctx.chat.add_note(_("Tools"), _("{agent} has no tools.").format(agent=runner.agent_name))
         return
     width = max(len(t.name) for t in tools)
     lines = [f"{t.name.ljust(width)}  [{t.source}]  {t.description}" for t in tools]
-    app.chat.add_note(
+    ctx.chat.add_note(
         _("Tools of {agent} ({n})").format(agent=runner.agent_name, n=len(tools)),
         "\n".join(lines),
     )
 
 
 def clear_conversation(ctx: CommandContext, _argument: str = "") -> None:
-    app = ctx
-    if app.turn_running:
-        app.app.notify(_("A reply is streaming: press Esc first, then /clear."), severity="warning")
+    if ctx.turn_running:
+        ctx.app.notify(_("A reply is streaming: press Esc first, then /clear."), severity="warning")
         return
-    if app.runner is not None:
-        app.runner.reset()
+    if ctx.runner is not None:
+        ctx.runner.reset()
     note = (
         _("Fresh conversation"),
         _("Started a fresh conversation; the old one is kept (Ctrl+S)."),
     )
-    app.status.set_alert("")  # the last turn's warnings belong to the old conversation
-    if app.store is not None and app.runner is not None:
+    ctx.status.set_alert("")  # the last turn's warnings belong to the old conversation
+    if ctx.store is not None and ctx.runner is not None:
         from tui.core.store import new_conversation_id
 
-        app.open_conversation(new_conversation_id(), note=note)  # cleared, then the note
+        ctx.open_conversation(new_conversation_id(), note=note)  # cleared, then the note
         return
-    app.chat.clear()
-    app.timeline.clear_rows()
-    app.chat.add_note(*note)
+    ctx.chat.clear()
+    ctx.timeline.clear_rows()
+    ctx.chat.add_note(*note)
 
 
 def export(ctx: CommandContext, argument: str = "") -> None:
     from pathlib import Path
 
-    app = ctx
     fmt, _sep, path = argument.partition(" ")
     fmt = fmt or "md"
-    if app.conversation is None:
-        app.app.notify(_("Nothing to export yet."), severity="warning")
+    if ctx.conversation is None:
+        ctx.app.notify(_("Nothing to export yet."), severity="warning")
         return
     try:
-        target = app.conversation.export(
+        target = ctx.conversation.export(
             fmt, Path(path.strip()).expanduser() if path.strip() else None
         )
     except (OSError, ValueError) as error:
-        app.chat.add_note(_("Export failed"), str(error), kind="error")
+        ctx.chat.add_note(_("Export failed"), str(error), kind="error")
         return
-    app.app.notify(_("Exported to {path}").format(path=target))
-    app.chat.add_note(_("Exported"), str(target))
+    ctx.app.notify(_("Exported to {path}").format(path=target))
+    ctx.chat.add_note(_("Exported"), str(target))
 
 
 def switch_theme(ctx: CommandContext, name: str = "") -> None:
-    app = ctx
-    if name not in app.app.available_themes:
-        ours = sorted(n for n in app.app.available_themes if n.startswith("agents-"))
-        app.app.notify(
+    if name not in ctx.app.available_themes:
+        ours = sorted(n for n in ctx.app.available_themes if n.startswith("agents-"))
+        ctx.app.notify(
             _("Unknown theme {name!r}. Try: {names} (Ctrl+P lists all).").format(
                 name=name, names=", ".join(ours)
             ),
             severity="warning",
         )
         return
-    app.app.theme = name
-    app.app.notify(_("Theme: {name}").format(name=name))
+    ctx.app.theme = name
+    ctx.app.notify(_("Theme: {name}").format(name=name))
 
 
 def retry_last(ctx: CommandContext, _argument: str = "") -> None:
-    app = ctx
-    last = next((m for m in reversed(app.history()) if m.role == "user"), None)
+    last = next((m for m in reversed(ctx.history()) if m.role == "user"), None)
     if last is None:
-        app.app.notify(_("No prompt to retry yet."), severity="warning")
+        ctx.app.notify(_("No prompt to retry yet."), severity="warning")
         return
-    app.app.post_message(PromptSubmitted(last.text))
+    ctx.app.post_message(PromptSubmitted(last.text))
 
 
 def show_history(ctx: CommandContext, _argument: str = "") -> None:
-    app = ctx
-    history = app.history()
+    history = ctx.history()
     if not history:
-        app.chat.add_note(_("History"), _("No messages yet."))
+        ctx.chat.add_note(_("History"), _("No messages yet."))
         return
     lines = []
     for number, entry in enumerate(history, 1):
         mark = "" if entry.status == "completed" else f" [{entry.status}]"
         text = entry.text if len(entry.text) < 400 else entry.text[:399] + "…"
         lines.append(f"{number}. {entry.at:%H:%M:%S} {entry.role}{mark}: {text}")
-    app.chat.add_note(_("History ({n} messages)").format(n=len(history)), "\n".join(lines))
+    ctx.chat.add_note(_("History ({n} messages)").format(n=len(history)), "\n".join(lines))
 
 
 def show_stats(ctx: CommandContext, _argument: str = "") -> None:
     from tui.core.observe.stats import as_text, report_of
 
-    app = ctx
-    if app.store is None or app.conversation_id is None:
-        app.app.notify(_("The conversation store is not open yet."), severity="warning")
+    if ctx.store is None or ctx.conversation_id is None:
+        ctx.app.notify(_("The conversation store is not open yet."), severity="warning")
         return
-    totals = app.store.totals(app.conversation_id)
-    app.chat.add_note(_("Statistics of this conversation"), as_text(report_of(totals)))
+    totals = ctx.store.totals(ctx.conversation_id)
+    ctx.chat.add_note(_("Statistics of this conversation"), as_text(report_of(totals)))
 
 
 def switch_agent(ctx: CommandContext, spec: str = "") -> None:
-    app = ctx
     if not spec:
-        app.app.notify(
+        ctx.app.notify(
             _("Usage: /agent NAME ({names}, or module:attribute)").format(
                 names=", ".join(BUILTIN_AGENTS)
             ),
             severity="warning",
         )
         return
-    if not isinstance(app.runner, TurnRunner):
-        app.app.notify(_("The backend is not ready yet."), severity="warning")
+    if not isinstance(ctx.runner, TurnRunner):
+        ctx.app.notify(_("The backend is not ready yet."), severity="warning")
         return
     from tui.core.agents import AgentLoadError, load_agent
 
     try:
-        agent = load_agent(spec, seed=app.settings.seed)
+        agent = load_agent(spec, seed=ctx.settings.seed)
     except AgentLoadError as error:
-        app.chat.add_note(_("Cannot switch agent"), str(error), kind="error")
+        ctx.chat.add_note(_("Cannot switch agent"), str(error), kind="error")
         return
-    app.runner.switch_agent(agent)
-    if app.runner.mcp is not None:
-        app.connect_mcp()  # its own servers, now; failures reported as at start-up
-    app.update_header()
-    app.timeline.note("agent", _("agent: {name}").format(name=app.runner.agent_name))
-    app.app.notify(_("Now talking to {name}.").format(name=app.runner.agent_name))
+    ctx.runner.switch_agent(agent)
+    if ctx.runner.mcp is not None:
+        ctx.connect_mcp()  # its own servers, now; failures reported as at start-up
+    ctx.update_header()
+    ctx.timeline.note("agent", _("agent: {name}").format(name=ctx.runner.agent_name))
+    ctx.app.notify(_("Now talking to {name}.").format(name=ctx.runner.agent_name))
 
 
 # The app's own key actions, as commands.
