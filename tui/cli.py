@@ -340,7 +340,7 @@ FLAG_NAMES = (
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
     from tui.core.config import McpSpec
 
-    flags: dict[str, Any] = {name: getattr(args, name, None) for name in FLAG_NAMES}
+    flags = {name: getattr(args, name, None) for name in FLAG_NAMES}
     servers = [McpSpec.from_command_line(c) for c in getattr(args, "mcp", None) or ()]
     servers += [McpSpec.from_url(u) for u in getattr(args, "mcp_url", None) or ()]
     flags["mcp"] = tuple(servers) if servers else None
