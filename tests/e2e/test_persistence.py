@@ -171,8 +171,8 @@ async def test_a_recording_replays_faithfully():
         ]
         first = app.session_metrics.turns[0]
         original_s = (first.last_token_ns - first.first_token_ns) / 1e9
-        recording = app.conversation.journal.recorder.path
-        app.conversation.journal.recorder.close()
+        recording = app.conversation.recorder.path
+        app.conversation.recorder.close()
     lines = Path(recording).read_text().splitlines()
     assert json.loads(lines[0])["event"] == "TurnStarted"
     from tui.app import AgentsTuiApp
