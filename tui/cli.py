@@ -601,10 +601,8 @@ def _migrate(args: argparse.Namespace, _settings: Settings) -> int:
     """``agents-tui migrate``: copy a SQLite store into PostgreSQL."""
     from pathlib import Path
 
-    from tui.core.store import Store, default_db_path
-    from tui.core.store.db import is_postgres, redacted_url
+    from tui.core.store import DatabaseError, Store, default_db_path, is_postgres, redacted_url
     from tui.core.store.migrate import copy_store
-    from tui.core.store.postgres import DatabaseError
 
     source, target = args.source, args.to
     path = Path(source).expanduser() if source else default_db_path()

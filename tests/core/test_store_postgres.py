@@ -144,9 +144,7 @@ def _everything(store: Store) -> list[tuple]:
 
 
 async def _memory(store: Store, conversation_id: str) -> list:
-    from tui.core.turn.journal import open_memory
-
-    memory = open_memory(store, conversation_id, per_call=True)
+    memory = store.memory(conversation_id, per_call=True)
     return list(await memory.get_items())
 
 

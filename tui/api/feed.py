@@ -3,17 +3,16 @@
 Each event of a turn gets the id ``TURN-SEQ`` (the store's turn id, then its place in the
 turn), sent as the SSE ``id:`` field and as ``"id"`` in the object. A client that lost its
 stream asks ``GET /v1/sessions/{id}/events`` with ``Last-Event-ID`` and gets what came
-after, once, in order; then the next turn. In one process the events are read from
-memory; on PostgreSQL the process running a turn also writes them to ``turn_events``
-(the store's writer thread, every 0.1 s, in one COPY), so a client can follow a turn
-another process runs.
+after, once, in order; then the next turn. The events of a turn this process runs are
+read from memory; the process also hands them to the store's coordination, which on
+PostgreSQL keeps them for followers in other processes (``turn_events``, written by the
+store's writer thread), so a client can follow a turn another process runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import time
@@ -27,8 +26,6 @@ from tui.core.turn.protocol import envelope
 
 POLL_S = 0.2  # how often a follower of another process's turn reads them
 KEPT_TURNS = 64  # finished turns whose events stay in memory (the newest)
-END = ""  # the body of the row that says a turn's events are complete
-STALE_S = 1.0  # a turn ended in the store with no end row for this long: ended anyway
 _ID = re.compile(r"(\d{1,18})-(\d{1,9})")
 
 log = logging.getLogger("agents_tui.api")
@@ -103,7 +100,7 @@ class TurnLog:
 class Feed:
     def __init__(self, store: Any) -> None:
         self.store = store
-        self.shared = store.shared  # None on SQLite: one process, memory is enough
+        self.coordination = store.coordination  # what other processes' followers read
         self.turns: OrderedDict[str, TurnLog] = OrderedDict()  # each session's latest turn
         self._changed: dict[str, asyncio.Event] = {}
 
@@ -127,8 +124,7 @@ class Feed:
         turn.count += 1
         obj["id"] = event_id(turn.turn_id, turn.count)
         turn.events.append(obj)
-        if self.shared is not None:  # written by the store's writer thread
-            self.shared.writer.events([(turn.turn_id, turn.count, turn.session_id, obj)])
+        self.coordination.record_events([(turn.turn_id, turn.count, turn.session_id, obj)])
         self._wake(turn.session_id)
         return obj
 
@@ -137,8 +133,7 @@ class Feed:
             return
         turn.ended = True
         turn.compact()
-        if self.shared is not None:
-            self.shared.writer.events([(turn.turn_id, turn.count + 1, turn.session_id, None)])
+        self.coordination.record_events([(turn.turn_id, turn.count + 1, turn.session_id, None)])
         self._wake(turn.session_id)
 
     # --- followers --------------------------------------------------------------------------
@@ -190,29 +185,10 @@ class Feed:
         local = self.turns.get(session_id)
         if local is not None and local.turn_id == turn_id:
             return local.after(seq), local.ended
-        if self.shared is not None:
-            rows = self.shared.read_events(session_id, turn_id, seq)
-            out: list[dict[str, Any]] = []
-            for _seq, body in rows:
-                if body == END:
-                    return out, True
-                out.append(json.loads(body))
-            if out:
-                return out, False
-            status = self.shared.turn(session_id, turn_id)
-            if status is None:
-                return [], True
-            if status[0] in ("running", "awaiting_approval"):
-                return [], False
-            # Ended in the store and nothing more came: its process went away (or the end
-            # row is late: wait a little first).
-            if quiet_since is None or time.monotonic() - quiet_since < STALE_S:
-                return [], False
-            return [self._ending(session_id, turn_id, seq, *status)], True
-        stored = next((t for t in self.store.read_turns(session_id) if t.id == turn_id), None)
-        if stored is None or stored.status in ("running", "awaiting_approval"):
-            return [], True
-        return [self._ending(session_id, turn_id, seq, stored.status, stored.reply)], True
+        followed = self.coordination.follow_turn(session_id, turn_id, seq, quiet_since)
+        if followed.outcome is not None:  # ended, its events gone: how it ended
+            return [self._ending(session_id, turn_id, seq, *followed.outcome)], True
+        return followed.events, followed.ended
 
     def _ending(
         self, session_id: str, turn_id: int, seq: int, status: str, reply: str
@@ -237,17 +213,15 @@ class Feed:
             local = self.turns.get(session_id)
             if local is not None and not local.ended:
                 return int(local.turn_id)
-            if self.shared is not None:
-                running = self.shared.running_turn(session_id)
-                if running is not None:
-                    return int(running)
+            running = self.coordination.running_turn(session_id)
+            if running is not None:
+                return int(running)
             after = self.store.latest_turn_id(session_id)
         while True:
             local = self.turns.get(session_id)
             if local is not None and local.turn_id > after:
                 return local.turn_id
-            if self.shared is not None:
-                found = self.shared.next_turn(session_id, after)
-                if found is not None:
-                    return int(found)
-            await self._changes(session_id, POLL_S if self.shared is not None else 15.0)
+            found = self.coordination.next_turn(session_id, after)
+            if found is not None:
+                return int(found)
+            await self._changes(session_id, self.coordination.follow_poll_s)

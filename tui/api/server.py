@@ -500,10 +500,8 @@ def open_store(database: str | None) -> Any:
     dir's file), or ``None`` after saying why it cannot be opened."""
     from pathlib import Path
 
-    from tui.core.store.db import is_postgres
-    from tui.core.store.postgres import DatabaseError
     from tui.core.secrets import remember
-    from tui.core.store import Store
+    from tui.core.store import DatabaseError, Store, is_postgres
 
     if database and is_postgres(database):
         from urllib.parse import urlsplit
@@ -543,7 +541,7 @@ def serve_api(
     import uvicorn
 
     from tui.core.agents import AgentLoadError
-    from tui.core.store.db import redacted_url
+    from tui.core.store import redacted_url
     from tui.core.models.providers import ProviderError
     from tui.core.secrets import remember
 

@@ -17,7 +17,7 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core import events as ev
 from tui.core.agents import BUILTIN_AGENTS
@@ -25,6 +25,9 @@ from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.turn.conversation import Conversation
 from tui.core.turn.protocol import ProtocolEncoder, envelope
 from tui.core.store import Store
+
+if TYPE_CHECKING:
+    from tui.core.store.coordination import Listening
 
 RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) -> TurnRunner
 
@@ -72,7 +75,6 @@ class LiveSession:
     approvals: dict[str, asyncio.Future[ApprovalDecision]] = field(default_factory=dict)
     user_context: dict[str, Any] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)
-    shared: Any = None  # the store's cross-process parts (PostgreSQL), or None
 
     @property
     def waiting(self) -> int:
@@ -90,14 +92,13 @@ class LiveSession:
         answer: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
         self.approvals[request.call_id] = answer
         session_id = self.conversation.id
-        if self.shared is not None:  # any process may be asked for the answer
-            self.shared.ask(session_id, request.call_id)
+        coordination = self.conversation.store.coordination
+        coordination.ask(session_id, request.call_id)  # any process may be asked the answer
         try:
             return await answer
         finally:
             self.approvals.pop(request.call_id, None)
-            if self.shared is not None:
-                self.shared.answered(session_id, request.call_id)
+            coordination.answered(session_id, request.call_id)
 
 
 class _EventQueue:
@@ -174,7 +175,7 @@ class StreamingService:
         from tui.api.feed import Feed
 
         self.feed = Feed(store)  # every turn's events with ids, for followers
-        self._listener: Any = None  # PostgreSQL's notifications (cancel, approvals, queue)
+        self._listener: Listening | None = None  # notifications (cancel, approvals, queue)
         if telemetry is None:
             from tui.core.observe.telemetry import Telemetry
 
@@ -238,9 +239,7 @@ class StreamingService:
             self.store.set_api_info(
                 conversation.id, agent_key=agent or "", user_context=dict(user_context or {})
             )
-        live = LiveSession(
-            conversation, runner, user_context=dict(user_context or {}), shared=self.store.shared
-        )
+        live = LiveSession(conversation, runner, user_context=dict(user_context or {}))
         runner.approver = live.approver
         self._keep(conversation.id, live)
         return conversation.id
@@ -265,9 +264,7 @@ class StreamingService:
             telemetry=self.telemetry,
             memory_per_call=True,
         )
-        live = LiveSession(
-            conversation, runner, user_context=user_context, shared=self.store.shared
-        )
+        live = LiveSession(conversation, runner, user_context=user_context)
         runner.approver = live.approver
         self._keep(session_id, live)
         return live
@@ -299,11 +296,8 @@ class StreamingService:
     def listen(self) -> None:
         """Hear the other processes (once, on the event loop): a cancel or an approval
         answer sent to another process for a turn this one runs, a queue that moved."""
-        if self._listener is not None or self.store.shared is None:
-            return
-        from tui.core.store.postgres import Listener
-
-        self._listener = Listener(str(self.store.url), self._notified)
+        if self._listener is None:
+            self._listener = self.store.coordination.listen(self._notified)
 
     def _notified(self, payload: dict[str, Any]) -> None:
         live = self.sessions.get(str(payload.get("session", "")))
@@ -463,9 +457,8 @@ class StreamingService:
                 "try again shortly",
                 retry_after=RETRY_AFTER_S,
             )
-        shared = self.store.shared
-        # on PostgreSQL every process's prompts count (one of them may be running)
-        waiting = max(shared.waiting(session_id) - 1, 0) if shared is not None else live.waiting
+        # every process's prompts count (one of them may be running), this one's at least
+        waiting = max(self.store.coordination.waiting(session_id) - 1, live.waiting)
         if waiting >= MAX_WAITING:
             raise ServiceError(
                 429,
@@ -481,10 +474,10 @@ class StreamingService:
         if live.runner.running:
             live.conversation.cancel()
             return True
-        shared = self.store.shared
-        if shared is None or shared.running_turn(session_id) is None:
+        coordination = self.store.coordination
+        if coordination.running_turn(session_id) is None:
             return False
-        shared.notify({"op": "cancel", "session": session_id})
+        coordination.notify({"op": "cancel", "session": session_id})
         return True
 
     def approve(self, session_id: str, call_id: str, approved: bool) -> None:
@@ -494,9 +487,9 @@ class StreamingService:
         if answer is not None and not answer.done():
             answer.set_result(ApprovalDecision(approved))
             return
-        shared = self.store.shared
-        if shared is not None and shared.asked(session_id, call_id):
-            shared.notify(
+        coordination = self.store.coordination
+        if coordination.asked(session_id, call_id):
+            coordination.notify(
                 {"op": "approve", "session": session_id, "call_id": call_id, "approved": approved}
             )
             return
@@ -557,12 +550,10 @@ class StreamingService:
         )
         created = row.created_at if row else time.time()
         last = row.updated_at if row else created
-        shared = self.store.shared
-        running = live.runner.running or (
-            shared is not None and shared.running_turn(session_id) is not None
-        )
+        coordination = self.store.coordination
+        running = live.runner.running or coordination.running_turn(session_id) is not None
         status = "active" if running else "idle"
-        if live.approvals or (shared is not None and shared.pending_approvals(session_id)):
+        if live.approvals or coordination.pending_approvals(session_id):
             status = "awaiting_approval"
         return {
             "session_id": session_id,

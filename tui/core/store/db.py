@@ -1,9 +1,9 @@
-"""One small connection interface over SQLite (``sqlite3``) and PostgreSQL (``psycopg``).
-
-The store's SQL is written once, with ``?`` placeholders and the upsert syntax both
-databases share (``INSERT ... ON CONFLICT``, ``RETURNING``); what differs (the schema,
-full-text search, the model's memory tables, leases) lives beside each backend. Rows
-read by key (``row["reply"]``) or by position (``row[0]``) on either.
+"""One small connection interface (``Db``) over SQLite (``sqlite3``) and PostgreSQL
+(``psycopg``), so the store's SQL is written once, with ``?`` placeholders and the upsert
+syntax both databases share (``INSERT ... ON CONFLICT``, ``RETURNING``); rows read by key
+(``row["reply"]``) or by position (``row[0]``) on either. Also what a URL says: whether it
+names a PostgreSQL database (``is_postgres``), its libpq form and its form for messages
+(the password left out), and the one error a person sees when the database cannot be used.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ def plain_url(url: str) -> str:
 def redacted_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+class DatabaseError(Exception):
+    """The database cannot be used: a message for a person, the password left out."""
 
 
 class Cursor(Protocol):
@@ -155,3 +159,14 @@ class PostgresDb:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def connect_postgres(url: str, *, application_name: str = "agents-tui") -> PostgresDb:
+    """A connection to the PostgreSQL database at ``url``, or one clear line saying why not."""
+    import psycopg
+
+    try:
+        return PostgresDb(url, application_name=application_name)
+    except psycopg.Error as problem:
+        first = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem)
+        raise DatabaseError(f"cannot reach {redacted_url(url)}: {first}") from None

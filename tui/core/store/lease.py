@@ -10,7 +10,11 @@ opens the store). The instance is alive while
   here), its row in ``leases`` was renewed less than ``ttl_s`` ago.
 
 The old rule ("the owner PID is dead") never fired in a container: the restarted server
-was PID 1 again, so the cut turn stayed ``running`` for good.
+was PID 1 again, so the cut turn stayed ``running`` for good. ``Lease`` is the SQLite
+store's; ``PgLease`` the PostgreSQL store's, whose row also names its database connection
+(``pg_stat_activity``: a process killed with ``kill -9`` loses its connection at once, so
+survivors see it gone on their next sweep, not only when the TTL runs out) and whose sweep
+also lets go of what a gone process held (queue tickets, approvals asked, old events).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import logging
 import os
 import socket
 import sqlite3
@@ -29,8 +34,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tui.core.store.db import Db, connect_postgres
+from tui.core.store.pg_coordination import notify
+
 LEASE_TTL_S = 30.0  # a lease not renewed for this long has expired
 HEARTBEAT_S = 5.0  # how often a live instance renews it
+PG_LEASE_TTL_S = 10.0  # on PostgreSQL (the issue's bound: 15)
+EVENTS_KEPT_S = 3600.0  # a finished turn's events stay this long for late followers
+# (db, alive) -> the turns recovered (tui.core.store.base.recover_crashed_turns)
+Recover = Callable[..., list[Any]]
+
+log = logging.getLogger("agents_tui.postgres")
 
 LEASE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -189,3 +203,133 @@ def release_all() -> None:
             if lease.pid == os.getpid():
                 lease.release()
         _LEASES.clear()
+
+
+# --- PostgreSQL -----------------------------------------------------------------------
+ALIVE = (
+    "EXISTS (SELECT 1 FROM leases l WHERE l.instance_id = {owner}"
+    " AND l.heartbeat_at > extract(epoch FROM clock_timestamp()) - {ttl}"
+    " AND (l.backend_pid IS NULL OR EXISTS"
+    " (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid)))"
+)
+
+
+class PgLease:
+    """This process's claim on what it runs (turns, queue tickets, approvals asked)."""
+
+    def __init__(self, url: str, *, ttl_s: float, recover: Recover) -> None:
+        self.url = url
+        self.recover = recover
+        self.ttl_s = ttl_s
+        self.heartbeat_s = max(0.2, ttl_s / 5)
+        self.instance_id = uuid.uuid4().hex
+        self.pid = os.getpid()
+        self._users: set[int] = set()
+        self._stop = threading.Event()
+        self._db = connect_postgres(
+            url, application_name=f"agents-tui lease {self.instance_id[:8]}"
+        )
+        backend = self._db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        self._db.execute(
+            "INSERT INTO leases(instance_id, host, pid, backend_pid, started_at, heartbeat_at)"
+            " VALUES (?, ?, ?, ?, extract(epoch FROM clock_timestamp()),"
+            " extract(epoch FROM clock_timestamp()))",
+            (self.instance_id, socket.gethostname(), self.pid, backend),
+        )
+        self._thread = threading.Thread(target=self._beat, name="agents-tui-pg-lease", daemon=True)
+        self._thread.start()
+
+    def attach(self, user: Any) -> None:
+        self._users.add(id(user))
+
+    def detach(self, user: Any) -> None:
+        self._users.discard(id(user))
+        if not self._users:
+            self.release()
+
+    def alive(self, db: Db, owner: str | None) -> bool:
+        if not owner:
+            return False
+        if owner == self.instance_id and self.pid == os.getpid():
+            return True
+        row = db.execute(
+            f"SELECT {ALIVE.format(owner='?', ttl='?')}", (owner, self.ttl_s)
+        ).fetchone()
+        return bool(row[0])
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            try:
+                self._db.execute(
+                    "UPDATE leases SET heartbeat_at = extract(epoch FROM clock_timestamp())"
+                    " WHERE instance_id = ?",
+                    (self.instance_id,),
+                )
+                self.sweep()
+            except Exception as problem:  # the database is briefly away: the next beat
+                log.warning("lease renewal failed: %s", str(problem).splitlines()[:1])
+                self._reconnect()
+
+    def _reconnect(self) -> None:
+        with contextlib.suppress(Exception):
+            self._db.close()
+        with contextlib.suppress(Exception):
+            self._db = connect_postgres(self.url, application_name="agents-tui lease")
+            backend = self._db.execute("SELECT pg_backend_pid()").fetchone()[0]
+            self._db.execute(
+                "UPDATE leases SET backend_pid = ? WHERE instance_id = ?",
+                (backend, self.instance_id),
+            )
+
+    def sweep(self) -> list[Any]:
+        """What a process that has gone left behind: its running turns become
+        ``interrupted`` (their partial reply joins the memory), its queue tickets and
+        approvals asked are let go of, its lease row deleted. Old turns' events go."""
+        db = self._db
+        found = self.recover(db, self.alive)
+        gone = ALIVE.format(owner="{table}.owner", ttl="?")
+        for table in ("turn_queue", "pending_approvals"):
+            removed = db.execute(
+                f"DELETE FROM {table} WHERE NOT {gone.format(table=table)}"
+                f" AND {table}.owner != ? RETURNING session_id",
+                (self.ttl_s, self.instance_id),
+            ).fetchall()
+            for (session_id,) in removed:
+                notify(db, {"op": "queue", "session": session_id})
+        db.execute(
+            "DELETE FROM leases WHERE heartbeat_at < extract(epoch FROM clock_timestamp()) - ?",
+            (max(self.ttl_s * 6, 60.0),),
+        )
+        db.execute(
+            "DELETE FROM turn_events WHERE turn_id IN (SELECT id FROM turns WHERE"
+            " finished_at IS NOT NULL AND finished_at < extract(epoch FROM now()) - ?)",
+            (EVENTS_KEPT_S,),
+        )
+        for turn in found:
+            notify(db, {"op": "ended", "session": turn.conversation_id, "turn": turn.id})
+        return found
+
+    def release(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            self._db.execute("DELETE FROM turn_queue WHERE owner = ?", (self.instance_id,))
+            self._db.execute("DELETE FROM leases WHERE instance_id = ?", (self.instance_id,))
+        with contextlib.suppress(Exception):
+            self._db.close()
+
+
+_PG_LEASES: dict[str, PgLease] = {}
+
+
+def pg_lease_for(url: str, user: Any, recover: Recover) -> PgLease:
+    """One lease per process and database, held while ``user`` (a store) is open."""
+    with _GUARD:
+        lease = _PG_LEASES.get(url)
+        if lease is None or lease.pid != os.getpid() or lease._stop.is_set():
+            ttl = float(os.environ.get("AGENTS_TUI_LEASE_TTL", PG_LEASE_TTL_S))
+            lease = PgLease(url, ttl_s=ttl, recover=recover)
+            _PG_LEASES[url] = lease
+        lease.attach(user)
+        return lease

@@ -92,7 +92,7 @@ def copy_store(source: Path, target: Store) -> CopyReport:
                         )
                         report.memory_items += 1
         if report.conversations:
-            target._build_totals()
+            target.rebuild_totals()
     return report
 
 

@@ -1,50 +1,24 @@
-"""The store on PostgreSQL: any number of API processes, on any machines, share it.
-
-What SQLite does in one file and one process, PostgreSQL does here for many:
-
-- the schema, migrated on start under an advisory lock (two processes starting at once
-  migrate once), its version in ``schema_version``;
-- full-text search on a ``tsvector`` column kept by PostgreSQL itself (``simple``
-  configuration: words as written, any language, prefix matches like SQLite's FTS5);
-- leases: a process's row in ``leases``, renewed every ``ttl/5`` seconds by a thread on its
-  own connection, alive while renewed within the TTL *and* its connection still exists
-  (``pg_stat_activity``: a process killed with ``kill -9`` loses its connection at once, so
-  survivors see it gone on their next sweep, not only when the TTL runs out);
-- a queue of prompts per session (``turn_queue``): a prompt takes a ticket when it
-  arrives and runs when its ticket is the session's oldest, whatever process holds it;
-- ``NOTIFY agents_tui``: cancel, approval answers, queue moves and new events reach every
-  process within milliseconds (``Listener``);
-- ``turn_events``: every turn's protocol events with their ids, so a client can follow a
-  turn another process runs and resume after a reconnect (``Last-Event-ID``).
-
-The model's memory is the SDK's ``SQLAlchemySession`` (``agents.extensions.memory``) on
-the same database, through psycopg's async driver.
+"""The store on PostgreSQL: ``PostgresStore``, which any number of API processes, on any
+machines, share. Its schema is one list of migrations (``MIGRATIONS``), run on start under
+an advisory lock (two processes starting at once migrate once), its version in
+``schema_version``; full-text search is a ``tsvector`` column PostgreSQL keeps itself
+(``simple`` configuration: words as written, any language, prefix matches like SQLite's
+FTS5); the processes coordinate through ``tui.core.store.pg_coordination`` and own their
+turns by the leases of ``tui.core.store.lease``; the model's memory is the SDK's
+``SQLAlchemySession`` on the same database (``tui.core.store.memory``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-import os
 import re
-import socket
-import threading
-import time
-import uuid
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from tui.core.store.db import PostgresDb, plain_url, redacted_url
 from tui.core.observe.stats import COUNTERS
+from tui.core.store.base import Store, recover_crashed_turns
+from tui.core.store.db import DatabaseError, PostgresDb, connect_postgres, redacted_url
 
-LEASE_TTL_S = 10.0  # a process not heard of for this long has gone (the issue's bound: 15)
-CHANNEL = "agents_tui"
-EVENTS_KEPT_S = 3600.0  # a finished turn's events stay this long for late followers
 _LOCK_KEY = 0x61676E74  # pg_advisory_xact_lock key for migrations ("agnt")
-
-log = logging.getLogger("agents_tui.postgres")
 
 _COUNTER_COLUMNS = ", ".join(f"{name} DOUBLE PRECISION NOT NULL DEFAULT 0" for name in COUNTERS)
 
@@ -154,20 +128,6 @@ CREATE INDEX IF NOT EXISTS idx_agent_messages_session_time
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class DatabaseError(Exception):
-    """The database cannot be used: a message for a person, the password left out."""
-
-
-def connect(url: str, *, application_name: str = "agents-tui") -> PostgresDb:
-    import psycopg
-
-    try:
-        return PostgresDb(url, application_name=application_name)
-    except psycopg.Error as problem:
-        first = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem)
-        raise DatabaseError(f"cannot reach {redacted_url(url)}: {first}") from None
-
-
 def migrate(db: PostgresDb) -> int:
     """Run the migrations this database has not had; returns the version it had."""
     with db.tx():
@@ -189,19 +149,38 @@ def migrate(db: PostgresDb) -> int:
     return had
 
 
-Recover = Callable[..., list[Any]]  # tui.core.store.store.recover_crashed_turns
+class PostgresStore(Store, dialect="postgresql"):
+    """The store on a PostgreSQL database; ``Store(url=...)`` opens it."""
 
+    def __init__(self, path: Path | None = None, *, url: str | None = None) -> None:
+        """The database at ``url`` (``postgresql://USER@HOST:PORT/DB``); ``path`` names
+        no SQLite file here (``Store(...)`` takes either)."""
+        from tui.core.store.lease import pg_lease_for
+        from tui.core.store.pg_coordination import PostgresCoordination
 
-def open_store(
-    store: Any, url: str, recover: Recover
-) -> tuple[PostgresDb, PostgresDb, PgLease, Shared]:
-    """The store's connections (main, reader), this process's lease (whose sweep uses
-    the store's ``recover``) and what the processes share."""
-    db = connect(url)
-    migrate(db)
-    reader = connect(url, application_name="agents-tui reader")
-    lease = lease_for(url, store, recover)
-    return db, reader, lease, Shared(db, lease)
+        if url is None:
+            raise TypeError("PostgresStore needs url=postgresql://USER@HOST:PORT/DB")
+        self.url = url
+        db = connect_postgres(url)
+        migrate(db)
+        reader = connect_postgres(url, application_name="agents-tui reader")
+        lease = pg_lease_for(url, self, recover_crashed_turns)
+        self._opened(db, reader, lease, PostgresCoordination(db, lease.instance_id))
+
+    @property
+    def where(self) -> str:
+        assert self.url is not None
+        return redacted_url(self.url)
+
+    def memory(self, conversation_id: str, *, per_call: bool = False) -> Any:
+        """The SDK's ``SQLAlchemySession`` (it holds no connection between calls)."""
+        from tui.core.store.memory import postgres_memory
+
+        assert self.url is not None
+        return postgres_memory(self.url, conversation_id)
+
+    def _search(self, search: str) -> tuple[str, tuple[Any, ...]]:
+        return search_clause(search)
 
 
 def search_clause(search: str) -> tuple[str, tuple[Any, ...]]:
@@ -217,411 +196,3 @@ def search_clause(search: str) -> tuple[str, tuple[Any, ...]]:
         " WHERE t.search @@ to_tsquery('simple', ?)) OR c.title ILIKE ?",
         (query, pattern),
     )
-
-
-# --- leases -----------------------------------------------------------------------------
-ALIVE = (
-    "EXISTS (SELECT 1 FROM leases l WHERE l.instance_id = {owner}"
-    " AND l.heartbeat_at > extract(epoch FROM clock_timestamp()) - {ttl}"
-    " AND (l.backend_pid IS NULL OR EXISTS"
-    " (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid)))"
-)
-
-
-class PgLease:
-    """This process's claim on what it runs (turns, queue tickets, approvals asked)."""
-
-    def __init__(self, url: str, *, ttl_s: float, recover: Recover) -> None:
-        self.url = url
-        self.recover = recover
-        self.ttl_s = ttl_s
-        self.heartbeat_s = max(0.2, ttl_s / 5)
-        self.instance_id = uuid.uuid4().hex
-        self.pid = os.getpid()
-        self._users: set[int] = set()
-        self._stop = threading.Event()
-        self._db = connect(url, application_name=f"agents-tui lease {self.instance_id[:8]}")
-        backend = self._db.execute("SELECT pg_backend_pid()").fetchone()[0]
-        self._db.execute(
-            "INSERT INTO leases(instance_id, host, pid, backend_pid, started_at, heartbeat_at)"
-            " VALUES (?, ?, ?, ?, extract(epoch FROM clock_timestamp()),"
-            " extract(epoch FROM clock_timestamp()))",
-            (self.instance_id, socket.gethostname(), self.pid, backend),
-        )
-        self._thread = threading.Thread(target=self._beat, name="agents-tui-pg-lease", daemon=True)
-        self._thread.start()
-
-    def attach(self, user: Any) -> None:
-        self._users.add(id(user))
-
-    def detach(self, user: Any) -> None:
-        self._users.discard(id(user))
-        if not self._users:
-            self.release()
-
-    def alive(self, db: Any, owner: str | None) -> bool:
-        if not owner:
-            return False
-        if owner == self.instance_id and self.pid == os.getpid():
-            return True
-        row = db.execute(
-            f"SELECT {ALIVE.format(owner='?', ttl='?')}", (owner, self.ttl_s)
-        ).fetchone()
-        return bool(row[0])
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.heartbeat_s):
-            try:
-                self._db.execute(
-                    "UPDATE leases SET heartbeat_at = extract(epoch FROM clock_timestamp())"
-                    " WHERE instance_id = ?",
-                    (self.instance_id,),
-                )
-                self.sweep()
-            except Exception as problem:  # the database is briefly away: the next beat
-                log.warning("lease renewal failed: %s", str(problem).splitlines()[:1])
-                self._reconnect()
-
-    def _reconnect(self) -> None:
-        with contextlib.suppress(Exception):
-            self._db.close()
-        with contextlib.suppress(Exception):
-            self._db = connect(self.url, application_name="agents-tui lease")
-            backend = self._db.execute("SELECT pg_backend_pid()").fetchone()[0]
-            self._db.execute(
-                "UPDATE leases SET backend_pid = ? WHERE instance_id = ?",
-                (backend, self.instance_id),
-            )
-
-    def sweep(self) -> list[Any]:
-        """What a process that has gone left behind: its running turns become
-        ``interrupted`` (their partial reply joins the memory), its queue tickets and
-        approvals asked are let go of, its lease row deleted. Old turns' events go."""
-        db = self._db
-        found = self.recover(db, self.alive)
-        gone = ALIVE.format(owner="{table}.owner", ttl="?")
-        for table in ("turn_queue", "pending_approvals"):
-            removed = db.execute(
-                f"DELETE FROM {table} WHERE NOT {gone.format(table=table)}"
-                f" AND {table}.owner != ? RETURNING session_id",
-                (self.ttl_s, self.instance_id),
-            ).fetchall()
-            for (session_id,) in removed:
-                notify(db, {"op": "queue", "session": session_id})
-        db.execute(
-            "DELETE FROM leases WHERE heartbeat_at < extract(epoch FROM clock_timestamp()) - ?",
-            (max(self.ttl_s * 6, 60.0),),
-        )
-        db.execute(
-            "DELETE FROM turn_events WHERE turn_id IN (SELECT id FROM turns WHERE"
-            " finished_at IS NOT NULL AND finished_at < extract(epoch FROM now()) - ?)",
-            (EVENTS_KEPT_S,),
-        )
-        for turn in found:
-            notify(db, {"op": "ended", "session": turn.conversation_id, "turn": turn.id})
-        return found
-
-    def release(self) -> None:
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        with contextlib.suppress(Exception):
-            self._db.execute("DELETE FROM turn_queue WHERE owner = ?", (self.instance_id,))
-            self._db.execute("DELETE FROM leases WHERE instance_id = ?", (self.instance_id,))
-        with contextlib.suppress(Exception):
-            self._db.close()
-
-
-_LEASES: dict[str, PgLease] = {}
-_GUARD = threading.Lock()
-
-
-def lease_for(url: str, user: Any, recover: Recover) -> PgLease:
-    with _GUARD:
-        lease = _LEASES.get(url)
-        if lease is None or lease.pid != os.getpid() or lease._stop.is_set():
-            ttl = float(os.environ.get("AGENTS_TUI_LEASE_TTL", LEASE_TTL_S))
-            lease = PgLease(url, ttl_s=ttl, recover=recover)
-            _LEASES[url] = lease
-        lease.attach(user)
-        return lease
-
-
-def notify(db: Any, payload: dict[str, Any]) -> None:
-    db.execute("SELECT pg_notify(?, ?)", (CHANNEL, json.dumps(payload)))
-
-
-# --- notifications ----------------------------------------------------------------------
-class Listener:
-    """``LISTEN agents_tui`` on its own connection and thread; each notification's JSON is
-    handed to ``handle`` on the event loop that started the listener."""
-
-    def __init__(self, url: str, handle: Callable[[dict[str, Any]], None]) -> None:
-        self.url = url
-        self.handle = handle
-        self.loop = asyncio.get_running_loop()
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="agents-tui-listen", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        import psycopg
-
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(
-                    plain_url(self.url), autocommit=True, application_name="agents-tui listen"
-                ) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    self._ready.set()
-                    while not self._stop.is_set():
-                        for note in conn.notifies(timeout=0.5):
-                            try:
-                                payload = json.loads(note.payload)
-                            except ValueError:
-                                continue
-                            self.loop.call_soon_threadsafe(self._deliver, payload)
-            except Exception as problem:
-                if self._stop.is_set():
-                    return
-                log.warning("listening for notifications failed: %s", problem)
-                self._ready.set()
-                time.sleep(0.5)
-
-    def _deliver(self, payload: dict[str, Any]) -> None:
-        try:
-            self.handle(payload)
-        except Exception:
-            log.exception("a notification could not be handled")
-
-    def close(self) -> None:
-        self._stop.set()
-
-
-# --- the model's memory -----------------------------------------------------------------
-_ENGINES: dict[tuple[str, int], Any] = {}
-
-
-def memory(url: str, session_id: str) -> Any:
-    """The SDK's ``SQLAlchemySession`` for ``session_id``, on one async engine per process
-    and event loop (psycopg's async driver)."""
-    from agents.extensions.memory import SQLAlchemySession
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    try:
-        key = (url, id(asyncio.get_running_loop()))
-    except RuntimeError:
-        key = (url, 0)
-    engine = _ENGINES.get(key)
-    if engine is None:
-        async_url = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", url)
-        engine = create_async_engine(async_url, pool_size=10, max_overflow=20)
-        _ENGINES[key] = engine
-    return SQLAlchemySession(session_id, engine=engine, create_tables=False)
-
-
-# --- what can wait a moment --------------------------------------------------------------
-WRITE_S = 0.1  # how often the writer thread writes what waits
-
-
-class Writer:
-    """What can wait a moment, written by its own thread and connection every ``WRITE_S``:
-    the turns' events for followers (one COPY) and the partial replies of running turns
-    (one UPDATE for all of them), so that the event loop never waits on these round trips
-    (a partial save a stream every 0.25 s was 800 blocking UPDATEs a second at 200
-    streams). A partial reply is written only while its turn still runs: the turn's end,
-    written on the loop, is never overwritten by a late one."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._lock = threading.Lock()
-        self._events: list[tuple[int, int, str, Any]] = []
-        self._partials: dict[int, str] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._db: PostgresDb | None = None
-
-    def events(self, rows: list[tuple[int, int, str, Any]]) -> None:
-        """``(turn_id, seq, session_id, object or None for the end)`` rows."""
-        with self._lock:
-            self._events.extend(rows)
-        self._running()
-
-    def partial(self, turn_id: int, reply: str) -> None:
-        with self._lock:
-            self._partials[turn_id] = reply
-        self._running()
-
-    def forget(self, turn_id: int) -> None:
-        with self._lock:
-            self._partials.pop(turn_id, None)
-
-    def _running(self) -> None:
-        if self._thread is None and not self._stop.is_set():
-            self._thread = threading.Thread(target=self._run, name="agents-tui-writer", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(WRITE_S):
-            self.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            events, self._events = self._events, []
-            partials, self._partials = self._partials, {}
-        if not events and not partials:
-            return
-        try:
-            if self._db is None:
-                self._db = connect(self.url, application_name="agents-tui writer")
-            db = self._db
-            with db.lock, db.conn.transaction():
-                if partials:
-                    db.conn.execute(
-                        "UPDATE turns SET reply = v.reply FROM (SELECT unnest(%s::bigint[]) AS id,"
-                        " unnest(%s::text[]) AS reply) v WHERE turns.id = v.id"
-                        " AND turns.status = 'running'",
-                        (list(partials), list(partials.values())),
-                    )
-                if events:
-                    with (
-                        db.conn.cursor() as cursor,
-                        cursor.copy(
-                            "COPY turn_events (turn_id, seq, session_id, body) FROM STDIN"
-                        ) as copy,
-                    ):
-                        for turn_id, seq, session_id, obj in events:
-                            body = "" if obj is None else json.dumps(obj, ensure_ascii=False)
-                            copy.write_row((turn_id, seq, session_id, body))
-        except Exception as problem:  # followers miss these; the turns themselves go on
-            log.warning(
-                "writing %d events and %d partial replies failed: %s",
-                len(events),
-                len(partials),
-                str(problem).splitlines()[:1],
-            )
-            with contextlib.suppress(Exception):
-                if self._db is not None:
-                    self._db.close()
-            self._db = None
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-        self.flush()
-        if self._db is not None:
-            with contextlib.suppress(Exception):
-                self._db.close()
-
-
-# --- what processes share ---------------------------------------------------------------
-class Shared:
-    """The cross-process parts of a store on PostgreSQL (``store.shared``): the queue of
-    prompts per session, approvals asked, notifications and the turns' events. Used on the
-    event loop's thread, on the store's main connection."""
-
-    def __init__(self, db: PostgresDb, lease: PgLease) -> None:
-        self.db = db
-        self.lease = lease
-        self.writer = Writer(db.url)
-
-    # the queue: a ticket per prompt, the oldest ticket of a session runs
-    def enqueue(self, session_id: str) -> tuple[int, int]:
-        """A ticket for a prompt of ``session_id`` and how many wait ahead of it (one round
-        trip: the rows before the new one are what the count sees)."""
-        row = self.db.execute(
-            "WITH t AS (INSERT INTO turn_queue(session_id, owner, enqueued_at)"
-            " VALUES (?, ?, ?) RETURNING id)"
-            " SELECT t.id, (SELECT count(*) FROM turn_queue q WHERE q.session_id = ?"
-            " AND q.id < t.id) FROM t",
-            (session_id, self.lease.instance_id, time.time(), session_id),
-        ).fetchone()
-        return int(row[0]), int(row[1])
-
-    def ahead(self, session_id: str, ticket: int) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM turn_queue WHERE session_id = ? AND id < ?",
-            (session_id, ticket),
-        ).fetchone()
-        return int(row[0])
-
-    def waiting(self, session_id: str) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM turn_queue WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        return int(row[0])
-
-    def dequeue(self, session_id: str, ticket: int) -> None:
-        """The ticket gone and every process told the queue moved (one round trip)."""
-        self.db.execute(
-            "WITH d AS (DELETE FROM turn_queue WHERE id = ?) SELECT pg_notify(?, ?)",
-            (ticket, CHANNEL, json.dumps({"op": "queue", "session": session_id})),
-        )
-
-    # approvals asked by the process running a turn, answered through any process
-    def ask(self, session_id: str, call_id: str) -> None:
-        self.db.execute(
-            "INSERT INTO pending_approvals(session_id, call_id, owner, asked_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (session_id, call_id) DO UPDATE"
-            " SET owner = excluded.owner, asked_at = excluded.asked_at",
-            (session_id, call_id, self.lease.instance_id, time.time()),
-        )
-
-    def answered(self, session_id: str, call_id: str) -> None:
-        self.db.execute(
-            "DELETE FROM pending_approvals WHERE session_id = ? AND call_id = ?",
-            (session_id, call_id),
-        )
-
-    def asked(self, session_id: str, call_id: str) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM pending_approvals WHERE session_id = ? AND call_id = ?",
-            (session_id, call_id),
-        ).fetchone()
-        return row is not None
-
-    def pending_approvals(self, session_id: str) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM pending_approvals WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        return int(row[0])
-
-    def notify(self, payload: dict[str, Any]) -> None:
-        notify(self.db, payload)
-
-    # turns and their events
-    def running_turn(self, session_id: str) -> int | None:
-        """The session's turn that runs (or waits for approval) now, in any process."""
-        row = self.db.execute(
-            "SELECT id FROM turns WHERE conversation_id = ?"
-            " AND status IN ('running', 'awaiting_approval') ORDER BY id DESC LIMIT 1",
-            (session_id,),
-        ).fetchone()
-        return int(row[0]) if row else None
-
-    def turn(self, session_id: str, turn_id: int) -> tuple[str, str] | None:
-        """A turn's status and reply, if it is this session's."""
-        row = self.db.execute(
-            "SELECT status, reply FROM turns WHERE id = ? AND conversation_id = ?",
-            (turn_id, session_id),
-        ).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
-
-    def next_turn(self, session_id: str, after: int) -> int | None:
-        row = self.db.execute(
-            "SELECT min(id) FROM turns WHERE conversation_id = ? AND id > ?", (session_id, after)
-        ).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
-    def read_events(self, session_id: str, turn_id: int, after: int) -> list[tuple[int, str]]:
-        """A turn's events after ``after``, if the turn is ``session_id``'s (an id naming
-        another session's turn reads nothing)."""
-        rows = self.db.execute(
-            "SELECT seq, body FROM turn_events WHERE turn_id = ? AND session_id = ?"
-            " AND seq > ? ORDER BY seq",
-            (turn_id, session_id, after),
-        ).fetchall()
-        return [(int(seq), str(body)) for seq, body in rows]

@@ -99,16 +99,7 @@ class TurnJournal:
 def open_memory(store: Store, conversation_id: str, *, per_call: bool = False) -> Any:
     """The model's memory: the SDK's own SQLiteSession, in the store's database file; with
     ``per_call`` opened for each call (a server with thousands of conversations)."""
-    if store.url is not None:  # PostgreSQL: the SDK's SQLAlchemySession
-        from tui.core.store.postgres import memory
-
-        return memory(store.url, conversation_id)
-    assert store.path is not None
-    if per_call:
-        return ShortLivedMemory(conversation_id, store.path)
-    from agents import SQLiteSession
-
-    return SQLiteSession(conversation_id, db_path=store.path)
+    return store.memory(conversation_id, per_call=per_call)
 
 
 class ShortLivedMemory:

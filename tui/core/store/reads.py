@@ -1,0 +1,207 @@
+"""What the store answers, in SQL both databases run (``StoreReads``, the reading half of
+``tui.core.store.base.Store``): conversations and their search, turns (on the main
+connection, or on the reading one from worker threads), a run paused on approvals, the
+tools approved for good, and the kept statistics; with the rows they come as
+(``ConversationRow``, ``TurnRow``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.core.observe.metrics import Thresholds
+from tui.core.observe.stats import Totals
+from tui.core.store import totals as kept
+from tui.core.store.db import Db
+
+
+@dataclass(slots=True)
+class ConversationRow:
+    id: str
+    title: str
+    agent: str
+    model: str
+    created_at: float
+    updated_at: float
+    turns: int = 0
+
+
+@dataclass(slots=True)
+class TurnRow:
+    id: int
+    conversation_id: str
+    started_at: float
+    finished_at: float | None
+    prompt: str
+    reply: str
+    status: str
+    error: str | None
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def turn_from(r: Any) -> TurnRow:
+    return TurnRow(
+        r["id"],
+        r["conversation_id"],
+        r["started_at"],
+        r["finished_at"],
+        r["prompt"],
+        r["reply"],
+        r["status"],
+        r["error"],
+        json.loads(r["tools"]),
+        json.loads(r["metrics"]),
+    )
+
+
+class StoreReads:
+    """The queries of a store; ``Store`` adds what writes, and each backend how it opens."""
+
+    _db: Db
+    _reader: Db  # statistics and histories are read on their own connection, from threads
+    _reader_lock: threading.Lock
+
+    def _search(self, search: str) -> tuple[str, tuple[Any, ...]]:
+        """The conversations whose turns hold every word (as a prefix) or whose title holds
+        the text, as a ``WHERE`` clause over ``conversations c``."""
+        raise NotImplementedError
+
+    # --- statistics, kept -------------------------------------------------------------------
+    def totals(
+        self, conversation_id: str | None = None, limits: Thresholds | None = None
+    ) -> Totals:
+        """The statistics' totals for one conversation or the whole store, read from the
+        kept rows and three index lookups: safe to call from a worker thread."""
+        with self._reader_lock, self._reader.tx() as db:
+            return kept.read(db, conversation_id, limits or Thresholds())
+
+    def global_stats(self) -> dict[str, float | int]:
+        """The tutorial's global statistics, from the kept totals."""
+        t = self.totals()
+        with self._reader_lock:
+            return kept.global_stats(self._reader, t)
+
+    def recent_metrics(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` turns' metrics, oldest first."""
+        with self._reader_lock:
+            rows = self._reader.execute(
+                "SELECT metrics FROM turns WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, limit),
+            ).fetchall()
+        return [json.loads(r[0]) for r in reversed(rows)]
+
+    # --- conversations -----------------------------------------------------------------------
+    def conversation(self, conversation_id: str) -> ConversationRow | None:
+        rows = self._conversations("WHERE c.id = ?", (conversation_id,))
+        return rows[0] if rows else None
+
+    def conversations(self, search: str = "") -> list[ConversationRow]:
+        if not search.strip():
+            return self._conversations("", ())
+        return self._conversations(*self._search(search))
+
+    def _conversations(self, where: str, args: tuple[Any, ...]) -> list[ConversationRow]:
+        rows = self._db.execute(
+            "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n"
+            f" FROM conversations c {where} ORDER BY c.updated_at DESC",
+            args,
+        ).fetchall()
+        return [
+            ConversationRow(
+                r["id"],
+                r["title"],
+                r["agent"],
+                r["model"],
+                r["created_at"],
+                r["updated_at"],
+                r["n"],
+            )
+            for r in rows
+        ]
+
+    def latest_conversation(self) -> str | None:
+        row = self._db.execute(
+            "SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1"
+        ).fetchone()
+        return str(row["id"]) if row else None
+
+    def api_info(self, conversation_id: str) -> tuple[str, dict[str, Any]]:
+        """What an API session was created with: the agent asked for and its user_context
+        (a session let go of while idle is rebuilt from these)."""
+        row = self._db.execute(
+            "SELECT agent_key, user_context FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            return "", {}
+        context = json.loads(row["user_context"])
+        return str(row["agent_key"]), context if isinstance(context, dict) else {}
+
+    # --- approvals --------------------------------------------------------------------------
+    def paused_turn(self, conversation_id: str) -> tuple[TurnRow, str] | None:
+        """The conversation's turn still awaiting approval, with its stored RunState."""
+        row = self._db.execute(
+            "SELECT t.id, p.state FROM turns t JOIN pending_runs p ON p.turn_id = t.id"
+            " WHERE t.conversation_id = ? AND t.status = 'awaiting_approval'"
+            " ORDER BY t.id DESC LIMIT 1",
+            (conversation_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        turn = next((t for t in self.turns(conversation_id) if t.id == row["id"]), None)
+        return (turn, str(row["state"])) if turn is not None else None
+
+    def always_approved(self, conversation_id: str) -> set[str]:
+        rows = self._db.execute(
+            "SELECT tool FROM always_approved WHERE conversation_id = ?", (conversation_id,)
+        ).fetchall()
+        return {str(r["tool"]) for r in rows}
+
+    # --- reading turns ---------------------------------------------------------------------
+    def turns(self, conversation_id: str | None = None) -> list[TurnRow]:
+        where, args = (
+            ("WHERE conversation_id = ?", (conversation_id,)) if conversation_id else ("", ())
+        )
+        rows = self._db.execute(f"SELECT * FROM turns {where} ORDER BY id", args).fetchall()
+        return [turn_from(r) for r in rows]
+
+    def read_turns(self, conversation_id: str) -> list[TurnRow]:
+        """``turns(conversation_id)`` on the reading connection: safe from a worker thread
+        (the API reads a long conversation's history off the event loop)."""
+        with self._reader_lock:
+            rows = self._reader.execute(
+                "SELECT * FROM turns WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+            ).fetchall()
+        return [turn_from(r) for r in rows]
+
+    def turn_outcome(self, conversation_id: str, turn_id: int) -> tuple[str, str] | None:
+        """The turn's status and reply, if it is this conversation's."""
+        turn = next((t for t in self.read_turns(conversation_id) if t.id == turn_id), None)
+        return (turn.status, turn.reply) if turn is not None else None
+
+    def latest_turn_id(self, conversation_id: str) -> int:
+        row = self._db.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM turns WHERE conversation_id = ?", (conversation_id,)
+        ).fetchone()
+        return int(row[0])
+
+    def turn_count(self, conversation_id: str) -> int:
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()[0]
+        )
+
+    def unfinished(self, conversation_id: str) -> int:
+        """Turns of the conversation running or waiting for approval now."""
+        with self._reader_lock:
+            return int(
+                self._reader.execute(
+                    "SELECT COUNT(*) FROM turns WHERE conversation_id = ?"
+                    " AND status IN ('running', 'awaiting_approval')",
+                    (conversation_id,),
+                ).fetchone()[0]
+            )
