@@ -192,3 +192,81 @@ def _migrate(path: Path, url: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+async def test_both_coordinations_queue_notify_and_ask_alike(store):
+    """``store.coordination`` answers the same on one process (SQLite) and many
+    (PostgreSQL): tickets in arrival order, a notification reaching this process's
+    listener, approvals asked and answered, the turn running now."""
+    import asyncio
+
+    coordination = store.coordination
+    heard: list[dict] = []
+    moved = asyncio.Event()
+
+    def handle(payload: dict) -> None:
+        heard.append(payload)
+        moved.set()
+
+    listener = coordination.listen(handle)
+    try:
+        first, ahead = coordination.enqueue("s")
+        second, behind = coordination.enqueue("s")
+        assert (ahead, behind) == (0, 1) and coordination.waiting("s") == 2
+        assert coordination.ahead("s", second) == 1 and coordination.waiting("other") == 0
+        coordination.dequeue("s", first)
+        await asyncio.wait_for(moved.wait(), 5)
+        assert {"op": "queue", "session": "s"} in heard
+        assert coordination.ahead("s", second) == 0 and coordination.waiting("s") == 1
+        coordination.dequeue("s", second)
+
+        coordination.ask("s", "call_1")
+        assert coordination.asked("s", "call_1") and coordination.pending_approvals("s") == 1
+        coordination.answered("s", "call_1")
+        assert not coordination.asked("s", "call_1") and coordination.pending_approvals("s") == 0
+
+        store.ensure_conversation("s")
+        turn = store.start_turn("s", "go")
+        assert coordination.running_turn("s") == turn
+        store.save_partial(turn, "half")
+        store.finish_turn(turn, reply="done", status="completed", error=None, tools=[], metrics={})
+        assert coordination.running_turn("s") is None
+        assert store.turns("s")[0].reply == "done"
+    finally:
+        listener.close()
+
+
+def test_a_sqlite_store_of_any_earlier_version_upgrades_in_place(tmp_path):
+    """Each schema version a store may have been left at (the ALTERs of later versions not
+    yet run, its search index and totals not yet built) is brought to today's."""
+    import sqlite3
+    from contextlib import closing
+
+    from tui.core.store.db import SqliteDb
+    from tui.core.store.sqlite import MIGRATIONS, SCHEMA_VERSION
+
+    for version in range(1, SCHEMA_VERSION):
+        path = tmp_path / f"v{version}.db"
+        with closing(sqlite3.connect(path)) as conn:
+            db = SqliteDb(conn)
+            with db.tx():
+                for step in MIGRATIONS[:version]:
+                    step(db)
+                db.execute(
+                    "INSERT INTO conversations(id, title, created_at, updated_at)"
+                    " VALUES ('a', 'Old', 1.0, 2.0)"
+                )
+                db.execute(
+                    "INSERT INTO turns(conversation_id, started_at, finished_at, prompt, reply,"
+                    " status, metrics) VALUES ('a', 1.0, 2.0, 'of wyverns', 'two legs',"
+                    " 'completed', ?)",
+                    (json.dumps({"time_to_first_token_s": 0.5, "elapsed_s": 1.0}),),
+                )
+            conn.execute(f"PRAGMA user_version = {version}")
+        store = Store(path)
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [c.id for c in store.conversations("legs")] == ["a"]
+        assert store.api_info("a") == ("", {})
+        totals = store.totals()
+        assert (totals.turns, totals.completed, totals.median_ttft) == (1, 1, 0.5)
+        store.close()
