@@ -185,7 +185,7 @@ def context_left_out(turn: TurnMetrics) -> str:
 
 
 class _Rows:
-    """Label/value lines as one Text: a fraction of a Rich Table's cost at 10 paints a second."""
+    """Label/value lines as one Text: a fraction of a Rich Table's cost at 4 paints a second."""
 
     LABEL = 14
     WIDTH = 29  # label and value together: the sidebar's inner width, less one
