@@ -1,20 +1,15 @@
-"""Which process owns a running turn: an instance id with a heartbeat, never a PID.
-
-A turn row names the *instance* that runs it (a random id made when the process first
-opens the store). The instance is alive while
-
-- on this machine, it holds an exclusive ``flock`` on its lock file beside the store: the
-  kernel drops the lock the moment the process dies, whatever its PID (a container's
-  PID 1 killed and restarted as PID 1 again; a PID reused on a host); or
-- anywhere (another machine on a shared PostgreSQL; a lock file that is not visible
-  here), its row in ``leases`` was renewed less than ``ttl_s`` ago.
-
-The old rule ("the owner PID is dead") never fired in a container: the restarted server
-was PID 1 again, so the cut turn stayed ``running`` for good. ``Lease`` is the SQLite
-store's; ``PgLease`` the PostgreSQL store's, whose row also names its database connection
-(``pg_stat_activity``: a process killed with ``kill -9`` loses its connection at once, so
-survivors see it gone on their next sweep, not only when the TTL runs out) and whose sweep
-also lets go of what a gone process held (queue tickets, approvals asked, old events).
+"""Which process owns a running turn: an instance id with a heartbeat, never a PID. A turn
+row names the *instance* that runs it (a random id made when the process first opens the
+store), alive while, on this machine, it holds an exclusive ``flock`` on its lock file
+beside the store (the kernel drops the lock the moment the process dies, whatever its PID:
+a container's PID 1 killed and restarted as PID 1 again), or, anywhere (another machine on
+a shared PostgreSQL; a lock file not visible here), while its row in ``leases`` was renewed
+less than ``ttl_s`` ago; the old rule ("the owner PID is dead") never fired in a container.
+``Lease`` is the SQLite store's; ``PgLease`` the PostgreSQL store's, whose row also names
+its database connection (``pg_stat_activity``: a process killed with ``kill -9`` loses its
+connection at once, so survivors see it gone on their next sweep, not only when the TTL
+runs out) and whose sweep also lets go of what a gone process held (queue tickets,
+approvals asked, old events).
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
-"""``agents-tui import`` / ``agents-tui export``: conversations in and out as files.
-
-Import takes what ``/export json`` writes, makes a new stored conversation (a new id when
+"""``agents-tui import`` / ``agents-tui export``: conversations in and out as files. Import
+takes what ``/export json`` writes, makes a new stored conversation (a new id when
 the file's id is taken) and fills the model's memory (the SDK's session) with its messages,
 so the model remembers them on the next turn.
 """
