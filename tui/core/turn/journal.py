@@ -5,10 +5,7 @@ got."""
 
 from __future__ import annotations
 
-import contextlib
 import time
-from pathlib import Path
-from typing import Any
 
 from tui.core import events as ev
 from tui.core.observe.metrics import TurnMetrics
@@ -94,49 +91,3 @@ class TurnJournal:
                 metrics=metrics.summary(event.at_ns) if metrics else {},
             )
             self.last_turn_id, self.turn_id = self.turn_id, None
-
-
-def open_memory(store: Store, conversation_id: str, *, per_call: bool = False) -> Any:
-    """The model's memory: the SDK's own SQLiteSession, in the store's database file; with
-    ``per_call`` opened for each call (a server with thousands of conversations)."""
-    return store.memory(conversation_id, per_call=per_call)
-
-
-class ShortLivedMemory:
-    """The SDK's ``SQLiteSession``, opened for each call and closed after it.
-
-    A ``SQLiteSession`` keeps a connection (the database and its WAL: two files) for every
-    worker thread that used it until it is closed, so a server with many conversations
-    ran out of open files. The memory is read once and written twice a turn, so one
-    short-lived session per call costs little (a connection each) and holds nothing
-    between calls. Same tables, same rows: anything that reads SQLiteSession reads this.
-    """
-
-    def __init__(self, session_id: str, path: Path) -> None:
-        self.session_id = session_id
-        self.path = path
-        self.session_settings = None
-
-    def _open(self) -> Any:
-        from agents import SQLiteSession
-
-        return SQLiteSession(self.session_id, db_path=self.path)
-
-    async def get_items(self, limit: int | None = None) -> list[Any]:
-        with contextlib.closing(self._open()) as memory:
-            return list(await memory.get_items(limit))
-
-    async def add_items(self, items: list[Any]) -> None:
-        with contextlib.closing(self._open()) as memory:
-            await memory.add_items(items)
-
-    async def pop_item(self) -> Any:
-        with contextlib.closing(self._open()) as memory:
-            return await memory.pop_item()
-
-    async def clear_session(self) -> None:
-        with contextlib.closing(self._open()) as memory:
-            await memory.clear_session()
-
-    def close(self) -> None:
-        """Nothing is held between calls."""
