@@ -120,7 +120,7 @@ class AgentsTuiApp(BackendStartup):
                 yield ChatPane(id="chat")
                 yield StatusLine(id="status")
                 yield ApprovalBar(id="approval")
-                yield PromptInput(id="prompt")
+                yield PromptInput(slash.completions, id="prompt")
                 yield Static("", id="hint")
             yield TimelinePane(id="timeline")
             yield MetricsSidebar(self.session_metrics, id="sidebar")
