@@ -9,6 +9,7 @@ and later prompts wait their turn, as in the TUI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -21,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from tui.core import events as ev
 from tui.core.agents import BUILTIN_AGENTS
-from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
-from tui.core.turn.conversation import Conversation
-from tui.core.turn.protocol import ProtocolEncoder, envelope
 from tui.core.store import Store
+from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.turn.conversation import Conversation, Queued
+from tui.core.turn.protocol import ProtocolEncoder, envelope
 
 if TYPE_CHECKING:
     from tui.core.store.coordination import Listening
@@ -85,7 +86,7 @@ class LiveSession:
     def idle(self) -> bool:
         """Nothing runs, waits or is asked: safe to drop from memory (the store keeps all)."""
         busy = self.conversation.busy or self.waiting
-        return not (busy or self.approvals or self.runner.running)
+        return not (busy or self.approvals)
 
     async def approver(self, request: ApprovalRequest) -> ApprovalDecision:
         """The stream says ``approval_required``; ``POST .../approvals/{call_id}`` answers."""
@@ -240,7 +241,7 @@ class StreamingService:
                 conversation.id, agent_key=agent or "", user_context=dict(user_context or {})
             )
         live = LiveSession(conversation, runner, user_context=dict(user_context or {}))
-        runner.approver = live.approver
+        conversation.ask_with(live.approver)
         self._keep(conversation.id, live)
         return conversation.id
 
@@ -265,7 +266,7 @@ class StreamingService:
             memory_per_call=True,
         )
         live = LiveSession(conversation, runner, user_context=user_context)
-        runner.approver = live.approver
+        conversation.ask_with(live.approver)
         self._keep(session_id, live)
         return live
 
@@ -306,7 +307,7 @@ class StreamingService:
         op = payload.get("op")
         if op == "queue":
             live.conversation.queue_moved()
-        elif op == "cancel" and live.runner.running:
+        elif op == "cancel" and live.conversation.running:
             live.conversation.cancel()
         elif op == "approve":
             answer = live.approvals.get(str(payload.get("call_id")))
@@ -391,9 +392,12 @@ class StreamingService:
             if isinstance(event, ev.TurnFinished) and turn_log[0] is not None:
                 feed.end(turn_log[0])
 
-        def leaves_the_queue() -> None:
+        def leaves_the_queue(first: ev.RunEvent) -> None:
             started.set()
-            encoder.message_count = self.store.turn_count(session_id) + 1
+            # this prompt's place in the session: its turn is stored once it started (a
+            # paused turn taken up first is stored already, this prompt's not yet)
+            new_turn_stored = isinstance(first, ev.TurnStarted) and not first.resumed
+            encoder.message_count = self.store.turn_count(session_id) + (not new_turn_stored)
 
         def waits(position: int) -> None:
             put(envelope("queued", {"position": position, "session_id": session_id}))
@@ -402,7 +406,14 @@ class StreamingService:
             try:
                 # the conversation's one queue (across processes on PostgreSQL); a turn
                 # stored while waiting for approvals is taken up first
-                await conversation.submit(message, emit, started=leaves_the_queue, queued=waits)
+                async with contextlib.aclosing(conversation.turn(message)) as events:
+                    async for event in events:
+                        if isinstance(event, Queued):
+                            waits(event.position)
+                            continue
+                        if not started.is_set():
+                            leaves_the_queue(event)
+                        emit(event)
             except Exception as problem:  # the runner never raises; the store or disk might
                 request_id = uuid.uuid4().hex[:12]
                 logging.getLogger("agents_tui.api").error(
@@ -471,7 +482,7 @@ class StreamingService:
     def cancel(self, session_id: str) -> bool:
         """Stop the session's running turn, in this process or (PostgreSQL) another."""
         live = self.session(session_id)
-        if live.runner.running:
+        if live.conversation.running:
             live.conversation.cancel()
             return True
         coordination = self.store.coordination
@@ -551,7 +562,7 @@ class StreamingService:
         created = row.created_at if row else time.time()
         last = row.updated_at if row else created
         coordination = self.store.coordination
-        running = live.runner.running or coordination.running_turn(session_id) is not None
+        running = live.conversation.running or coordination.running_turn(session_id) is not None
         status = "active" if running else "idle"
         if live.approvals or coordination.pending_approvals(session_id):
             status = "awaiting_approval"
