@@ -50,8 +50,6 @@ def read_export(path: Path) -> dict[str, Any]:
 
 async def import_conversation(store: Store, data: dict[str, Any]) -> str:
     """Store the conversation and its memory; returns the new conversation's id."""
-    from tui.core.turn.journal import open_memory
-
     wanted = str(data.get("id") or "")
     conversation_id = (
         wanted if wanted and store.conversation(wanted) is None else new_conversation_id()
@@ -82,7 +80,7 @@ async def import_conversation(store: Store, data: dict[str, Any]) -> str:
         created_at=_timestamp(data.get("created_at")),
         updated_at=_timestamp(data.get("updated_at")),
     )
-    session = open_memory(store, conversation_id)
+    session = store.memory(conversation_id)
     if memory:
         await session.add_items(memory)
     return conversation_id
