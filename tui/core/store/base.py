@@ -100,12 +100,6 @@ class Store(StoreReads):
         """Where the store is, for messages (a URL without its password)."""
         raise NotImplementedError
 
-    @property
-    def shared(self) -> Any:
-        """The coordination if other processes share the store, else None. Temporary:
-        call ``coordination`` (never None), which needs no branch."""
-        return self.coordination if self.coordination.cross_process else None
-
     def close(self) -> None:
         self.coordination.close()
         self._db.close()

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from tui.core import events as ev
 from tui.core.observe.metrics import TurnMetrics
 from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
-from tui.core.turn.journal import TurnJournal, open_memory
+from tui.core.turn.journal import TurnJournal
 from tui.core.turn.recording import Recorder, recorder_path
 from tui.core.turn.stream import RunningTurn
 
@@ -111,7 +111,7 @@ class Conversation:
         # The API keeps thousands of conversations: their memory opens a connection per call
         # (``ShortLivedMemory``); one conversation on screen keeps its SQLiteSession.
         runner.begin_conversation(
-            open_memory(store, self.id, per_call=memory_per_call),
+            store.memory(self.id, per_call=memory_per_call),
             always_approved=store.always_approved(self.id),
             approver=approver,
         )
@@ -142,27 +142,24 @@ class Conversation:
         return self._turn(prompt)
 
     async def _turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
-        shared = self.store.shared
-        ticket = None
+        queue = self.store.coordination
+        ticket: int | None = None
         self.waiting += 1
         waiting = True
         try:
             # 1. Wait for this conversation's earlier turns, in the order the prompts came:
-            # in this process (the lock), or in any process on a shared store (a ticket;
-            # the oldest runs, whichever process holds it).
-            ticket, ahead = shared.enqueue(self.id) if shared is not None else (None, 0)
-            if ticket is not None:
-                told = False
-                while ahead or self._turn_slot.locked():
-                    if not told:
-                        yield Queued(max(ahead, 1))
-                        told = True
-                    self._moved.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._moved.wait(), QUEUE_POLL_S)
-                    ahead = shared.ahead(self.id, ticket)
-            elif self._turn_slot.locked():
-                yield Queued(self.waiting)
+            # a ticket each (the oldest runs, in whichever process holds it when the store
+            # is shared), and this process's turn slot.
+            ticket, ahead = queue.enqueue(self.id)
+            told = False
+            while ahead or self._turn_slot.locked():
+                if not told:
+                    yield Queued(max(ahead, 1))
+                    told = True
+                self._moved.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._moved.wait(), QUEUE_POLL_S)
+                ahead = queue.ahead(self.id, ticket)
             async with self._turn_slot:
                 self.waiting -= 1
                 waiting = False
@@ -181,15 +178,14 @@ class Conversation:
                         async for event in self._stages(self.runner.events(prompt)):
                             yield event
                 finally:
-                    if ticket is not None:
-                        shared.dequeue(self.id, ticket)
-                        ticket = None
+                    queue.dequeue(self.id, ticket)
+                    ticket = None
         finally:
             self._claimed -= 1
             if waiting:
                 self.waiting -= 1
             if ticket is not None:  # cancelled while it waited
-                shared.dequeue(self.id, ticket)
+                queue.dequeue(self.id, ticket)
             self._moved.set()  # a prompt of this process behind it goes on at once
 
     async def _stages(self, events: RunningTurn) -> AsyncIterator[ev.RunEvent]:
