@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from tui.render.blocks import (
     DRAFT_LINES,
@@ -46,7 +47,7 @@ def feed(chunks: list[str]) -> tuple[BlockSplitter, list[Block], list[list[Block
     return splitter, blocks, steps
 
 
-def lines_of(renderable: object) -> list[str]:
+def lines_of(renderable: RenderableType) -> list[str]:
     console = Console(width=WIDTH, color_system=None, force_terminal=False, legacy_windows=False)
     options = console.options.update_width(WIDTH)
     return [
@@ -64,7 +65,7 @@ def drawn(blocks: list[Block]) -> list[str]:
     return out
 
 
-def test_a_paragraph_is_committed_when_a_blank_line_ends_it():
+def test_a_paragraph_is_committed_when_a_blank_line_ends_it() -> None:
     splitter = BlockSplitter()
     splitter.append("First paragraph,\nstill the first")
     assert splitter.commit() == []
@@ -76,7 +77,7 @@ def test_a_paragraph_is_committed_when_a_blank_line_ends_it():
     assert splitter.tail().text == "Second" and splitter.tail().blank
 
 
-def test_a_blank_line_inside_a_code_fence_ends_nothing():
+def test_a_blank_line_inside_a_code_fence_ends_nothing() -> None:
     splitter = BlockSplitter()
     splitter.append("```python\nx = 1\n\ny = 2\n")
     assert splitter.commit() == []
@@ -85,7 +86,7 @@ def test_a_blank_line_inside_a_code_fence_ends_nothing():
     assert isinstance(block, Block) and "y = 2" in block.text and block.kind == "markdown"
 
 
-def test_a_long_code_block_is_committed_in_pieces_of_whole_lines():
+def test_a_long_code_block_is_committed_in_pieces_of_whole_lines() -> None:
     code = "".join(f"line_{n} = {n}\n" for n in range(3 * FENCE_PIECE_LINES))
     _splitter, blocks, steps = feed(["Intro\n\n```python\n", code, "```\n"])
     pieces = [b for b in blocks if b.kind == "code"]
@@ -95,7 +96,7 @@ def test_a_long_code_block_is_committed_in_pieces_of_whole_lines():
     assert any(b.kind == "code" for b in steps[1])  # committed while the fence was open
 
 
-def test_a_long_table_is_drafted_as_rows_then_laid_out_once():
+def test_a_long_table_is_drafted_as_rows_then_laid_out_once() -> None:
     rows = "".join(f"| {n} | {n * n} |\n" for n in range(DRAFT_LINES + 10))
     source = "| n | square |\n|---|---|\n" + rows
     splitter = BlockSplitter()
@@ -111,7 +112,7 @@ def test_a_long_table_is_drafted_as_rows_then_laid_out_once():
     )
 
 
-def test_a_loose_list_waits_for_what_follows():
+def test_a_loose_list_waits_for_what_follows() -> None:
     splitter = BlockSplitter()
     splitter.append("- one\n\n")
     assert splitter.commit() == []  # the next item may follow after the blank line
@@ -120,7 +121,7 @@ def test_a_loose_list_waits_for_what_follows():
     assert isinstance(block, Block) and block.text == "- one\n\n- two"
 
 
-def test_a_huge_paragraph_is_drawn_as_plain_text_while_it_streams():
+def test_a_huge_paragraph_is_drawn_as_plain_text_while_it_streams() -> None:
     splitter = BlockSplitter()
     splitter.append("word " * 3_000)
     [piece] = splitter.commit()
@@ -185,10 +186,7 @@ def streamed_reply(draw: st.DrawFn) -> tuple[str, list[str]]:
     return source, [source[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-@settings(max_examples=300, deadline=None)
-@given(streamed_reply())
-def test_committed_blocks_cover_the_reply_and_look_like_it_whole(reply):
-    source, chunks = reply
+def assert_covered_and_whole(source: str, chunks: list[str]) -> None:
     splitter, blocks, _steps = feed(chunks)
     assert splitter.source == source
     # every character is in exactly one block, in order (only blank text between blocks)
@@ -201,3 +199,44 @@ def test_committed_blocks_cover_the_reply_and_look_like_it_whole(reply):
     # and drawn block by block, with their blank lines, they are the whole reply drawn once
     whole = lines_of(markdown(source)) if source.strip() else []
     assert drawn(blocks) == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(streamed_reply())
+# an empty fence, an unclosed one after it closing it, then indented code across a blank line
+@example(
+    reply=(
+        "# alpha\n\n```\n\n\n```\n    return x\n\n    return x\n\n",
+        ["# alpha\n\n```\n\n\n```\n    return x\n\n    return x\n\n"],
+    )
+)
+def test_committed_blocks_cover_the_reply_and_look_like_it_whole(
+    reply: tuple[str, list[str]],
+) -> None:
+    assert_covered_and_whole(*reply)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # indented code right after a fence, a heading, a rule, a table: a blank line inside
+        # it does not end it
+        "```\n```\n    return x\n\n    return x\n\nafter",
+        "# note\n    return x\n\n    return x",
+        "---\n    a\n\n    b",
+        "| a | b |\n|---|---|\n| x | y |\n    a\n\n    b",
+        "x = 1\n    return x\n\n    return x",
+        # a list after a heading or a paragraph, loose: one list
+        "para\n- item\n\n- item2\n\nend",
+        "# h\n- item\n\n- item2\n\nend",
+        # more than one blank line, then more of the list
+        "- item\n\n\n\n    ```",
+        # a fence line indented four columns is code: it neither opens nor closes a fence
+        "    ```\n\n```\ncode\n\nmore\n```\n",
+        "\t```\n\n```\ncode\n\nmore\n```\n",
+        "```\n    ```\n\nstill code\n```\n\nafter",
+    ],
+)
+def test_a_blank_line_ends_no_block_that_goes_on_past_it(source: str) -> None:
+    assert_covered_and_whole(source, [source])
+    assert_covered_and_whole(source, list(source))  # and one character at a time

@@ -38,6 +38,7 @@ DRAFT_BATCH = 20
 _OWN_LEADING_BLANK = {"bullet_list_open", "ordered_list_open", "table_open", "blockquote_open"}
 _ITEM = r"(?:[-*+]|\d{1,9}[.)])(?:[ \t\n]|$)"  # a list item's marker
 _LIST_ITEM = re.compile(_ITEM)
+_ITEM_LINE = re.compile(r"^ {0,3}" + _ITEM, re.MULTILINE)  # an item on any line
 _PARTIAL_ITEM = re.compile(r"[-*+]|\d{1,9}[.)]?")  # a marker not yet followed by its space
 # The start of a table (a header row, then its delimiter row; each delimiter cell after the
 # first starts with a pipe, so a hostile line is matched in linear time) or of a list, at
@@ -76,9 +77,10 @@ def joins_next(tokens: list[Any] | None) -> bool:
 
 def fence_opener(line: str) -> str | None:
     """The run of ` or ~ that opens a code fence on this line, or None. (A backtick
-    fence's info string holds no backtick: such a line is text, as CommonMark says.)"""
-    stripped = line.lstrip()
-    if not stripped.startswith(("```", "~~~")):
+    fence's info string holds no backtick: such a line is text, as CommonMark says; a
+    line indented four columns or more is indented code.)"""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3 or not stripped.startswith(("```", "~~~")):
         return None
     marker = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
     if marker[0] == "`" and "`" in stripped[len(marker) :]:
@@ -88,8 +90,12 @@ def fence_opener(line: str) -> str | None:
 
 def fence_closes(marker: str, line: str) -> bool:
     """Whether ``line`` closes a fence opened by ``marker``: the same character, at least
-    as many, and nothing after them (``` ```python ``` inside a fence is code)."""
-    stripped = line.strip()
+    as many, and nothing after them (``` ```python ``` inside a fence is code), indented
+    less than four columns."""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3:
+        return False
+    stripped = stripped.rstrip()
     run = len(stripped) - len(stripped.lstrip(marker[0]))
     return run >= len(marker) and not stripped[run:].strip()
 
@@ -104,11 +110,21 @@ def fence_after(text: str, open_marker: str | None) -> str | None:
     return open_marker
 
 
-def _may_end_with_list(block: str) -> bool:
-    """Whether the block's last part is a list item or indented under one (a cheap look
-    at the text: parsing every pending block on every paint would cost more)."""
-    last = block[block.rfind("\n\n") + 1 :].lstrip("\n")
-    return last[:1] in (" ", "\t") or _LIST_ITEM.match(last) is not None
+def _may_go_on(block: str) -> bool:
+    """Whether the block may end with a list or an indented code block, which a blank
+    line does not end: its last part (after its last blank line) holds a list item on any
+    of its lines (a list may follow a heading or interrupt a paragraph) or starts indented
+    (under an item), or its last line is indented (indented code may follow a heading, a
+    rule, a table or a fence with no blank line between). A cheap look at the text, erring
+    towards waiting: parsing every pending block on every paint would cost more."""
+    end = block.rstrip()  # a block may end with more blank lines (after a waiting list)
+    last = end[end.rfind("\n\n") + 1 :].lstrip("\n")
+    last_line = end[end.rfind("\n") + 1 :]
+    return (
+        last[:1] in (" ", "\t")
+        or last_line[:1] in (" ", "\t")
+        or _ITEM_LINE.search(last) is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +250,8 @@ class BlockSplitter:
             if not block.strip():
                 self.committed_upto, self._committed_fence = cut + 2, fence
                 continue
-            if _may_end_with_list(block) and not self._list_is_over(cut + 2):
-                continue  # the next block may be more of this list (a loose list is one list)
+            if _may_go_on(block) and not self._list_is_over(cut + 2):
+                continue  # the next block may be more of this list or indented code
             if self._draft is not None:
                 self._end_draft()
             self._committed_fence = fence
