@@ -7,102 +7,22 @@ any other address needs ``--token``, and then every API request needs
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import hmac
 import ipaddress
 import json
 import logging
 import sys
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from tui.api.http_limits import BODY_TIMEOUT_S, HEADERS_TIMEOUT_S, SEND_TIMEOUT_S
-from tui.api.service import ServiceError, StreamingService
+from tui.api.routes import EXCEPTION_HANDLERS, ApiSettings, routes
+from tui.api.service import StreamingService
 from tui.core.secrets import redact
-
-MAX_BODY_BYTES = 256 * 1024
-MAX_DEPTH = 32  # JSON nesting accepted in a body
-PAGE = Path(__file__).with_name("page.html")
-
-
-def error(status: int, code: str, message: str, *, retry_after: int | None = None) -> JSONResponse:
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
-    )
-
-
-async def read_json(
-    request: Request, *, required: bool, timeout_s: float = BODY_TIMEOUT_S
-) -> dict[str, Any]:
-    """The body as a JSON object, refused past ``MAX_BODY_BYTES`` without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ServiceError(413, "BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES:,} bytes")
-    body = bytearray()
-    try:
-        async with asyncio.timeout(timeout_s):
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    raise ServiceError(
-                        413, "BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES:,} bytes"
-                    )
-    except TimeoutError:
-        raise ServiceError(
-            408, "REQUEST_TIMEOUT", f"the body did not arrive within {timeout_s:g} s"
-        ) from None
-    if not body.strip():
-        if required:
-            raise ServiceError(422, "INVALID_REQUEST", "a JSON object body is required")
-        return {}
-    try:
-        data = json.loads(body)
-    except RecursionError:
-        raise ServiceError(
-            422, "INVALID_JSON", f"the JSON is nested deeper than {MAX_DEPTH} levels"
-        ) from None
-    except ValueError as problem:
-        raise ServiceError(422, "INVALID_JSON", f"the body is not JSON: {problem}") from None
-    if not isinstance(data, dict):
-        raise ServiceError(422, "INVALID_REQUEST", "the body must be a JSON object")
-    check_text(data)
-    return data
-
-
-def check_text(value: Any, depth: int = 0) -> None:
-    """Refuse what cannot be stored before anything is stored or sent: text that is not
-    valid Unicode (a lone surrogate such as ``\\ud800`` parses as JSON but cannot be
-    written as UTF-8, and poisoned every later turn of its session) and deep nesting."""
-    if depth > MAX_DEPTH:
-        raise ServiceError(
-            422, "INVALID_JSON", f"the JSON is nested deeper than {MAX_DEPTH} levels"
-        )
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as problem:
-            raise ServiceError(
-                422,
-                "INVALID_TEXT",
-                f"the text holds an unpaired surrogate at position {problem.start}: "
-                "send valid Unicode",
-            ) from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_text(key, depth + 1)
-            check_text(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            check_text(item, depth + 1)
 
 
 def create_app(
@@ -115,184 +35,9 @@ def create_app(
     body_timeout_s: float = BODY_TIMEOUT_S,
     send_timeout_s: float = SEND_TIMEOUT_S,
 ) -> Starlette:
-    def guarded(
-        handler: Callable[[Request], Awaitable[Response]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            if token is not None:
-                given = request.headers.get("authorization", "")
-                expected = f"Bearer {token}"
-                if not hmac.compare_digest(given.encode(), expected.encode()):
-                    return error(401, "UNAUTHORIZED", "send Authorization: Bearer TOKEN")
-            try:
-                return await handler(request)
-            except ServiceError as problem:
-                return error(
-                    problem.status, problem.code, problem.message, retry_after=problem.retry_after
-                )
-
-        return endpoint
-
-    async def create_session(request: Request) -> Response:
-        data = await read_json(request, required=False, timeout_s=body_timeout_s)
-        agent = data.get("agent")
-        context = data.get("user_context")
-        title = data.get("title", "")
-        if agent is not None and not isinstance(agent, str):
-            raise ServiceError(422, "INVALID_REQUEST", "agent must be a string")
-        if context is not None and not isinstance(context, dict):
-            raise ServiceError(422, "INVALID_REQUEST", "user_context must be an object")
-        if not isinstance(title, str):
-            raise ServiceError(422, "INVALID_REQUEST", "title must be a string")
-        wanted = data.get("session_id")
-        if wanted is not None and not isinstance(wanted, str):
-            raise ServiceError(422, "INVALID_REQUEST", "session_id must be a string")
-        session_id = service.create_session(agent, context, title, wanted)
-        from tui.api.service import iso
-
-        row = service.store.conversation(session_id)
-        created = iso(row.created_at if row else 0.0)
-        return JSONResponse(
-            {
-                "session_id": session_id,
-                "status": "created",
-                "created_at": created,
-                "last_activity": iso(row.updated_at if row else 0.0),
-                "timestamp": created,
-            },
-            status_code=201,
-        )
-
-    async def post_message(request: Request) -> Response:
-        from tui.api.http_limits import quiet_event_source
-
-        EventSourceResponse = quiet_event_source()
-        session_id = request.path_params["session_id"]
-        service.session(session_id)  # 404 before the body is read
-        data = await read_json(request, required=True, timeout_s=body_timeout_s)
-        message = data.get("message")
-        if not isinstance(message, str) or not message.strip():
-            raise ServiceError(422, "INVALID_REQUEST", "message must be a non-empty string")
-        detach = data.get("detach", False)
-        if not isinstance(detach, bool):
-            raise ServiceError(422, "INVALID_REQUEST", "detach must be true or false")
-        stream = service.stream_response(session_id, message, detach=detach)  # 429 past a limit
-        # A client that takes no event for SEND_TIMEOUT_S is dropped (its turn stopped,
-        # the partial reply kept); what waits for it is bounded by the service.
-        return EventSourceResponse(sse(stream), ping=15, send_timeout=send_timeout_s)
-
-    async def follow(request: Request) -> Response:
-        """A session's events, from any process: the running turn (or the next), or what
-        came after ``Last-Event-ID`` (the header, or ``?last_event_id=``)."""
-        from tui.api.http_limits import quiet_event_source
-
-        EventSourceResponse = quiet_event_source()
-        last = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
-        stream = service.follow(request.path_params["session_id"], last)
-        return EventSourceResponse(sse(stream), ping=15, send_timeout=send_timeout_s)
-
-    async def sse(stream: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, str]]:
-        async for obj in stream:
-            event = {"data": json.dumps(obj, ensure_ascii=False)}
-            if "id" in obj:
-                event["id"] = obj["id"]
-            yield event
-
-    async def get_messages(request: Request) -> Response:
-        messages = await service.messages(request.path_params["session_id"])
-        return JSONResponse({"messages": messages})
-
-    async def get_session_stats(request: Request) -> Response:
-        return JSONResponse(await service.session_stats(request.path_params["session_id"]))
-
-    async def get_agents(_request: Request) -> Response:
-        """The agents a session may name in ``agent``: the source tutorial's six."""
-        from tui.core.agents.game_master import GAME_MASTER
-        from tui.core.agents.tutorial import PLAIN_AGENTS
-
-        specs = {**PLAIN_AGENTS, "game-master": GAME_MASTER}
-        return JSONResponse(
-            {
-                "agents": [
-                    {
-                        "agent": key,
-                        "name": specs[key].name,
-                        "instructions": specs[key].instructions(),
-                    }
-                    for key in service.agents
-                    if key in specs
-                ],
-                "without_agent": "a session that names none gets the server's --agent",
-            }
-        )
-
-    async def get_metrics(_request: Request) -> Response:
-        """Prometheus' text exposition of this process's metrics."""
-        from prometheus_client import CONTENT_TYPE_LATEST
-
-        metrics = service.telemetry.metrics
-        body = metrics.exposition() if metrics is not None else b""
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-    async def get_stats(_request: Request) -> Response:
-        return JSONResponse(await service.global_stats())
-
-    async def cancel(request: Request) -> Response:
-        cancelled = service.cancel(request.path_params["session_id"])
-        return JSONResponse({"cancelled": cancelled})
-
-    async def approve(request: Request) -> Response:
-        data = await read_json(request, required=True, timeout_s=body_timeout_s)
-        approved = data.get("approve")
-        if not isinstance(approved, bool):
-            raise ServiceError(422, "INVALID_REQUEST", "approve must be true or false")
-        service.approve(request.path_params["session_id"], request.path_params["call_id"], approved)
-        return JSONResponse({"call_id": request.path_params["call_id"], "approved": approved})
-
-    from tui.api.guard import page_policy
-
-    html = PAGE.read_text(encoding="utf-8")
-    policy = page_policy(html)
-
-    async def page(_request: Request) -> Response:
-        return Response(html, media_type="text/html", headers={"Content-Security-Policy": policy})
-
-    async def unexpected(request: Request, problem: Exception) -> Response:
-        """Anything unforeseen: logged with a request id, never a stack trace in the body."""
-        import logging
-        import uuid
-
-        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex[:12]
-        logging.getLogger("agents_tui.api").error(
-            "request %s %s %s failed",
-            request_id,
-            request.method,
-            request.url.path,
-            exc_info=problem,
-        )
-        return error(
-            500, "INTERNAL_ERROR", f"the server failed on this request (request id {request_id})"
-        )
-
-    async def not_found(request: Request, _exc: Exception) -> Response:
-        return error(404, "NOT_FOUND", f"no route {request.method} {request.url.path}")
-
-    async def method_not_allowed(request: Request, _exc: Exception) -> Response:
-        return error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed here")
-
-    routes = [
-        Route("/", page, methods=["GET"]),
-        Route("/v1/sessions", guarded(create_session), methods=["POST"]),
-        Route("/v1/sessions/{session_id}/messages", guarded(post_message), methods=["POST"]),
-        Route("/v1/sessions/{session_id}/messages", guarded(get_messages), methods=["GET"]),
-        Route("/v1/sessions/{session_id}/events", guarded(follow), methods=["GET"]),
-        Route("/v1/sessions/{session_id}/stats", guarded(get_session_stats), methods=["GET"]),
-        Route("/v1/sessions/{session_id}/cancel", guarded(cancel), methods=["POST"]),
-        Route("/v1/sessions/{session_id}/approvals/{call_id}", guarded(approve), methods=["POST"]),
-        Route("/v1/stats", guarded(get_stats), methods=["GET"]),
-        Route("/v1/agents", guarded(get_agents), methods=["GET"]),
-        Route("/metrics", guarded(get_metrics), methods=["GET"]),
-    ]
+    """The API's app: the routes of ``tui.api.routes`` (which read ``app.state``), their
+    error answers, and the middleware every request passes (request log and id, security
+    headers, same-origin guard)."""
     from starlette.middleware import Middleware
 
     from tui.api.guard import SameOrigin, SecurityHeaders
@@ -300,11 +45,16 @@ def create_app(
     same_origin = Middleware(
         SameOrigin, bound=bound, allow_hosts=allow_hosts, allow_origins=allow_origins
     )
-    return Starlette(
-        routes=routes,
-        exception_handlers={404: not_found, 405: method_not_allowed, Exception: unexpected},
+    app = Starlette(
+        routes=routes(),
+        exception_handlers=dict(EXCEPTION_HANDLERS),
         middleware=[Middleware(RequestLog), Middleware(SecurityHeaders), same_origin],
     )
+    app.state.service = service
+    app.state.settings = ApiSettings(
+        token=token, body_timeout_s=body_timeout_s, send_timeout_s=send_timeout_s
+    )
+    return app
 
 
 class RequestLog:
@@ -498,7 +248,6 @@ def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any
 def open_store(database: str | None) -> Any:
     """The store ``--database`` names (PostgreSQL or a SQLite file; default the data
     dir's file), or ``None`` after saying why it cannot be opened."""
-    from pathlib import Path
 
     from tui.core.secrets import remember
     from tui.core.store import DatabaseError, Store, is_postgres
@@ -541,9 +290,9 @@ def serve_api(
     import uvicorn
 
     from tui.core.agents import AgentLoadError
-    from tui.core.store import redacted_url
     from tui.core.models.providers import ProviderError
     from tui.core.secrets import remember
+    from tui.core.store import redacted_url
 
     remember(token)
     store = open_store(settings.database)
