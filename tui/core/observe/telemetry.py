@@ -182,8 +182,7 @@ class Telemetry:
             self.metrics.approvals.labels("approved" if event.approved else "rejected").inc()
         elif isinstance(event, ev.TurnFinished):
             del self._turns[key]
-            journal = getattr(conversation, "journal", None)
-            numbers = getattr(journal, "metrics", None)
+            numbers = getattr(conversation, "metrics", None)  # the turn's TurnMetrics
             summary = numbers.summary(event.at_ns) if numbers is not None else {}
             gaps = list(getattr(numbers, "gaps_s", []) or [])
             self._count(turn, summary, gaps)
