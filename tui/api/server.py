@@ -219,29 +219,11 @@ def fit_streams(requested: int) -> tuple[int, int]:
 
 
 def runner_factory(settings: Any) -> tuple[Callable[[str | None], Any], str, Any]:
-    """Per-session runners sharing one agent and backend (one model loaded, once)."""
-    from tui.core.agents import load_agent
-    from tui.core.models.mcp import attach
-    from tui.core.models.providers import build_runner
-    from tui.core.turn.runner import RetryPolicy, TurnRunner
+    """Per-session runners sharing one agent and backend (one model loaded, once): the
+    core's ``session_runners``."""
+    from tui.core.models.providers import session_runners
 
-    base, backend = build_runner(settings)
-
-    def make(agent: str | None) -> Any:
-        chosen = base.agent if agent is None else attach(load_agent(agent, seed=settings.seed), ())
-        runner = TurnRunner(
-            chosen,
-            run_config=base.run_config,
-            max_turns=settings.max_turns,
-            retry=RetryPolicy(max_attempts=settings.max_retries + 1),
-            stall_timeout_s=settings.stall_timeout,
-        )
-        runner.budget = backend.budget(settings)  # each session fits its own history
-        runner.mcp = base.mcp  # connected once for every session
-        runner.faults = base.faults  # --inject-faults: one stream of faults for the process
-        runner._mcp_task = base._mcp_task
-        return runner
-
+    make, backend, base = session_runners(settings)
     return make, backend.label, base
 
 
