@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.core.config import McpSpec
+from tui.core.sdk_compat import agent_of_tool, handoff_agent
 
 METHOD_NOT_FOUND = -32601  # JSON-RPC: the server is there, it just has no "ping"
 
@@ -64,17 +65,11 @@ def agents_in(agent: Any) -> Iterator[Any]:
         yield current
         for handoff in getattr(current, "handoffs", None) or ():
             is_agent = hasattr(handoff, "mcp_servers")
-            stack.append(handoff if is_agent else _handoff_target(handoff))
+            stack.append(handoff if is_agent else handoff_agent(handoff))
         for tool in getattr(current, "tools", None) or ():
-            nested = getattr(tool, "_agent_instance", None)
+            nested = agent_of_tool(tool)
             if nested is not None:
                 stack.append(nested)
-
-
-def _handoff_target(handoff: Any) -> Any:
-    """A ``Handoff`` object keeps its agent only in a weak reference in recent SDKs."""
-    ref = getattr(handoff, "_agent_ref", None)
-    return ref() if callable(ref) else None
 
 
 def servers_of(agent: Any) -> list[Any]:
@@ -219,7 +214,7 @@ async def list_tools(agent: Any) -> list[ToolInfo]:
     """Every tool the agent can call now, with where it comes from (``/tools``)."""
     out: list[ToolInfo] = []
     for tool in getattr(agent, "tools", None) or ():
-        nested = getattr(tool, "_agent_instance", None)
+        nested = agent_of_tool(tool)
         source = f"agent-as-tool: {nested.name}" if nested is not None else "function"
         out.append(ToolInfo(str(getattr(tool, "name", "?")), source, _describe(tool)))
     for server in getattr(agent, "mcp_servers", None) or ():

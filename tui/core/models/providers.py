@@ -154,6 +154,7 @@ def build_runner(settings: Settings) -> tuple[TurnRunner, Backend]:
     """Agent + backend + runner from settings; raises AgentLoadError or ProviderError."""
     from tui.core.agents import load_agent
     from tui.core.models.mcp import McpHub, agents_in, attach
+    from tui.core.sdk_compat import agent_of_tool
     from tui.core.turn.runner import RetryPolicy, TurnRunner
 
     base = load_agent(settings.agent, seed=settings.seed)
@@ -163,7 +164,7 @@ def build_runner(settings: Settings) -> tuple[TurnRunner, Backend]:
     hub = McpHub(agent, attached)
     tracer = None
     if any(
-        getattr(tool, "_agent_instance", None) is not None
+        agent_of_tool(tool) is not None
         for each in agents_in(agent)
         for tool in getattr(each, "tools", None) or ()
     ):

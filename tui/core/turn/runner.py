@@ -223,6 +223,8 @@ class TurnRunner:
 
         from agents import RunConfig, RunState
 
+        from tui.core.sdk_compat import original_input
+
         self.cancelled = asyncio.Event()
         self._finished_event = None
         emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), resumed=True))
@@ -230,7 +232,7 @@ class TurnRunner:
         try:
             agent, _ = with_tap(self.agent, self.run_config or RunConfig(), TextTap())
             run_state = await RunState.from_json(agent, json.loads(state_json))
-            original = run_state._original_input
+            original = original_input(run_state)
             base_input = (
                 list(original)
                 if isinstance(original, list)
