@@ -1,30 +1,37 @@
 """Translate the SDK's stream events into the app's own :mod:`tui.core.events`.
 
-Duck-typed on the events' ``type`` strings so that this module never imports the SDK:
-the app can draw its first frame before ``import agents`` (about 2 s) has finished.
+Told apart by the events' ``type`` strings, so that this module imports the SDK only for
+the type checker: the app can draw its first frame before ``import agents`` (about 2 s)
+has finished.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from tui.core import events as ev
+
+if TYPE_CHECKING:
+    from agents.items import RunItem, TResponseStreamEvent
+    from agents.stream_events import StreamEvent
 
 # The SDK's default failure_error_function and ours both start with one of these.
 _TOOL_FAILURE_PREFIXES = ("An error occurred while running the tool", "Tool failed:")
 
 
-def _field(obj: Any, name: str, default: Any = None) -> Any:
+def _field(obj: object, name: str, default: object = None) -> object:
     """Read ``name`` from a pydantic model or a plain dict (raw items can be either)."""
     if isinstance(obj, dict):
         return obj.get(name, default)
     return getattr(obj, name, default)
 
 
-def message_text(raw_message: Any) -> str:
+def message_text(raw_message: object) -> str:
     """The concatenated output text of a ``ResponseOutputMessage`` (object or dict)."""
     parts = []
-    for part in _field(raw_message, "content", None) or ():
+    content = _field(raw_message, "content", None)
+    for part in content if isinstance(content, Iterable) else ():
         if _field(part, "type") == "output_text":
             parts.append(str(_field(part, "text", "")))
     return "".join(parts)
@@ -34,7 +41,7 @@ def tool_output_failed(output: str) -> bool:
     return output.startswith(_TOOL_FAILURE_PREFIXES)
 
 
-def tool_source(item: Any) -> str:
+def tool_source(item: RunItem) -> str:
     """Where a tool came from, from the SDK's ``tool_origin`` (absent on older items)."""
     origin = getattr(item, "tool_origin", None)
     kind = str(getattr(getattr(origin, "type", None), "value", "") or "")
@@ -56,28 +63,29 @@ class StreamAdapter:
         self._call_by_output_index: dict[int, str] = {}
         self._announced: set[str] = set()
 
-    def convert(self, sdk_event: Any, at_ns: int) -> list[ev.RunEvent]:
-        kind = getattr(sdk_event, "type", None)
-        if kind == "raw_response_event":
+    def convert(self, sdk_event: StreamEvent, at_ns: int) -> list[ev.RunEvent]:
+        if sdk_event.type == "raw_response_event":
             return self._raw(sdk_event.data, at_ns)
-        if kind == "run_item_stream_event":
+        if sdk_event.type == "run_item_stream_event":
             return self._item(sdk_event.name, sdk_event.item, at_ns)
-        if kind == "agent_updated_stream_event":
+        if sdk_event.type == "agent_updated_stream_event":
             return [ev.AgentSwitched(str(getattr(sdk_event.new_agent, "name", "?")), at_ns)]
         return []
 
-    def _raw(self, data: Any, at_ns: int) -> list[ev.RunEvent]:
-        kind = getattr(data, "type", None)
-        if kind == "response.output_text.delta":
+    def _raw(self, data: TResponseStreamEvent, at_ns: int) -> list[ev.RunEvent]:
+        if data.type == "response.output_text.delta":
             return [ev.TextDelta(data.delta, at_ns)] if data.delta else []
-        if kind == "response.function_call_arguments.delta":
+        if data.type == "response.function_call_arguments.delta":
             call_id = self._call_by_output_index.get(data.output_index)
             if call_id is None or not data.delta:
                 return []
             return [ev.ToolArgumentsDelta(call_id, data.delta, at_ns)]
-        if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+        if (
+            data.type == "response.reasoning_summary_text.delta"
+            or data.type == "response.reasoning_text.delta"
+        ):
             return [ev.ReasoningDelta(data.delta, at_ns)] if data.delta else []
-        if kind == "response.output_item.added":
+        if data.type == "response.output_item.added":
             item = data.item
             if _field(item, "type") != "function_call":
                 return []
@@ -85,14 +93,14 @@ class StreamAdapter:
             self._call_by_output_index[data.output_index] = call_id
             self._announced.add(call_id)
             out: list[ev.RunEvent] = [ev.ToolCallStarted(call_id, str(_field(item, "name")), at_ns)]
-            early_args = _field(item, "arguments") or ""
+            early_args = str(_field(item, "arguments") or "")
             if early_args:
                 out.append(ev.ToolArgumentsDelta(call_id, early_args, at_ns))
             return out
-        if kind == "response.created":
+        if data.type == "response.created":
             self._call_by_output_index.clear()
             return [ev.ModelCallStarted(at_ns)]
-        if kind == "response.completed":
+        if data.type == "response.completed":
             usage = getattr(data.response, "usage", None)
             if usage is None:
                 return []
@@ -106,7 +114,7 @@ class StreamAdapter:
             ]
         return []
 
-    def _item(self, name: str, item: Any, at_ns: int) -> list[ev.RunEvent]:
+    def _item(self, name: str, item: RunItem, at_ns: int) -> list[ev.RunEvent]:
         raw = getattr(item, "raw_item", None)
         if name == "tool_called":
             call_id = str(_field(raw, "call_id") or _field(raw, "id") or "")

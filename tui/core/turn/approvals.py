@@ -13,9 +13,12 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from tui.core.events import ApprovalSource
+
+if TYPE_CHECKING:
+    from agents.items import ToolApprovalItem
 
 ApproveMode = Literal["ask", "all", "none"]
 
@@ -40,11 +43,11 @@ class ApprovalDecision:
 Approver = Callable[[ApprovalRequest], Awaitable[ApprovalDecision]]
 
 
-def request_from_item(item: Any, index: int, total: int) -> ApprovalRequest:
-    """Read a ``ToolApprovalItem`` (duck-typed: the core does not import the SDK at start)."""
+def request_from_item(item: ToolApprovalItem, index: int, total: int) -> ApprovalRequest:
+    """Read a ``ToolApprovalItem`` (its raw call an object or a dict: read either way)."""
     raw = getattr(item, "raw_item", None)
 
-    def field(name: str) -> Any:
+    def field(name: str) -> object:
         return raw.get(name) if isinstance(raw, dict) else getattr(raw, name, None)
 
     return ApprovalRequest(

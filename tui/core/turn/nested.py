@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core import events as ev
+
+if TYPE_CHECKING:
+    from agents.tracing import Span, SpanData, Trace
 
 Sink = Callable[[ev.RunEvent], None]
 
@@ -61,10 +64,10 @@ class NestedTracer:
                 return
 
     # --- the TracingProcessor interface -------------------------------------------------------
-    def on_trace_start(self, trace: Any) -> None:
+    def on_trace_start(self, trace: Trace) -> None:
         return None
 
-    def on_trace_end(self, trace: Any) -> None:
+    def on_trace_end(self, trace: Trace) -> None:
         return None
 
     def shutdown(self) -> None:
@@ -73,7 +76,7 @@ class NestedTracer:
     def force_flush(self) -> None:
         return None
 
-    def on_span_start(self, span: Any) -> None:
+    def on_span_start(self, span: Span[SpanData]) -> None:
         if self.sink is None:
             return
         data = span.span_data
@@ -92,7 +95,7 @@ class NestedTracer:
         if owner is not None and kind == "agent":
             self._emit(owner, "agent", f"agent: {getattr(data, 'name', '?')}", "")
 
-    def on_span_end(self, span: Any) -> None:
+    def on_span_end(self, span: Span[SpanData]) -> None:
         if self.sink is None:
             return
         owner = self._owner(span.parent_id)
@@ -156,7 +159,7 @@ def _same_json(a: str, b: str) -> bool:
         return a == b
 
 
-def _usage_of(data: Any) -> tuple[int, int]:
+def _usage_of(data: SpanData) -> tuple[int, int]:
     usage = getattr(data, "usage", None)
     if usage is None:
         usage = getattr(getattr(data, "response", None), "usage", None)

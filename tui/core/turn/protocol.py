@@ -8,7 +8,7 @@ below, found through ``ENCODERS`` by the event's type.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,14 +17,14 @@ from tui.core.observe.metrics import TurnMetrics
 
 STREAM_ERROR = "STREAM_ERROR"  # the tutorial's code for a failed stream; ``kind`` says why
 
-Envelope = dict[str, Any]  # a JSON object: ``type``, ``data``, ``timestamp``
+Envelope = dict[str, object]  # a JSON object: ``type``, ``data``, ``timestamp``
 
 
 def _stamp() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def envelope(kind: str, data: dict[str, Any]) -> Envelope:
+def envelope(kind: str, data: Mapping[str, object]) -> Envelope:
     return {"type": kind, "data": data, "timestamp": _stamp()}
 
 
@@ -236,7 +236,7 @@ def _cut(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def usage_of(metrics: TurnMetrics | None) -> dict[str, Any]:
+def usage_of(metrics: TurnMetrics | None) -> dict[str, int | str]:
     """Token usage as the provider reported it; streamed deltas stand in when it sent none.
 
     Some OpenAI-compatible servers (llama-cpp-python's, for one) ignore

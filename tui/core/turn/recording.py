@@ -15,14 +15,17 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
 
 from tui.core import events as ev
 
-EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in ev.RunEvent.__args__}
+if TYPE_CHECKING:
+    from agents.items import TResponseInputItem
+
+EVENT_TYPES: dict[str, type[ev.RunEvent]] = {cls.__name__: cls for cls in ev.RunEvent.__args__}
 
 
-_FIELDS: dict[type[Any], tuple[str, ...]] = {
+_FIELDS: dict[type[ev.RunEvent], tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls) if f.name != "at_ns")
     for cls in EVENT_TYPES.values()
 }
@@ -58,7 +61,7 @@ class Recorder:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
-        self._file: Any = None
+        self._file: TextIO | None = None
         self._turn_start_ns = 0
         self.failed = False  # a recording that could not be written is skipped, not fatal
 
@@ -123,7 +126,7 @@ class ReplayRunner:
     def __init__(self, path: Path, *, speed: float = 1.0) -> None:
         self.turns = load_recording(path)
         self.speed = speed if speed > 0 else 1.0
-        self.history: list[Any] = []
+        self.history: list[TResponseInputItem] = []
         self.agent_name = "replay"
         self._cancelled = asyncio.Event()
         self._next = 0
@@ -147,7 +150,7 @@ class ReplayRunner:
     def reset(self) -> None:
         self.history = []
 
-    async def run(self, prompt: str, emit: Callable[[ev.RunEvent], None]) -> Any:
+    async def run(self, prompt: str, emit: Callable[[ev.RunEvent], None]) -> None:
         self._cancelled = asyncio.Event()
         if self._next >= len(self.turns):
             return None

@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from tui.core import events as ev
 
 Emit = Callable[[ev.RunEvent], None]
-Produce = Callable[[Emit], Awaitable[Any]]
+Produce = Callable[[Emit], Awaitable[object]]  # its result is not read
 
 
 class RunningTurn:
@@ -29,14 +28,14 @@ class RunningTurn:
         self._produce = produce
         self._events: deque[ev.RunEvent] = deque()
         self._ready = asyncio.Event()
-        self._task: asyncio.Task[Any] | None = None
+        self._task: asyncio.Task[object] | None = None
         self._done = False
 
     def _emit(self, event: ev.RunEvent) -> None:
         self._events.append(event)
         self._ready.set()
 
-    def _ended(self, _task: asyncio.Task[Any]) -> None:
+    def _ended(self, _task: asyncio.Task[object]) -> None:
         self._done = True
         self._ready.set()
 
@@ -58,8 +57,10 @@ class RunningTurn:
 
     def _raise_if_failed(self) -> None:
         task = self._task
-        if task is not None and not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]  # a bug: the runner never raises
+        if task is not None and not task.cancelled():
+            error = task.exception()
+            if error is not None:
+                raise error  # a bug: the runner never raises
 
     async def stop(self) -> list[ev.RunEvent]:
         """End the turn now if it still runs (as a cancelled task: a turn waiting for an
