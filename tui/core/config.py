@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from tui.core.paths import config_dir as config_dir
+from tui.core.paths import data_dir as data_dir
 
 PROVIDERS = ("auto", "openai", "compat", "local")
 
@@ -65,7 +69,7 @@ class McpSpec:
         return cls(name=parsed.netloc, url=url)
 
     @classmethod
-    def from_table(cls, table: Any, source: str) -> McpSpec:
+    def from_table(cls, table: object, source: str) -> McpSpec:
         """A ``[[mcp]]`` table of the config file: name, command, args, env, url."""
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: each [[mcp]] entry must be a table")
@@ -116,7 +120,7 @@ class Settings:
     # the API's store: postgresql://USER@HOST:PORT/DB (many processes) or a SQLite file
     database: str | None = None
 
-    def masked(self) -> dict[str, Any]:
+    def masked(self) -> dict[str, object]:
         """The effective settings for display, secrets hidden."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         if out["api_key"]:
@@ -130,7 +134,7 @@ class Settings:
             " ".join([spec.command, *spec.args]) if spec.command else spec.url for spec in self.mcp
         ]
         if out["database"]:
-            from tui.core.store.db import redacted_url
+            from tui.core.store import redacted_url
 
             out["database"] = redacted_url(str(out["database"]))
         return out
@@ -139,35 +143,23 @@ class Settings:
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
 
-def config_dir() -> Path:
-    from platformdirs import user_config_path
-
-    return Path(user_config_path("agents-tui", appauthor=False))
-
-
-def data_dir() -> Path:
-    from platformdirs import user_data_path
-
-    path = Path(user_data_path("agents-tui", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
 def config_path() -> Path:
     override = os.environ.get("AGENTS_TUI_CONFIG")
     return Path(override) if override else config_dir() / "config.toml"
 
 
-def _coerce(name: str, value: Any, source: str) -> Any:
+def _coerce(name: str, value: object, source: str) -> str | int | float | None:
     kind = str(_TYPES[name])
     try:
         if value is None:
             return None
         if "int" in kind and "float" not in kind:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ValueError
             return int(value)
         if "float" in kind:
+            if not isinstance(value, str | int | float):
+                raise TypeError
             return float(value)
         return str(value)
     except (TypeError, ValueError):
@@ -206,7 +198,7 @@ def _validate(settings: Settings) -> Settings:
     if settings.stall_timeout <= 0:
         raise ConfigError("stall_timeout must be a positive number of seconds")
     if settings.database and "://" in settings.database:
-        from tui.core.store.db import is_postgres, redacted_url
+        from tui.core.store import is_postgres, redacted_url
 
         if not is_postgres(settings.database):
             raise ConfigError(
@@ -216,7 +208,7 @@ def _validate(settings: Settings) -> Settings:
     return settings
 
 
-def read_file(path: Path) -> dict[str, Any]:
+def read_file(path: Path) -> dict[str, object]:
     if not path.exists():
         return {}
     try:
@@ -225,7 +217,7 @@ def read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML ({error}); fix or remove that line") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read it ({error})") from None
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for key, value in data.items():
         name = key.replace("-", "_")
         if name == "mcp":
@@ -239,8 +231,8 @@ def read_file(path: Path) -> dict[str, Any]:
     return out
 
 
-def read_env(environ: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def read_env(environ: Mapping[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
     for name in _TYPES:
         if name == "mcp":
             continue
@@ -252,17 +244,22 @@ def read_env(environ: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _specs(value: object) -> tuple[McpSpec, ...]:
+    """MCP servers given as a tuple or list (the config file's, the command line's)."""
+    return tuple(value) if isinstance(value, tuple | list) else ()
+
+
 def load_settings(
-    flags: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+    flags: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Merge every source; ``flags`` holds only the options given on the command line."""
     env = dict(os.environ if environ is None else environ)
-    merged: dict[str, Any] = {}
+    merged: dict[str, Any] = {}  # Settings field -> value, checked by _coerce
     path = Path(env["AGENTS_TUI_CONFIG"]) if env.get("AGENTS_TUI_CONFIG") else config_path()
     merged.update(read_file(path))
     merged.update(read_env(env))
     given = {k: v for k, v in (flags or {}).items() if v is not None}
     if "mcp" in given:  # servers named on the command line join the config file's
-        given["mcp"] = tuple(merged.get("mcp", ())) + tuple(given["mcp"])
+        given["mcp"] = _specs(merged.get("mcp", ())) + _specs(given["mcp"])
     merged.update(given)
     return _validate(replace(Settings(), **merged))

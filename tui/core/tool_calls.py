@@ -9,12 +9,29 @@ issued, waiting for approval, approved or rejected, finished or failed); the jou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from tui.core import events as ev
 
 CallStatus = Literal["running", "approval", "rejected", "done", "failed"]
 Approval = Literal["pending", "approved", "rejected"]
+
+
+class StoredToolCall(TypedDict, total=False):
+    """A tool call as the store keeps it with its turn (``ToolCall.stored``), as JSON:
+    ``TurnRow.tools``, exports and the API's history hold these. Read back leniently
+    (``ToolCall.from_stored``): a call stored by an earlier version or imported from a file
+    may lack any key; ``approval``, ``approved_by`` and ``agent`` are there only when set."""
+
+    call_id: str
+    name: str
+    arguments: str
+    output: str | None
+    failed: bool
+    source: str
+    approval: Approval
+    approved_by: str
+    agent: str
 
 
 @dataclass(slots=True)
@@ -50,9 +67,9 @@ class ToolCall:
             return None
         return max(0, self.finished_ns - self.started_ns) / 1e9
 
-    def stored(self) -> dict[str, Any]:
+    def stored(self) -> StoredToolCall:
         """The shape kept with a turn in the store (and read back by ``from_stored``)."""
-        out: dict[str, Any] = {
+        out: StoredToolCall = {
             "call_id": self.call_id,
             "name": self.name,
             "arguments": self.arguments,
@@ -69,7 +86,7 @@ class ToolCall:
         return out
 
     @classmethod
-    def from_stored(cls, data: dict[str, Any]) -> ToolCall:
+    def from_stored(cls, data: StoredToolCall) -> ToolCall:
         approval = data.get("approval")
         output = data.get("output")
         return cls(
@@ -151,10 +168,10 @@ class ToolCallLog:
             if call.issued and call.output is None and call.approval is None:
                 call.approval = "pending"
 
-    def stored(self) -> list[dict[str, Any]]:
+    def stored(self) -> list[StoredToolCall]:
         """The calls the SDK issued (a call cut off while its arguments streamed is not one)."""
         return [call.stored() for call in self.calls.values() if call.issued]
 
     @classmethod
-    def from_stored(cls, rows: list[dict[str, Any]]) -> ToolCallLog:
+    def from_stored(cls, rows: list[StoredToolCall]) -> ToolCallLog:
         return cls([ToolCall.from_stored(row) for row in rows])

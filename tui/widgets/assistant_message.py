@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -28,6 +28,7 @@ from textual.widgets import Collapsible, Static
 from tui import textual_patches
 from tui.core.events import TurnStatus
 from tui.core.i18n import _, ngettext
+from tui.core.observe.metrics import MetricsSummary
 from tui.core.sanitize import safe_text
 from tui.core.turn.growing_text import GrowingText
 from tui.render.blocks import MARKDOWN_LIMIT, Block, BlockSplitter, Retract, Tail, blank_before
@@ -157,7 +158,7 @@ class AssistantMessage(Vertical):
         self._growth_mark = (time.monotonic(), 0)
         self._final: RenderedBlock | None = None
         self._paused = False  # waiting for a person: no lines reserved ahead
-        self.ending: tuple[str | None, dict[str, Any] | None] = (None, None)  # note, summary
+        self.ending: tuple[str | None, MetricsSummary | None] = (None, None)  # note, summary
 
     @property
     def source(self) -> str:
@@ -292,7 +293,7 @@ class AssistantMessage(Vertical):
 
     # --- end of turn -----------------------------------------------------------------------
     def finish(
-        self, status: TurnStatus, note: str | None = None, summary: dict[str, Any] | None = None
+        self, status: TurnStatus, note: str | None = None, summary: MetricsSummary | None = None
     ) -> None:
         """Show how the turn ended. Committed blocks stay as they are (already rendered once);
         only the tail is rendered again, with full highlighting, so the end costs little."""
@@ -309,7 +310,7 @@ class AssistantMessage(Vertical):
 
     @classmethod
     def finished(
-        cls, source: str, status: TurnStatus, note: str | None, summary: dict[str, Any]
+        cls, source: str, status: TurnStatus, note: str | None, summary: MetricsSummary
     ) -> AssistantMessage:
         """A stored reply: built complete, so it can be composed before it is mounted."""
         message = cls()
@@ -342,12 +343,12 @@ def _tail_renderable(tail: Tail) -> RenderableType | None:
 
 
 def _status_lines(
-    status: TurnStatus, note: str | None, summary: dict[str, Any] | None
+    status: TurnStatus, note: str | None, summary: MetricsSummary | None
 ) -> list[Static]:
     return [Static(Text(line), classes="status") for line in status_texts(status, note, summary)]
 
 
-def status_texts(status: str, note: str | None, summary: dict[str, Any] | None) -> list[str]:
+def status_texts(status: str, note: str | None, summary: MetricsSummary | None) -> list[str]:
     """The footer lines under a reply: how it ended, its numbers, its retries."""
     lines = []
     if status != "completed":

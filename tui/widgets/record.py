@@ -4,8 +4,8 @@ the slash commands."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from tui.core.observe.metrics import MetricsSummary
 from tui.widgets.rendered_block import BlockLayout
 
 
@@ -17,6 +17,6 @@ class Record:
     text: str
     status: str = "completed"
     note: str | None = None
-    summary: dict[str, Any] | None = None
+    summary: MetricsSummary | None = None
     title: str = ""
     layout: BlockLayout | None = None  # a long reply's blocks as streamed (see Transcript)

@@ -8,8 +8,6 @@ made a long session's turns slower: every layout and full repaint went through t
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
@@ -19,7 +17,7 @@ from textual.strip import Strip
 
 from tui.core import events as ev
 from tui.core.i18n import N_, _
-from tui.core.tool_calls import ToolCall, ToolCallLog
+from tui.core.tool_calls import StoredToolCall, ToolCall, ToolCallLog
 from tui.core.turn.budget import context_note
 from tui.localized import localized
 from tui.widgets.line_list import LineList
@@ -340,7 +338,7 @@ class TimelinePane(ScrollView, can_focus=True):
                 row.ended_unrun = True
                 row.refresh_row()
 
-    def past_tool(self, tool: dict[str, Any]) -> TimelineRow:
+    def past_tool(self, tool: StoredToolCall) -> TimelineRow:
         """A tool call from a stored turn (one still waiting for approval shows so)."""
         call = ToolCall.from_stored(tool)
         if call.output is None and call.approval != "pending":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from tui.core import events as ev
 from tui.core.i18n import _
@@ -45,6 +45,41 @@ def itl_bucket_labels() -> list[str]:
         return f"{ms // 1000}k" if ms >= 1000 else str(ms)
 
     return [f"<{short(edge)}" for edge in ITL_EDGES_MS] + [f"≥{short(ITL_EDGES_MS[-1])}"]
+
+
+class MetricsSummary(TypedDict, total=False):
+    """A turn's metrics as the store keeps them (``TurnMetrics.summary``), as JSON: what a
+    turn reads back (``TurnRow.metrics``), exports, the API and the statistics read. Every
+    key may be missing: a turn stored by an earlier version, still running, or imported
+    from a file holds only some of them."""
+
+    status: ev.TurnStatus | None
+    time_to_first_token_s: float | None
+    tokens_per_second: float
+    end_to_end_tokens_per_second: float
+    inter_token_latency_p50_ms: float
+    inter_token_latency_p95_ms: float
+    itl_histogram: list[int]  # counts per ITL_EDGES_MS bucket
+    streamed_tokens: int
+    events: int
+    events_per_second: float
+    model_calls: int
+    tool_calls: int
+    tool_failures: int
+    input_tokens: int
+    output_tokens: int
+    errors: int
+    errors_by_kind: dict[str, int]
+    retries: int
+    context_tokens: int
+    context_window: int | None
+    context_dropped_turns: int
+    context_dropped_messages: int
+    context_trims: int
+    approvals: int
+    rejections: int
+    approval_wait_s: float
+    elapsed_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +271,7 @@ class TurnMetrics:
         elapsed = self.elapsed_s(now_ns)
         return self.events / elapsed if elapsed > 0 else 0.0
 
-    def summary(self, now_ns: int) -> dict[str, Any]:
+    def summary(self, now_ns: int) -> MetricsSummary:
         """A flat, JSON-ready view (JSONL output, store, exports)."""
         return {
             "status": self.status,

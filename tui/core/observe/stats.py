@@ -9,17 +9,17 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from tui.core.i18n import _
-from tui.core.observe.metrics import Thresholds
+from tui.core.observe.metrics import MetricsSummary, Thresholds
 
 
 class TurnLike(Protocol):
     prompt: str
     reply: str
     status: str
-    metrics: dict[str, Any]
+    metrics: MetricsSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,7 @@ class Totals:
         return {name: getattr(self, name) for name in COUNTERS}
 
 
-def contribution(status: str, reply: str, metrics: dict[str, Any]) -> Totals:
+def contribution(status: str, reply: str, metrics: MetricsSummary) -> Totals:
     """One finished turn's share of the totals (nothing for a turn still running)."""
     if status in UNFINISHED:
         return Totals()

@@ -20,16 +20,22 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self, cast
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self, cast
 
+from tui.core.observe.metrics import MetricsSummary
 from tui.core.observe.stats import contribution
+from tui.core.paths import data_dir
 from tui.core.store import totals as kept
 from tui.core.store.coordination import Coordination
-from tui.core.store.db import Db, is_postgres
+from tui.core.store.db import Db, Param, is_postgres
 from tui.core.store.reads import StoreReads, TurnRow, turn_from
+from tui.core.tool_calls import StoredToolCall
+
+if TYPE_CHECKING:
+    from agents.memory import Session
 
 
 class Lease(Protocol):
@@ -38,12 +44,10 @@ class Lease(Protocol):
     instance_id: str
 
     def alive(self, db: Db, owner: str | None) -> bool: ...
-    def detach(self, user: Any) -> None: ...
+    def detach(self, user: object) -> None: ...
 
 
 def default_db_path() -> Path:
-    from tui.core.config import data_dir
-
     return data_dir() / "agents-tui.db"
 
 
@@ -70,7 +74,7 @@ class Store(StoreReads):
     coordination: Coordination  # what the processes sharing the store tell each other
     recovered: list[TurnRow]
 
-    def __init_subclass__(cls, *, dialect: str = "", **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, dialect: str = "", **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if dialect:
             cls.dialect = dialect
@@ -90,7 +94,7 @@ class Store(StoreReads):
         self.recovered = recover_crashed_turns(self._db, self.lease.alive)
 
     # --- what each backend says --------------------------------------------------------------
-    def memory(self, conversation_id: str, *, per_call: bool = False) -> Any:
+    def memory(self, conversation_id: str, *, per_call: bool = False) -> Session:
         """The model's memory of the conversation (the SDK's session, in this store's
         database); with ``per_call`` nothing is held between calls."""
         raise NotImplementedError
@@ -136,7 +140,7 @@ class Store(StoreReads):
                 )
 
     def set_api_info(
-        self, conversation_id: str, *, agent_key: str, user_context: dict[str, Any]
+        self, conversation_id: str, *, agent_key: str, user_context: Mapping[str, object]
     ) -> None:
         with self._tx() as db:
             db.execute(
@@ -197,8 +201,8 @@ class Store(StoreReads):
         reply: str,
         status: str,
         error: str | None,
-        tools: list[dict[str, Any]],
-        metrics: dict[str, Any],
+        tools: list[StoredToolCall],
+        metrics: MetricsSummary,
     ) -> int:
         with self._tx() as db:
             cursor = db.execute(
@@ -232,8 +236,8 @@ class Store(StoreReads):
         reply: str,
         status: str,
         error: str | None,
-        tools: list[dict[str, Any]],
-        metrics: dict[str, Any],
+        tools: list[StoredToolCall],
+        metrics: MetricsSummary,
     ) -> None:
         self.coordination.turn_ended(turn_id)
         with self._tx() as db:
@@ -265,7 +269,7 @@ class Store(StoreReads):
                 kept.account(db, before["conversation_id"], share, earlier)
                 kept.index_values(db, turn_id, share)
 
-    def save_tools(self, turn_id: int, tools: list[dict[str, Any]]) -> None:
+    def save_tools(self, turn_id: int, tools: list[StoredToolCall]) -> None:
         with self._tx() as db:
             db.execute("UPDATE turns SET tools = ? WHERE id = ?", (json.dumps(tools), turn_id))
 
@@ -320,7 +324,7 @@ def recover_crashed_turns(
     transaction. A turn another live process runs (the TUI while ``agents-tui run`` opens
     the store; another API process) is left alone."""
     where = "status = 'running'" + (" AND conversation_id = ?" if conversation_id else "")
-    args: tuple[Any, ...] = (conversation_id,) if conversation_id else ()
+    args: tuple[Param, ...] = (conversation_id,) if conversation_id else ()
     rows = db.execute(
         f"SELECT id, conversation_id, reply, owner, metrics FROM turns WHERE {where}", args
     ).fetchall()

@@ -12,8 +12,11 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Protocol
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, Protocol, SupportsIndex
+
+if TYPE_CHECKING:
+    import psycopg
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -36,13 +39,28 @@ class DatabaseError(Exception):
     """The database cannot be used: a message for a person, the password left out."""
 
 
+# What a statement's ``?`` takes: the values both databases store as they are.
+Param = str | int | float | bytes | None
+
+
+class DbRow(Protocol):
+    """A row: ``sqlite3.Row``, or ``Row`` on PostgreSQL. A column's value is whatever the
+    schema says it holds (``Any``: the SQL, not Python, types it)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __len__(self) -> int: ...
+
+
 class Cursor(Protocol):
     @property
     def rowcount(self) -> int: ...
 
+    # A row, or None when there is none (``Any``, as ``sqlite3`` types it: a query that
+    # always answers, ``COUNT(*)``, is read as ``fetchone()[0]``).
     def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-    def __iter__(self) -> Iterator[Any]: ...
+    def fetchall(self) -> Sequence[DbRow]: ...
+    def __iter__(self) -> Iterator[DbRow]: ...
 
 
 class Db(Protocol):
@@ -50,9 +68,9 @@ class Db(Protocol):
 
     dialect: str
 
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
+    def execute(self, sql: str, args: Sequence[Param] = ()) -> Cursor: ...
     def executescript(self, sql: str) -> None: ...
-    def tx(self) -> Any: ...
+    def tx(self) -> AbstractContextManager[Db]: ...
     def has_table(self, name: str) -> bool: ...
     def close(self) -> None: ...
 
@@ -64,7 +82,7 @@ class SqliteDb:
         conn.row_factory = sqlite3.Row
         self.conn = conn
 
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
+    def execute(self, sql: str, args: Sequence[Param] = ()) -> Cursor:
         return self.conn.execute(sql, tuple(args))
 
     def executescript(self, sql: str) -> None:
@@ -90,7 +108,7 @@ class Row(tuple):  # type: ignore[type-arg]
 
     names: dict[str, int]
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: SupportsIndex | slice | str) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self.names[key])
         return tuple.__getitem__(self, key)
@@ -99,11 +117,11 @@ class Row(tuple):  # type: ignore[type-arg]
         return list(self.names)
 
 
-def _row_factory(cursor: Any) -> Any:
+def _row_factory(cursor: psycopg.Cursor[Row]) -> psycopg.rows.RowMaker[Row]:
     names = {d.name: i for i, d in enumerate(cursor.description or ())}
     kind = type("Row", (Row,), {"names": names, "__slots__": ()})
 
-    def make(values: Sequence[Any]) -> Row:
+    def make(values: Sequence[object]) -> Row:
         row: Row = kind(values)
         return row
 
@@ -129,14 +147,16 @@ class PostgresDb:
         import psycopg
 
         self.url = url
-        self.conn = psycopg.connect(
-            plain_url(url), autocommit=True, application_name=application_name
+        self.conn: psycopg.Connection[Row] = psycopg.connect(
+            plain_url(url),
+            autocommit=True,
+            application_name=application_name,
+            row_factory=_row_factory,
         )
-        self.conn.row_factory = _row_factory
         self.lock = threading.RLock()
         self._sql: dict[str, str] = {}
 
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
+    def execute(self, sql: str, args: Sequence[Param] = ()) -> Cursor:
         text = self._sql.get(sql)
         if text is None:
             text = self._sql[sql] = to_pyformat(sql)

@@ -5,9 +5,36 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
+from tui.core.observe.metrics import MetricsSummary
 from tui.core.store import ConversationRow, TurnRow
+from tui.core.tool_calls import StoredToolCall
+
+
+class ExportedTurn(TypedDict, total=False):
+    """A turn in ``/export json``'s file (what ``agents-tui import`` reads back: only the
+    prompt is sure to be there; a time may be a number too)."""
+
+    started_at: str | float
+    prompt: str
+    reply: str
+    status: str
+    error: str | None
+    tool_calls: list[StoredToolCall]
+    metrics: MetricsSummary
+
+
+class Exported(TypedDict, total=False):
+    """A conversation as ``/export json`` writes it."""
+
+    id: str
+    title: str
+    agent: str
+    model: str
+    created_at: str | float
+    updated_at: str | float
+    turns: list[ExportedTurn]
 
 
 def _when(ts: float | None) -> str:
@@ -15,7 +42,7 @@ def _when(ts: float | None) -> str:
 
 
 def to_json(conversation: ConversationRow, turns: list[TurnRow]) -> str:
-    data: dict[str, Any] = {
+    data: Exported = {
         "id": conversation.id,
         "title": conversation.title,
         "agent": conversation.agent,

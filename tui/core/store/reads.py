@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
-from tui.core.observe.metrics import Thresholds
+from tui.core.observe.metrics import MetricsSummary, Thresholds
 from tui.core.observe.stats import Totals
 from tui.core.store import totals as kept
-from tui.core.store.db import Db
+from tui.core.store.db import Db, DbRow, Param
+from tui.core.tool_calls import StoredToolCall
 
 
 @dataclass(slots=True)
@@ -39,11 +39,11 @@ class TurnRow:
     reply: str
     status: str
     error: str | None
-    tools: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
+    tools: list[StoredToolCall] = field(default_factory=list)
+    metrics: MetricsSummary = field(default_factory=lambda: MetricsSummary())
 
 
-def turn_from(r: Any) -> TurnRow:
+def turn_from(r: DbRow) -> TurnRow:
     return TurnRow(
         r["id"],
         r["conversation_id"],
@@ -65,7 +65,7 @@ class StoreReads:
     _reader: Db  # statistics and histories are read on their own connection, from threads
     _reader_lock: threading.Lock
 
-    def _search(self, search: str) -> tuple[str, tuple[Any, ...]]:
+    def _search(self, search: str) -> tuple[str, tuple[Param, ...]]:
         """The conversations whose turns hold every word (as a prefix) or whose title holds
         the text, as a ``WHERE`` clause over ``conversations c``."""
         raise NotImplementedError
@@ -85,7 +85,7 @@ class StoreReads:
         with self._reader_lock:
             return kept.global_stats(self._reader, t)
 
-    def recent_metrics(self, conversation_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    def recent_metrics(self, conversation_id: str, limit: int = 100) -> list[MetricsSummary]:
         """The last ``limit`` turns' metrics, oldest first."""
         with self._reader_lock:
             rows = self._reader.execute(
@@ -104,7 +104,7 @@ class StoreReads:
             return self._conversations("", ())
         return self._conversations(*self._search(search))
 
-    def _conversations(self, where: str, args: tuple[Any, ...]) -> list[ConversationRow]:
+    def _conversations(self, where: str, args: tuple[Param, ...]) -> list[ConversationRow]:
         rows = self._db.execute(
             "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n"
             f" FROM conversations c {where} ORDER BY c.updated_at DESC",
@@ -129,7 +129,7 @@ class StoreReads:
         ).fetchone()
         return str(row["id"]) if row else None
 
-    def api_info(self, conversation_id: str) -> tuple[str, dict[str, Any]]:
+    def api_info(self, conversation_id: str) -> tuple[str, dict[str, object]]:
         """What an API session was created with: the agent asked for and its user_context
         (a session let go of while idle is rebuilt from these)."""
         row = self._db.execute(

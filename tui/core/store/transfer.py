@@ -10,16 +10,21 @@ import json
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
+from tui.core.observe.metrics import MetricsSummary
 from tui.core.store import Store, new_conversation_id
+from tui.core.store.export import Exported
+
+if TYPE_CHECKING:
+    from agents.items import TResponseInputItem
 
 
 class TransferError(Exception):
     """A one-line reason why a file cannot be imported."""
 
 
-def _timestamp(value: Any) -> float:
+def _timestamp(value: object) -> float:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str) and value not in ("", "—"):
@@ -33,14 +38,14 @@ def _timestamp(value: Any) -> float:
     return time.time()
 
 
-def read_export(path: Path) -> dict[str, Any]:
+def read_export(path: Path) -> Exported:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise TransferError(f"cannot read {path}: {error.strerror or error}") from None
     except ValueError as error:
         raise TransferError(f"{path} is not JSON: {error}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("turns"), list):
+    if not _has_turns(data):
         raise TransferError(f"{path} is not an agents-tui export (no 'turns' list)")
     for number, turn in enumerate(data["turns"], 1):
         if not isinstance(turn, dict) or not isinstance(turn.get("prompt"), str):
@@ -48,7 +53,12 @@ def read_export(path: Path) -> dict[str, Any]:
     return data
 
 
-async def import_conversation(store: Store, data: dict[str, Any]) -> str:
+def _has_turns(data: object) -> TypeGuard[Exported]:
+    """An object with a list of turns: an export (its turns are checked one by one)."""
+    return isinstance(data, dict) and isinstance(data.get("turns"), list)
+
+
+async def import_conversation(store: Store, data: Exported) -> str:
     """Store the conversation and its memory; returns the new conversation's id."""
     wanted = str(data.get("id") or "")
     conversation_id = (
@@ -57,7 +67,7 @@ async def import_conversation(store: Store, data: dict[str, Any]) -> str:
     store.ensure_conversation(
         conversation_id, agent=str(data.get("agent") or ""), model=str(data.get("model") or "")
     )
-    memory: list[dict[str, Any]] = []
+    memory: list[TResponseInputItem] = []
     for turn in data["turns"]:
         started = _timestamp(turn.get("started_at"))
         reply = str(turn.get("reply") or "")
@@ -69,7 +79,7 @@ async def import_conversation(store: Store, data: dict[str, Any]) -> str:
             status=str(turn.get("status") or "completed"),
             error=turn.get("error"),
             tools=list(turn.get("tool_calls") or []),
-            metrics=dict(turn.get("metrics") or {}),
+            metrics=MetricsSummary(**(turn.get("metrics") or {})),
         )
         memory.append({"role": "user", "content": turn["prompt"]})
         if reply:
