@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import on, work
 from textual.message import Message
@@ -42,6 +42,7 @@ from tui.widgets.record import Record
 if TYPE_CHECKING:
     from tui.command_context import ScreenHost
     from tui.core.store import TurnRow
+    from tui.core.tool_calls import StoredToolCall
     from tui.widgets.user_message import UserMessage
 
 M = TypeVar("M", bound=Message)  # a message of the turn, handled while on screen
@@ -142,7 +143,7 @@ class ChatScreen(ChatReading):
         if self.host.approval_bar.ask(message.request, message.answer):
             self.host.status.show(_("waiting for your approval (y / n / a)…"))
 
-    def _ask_stored(self, tools: list[dict[str, Any]]) -> None:
+    def _ask_stored(self, tools: list[StoredToolCall]) -> None:
         """The bar takes the keys as soon as a stored turn's pending calls are on screen,
         not once the model is loaded and the run restored: a ``y`` typed then is an answer,
         kept until the resumed run asks for it."""
