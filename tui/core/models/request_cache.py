@@ -18,21 +18,28 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
+
+# openai's ``async_maybe_transform(data, expected_type)``: a request body (or one of its
+# list's items) and the TypedDict it is written against, in; the body as sent, out.
+Transform = Callable[[object, object], Awaitable[Any]]
 
 CACHE_SIZE = 8_192  # messages remembered (a long conversation, several agents)
 
 _installed = False
+# openai's chat and responses modules each call the name they imported, so it is replaced
+# in those two modules (imported there, not exported: hence getattr and setattr).
+TRANSFORM = "async_maybe_transform"
 
 
 class _Transforms:
     """Transformed list items, by their JSON text, most recently used last."""
 
-    def __init__(self, original: Callable[[Any, Any], Awaitable[Any]]) -> None:
+    def __init__(self, original: Transform) -> None:
         self.original = original
-        self._done: OrderedDict[tuple[int, str], Any] = OrderedDict()
+        self._done: OrderedDict[tuple[int, str], object] = OrderedDict()
 
-    async def item(self, item: Any, item_type: Any) -> Any:
+    async def item(self, item: object, item_type: object) -> object:
         try:
             key = (id(item_type), json.dumps(item, sort_keys=True))
         except (TypeError, ValueError):  # bytes, files, sentinels: as the client does it
@@ -47,12 +54,16 @@ class _Transforms:
             self._done.move_to_end(key)
         return done
 
-    def wrap(self, list_key: str, body_types: tuple[Any, ...], item_type: Any) -> Any:
+    def wrap(self, list_key: str, body_types: tuple[object, ...], item_type: object) -> Transform:
         """An ``async_maybe_transform`` that takes ``list_key`` of these bodies item by item."""
 
-        async def transform(data: Any, expected_type: Any) -> Any:
+        async def transform(data: object, expected_type: object) -> object:
             items = data.get(list_key) if isinstance(data, dict) else None
-            if expected_type not in body_types or not isinstance(items, list):
+            if (
+                not isinstance(data, dict)
+                or expected_type not in body_types
+                or not isinstance(items, list)
+            ):
                 return await self.original(data, expected_type)
             rest = {key: value for key, value in data.items() if key != list_key}
             transformed = await self.original(rest, expected_type)
@@ -76,10 +87,11 @@ def install() -> bool:
         from openai.types.responses.response_input_param import ResponseInputItemParam
     except ImportError:
         return False
-    original = getattr(chat, "async_maybe_transform", None)
-    if original is None or original is not getattr(responses, "async_maybe_transform", None):
+    original: Transform | None = getattr(chat, TRANSFORM, None)
+    shared = getattr(responses, TRANSFORM, None) is original
+    if original is None or not shared:
         return False  # someone else replaced it: leave it alone
-    transforms = _Transforms(cast(Callable[[Any, Any], Awaitable[Any]], original))
+    transforms = _Transforms(original)
     chat_transform = transforms.wrap(
         "messages",
         (
@@ -96,8 +108,7 @@ def install() -> bool:
         ),
         ResponseInputItemParam,
     )
-    modules: Any = (chat, responses)  # create() in each calls the module's own name
-    modules[0].async_maybe_transform = chat_transform
-    modules[1].async_maybe_transform = responses_transform
+    setattr(chat, TRANSFORM, chat_transform)
+    setattr(responses, TRANSFORM, responses_transform)
     _installed = True
     return True

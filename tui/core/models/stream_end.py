@@ -13,8 +13,8 @@ stream, or fails with the text kept once the retries are spent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import Any, Generic, TypeVar
 
 from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 
@@ -23,38 +23,41 @@ RESPONSES_TERMINAL = frozenset(
 )
 
 
+T = TypeVar("T")
+
+
 class StreamEndedEarly(ConnectionError):
     """The provider's stream ended before it said the reply was finished."""
 
 
-def _chat_finished(chunk: Any) -> bool:
+def _chat_finished(chunk: object) -> bool:
     for choice in getattr(chunk, "choices", None) or ():
         if getattr(choice, "index", 0) == 0 and getattr(choice, "finish_reason", None):
             return True
     return False
 
 
-def _responses_finished(event: Any) -> bool:
+def _responses_finished(event: object) -> bool:
     return getattr(event, "type", None) in RESPONSES_TERMINAL
 
 
-class EndChecked:
+class EndChecked(Generic[T]):
     """Iterates a provider stream and raises at its end if no terminal signal came.
 
     Everything else (``response`` for the request id, ``close``) is the stream's own."""
 
-    def __init__(self, stream: Any, finished: Any, api: str) -> None:
+    def __init__(self, stream: AsyncIterable[T], finished: Callable[[T], bool], api: str) -> None:
         self._stream = stream
         self._finished = finished
         self._api = api
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[T]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
+    async def _iterate(self) -> AsyncIterator[T]:
         finished = False
         async for item in self._stream:
             finished = finished or self._finished(item)
@@ -66,6 +69,8 @@ class EndChecked:
             )
 
 
+# The two overrides take the SDK's private, overloaded ``_fetch_response`` arguments as they
+# come and pass them on; only the stream it returns is wrapped.
 class CheckedChatCompletionsModel(OpenAIChatCompletionsModel):
     async def _fetch_response(self, *args: Any, **kwargs: Any) -> Any:
         result = await super()._fetch_response(*args, **kwargs)

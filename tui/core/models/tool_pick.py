@@ -21,7 +21,11 @@ import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from numpy.typing import ArrayLike
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class CandidateCall:
     """One call the model may choose, and how a player asks for it (in a few phrasings)."""
 
     tool: str
-    arguments: dict[str, Any] = field(default_factory=dict, hash=False)
+    arguments: dict[str, object] = field(default_factory=dict, hash=False)
     says: str = ""
 
     @property
@@ -68,7 +72,7 @@ def channel_prefix(call: CandidateCall) -> str:
     )
 
 
-def log_softmax_at(row: Sequence[float] | Any, token: int) -> float:
+def log_softmax_at(row: ArrayLike, token: int) -> float:
     """``log P(token)`` from one row of logits, stable for large values."""
     import numpy as np
 
@@ -90,9 +94,9 @@ class ChannelScorer:
     def __init__(self, model_path: str, *, threads: int | None = None) -> None:
         self.model_path = model_path
         self.threads = threads
-        self._llm: Any = None
+        self._llm: Llama | None = None
 
-    def load(self) -> None:
+    def load(self) -> Llama:
         if self._llm is None:
             from llama_cpp import Llama
 
@@ -103,11 +107,11 @@ class ChannelScorer:
                 logits_all=True,
                 verbose=False,
             )
+        return self._llm
 
     def scores(self, request: str, calls: Sequence[CandidateCall]) -> list[float]:
         """``log P(request | call)`` for each call, in order. Blocking; call it in a thread."""
-        self.load()
-        llm = self._llm
+        llm = self.load()
         tail = llm.tokenize(request.strip().encode("utf-8", "replace"), add_bos=False)
         tail = tail[-self.MAX_REQUEST_TOKENS :]
         tail += llm.tokenize(b"<|im_end|>", add_bos=False, special=True)
@@ -130,7 +134,7 @@ class ChannelScorer:
         return calls[best]
 
     def _continuation_logprob(self, prefix: list[int], tail: list[int]) -> float:
-        llm = self._llm
+        llm = self.load()
         evaluated = llm.input_ids[: llm.n_tokens].tolist()
         shared = 0
         for old, new in zip(evaluated, prefix, strict=False):
