@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agents import Agent
 
 # The source tutorial's six agents (``tui.core.agents.tutorial``), in its order.
 BUILTIN_AGENTS = (
@@ -22,7 +25,7 @@ class AgentLoadError(Exception):
     """A one-line, user-facing reason why ``--agent`` could not be loaded."""
 
 
-def load_agent(spec: str, *, seed: int | None = None) -> Any:
+def load_agent(spec: str, *, seed: int | None = None) -> Agent:
     """Return an ``agents.Agent`` for a built-in name or a ``module:attribute`` spec."""
     from tui.core.agents.tutorial import PLAIN_AGENTS, build
 
@@ -47,7 +50,7 @@ def load_agent(spec: str, *, seed: int | None = None) -> Any:
             f"cannot import module {module_name!r} for --agent {spec}: "
             f"{type(error).__name__}: {error}"
         ) from None
-    target: Any = module
+    target: object = module
     for part in attribute.split("."):
         if not part or not hasattr(target, part):
             raise AgentLoadError(f"module {module_name!r} has no attribute {attribute!r}")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
 
-
-def tool_failure_message(_ctx: Any, error: Exception) -> str:
+def tool_failure_message(_ctx: object, error: Exception) -> str:
     """Give the model (and the timeline) the real reason a tool failed."""
     return f"Tool failed: {type(error).__name__}: {error}"

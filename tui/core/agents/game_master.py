@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.agents.failures import tool_failure_message
 from tui.core.agents.tutorial import TutorialAgent
 from tui.core.i18n import language
 from tui.core.models.tool_pick import CandidateCall, register_catalogue
+
+if TYPE_CHECKING:
+    from agents import Agent
 
 GAME_MASTER = TutorialAgent(
     "Game Master",
@@ -119,7 +122,7 @@ def candidate_calls(lang: str = "en") -> tuple[CandidateCall, ...]:
 register_catalogue(candidate_calls())
 
 
-def build_game_master(seed: int | None = None) -> Any:
+def build_game_master(seed: int | None = None) -> Agent:
     """Build the agent; ``seed`` makes every roll, flip and answer reproducible."""
     from agents import Agent, function_tool
 

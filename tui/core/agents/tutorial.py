@@ -16,9 +16,12 @@ performance-assistant  High Performance Assistant       6. the performance monit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.i18n import language
+
+if TYPE_CHECKING:
+    from agents import Agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ PLAIN_AGENTS = {
 }
 
 
-def build(key: str) -> Any:
+def build(key: str) -> Agent:
     from agents import Agent
 
     spec = PLAIN_AGENTS[key]
