@@ -11,9 +11,9 @@ attempts, retries the ones that fail and ends the turn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui.core import events as ev
 from tui.core.models.tap import TextTap, with_tap
@@ -23,22 +23,29 @@ from tui.core.turn.errors import StreamStalled
 from tui.core.turn.faults import FaultInjector
 from tui.core.turn.growing_text import GrowingText
 
+if TYPE_CHECKING:
+    from agents import Agent, RunConfig, RunState
+    from agents.items import ToolApprovalItem, TResponseInputItem
+    from agents.result import RunResultStreaming
+
+    from tui.core.turn.nested import NestedTracer
+
 Emit = Callable[[ev.RunEvent], None]
 
 
 class AttemptHost(Protocol):
     """What an attempt uses of its runner (``TurnRunner``)."""
 
-    agent: Any
-    run_config: Any
+    agent: Agent
+    run_config: RunConfig | None
     max_turns: int
     stall_timeout_s: float
     clock: Callable[[], int]
-    tracer: Any
+    tracer: NestedTracer | None
     faults: FaultInjector | None
     approver: Approver | None
     always_approved: set[str]
-    result: Any  # the SDK's RunResultStreaming of the running attempt
+    result: RunResultStreaming | None  # the running attempt's
     cancelled: asyncio.Event
 
 
@@ -49,13 +56,18 @@ class Attempt:
     reply_text: GrowingText  # the whole turn's visible text so far, across attempts
     pending_text: GrowingText = field(default_factory=GrowingText)  # the message that broke
     raw_text: GrowingText = field(default_factory=GrowingText)  # as delivered, for the tap
-    new_items: list[Any] = field(default_factory=list)
+    new_items: list[TResponseInputItem] = field(default_factory=list)
     tools_running: set[str] = field(default_factory=set)  # call ids issued, not yet answered
     faults_allowed: bool = False  # --inject-faults may cut this attempt (never the last)
     events: int = 0  # stream events of this attempt
 
 
-async def run_attempt(runner: AttemptHost, start: Any, emit: Emit, state: Attempt) -> None:
+async def run_attempt(
+    runner: AttemptHost,
+    start: RunState | list[TResponseInputItem],
+    emit: Emit,
+    state: Attempt,
+) -> None:
     """One attempt: stream, stop for approvals, resume the same run, until it ends.
 
     ``start`` is the input list, or a ``RunState`` restored with calls still pending.
@@ -78,9 +90,9 @@ async def run_attempt(runner: AttemptHost, start: Any, emit: Emit, state: Attemp
 
 async def run_attempt_stream(
     runner: AttemptHost,
-    agent: Any,
-    run_config: Any,
-    start: Any,
+    agent: Agent,
+    run_config: RunConfig,
+    start: RunState | list[TResponseInputItem],
     tap: TextTap,
     emit: Emit,
     state: Attempt,
@@ -88,12 +100,11 @@ async def run_attempt_stream(
     from agents import Runner
 
     adapter = StreamAdapter()
-    run_state: Any = None
-    if not isinstance(start, list):
-        run_state = start
-        if not await ask(runner, list(run_state.get_interruptions()), run_state, emit):
-            return
-        start = run_state
+    # a restored run with calls still pending: answer them before it goes on
+    if not isinstance(start, list) and not await ask(
+        runner, list(start.get_interruptions()), start, emit
+    ):
+        return
     result = Runner.run_streamed(agent, start, run_config=run_config, max_turns=runner.max_turns)
     runner.result = result
     if runner.cancelled.is_set():
@@ -126,7 +137,11 @@ async def run_attempt_stream(
 
 
 async def drain(
-    runner: AttemptHost, result: Any, adapter: StreamAdapter, emit: Emit, state: Attempt
+    runner: AttemptHost,
+    result: RunResultStreaming,
+    adapter: StreamAdapter,
+    emit: Emit,
+    state: Attempt,
 ) -> None:
     reported = [0, 0]
 
@@ -148,7 +163,11 @@ async def drain(
 
 
 async def drain_events(
-    runner: AttemptHost, result: Any, adapter: StreamAdapter, emit: Emit, state: Attempt
+    runner: AttemptHost,
+    result: RunResultStreaming,
+    adapter: StreamAdapter,
+    emit: Emit,
+    state: Attempt,
 ) -> None:
     stream = result.stream_events().__aiter__()
     state.tools_running.clear()
@@ -206,7 +225,9 @@ def deliver(runner: AttemptHost, event: ev.RunEvent, state: Attempt, emit: Emit)
     emit(event)
 
 
-async def ask(runner: AttemptHost, items: list[Any], run_state: Any, emit: Emit) -> bool:
+async def ask(
+    runner: AttemptHost, items: list[ToolApprovalItem], run_state: RunState, emit: Emit
+) -> bool:
     """Get an answer for every pending call; False if the person cancelled the turn."""
     import json
 
@@ -250,7 +271,9 @@ async def ask(runner: AttemptHost, items: list[Any], run_state: Any, emit: Emit)
     return True
 
 
-async def answer_or_cancel(runner: AttemptHost, answer: Any) -> ApprovalDecision | None:
+async def answer_or_cancel(
+    runner: AttemptHost, answer: Awaitable[ApprovalDecision]
+) -> ApprovalDecision | None:
     """The approver's answer, or None when Esc (cancel) came first."""
     answer_task = asyncio.ensure_future(answer)
     cancel_task = asyncio.ensure_future(runner.cancelled.wait())
@@ -265,7 +288,7 @@ async def answer_or_cancel(runner: AttemptHost, answer: Any) -> ApprovalDecision
     return decision
 
 
-def input_items(result: Any) -> list[Any]:
+def input_items(result: RunResultStreaming | None) -> list[TResponseInputItem]:
     """A result's items as model input; approval placeholders are not input."""
     if result is None:
         return []
@@ -282,7 +305,7 @@ _TEXT_PART_KEYS = frozenset({"annotations", "text", "type", "logprobs"})
 _SOURCE_KEYS = frozenset({"model", "response_id"})
 
 
-def compact_input_item(item: Any) -> Any:
+def compact_input_item(item: TResponseInputItem) -> TResponseInputItem:
     """A plain assistant reply as ``{"role": "assistant", "content": text}``.
 
     The SDK deep-copies and re-dumps the whole input list on every turn (and the store

@@ -23,9 +23,16 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from tui.core.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from agents.items import TResponseInputItem
+
+    from tui.core.events import ContextFitted
+
+Item = TypeVar("Item")
 
 TokenCounter = Callable[[str], int]
 
@@ -40,13 +47,16 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 3)
 
 
-def item_text(item: Any) -> str:
+def item_text(item: object) -> str:
     """The words an input item puts in front of the model (what is counted)."""
-    if not isinstance(item, dict):
+    fields: dict[str, object]
+    if isinstance(item, dict):
+        fields = item
+    else:
         dump = getattr(item, "model_dump", None)
-        item = dump(exclude_unset=True) if callable(dump) else {"content": str(item)}
+        fields = dump(exclude_unset=True) if callable(dump) else {"content": str(item)}
     parts: list[str] = []
-    content = item.get("content")
+    content = fields.get("content")
     if isinstance(content, str):
         parts.append(content)
     elif isinstance(content, list):
@@ -56,16 +66,16 @@ def item_text(item: Any) -> str:
             else:
                 parts.append(str(part))
     for key in ("name", "arguments", "summary"):
-        value = item.get(key)
+        value = fields.get(key)
         if isinstance(value, str):
             parts.append(value)
-    output = item.get("output")
+    output = fields.get("output")
     if output is not None:
         parts.append(output if isinstance(output, str) else json.dumps(output, default=str))
     return "\n".join(parts)
 
 
-def is_user_message(item: Any) -> bool:
+def is_user_message(item: object) -> bool:
     return (
         isinstance(item, dict)
         and item.get("role") == "user"
@@ -77,7 +87,7 @@ def is_user_message(item: Any) -> bool:
     )
 
 
-def is_message(item: Any) -> bool:
+def is_message(item: object) -> bool:
     """A user, assistant or system message (tool calls and their outputs are not)."""
     return (
         isinstance(item, dict)
@@ -86,10 +96,10 @@ def is_message(item: Any) -> bool:
     )
 
 
-def split_turns(items: Sequence[Any]) -> tuple[list[Any], list[list[Any]]]:
+def split_turns(items: Sequence[Item]) -> tuple[list[Item], list[list[Item]]]:
     """(items before the first user message, then one list per turn, oldest first)."""
-    head: list[Any] = []
-    turns: list[list[Any]] = []
+    head: list[Item] = []
+    turns: list[list[Item]] = []
     for item in items:
         if is_user_message(item):
             turns.append([item])
@@ -104,7 +114,7 @@ def split_turns(items: Sequence[Any]) -> tuple[list[Any], list[list[Any]]]:
 class Fitted:
     """One request's input, and what was left out of it."""
 
-    items: list[Any]
+    items: list[TResponseInputItem]
     tokens: int  # input tokens of the request as counted (instructions and tools included)
     window: int | None  # the model's window, when known
     turns_sent: int = 0
@@ -162,7 +172,13 @@ class ContextBudget:
         else:
             self.window = max(64, int(sent_tokens * 2 / 3) + self.reserve)
 
-    def fit(self, items: Sequence[Any], *, fixed: str = "", tail: Sequence[Any] = ()) -> Fitted:
+    def fit(
+        self,
+        items: Sequence[TResponseInputItem],
+        *,
+        fixed: str = "",
+        tail: Sequence[TResponseInputItem] = (),
+    ) -> Fitted:
         """The newest turns of ``items`` that fit, plus ``tail`` (always sent).
 
         ``fixed`` is what every request carries besides the items (instructions, tool
@@ -210,11 +226,13 @@ class ContextBudget:
             counted=self.counted,
         )
 
-    def _tokens(self, item: Any) -> int:
+    def _tokens(self, item: object) -> int:
         return self.count(item_text(item)) + MESSAGE_OVERHEAD
 
 
-def _last_messages(items: list[Any], limit: int) -> tuple[list[Any], int]:
+def _last_messages(
+    items: list[TResponseInputItem], limit: int
+) -> tuple[list[TResponseInputItem], int]:
     """The items from the ``limit``-th newest message on (the source tutorial's
     ``history[-6:]``), with a kept tool result's call kept too; and how many messages were
     left out. The newest turn's prompt is always kept."""
@@ -281,7 +299,7 @@ def context_overflow(error: BaseException) -> tuple[bool, int | None]:
     return True, None
 
 
-def context_note(event: Any) -> tuple[str, str]:
+def context_note(event: ContextFitted) -> tuple[str, str]:
     """A timeline row for a ``ContextFitted`` event: a title and its detail."""
     size = f"{event.sent_tokens:,}" + (f" / {event.window:,}" if event.window else "")
     unit = _("tokens") if event.counted else _("tokens (estimated)")

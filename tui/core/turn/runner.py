@@ -15,10 +15,11 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from tui.core import events as ev
 from tui.core.models.tap import TextTap, with_tap
+from tui.core.sdk_compat import original_input
 from tui.core.turn.approvals import Approver
 from tui.core.turn.attempt import (
     Attempt,
@@ -31,6 +32,17 @@ from tui.core.turn.faults import FaultInjector
 from tui.core.turn.growing_text import GrowingText
 from tui.core.turn.stream import RunningTurn
 
+if TYPE_CHECKING:
+    from agents import Agent, RunConfig, RunState
+    from agents.items import TResponseInputItem
+    from agents.result import RunResultStreaming
+
+    from tui.core.models.mcp import McpHub
+    from tui.core.store import TurnRow
+    from tui.core.turn.nested import NestedTracer
+
+    Items: TypeAlias = list[TResponseInputItem]  # model input, as the SDK takes it
+
 Emit = Callable[[ev.RunEvent], None]
 Clock = Callable[[], int]
 
@@ -39,6 +51,25 @@ CONTINUE_INSTRUCTION = (
     "where it stopped: do not repeat any text already written and do not comment on the "
     "interruption."
 )
+
+
+class Memory(Protocol):
+    """What the runner needs of a conversation's memory (an SDK ``Session``, or the store's
+    ``ShortLivedMemory``): the items the model remembers, and adding the turn's."""
+
+    async def get_items(self) -> Items: ...
+
+    async def add_items(self, items: Items) -> None: ...
+
+
+class PausedRun(Protocol):
+    """A turn stored while it waited for approvals (the conversation's ``PausedTurn``)."""
+
+    @property
+    def turn(self) -> TurnRow: ...
+
+    @property
+    def state(self) -> str: ...  # its RunState as JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,18 +103,18 @@ class TurnRunner:
 
     def __init__(
         self,
-        agent: Any,
+        agent: Agent,
         *,
-        run_config: Any = None,
+        run_config: RunConfig | None = None,
         max_turns: int = 10,
         retry: RetryPolicy | None = None,
         stall_timeout_s: float = 30.0,
         clock: Clock = time.perf_counter_ns,
-        session: Any = None,
+        session: Memory | None = None,
         budget: ContextBudget | None = None,
         faults: FaultInjector | None = None,
-        mcp: Any = None,
-        tracer: Any = None,
+        mcp: McpHub | None = None,
+        tracer: NestedTracer | None = None,
     ) -> None:
         self.agent = agent
         self.run_config = run_config
@@ -92,26 +123,26 @@ class TurnRunner:
         self.stall_timeout_s = stall_timeout_s
         self.clock = clock
         self.session = session
-        self.history: list[Any] = []
+        self.history: Items = []
         # Who answers tool approvals; without one every call that needs approval is refused.
         self.approver: Approver | None = None
         # Tools the person approved for the rest of the conversation ("a" in the bar).
         self.always_approved: set[str] = set()
-        self.mcp: Any = mcp  # McpHub for the agent's MCP servers, connected before turn 1
-        self.tracer: Any = tracer  # NestedTracer: rows for agents used as tools
+        self.mcp: Any = mcp  # McpHub | None (Any: tui/app_startup.py reads .alive unchecked)
+        self.tracer = tracer  # rows for agents used as tools
         # What of the history fits the model's window; None sends it all (and still trims
         # once by itself if the model refuses a request as too long).
         self.budget = budget if budget is not None else ContextBudget()
         self.faults = faults  # --inject-faults: the tutorial's demo
         self.last_context: Fitted | None = None  # what the last request carried (/context)
-        self.result: Any = None
+        self.result: RunResultStreaming | None = None
         self.cancelled = asyncio.Event()
 
-    def for_session(self, agent: Any, budget: ContextBudget) -> TurnRunner:
+    def for_session(self, agent: Agent | None, budget: ContextBudget) -> TurnRunner:
         """A runner for another conversation of this process: the same backend, retry
         policy, MCP servers (connected once, for every session) and stream of injected
         faults; its own agent (``None``: this one's), history and context budget."""
-        sibling = TurnRunner(
+        return TurnRunner(
             self.agent if agent is None else agent,
             run_config=self.run_config,
             max_turns=self.max_turns,
@@ -122,7 +153,6 @@ class TurnRunner:
             faults=self.faults,
             mcp=self.mcp,
         )
-        return sibling
 
     @property
     def agent_name(self) -> str:
@@ -142,7 +172,7 @@ class TurnRunner:
 
     # --- bound to one conversation (``Conversation`` calls these) ---------------------------
     def begin_conversation(
-        self, memory: Any, *, always_approved: set[str], approver: Approver | None = None
+        self, memory: Memory, *, always_approved: set[str], approver: Approver | None = None
     ) -> None:
         """Talk within a conversation from now on: its memory (the SDK session the model
         reads and writes), the tools approved for good in it, and who answers approvals."""
@@ -161,8 +191,8 @@ class TurnRunner:
         """The turn for ``prompt`` as a stream of events (started when first iterated)."""
         return RunningTurn(lambda emit: self.run(prompt, emit))
 
-    def resumed(self, paused: Any) -> RunningTurn:
-        """A turn stored while it waited for approvals (``PausedTurn``), finished."""
+    def resumed(self, paused: PausedRun) -> RunningTurn:
+        """A turn stored while it waited for approvals, finished."""
         turn = paused.turn
         return RunningTurn(lambda emit: self.resume(paused.state, turn.prompt, turn.reply, emit))
 
@@ -171,7 +201,7 @@ class TurnRunner:
         self.cancelled = asyncio.Event()
         self._finished_event: ev.TurnFinished | None = None
         try:
-            user_item = {"role": "user", "content": prompt}
+            user_item: TResponseInputItem = {"role": "user", "content": prompt}
             if self.session is not None:
                 # The stored conversation is the model's memory; the prompt is kept before
                 # the run starts so that a crash mid-turn cannot lose it.
@@ -194,7 +224,7 @@ class TurnRunner:
         """Connect the agent's MCP servers not connected yet; one line per failure."""
         return await self.mcp.prepare() if self.mcp is not None else []
 
-    def switch_agent(self, agent: Any) -> None:
+    def switch_agent(self, agent: Agent) -> None:
         """Talk to ``agent`` from the next turn on. MCP servers attached from flags stay
         attached; the new agent's own servers connect at the next ``prepare`` (the front end
         calls it at once to report failures; the next turn would)."""
@@ -223,8 +253,6 @@ class TurnRunner:
 
         from agents import RunConfig, RunState
 
-        from tui.core.sdk_compat import original_input
-
         self.cancelled = asyncio.Event()
         self._finished_event = None
         emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), resumed=True))
@@ -233,7 +261,7 @@ class TurnRunner:
             agent, _ = with_tap(self.agent, self.run_config or RunConfig(), TextTap())
             run_state = await RunState.from_json(agent, json.loads(state_json))
             original = original_input(run_state)
-            base_input = (
+            base_input: Items = (
                 list(original)
                 if isinstance(original, list)
                 else [{"role": "user", "content": str(original)}]
@@ -253,10 +281,10 @@ class TurnRunner:
         return await self._drive(base_input, run_state, reply_so_far, emit)
 
     async def _drive(
-        self, base_input: list[Any], paused: Any, reply_text: str, emit: Emit
+        self, base_input: Items, paused: RunState | None, reply_text: str, emit: Emit
     ) -> TurnOutcome:
         """Attempts, retries and the end of one turn; ``paused`` is a restored RunState."""
-        carried: list[Any] = []
+        carried: Items = []
         pending_text = ""
         attempt = 0
         last_error: Classified | None = None
@@ -264,7 +292,7 @@ class TurnRunner:
         try:
             while True:
                 attempt += 1
-                scaffolding: list[Any] = []
+                scaffolding: Items = []
                 if pending_text:
                     scaffolding = [
                         {"role": "assistant", "content": pending_text},
@@ -273,7 +301,7 @@ class TurnRunner:
                 run_input = self._fit([*base_input, *carried], scaffolding, emit)
                 state = Attempt(GrowingText(reply_text), GrowingText(pending_text))
                 state.faults_allowed = attempt < self.retry.max_attempts
-                start: Any = paused if paused is not None else run_input
+                start = paused if paused is not None else run_input
                 paused = None  # a retry starts from what was carried, not the old pause
                 try:
                     await run_attempt(self, start, emit, state)
@@ -334,7 +362,7 @@ class TurnRunner:
                     self.history = [
                         *base_input,
                         *carried,
-                        *([{"role": "assistant", "content": pending_text}] if pending_text else []),
+                        *([_assistant(pending_text)] if pending_text else []),
                         *input_items(self.result),  # not to_input_list(): it re-dumps all
                     ]
                 reply_text, structured = structured_reply(self.result, reply_text)
@@ -353,7 +381,7 @@ class TurnRunner:
                     emit(self._finished_event)
                     self._finished_event = None
 
-    def _fit(self, items: list[Any], tail: list[Any], emit: Emit) -> list[Any]:
+    def _fit(self, items: Items, tail: Items, emit: Emit) -> Items:
         """The input one request carries: the newest turns that fit the model's window."""
         fitted = self.budget.fit(items, fixed=_fixed_text(self.agent), tail=tail)
         self.last_context = fitted
@@ -397,7 +425,7 @@ class TurnRunner:
         emit: Emit,
         status: ev.TurnStatus,
         text: str,
-        base_input: list[Any] | None,
+        base_input: Items | None,
         attempts: int,
         error: Classified | None = None,
         *,
@@ -421,10 +449,10 @@ class TurnRunner:
         return TurnOutcome(status, text, attempts, error)
 
 
-_FIXED_TEXT: dict[int, tuple[Any, str]] = {}
+_FIXED_TEXT: dict[int, tuple[Agent, str]] = {}
 
 
-def _fixed_text(agent: Any) -> str:
+def _fixed_text(agent: Agent) -> str:
     """What every request to ``agent`` carries besides the conversation: its instructions
     and its tools' schemas (counted against the window, never dropped)."""
     known = _FIXED_TEXT.get(id(agent))
@@ -449,7 +477,7 @@ def _fixed_text(agent: Any) -> str:
     return text
 
 
-def structured_reply(result: Any, reply_text: str) -> tuple[str, bool]:
+def structured_reply(result: RunResultStreaming | None, reply_text: str) -> tuple[str, bool]:
     """An agent with ``output_type`` ends with an object: show it as formatted JSON."""
     import json
 
@@ -469,6 +497,10 @@ def structured_reply(result: Any, reply_text: str) -> tuple[str, bool]:
     except (TypeError, ValueError):
         return reply_text, False
     return f"```json\n{pretty}\n```", True
+
+
+def _assistant(text: str) -> TResponseInputItem:
+    return {"role": "assistant", "content": text}
 
 
 async def _wait_or_cancel(cancelled: asyncio.Event, delay_s: float) -> bool:
