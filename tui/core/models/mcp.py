@@ -13,10 +13,14 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from tui.core.config import McpSpec
+from tui.core.config import ConfigError, McpSpec
 from tui.core.sdk_compat import agent_of_tool, handoff_agent
+
+if TYPE_CHECKING:
+    from agents import Agent
+    from agents.mcp import MCPServer, MCPServerManager, MCPServerStdioParams
 
 METHOD_NOT_FOUND = -32601  # JSON-RPC: the server is there, it just has no "ping"
 
@@ -30,7 +34,7 @@ class ToolInfo:
     description: str
 
 
-def build_server(spec: McpSpec) -> Any:
+def build_server(spec: McpSpec) -> MCPServer:
     """An SDK MCP server object for one spec (not connected)."""
     from agents.mcp import MCPServerStdio, MCPServerStreamableHttp
 
@@ -38,25 +42,27 @@ def build_server(spec: McpSpec) -> Any:
         return MCPServerStreamableHttp(
             params={"url": spec.url}, name=spec.name, cache_tools_list=True
         )
-    params: dict[str, Any] = {"command": spec.command, "args": list(spec.args)}
+    if spec.command is None:  # McpSpec's constructors give it a command or a url
+        raise ConfigError(f"MCP server {spec.name!r} has neither a command nor a url")
+    params: MCPServerStdioParams = {"command": spec.command, "args": list(spec.args)}
     if spec.env:
         import os
 
         params["env"] = {**os.environ, **dict(spec.env)}
-    return MCPServerStdio(params=params, name=spec.name, cache_tools_list=True)  # type: ignore[arg-type]
+    return MCPServerStdio(params=params, name=spec.name, cache_tools_list=True)
 
 
-def attach(agent: Any, specs: tuple[McpSpec, ...]) -> Any:
+def attach(agent: Agent, specs: tuple[McpSpec, ...]) -> Agent:
     """The agent with the servers named on the command line or in the config added."""
     if not specs:
         return agent
     return agent.clone(mcp_servers=[*agent.mcp_servers, *(build_server(s) for s in specs)])
 
 
-def agents_in(agent: Any) -> Iterator[Any]:
+def agents_in(agent: Agent) -> Iterator[Agent]:
     """Every agent reachable from ``agent``: handoffs and agents used as tools, once each."""
     seen: set[int] = set()
-    stack = [agent]
+    stack: list[Agent | None] = [agent]
     while stack:
         current = stack.pop()
         if id(current) in seen or current is None:
@@ -72,8 +78,8 @@ def agents_in(agent: Any) -> Iterator[Any]:
                 stack.append(nested)
 
 
-def servers_of(agent: Any) -> list[Any]:
-    out: list[Any] = []
+def servers_of(agent: Agent) -> list[MCPServer]:
+    out: list[MCPServer] = []
     for each in agents_in(agent):
         for server in getattr(each, "mcp_servers", None) or ():
             if all(server is not known for known in out):
@@ -88,15 +94,15 @@ class McpHub:
     agent: when the person switches agents they go along, still connected, and the new
     agent's own servers are connected by the next ``start``."""
 
-    def __init__(self, agent: Any, attached: list[Any] | None = None) -> None:
+    def __init__(self, agent: Agent, attached: list[MCPServer] | None = None) -> None:
         self.agent = agent
         self.servers = servers_of(agent)
         self.attached = list(attached or ())
         # The connect under way or done: every runner sharing this hub waits for the same one.
         self._task: asyncio.Future[list[str]] | None = None
-        self._managers: list[Any] = []
-        self._started: list[Any] = []  # servers a start() has tried to connect
-        self._dropped: list[Any] = []
+        self._managers: list[MCPServerManager] = []
+        self._started: list[MCPServer] = []  # servers a start() has tried to connect
+        self._dropped: list[MCPServer] = []
         self.problems: list[str] = []
 
     @property
@@ -104,7 +110,7 @@ class McpHub:
         return bool(self.servers)
 
     @property
-    def alive(self) -> list[Any]:
+    def alive(self) -> list[MCPServer]:
         """The servers not dropped."""
         return [s for s in self.servers if all(s is not gone for gone in self._dropped)]
 
@@ -158,7 +164,7 @@ class McpHub:
             lines.append(reason)
         return lines
 
-    def switch(self, agent: Any) -> Any:
+    def switch(self, agent: Agent) -> Agent:
         """The agent to talk to from now on, with the session's attached servers that are
         still alive; its own servers wait for the next ``start``."""
         alive = [s for s in self.attached if all(s is not gone for gone in self._dropped)]
@@ -171,7 +177,7 @@ class McpHub:
                 self.servers.append(server)
         return agent
 
-    def drop(self, server: Any, reason: str) -> None:
+    def drop(self, server: MCPServer, reason: str) -> None:
         """Take a server off every agent: later turns run without it."""
         self.problems.append(reason)
         self._dropped.append(server)
@@ -210,7 +216,7 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
 
 
-async def list_tools(agent: Any) -> list[ToolInfo]:
+async def list_tools(agent: Agent) -> list[ToolInfo]:
     """Every tool the agent can call now, with where it comes from (``/tools``)."""
     out: list[ToolInfo] = []
     for tool in getattr(agent, "tools", None) or ():
@@ -236,5 +242,5 @@ async def list_tools(agent: Any) -> list[ToolInfo]:
     return out
 
 
-def _describe(tool: Any) -> str:
+def _describe(tool: object) -> str:
     return " ".join(str(getattr(tool, "description", "") or "").split())

@@ -16,6 +16,10 @@ from tui.core.config import Settings
 from tui.core.secrets import remember, strip_userinfo, userinfo_secrets
 
 if TYPE_CHECKING:
+    from agents import Agent, RunConfig
+    from agents.models.interface import Model
+
+    from tui.core.turn.budget import ContextBudget
     from tui.core.turn.runner import TurnRunner
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
@@ -33,7 +37,9 @@ class Backend:
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     model_path: Path | None = None
-    engine: Any = None  # LlamaEngine for "local"
+    # The LlamaEngine for "local". Any, not ``LlamaEngine | None``: tui/bench/long_local.py
+    # loads it with no None check.
+    engine: Any = None
 
     @property
     def label(self) -> str:
@@ -45,7 +51,7 @@ class Backend:
             return f"agent's own model · {self.model_name}"
         return f"OpenAI · {self.model_name}"
 
-    def budget(self, settings: Settings) -> Any:
+    def budget(self, settings: Settings) -> ContextBudget:
         """How much of the conversation each request may carry (``tui.core.turn.budget``)."""
         from tui.core.turn.budget import ContextBudget
 
@@ -62,7 +68,7 @@ class Backend:
         reserve = 512 if window is None or window > 4096 else max(64, window // 8)
         return ContextBudget(window=window, reserve=reserve, history=settings.history)
 
-    def run_config(self) -> Any:
+    def run_config(self) -> RunConfig:
         """The SDK ``RunConfig`` that routes every agent in the run to this backend."""
         from agents import ModelSettings, RunConfig
 
@@ -101,13 +107,13 @@ class Backend:
         )
 
 
-def _agent_model(agent: Any) -> Any:
+def _agent_model(agent: Agent | None) -> Model | None:
     model = getattr(agent, "model", None)
     return None if model is None or isinstance(model, str) else model
 
 
 def choose_backend(
-    settings: Settings, agent: Any = None, environ: dict[str, str] | None = None
+    settings: Settings, agent: Agent | None = None, environ: dict[str, str] | None = None
 ) -> Backend:
     env = os.environ if environ is None else environ
     remember(settings.api_key, env.get("OPENAI_API_KEY"), env.get("AGENTS_TUI_API_KEY"))
