@@ -59,7 +59,7 @@ def test_dashboard_data_reads_only_metrics_and_counts_errors(tmp_path):
         store.finish_turn(
             turn, reply="r", status="completed", error=None, tools=[], metrics=metrics
         )
-    data = load(store.path, "c")
+    data = load(store, "c")
     assert data.turns == 300
     assert len(data.ttft.x) == 240  # thinned
     assert max(data.ttft.y) > 2.0  # the slow turns are visible above the 2 s line
@@ -86,7 +86,7 @@ def test_the_latency_distribution_counts_the_real_gaps_of_every_stored_turn(tmp_
         store.finish_turn(
             turn, reply="r", status="completed", error=None, tools=[], metrics=metrics.summary(at)
         )
-    data = load(store.path, "c")
+    data = load(store, "c")
     counts = dict(zip(data.itl_labels, data.itl_histogram, strict=True))
     assert counts["<5"] == 60 and counts["<1k"] == 5 and sum(counts.values()) == 65
     assert data.itl_source == "65 gaps of 2 turns"  # not the last turn's two percentiles

@@ -77,7 +77,7 @@ async def dashboard_open_ms(turns: int = 10_000) -> dict[str, Any]:
             frames.clear()
             started = time.perf_counter_ns()
             assert app.store is not None
-            app.push_screen(DashboardScreen(app.store.path, None, None, all_turns=True))
+            app.push_screen(DashboardScreen(app.store, None, None, all_turns=True))
             for _ in range(1000):
                 await pilot.pause(0.002)
                 shown = [t for t, screen in frames if isinstance(screen, DashboardScreen)]

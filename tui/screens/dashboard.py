@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,10 +11,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
-from tui.core.observe.dashboard import DashboardData, load
 from tui.core.i18n import N_, _
+from tui.core.observe.dashboard import DashboardData, load
 from tui.core.observe.metrics import Thresholds
 from tui.localized import localized
+
+if TYPE_CHECKING:
+    from tui.core.store import Store
 
 
 @localized
@@ -27,14 +30,14 @@ class DashboardScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        db_path: Any,
+        store: Store,
         conversation_id: str | None,
         live_gaps_s: list[float] | None,
         *,
         all_turns: bool = False,
     ) -> None:
         super().__init__()
-        self.db_path = db_path
+        self.store = store
         self.conversation_id = conversation_id
         self.live_gaps_s = live_gaps_s
         self.all_turns = all_turns or conversation_id is None
@@ -62,7 +65,7 @@ class DashboardScreen(ModalScreen[None]):
 
     def draw(self) -> None:
         scope = None if self.all_turns else self.conversation_id
-        data = load(self.db_path, scope, self.live_gaps_s)
+        data = load(self.store, scope, self.live_gaps_s)
         label = _("all stored turns") if scope is None else _("this conversation")
         self.query_one("#dashboard-title", Static).update(
             _("Performance dashboard · {scope} · {n:,} turns   (a: switch, Esc: close)").format(

@@ -1,4 +1,6 @@
-"""The numbers behind the performance dashboard (F2), from stored turns; no drawing here.
+"""The numbers behind the performance dashboard (F2), from stored turns' metrics (read
+through the store's public face, ``Store.turn_metrics``, on either backend); no drawing
+here.
 
 Series are thinned to at most ``MAX_POINTS`` buckets (means per bucket) so that a chart of
 10,000 turns costs what a chart of a few hundred does: a terminal cannot show more anyway.
@@ -6,14 +8,11 @@ Series are thinned to at most ``MAX_POINTS`` buckets (means per bucket) so that 
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from tui.core.i18n import _
-from tui.core.observe.metrics import ITL_EDGES_MS, itl_bucket_labels
+from tui.core.observe.metrics import ITL_EDGES_MS, MetricsSummary, itl_bucket_labels
 
 MAX_POINTS = 240
 
@@ -52,29 +51,30 @@ def thin(xs: list[float], ys: list[float], limit: int = MAX_POINTS) -> Series:
     return out
 
 
+class MetricsSource(Protocol):
+    """Where the turns' metrics come from: the store (``Store.turn_metrics``)."""
+
+    def turn_metrics(self, conversation_id: str | None = None) -> list[MetricsSummary]: ...
+
+
 def load(
-    db_path: Path, conversation_id: str | None, live_gaps_s: list[float] | None = None
+    store: MetricsSource, conversation_id: str | None, live_gaps_s: list[float] | None = None
 ) -> DashboardData:
     """Read only the metrics column (not replies or tool calls): fast on a big store."""
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        where, args = (
-            ("WHERE conversation_id = ?", (conversation_id,)) if conversation_id else ("", ())
-        )
-        rows = db.execute(f"SELECT metrics FROM turns {where} ORDER BY id", args).fetchall()
-    finally:
-        db.close()
-    metrics: list[dict[str, Any]] = []
-    for (raw,) in rows:
-        try:
-            metrics.append(json.loads(raw or "{}"))
-        except ValueError:
-            metrics.append({})
+    metrics = store.turn_metrics(conversation_id)
     index = [float(i + 1) for i in range(len(metrics))]
-    ttft_x = [i for i, m in zip(index, metrics, strict=True) if m.get("time_to_first_token_s")]
-    ttft_y = [float(m["time_to_first_token_s"]) for m in metrics if m.get("time_to_first_token_s")]
-    rate_x = [i for i, m in zip(index, metrics, strict=True) if m.get("tokens_per_second")]
-    rate_y = [float(m["tokens_per_second"]) for m in metrics if m.get("tokens_per_second")]
+    ttft = [
+        (i, float(t))
+        for i, m in zip(index, metrics, strict=True)
+        if (t := m.get("time_to_first_token_s"))
+    ]
+    rate = [
+        (i, float(r))
+        for i, m in zip(index, metrics, strict=True)
+        if (r := m.get("tokens_per_second"))
+    ]
+    ttft_x, ttft_y = [i for i, _t in ttft], [t for _i, t in ttft]
+    rate_x, rate_y = [i for i, _r in rate], [r for _i, r in rate]
     kinds = sorted({k for m in metrics for k in (m.get("errors_by_kind") or {})})
     errors = {
         kind: thin(index, [float((m.get("errors_by_kind") or {}).get(kind, 0)) for m in metrics])
@@ -93,12 +93,13 @@ def load(
         itl = [gap * 1000 for gap in live_gaps_s]
         source = _("last turn of this session")
     else:
-        last: dict[str, Any] = next(
-            (m for m in reversed(metrics) if m.get("inter_token_latency_p50_ms")), {}
+        last: MetricsSummary = next(
+            (m for m in reversed(metrics) if m.get("inter_token_latency_p50_ms")),
+            MetricsSummary(),
         )
         itl = [
-            float(last.get(k) or 0)
-            for k in ("inter_token_latency_p50_ms", "inter_token_latency_p95_ms")
+            float(last.get("inter_token_latency_p50_ms") or 0),
+            float(last.get("inter_token_latency_p95_ms") or 0),
         ]
         itl = [v for v in itl if v]
         source = _("last stored turn (p50 and p95 only)")

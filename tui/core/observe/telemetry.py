@@ -22,10 +22,16 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from tui.core import events as ev
+from tui.core.observe.metrics import MetricsSummary, TurnMetrics
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+    from opentelemetry.util.types import AttributeValue
 
 log = logging.getLogger("agents_tui.turns")
 
@@ -34,6 +40,25 @@ RATE_BUCKETS = (1.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0)
 DURATION_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 MAX_GAPS_PER_TURN = 2_000  # inter-token gaps observed per turn (evenly sampled past it)
 ITL_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class _Journal(Protocol):
+    @property
+    def last_turn_id(self) -> int | None: ...
+
+
+class Observed(Protocol):
+    """What telemetry reads of a conversation (``tui.core.turn.conversation.Conversation``):
+    its id and model, the turn's metrics, and the store's id of the turn that ended."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def model_label(self) -> str: ...
+    @property
+    def metrics(self) -> TurnMetrics | None: ...
+    @property
+    def journal(self) -> _Journal: ...
 
 
 @dataclass(slots=True)
@@ -111,7 +136,7 @@ class Metrics:
         )
         self._gauge = Gauge
 
-    def gauge(self, name: str, documentation: str, read: Any) -> None:
+    def gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge read when scraped (live sessions, open streams...)."""
         self._gauge(name, documentation, registry=self.registry).set_function(read)
 
@@ -135,7 +160,7 @@ class Telemetry:
     def active(self) -> bool:
         return self.metrics is not None or self.tracer is not None or log.isEnabledFor(logging.INFO)
 
-    def observe(self, conversation: Any, event: ev.RunEvent) -> None:
+    def observe(self, conversation: Observed, event: ev.RunEvent) -> None:
         """One event of ``conversation`` (after the journal has seen it)."""
         if isinstance(event, ev.TextDelta):
             return  # the hot path: counted by the turn's metrics, not here
@@ -182,34 +207,40 @@ class Telemetry:
             self.metrics.approvals.labels("approved" if event.approved else "rejected").inc()
         elif isinstance(event, ev.TurnFinished):
             del self._turns[key]
-            numbers = getattr(conversation, "metrics", None)  # the turn's TurnMetrics
-            summary = numbers.summary(event.at_ns) if numbers is not None else {}
-            gaps = list(getattr(numbers, "gaps_s", []) or [])
+            numbers = conversation.metrics  # the turn's TurnMetrics
+            summary = numbers.summary(event.at_ns) if numbers is not None else MetricsSummary()
+            gaps = list(numbers.gaps_s) if numbers is not None else []
             self._count(turn, summary, gaps)
             if self.tracer is not None:
                 self._trace(conversation, turn, event, summary)
             self._log(conversation, turn, event, summary)
 
     # --- metrics ----------------------------------------------------------------------------
-    def _count(self, turn: _Turn, summary: dict[str, Any], gaps: list[float]) -> None:
+    def _count(self, turn: _Turn, summary: MetricsSummary, gaps: list[float]) -> None:
         m = self.metrics
         if m is None:
             return
         status = str(summary.get("status") or "unknown")
         m.turns.labels(status).inc()
-        if summary.get("time_to_first_token_s"):
-            m.ttft.observe(float(summary["time_to_first_token_s"]))
-        if summary.get("tokens_per_second"):
-            m.rate.observe(float(summary["tokens_per_second"]))
-        if summary.get("elapsed_s") is not None:
-            m.duration.observe(float(summary["elapsed_s"]))
+        ttft, rate, elapsed = (
+            summary.get("time_to_first_token_s"),
+            summary.get("tokens_per_second"),
+            summary.get("elapsed_s"),
+        )
+        if ttft:
+            m.ttft.observe(float(ttft))
+        if rate:
+            m.rate.observe(float(rate))
+        if elapsed is not None:
+            m.duration.observe(float(elapsed))
         step = max(1, len(gaps) // MAX_GAPS_PER_TURN)  # a 1 MB reply has 180,000 gaps
         for gap in gaps[::step]:
             m.itl.observe(gap)
         for kind, count in (summary.get("errors_by_kind") or {}).items():
             m.errors.labels(kind).inc(int(count))
-        if summary.get("retries"):
-            m.retries.inc(int(summary["retries"]))
+        retries = summary.get("retries")
+        if retries:
+            m.retries.inc(int(retries))
         if summary.get("errors") and status == "completed":
             m.recoveries.inc()
         m.input_tokens.inc(int(summary.get("input_tokens") or 0))
@@ -223,12 +254,12 @@ class Telemetry:
         return perf_ns + self._clock_offset_ns
 
     def _trace(
-        self, conversation: Any, turn: _Turn, end: ev.TurnFinished, summary: dict[str, Any]
+        self, conversation: Observed, turn: _Turn, end: ev.TurnFinished, summary: MetricsSummary
     ) -> None:
         from opentelemetry import trace
         from opentelemetry.trace import Status, StatusCode
 
-        model = model_name(getattr(conversation, "model_label", ""))
+        model = model_name(conversation.model_label)
         tracer = self.tracer
         assert tracer is not None
         root = tracer.start_span(
@@ -293,14 +324,14 @@ class Telemetry:
 
     # --- logs -------------------------------------------------------------------------------
     def _log(
-        self, conversation: Any, turn: _Turn, end: ev.TurnFinished, summary: dict[str, Any]
+        self, conversation: Observed, turn: _Turn, end: ev.TurnFinished, summary: MetricsSummary
     ) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
-        fields: dict[str, Any] = {
+        fields: dict[str, object] = {
             "event": "turn_finished",
             "session": str(conversation.id),
-            "turn": getattr(getattr(conversation, "journal", None), "last_turn_id", None),
+            "turn": conversation.journal.last_turn_id,
             "status": end.status,
             "duration_s": summary.get("elapsed_s"),
             "ttft_s": summary.get("time_to_first_token_s"),
@@ -322,16 +353,16 @@ def model_name(label: str) -> str:
     return label.rsplit(" · ", 1)[-1] if label else ""
 
 
-def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
+def _clean(attributes: dict[str, AttributeValue | None]) -> dict[str, AttributeValue]:
     return {k: v for k, v in attributes.items() if v is not None and v != ""}
 
 
-_TRACER: Any = None
+_TRACER: Tracer | None = None
 _TRACER_READY = False
 _TRACER_LOCK = threading.Lock()
 
 
-def tracer() -> Any:
+def tracer() -> Tracer | None:
     """The OTLP tracer when the standard variables ask for one; None otherwise (and then
     no OpenTelemetry SDK is even imported)."""
     global _TRACER, _TRACER_READY

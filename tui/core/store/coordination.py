@@ -18,13 +18,16 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from tui.core.store.db import Db
 
-Handler = Callable[[dict[str, Any]], None]
+# A notification, or a turn's event for a follower: one JSON object ({"op": "queue",
+# "session": ...}; the API's protocol objects), read by whoever sent it.
+JsonObject = dict[str, object]
+Handler = Callable[[JsonObject], None]
 # (turn_id, seq, session_id, the event's object, or None for the row that ends the turn)
-EventRow = tuple[int, int, str, dict[str, Any] | None]
+EventRow = tuple[int, int, str, JsonObject | None]
 TurnOutcome = Callable[[str, int], tuple[str, str] | None]  # (session, turn) -> status, reply
 
 log = logging.getLogger("agents_tui.store")
@@ -42,7 +45,7 @@ class Followed:
     after the last one it saw, whether the turn's events are complete, and, for a turn
     that ended with no events left to read, how it ended (status, reply) to be told."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[JsonObject] = field(default_factory=list)
     ended: bool = False
     outcome: tuple[str, str] | None = None
 
@@ -72,7 +75,7 @@ class Coordination(ABC):
 
     # --- notifications -----------------------------------------------------------------------
     @abstractmethod
-    def notify(self, payload: dict[str, Any]) -> None:
+    def notify(self, payload: JsonObject) -> None:
         """``payload`` (JSON) to every listener, this process's included."""
 
     @abstractmethod
@@ -139,7 +142,7 @@ class _LocalListener:
         except RuntimeError:  # made outside a loop: told on the notifier's, or at once
             self.loop = None
 
-    def tell(self, payload: dict[str, Any]) -> None:
+    def tell(self, payload: JsonObject) -> None:
         loop = self.loop
         if loop is None:
             with contextlib.suppress(RuntimeError):
@@ -149,7 +152,7 @@ class _LocalListener:
         else:
             loop.call_soon_threadsafe(self.deliver, payload)
 
-    def deliver(self, payload: dict[str, Any]) -> None:
+    def deliver(self, payload: JsonObject) -> None:
         try:
             self.handle(payload)
         except Exception:
@@ -198,7 +201,7 @@ class InProcessCoordination(Coordination):
             self._queues.pop(session_id, None)
         self.notify({"op": "queue", "session": session_id})
 
-    def notify(self, payload: dict[str, Any]) -> None:
+    def notify(self, payload: JsonObject) -> None:
         for listener in list(self.listeners):
             listener.tell(payload)
 

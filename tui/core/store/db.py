@@ -45,7 +45,7 @@ Param = str | int | float | bytes | None
 
 class DbRow(Protocol):
     """A row: ``sqlite3.Row``, or ``Row`` on PostgreSQL. A column's value is whatever the
-    schema says it holds (``Any``: the SQL, not Python, types it)."""
+    schema says it holds: the SQL types it, not Python."""
 
     def __getitem__(self, key: int | str, /) -> Any: ...
     def __iter__(self) -> Iterator[Any]: ...
@@ -56,7 +56,7 @@ class Cursor(Protocol):
     @property
     def rowcount(self) -> int: ...
 
-    # A row, or None when there is none (``Any``, as ``sqlite3`` types it: a query that
+    # A row, or None when there is none (untyped, as ``sqlite3`` has it: a query that
     # always answers, ``COUNT(*)``, is read as ``fetchone()[0]``).
     def fetchone(self) -> Any: ...
     def fetchall(self) -> Sequence[DbRow]: ...

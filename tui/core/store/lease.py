@@ -27,17 +27,20 @@ import uuid
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.store.db import Db, connect_postgres
 from tui.core.store.pg_coordination import notify
+
+if TYPE_CHECKING:
+    from tui.core.store.reads import TurnRow
 
 LEASE_TTL_S = 30.0  # a lease not renewed for this long has expired
 HEARTBEAT_S = 5.0  # how often a live instance renews it
 PG_LEASE_TTL_S = 10.0  # on PostgreSQL (the issue's bound: 15)
 EVENTS_KEPT_S = 3600.0  # a finished turn's events stay this long for late followers
 # (db, alive) -> the turns recovered (tui.core.store.base.recover_crashed_turns)
-Recover = Callable[..., list[Any]]
+Recover = Callable[[Db, Callable[[Db, str | None], bool]], list["TurnRow"]]
 
 log = logging.getLogger("agents_tui.postgres")
 
@@ -79,7 +82,7 @@ class Lease:
         self._lock = self.lock_path.open("w")
         fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._stop = threading.Event()
-        self._users: weakref.WeakSet[Any] = weakref.WeakSet()  # the stores that use it
+        self._users: weakref.WeakSet[object] = weakref.WeakSet()  # the stores that use it
         self._write(renew=False)
         self._thread = threading.Thread(target=self._beat, name="agents-tui-lease", daemon=True)
         self._thread.start()
@@ -105,13 +108,13 @@ class Lease:
                     (self.instance_id, socket.gethostname(), self.pid, now, now),
                 )
 
-    def attach(self, user: Any) -> None:
+    def attach(self, user: object) -> None:
         self._users.add(user)
 
-    def detach(self, user: Any) -> None:
+    def detach(self, user: object) -> None:
         self._users.discard(user)
 
-    def alive(self, db: Any, owner: str | None) -> bool:
+    def alive(self, db: Db, owner: str | None) -> bool:
         """Whether the instance ``owner`` still runs (see the module's rule)."""
         return alive(db, self.db_path, owner, self.ttl_s)
 
@@ -141,12 +144,12 @@ class Lease:
             self._lock.close()
 
 
-def sqlite_alive(db_path: Path, db: Any, owner: str | None) -> bool:
+def sqlite_alive(db_path: Path, db: Db, owner: str | None) -> bool:
     """``alive`` with the TTL in force (the lease thread's sweep)."""
     return alive(db, db_path, owner, float(os.environ.get("AGENTS_TUI_LEASE_TTL", LEASE_TTL_S)))
 
 
-def alive(db: Any, db_path: Path, owner: str | None, ttl_s: float) -> bool:
+def alive(db: Db, db_path: Path, owner: str | None, ttl_s: float) -> bool:
     """Whether the instance ``owner`` still runs (see the module's rule)."""
     if not owner:
         return False  # a turn from before leases (it named a PID): its owner is gone
@@ -176,7 +179,7 @@ _LEASES: dict[Path, Lease] = {}
 _GUARD = threading.Lock()
 
 
-def lease_for(db_path: Path, user: Any, on_beat: Callable[[], None] | None = None) -> Lease:
+def lease_for(db_path: Path, user: object, on_beat: Callable[[], None] | None = None) -> Lease:
     """One lease per process and store file (a forked child makes its own), held while
     ``user`` (a store) is open."""
     key = db_path.resolve()
@@ -234,10 +237,10 @@ class PgLease:
         self._thread = threading.Thread(target=self._beat, name="agents-tui-pg-lease", daemon=True)
         self._thread.start()
 
-    def attach(self, user: Any) -> None:
+    def attach(self, user: object) -> None:
         self._users.add(id(user))
 
-    def detach(self, user: Any) -> None:
+    def detach(self, user: object) -> None:
         self._users.discard(id(user))
         if not self._users:
             self.release()
@@ -276,7 +279,7 @@ class PgLease:
                 (backend, self.instance_id),
             )
 
-    def sweep(self) -> list[Any]:
+    def sweep(self) -> list[TurnRow]:
         """What a process that has gone left behind: its running turns become
         ``interrupted`` (their partial reply joins the memory), its queue tickets and
         approvals asked are let go of, its lease row deleted. Old turns' events go."""
@@ -318,7 +321,7 @@ class PgLease:
 _PG_LEASES: dict[str, PgLease] = {}
 
 
-def pg_lease_for(url: str, user: Any, recover: Recover) -> PgLease:
+def pg_lease_for(url: str, user: object, recover: Recover) -> PgLease:
     """One lease per process and database, held while ``user`` (a store) is open."""
     with _GUARD:
         lease = _PG_LEASES.get(url)

@@ -12,19 +12,24 @@ import asyncio
 import contextlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from agents import SQLiteSession
+    from agents.items import TResponseInputItem
+    from agents.memory import Session, SessionSettings
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from tui.core.store.base import Store
 
 
-def open_memory(store: Store, conversation_id: str, *, per_call: bool = False) -> Any:
+def open_memory(store: Store, conversation_id: str, *, per_call: bool = False) -> Session:
     """The model's memory of ``conversation_id`` in ``store``; with ``per_call`` held only
     for each call (a server with thousands of conversations)."""
     return store.memory(conversation_id, per_call=per_call)
 
 
-def sqlite_memory(path: Path, conversation_id: str, *, per_call: bool = False) -> Any:
+def sqlite_memory(path: Path, conversation_id: str, *, per_call: bool = False) -> Session:
     """The SDK's own SQLiteSession, in the store's database file; with ``per_call``
     opened for each call."""
     if per_call:
@@ -47,22 +52,22 @@ class ShortLivedMemory:
     def __init__(self, session_id: str, path: Path) -> None:
         self.session_id = session_id
         self.path = path
-        self.session_settings = None
+        self.session_settings: SessionSettings | None = None
 
-    def _open(self) -> Any:
+    def _open(self) -> SQLiteSession:
         from agents import SQLiteSession
 
         return SQLiteSession(self.session_id, db_path=self.path)
 
-    async def get_items(self, limit: int | None = None) -> list[Any]:
+    async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
         with contextlib.closing(self._open()) as memory:
             return list(await memory.get_items(limit))
 
-    async def add_items(self, items: list[Any]) -> None:
+    async def add_items(self, items: list[TResponseInputItem]) -> None:
         with contextlib.closing(self._open()) as memory:
             await memory.add_items(items)
 
-    async def pop_item(self) -> Any:
+    async def pop_item(self) -> TResponseInputItem | None:
         with contextlib.closing(self._open()) as memory:
             return await memory.pop_item()
 
@@ -74,10 +79,10 @@ class ShortLivedMemory:
         """Nothing is held between calls."""
 
 
-_ENGINES: dict[tuple[str, int], Any] = {}
+_ENGINES: dict[tuple[str, int], AsyncEngine] = {}
 
 
-def postgres_memory(url: str, session_id: str) -> Any:
+def postgres_memory(url: str, session_id: str) -> Session:
     """The SDK's ``SQLAlchemySession`` for ``session_id``, on one async engine per process
     and event loop (psycopg's async driver)."""
     from agents.extensions.memory import SQLAlchemySession

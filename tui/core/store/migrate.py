@@ -16,9 +16,9 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tui.core.store import Store, migrate_sqlite
+from tui.core.store.db import Db
 
 
 @dataclass(slots=True)
@@ -96,7 +96,7 @@ def copy_store(source: Path, target: Store) -> CopyReport:
     return report
 
 
-def _copy_turns(src: sqlite3.Connection, db: Any, conversation_id: str, report: CopyReport) -> None:
+def _copy_turns(src: sqlite3.Connection, db: Db, conversation_id: str, report: CopyReport) -> None:
     turns = src.execute(
         "SELECT t.*, p.state AS paused_state, p.saved_at AS paused_at FROM turns t"
         " LEFT JOIN pending_runs p ON p.turn_id = t.id WHERE t.conversation_id = ? ORDER BY t.id",

@@ -18,13 +18,13 @@ import json
 import logging
 import threading
 import time
-from typing import Any
 
 from tui.core.store.coordination import (
     Coordination,
     EventRow,
     Followed,
     Handler,
+    JsonObject,
     Listening,
 )
 from tui.core.store.db import Db, PostgresDb, connect_postgres, plain_url
@@ -37,7 +37,7 @@ STALE_S = 1.0  # a turn ended in the store with no end row for this long: ended 
 log = logging.getLogger("agents_tui.postgres")
 
 
-def notify(db: Db, payload: dict[str, Any]) -> None:
+def notify(db: Db, payload: JsonObject) -> None:
     db.execute("SELECT pg_notify(?, ?)", (CHANNEL, json.dumps(payload)))
 
 
@@ -79,7 +79,7 @@ class Listener:
                 self._ready.set()
                 time.sleep(0.5)
 
-    def _deliver(self, payload: dict[str, Any]) -> None:
+    def _deliver(self, payload: JsonObject) -> None:
         try:
             self.handle(payload)
         except Exception:
@@ -257,7 +257,7 @@ class PostgresCoordination(Coordination):
         ).fetchone()
         return int(row[0])
 
-    def notify(self, payload: dict[str, Any]) -> None:
+    def notify(self, payload: JsonObject) -> None:
         notify(self.db, payload)
 
     def listen(self, handle: Handler) -> Listening:
@@ -318,7 +318,7 @@ class PostgresCoordination(Coordination):
         """What the turn's process wrote to ``turn_events``; a turn that ended in the store
         and wrote nothing more for ``STALE_S`` (its process went away, or the end row is
         late) is told as it ended."""
-        out: list[dict[str, Any]] = []
+        out: list[JsonObject] = []
         for _seq, body in self._read_events(session_id, turn_id, after):
             if body == END:
                 return Followed(out, ended=True)

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.observe.stats import COUNTERS
 from tui.core.store.base import Store, recover_crashed_turns
-from tui.core.store.db import DatabaseError, PostgresDb, connect_postgres, redacted_url
+from tui.core.store.db import DatabaseError, Param, PostgresDb, connect_postgres, redacted_url
+
+if TYPE_CHECKING:
+    from agents.memory import Session
 
 _LOCK_KEY = 0x61676E74  # pg_advisory_xact_lock key for migrations ("agnt")
 
@@ -172,18 +175,18 @@ class PostgresStore(Store, dialect="postgresql"):
         assert self.url is not None
         return redacted_url(self.url)
 
-    def memory(self, conversation_id: str, *, per_call: bool = False) -> Any:
+    def memory(self, conversation_id: str, *, per_call: bool = False) -> Session:
         """The SDK's ``SQLAlchemySession`` (it holds no connection between calls)."""
         from tui.core.store.memory import postgres_memory
 
         assert self.url is not None
         return postgres_memory(self.url, conversation_id)
 
-    def _search(self, search: str) -> tuple[str, tuple[Any, ...]]:
+    def _search(self, search: str) -> tuple[str, tuple[Param, ...]]:
         return search_clause(search)
 
 
-def search_clause(search: str) -> tuple[str, tuple[Any, ...]]:
+def search_clause(search: str) -> tuple[str, tuple[Param, ...]]:
     """The conversations whose turns hold every word (as a prefix), or whose title holds
     the text; as ``Store._conversations`` takes it."""
     words = re.findall(r"\w+", search)

@@ -94,6 +94,25 @@ class StoreReads:
             ).fetchall()
         return [json.loads(r[0]) for r in reversed(rows)]
 
+    def turn_metrics(self, conversation_id: str | None = None) -> list[MetricsSummary]:
+        """Every turn's metrics, of one conversation or the whole store, oldest first: the
+        metrics column alone (the dashboard's charts), on the reading connection. A row
+        that is not JSON reads as no metrics."""
+        where, args = (
+            ("WHERE conversation_id = ?", (conversation_id,)) if conversation_id else ("", ())
+        )
+        with self._reader_lock:
+            rows = self._reader.execute(
+                f"SELECT metrics FROM turns {where} ORDER BY id", args
+            ).fetchall()
+        out: list[MetricsSummary] = []
+        for (raw,) in rows:
+            try:
+                out.append(json.loads(raw or "{}"))
+            except ValueError:
+                out.append({})
+        return out
+
     # --- conversations -----------------------------------------------------------------------
     def conversation(self, conversation_id: str) -> ConversationRow | None:
         rows = self._conversations("WHERE c.id = ?", (conversation_id,))

@@ -15,13 +15,16 @@ import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.observe.stats import COUNTERS
 from tui.core.store import totals as kept
 from tui.core.store.base import Store, default_db_path, recover_crashed_turns
 from tui.core.store.coordination import InProcessCoordination
-from tui.core.store.db import Db, SqliteDb
+from tui.core.store.db import Db, Param, SqliteDb
+
+if TYPE_CHECKING:
+    from agents.memory import Session
 
 # The search index holds a turn's prompt, and its reply once the turn is no longer running:
 # the partial reply is saved every 0.25 s while it streams, and re-indexing it each time
@@ -216,13 +219,13 @@ class SqliteStore(Store, dialect="sqlite"):
     def where(self) -> str:
         return str(self.path)
 
-    def memory(self, conversation_id: str, *, per_call: bool = False) -> Any:
+    def memory(self, conversation_id: str, *, per_call: bool = False) -> Session:
         from tui.core.store.memory import sqlite_memory
 
         assert self.path is not None
         return sqlite_memory(self.path, conversation_id, per_call=per_call)
 
-    def _search(self, search: str) -> tuple[str, tuple[Any, ...]]:
+    def _search(self, search: str) -> tuple[str, tuple[Param, ...]]:
         query = " ".join(f'"{word}"*' for word in search.replace('"', " ").split())
         return (
             "WHERE c.id IN (SELECT t.conversation_id FROM turns t JOIN turns_fts f"

@@ -10,11 +10,10 @@ read every stored turn on the event loop (0.2-0.35 s at 10,000 turns).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from tui.core.observe.metrics import Thresholds
 from tui.core.observe.stats import COUNTERS, Totals, contribution
-from tui.core.store.db import Db
+from tui.core.store.db import Db, Param
 
 
 def account(db: Db, conversation_id: str, share: Totals, earlier: Totals | None = None) -> None:
@@ -106,7 +105,7 @@ def read(db: Db, conversation_id: str | None, limits: Thresholds) -> Totals:
         )
     }
     where = " AND conversation_id = ?" if conversation_id else ""
-    args: tuple[Any, ...] = (conversation_id,) if conversation_id else ()
+    args: tuple[Param, ...] = (conversation_id,) if conversation_id else ()
     n = out.ttft_n
     if n:
         middle = db.execute(
