@@ -344,7 +344,7 @@ class AgentsTuiApp(BackendStartup):
         if isinstance(self.screen, DashboardScreen):
             return
         live = self.session_metrics.turns[-1].gaps_s if self.session_metrics.turns else None
-        self.push_screen(DashboardScreen(self.store.path, self.conversation_id, live))
+        self.push_screen(DashboardScreen(self.store, self.conversation_id, live))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
