@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui.core.turn.growing_text import GrowingText
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 # Past this size Markdown parsing per frame (or once, at the end) would stall the app:
 # a huge tail is committed early, as plain text.
@@ -48,10 +52,10 @@ _LIST_START = re.compile(r"\n? {0,3}" + _ITEM)
 
 BlockKind = Literal["markdown", "code", "text"]
 
-_PARSER: Any = None
+_PARSER: MarkdownIt | None = None
 
 
-def parse(source: str) -> list[Any]:
+def parse(source: str) -> list[Token]:
     """markdown-it's tokens for ``source``, with one shared parser (building one costs
     ~0.8 ms, more than parsing a short block); the widget's Rich Markdown reuses them."""
     global _PARSER
@@ -59,17 +63,16 @@ def parse(source: str) -> list[Any]:
         from markdown_it import MarkdownIt
 
         _PARSER = MarkdownIt().enable("strikethrough").enable("table")
-    tokens: list[Any] = _PARSER.parse(source)
-    return tokens
+    return _PARSER.parse(source)
 
 
-def blank_before(tokens: list[Any] | None) -> bool:
+def blank_before(tokens: list[Token] | None) -> bool:
     """Whether Rich draws a blank line above a block that starts with these tokens."""
     top = [token.type for token in tokens or () if token.level == 0]
     return not top or top[0] not in _OWN_LEADING_BLANK
 
 
-def joins_next(tokens: list[Any] | None) -> bool:
+def joins_next(tokens: list[Token] | None) -> bool:
     """Whether the block ends with a rule (Rich puts no blank line after one)."""
     top = [token.type for token in tokens or () if token.level == 0]
     return bool(top) and top[-1] == "hr"
@@ -143,7 +146,7 @@ class Block:
     lexer: str = ""  # code: the fence's language ("text" when it names none)
     first: bool = False  # code: the first piece of its block (padding above)
     last: bool = False  # code: the last piece (padding below)
-    tokens: list[Any] | None = field(default=None, compare=False, repr=False)
+    tokens: list[Token] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
