@@ -9,23 +9,19 @@ and later prompts wait their turn, as in the TUI.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import re
 import time
-import uuid
 import weakref
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui.core import events as ev
+from tui.api.turn_stream import TurnStream
 from tui.core.agents import BUILTIN_AGENTS
 from tui.core.store import Store
 from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
-from tui.core.turn.conversation import Conversation, Queued
-from tui.core.turn.protocol import ProtocolEncoder, envelope
+from tui.core.turn.conversation import Conversation
 
 if TYPE_CHECKING:
     from tui.core.store.coordination import Listening
@@ -40,8 +36,6 @@ MAX_WAITING = 8  # prompts queued behind one session's running turn; past it 429
 RETRY_AFTER_S = 1
 SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_BUFFERED_BYTES = 1024 * 1024  # events waiting for one slow client; past it, dropped
-EVENT_OVERHEAD = 160  # an event's bytes besides its text, about
-MAX_JOINED = 64 * 1024  # characters of waiting text sent as one event
 RECENT_METRICS = 100  # turns whose metrics a session's stats list (the last ones)
 
 
@@ -100,52 +94,6 @@ class LiveSession:
         finally:
             self.approvals.pop(request.call_id, None)
             coordination.answered(session_id, request.call_id)
-
-
-class _EventQueue:
-    """What one stream's client has yet to take, in order; ``None`` ends it."""
-
-    def __init__(self) -> None:
-        self._items: deque[tuple[dict[str, Any], int] | None] = deque()
-        self._ready = asyncio.Event()
-
-    def put_nowait(self, item: tuple[dict[str, Any], int] | None) -> None:
-        self._items.append(item)
-        self._ready.set()
-
-    async def get(self) -> tuple[dict[str, Any], int] | None:
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
-        return self._items.popleft()
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def join_text(self, first: dict[str, Any], size: int) -> tuple[dict[str, Any], int]:
-        """``first`` with the text deltas right behind it, up to ``MAX_JOINED`` characters
-        (the last one's running ``word_count``)."""
-        items = self._items
-        parts = [first["data"]["delta"]]
-        last = first["data"]
-        last_id = first.get("id")
-        length = len(parts[0])
-        while items and length < MAX_JOINED:
-            following = items[0]
-            if following is None or following[0]["type"] != "text_delta":
-                break
-            items.popleft()
-            last = following[0]["data"]
-            last_id = following[0].get("id", last_id)
-            parts.append(last["delta"])
-            length += len(parts[-1])
-            size += following[1]
-        if len(parts) == 1:
-            return first, size
-        joined = {**first, "data": {**last, "delta": "".join(parts)}}
-        if last_id is not None:
-            joined["id"] = last_id  # what the client has seen: up to the last one joined
-        return joined, size
 
 
 class StreamingService:
@@ -335,127 +283,17 @@ class StreamingService:
                 released[0] = True
                 self.streams_open -= 1
 
-        stream = self._stream(live, session_id, message, release, detach)
+        stream = TurnStream(
+            live.conversation,
+            message,
+            feed=self.feed,
+            store=self.store,
+            max_buffered=self.max_buffered,
+            release=release,
+            detach=detach,
+        ).events()
         weakref.finalize(stream, release)  # a response that never started its body
         return stream
-
-    async def _stream(
-        self,
-        live: LiveSession,
-        session_id: str,
-        message: str,
-        release: Callable[[], None],
-        detach: bool = False,
-    ) -> AsyncIterator[dict[str, Any]]:
-        queue = _EventQueue()
-        started = asyncio.Event()
-        buffered = [0]  # bytes of events waiting for the client (about)
-        dropped = [False]
-
-        def put(obj: dict[str, Any]) -> None:
-            if dropped[0]:
-                return
-            size = EVENT_OVERHEAD + len(str(obj.get("data", {}).get("delta", "")))
-            buffered[0] += size
-            queue.put_nowait((obj, size))
-            if buffered[0] > self.max_buffered:
-                # The client reads nothing: stop the turn as if it had gone (interrupted,
-                # the partial reply kept), and let go of what waited for it.
-                dropped[0] = True
-                logging.getLogger("agents_tui.api").warning(
-                    "session %s: the client stopped reading (%d bytes waiting); its turn "
-                    "is stopped and its events dropped",
-                    session_id,
-                    buffered[0],
-                )
-                queue.clear()
-                buffered[0] = 0
-                if not detach:  # a detached turn goes on; its client may follow it later
-                    live.conversation.cancel()
-
-        conversation = live.conversation
-        encoder = ProtocolEncoder(
-            session_id,
-            message_count=0,  # counted when the turn leaves the queue
-            metrics_of=lambda: conversation.metrics,  # the journal's, not a copy
-        )
-        feed = self.feed
-        turn_log: list[Any] = [None]  # this turn's events for followers, once it has an id
-
-        def emit(event: ev.RunEvent) -> None:
-            if isinstance(event, ev.TurnStarted) and conversation.journal.turn_id is not None:
-                turn_log[0] = feed.begin(session_id, conversation.journal.turn_id)
-            for obj in encoder.encode(event):
-                if turn_log[0] is not None:
-                    feed.record(turn_log[0], obj)
-                put(obj)
-            if isinstance(event, ev.TurnFinished) and turn_log[0] is not None:
-                feed.end(turn_log[0])
-
-        def leaves_the_queue(first: ev.RunEvent) -> None:
-            started.set()
-            # this prompt's place in the session: its turn is stored once it started (a
-            # paused turn taken up first is stored already, this prompt's not yet)
-            new_turn_stored = isinstance(first, ev.TurnStarted) and not first.resumed
-            encoder.message_count = self.store.turn_count(session_id) + (not new_turn_stored)
-
-        def waits(position: int) -> None:
-            put(envelope("queued", {"position": position, "session_id": session_id}))
-
-        async def turn() -> None:
-            try:
-                # the conversation's one queue (across processes on PostgreSQL); a turn
-                # stored while waiting for approvals is taken up first
-                async with contextlib.aclosing(conversation.turn(message)) as events:
-                    async for event in events:
-                        if isinstance(event, Queued):
-                            waits(event.position)
-                            continue
-                        if not started.is_set():
-                            leaves_the_queue(event)
-                        emit(event)
-            except Exception as problem:  # the runner never raises; the store or disk might
-                request_id = uuid.uuid4().hex[:12]
-                logging.getLogger("agents_tui.api").error(
-                    "turn %s in session %s failed", request_id, session_id, exc_info=problem
-                )
-                failure = envelope(
-                    "error",
-                    {
-                        "code": "INTERNAL_ERROR",
-                        "message": f"the server failed on this turn (request id {request_id})",
-                    },
-                )
-                if turn_log[0] is not None:
-                    feed.record(turn_log[0], failure)
-                put(failure)
-            finally:
-                if turn_log[0] is not None:
-                    feed.end(turn_log[0])
-                queue.put_nowait(None)
-
-        task = asyncio.create_task(turn())
-        finished = False
-        try:
-            while True:
-                item = await queue.get()
-                if item is None:
-                    finished = True
-                    break
-                obj, size = item
-                if obj["type"] == "text_delta":
-                    # A client that fell behind gets the waiting text in one event
-                    # (the text is the same; per-event costs no longer pile up).
-                    obj, size = queue.join_text(obj, size)
-                buffered[0] -= size
-                yield obj
-        finally:
-            release()
-            if not finished and not detach:
-                if started.is_set():
-                    live.conversation.cancel()  # drains, stores the partial reply as interrupted
-                else:
-                    task.cancel()  # still queued: it never started
 
     def admit(self, session_id: str) -> LiveSession:
         """The session, if one more stream fits; a clear 429 otherwise (never a 500)."""
