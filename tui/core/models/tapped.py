@@ -1,7 +1,7 @@
-"""The app's subclasses of the SDK's ``Model``: the tap's wrapper and the bundled model.
+"""The tap's wrapper around a model (see ``tap``).
 
-Importing this module loads the SDK, so ``tap`` and ``local_model`` (the first frame
-imports the tap) import it only when a model is wrapped or built.
+Importing this module loads the SDK, so ``tap`` (which the first frame imports) imports it
+only when a model is wrapped.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from agents.agent_output import AgentOutputSchemaBase
 from agents.handoffs import Handoff
@@ -18,14 +19,23 @@ from agents.models.interface import Model, ModelTracing
 from agents.tool import Tool
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
-from tui.core.models import tap as tap_module
-from tui.core.models.local_model import LocalLlamaModel
+from tui.core.turn.growing_text import GrowingText
+
+# The longest stretch the model stream runs the loop without letting anything else in.
+YIELD_EVERY_S = 0.004
+
+
+class DeltaSink(Protocol):
+    """Where the text deltas go (``tap.TextTap``)."""
+
+    @property
+    def pieces(self) -> GrowingText: ...
 
 
 class TappedModel(Model):
     """``inner``, with every text delta it streams also appended to ``tap``."""
 
-    def __init__(self, inner: Model, tap: tap_module.TextTap) -> None:
+    def __init__(self, inner: Model, tap: DeltaSink) -> None:
         self.inner = inner
         self.tap = tap
 
@@ -86,7 +96,7 @@ class TappedModel(Model):
             if event.type == "response.output_text.delta":
                 self.tap.pieces.append(event.delta or "")
             yield event
-            if time.perf_counter() - busy_since > tap_module.YIELD_EVERY_S:
+            if time.perf_counter() - busy_since > YIELD_EVERY_S:
                 # A buffered burst (64 KB of SSE) parses without ever waiting on
                 # the socket: let the app paint and take keys in between.
                 await asyncio.sleep(0)
@@ -94,7 +104,3 @@ class TappedModel(Model):
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
-
-
-class SdkLocalModel(LocalLlamaModel, Model):
-    """A :class:`LocalLlamaModel` that is also an ``agents.models.interface.Model``."""
