@@ -77,17 +77,29 @@ def test_game_master_makes_the_asked_tool_call_and_narrates_its_result():
     assert events[-1]["data"]["metrics"]["tool_calls"] == 1
 
 
+@pytest.mark.timeout(900)  # 163 s here with other work on both cores
 def test_game_master_picks_the_asked_call_in_at_least_90_percent_of_requests():
     """The bundled model scores the candidate calls; a keyword router would not be measured."""
     from tui.bench.game_master import REQUESTS, TARGET_RATE, pick_rate
 
     assert len(REQUESTS) >= 30
-    result = pick_rate()
+    result = pick_rate(with_sessions=False)
     assert result["game_master_pick_rate"] >= TARGET_RATE, result["game_master_misses"]
     named, turns = map(int, result["game_master_narration_names_result"].split("/"))
     assert named >= turns - 2, "the narration should name the roll's result"
-    # Whole sessions: the asked call turn after turn, however many tool turns came before,
-    # none on story turns, and no reply copying an earlier one.
+
+
+@pytest.mark.timeout(900)  # 226 s here with other work on both cores
+def test_game_master_sessions_make_the_asked_call_turn_after_turn():
+    """Whole sessions: the asked call turn after turn, however many tool turns came before,
+    none on story turns, and no reply copying an earlier one. (A test of its own: with the
+    picks above it took 292 s of a 300 s timeout on a quiet machine.)"""
+    from tui.bench.game_master import TARGET_RATE, session_rate
+    from tui.core.models.local_model import LlamaEngine, bundled_model_path
+
+    engine = LlamaEngine(bundled_model_path())
+    engine.load()
+    result = session_rate(engine)
     assert result["game_master_session_turns"] >= 40
     assert result["game_master_session_failed_turns"] == 0
     assert result["game_master_session_rate"] >= TARGET_RATE, result["game_master_session_misses"]
@@ -112,8 +124,11 @@ def llama_server():
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "llama_cpp.server",
+            "-c",
+            # the server with the app's AMX work-around (tui/core/models/llama_workarounds.py)
+            "import runpy, sys; from tui.core.models import llama_workarounds; "
+            "llama_workarounds.install(); sys.argv[0] = 'llama_cpp.server'; "
+            "runpy.run_module('llama_cpp.server', run_name='__main__')",
             "--model",
             str(bundled_model_path()),
             "--host",

@@ -153,8 +153,11 @@ def narration_rate(engine: Any) -> dict[str, Any]:
     }
 
 
-def pick_rate(engine: Any = None, sessions: int | None = None) -> dict[str, Any]:
-    """Run every request through the bundled model; return the rate, timing and misses."""
+def pick_rate(
+    engine: Any = None, sessions: int | None = None, *, with_sessions: bool = True
+) -> dict[str, Any]:
+    """Run every request through the bundled model; return the rate, timing and misses
+    (and the sessions' figures, unless ``with_sessions`` is false)."""
     from tui.core.agents.game_master import build_game_master
     from tui.core.models.local_model import LlamaEngine, bundled_model_path, make_local_model
 
@@ -183,7 +186,7 @@ def pick_rate(engine: Any = None, sessions: int | None = None) -> dict[str, Any]
         "game_master_pick_target_met": rate >= TARGET_RATE,
         "game_master_misses": misses,
         **narration_rate(engine),
-        **session_rate(engine, sessions),
+        **(session_rate(engine, sessions) if with_sessions else {}),
     }
 
 
@@ -261,8 +264,8 @@ async def _session(model: Any, engine: Any, turns: Any, seed: int) -> list[dict[
 
     from tui.core import events as ev
     from tui.core.agents.game_master import build_game_master
-    from tui.core.turn.budget import ContextBudget
     from tui.core.models.local_model import DEFAULT_MAX_TOKENS
+    from tui.core.turn.budget import ContextBudget
     from tui.core.turn.runner import TurnRunner
 
     runner = TurnRunner(

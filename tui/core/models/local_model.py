@@ -208,6 +208,10 @@ class LlamaEngine:
             raise LocalModelUnavailable(f"model file not found: {self.model_path}")
         from llama_cpp import Llama
 
+        from tui.core.models import llama_workarounds
+
+        llama_workarounds.install()  # AMX CPUs: no crash in ggml's AMX matmul
+
         started = time.perf_counter()
         with self._lock:
             if self._llm is None:

@@ -100,6 +100,9 @@ class ChannelScorer:
         if self._llm is None:
             from llama_cpp import Llama
 
+            from tui.core.models import llama_workarounds
+
+            llama_workarounds.install()
             self._llm = Llama(
                 model_path=self.model_path,
                 n_ctx=512,
