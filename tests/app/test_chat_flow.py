@@ -163,6 +163,30 @@ async def test_prompt_sent_during_a_turn_is_queued_then_sent():
         assert "t0 t1 t2" in second_input
 
 
+async def test_two_queued_prompts_each_get_their_reply_right_under_them():
+    """Found in tmux: the first queued prompt's reply was drawn under the second bubble."""
+    app, _model = make_app(
+        [
+            text_step([f"t{i} " for i in range(60)], rate=100),
+            text_step(["answer ", "two"]),
+            text_step(["answer ", "three"]),
+        ]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "one")
+        await send(pilot, "two")
+        await send(pilot, "three")
+        await wait_idle(pilot)
+        records = [(r.kind, r.text) for r in app.chat.all_records()]
+        assert [text for _kind, text in records][2:] == [
+            "two",
+            "answer two",
+            "three",
+            "answer three",
+        ]
+        assert [kind for kind, _text in records] == ["user", "assistant"] * 3
+
+
 async def test_markup_and_escape_sequences_are_shown_literally():
     hostile = "[bold red]not red[/] [link=http://x]l[/link] \x1b[31mCSI\x1b]52;c;SGk=\x07 \x00end"
     app, _ = make_app([text_step([hostile])])

@@ -198,7 +198,7 @@ class ChatScreen(ChatReading):
         if turns is None:
             return
         bubble.mark_sent()
-        self.current_reply = self.host.chat.start_assistant(self.host.agent_name)
+        self.current_reply = self.host.chat.start_assistant(self.host.agent_name, bubble)
         self.host.status.show(_("thinking…"))
         self._present(turns.turn(prompt))  # the conversation is busy from here on
 
@@ -210,7 +210,7 @@ class ChatScreen(ChatReading):
             turn, _state, bubble = self._paused
             self._paused = None
             bubble.mark_sent()
-            self.current_reply = host.chat.start_assistant(host.agent_name)
+            self.current_reply = host.chat.start_assistant(host.agent_name, bubble)
             if turn.reply:
                 self.current_reply.append(turn.reply)
             self._present(host.conversation.turn(None))  # the stored turn, finished

@@ -169,9 +169,16 @@ class ChatPane(RecordWindow):
         self.mount(message)
         return message
 
-    def start_assistant(self, agent_name: str) -> AssistantMessage:
+    def start_assistant(self, agent_name: str, after: Widget | None = None) -> AssistantMessage:
+        """The reply to a prompt, right under its bubble (``after``): prompts queued behind
+        it stay below their own replies."""
         message = AssistantMessage(agent_name)
-        self.mount(message)
+        children = self.children
+        if after is not None and after.parent is self and children and children[-1] is not after:
+            self.fold()
+            self.mount(message, after=after)
+        else:
+            self.mount(message)
         return message
 
     def add_note(self, title: str, body: str, *, kind: str = "info") -> NoteBlock:
