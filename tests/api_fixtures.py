@@ -15,9 +15,9 @@ from tests.mcp_servers import free_port
 from tui.api.server import create_app
 from tui.api.service import StreamingService
 from tui.bench.scale_agent import last_user_text
+from tui.core.store import Store
 from tui.core.turn.runner import RetryPolicy, TurnRunner
 from tui.testing.scripted import Text, paced, response_events
-from tui.core.store import Store
 
 
 def echo_words(prompt: str) -> list[str]:

@@ -9,8 +9,8 @@ from tests.app.helpers import pane_text, send, wait_idle, wait_until
 from tui.app import AgentsTuiApp
 from tui.core import events as ev
 from tui.core.config import Settings
-from tui.core.turn.runner import RetryPolicy, TurnRunner
 from tui.core.store import Store
+from tui.core.turn.runner import RetryPolicy, TurnRunner
 from tui.messages import ApprovalAsked, RunEventPosted
 from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.assistant_message import AssistantMessage

@@ -3,9 +3,9 @@
 import logging
 
 from tui.core.config import Settings
-from tui.core.turn.errors import classify
 from tui.core.models.providers import choose_backend
 from tui.core.secrets import redact, remember, strip_userinfo
+from tui.core.turn.errors import classify
 
 
 def test_a_url_is_shown_without_its_credentials_or_secret_query_values():

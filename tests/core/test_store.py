@@ -5,8 +5,8 @@ import sqlite3
 import stat
 import time
 
-from tui.core.store.export import export
 from tui.core.store import Store
+from tui.core.store.export import export
 
 
 def _turn(store, conv, prompt, reply, status="completed", tools=(), metrics=None):

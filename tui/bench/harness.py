@@ -371,8 +371,8 @@ def adapter_overhead_us(deltas: int = 50_000) -> float:
     from agents.stream_events import RawResponsesStreamEvent
     from openai.types.responses import ResponseTextDeltaEvent
 
-    from tui.core.turn.adapter import StreamAdapter
     from tui.core.observe.metrics import TurnMetrics
+    from tui.core.turn.adapter import StreamAdapter
 
     raw = [
         RawResponsesStreamEvent(
