@@ -1,5 +1,5 @@
-"""The agents-tui application: app-wide things (the panes it composes, the backend, the
-conversation it opens, themes, key bindings, screens); the chat screen presents the turns."""
+"""The agents-tui application: app-wide things (the backend, the conversation it opens,
+themes, key bindings, screens); the chat screen composes the panes and presents the turns."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from textual import events, on
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from tui import slash
 from tui.app_startup import BackendStartup
@@ -36,7 +35,6 @@ from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.chat import ChatPane
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.prompt import PromptInput
-from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.timeline import TimelinePane
 from tui.widgets.user_message import UserMessage
@@ -59,7 +57,9 @@ def _slash_commands() -> type[SlashCommandProvider]:
 @localized
 class AgentsTuiApp(BackendStartup):
     TITLE = "agents-tui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = "app.tcss"  # app-wide rules; the chat screen's are in screens/chat.tcss
+    MODES = {"chat": "chat"}  # the installed chat screen (``__init__``)
+    DEFAULT_MODE = "chat"
     COMMANDS = App.COMMANDS | {_slash_commands}
     BINDINGS = [
         Binding("escape", "cancel_turn", N_("cancel reply"), show=True),
@@ -98,62 +98,48 @@ class AgentsTuiApp(BackendStartup):
         self.session_metrics = SessionMetrics()
         self.heap = HeapPolicy(self)  # full collections wait for a quiet moment
         self.model_ready = runner is not None
+        self.install_screen(self.chat_screen, "chat")
 
     @property
     def agent_name(self) -> str:
         return self.runner.agent_name if self.runner is not None else self.settings.agent
 
     # --- layout -----------------------------------------------------------------------------
-    def get_default_screen(self) -> ChatScreen:
-        return self.chat_screen
-
     @cached_property
     def chat_screen(self) -> ChatScreen:
-        """The main screen: it presents the conversation and its running turn."""
-        return ChatScreen()
+        """The main screen: it composes the panes and presents the conversation and its
+        running turn. Installed as the app's one mode (``MODES``), so Textual starts on it
+        and loads its own ``chat.tcss`` as it does a pushed screen's."""
+        return ChatScreen(self.session_metrics, slash.completions)
 
-    def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
-        with Horizontal(id="body"):
-            with Vertical(id="chat-column"):
-                yield SearchBar(id="search")
-                yield ChatPane(id="chat")
-                yield StatusLine(id="status")
-                yield ApprovalBar(id="approval")
-                yield PromptInput(slash.completions, id="prompt")
-                yield Static("", id="hint")
-            yield TimelinePane(id="timeline")
-            yield MetricsSidebar(self.session_metrics, id="sidebar")
-        yield Footer()
-
-    # The panes, looked up once: events keep arriving while the app shuts down.
+    # The chat screen's panes, looked up once: events keep arriving while the app shuts down.
     @cached_property
     def chat(self) -> ChatPane:
-        return self.query_one(ChatPane)
+        return self.chat_screen.query_one(ChatPane)
 
     @cached_property
     def timeline(self) -> TimelinePane:
-        return self.query_one(TimelinePane)
+        return self.chat_screen.query_one(TimelinePane)
 
     @cached_property
     def sidebar(self) -> MetricsSidebar:
-        return self.query_one(MetricsSidebar)
+        return self.chat_screen.query_one(MetricsSidebar)
 
     @cached_property
     def hint(self) -> Static:
-        return self.query_one("#hint", Static)
+        return self.chat_screen.query_one("#hint", Static)
 
     @cached_property
     def status(self) -> StatusLine:
-        return self.query_one(StatusLine)
+        return self.chat_screen.query_one(StatusLine)
 
     @cached_property
     def approval_bar(self) -> ApprovalBar:
-        return self.query_one(ApprovalBar)
+        return self.chat_screen.query_one(ApprovalBar)
 
     @cached_property
     def prompt_input(self) -> PromptInput:
-        return self.query_one(PromptInput)
+        return self.chat_screen.query_one(PromptInput)
 
     @property
     def turn_running(self) -> bool:
@@ -170,9 +156,11 @@ class AgentsTuiApp(BackendStartup):
             self.heap.key_pressed()
         await super().on_event(event)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        # Textual starts the chat screen's task as the app composes; the panes are its own
+        # compose's, so what follows (the header, the status, the conversation) waits for it.
+        await self.chat_screen.mounted()
         apply_themes(self, self.settings.theme)
-        self.query_one(PromptInput).focus()
         self.update_header()
         self._apply_width(self.size.width)
         if self.runner is None:
@@ -197,7 +185,7 @@ class AgentsTuiApp(BackendStartup):
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        self.screen.set_class(width < NARROW_BELOW, "-narrow")
+        self.chat_screen.set_class(width < NARROW_BELOW, "-narrow")
 
     def update_header(self) -> None:
         agent = self.runner.agent_name if self.runner is not None else self.settings.agent
@@ -354,7 +342,7 @@ class AgentsTuiApp(BackendStartup):
         self.timeline.toggle_class("hidden")
 
     def action_toggle_sidebar(self) -> None:
-        if self.screen.has_class("-narrow"):
+        if self.chat_screen.has_class("-narrow"):
             self.sidebar.toggle_class("-forced")
         else:
             self.sidebar.toggle_class("hidden")

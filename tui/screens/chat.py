@@ -1,7 +1,8 @@
 """The main screen: the chat, the timeline and the sidebar, with its search and the keys that
-scroll the chat from wherever focus is (``tui.screens.chat_reading``). It presents the
-conversation: its past turns when it opens, and every event of a running turn, routed to
-the pane that draws it. The turns
+scroll the chat from wherever focus is (``tui.screens.chat_reading``). It composes its panes,
+laid out by ``chat.tcss`` beside it (the app installs it as its one mode, so Textual
+loads that sheet as it does a pushed screen's), and presents the conversation: its past turns
+when it opens, and every event of a running turn, routed to the pane that draws it. The turns
 themselves run in the core (``tui.core.turn.conversation``); this screen queues prompts, starts
 turns there and shows what they yield. Its compositor comes from ``tui.textual_patches``
 (the row-cropping one when the patches are installed, Textual's own otherwise).
@@ -34,13 +35,14 @@ from tui.messages import (
     TextArrived,
     TurnEnded,
 )
-from tui.screens.chat_reading import ChatReading
+from tui.screens.chat_reading import ChatReading, Completions
 from tui.text_batch import TextBatcher
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.record import Record
 
 if TYPE_CHECKING:
     from tui.command_context import ScreenHost
+    from tui.core.observe.metrics import SessionMetrics
     from tui.core.store import TurnRow
     from tui.core.tool_calls import StoredToolCall
     from tui.widgets.user_message import UserMessage
@@ -53,10 +55,10 @@ ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N
 
 @localized
 class ChatScreen(ChatReading):
-    """The app's default screen: the three panes, composed by the app."""
+    """The app's main screen: the turns presented in the panes its base composes."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, session_metrics: SessionMetrics, completions: Completions) -> None:
+        super().__init__(session_metrics, completions)
         textual_patches.use_row_crop(self)
         self.text = TextBatcher(lambda parts: self.post_message(TextArrived(parts)))
         self.queue: deque[tuple[str, UserMessage]] = deque()

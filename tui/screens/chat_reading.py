@@ -1,19 +1,41 @@
-"""Reading the chat from the keyboard, whatever has focus: the page keys, the first and the
-newest message, and search (Ctrl+F). The chat screen (``tui.screens.chat``) is built on it;
-what it moves is the chat pane's view and its window of records."""
+"""The chat screen's panes and reading them from the keyboard. The panes: the chat column
+(search, chat, status line, approval bar, prompt, hint), the timeline and the metrics
+sidebar, composed here and laid out by ``chat.tcss``. The keys, whatever has focus: the page
+keys, the first and the newest message, and search (Ctrl+F); what they move is the chat
+pane's view and its window of records. The chat screen (``tui.screens.chat``) is built on it
+and presents the turns in these panes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import AwaitMount
+from textual.widgets import Footer, Header, Static
 
 from tui.core.i18n import N_, _
+from tui.widgets.approval_bar import ApprovalBar
 from tui.widgets.chat import ChatPane
+from tui.widgets.metrics import MetricsSidebar
+from tui.widgets.prompt import PromptInput
 from tui.widgets.search_bar import SearchBar
+from tui.widgets.status_line import StatusLine
+from tui.widgets.timeline import TimelinePane
+
+if TYPE_CHECKING:
+    from tui.core.observe.metrics import SessionMetrics
+
+Completions = Callable[[str], list[str]]  # the commands a prompt's text may complete to
 
 
 class ChatReading(Screen[None]):
-    """The keys that scroll and search the chat pane."""
+    """The chat screen's panes, and the keys that scroll and search the chat pane."""
+
+    CSS_PATH = "chat.tcss"
 
     # The chat scrolls from the keyboard whatever has focus (the prompt, usually): the
     # prompt is one line or a few, so its own page keys are worth less than the chat's.
@@ -25,6 +47,33 @@ class ChatReading(Screen[None]):
         Binding("ctrl+f", "find", N_("find"), show=False, priority=True),
     ]
     _search: tuple[str, int] = ("", -1)  # the query and the position among its matches
+
+    def __init__(self, session_metrics: SessionMetrics, completions: Completions) -> None:
+        super().__init__()
+        self._session_metrics = session_metrics  # what the sidebar draws
+        self._completions = completions  # the prompt's (the app's slash commands)
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="body"):
+            with Vertical(id="chat-column"):
+                yield SearchBar(id="search")
+                yield ChatPane(id="chat")
+                yield StatusLine(id="status")
+                yield ApprovalBar(id="approval")
+                yield PromptInput(self._completions, id="prompt")
+                yield Static("", id="hint")
+            yield TimelinePane(id="timeline")
+            yield MetricsSidebar(self._session_metrics, id="sidebar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PromptInput).focus()
+
+    def mounted(self) -> AwaitMount:
+        """Awaits this screen's compose and mount: its panes are there once it returns (the
+        app's own start waits for them; Textual composes the screen in its own task)."""
+        return AwaitMount(self, [self])
 
     def action_find(self) -> None:
         self.query_one(SearchBar).open()
@@ -49,7 +98,7 @@ class ChatReading(Screen[None]):
     def on_search_bar_closed(self, _message: SearchBar.Closed) -> None:
         self._chat().unmark()
         self._search = ("", -1)
-        self.app.query_one("#prompt").focus()
+        self.query_one("#prompt").focus()
 
     def _chat(self) -> ChatPane:
         return self.query_one(ChatPane)
