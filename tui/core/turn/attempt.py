@@ -1,7 +1,7 @@
 """One attempt of a turn: stream ``Runner.run_streamed``, stop for approvals and resume the
 same run, until it ends or fails.
 
-Each SDK stream event goes, in order: ``drain_events`` (the stall timeout, the injected
+Each SDK stream event goes, in order: ``drain`` (the stall timeout, the injected
 faults) -> ``StreamAdapter.convert`` (the core's typed, timestamped events) -> ``deliver``
 (the attempt's text so far; a new message of the turn starts a new paragraph) -> ``emit``
 (the running turn's stream, ``tui.core.turn.stream``). ``TurnRunner`` (``runner.py``) runs
@@ -60,6 +60,7 @@ class Attempt:
     tools_running: set[str] = field(default_factory=set)  # call ids issued, not yet answered
     faults_allowed: bool = False  # --inject-faults may cut this attempt (never the last)
     events: int = 0  # stream events of this attempt
+    reported: list[int] = field(default_factory=lambda: [0, 0])  # usage in, out (this stream)
 
 
 async def run_attempt(
@@ -143,34 +144,12 @@ async def drain(
     emit: Emit,
     state: Attempt,
 ) -> None:
-    reported = [0, 0]
-
-    def counted(event: ev.RunEvent) -> None:
-        if isinstance(event, ev.UsageReported):
-            reported[0] += event.input_tokens
-            reported[1] += event.output_tokens
-        emit(event)
-
-    await drain_events(runner, result, adapter, counted, state)
-    # Tokens the run used that no stream event reported (an agent used as a tool runs
-    # its own model calls) are counted with the turn.
-    usage = getattr(getattr(result, "context_wrapper", None), "usage", None)
-    extra_in = int(getattr(usage, "input_tokens", 0) or 0) - reported[0]
-    extra_out = int(getattr(usage, "output_tokens", 0) or 0) - reported[1]
-    if reported != [0, 0] and (extra_in > 0 or extra_out > 0):
-        extra_in, extra_out = max(0, extra_in), max(0, extra_out)
-        emit(ev.UsageReported(extra_in, extra_out, extra_in + extra_out, runner.clock()))
-
-
-async def drain_events(
-    runner: AttemptHost,
-    result: RunResultStreaming,
-    adapter: StreamAdapter,
-    emit: Emit,
-    state: Attempt,
-) -> None:
+    """One SDK stream to its end: each event converted and delivered in order; then the
+    tokens the run used that no stream event reported (an agent used as a tool runs its
+    own model calls), counted with the turn."""
     stream = result.stream_events().__aiter__()
     state.tools_running.clear()
+    state.reported = [0, 0]
     while True:
         # A running tool is the agent's own code, not a silent provider: it may take
         # as long as it needs (Esc still cancels it), so no stall is counted meanwhile.
@@ -202,6 +181,12 @@ async def drain_events(
         ):
             result.cancel()  # dropped as a cut connection would be
             raise runner.faults.fault()
+    usage = getattr(getattr(result, "context_wrapper", None), "usage", None)
+    extra_in = int(getattr(usage, "input_tokens", 0) or 0) - state.reported[0]
+    extra_out = int(getattr(usage, "output_tokens", 0) or 0) - state.reported[1]
+    if state.reported != [0, 0] and (extra_in > 0 or extra_out > 0):
+        extra_in, extra_out = max(0, extra_in), max(0, extra_out)
+        emit(ev.UsageReported(extra_in, extra_out, extra_in + extra_out, runner.clock()))
 
 
 def deliver(runner: AttemptHost, event: ev.RunEvent, state: Attempt, emit: Emit) -> None:
@@ -222,6 +207,9 @@ def deliver(runner: AttemptHost, event: ev.RunEvent, state: Attempt, emit: Emit)
         return
     elif isinstance(event, ev.ToolCallFinished):
         state.tools_running.discard(event.call_id)
+    elif isinstance(event, ev.UsageReported):
+        state.reported[0] += event.input_tokens
+        state.reported[1] += event.output_tokens
     emit(event)
 
 

@@ -3,10 +3,10 @@
 ``TurnRunner.events(prompt)`` is the turn as a stream of the core's events
 (``tui.core.turn.stream.RunningTurn``); the conversation (``tui.core.turn.conversation``)
 iterates it through its stages. Inside, ``run`` is the only place the SDK's runner is
-driven: each attempt drains ``Runner.run_streamed`` (``_drain_events``: SDK event ->
-``StreamAdapter`` -> ``_deliver``), stops for approvals (``_ask``), and retries what failed
-(``_drive``), so the TUI, the headless ``run`` command, the API, recordings and tests all
-see exactly the same sequence.
+driven: each attempt (``tui.core.turn.attempt``: ``drain`` -> ``StreamAdapter`` ->
+``deliver``, ``ask`` for approvals) streams ``Runner.run_streamed``, and ``_drive`` retries
+what failed and ends the turn, so the TUI, the headless ``run`` command, the API,
+recordings and tests all see exactly the same sequence.
 """
 
 from __future__ import annotations
