@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from typing import Any
@@ -75,21 +74,6 @@ class ApiServer:
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
-
-
-async def read_events(response: Any) -> list[dict[str, Any]]:
-    """Every ``data:`` object of a Server-Sent Events response, in order."""
-    out = []
-    buffer = ""
-    async for chunk in response.content.iter_any():
-        buffer += chunk.decode()
-        while "\n\n" in buffer or "\r\n\r\n" in buffer:
-            cut = buffer.find("\r\n\r\n") if "\r\n\r\n" in buffer else buffer.find("\n\n")
-            block, buffer = buffer[:cut], buffer[cut:].lstrip("\r\n")
-            for line in block.splitlines():
-                if line.startswith("data:"):
-                    out.append(json.loads(line[5:].strip()))
-    return out
 
 
 async def wait_until(condition: Any, timeout: float = 10.0) -> None:

@@ -15,3 +15,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "local_model" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def api():
+    """``api(make_agent=echo_agent, token=None)`` starts a live API server (``ApiServer``,
+    tests.api_fixtures); every one started is stopped after the test."""
+    from tests.api_fixtures import ApiServer, echo_agent
+
+    servers: list[ApiServer] = []
+
+    def start(make_agent=echo_agent, token=None) -> ApiServer:
+        server = ApiServer(make_agent, token=token).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -2,7 +2,6 @@
 disconnect, approvals, errors (404, 422, 401, 413) and 50 concurrent streams."""
 
 import asyncio
-import json
 import subprocess
 import sys
 import time
@@ -10,27 +9,13 @@ from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests import approval_agents as fx
-from tests.api_fixtures import ApiServer, echo_agent, echo_words, read_events, wait_until
+from tests.api_fixtures import echo_agent, echo_words, wait_until
+from tui.bench.sse import read_events, sse_events
 from tui.core.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def api():
-    servers: list[ApiServer] = []
-
-    def start(make_agent=echo_agent, token=None) -> ApiServer:
-        server = ApiServer(make_agent, token=token).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 async def new_session(http: aiohttp.ClientSession, url: str, **body) -> str:
@@ -156,26 +141,18 @@ async def test_approvals_over_http(api):
             f"{server.url}/v1/sessions/{session_id}/messages", json={"message": "clean up"}
         )
         events: list[dict] = []
-        buffer = ""
         answered = set()
-        async for chunk in response.content.iter_any():
-            buffer += chunk.decode()
-            while "\r\n\r\n" in buffer:
-                block, buffer = buffer.split("\r\n\r\n", 1)
-                for line in block.splitlines():
-                    if not line.startswith("data:"):
-                        continue
-                    event = json.loads(line[5:])
-                    events.append(event)
-                    if event["type"] == "approval_required":
-                        call_id = event["data"]["call_id"]
-                        approve = call_id == "call_1"
-                        answered.add(call_id)
-                        async with http.post(
-                            f"{server.url}/v1/sessions/{session_id}/approvals/{call_id}",
-                            json={"approve": approve},
-                        ) as answer:
-                            assert answer.status == 200
+        async for event in sse_events(response):
+            events.append(event)
+            if event["type"] == "approval_required":
+                call_id = event["data"]["call_id"]
+                approve = call_id == "call_1"
+                answered.add(call_id)
+                async with http.post(
+                    f"{server.url}/v1/sessions/{session_id}/approvals/{call_id}",
+                    json={"approve": approve},
+                ) as answer:
+                    assert answer.status == 200
         # Answering a call that is not pending is a clear 409.
         async with http.post(
             f"{server.url}/v1/sessions/{session_id}/approvals/call_1", json={"approve": True}

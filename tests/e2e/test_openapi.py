@@ -2,30 +2,15 @@
 app serves, behind the token as ``/v1/agents`` is; and the live answers (bodies, errors,
 every event of a streamed turn, approvals included) conform to the schemas it publishes."""
 
-import json
 from typing import Any
 
 import aiohttp
-import pytest
 from pydantic import TypeAdapter
 
 from tests import approval_agents as fx
-from tests.api_fixtures import ApiServer, echo_agent, read_events
+from tests.api_fixtures import ApiServer
 from tui.api import schema
-
-
-@pytest.fixture
-def api():
-    servers: list[ApiServer] = []
-
-    def start(make_agent=echo_agent, token=None) -> ApiServer:
-        server = ApiServer(make_agent, token=token).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+from tui.bench.sse import read_events, sse_events
 
 
 async def fetch_document(http: aiohttp.ClientSession, url: str, **kwargs: Any) -> dict:
@@ -168,25 +153,17 @@ async def test_an_approval_turn_conforms_to_the_event_union(api):
         async with http.post(
             f"{server.url}/v1/sessions/{session_id}/messages", json={"message": "clean up"}
         ) as response:
-            buffer = ""
-            async for chunk in response.content.iter_any():
-                buffer += chunk.decode()
-                while "\r\n\r\n" in buffer:
-                    block, buffer = buffer.split("\r\n\r\n", 1)
-                    for line in block.splitlines():
-                        if not line.startswith("data:"):
-                            continue
-                        event = json.loads(line[5:])
-                        events.append(event)
-                        if event["type"] != "approval_required":
-                            continue
-                        call_id = event["data"]["call_id"]
-                        async with http.post(
-                            f"{server.url}/v1/sessions/{session_id}/approvals/{call_id}",
-                            json={"approve": call_id == "call_1"},
-                        ) as answer:
-                            assert answer.status == 200
-                            answers.append(await answer.json())
+            async for event in sse_events(response):
+                events.append(event)
+                if event["type"] != "approval_required":
+                    continue
+                call_id = event["data"]["call_id"]
+                async with http.post(
+                    f"{server.url}/v1/sessions/{session_id}/approvals/{call_id}",
+                    json={"approve": call_id == "call_1"},
+                ) as answer:
+                    assert answer.status == 200
+                    answers.append(await answer.json())
     kinds = {event["type"] for event in events}
     assert {"approval_required", "approval_resolved", "tool_start", "tool_complete"} <= kinds
     for event in events:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 from pydantic.json_schema import JsonSchemaMode, SkipJsonSchema, models_json_schema
@@ -27,6 +27,12 @@ StoredStatus = Literal["completed", "interrupted", "failed", "running", "awaitin
 def absent(schema: dict[str, JsonValue]) -> None:
     """A field that is left out rather than ``null``: its schema has no ``null`` default."""
     schema.pop("default", None)
+
+
+def optional(description: str) -> Any:
+    """A field that may be left out (its value ``None``): ``absent`` from the schema's
+    defaults, with its description."""
+    return Field(None, json_schema_extra=absent, description=description)
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -376,11 +382,9 @@ class RetryData(BaseModel):
 class ErrorData(BaseModel):
     message: str
     code: str = Field(description="`STREAM_ERROR` (the model's run) or `INTERNAL_ERROR`.")
-    kind: str | SkipJsonSchema[None] = Field(
-        None,
-        json_schema_extra=absent,
-        description="With `STREAM_ERROR`: `network`, `timeout`, `rate_limit`, `server`, "
-        "`stall`, `model_behavior`, `tool`, `guardrail`, `mcp`, ...",
+    kind: str | SkipJsonSchema[None] = optional(
+        "With `STREAM_ERROR`: `network`, `timeout`, `rate_limit`, `server`, "
+        "`stall`, `model_behavior`, `tool`, `guardrail`, `mcp`, ..."
     )
 
 
@@ -390,19 +394,12 @@ class ResponseCompleteData(BaseModel):
     word_count: int
     character_count: int
     session_id: str
-    usage: Usage | SkipJsonSchema[None] = Field(
-        None,
-        description="Absent when a follower is told how a turn it missed ended.",
-        json_schema_extra=absent,
+    usage: Usage | SkipJsonSchema[None] = optional(
+        "Absent when a follower is told how a turn it missed ended."
     )
-    metrics: TurnMetricsSummary | SkipJsonSchema[None] = Field(
-        None, description="Absent as `usage` is.", json_schema_extra=absent
-    )
-    performance_issues: list[str] | SkipJsonSchema[None] = Field(
-        None,
-        description="The tutorial monitor's: TTFT over 2 s, under 10 tokens/s, errors. "
-        "Absent as `usage` is.",
-        json_schema_extra=absent,
+    metrics: TurnMetricsSummary | SkipJsonSchema[None] = optional("Absent as `usage` is.")
+    performance_issues: list[str] | SkipJsonSchema[None] = optional(
+        "The tutorial monitor's: TTFT over 2 s, under 10 tokens/s, errors. Absent as `usage` is."
     )
 
 
@@ -410,11 +407,9 @@ class StreamEventBase(BaseModel):
     """One Server-Sent Event's ``data``: a JSON object."""
 
     timestamp: str = Field(description="ISO 8601, UTC.")
-    id: str | SkipJsonSchema[None] = Field(
-        None,
-        json_schema_extra=absent,
-        description="`TURN-SEQ`, also the SSE `id:` field: send it back as `Last-Event-ID` "
-        "to resume (every event of a started turn has one; `queued` has none).",
+    id: str | SkipJsonSchema[None] = optional(
+        "`TURN-SEQ`, also the SSE `id:` field: send it back as `Last-Event-ID` "
+        "to resume (every event of a started turn has one; `queued` has none)."
     )
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.bench.fast_server import reply_deltas
+from tui.bench.sse import read_events
 
 REPLY_BYTES = 2_000
 PACE_S = 0.002  # a model's pace: about 370 deltas in 0.75 s
@@ -107,19 +108,6 @@ class _Tally:
         self.codes[f"{status} {code}".strip()] += 1
 
 
-async def _events(response: Any) -> list[dict[str, Any]]:
-    out = []
-    buffer = ""
-    async for chunk in response.content.iter_any():
-        buffer += chunk.decode()
-        while "\r\n\r\n" in buffer:
-            block, buffer = buffer.split("\r\n\r\n", 1)
-            for line in block.splitlines():
-                if line.startswith("data:"):
-                    out.append(json.loads(line[5:]))
-    return out
-
-
 async def _load(url: str, tally: _Tally, expected: str) -> dict[str, Any]:
     import aiohttp
 
@@ -173,7 +161,7 @@ async def _load(url: str, tally: _Tally, expected: str) -> dict[str, Any]:
                                 break
                         response.close()  # the client goes away mid-stream
                         return
-                    events = await _events(response)
+                    events = await read_events(response)
                 text = "".join(e["data"]["delta"] for e in events if e["type"] == "text_delta")
                 if events and events[-1]["type"] == "response_complete":
                     if text == expected:

@@ -435,31 +435,13 @@ class LocalLlamaModel(Model):
         ):
             pass
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        **kwargs: object,
-    ) -> ModelResponse:
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        """``stream_response``'s turn (the same arguments), gathered into one response."""
         from agents.items import ModelResponse
         from agents.usage import Usage
 
         final: Response | None = None
-        async for event in self.stream_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            **kwargs,
-        ):
+        async for event in self.stream_response(*args, **kwargs):
             if event.type == "response.completed":
                 final = event.response
         usage = Usage()

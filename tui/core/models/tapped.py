@@ -9,15 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.model_settings import ModelSettings
-from agents.models.interface import Model, ModelTracing
-from agents.tool import Tool
-from openai.types.responses.response_prompt_param import ResponsePromptParam
+from agents.items import ModelResponse, TResponseStreamEvent
+from agents.models.interface import Model
 
 from tui.core.turn.growing_text import GrowingText
 
@@ -39,60 +34,16 @@ class TappedModel(Model):
         self.inner = inner
         self.tap = tap
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
-        return await self.inner.get_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
+    # Both forward the SDK's arguments as they come: the signature is ``Model``'s, and a
+    # wrapper that restates it falls behind when the SDK adds a parameter.
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        return await self.inner.get_response(*args, **kwargs)
 
     async def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
+        self, *args: Any, **kwargs: Any
     ) -> AsyncIterator[TResponseStreamEvent]:
         busy_since = time.perf_counter()
-        async for event in self.inner.stream_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        ):
+        async for event in self.inner.stream_response(*args, **kwargs):
             if event.type == "response.output_text.delta":
                 self.tap.pieces.append(event.delta or "")
             yield event
