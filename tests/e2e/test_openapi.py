@@ -70,7 +70,9 @@ async def test_the_document_is_valid_names_every_route_and_is_guarded_by_the_tok
     assert scheme == {**scheme, "type": "http", "scheme": "bearer"}
     for path, item in document["paths"].items():
         for method, op in item.items():
-            assert op["security"] == ([] if path == "/" else [{"bearerAuth": []}]), path
+            assert op["security"] == (
+                [] if path in ("/", "/healthz", "/readyz") else [{"bearerAuth": []}]
+            ), path
             if op["security"]:
                 assert "401" in op["responses"], (method, path)
     # the streams are described with the event union, one schema per event type
@@ -124,6 +126,10 @@ async def test_live_answers_conform_to_the_document(api):
             (f"/v1/sessions/{session_id}/stats", "SessionStats"),
             ("/v1/stats", "GlobalStats"),
             ("/v1/agents", "AgentsResponse"),
+            ("/v1/sessions", "SessionsPage"),
+            (f"/v1/sessions/{session_id}", "SessionItem"),
+            ("/healthz", "ProbeResponse"),
+            ("/readyz", "ProbeResponse"),
         ):
             async with http.get(f"{server.url}{path}") as response:
                 assert response.status == 200, path
@@ -135,6 +141,9 @@ async def test_live_answers_conform_to_the_document(api):
             ("post", f"/v1/sessions/{session_id}/messages", {"message": 5}, 422),
             ("post", f"/v1/sessions/{session_id}/approvals/call_x", {"approve": True}, 409),
             ("get", "/v1/nothing", None, 404),
+            ("get", "/v1/sessions/%00/messages", None, 422),
+            ("get", "/v1/sessions?limit=0", None, 422),
+            ("delete", "/v1/sessions/nosuch", None, 404),
         ):
             async with http.request(method, f"{server.url}{path}", json=body) as response:
                 assert response.status == status, path

@@ -160,7 +160,7 @@ class Feed:
         sent = False
         quiet_since: float | None = None
         while True:
-            events, ended = self._read(session_id, turn_id, seq, quiet_since)
+            events, ended = await self._read(session_id, turn_id, seq, quiet_since)
             for obj in events:
                 yield obj
                 sent = True
@@ -179,13 +179,18 @@ class Feed:
             here = local is not None and local.turn_id == turn_id
             await self._changes(session_id, 15.0 if here else POLL_S)
 
-    def _read(
+    async def _read(
         self, session_id: str, turn_id: int, seq: int, quiet_since: float | None
     ) -> tuple[list[dict[str, Any]], bool]:
+        """The events after ``seq``: from memory when this process holds the turn, else
+        read from the store in a worker thread (an old ``Last-Event-ID`` on a long session
+        is a read the event loop must not wait on)."""
         local = self.turns.get(session_id)
         if local is not None and local.turn_id == turn_id:
             return local.after(seq), local.ended
-        followed = self.coordination.follow_turn(session_id, turn_id, seq, quiet_since)
+        followed = await asyncio.to_thread(
+            self.coordination.follow_turn, session_id, turn_id, seq, quiet_since
+        )
         if followed.outcome is not None:  # ended, its events gone: how it ended
             return [self._ending(session_id, turn_id, seq, *followed.outcome)], True
         return followed.events, followed.ended

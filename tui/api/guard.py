@@ -10,6 +10,12 @@ text/plain``) need no preflight, and DNS rebinding makes ``evil.example`` resolv
 - an ``Origin`` header, when present (browsers send it on cross-origin requests and on
   POSTs), must be the server's own origin or one given with ``--allow-origin``: 403
   otherwise. Plain clients (curl, SDKs) send no ``Origin`` and are not affected.
+
+A page on an origin given with ``--allow-origin`` may use the API from a browser (CORS):
+its preflights (``OPTIONS`` with ``Access-Control-Request-Method``) are answered ``204``
+with the methods and headers the API takes, and every response to it, event streams
+included, names it in ``Access-Control-Allow-Origin``. Other origins get no such header
+(and their requests are refused as above).
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+CORS_METHODS = b"GET, POST, DELETE, OPTIONS"
+CORS_HEADERS = b"Authorization, Content-Type, Last-Event-ID"
+CORS_EXPOSED = b"Retry-After, Location, X-Request-Id"
+CORS_MAX_AGE = b"600"  # seconds a browser may keep a preflight's answer
 
 
 def host_name(host: str) -> str:
@@ -71,7 +81,8 @@ class SameOrigin:
         origin = headers.get("origin")
         if origin is not None:
             own = f"{scope.get('scheme', 'http')}://{host}".lower()
-            if origin.rstrip("/").lower() not in (own, *self.origins):
+            allowed = origin.rstrip("/").lower()
+            if allowed not in (own, *self.origins):
                 await _refuse(
                     send,
                     403,
@@ -80,7 +91,40 @@ class SameOrigin:
                     "start the server with --allow-origin ORIGIN to allow it",
                 )
                 return
+            if allowed in self.origins:
+                await self._cross_origin(scope, receive, send, origin, headers)
+                return
         await self.app(scope, receive, send)
+
+    async def _cross_origin(
+        self, scope: Scope, receive: Receive, send: Send, origin: str, headers: dict[str, str]
+    ) -> None:
+        """A request from an allowed page: its preflight answered here, anything else
+        answered by the app with the headers that let the page read the answer."""
+        allow = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": [
+                        *allow,
+                        (b"access-control-allow-methods", CORS_METHODS),
+                        (b"access-control-allow-headers", CORS_HEADERS),
+                        (b"access-control-max-age", CORS_MAX_AGE),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def with_cors(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                extra = [*allow, (b"access-control-expose-headers", CORS_EXPOSED)]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_cors)
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:

@@ -12,6 +12,8 @@ service or the validation becomes that answer.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import functools
 import hmac
 import json
@@ -20,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
@@ -40,14 +42,29 @@ from tui.api.schema import (
     MessagesResponse,
     Operation,
     PostMessageRequest,
+    ProbeResponse,
     RequestBody,
     SessionCreated,
+    SessionItem,
+    SessionsPage,
     SessionStats,
     openapi_document,
 )
-from tui.api.service import ServiceError, StreamingService, iso
+from tui.api.service import (
+    RETRY_AFTER_S,
+    ServiceError,
+    StreamingService,
+    delete_session,
+    iso,
+    listed_status,
+    unready,
+)
+
+if TYPE_CHECKING:
+    from tui.core.store.reads import ListedConversation
 
 MAX_BODY_BYTES = 256 * 1024
+PAGE_LIMIT, MAX_PAGE_LIMIT = 50, 500  # sessions a page lists: by default, at most
 MAX_DEPTH = 32  # JSON nesting accepted in a body
 PAGE = Path(__file__).with_name("page.html")
 
@@ -123,7 +140,9 @@ async def read_json(
 def check_text(value: object, depth: int = 0) -> None:
     """Refuse what cannot be stored before anything is stored or sent: text that is not
     valid Unicode (a lone surrogate such as ``\\ud800`` parses as JSON but cannot be
-    written as UTF-8, and poisoned every later turn of its session) and deep nesting."""
+    written as UTF-8, and poisoned every later turn of its session), text holding NUL
+    (``\\u0000``: PostgreSQL's text refuses it, SQLite's C strings end at it) and deep
+    nesting."""
     if depth > MAX_DEPTH:
         raise ServiceError(
             422, "INVALID_JSON", f"the JSON is nested deeper than {MAX_DEPTH} levels"
@@ -138,6 +157,13 @@ def check_text(value: object, depth: int = 0) -> None:
                 f"the text holds an unpaired surrogate at position {problem.start}: "
                 "send valid Unicode",
             ) from None
+        if "\x00" in value:
+            raise ServiceError(
+                422,
+                "INVALID_TEXT",
+                f"the text holds NUL (\\u0000) at position {value.index(chr(0))}: "
+                "send text without it",
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key, depth + 1)
@@ -201,12 +227,106 @@ async def create_session(request: Request) -> Response:
     row = service.store.conversation(session_id)
     created = iso(row.created_at if row else 0.0)
     last = iso(row.updated_at if row else 0.0)
-    return reply(
+    answer = reply(
         SessionCreated(
             session_id=session_id, created_at=created, last_activity=last, timestamp=created
         ),
         201,
     )
+    answer.headers["Location"] = f"/v1/sessions/{session_id}"
+    return answer
+
+
+def count_param(request: Request, name: str, default: int, *, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and low <= int(text) <= high):
+        raise ServiceError(
+            422, "INVALID_REQUEST", f"{name} must be a whole number from {low} to {high:,}"
+        )
+    return int(text)
+
+
+def encode_cursor(updated_at: float, session_id: str) -> str:
+    raw = json.dumps([updated_at, session_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[float, str]:
+    """A cursor this API sent (the last item's time and id), or 422."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, binascii.Error):
+        value = None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int | float)
+        and not isinstance(value[0], bool)
+        and isinstance(value[1], str)
+    ):
+        check_text(value[1])
+        return float(value[0]), value[1]
+    raise ServiceError(422, "INVALID_REQUEST", "cursor must be a next_cursor this API sent")
+
+
+def session_item(service: StreamingService, item: ListedConversation) -> SessionItem:
+    row = item.row
+    return SessionItem(
+        id=row.id,
+        title=row.title,
+        agent=item.agent_key or None,
+        created_at=iso(row.created_at),
+        last_activity=iso(row.updated_at),
+        turns=row.turns,
+        status=listed_status(service, item),  # type: ignore[arg-type]
+    )
+
+
+async def list_sessions(request: Request) -> Response:
+    """A page of sessions (read in a worker thread), the most recently active first."""
+    service = service_of(request)
+    query = request.query_params
+    limit = count_param(request, "limit", PAGE_LIMIT, low=1, high=MAX_PAGE_LIMIT)
+    offset = count_param(request, "offset", 0, low=0, high=10**9 - 1)
+    cursor = query.get("cursor")
+    if cursor is not None and "offset" in query:
+        raise ServiceError(422, "INVALID_REQUEST", "send cursor or offset, not both")
+    found = await asyncio.to_thread(
+        functools.partial(
+            service.store.conversation_page,
+            search=query.get("q", ""),
+            agent_key=query.get("agent") or None,
+            limit=limit + 1,
+            offset=offset,
+            after=decode_cursor(cursor) if cursor is not None else None,
+        )
+    )
+    page = found[:limit]
+    last = page[-1].row if page and len(found) > limit else None
+    return reply(
+        SessionsPage(
+            sessions=[session_item(service, item) for item in page],
+            next_cursor=encode_cursor(last.updated_at, last.id) if last else None,
+        )
+    )
+
+
+async def get_session(request: Request) -> Response:
+    service = service_of(request)
+    session_id = request.path_params["session_id"]
+    found = await asyncio.to_thread(
+        functools.partial(service.store.conversation_page, conversation_id=session_id, limit=1)
+    )
+    if not found or session_id in service.deleting:
+        raise ServiceError(404, "SESSION_NOT_FOUND", f"no session {session_id!r}")
+    return reply(session_item(service, found[0]))
+
+
+async def delete(request: Request) -> Response:
+    await delete_session(service_of(request), request.path_params["session_id"])
+    return Response(status_code=204)
 
 
 async def post_message(request: Request) -> Response:
@@ -280,6 +400,20 @@ async def get_metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
+async def healthz(_request: Request) -> Response:
+    """The process answers: nothing is checked, nothing revealed."""
+    return reply(ProbeResponse())
+
+
+async def readyz(request: Request) -> Response:
+    """Whether to send this process requests (the store, its lease, the notifications
+    and a model backend: ``unready``); 503 ``NOT_READY`` with the reason otherwise."""
+    problem = await unready(service_of(request))
+    if problem is not None:
+        return error(503, "NOT_READY", problem, retry_after=RETRY_AFTER_S)
+    return reply(ProbeResponse())
+
+
 @functools.cache
 def page_and_policy() -> tuple[str, str]:
     """The page and its Content-Security-Policy (hashes of its inline script and style)."""
@@ -312,18 +446,24 @@ async def get_openapi(_request: Request) -> Response:
 
 # --- what wraps them ------------------------------------------------------------------------------
 def guarded(handler: Handler) -> Handler:
-    """The token, when the server has one (compared in constant time); the service's and
+    """The token, when the server has one (compared in constant time, the scheme in any
+    case); the path's and query's text checked (``check_text``); the service's and
     the validation's errors as the API's error answers."""
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         token = settings_of(request).token
         if token is not None:
-            given = request.headers.get("authorization", "")
-            expected = f"Bearer {token}"
-            if not hmac.compare_digest(given.encode(), expected.encode()):
+            # the scheme is case-insensitive (RFC 7235): ``bearer TOKEN`` is as good
+            scheme, _, given = request.headers.get("authorization", "").strip().partition(" ")
+            right = hmac.compare_digest(given.lstrip(" ").encode(), token.encode())
+            if not (right and scheme.lower() == "bearer"):
                 return error(401, "UNAUTHORIZED", "send Authorization: Bearer TOKEN")
         try:
+            # the path's ids, the query and the resume header: text like any body's
+            query = [text for pair in request.query_params.multi_items() for text in pair]
+            check_text([*request.path_params.values(), *query])
+            check_text(request.headers.get("last-event-id"))
             return await handler(request)
         except ServiceError as problem:
             return error(
@@ -377,6 +517,37 @@ LAST_EVENT_ID: JsonDict = {
 }
 LAST_EVENT_ID_QUERY: JsonDict = {**LAST_EVENT_ID, "name": "last_event_id", "in": "query"}
 
+
+def query(name: str, description: str, schema: JsonDict) -> JsonDict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+SESSIONS_QUERY = (
+    query(
+        "limit",
+        f"Sessions on the page ({PAGE_LIMIT} by default).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT},
+    ),
+    query("cursor", "A `next_cursor` this API sent: the page after it.", {"type": "string"}),
+    query(
+        "offset",
+        "Skip so many sessions (instead of `cursor`).",
+        {"type": "integer", "minimum": 0, "maximum": 10**9 - 1},
+    ),
+    query("agent", "Only sessions created with this agent.", {"type": "string"}),
+    query(
+        "q",
+        "Only sessions whose title holds this text, or whose turns hold its every word.",
+        {"type": "string"},
+    ),
+)
+
 ROUTES: tuple[tuple[Operation, Handler], ...] = (
     (
         Operation(
@@ -410,6 +581,50 @@ ROUTES: tuple[tuple[Operation, Handler], ...] = (
             },
         ),
         guarded(create_session),
+    ),
+    (
+        Operation(
+            "GET",
+            "/v1/sessions",
+            "list_sessions",
+            "List sessions",
+            "A page of sessions, the most recently active first: `next_cursor` leads to the "
+            "next page (or `offset` skips so many).",
+            reply=SessionsPage,
+            parameters=SESSIONS_QUERY,
+            errors={
+                422: "`INVALID_REQUEST` (a limit, offset or cursor this API does not take), "
+                "`INVALID_TEXT` (NUL or invalid Unicode)."
+            },
+        ),
+        guarded(list_sessions),
+    ),
+    (
+        Operation(
+            "GET",
+            "/v1/sessions/{session_id}",
+            "get_session",
+            "A session",
+            "As `GET /v1/sessions` lists it (where `201`'s `Location` points).",
+            reply=SessionItem,
+            errors=SESSION_404,
+        ),
+        guarded(get_session),
+    ),
+    (
+        Operation(
+            "DELETE",
+            "/v1/sessions/{session_id}",
+            "delete_session",
+            "Delete a session",
+            "Its running turn is cancelled and let end (prompts waiting behind it too, "
+            "pending approvals refused), then its turns, the model's memory of it, its "
+            "events and its recordings go; meanwhile its other requests answer 404.",
+            status=204,
+            reply_text="Deleted.",
+            errors=SESSION_404,
+        ),
+        guarded(delete),
     ),
     (
         Operation(
@@ -448,7 +663,11 @@ ROUTES: tuple[tuple[Operation, Handler], ...] = (
             "one. Any process serves it (PostgreSQL).",
             media="text/event-stream",
             reply_text=STREAM_TEXT,
-            errors={**SESSION_404, 422: "`INVALID_EVENT_ID`: an id this API did not send."},
+            errors={
+                **SESSION_404,
+                422: "`INVALID_EVENT_ID`: an id this API did not send; `INVALID_TEXT`: NUL "
+                "or invalid Unicode in the path, the query or `Last-Event-ID`.",
+            },
             parameters=(LAST_EVENT_ID, LAST_EVENT_ID_QUERY),
         ),
         guarded(follow),
@@ -508,6 +727,39 @@ ROUTES: tuple[tuple[Operation, Handler], ...] = (
             reply=AgentsResponse,
         ),
         guarded(get_agents),
+    ),
+    (
+        Operation(
+            "GET",
+            "/healthz",
+            "healthz",
+            "Liveness probe",
+            "The process answers. No token needed; still only on the server's host names.",
+            reply=ProbeResponse,
+            reply_text="The process answers.",
+            secured=False,
+        ),
+        healthz,
+    ),
+    (
+        Operation(
+            "GET",
+            "/readyz",
+            "readyz",
+            "Readiness probe",
+            "Ready for requests: the store answers a trivial query with this process's "
+            "lease renewed, on PostgreSQL its LISTEN connection hears notifications, and a "
+            "model backend is configured. No token needed; still only on the server's "
+            "host names.",
+            reply=ProbeResponse,
+            reply_text="Ready.",
+            errors={
+                503: "`NOT_READY` (the reason, naming no address or error detail), or "
+                "`SERVER_BUSY`: try again after `Retry-After` seconds."
+            },
+            secured=False,
+        ),
+        readyz,
     ),
     (
         Operation(

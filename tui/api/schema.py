@@ -120,7 +120,8 @@ class ErrorDetail(BaseModel):
         "`INVALID_REQUEST`, `INVALID_JSON`, `INVALID_TEXT`, `UNKNOWN_AGENT`, "
         "`INVALID_EVENT_ID`, `UNAUTHORIZED`, `ORIGIN_NOT_ALLOWED`, `HOST_NOT_ALLOWED`, "
         "`BODY_TOO_LARGE`, `REQUEST_TIMEOUT`, `SESSION_EXISTS`, `APPROVAL_NOT_PENDING`, "
-        "`TOO_MANY_STREAMS`, `TOO_MANY_WAITING`, `SERVER_BUSY`, `INTERNAL_ERROR`.",
+        "`TOO_MANY_STREAMS`, `TOO_MANY_WAITING`, `SERVER_BUSY`, `NOT_READY`, "
+        "`INTERNAL_ERROR`.",
         examples=["SESSION_NOT_FOUND"],
     )
     message: str = Field(description="What went wrong, for a person; never a stack trace.")
@@ -132,12 +133,45 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class ProbeResponse(BaseModel):
+    """``/healthz`` and ``/readyz``: the process answers (and is ready)."""
+
+    status: Literal["ok"] = "ok"
+
+
 class SessionCreated(BaseModel):
     session_id: str = Field(description="The session's id, for the paths below.")
     status: Literal["created"] = "created"
     created_at: str = Field(description="ISO 8601, UTC.")
     last_activity: str = Field(description="ISO 8601, UTC (the creation time).")
     timestamp: str = Field(description="ISO 8601, UTC (the creation time).")
+
+
+SessionStatus = Literal["idle", "active", "awaiting_approval"]
+
+
+class SessionItem(BaseModel):
+    """A session as ``GET /v1/sessions`` lists it."""
+
+    id: str = Field(description="The session's id, for the paths below.")
+    title: str
+    agent: str | None = Field(
+        description="The agent it was created with (`POST /v1/sessions`'s `agent`); "
+        "`null`: none named (the server's `--agent`)."
+    )
+    created_at: str = Field(description="ISO 8601, UTC.")
+    last_activity: str = Field(description="ISO 8601, UTC.")
+    turns: int = Field(description="Stored turns (one per prompt that ran).")
+    status: SessionStatus
+
+
+class SessionsPage(BaseModel):
+    """A page of sessions, the most recently active first."""
+
+    sessions: list[SessionItem]
+    next_cursor: str | None = Field(
+        description="Pass as `?cursor=` for the next page; `null` on the last page."
+    )
 
 
 class TurnMetricsSummary(BaseModel):
@@ -247,7 +281,7 @@ class SessionStats(BaseModel):
     created_at: str = Field(description="ISO 8601, UTC.")
     last_activity: str = Field(description="ISO 8601, UTC.")
     duration_minutes: float
-    status: Literal["idle", "active", "awaiting_approval"]
+    status: SessionStatus
     user_context: JsonObject
     turn_metrics: list[TurnMetricsSummary] = Field(description="The last 100 turns'.")
     statistics: Statistics
@@ -538,7 +572,8 @@ ERRORS: Mapping[int, str] = {
     421: "`HOST_NOT_ALLOWED`: a `Host` that is not the bound address, a loopback name or "
     "one given with `--allow-host`.",
     422: "`INVALID_REQUEST` (a field of the wrong type, a missing field), `INVALID_JSON` "
-    "(not JSON, or nested deeper than 32 levels), `INVALID_TEXT` (not valid Unicode).",
+    "(not JSON, or nested deeper than 32 levels), `INVALID_TEXT` (text of the body, the "
+    "path, the query or `Last-Event-ID` that is not valid Unicode or holds NUL, `\\u0000`).",
     429: "`TOO_MANY_STREAMS` (streams open at once) or `TOO_MANY_WAITING` (prompts queued "
     "in the session): try again after `Retry-After` seconds.",
     500: "`INTERNAL_ERROR`: logged with the request id the message names.",
@@ -582,6 +617,11 @@ def _error_response(status: int, text: str) -> JsonDict:
 
 
 def _success(op: Operation) -> JsonDict:
+    headers: JsonDict = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
+    if op.status == 201:
+        headers["Location"] = {"$ref": "#/components/headers/Location"}
+    if op.status == 204:
+        return {"description": op.reply_text, "headers": headers}
     if op.media == "text/event-stream":
         schema: JsonDict = {"$ref": SCHEMAS.format(model="StreamEvent")}
     elif op.reply is not None:
@@ -592,7 +632,7 @@ def _success(op: Operation) -> JsonDict:
         schema = {"type": "string"}
     return {
         "description": op.reply_text,
-        "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}},
+        "headers": headers,
         "content": {op.media: {"schema": schema}},
     }
 
@@ -619,6 +659,8 @@ def _operation(op: Operation) -> JsonDict:
     statuses = {*op.errors, *EVERY_OPERATION, *((401,) if op.secured else ())}
     if op.body is not None:
         statuses |= {408, 413, 422}
+    if names or op.parameters:  # text in the path or the query: NUL refused
+        statuses |= {422}
     responses: JsonDict = {str(op.status): _success(op)}
     for status in sorted(statuses):
         responses[str(status)] = _error_response(status, op.errors.get(status) or ERRORS[status])
@@ -683,6 +725,10 @@ def openapi_document(operations: Sequence[Operation], *, version: str) -> JsonDi
                 "Retry-After": {
                     "description": "Seconds to wait before trying again.",
                     "schema": {"type": "integer"},
+                },
+                "Location": {
+                    "description": "The path of what was created.",
+                    "schema": {"type": "string"},
                 },
                 "X-Request-Id": {
                     "description": "The request's id, named by any error it meets and by "

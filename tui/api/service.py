@@ -25,6 +25,7 @@ from tui.core.turn.conversation import Conversation
 
 if TYPE_CHECKING:
     from tui.core.store.coordination import Listening
+    from tui.core.store.reads import ListedConversation
 
 RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) -> TurnRunner
 
@@ -37,6 +38,8 @@ RETRY_AFTER_S = 1
 SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_BUFFERED_BYTES = 1024 * 1024  # events waiting for one slow client; past it, dropped
 RECENT_METRICS = 100  # turns whose metrics a session's stats list (the last ones)
+DELETE_WAIT_S = 10.0  # a deleted session's running turn has this long to end
+READY_TIMEOUT_S = 2.0  # each readiness check answers within this, or the process is not ready
 
 
 def iso(epoch: float) -> str:
@@ -125,6 +128,8 @@ class StreamingService:
 
         self.feed = Feed(store)  # every turn's events with ids, for followers
         self._listener: Listening | None = None  # notifications (cancel, approvals, queue)
+        self.pings: dict[str, asyncio.Future[None]] = {}  # readiness: notifications heard
+        self.deleting: set[str] = set()  # sessions being deleted: 404 to every request
         if telemetry is None:
             from tui.core.observe.telemetry import Telemetry
 
@@ -197,6 +202,8 @@ class StreamingService:
         """A live session, or a stored conversation (from the TUI, another run, or one
         this server let go of while idle) taken up again from the store."""
         self.listen()
+        if session_id in self.deleting:
+            raise not_found(session_id)
         live = self.sessions.get(session_id)
         if live is not None:
             self.sessions.move_to_end(session_id)
@@ -249,6 +256,11 @@ class StreamingService:
             self._listener = self.store.coordination.listen(self._notified)
 
     def _notified(self, payload: dict[str, Any]) -> None:
+        if payload.get("op") == "ping":
+            heard = self.pings.get(str(payload.get("nonce")))
+            if heard is not None and not heard.done():
+                heard.set_result(None)
+            return
         live = self.sessions.get(str(payload.get("session", "")))
         if live is None:
             return
@@ -428,3 +440,102 @@ class StreamingService:
             "streams_open": self.streams_open,
             "statistics": as_json(report_of(totals)),
         }
+
+
+# --- readiness ---------------------------------------------------------------------------------
+async def unready(service: StreamingService, timeout_s: float = READY_TIMEOUT_S) -> str | None:
+    """Why this process should not be sent requests now, or ``None`` (``/readyz``):
+    a model backend configured; the store answering a trivial query with its lease
+    renewed; across processes (PostgreSQL) the notifications heard, by a ``ping``
+    sent through the database and heard back on this process's LISTEN connection.
+    Each check runs off the event loop and within ``timeout_s``. The reasons name no
+    address, URL or error detail (the probe needs no token)."""
+    if service.make_runner is None or not service.model_label:
+        return "no model backend is configured"
+    try:
+        async with asyncio.timeout(timeout_s):
+            problem = await asyncio.to_thread(service.store.unready)
+    except TimeoutError:
+        return "the store does not answer in time"
+    if problem is not None or not service.store.coordination.cross_process:
+        return problem
+    return await _heard(service, timeout_s)
+
+
+async def _heard(service: StreamingService, timeout_s: float) -> str | None:
+    import uuid
+
+    service.listen()
+    nonce = uuid.uuid4().hex
+    heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    service.pings[nonce] = heard
+    try:
+        async with asyncio.timeout(timeout_s):
+            await asyncio.to_thread(
+                service.store.coordination.notify, {"op": "ping", "nonce": nonce}
+            )
+            await heard
+    except TimeoutError:
+        return "notifications from other processes are not heard"
+    except Exception:
+        return "the store does not answer"
+    finally:
+        service.pings.pop(nonce, None)
+    return None
+
+
+# --- sessions as resources ------------------------------------------------------------------------
+def listed_status(service: StreamingService, item: ListedConversation) -> str:
+    """``idle``, ``active`` or ``awaiting_approval``: this process's own sessions as they
+    are now, the others as their latest unfinished turn is stored."""
+    live = service.sessions.get(item.row.id)
+    if live is not None and live.approvals:
+        return "awaiting_approval"
+    if live is not None and live.conversation.busy:
+        return "active"
+    return {"running": "active", "awaiting_approval": "awaiting_approval"}.get(
+        item.unfinished or "", "idle"
+    )
+
+
+async def delete_session(service: StreamingService, session_id: str) -> None:
+    """The session gone: its running turn (here or, PostgreSQL, in another process)
+    cancelled and let end, prompts waiting behind it too, pending approvals refused; then
+    its turns, memory, events and recordings deleted and it leaves the live sessions.
+    Requests for it meanwhile answer 404."""
+    store = service.store
+    live = service.sessions.get(session_id)
+    if live is None and store.conversation(session_id) is None:
+        raise not_found(session_id)
+    service.deleting.add(session_id)
+    try:
+        deadline = time.monotonic() + DELETE_WAIT_S
+        while time.monotonic() < deadline:
+            if live is not None and live.conversation.busy:
+                for answer in live.approvals.values():
+                    if not answer.done():
+                        answer.set_result(ApprovalDecision(False))
+                if live.conversation.running:
+                    live.conversation.cancel()
+            elif await asyncio.to_thread(store.coordination.running_turn, session_id) is not None:
+                store.coordination.notify({"op": "cancel", "session": session_id})
+            else:
+                break
+            await asyncio.sleep(0.05)
+        if service.sessions.pop(session_id, None) is not None and live is not None:
+            live.conversation.close()
+        service.feed.turns.pop(session_id, None)
+        store.delete(session_id)  # on the main connection, as every write
+        await asyncio.to_thread(_forget_recordings, session_id)
+    finally:
+        service.deleting.discard(session_id)
+
+
+def _forget_recordings(session_id: str) -> None:
+    """The session's recordings (``DATE-TIME-ID.jsonl``, one per process run)."""
+    from tui.core.turn.recording import recordings_dir
+
+    name = re.compile(rf"\d{{8}}-\d{{6}}-{re.escape(session_id)}\.jsonl")
+    for path in recordings_dir().glob(f"*-{session_id}.jsonl"):
+        if name.fullmatch(path.name):
+            path.unlink(missing_ok=True)

@@ -45,6 +45,7 @@ class Lease(Protocol):
 
     def alive(self, db: Db, owner: str | None) -> bool: ...
     def detach(self, user: object) -> None: ...
+    def held(self) -> bool: ...
 
 
 def default_db_path() -> Path:
@@ -103,6 +104,18 @@ class Store(StoreReads):
     def where(self) -> str:
         """Where the store is, for messages (a URL without its password)."""
         raise NotImplementedError
+
+    def unready(self) -> str | None:
+        """Why the store cannot serve now, or ``None``: its main connection answers a
+        trivial query and this process's lease is renewed. It blocks (a database that is
+        away): call it from a worker thread. The reason names no URL or error detail."""
+        try:
+            self._db.execute("SELECT 1").fetchone()
+        except Exception:
+            return "the store does not answer"
+        if not self.lease.held():
+            return "the store's lease is not renewed"
+        return None
 
     def close(self) -> None:
         self.coordination.close()

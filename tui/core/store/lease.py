@@ -84,6 +84,7 @@ class Lease:
         self._stop = threading.Event()
         self._users: weakref.WeakSet[object] = weakref.WeakSet()  # the stores that use it
         self._write(renew=False)
+        self.renewed_at = time.monotonic()
         self._thread = threading.Thread(target=self._beat, name="agents-tui-lease", daemon=True)
         self._thread.start()
 
@@ -129,10 +130,15 @@ class Lease:
                 return
             try:
                 self._write(renew=True)
+                self.renewed_at = time.monotonic()
                 if self.on_beat is not None:
                     self.on_beat()
             except sqlite3.Error:
                 continue  # busy or briefly unavailable: the next beat tries again
+
+    def held(self) -> bool:
+        """Renewed less than its time to live ago, and not released (``/readyz``)."""
+        return not self._stop.is_set() and time.monotonic() - self.renewed_at < self.ttl_s
 
     def release(self) -> None:
         """A clean exit: the lease row and the lock file go."""
@@ -234,6 +240,7 @@ class PgLease:
             " extract(epoch FROM clock_timestamp()))",
             (self.instance_id, socket.gethostname(), self.pid, backend),
         )
+        self.renewed_at = time.monotonic()
         self._thread = threading.Thread(target=self._beat, name="agents-tui-pg-lease", daemon=True)
         self._thread.start()
 
@@ -263,10 +270,16 @@ class PgLease:
                     " WHERE instance_id = ?",
                     (self.instance_id,),
                 )
+                self.renewed_at = time.monotonic()
                 self.sweep()
             except Exception as problem:  # the database is briefly away: the next beat
                 log.warning("lease renewal failed: %s", str(problem).splitlines()[:1])
                 self._reconnect()
+
+    def held(self) -> bool:
+        """Renewed less than its time to live ago, and not released (``/readyz``): a
+        process whose lease lapsed may see its turns taken over by another."""
+        return not self._stop.is_set() and time.monotonic() - self.renewed_at < self.ttl_s
 
     def _reconnect(self) -> None:
         with contextlib.suppress(Exception):

@@ -30,6 +30,17 @@ class ConversationRow:
 
 
 @dataclass(slots=True)
+class ListedConversation:
+    """A conversation as the API lists it: its row, the agent an API client asked for
+    (``''``: none), and the status of its latest unfinished turn (``running`` or
+    ``awaiting_approval``), if one is."""
+
+    row: ConversationRow
+    agent_key: str
+    unfinished: str | None
+
+
+@dataclass(slots=True)
 class TurnRow:
     id: int
     conversation_id: str
@@ -142,6 +153,63 @@ class StoreReads:
             for r in rows
         ]
 
+    def conversation_page(
+        self,
+        *,
+        search: str = "",
+        agent_key: str | None = None,
+        conversation_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        after: tuple[float, str] | None = None,
+    ) -> list[ListedConversation]:
+        """A page of conversations, the most recently active first (``updated_at``, then
+        id, descending): those ``search`` finds (as ``conversations``), of the API agent
+        ``agent_key``, or the one ``conversation_id``; past the ``offset`` first, or past
+        ``after`` (``updated_at``, id: a cursor). On the reading connection: safe from a
+        worker thread."""
+        clauses: list[str] = []
+        args: list[Param] = []
+        if search.strip():
+            where, found = self._search(search)
+            clauses.append(f"({where.removeprefix('WHERE ')})")
+            args += found
+        if agent_key is not None:
+            clauses.append("c.agent_key = ?")
+            args.append(agent_key)
+        if conversation_id is not None:
+            clauses.append("c.id = ?")
+            args.append(conversation_id)
+        if after is not None:
+            clauses.append("(c.updated_at < ? OR (c.updated_at = ? AND c.id < ?))")
+            args += [after[0], after[0], after[1]]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._reader_lock:
+            rows = self._reader.execute(
+                "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n,"
+                " (SELECT t.status FROM turns t WHERE t.conversation_id = c.id"
+                " AND t.status IN ('running', 'awaiting_approval') ORDER BY t.id DESC LIMIT 1)"
+                f" AS busy FROM conversations c {where}"
+                " ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+        return [
+            ListedConversation(
+                ConversationRow(
+                    r["id"],
+                    r["title"],
+                    r["agent"],
+                    r["model"],
+                    r["created_at"],
+                    r["updated_at"],
+                    r["n"],
+                ),
+                str(r["agent_key"]),
+                r["busy"],
+            )
+            for r in rows
+        ]
+
     def latest_conversation(self) -> str | None:
         row = self._db.execute(
             "SELECT id FROM conversations ORDER BY updated_at DESC LIMIT 1"
@@ -198,8 +266,12 @@ class StoreReads:
 
     def turn_outcome(self, conversation_id: str, turn_id: int) -> tuple[str, str] | None:
         """The turn's status and reply, if it is this conversation's."""
-        turn = next((t for t in self.read_turns(conversation_id) if t.id == turn_id), None)
-        return (turn.status, turn.reply) if turn is not None else None
+        with self._reader_lock:
+            row = self._reader.execute(
+                "SELECT status, reply FROM turns WHERE id = ? AND conversation_id = ?",
+                (turn_id, conversation_id),
+            ).fetchone()
+        return (str(row[0]), str(row[1])) if row is not None else None
 
     def latest_turn_id(self, conversation_id: str) -> int:
         row = self._db.execute(
