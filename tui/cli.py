@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__
 from tui.core.secrets import redact
@@ -105,8 +105,32 @@ def _mcp_options(add: AddArgument) -> None:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser (its subcommands' too), whose error never shows a database
+    password: argparse quotes the offending argument (``unrecognized arguments:
+    --database postgresql://u:pw@h/db``)."""
+
+    def error(self, message: str) -> NoReturn:
+        from tui.core.store import redacted_message
+
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {redacted_message(message)}\n")
+
+
+def _remember_database_urls(argv: list[str]) -> None:
+    """The secrets of any database URL on the command line, wherever it was put, hidden
+    from then on (an argparse error, a log line)."""
+    suspects = [a.partition("=")[2] if a.startswith("--") else a for a in argv]
+    suspects = [a for a in suspects if "://" in a or "password" in a.lower()]
+    if suspects:
+        from tui.core.store import remember_url
+
+        for arg in suspects:
+            remember_url(arg)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="agents-tui",
         description="Chat with an OpenAI Agents SDK agent and watch the whole run live.",
     )
@@ -355,6 +379,7 @@ NO_BACKEND = ("stats", "replay", "bench", "export", "import", "migrate")
 
 
 def main(argv: list[str] | None = None) -> int:
+    _remember_database_urls(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     if args.command in NO_BACKEND and _refused_backend_options(args):
         return 2
@@ -601,7 +626,14 @@ def _migrate(args: argparse.Namespace, _settings: Settings) -> int:
     """``agents-tui migrate``: copy a SQLite store into PostgreSQL."""
     from pathlib import Path
 
-    from tui.core.store import DatabaseError, Store, default_db_path, is_postgres, redacted_url
+    from tui.core.store import (
+        DatabaseError,
+        Store,
+        default_db_path,
+        is_postgres,
+        redacted_message,
+        redacted_url,
+    )
     from tui.core.store.migrate import copy_store
 
     source, target = args.source, args.to
@@ -615,7 +647,7 @@ def _migrate(args: argparse.Namespace, _settings: Settings) -> int:
     try:
         store = Store(url=target)
     except DatabaseError as problem:
-        print(f"agents-tui: {problem}", file=sys.stderr)
+        print(f"agents-tui: {redacted_message(str(problem), target)}", file=sys.stderr)
         return 1
     try:
         report = copy_store(path, store)

@@ -430,3 +430,83 @@ async def test_the_page_is_served_with_a_policy_that_allows_only_itself():
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Frame-Options"] == "DENY"
         assert "<script>" in html
+
+
+def answer_to(port: int, head: bytes) -> tuple[int, dict, str]:
+    """(status, the JSON body or {}, the raw answer) for a request head sent at once."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(10)
+        with contextlib.suppress(OSError):  # the server may answer and close mid-send
+            sock.sendall(head)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and b"connection: close" not in answer.lower():
+                    break
+    text = answer.decode("latin-1")
+    status = int(text.split(" ", 2)[1]) if text.startswith("HTTP/1.1 ") else 0
+    _, _, body = text.partition("\r\n\r\n")
+    try:
+        payload = json.loads(body) if body.startswith("{") else {}
+    except ValueError:
+        payload = {}
+    return status, payload, text
+
+
+async def test_the_16_kb_head_limit_holds_however_the_head_arrives():
+    """The README's 16 KB: a 120 KB header or a 100 KB URL (one read each, which h11
+    never measured) and a 200 KB head (many reads) all get 431 HEADERS_TOO_LARGE in the
+    API's error shape; a head under the limit is served."""
+    with model_server() as base, api_process(base) as (url, child):
+        port = int(url.rsplit(":", 1)[1])
+
+        def get(target: str, *headers: str) -> bytes:
+            lines = [f"GET {target} HTTP/1.1", "Host: 127.0.0.1", *headers, "Connection: close"]
+            return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+        status, _, text = answer_to(port, get("/v1/stats", "X-Pad: " + "a" * 15_000))
+        assert status == 200, text[:300]
+        for head in (
+            get("/v1/stats", "X-Pad: " + "a" * 17_000),
+            get("/v1/stats", "X-Pad: " + "a" * 120_000),
+            get("/v1/stats?" + "q" * 100_000),
+            get("/v1/stats", *(f"X-Pad-{i}: " + "b" * 1000 for i in range(200))),
+        ):
+            status, payload, text = answer_to(port, head)
+            assert status == 431, (len(head), text[:300])
+            assert payload["error"]["code"] == "HEADERS_TOO_LARGE", text[:300]
+        assert answer_to(port, get("/v1/stats"))[0] == 200  # and it still serves
+        assert child.poll() is None
+
+
+async def test_on_postgresql_no_password_is_printed_and_no_escape_reaches_the_log(postgres_url):
+    """The start-up line names the database without its password, whatever form holds it;
+    a path with NUL and ESC is logged with both escaped (text and JSON), its failure (if
+    any) once, and its request line with the status it was answered."""
+    secret = "Pw-startup-41x"
+    database = f"{postgres_url}?sslmode=disable&password={secret}"
+    path = "/v1/sessions/%00FAKE%1B[2J%C2%9B/messages"
+    for log_format in ("text", "json"):
+        with (
+            model_server() as base,
+            api_process(base, "--database", database, "--log-format", log_format) as (url, child),
+        ):
+            status, _, text = answer_to(
+                int(url.rsplit(":", 1)[1]),
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode(),
+            )
+            assert status >= 400, text[:300]
+            child.terminate()
+            out, err = child.communicate(timeout=10)
+        printed = out + err
+        assert "agents-tui api on" in printed and "password=***" in printed
+        assert secret not in printed
+        for raw in ("\x00", "\x1b", "\x9b"):
+            assert raw not in err, (log_format, err[-2000:])
+        assert err.count("Traceback") <= 1, err
+        assert "Exception in ASGI application" not in err
+        if log_format == "json":
+            lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+            [request] = [e for e in lines if e.get("event") == "request" and "FAKE" in e["path"]]
+            assert request["status"] == status, request

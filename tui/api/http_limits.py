@@ -6,6 +6,11 @@ reset by every byte received, so a client that sends half its headers, one byte 
 time, holds a connection for good (Slowloris). Upstream: Kludex/uvicorn#157
 ("--timeout-request-start", open since 2018). ``DeadlineH11Protocol`` adds that deadline;
 the body's own deadline is ``BODY_TIMEOUT_S`` in ``tui.api.server.read_json``.
+
+uvicorn's ``h11_max_incomplete_event_size`` is no limit on a request's head either: h11
+checks it only while the head is incomplete, so a 120 KB head that arrives in one read
+passed. ``DeadlineH11Protocol`` measures every parsed head as well (``MAX_HEADER_BYTES``,
+``431 HEADERS_TOO_LARGE`` in the API's JSON error shape, either way).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import socket
 from typing import Any
 
+import h11
 import uvicorn.protocols.http.h11_impl as h11_impl
 from sse_starlette.sse import EventSourceResponse
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -25,17 +31,95 @@ HEADERS_TIMEOUT_S = 10.0  # a request's line and headers must arrive within this
 BODY_TIMEOUT_S = 30.0  # its body within this (408 REQUEST_TIMEOUT)
 KEEP_ALIVE_S = 5  # an idle connection between requests is closed after this
 SEND_TIMEOUT_S = 10.0  # a client that takes no event for this long is dropped
-MAX_HEADER_BYTES = 16 * 1024  # a request head past this gets 400 (h11)
+MAX_HEADER_BYTES = 16 * 1024  # a request's line and headers past this: 431 HEADERS_TOO_LARGE
 GRACEFUL_SHUTDOWN_S = 10  # on SIGTERM, open streams get this long to end
 SEND_BUFFER_BYTES = 128 * 1024  # the kernel's buffer toward one client (Linux doubles it)
 
 log = logging.getLogger("agents_tui.api")
 
 
+def json_error(code: str, message: str) -> bytes:
+    """The API's error shape, ``{"error": {"code", "message"}}``."""
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+TOO_LARGE = (
+    "HEADERS_TOO_LARGE",
+    f"the request's line and headers are over {MAX_HEADER_BYTES:,} bytes",
+)
+
+
+def head_bytes(scope: Any) -> int:
+    """The size of the request's head as it came (``METHOD target HTTP/1.1``, each header
+    line, the blank line), from what uvicorn parsed of it."""
+    target = len(scope.get("raw_path") or b"") + (
+        1 + len(scope["query_string"]) if scope.get("query_string") else 0
+    )
+    line = len(scope.get("method", "")) + 1 + target + len(" HTTP/1.1\r\n")
+    return line + sum(len(k) + len(v) + 4 for k, v in scope.get("headers", ())) + 2
+
+
+def head_limited(app: Any, limit: int = MAX_HEADER_BYTES) -> Any:
+    """``app`` behind the head limit: a request whose head is over ``limit`` bytes gets
+    431 and its connection is closed."""
+
+    async def limited(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or head_bytes(scope) <= limit:
+            await app(scope, receive, send)
+            return
+        log.warning(
+            "refused a request head of %d bytes (the limit is %d)", head_bytes(scope), limit
+        )
+        body = json_error(*TOO_LARGE)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 431,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return limited
+
+
 class DeadlineH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for each request's head to arrive."""
+    """uvicorn's h11 protocol with a deadline for each request's head to arrive and a
+    limit on its size (``MAX_HEADER_BYTES``, enforced whether the head came in one read or
+    many)."""
 
     headers_timeout_s = HEADERS_TIMEOUT_S
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = head_limited(self.app)
+
+    def send_400_response(self, msg: str) -> None:
+        """What h11 refuses: a head still incomplete past ``MAX_HEADER_BYTES`` gets the
+        same 431 as a complete one (uvicorn answers any refusal with a plain-text 400)."""
+        waiting, _closed = self.conn.trailing_data
+        if len(waiting) <= MAX_HEADER_BYTES:
+            super().send_400_response(msg)
+            return
+        body = json_error(*TOO_LARGE)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(
+                status_code=431, headers=headers, reason=b"Request Header Fields Too Large"
+            ),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -79,14 +163,9 @@ class DeadlineH11Protocol(H11Protocol):
 async def server_busy(scope: Any, receive: Any, send: Any) -> None:
     """What a request past ``limit_concurrency`` gets: the API's JSON error shape (uvicorn
     answers a plain-text 503 "Service Unavailable")."""
-    body = json.dumps(
-        {
-            "error": {
-                "code": "SERVER_BUSY",
-                "message": "the server has as many connections as it takes: try again shortly",
-            }
-        }
-    ).encode()
+    body = json_error(
+        "SERVER_BUSY", "the server has as many connections as it takes: try again shortly"
+    )
     await send(
         {
             "type": "http.response.start",

@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -88,6 +89,10 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, sending)
+        except Exception:
+            if not status[0]:  # the error handler outside answers it: a 500
+                status[0] = 500
+            raise
         finally:
             if self.log.isEnabledFor(logging.INFO):
                 path = scope.get("path", "")
@@ -152,19 +157,79 @@ def configure_logs(log_format: str) -> None:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
 
 
+# What a log line never carries raw (a terminal would act on it, a newline would forge a
+# line): C0 and C1 controls, DEL and lone surrogates (stderr could not even encode those).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with its control characters escaped (``\\x1b``, ``\\ud800``), those in
+    ``keep`` left as they are."""
+
+    def escaped(found: re.Match[str]) -> str:
+        char = found.group()
+        if char in keep:
+            return char
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+    return _CONTROL.sub(escaped, text)
+
+
+def _clean(value: object) -> object:
+    """An argument of a log line (text from a client: a path, a header): redacted, and
+    every control character escaped, a newline too."""
+    return printable(redact(value)) if isinstance(value, str) else value
+
+
+def _messages(problem: BaseException | None) -> set[str]:
+    """What an exception and those it came from say, where they hold a control character
+    (a client's text quoted by an error: a newline in it would forge a log line)."""
+    said: set[str] = set()
+    seen: set[int] = set()
+    while problem is not None and id(problem) not in seen:
+        seen.add(id(problem))
+        with contextlib.suppress(Exception):
+            if _CONTROL.search(str(problem)):
+                said.add(str(problem))
+        problem = problem.__cause__ or problem.__context__
+    return said
+
+
+_LOGGED_BY = "_agents_tui_logged_by"  # on an exception: the record that logged it
+
+
 class RedactingFilter(logging.Filter):
     """Log records leave without secrets: the message, its arguments and any traceback
-    (an HTTP library's exception names the URL it called, credentials and all)."""
+    (an HTTP library's exception names the URL it called, credentials and all); without
+    control characters from clients (a path's ESC or newline, escaped in the text format
+    as in JSON); and an exception once (the app logs a request's failure with its id;
+    uvicorn's "Exception in ASGI application" for the same exception is left out)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = redact(record.getMessage())
+        if record.exc_info and record.exc_info[1] is not None:
+            problem = record.exc_info[1]
+            logged_by = getattr(problem, _LOGGED_BY, None)
+            if logged_by is not None and logged_by != id(record):
+                return False  # this exception is in the log already
+            with contextlib.suppress(AttributeError):
+                setattr(problem, _LOGGED_BY, id(record))
+        if isinstance(record.args, tuple):
+            record.args = tuple(_clean(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _clean(arg) for key, arg in record.args.items()}
+        message = printable(redact(record.getMessage()), keep="\n\t")
         if record.exc_info:
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+            text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            for said in _messages(record.exc_info[1]):  # its newlines are a client's
+                text = text.replace(said, printable(said))
+            record.exc_text = printable(redact(text), keep="\n\t")
             record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = printable(redact(record.exc_text), keep="\n\t")
         record.msg, record.args = message, None
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            record.fields = {k: redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+            record.fields = {k: _clean(v) for k, v in fields.items()}
         return True
 
 
@@ -231,17 +296,14 @@ def open_store(database: str | None) -> Any:
     """The store ``--database`` names (PostgreSQL or a SQLite file; default the data
     dir's file), or ``None`` after saying why it cannot be opened."""
 
-    from tui.core.secrets import remember
-    from tui.core.store import DatabaseError, Store, is_postgres
+    from tui.core.store import DatabaseError, Store, is_postgres, redacted_message, remember_url
 
     if database and is_postgres(database):
-        from urllib.parse import urlsplit
-
-        remember(urlsplit(database).password)  # never in a log line
+        remember_url(database)  # its secrets never in a log line
         try:
             return Store(url=database)
         except DatabaseError as problem:
-            print(f"agents-tui: {problem}", file=sys.stderr)
+            print(f"agents-tui: {redacted_message(str(problem), database)}", file=sys.stderr)
             return None
     return Store(Path(database).expanduser() if database else None)
 

@@ -14,13 +14,19 @@ import threading
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 HIDDEN = "[redacted]"
-SECRET_QUERY_KEYS = frozenset({"key", "api_key", "apikey", "api-key", "token", "access_token"})
+SECRET_QUERY_KEYS = frozenset(
+    {"key", "api_key", "apikey", "api-key", "token", "access_token"}
+    # libpq's secret parameters (a database URL's ``?password=``): tui.core.store.db
+    | {"password", "sslpassword", "oauth_client_secret"}
+)
 # user:password@ inside any URL in free text
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
 # API keys as providers print them (OpenAI sk-..., Bearer tokens)
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._~+/=\-]{8,})")
 _QUERY_SECRET = re.compile(
-    r"(?P<name>[?&](?:" + "|".join(re.escape(k) for k in SECRET_QUERY_KEYS) + r")=)[^&\s#]+",
+    # (a value already hidden, ``***`` from tui.core.store.db.redacted_url, stays as it is)
+    r"(?P<name>[?&](?:" + "|".join(re.escape(k) for k in SECRET_QUERY_KEYS) + r")=)"
+    r"(?!\*\*\*)[^&\s#'\"]+",
     re.IGNORECASE,
 )
 

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from tui.core.store.base import Store, default_db_path, new_conversation_id
 from tui.core.store.coordination import Coordination
-from tui.core.store.db import DatabaseError, is_postgres, redacted_url
+from tui.core.store.db import (
+    DatabaseError,
+    is_postgres,
+    redacted_message,
+    redacted_url,
+    remember_url,
+)
 from tui.core.store.memory import open_memory
 from tui.core.store.postgres import PostgresStore
 from tui.core.store.reads import ConversationRow, TurnRow
@@ -42,6 +48,8 @@ __all__ = [
     "new_conversation_id",
     "open_memory",
     "open_store",
+    "redacted_message",
     "redacted_url",
+    "remember_url",
     "sweep",
 ]

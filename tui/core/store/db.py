@@ -30,9 +30,97 @@ def plain_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
 
 
+# libpq's connection parameters whose value is a secret (``passfile``, ``sslkey`` and the
+# other files are paths, not secrets): https://www.postgresql.org/docs/current/libpq-connect.html
+SECRET_PARAMS = frozenset({"password", "sslpassword", "oauth_client_secret"})
+HIDDEN = "***"
+_DB_URL = re.compile(r"postgres(?:ql)?(?:\+psycopg)?://[^\s'\"]*", re.IGNORECASE)
+_CONNINFO_SECRET = re.compile(
+    r"(?<![\w.])(?P<key>" + "|".join(sorted(SECRET_PARAMS)) + r")(?P<eq>\s*=\s*)"
+    r"(?P<value>'(?:[^'\\]|\\.)*'?|[^\s']*)",
+    re.IGNORECASE,
+)
+
+
+_PARAM = re.compile(r"(?P<lead>[?&])(?P<key>[^=&?]*)=(?P<value>[^&]*)")
+
+
+def _parts(url: str) -> tuple[str, str | None, str | None, str]:
+    """``(scheme://, user, password, the rest)``. The user-info ends at the first ``@``
+    when no ``/`` comes before it (libpq's reading) or no ``?`` does (a password with an
+    unencoded ``/``): either way a password is found where any reader would take one."""
+    scheme, _, tail = url.partition("://")
+    at, slash, query = tail.find("@"), tail.find("/"), tail.find("?")
+    if at < 0 or (0 <= slash < at and 0 <= query < at):
+        return scheme + "://", None, None, tail
+    user, colon, password = tail[:at].partition(":")
+    return scheme + "://", user, password if colon else None, tail[at + 1 :]
+
+
+def _is_secret(key: str) -> bool:
+    from urllib.parse import unquote
+
+    return unquote(key).strip().lower() in SECRET_PARAMS
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every secret a database URL (or a ``key=value`` connection string) carries, as
+    written and percent-decoded: its password and its secret parameters' values."""
+    from urllib.parse import unquote
+
+    found: list[str] = []
+    if "://" in url:
+        _, _, password, _ = _parts(url)
+        found += [password] if password else []
+        found += [m["value"] for m in _PARAM.finditer(url) if _is_secret(m["key"]) and m["value"]]
+    else:
+        found += [m["value"].strip("'") for m in _CONNINFO_SECRET.finditer(url) if m["value"]]
+    return [*found, *(unquote(v) for v in found if unquote(v) != v)]
+
+
 def redacted_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+    """A database URL without its secrets, for messages and logs: the password of its
+    user-info (an empty user too: ``postgresql://:pw@host/db``) and the values of its
+    secret parameters (``?password=``, ``&sslpassword=``, percent-encoded keys too) become
+    ``***``; a ``key=value`` connection string loses its ``password=...`` the same way.
+    The one redaction of a database URL: every message that shows one uses it."""
+    if "://" not in url:
+        return _CONNINFO_SECRET.sub(lambda m: m["key"] + m["eq"] + HIDDEN, url)
+    scheme, user, password, rest = _parts(url)
+    info = "" if user is None else user + ("" if password is None else ":" + HIDDEN) + "@"
+    return _PARAM.sub(
+        lambda m: m["lead"] + m["key"] + "=" + HIDDEN if _is_secret(m["key"]) else m[0],
+        scheme + info + rest,
+    )
+
+
+def redacted_message(text: str, url: str | None = None) -> str:
+    """``text`` (a psycopg error, an argparse error) with every database URL in it shown by
+    ``redacted_url`` and the secrets of ``url`` hidden wherever the text quotes them
+    (libpq echoes a bad part of a URL: ``invalid percent-encoded token: "pa%zz"``); then
+    ``tui.core.secrets.redact`` (the secrets this process knows)."""
+    from tui.core.secrets import redact
+
+    if url:
+        secrets = sorted(url_secrets(url), key=len, reverse=True)
+        text = text.replace(url, redacted_url(url)).replace(plain_url(url), redacted_url(url))
+        for quoted in set(re.findall(r'"[^"\n]*"', text)):
+            if any(secret in quoted for secret in secrets):
+                text = text.replace(quoted, '"' + HIDDEN + '"')
+        for secret in secrets:
+            if len(secret) >= 4:
+                text = text.replace(secret, HIDDEN)
+    text = _DB_URL.sub(lambda m: redacted_url(m.group(0)), text)
+    return redact(text)
+
+
+def remember_url(url: str | None) -> None:
+    """The secrets of a database URL, kept by ``tui.core.secrets`` so that every log line
+    (``RedactingFilter``) and message hides them."""
+    from tui.core.secrets import remember
+
+    if url:
+        remember(*url_secrets(url))
 
 
 class DatabaseError(Exception):
@@ -185,8 +273,10 @@ def connect_postgres(url: str, *, application_name: str = "agents-tui") -> Postg
     """A connection to the PostgreSQL database at ``url``, or one clear line saying why not."""
     import psycopg
 
+    remember_url(url)
     try:
         return PostgresDb(url, application_name=application_name)
     except psycopg.Error as problem:
-        first = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem)
+        text = str(problem).strip()
+        first = redacted_message(text.splitlines()[0], url) if text else type(problem).__name__
         raise DatabaseError(f"cannot reach {redacted_url(url)}: {first}") from None

@@ -27,7 +27,7 @@ from tui.core.store.coordination import (
     JsonObject,
     Listening,
 )
-from tui.core.store.db import Db, PostgresDb, connect_postgres, plain_url
+from tui.core.store.db import Db, PostgresDb, connect_postgres, plain_url, redacted_message
 
 CHANNEL = "agents_tui"
 END = ""  # the body of the row that says a turn's events are complete
@@ -75,7 +75,10 @@ class Listener:
             except Exception as problem:
                 if self._stop.is_set():
                     return
-                log.warning("listening for notifications failed: %s", problem)
+                log.warning(
+                    "listening for notifications failed: %s",
+                    redacted_message(str(problem), self.url),
+                )
                 self._ready.set()
                 time.sleep(0.5)
 
@@ -166,7 +169,7 @@ class Writer:
                 "writing %d events and %d partial replies failed: %s",
                 len(events),
                 len(partials),
-                str(problem).splitlines()[:1],
+                redacted_message((str(problem).strip().splitlines() or [""])[0], self.url),
             )
             with contextlib.suppress(Exception):
                 if self._db is not None:
