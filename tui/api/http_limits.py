@@ -59,6 +59,25 @@ def head_bytes(scope: Any) -> int:
     return line + sum(len(k) + len(v) + 4 for k, v in scope.get("headers", ())) + 2
 
 
+async def send_closing_error(
+    send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A JSON error answered before the app (the API's error shape), the connection closed."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def head_limited(app: Any, limit: int = MAX_HEADER_BYTES) -> Any:
     """``app`` behind the head limit: a request whose head is over ``limit`` bytes gets
     431 and its connection is closed."""
@@ -70,19 +89,7 @@ def head_limited(app: Any, limit: int = MAX_HEADER_BYTES) -> Any:
         log.warning(
             "refused a request head of %d bytes (the limit is %d)", head_bytes(scope), limit
         )
-        body = json_error(*TOO_LARGE)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 431,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_closing_error(send, 431, json_error(*TOO_LARGE))
 
     return limited
 
@@ -166,19 +173,7 @@ async def server_busy(scope: Any, receive: Any, send: Any) -> None:
     body = json_error(
         "SERVER_BUSY", "the server has as many connections as it takes: try again shortly"
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"1"),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_closing_error(send, 503, body, [(b"retry-after", b"1")])
 
 
 def uvicorn_limits(

@@ -140,18 +140,7 @@ class StoreReads:
             f" FROM conversations c {where} ORDER BY c.updated_at DESC",
             args,
         ).fetchall()
-        return [
-            ConversationRow(
-                r["id"],
-                r["title"],
-                r["agent"],
-                r["model"],
-                r["created_at"],
-                r["updated_at"],
-                r["n"],
-            )
-            for r in rows
-        ]
+        return [_conversation_row(r) for r in rows]
 
     def conversation_page(
         self,
@@ -195,15 +184,7 @@ class StoreReads:
             ).fetchall()
         return [
             ListedConversation(
-                ConversationRow(
-                    r["id"],
-                    r["title"],
-                    r["agent"],
-                    r["model"],
-                    r["created_at"],
-                    r["updated_at"],
-                    r["n"],
-                ),
+                _conversation_row(r),
                 str(r["agent_key"]),
                 r["busy"],
             )
@@ -296,3 +277,10 @@ class StoreReads:
                     (conversation_id,),
                 ).fetchone()[0]
             )
+
+
+def _conversation_row(r: DbRow) -> ConversationRow:
+    """A conversation row read with its turn count as ``n``."""
+    return ConversationRow(
+        r["id"], r["title"], r["agent"], r["model"], r["created_at"], r["updated_at"], r["n"]
+    )
