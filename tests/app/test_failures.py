@@ -40,6 +40,8 @@ async def test_text_shown_just_before_a_worker_raises_is_kept_in_the_failed_repl
         await asyncio.sleep(0.05)
         app.chat_screen.text._posted_at = time.monotonic()  # as if a batch had just gone
         emit(ev.TextDelta("and the last", 2))  # so this one waits (<= 5 ms) to be posted
+        for _ in range(3):  # the turn's stream hands it to the screen (a loop iteration)
+            await asyncio.sleep(0)
         assert app.chat_screen.text._timer is not None
         raise RuntimeError("the runner broke its promise")
 
