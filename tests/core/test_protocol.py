@@ -44,9 +44,21 @@ def test_text_delta_carries_the_running_word_count_and_session_update_the_messag
         [ev.TurnStarted("hi", "A", 1), ev.TextDelta("one two ", 2), ev.TextDelta("three ", 3)],
     )
     assert sent[0] == ("session_update", {"session_id": "s9", "message_count": 3, "agent": "A"})
-    assert sent[1][0] == "typing_start"
+    assert sent[1] == ("user_message", {"author": "", "text": "hi", "message_id": ""})
+    assert sent[2][0] == "typing_start"
     assert [d["word_count"] for k, d in sent if k == "text_delta"] == [2, 3]
     assert "".join(d["delta"] for k, d in sent if k == "text_delta") == "one two three "
+
+
+def test_a_players_prompt_is_said_with_its_author_and_id_and_a_resumed_turn_is_not_said_again():
+    encoder = ProtocolEncoder("table")
+    encoder.message_id = "m-1"
+    said = types_and_data(encoder, [ev.TurnStarted("I open the door", "GM", 1, author="Lan")])
+    assert [d for k, d in said if k == "user_message"] == [
+        {"author": "Lan", "text": "I open the door", "message_id": "m-1"}
+    ]
+    again = types_and_data(encoder, [ev.TurnStarted("I open the door", "GM", 2, resumed=True)])
+    assert [k for k, _ in again] == ["session_update", "typing_start"]
 
 
 def documented_fields() -> dict[str, set[str]]:

@@ -42,7 +42,8 @@ async def test_create_stream_history_and_stats(api):
     async with aiohttp.ClientSession() as http:
         session_id = await new_session(http, server.url, title="first", user_context={"u": 1})
         events = await send(http, server.url, session_id, "hello there")
-        assert [e["type"] for e in events[:2]] == ["session_update", "typing_start"]
+        assert [e["type"] for e in events[:3]] == ["session_update", "user_message", "typing_start"]
+        assert events[1]["data"] == {"author": "", "text": "hello there", "message_id": ""}
         assert events[-1]["type"] == "response_complete"
         assert all(set(e) == {"type", "data", "timestamp", "id"} for e in events)
         # every event has an id (TURN-SEQ), in order, none twice: what Last-Event-ID names

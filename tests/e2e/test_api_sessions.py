@@ -58,7 +58,8 @@ async def test_sessions_are_listed_in_pages_by_cursor_or_offset_and_filtered(api
                 await create(http, server.url, **body, **({"agent": agent} if agent else {}))
             )
         async with http.post(
-            f"{server.url}/v1/sessions/{made[2]}/messages", json={"message": "hello"}
+            f"{server.url}/v1/sessions/{made[2]}/messages",
+            json={"message": "hello", "author": "Lan"},
         ) as response:
             await read_events(response)
         newest_first = [made[2]] + [s for s in reversed(made) if s != made[2]]
@@ -72,10 +73,13 @@ async def test_sessions_are_listed_in_pages_by_cursor_or_offset_and_filtered(api
             "agent",
             "created_at",
             "last_activity",
+            "participants",
             "turns",
             "status",
         }
         assert (first["turns"], first["status"], first["title"]) == (1, "idle", "chat 2")
+        assert first["participants"] == ["Lan"]  # who typed there in the last hour
+        assert everything["sessions"][1]["participants"] == []
         created = datetime.fromisoformat(first["created_at"])
         assert created.tzinfo is not None
         assert created <= datetime.fromisoformat(first["last_activity"])

@@ -287,7 +287,11 @@ async def test_a_client_resumes_a_turn_with_last_event_id_on_the_same_or_another
                 followed = [event async for event in sse(response)]
             sent = await turn
             assert text_of(followed) == text_of(sent) == expected
-            assert [e["type"] for e in followed][:2] == ["session_update", "typing_start"]
+            assert [e["type"] for e in followed][:3] == [
+                "session_update",
+                "user_message",
+                "typing_start",
+            ]
             async with http.get(
                 f"{a}/v1/sessions/{session}/events", headers={"Last-Event-ID": "not an id"}
             ) as response:

@@ -18,6 +18,7 @@ import functools
 import hmac
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ from tui.api.schema import (
     openapi_document,
 )
 from tui.api.service import (
+    PLAYERS_S,
     RETRY_AFTER_S,
     ServiceError,
     StreamingService,
@@ -271,7 +273,9 @@ def decode_cursor(text: str) -> tuple[float, str]:
     raise ServiceError(422, "INVALID_REQUEST", "cursor must be a next_cursor this API sent")
 
 
-def session_item(service: StreamingService, item: ListedConversation) -> SessionItem:
+def session_item(
+    service: StreamingService, item: ListedConversation, participants: list[str] | None = None
+) -> SessionItem:
     row = item.row
     return SessionItem(
         id=row.id,
@@ -281,6 +285,7 @@ def session_item(service: StreamingService, item: ListedConversation) -> Session
         last_activity=iso(row.updated_at),
         turns=row.turns,
         status=listed_status(service, item),  # type: ignore[arg-type]
+        participants=participants or [],
     )
 
 
@@ -305,9 +310,12 @@ async def list_sessions(request: Request) -> Response:
     )
     page = found[:limit]
     last = page[-1].row if page and len(found) > limit else None
+    players = await asyncio.to_thread(
+        service.store.participants, [item.row.id for item in page], time.time() - PLAYERS_S
+    )
     return reply(
         SessionsPage(
-            sessions=[session_item(service, item) for item in page],
+            sessions=[session_item(service, item, players.get(item.row.id, [])) for item in page],
             next_cursor=encode_cursor(last.updated_at, last.id) if last else None,
         )
     )
@@ -334,7 +342,13 @@ async def post_message(request: Request) -> Response:
     session_id = request.path_params["session_id"]
     service.session(session_id)  # 404 before the body is read
     body = await parse(request, PostMessageRequest)
-    stream = service.stream_response(session_id, body.message, detach=body.detach)  # 429
+    stream = service.stream_response(  # 429 past a limit, 409 for a prompt sent twice
+        session_id,
+        body.message,
+        detach=body.detach,
+        author=body.author,
+        message_id=body.message_id,
+    )
     return event_stream(request, stream)
 
 

@@ -90,10 +90,31 @@ class PostMessageRequest(RequestBody):
         description="Run the turn to its end even if the client goes away (follow it with "
         "`GET .../events`); otherwise a client that leaves cancels its turn.",
     )
+    author: str = Field(
+        "",
+        max_length=64,
+        pattern=r"^[^\x00-\x1f\x7f:]*$",
+        description="Who typed it, at a table of players (1-64 characters, no colon or "
+        "control character): followers see it in `user_message`, and the model reads the "
+        "prompt as `AUTHOR: message`.",
+        examples=["Lan"],
+    )
+    message_id: str = Field(
+        "",
+        max_length=64,
+        pattern=f"^({SESSION_ID.pattern})?$",
+        description="The client's id for this prompt (`A-Za-z0-9._-`, up to 64): a prompt "
+        "sent again with an id the session has seen is refused with `409 DUPLICATE_MESSAGE` "
+        "(a client that lost its connection may resend safely); shown in `user_message`.",
+        examples=["7f3c1e0a"],
+    )
 
     invalid: ClassVar[Mapping[str, str]] = {
         "message": "message must be a non-empty string",
         "detach": "detach must be true or false",
+        "author": "author must be a name of up to 64 characters without a colon or control "
+        "characters",
+        "message_id": "message_id must be up to 64 of A-Za-z0-9._-",
     }
 
     @field_validator("message")
@@ -120,7 +141,7 @@ class ErrorDetail(BaseModel):
         "`INVALID_REQUEST`, `INVALID_JSON`, `INVALID_TEXT`, `UNKNOWN_AGENT`, "
         "`INVALID_EVENT_ID`, `UNAUTHORIZED`, `ORIGIN_NOT_ALLOWED`, `HOST_NOT_ALLOWED`, "
         "`BODY_TOO_LARGE`, `HEADERS_TOO_LARGE`, `REQUEST_TIMEOUT`, `SESSION_EXISTS`, "
-        "`APPROVAL_NOT_PENDING`, "
+        "`APPROVAL_NOT_PENDING`, `DUPLICATE_MESSAGE`, "
         "`TOO_MANY_STREAMS`, `TOO_MANY_WAITING`, `SERVER_BUSY`, `NOT_READY`, "
         "`INTERNAL_ERROR`.",
         examples=["SESSION_NOT_FOUND"],
@@ -164,6 +185,10 @@ class SessionItem(BaseModel):
     last_activity: str = Field(description="ISO 8601, UTC.")
     turns: int = Field(description="Stored turns (one per prompt that ran).")
     status: SessionStatus
+    participants: list[str] = Field(
+        default_factory=list,
+        description="The authors of its prompts in the last hour, the most recent first.",
+    )
 
 
 class SessionsPage(BaseModel):
@@ -284,6 +309,10 @@ class SessionStats(BaseModel):
     duration_minutes: float
     status: SessionStatus
     user_context: JsonObject
+    participants: list[str] = Field(
+        default_factory=list,
+        description="The authors of its prompts in the last hour, the most recent first.",
+    )
     turn_metrics: list[TurnMetricsSummary] = Field(description="The last 100 turns'.")
     statistics: Statistics
 
@@ -448,6 +477,19 @@ class StreamEventBase(BaseModel):
     )
 
 
+class UserMessageData(BaseModel):
+    author: str = Field(description='Who typed it (`author` of the POST); "" when none.')
+    text: str = Field(description="The prompt as typed.")
+    message_id: str = Field(description='The client\'s id for it (`message_id`); "" when none.')
+
+
+class UserMessageEvent(StreamEventBase):
+    """A prompt, from any client, as its turn starts: every follower sees who said what."""
+
+    type: Literal["user_message"]
+    data: UserMessageData
+
+
 class SessionUpdateEvent(StreamEventBase):
     type: Literal["session_update"]
     data: SessionUpdateData
@@ -537,6 +579,7 @@ class ResponseCompleteEvent(StreamEventBase):
 
 StreamEvent = Annotated[
     SessionUpdateEvent
+    | UserMessageEvent
     | QueuedEvent
     | TypingStartEvent
     | TextDeltaEvent

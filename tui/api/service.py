@@ -38,6 +38,8 @@ RETRY_AFTER_S = 1
 SESSION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_BUFFERED_BYTES = 1024 * 1024  # events waiting for one slow client; past it, dropped
 RECENT_METRICS = 100  # turns whose metrics a session's stats list (the last ones)
+SEEN_IDS = 256  # prompt ids a session remembers, to refuse a prompt sent twice
+PLAYERS_S = 3600.0  # a session's participants: who typed a prompt within this time
 DELETE_WAIT_S = 10.0  # a deleted session's running turn has this long to end
 READY_TIMEOUT_S = 2.0  # each readiness check answers within this, or the process is not ready
 
@@ -73,6 +75,22 @@ class LiveSession:
     approvals: dict[str, asyncio.Future[ApprovalDecision]] = field(default_factory=dict)
     user_context: dict[str, Any] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)
+
+    seen_ids: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+    def first_time(self, message_id: str) -> None:
+        """A prompt's id (``message_id``) not seen before in this session, remembered; a
+        client that resends a prompt it is not sure arrived gets ``409 DUPLICATE_MESSAGE``
+        instead of a second turn (the last ``SEEN_IDS`` ids, in this process)."""
+        if not message_id:
+            return
+        if message_id in self.seen_ids:
+            raise ServiceError(
+                409, "DUPLICATE_MESSAGE", f"the prompt {message_id!r} was received already"
+            )
+        self.seen_ids[message_id] = None
+        while len(self.seen_ids) > SEEN_IDS:
+            self.seen_ids.popitem(last=False)
 
     @property
     def waiting(self) -> int:
@@ -276,7 +294,13 @@ class StreamingService:
 
     # --- one turn, as events ------------------------------------------------------------------
     def stream_response(
-        self, session_id: str, message: str, *, detach: bool = False
+        self,
+        session_id: str,
+        message: str,
+        *,
+        detach: bool = False,
+        author: str = "",
+        message_id: str = "",
     ) -> AsyncIterator[dict[str, Any]]:
         """The protocol objects of one turn; closing the iterator early cancels the turn
         (a client that went away), and its partial reply is stored as interrupted. With
@@ -287,6 +311,7 @@ class StreamingService:
         its place from now on: counted when it started iterating, 152 requests arriving
         together were all let in under a limit of 48."""
         live = self.admit(session_id)
+        live.first_time(message_id)  # 409 DUPLICATE_MESSAGE for a prompt sent again
         self.streams_open += 1
         released = [False]
 
@@ -303,6 +328,8 @@ class StreamingService:
             max_buffered=self.max_buffered,
             release=release,
             detach=detach,
+            author=author,
+            message_id=message_id,
         ).events()
         weakref.finalize(stream, release)  # a response that never started its body
         return stream
@@ -402,11 +429,12 @@ class StreamingService:
 
         live = self.session(session_id)
         row = live.conversation.row()
-        totals, unfinished, recent = await asyncio.to_thread(
+        totals, unfinished, recent, players = await asyncio.to_thread(
             lambda: (
                 self.store.totals(session_id),
                 self.store.unfinished(session_id),
                 self.store.recent_metrics(session_id, RECENT_METRICS),
+                self.store.participants([session_id], time.time() - PLAYERS_S),
             )
         )
         created = row.created_at if row else time.time()
@@ -425,6 +453,7 @@ class StreamingService:
             "duration_minutes": round((time.time() - created) / 60, 3),
             "status": status,
             "user_context": live.user_context,
+            "participants": players.get(session_id, []),
             "turn_metrics": recent,
             "statistics": as_json(report_of(totals)),
         }

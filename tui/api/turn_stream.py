@@ -90,6 +90,8 @@ class TurnStream:
         max_buffered: int,
         release: Callable[[], None],
         detach: bool = False,
+        author: str = "",
+        message_id: str = "",
     ) -> None:
         self.conversation = conversation
         self.feed = feed
@@ -97,6 +99,7 @@ class TurnStream:
         self.max_buffered = max_buffered
         self.session_id = session_id = conversation.id
         self.message = message
+        self.author = author  # who typed it, at a table of players
         self.release = release
         self.detach = detach
         self.queue = _EventQueue()
@@ -108,6 +111,7 @@ class TurnStream:
             message_count=0,  # counted when the turn leaves the queue
             metrics_of=lambda: conversation.metrics,  # the conversation's, not a copy
         )
+        self.encoder.message_id = message_id  # said in this prompt's ``user_message``
         self.turn_log: TurnLog | None = None  # this turn's events for followers
 
     def put(self, obj: dict[str, Any]) -> None:
@@ -157,7 +161,9 @@ class TurnStream:
         """The turn: the conversation's one queue (across processes on PostgreSQL), a turn
         stored while waiting for approvals taken up first, then this prompt's."""
         try:
-            async with contextlib.aclosing(self.conversation.turn(self.message)) as events:
+            async with contextlib.aclosing(
+                self.conversation.turn(self.message, self.author)
+            ) as events:
                 async for event in events:
                     if isinstance(event, Queued):
                         queued = {"position": event.position, "session_id": self.session_id}

@@ -22,6 +22,7 @@ class TurnStarted:
     agent: str
     at_ns: int
     resumed: bool = False  # a turn stored while awaiting approval, taken up again
+    author: str = ""  # who typed the prompt, at a table of players ("" when one person chats)
 
 
 @dataclass(frozen=True, slots=True)

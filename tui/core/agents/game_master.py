@@ -39,6 +39,14 @@ Phong cách:
 Make mỗi interaction thành một story moment!""",
 )
 INSTRUCTIONS = GAME_MASTER.en
+# Beyond the tutorial: several players may share one table (``agents-tui --connect``); each
+# message of theirs reaches the model as ``NAME: text`` (tui.core.turn.runner.spoken).
+TABLE = (
+    "Several players may share this table: a message that starts with a name and a colon "
+    "(NAME: text) comes from that player. Address players by name when you answer them.",
+    "Nhiều người chơi có thể cùng ngồi một bàn: tin nhắn bắt đầu bằng một cái tên và dấu hai "
+    "chấm (TÊN: nội dung) là của người chơi đó. Hãy gọi người chơi bằng tên khi trả lời họ.",
+)
 
 MAGIC_ANSWERS = ("Maybe", "Certainly", "Uncertain", "Ask again later", "No", "Absolutely")
 # The tutorial's own words, in its order (the English above translates them one for one).
@@ -155,6 +163,6 @@ def build_game_master(seed: int | None = None) -> Agent:
 
     return Agent(
         name=GAME_MASTER.name,
-        instructions=GAME_MASTER.instructions(),
+        instructions=GAME_MASTER.instructions() + "\n\n" + TABLE[language() == "vi"],
         tools=[roll_dice, flip_coin, magic_answer],
     )

@@ -188,13 +188,13 @@ class Store(StoreReads):
                     db.execute(f"DELETE FROM {table} WHERE session_id = ?", (conversation_id,))
 
     # --- turns -----------------------------------------------------------------------------
-    def start_turn(self, conversation_id: str, prompt: str) -> int:
+    def start_turn(self, conversation_id: str, prompt: str, author: str = "") -> int:
         now = time.time()
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO turns(conversation_id, started_at, prompt, owner_pid, owner)"
-                " VALUES (?, ?, ?, ?, ?) RETURNING id",
-                (conversation_id, now, prompt, os.getpid(), self.lease.instance_id),
+                "INSERT INTO turns(conversation_id, started_at, prompt, author, owner_pid, owner)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (conversation_id, now, prompt, author, os.getpid(), self.lease.instance_id),
             )
             turn_id = int(cursor.fetchone()[0])
             db.execute(

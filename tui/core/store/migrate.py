@@ -109,8 +109,8 @@ def _copy_turns(src: sqlite3.Connection, db: Db, conversation_id: str, report: C
             finished = finished or turn["started_at"]
         new_id = db.execute(
             "INSERT INTO turns(conversation_id, started_at, finished_at, prompt, reply, status,"
-            " error, tools, metrics, ttft_s, rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " RETURNING id",
+            " error, tools, metrics, ttft_s, rate, author)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 conversation_id,
                 turn["started_at"],
@@ -123,6 +123,7 @@ def _copy_turns(src: sqlite3.Connection, db: Db, conversation_id: str, report: C
                 turn["metrics"],
                 turn["ttft_s"],
                 turn["rate"],
+                turn["author"],
             ),
         ).fetchone()[0]
         report.turns += 1

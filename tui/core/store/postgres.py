@@ -127,6 +127,8 @@ CREATE TABLE IF NOT EXISTS agent_messages (
 CREATE INDEX IF NOT EXISTS idx_agent_messages_session_time
     ON agent_messages(session_id, created_at);
 """,
+    # 2: who typed each prompt, at a table of players (a session shared through the API)
+    "ALTER TABLE turns ADD COLUMN IF NOT EXISTS author TEXT NOT NULL DEFAULT '';",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

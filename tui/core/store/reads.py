@@ -52,6 +52,7 @@ class TurnRow:
     error: str | None
     tools: list[StoredToolCall] = field(default_factory=list)
     metrics: MetricsSummary = field(default_factory=lambda: MetricsSummary())
+    author: str = ""  # who typed the prompt ("" when one person chats)
 
 
 def turn_from(r: DbRow) -> TurnRow:
@@ -66,6 +67,7 @@ def turn_from(r: DbRow) -> TurnRow:
         r["error"],
         json.loads(r["tools"]),
         json.loads(r["metrics"]),
+        r["author"] or "",
     )
 
 
@@ -190,6 +192,24 @@ class StoreReads:
             )
             for r in rows
         ]
+
+    def participants(self, conversation_ids: list[str], since: float) -> dict[str, list[str]]:
+        """Who typed prompts in each conversation since ``since`` (a table of players), the
+        most recent first. On the reading connection: safe from a worker thread."""
+        if not conversation_ids:
+            return {}
+        marks = ", ".join("?" for _ in conversation_ids)
+        with self._reader_lock:
+            rows = self._reader.execute(
+                "SELECT conversation_id, author, MAX(started_at) AS seen FROM turns"
+                f" WHERE conversation_id IN ({marks}) AND author <> '' AND started_at >= ?"
+                " GROUP BY conversation_id, author ORDER BY seen DESC, author",
+                (*conversation_ids, since),
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for r in rows:
+            out.setdefault(str(r["conversation_id"]), []).append(str(r["author"]))
+        return out
 
     def latest_conversation(self) -> str | None:
         row = self._db.execute(

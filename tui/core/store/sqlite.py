@@ -164,6 +164,8 @@ CREATE INDEX IF NOT EXISTS turns_by_conversation_rate ON turns(conversation_id, 
         _add_columns("turn_totals", {name: "REAL NOT NULL DEFAULT 0" for name in COUNTERS}),
         kept.rebuild,
     ),
+    # 5: who typed each prompt, at a table of players (a session shared through the API)
+    _add_columns("turns", {"author": "TEXT NOT NULL DEFAULT ''"}),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

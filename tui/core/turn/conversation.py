@@ -132,16 +132,17 @@ class Conversation:
         self.runner.approver = approver
 
     # --- turns ------------------------------------------------------------------------------
-    def turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
+    def turn(self, prompt: str | None, author: str = "") -> AsyncGenerator[TurnEvent, None]:
         """One prompt's turn as a stream of events (``None``: only a turn stored while it
         waited for approvals, if there is one). The conversation is busy from this call on,
         so a prompt sent meanwhile queues behind this one. Iterate it to its end; a reader
         that stops early cancels the turn, which is still stored whole (interrupted, or
-        paused if it was waiting for an approval)."""
+        paused if it was waiting for an approval). ``author``: who typed the prompt, at a
+        table of players sharing the conversation (the model reads ``NAME: text``)."""
         self._claimed += 1
-        return self._turn(prompt)
+        return self._turn(prompt, author)
 
-    async def _turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
+    async def _turn(self, prompt: str | None, author: str) -> AsyncGenerator[TurnEvent, None]:
         queue = self.store.coordination
         ticket: int | None = None
         self.waiting += 1
@@ -175,7 +176,7 @@ class Conversation:
                     # model's memory), so the model never sees two user messages in a row.
                     if prompt is not None:
                         self.store.recover(self.id)
-                        async for event in self._stages(self.runner.events(prompt)):
+                        async for event in self._stages(self.runner.events(prompt, author)):
                             yield event
                 finally:
                     queue.dequeue(self.id, ticket)
@@ -275,7 +276,7 @@ class Playback:
         self._messages: list[Message] = []
         self._claimed = 0
 
-    def turn(self, prompt: str | None) -> AsyncGenerator[TurnEvent, None]:
+    def turn(self, prompt: str | None, author: str = "") -> AsyncGenerator[TurnEvent, None]:
         self._claimed += 1
         return self._turn(prompt)
 

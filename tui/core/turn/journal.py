@@ -58,7 +58,7 @@ class TurnJournal:
                 self.resume_turn_id = None
                 self._take_up_stored_turn()
             elif store is not None:
-                self.turn_id = store.start_turn(self.conversation_id, event.prompt)
+                self.turn_id = store.start_turn(self.conversation_id, event.prompt, event.author)
         elif isinstance(event, ev.TextDelta):
             self._reply.append(event.text)
             now = time.monotonic()

@@ -46,6 +46,7 @@ class ProtocolEncoder:
         self._own: TurnMetrics | None = None
         self.words = 0
         self.agent = ""  # the agent answering now: ``agent_updated`` only when it changes
+        self.message_id = ""  # the prompt's id, as its client sent it (``user_message``)
 
     def _switched(self, name: str, source: str | None = None) -> list[Envelope]:
         """``agent_updated`` with ``from`` when the answering agent changes (a handoff), and
@@ -81,8 +82,15 @@ def _turn_started(encoder: ProtocolEncoder, event: ev.TurnStarted) -> list[Envel
         "message_count": encoder.message_count,
         "agent": event.agent,
     }
+    said: list[Envelope] = []
+    if not event.resumed:  # a stored turn taken up again was said when it first ran
+        # Every follower of the session sees who said what (a table of players).
+        message = {"author": event.author, "text": event.prompt}
+        said = [envelope("user_message", {**message, "message_id": encoder.message_id})]
+        encoder.message_id = ""
     return [
         envelope("session_update", session),
+        *said,
         envelope("typing_start", {"message": "Assistant is thinking..."}),
     ]
 

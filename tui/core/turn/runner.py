@@ -187,28 +187,32 @@ class TurnRunner:
         if memory is not None and hasattr(memory, "close"):
             memory.close()
 
-    def events(self, prompt: str) -> RunningTurn:
-        """The turn for ``prompt`` as a stream of events (started when first iterated)."""
-        return RunningTurn(lambda emit: self.run(prompt, emit))
+    def events(self, prompt: str, author: str = "") -> RunningTurn:
+        """The turn for ``prompt`` (typed by ``author``, at a table of players) as a stream of
+        events, started when first iterated."""
+        return RunningTurn(lambda emit: self.run(prompt, emit, author))
 
     def resumed(self, paused: PausedRun) -> RunningTurn:
         """A turn stored while it waited for approvals, finished."""
         turn = paused.turn
-        return RunningTurn(lambda emit: self.resume(paused.state, turn.prompt, turn.reply, emit))
+        return RunningTurn(
+            lambda emit: self.resume(paused.state, turn.prompt, turn.reply, emit, turn.author)
+        )
 
-    async def run(self, prompt: str, emit: Emit) -> TurnOutcome:
-        """Run one turn to its end (completed, interrupted or failed); never raises."""
+    async def run(self, prompt: str, emit: Emit, author: str = "") -> TurnOutcome:
+        """Run one turn to its end (completed, interrupted or failed); never raises. The
+        model reads the prompt as ``spoken(author, prompt)``: who speaks, at a table."""
         self.cancelled = asyncio.Event()
         self._finished_event: ev.TurnFinished | None = None
         try:
-            user_item: TResponseInputItem = {"role": "user", "content": prompt}
+            user_item: TResponseInputItem = {"role": "user", "content": spoken(author, prompt)}
             if self.session is not None:
                 # The stored conversation is the model's memory; the prompt is kept before
                 # the run starts so that a crash mid-turn cannot lose it.
                 self.history = list(await self.session.get_items())
                 await self.session.add_items([user_item])
         except Exception as error:
-            emit(ev.TurnStarted(prompt, self.agent_name, self.clock()))
+            emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), author=author))
             failure = classify(error)
             emit(ev.RunFailed(failure.kind, failure.message, self.clock()))
             outcome = self._finish(emit, "failed", "", None, 0, failure)
@@ -216,7 +220,7 @@ class TurnRunner:
                 emit(self._finished_event)
                 self._finished_event = None
             return outcome
-        emit(ev.TurnStarted(prompt, self.agent_name, self.clock()))
+        emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), author=author))
         await self._mcp_ready(emit)
         return await self._drive([*self.history, user_item], None, "", emit)
 
@@ -246,7 +250,7 @@ class TurnRunner:
             emit(ev.RunFailed("mcp", line, self.clock()))
 
     async def resume(
-        self, state_json: str, prompt: str, reply_so_far: str, emit: Emit
+        self, state_json: str, prompt: str, reply_so_far: str, emit: Emit, author: str = ""
     ) -> TurnOutcome:
         """Finish a turn stored while it waited for approvals (after a restart); never raises."""
         import json
@@ -255,7 +259,7 @@ class TurnRunner:
 
         self.cancelled = asyncio.Event()
         self._finished_event = None
-        emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), resumed=True))
+        emit(ev.TurnStarted(prompt, self.agent_name, self.clock(), resumed=True, author=author))
         await self._mcp_ready(emit)
         try:
             agent, _ = with_tap(self.agent, self.run_config or RunConfig(), TextTap())
@@ -450,6 +454,12 @@ class TurnRunner:
 
 
 _FIXED_TEXT: dict[int, tuple[Agent, str]] = {}
+
+
+def spoken(author: str, prompt: str) -> str:
+    """The prompt as the model reads it: ``NAME: text`` when a player of a shared table typed
+    it (so the model knows who speaks), the text alone when one person chats."""
+    return f"{author}: {prompt}" if author else prompt
 
 
 def _fixed_text(agent: Agent) -> str:
