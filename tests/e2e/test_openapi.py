@@ -79,7 +79,10 @@ async def test_the_document_is_valid_names_every_route_and_is_guarded_by_the_tok
     for path in ("/v1/sessions/{session_id}/messages", "/v1/sessions/{session_id}/events"):
         method = "post" if path.endswith("messages") else "get"
         ok = document["paths"][path][method]["responses"]["200"]["content"]
-        assert ok["text/event-stream"]["schema"] == {"$ref": "#/components/schemas/StreamEvent"}
+        event_schema = {"$ref": "#/components/schemas/ServerSentEvent"}
+        assert ok["text/event-stream"]["schema"] == event_schema
+    sse_data = document["components"]["schemas"]["ServerSentEvent"]["properties"]["data"]
+    assert sse_data["contentSchema"] == {"$ref": "#/components/schemas/StreamEvent"}
     union = document["components"]["schemas"]["StreamEvent"]
     assert union["discriminator"]["propertyName"] == "type"
     assert {

@@ -667,7 +667,7 @@ def _success(op: Operation) -> JsonDict:
     if op.status == 204:
         return {"description": op.reply_text, "headers": headers}
     if op.media == "text/event-stream":
-        schema: JsonDict = {"$ref": SCHEMAS.format(model="StreamEvent")}
+        schema: JsonDict = {"$ref": SCHEMAS.format(model="ServerSentEvent")}
     elif op.reply is not None:
         schema = {"$ref": SCHEMAS.format(model=op.reply.__name__)}
     elif op.media == "application/json":
@@ -728,6 +728,24 @@ def component_schemas(models: Iterable[type[BaseModel]]) -> JsonDict:
         "told apart by `type`."
     )
     schemas["StreamEvent"] = union
+    # A stream's schema describes one of its events (OpenAPI 3.1; 3.2's ``itemSchema``):
+    # the SSE fields, ``data`` holding a StreamEvent as JSON (what Schemathesis validates).
+    schemas["ServerSentEvent"] = {
+        "type": "object",
+        "description": "One Server-Sent Event of a stream: `data` is a `StreamEvent` as "
+        "JSON, `id` its id (`TURN-SEQ`) when it has one.",
+        "properties": {
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": SCHEMAS.format(model="StreamEvent")},
+            },
+            "id": {"type": "string"},
+            "event": {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
+        "required": ["data"],
+    }
     return schemas
 
 
