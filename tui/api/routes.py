@@ -651,7 +651,11 @@ ROUTES: tuple[tuple[Operation, Handler], ...] = (
             body=PostMessageRequest,
             media="text/event-stream",
             reply_text=STREAM_TEXT,
-            errors={**SESSION_404, 429: ""},
+            errors={
+                **SESSION_404,
+                409: "`DUPLICATE_MESSAGE`: a `message_id` this session received already.",
+                429: "",
+            },
         ),
         guarded(post_message),
     ),
