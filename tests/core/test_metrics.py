@@ -80,7 +80,10 @@ def test_error_rate_alert():
     turn.observe(ev.TurnFinished("failed", "", NS))
     session.add(turn)
     assert session.errors == 1
-    assert any("High error rate" in i for i in assess(None, session, 0))
+    # the tutorial monitor's figure: this request's errors over its events (1 of 2: 50 %)
+    assert turn.error_rate() == 0.5
+    assert any("High error rate: 50.0% > 5%" in i for i in assess(turn, session, NS))
+    assert assess(None, session, 0) == []  # no request, nothing to assess
 
 
 def test_inter_token_latency_stays_right_while_the_reply_grows():

@@ -1,9 +1,33 @@
-"""Per-turn and per-session streaming metrics, computed from event timestamps.
+"""Per-turn and per-session streaming metrics, computed from event timestamps: every figure
+of the source tutorial defined once, here, and read by every surface (the sidebar, /stats,
+F2, ``agents-tui stats``, ``/v1/stats``, ``response_complete``, Prometheus, OTel, logs).
 
 Every number comes from the ``at_ns`` stamped on events when the SDK delivered them,
 never from when a frame was painted, so the metrics can be unit-tested with
 controlled timestamps. "Tokens" while streaming are text deltas (one per token for
 OpenAI-style streams); the provider's usage numbers are reported beside them.
+
+=========================  ==========================================  =====================
+figure                     formula                                     whose
+=========================  ==========================================  =====================
+tokens/s                   tokens / (end - request start - approval    the tutorial's
+                           wait): ``TurnMetrics.end_to_end_tokens_      (``calculate_
+                           per_s``; "under 10 tokens/s" is on it:       latencies``)
+                           ``Thresholds.low_rate``
+decode tokens/s            (tokens - 1) / time streaming:              ours, labelled
+                           ``TurnMetrics.tokens_per_s``                "decode"
+error rate                 errors / events of one request:             the tutorial's
+                           ``monitor_error_rate``; over 5 % is          monitor
+                           "High error rate" (``Thresholds``)
+turns with an error        turns that met an error / turns:            ours, labelled
+                           ``turn_error_share``
+resilience error rate      errors / (errors + recoveries):             the tutorial's
+                           ``resilience_error_rate``                   resilient system
+recovery rate              recoveries / errors: ``recovery_rate``      the tutorial's
+sessions with issues       sessions with an error or an interruption   the tutorial's
+                           (``SessionMetrics.global_stats``;           monitor
+                           ``Store.global_stats``)
+=========================  ==========================================  =====================
 """
 
 from __future__ import annotations
@@ -84,9 +108,67 @@ class MetricsSummary(TypedDict, total=False):
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
+    """The tutorial monitor's ``performance_thresholds``, and its three rules."""
+
     max_ttft_s: float = 2.0
     min_tokens_per_s: float = 10.0
     max_error_rate: float = 0.05
+
+    def slow_first_token(self, ttft_s: float | None) -> bool:
+        """ "Slow first token": the time to the first token over ``max_ttft_s`` (2 s)."""
+        return ttft_s is not None and ttft_s > self.max_ttft_s
+
+    def low_rate(self, tokens_per_s: float | None) -> bool:
+        """ "Low throughput": the tutorial's tokens/s (over the time since the request:
+        ``TurnMetrics.end_to_end_tokens_per_s``, never the decode rate) under
+        ``min_tokens_per_s`` (10). 0 is "not measured" (no text, or all of it within one
+        clock tick), never low."""
+        return tokens_per_s is not None and 0 < tokens_per_s < self.min_tokens_per_s
+
+    def high_error_rate(self, error_rate: float) -> bool:
+        """ "High error rate": the monitor's per-request error rate (``monitor_error_rate``)
+        over ``max_error_rate`` (5 %)."""
+        return error_rate > self.max_error_rate
+
+
+def monitor_error_rate(errors: int, events: int) -> float:
+    """The tutorial monitor's error rate, for one request (``_assess_performance``):
+    ``error_count / total_events``, the failures over the events the request streamed
+    (0 when it streamed none). Over 5 % is its "High error rate"."""
+    return errors / events if events > 0 else 0.0
+
+
+def turn_error_share(turns_with_errors: int, turns: int) -> float:
+    """agents-tui's own figure, not the tutorial's: the share of turns that met at least one
+    error, ``turns_with_errors / turns`` (``/stats``: "Turns with an error")."""
+    return turns_with_errors / turns if turns > 0 else 0.0
+
+
+def resilience_error_rate(total_errors: int, recoveries: int) -> float:
+    """The tutorial's resilient system's error rate (``get_error_statistics``):
+    ``total_errors / (total_errors + recovery_successes)``, failed attempts over failed
+    attempts and recoveries (0 without errors)."""
+    return total_errors / (total_errors + recoveries) if total_errors > 0 else 0.0
+
+
+def recovery_rate(recoveries: int, total_errors: int) -> float:
+    """The tutorial's recovery rate (``get_error_statistics``): ``recovery_successes /
+    total_errors``, turns that recovered over failed attempts (0 without errors)."""
+    return recoveries / total_errors if total_errors > 0 else 0.0
+
+
+# The tutorial's resilient system sorts its failures in three: ``asyncio.TimeoutError``,
+# ``AgentsException`` (the SDK's own: max turns, model behaviour, guardrails, tools, a bad
+# configuration) and everything else, "network" (our classified kinds, ``tui.core.turn.errors``).
+TIMEOUT_KINDS = frozenset({"timeout", "stall"})
+AGENT_KINDS = frozenset({"max_turns", "model_behavior", "guardrail", "tool", "config"})
+
+
+def resilience_group(kind: str) -> str:
+    """``timeout``, ``agent`` or ``network``: where the tutorial counts a failure of ``kind``."""
+    if kind in TIMEOUT_KINDS:
+        return "timeout"
+    return "agent" if kind in AGENT_KINDS else "network"
 
 
 @dataclass(slots=True)
@@ -267,6 +349,19 @@ class TurnMetrics:
             self._sorted_gaps = []
             self._sorted_upto = 0
 
+    def error_rate(self) -> float:
+        """The tutorial monitor's error rate of this request (``monitor_error_rate``)."""
+        return monitor_error_rate(self.errors, self.events)
+
+    def low_rate(self, limits: Thresholds, now_ns: int) -> bool:
+        """The "under 10 tokens/s" rule (``Thresholds.low_rate``) on this turn: its tokens/s
+        once the turn has ended, or live after a second of streaming (a live rate over less
+        is noise, not a slow model)."""
+        first = self.first_token_ns if self.first_token_ns is not None else now_ns
+        streamed_s = ((self.finished_ns or now_ns) - first) / NS
+        settled = self.finished_ns is not None or streamed_s >= MIN_RATE_WINDOW_S
+        return self.tokens > 1 and settled and limits.low_rate(self.end_to_end_tokens_per_s(now_ns))
+
     def events_per_s(self, now_ns: int) -> float:
         elapsed = self.elapsed_s(now_ns)
         return self.events / elapsed if elapsed > 0 else 0.0
@@ -339,7 +434,7 @@ class SessionMetrics:
 
     def recovery_rate(self) -> float:
         """The tutorial's recovery rate: recoveries over errors (every failed attempt)."""
-        return self.recoveries / self.errors if self.errors else 0.0
+        return recovery_rate(self.recoveries, self.errors)
 
     def recovered_turn_share(self) -> float:
         """Turns that completed after an error, over the turns that met one."""
@@ -372,9 +467,29 @@ class SessionMetrics:
     def end_to_end_rates(self) -> list[float]:
         return [t.end_to_end_tokens_per_s() for t in self.turns if t.tokens > 0]
 
-    def error_rate(self) -> float:
-        events = sum(t.events for t in self.turns)
-        return self.errors / events if events else 0.0
+    def errors_in(self, group: str) -> int:
+        """Errors the tutorial's resilient system counts as ``group`` (``resilience_group``)."""
+        return sum(
+            n for kind, n in self.errors_by_kind().items() if resilience_group(kind) == group
+        )
+
+    def resilience_statistics(self) -> dict[str, float | int]:
+        """The tutorial's "📊 Error Statistics" (``get_error_statistics``) over these turns:
+        failed attempts by group, turns that recovered, its error rate and recovery rate."""
+        return {
+            "total_errors": self.errors,
+            "network_errors": self.errors_in("network"),
+            "timeout_errors": self.errors_in("timeout"),
+            "agent_errors": self.errors_in("agent"),
+            "recovery_successes": self.recoveries,
+            "error_rate": resilience_error_rate(self.errors, self.recoveries),
+            "recovery_rate": self.recovery_rate(),
+        }
+
+    def sessions_with_issues(self) -> int:
+        """The tutorial's "sessions with issues": an error, or a turn that did not complete
+        (interrupted, failed)."""
+        return sum(1 for t in self.turns if t.errors or t.status in ("interrupted", "failed"))
 
     def global_stats(self) -> dict[str, float | int]:
         ttfts = self.ttfts()
@@ -396,37 +511,30 @@ class SessionMetrics:
             "recovery_successes": self.recoveries,
             "recovery_rate": self.recovery_rate(),
             "turns_with_errors": self.turns_with_errors,
-            "sessions_with_issues": sum(
-                1 for t in self.turns if t.errors or t.status in ("interrupted", "failed")
-            ),
+            "sessions_with_issues": self.sessions_with_issues(),
         }
 
 
 def assess(turn: TurnMetrics | None, session: SessionMetrics, now_ns: int) -> list[str]:
-    """What is wrong right now, by the session's thresholds (the tutorial's assessment)."""
+    """What is wrong with this request, by the session's thresholds (the tutorial monitor's
+    ``_assess_performance``: its first token, its tokens/s, its own error rate)."""
     limits = session.thresholds
     issues: list[str] = []
-    if turn is not None:
-        ttft = turn.ttft_s
-        if ttft is not None and ttft > limits.max_ttft_s:
-            issues.append(
-                _("Slow first token: {t:.2f}s > {limit:g}s").format(t=ttft, limit=limits.max_ttft_s)
+    if turn is None:
+        return issues
+    ttft = turn.ttft_s
+    if limits.slow_first_token(ttft):
+        issues.append(
+            _("Slow first token: {t:.2f}s > {limit:g}s").format(t=ttft, limit=limits.max_ttft_s)
+        )
+    if turn.low_rate(limits, now_ns):
+        issues.append(
+            _("Low throughput: {rate:.1f} tok/s < {limit:g}").format(
+                rate=turn.end_to_end_tokens_per_s(now_ns), limit=limits.min_tokens_per_s
             )
-        # The tutorial's threshold is on its rate: tokens over the time since the request.
-        rate = turn.end_to_end_tokens_per_s(now_ns)
-        # 0 is "not measurable" (the whole reply arrived within one clock tick); a live
-        # rate over less than a second of streaming is noise, not a slow model.
-        first = turn.first_token_ns if turn.first_token_ns is not None else now_ns
-        streamed_s = ((turn.finished_ns or now_ns) - first) / NS
-        settled = turn.finished_ns is not None or streamed_s >= MIN_RATE_WINDOW_S
-        if turn.tokens > 1 and 0 < rate < limits.min_tokens_per_s and settled:
-            issues.append(
-                _("Low throughput: {rate:.1f} tok/s < {limit:g}").format(
-                    rate=rate, limit=limits.min_tokens_per_s
-                )
-            )
-    error_rate = session.error_rate()
-    if error_rate > limits.max_error_rate:
+        )
+    error_rate = turn.error_rate()
+    if limits.high_error_rate(error_rate):
         issues.append(
             _("High error rate: {rate:.1%} > {limit:.0%}").format(
                 rate=error_rate, limit=limits.max_error_rate

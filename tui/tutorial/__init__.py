@@ -1,0 +1,125 @@
+"""``agents-tui tutorial N``: the source tutorial's six programs, run as it shows them.
+
+Each program is one module with a ``run(program)`` coroutine: it sends the tutorial's
+prompts through a ``Conversation`` of the core (as ``agents-tui run`` does) on whatever
+backend the usual flags choose, and prints what the tutorial's program prints. A front end
+like ``tui.headless``: it imports the core, never Textual or the HTTP server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from tui.tutorial.common import Program, ProgramError, ReadLine, RunnerFactory, read_terminal_line
+
+if TYPE_CHECKING:
+    from tui.core.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    number: int
+    name: str
+    agent: str
+    title: str
+    module: str
+
+    def runner(self) -> Callable[[Program], Awaitable[int]]:
+        import importlib
+
+        run: Callable[[Program], Awaitable[int]] = importlib.import_module(self.module).run
+        return run
+
+
+# The tutorial's programs, in its order.
+PROGRAMS = (
+    Entry(
+        1, "storyteller", "storyteller", "Basic streaming: one story", "tui.tutorial.storyteller"
+    ),
+    Entry(
+        2,
+        "game-master",
+        "game-master",
+        "Run item events: three scenarios with tools",
+        "tui.tutorial.game_master",
+    ),
+    Entry(3, "console-chat", "assistant", "The console chat", "tui.tutorial.console_chat"),
+    Entry(
+        4, "web-service", "web-assistant", "The web streaming service", "tui.tutorial.web_service"
+    ),
+    Entry(
+        5,
+        "resilient",
+        "resilient-assistant",
+        "Error recovery (--inject-faults 0.1)",
+        "tui.tutorial.resilient",
+    ),
+    Entry(
+        6,
+        "performance",
+        "performance-assistant",
+        "The performance monitor: five queries",
+        "tui.tutorial.performance",
+    ),
+)
+
+
+def find(choice: str) -> Entry | None:
+    """A program by its number (1-6) or its name."""
+    wanted = choice.strip().lower().replace("_", "-")
+    return next((p for p in PROGRAMS if wanted in (str(p.number), p.name)), None)
+
+
+def menu() -> str:
+    lines = ["The source tutorial's programs (agents-tui tutorial N):"]
+    lines += [f"  {p.number}  {p.name:<13} {p.title} ({p.agent})" for p in PROGRAMS]
+    lines.append("Backend: the bundled model, or --model/--base-url; --lang vi for its Vietnamese.")
+    return "\n".join(lines)
+
+
+async def run_program(
+    settings: Settings,
+    entry: Entry,
+    *,
+    out: TextIO | None = None,
+    make_runner: RunnerFactory | None = None,
+    read_line: ReadLine = read_terminal_line,
+) -> int:
+    """Run one program to its summary; its exit status (1 when a turn failed)."""
+    program = Program(settings, out or sys.stdout, make_runner=make_runner, read_line=read_line)
+    try:
+        return await entry.runner()(program)
+    except ProgramError as error:
+        from tui.core.secrets import redact
+
+        print(f"agents-tui: {redact(str(error))}", file=sys.stderr)
+        return 1
+    finally:
+        await program.close()
+
+
+def run_tutorial(settings: Settings, choice: str | None, *, list_only: bool = False) -> int:
+    """``agents-tui tutorial [N]``: the menu, or program N."""
+    if list_only or choice is None:
+        print(menu())
+        return 0
+    entry = find(choice)
+    if entry is None:
+        print(
+            f"agents-tui: no tutorial program {choice!r}: give 1-6 or a name "
+            "(agents-tui tutorial --list)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(run_program(settings, entry))
+    except KeyboardInterrupt:
+        print("\nagents-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = ["PROGRAMS", "Entry", "Program", "find", "menu", "run_program", "run_tutorial"]
