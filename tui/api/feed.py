@@ -12,6 +12,7 @@ store's writer thread), so a client can follow a turn another process runs.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import re
@@ -26,6 +27,7 @@ from tui.core.turn.protocol import envelope
 
 POLL_S = 0.2  # how often a follower of another process's turn reads them
 KEPT_TURNS = 64  # finished turns whose events stay in memory (the newest)
+MAX_EVENT_TEXT = 64 * 1024  # characters of text one event carries at most (joined deltas)
 _ID = re.compile(r"(\d{1,18})-(\d{1,9})")
 
 log = logging.getLogger("agents_tui.api")
@@ -81,20 +83,48 @@ class TurnLog:
         if runs and runs[-1][3] is not None and len(parts) > 1:
             runs[-1][2]["data"]["delta"] = "".join(parts)
 
-    def after(self, seq: int) -> list[dict[str, Any]]:
-        """The events after ``seq``: exactly the text not yet seen, whatever the joins."""
+    def after(self, seq: int, limit: int = MAX_EVENT_TEXT) -> list[dict[str, Any]]:
+        """The events after ``seq``: exactly the text not yet seen, whatever the joins, a
+        joined run cut at its deltas' ends into events of at most ``limit`` characters
+        (unless one delta is longer): what a follower holds unsent is one such event, not
+        a whole reply (100 followers of a 1 MB reply that read nothing held 280 MB)."""
         if self.runs is None:
             return self.events[seq:]
-        out = []
+        out: list[dict[str, Any]] = []
         for first, last, obj, ends in self.runs:
             if last <= seq:
                 continue
-            if first > seq or ends is None:
+            if ends is None:
                 out.append(obj)
                 continue
-            seen = ends[seq - first]  # the run's text up to and including ``seq``
-            out.append({**obj, "data": {**obj["data"], "delta": obj["data"]["delta"][seen:]}})
+            seen = ends[seq - first] if seq >= first else 0  # the text up to ``seq``
+            if ends[-1] - seen <= limit and seen == 0:
+                out.append(obj)
+                continue
+            out.extend(self._pieces(obj, first, ends, max(seq, first - 1), seen, limit))
         return out
+
+    def _pieces(
+        self, obj: dict[str, Any], first: int, ends: array[int], seq: int, seen: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """The run ``obj`` (deltas ``first``... joined, ``ends`` their text's ends) after
+        delta ``seq`` (``seen`` characters), in events of at most ``limit`` characters."""
+        text: str = obj["data"]["delta"]
+        words: int = obj["data"].get("word_count", 0)
+        pieces = []
+        while seq - first + 1 < len(ends):
+            index = bisect.bisect_right(ends, seen + limit, lo=seq - first + 1) - 1
+            index = max(index, seq - first + 1)  # one delta longer than ``limit``: whole
+            end = ends[index]
+            data = {**obj["data"], "delta": text[seen:end]}
+            if index < len(ends) - 1 and "word_count" in obj["data"]:
+                # the running count where this piece ends (the run's last is the turn's)
+                rest = text[end:]
+                split = end > 0 and not text[end - 1].isspace() and not rest[:1].isspace()
+                data["word_count"] = words - len(rest.split()) + split
+            pieces.append({**obj, "data": data, "id": event_id(self.turn_id, first + index)})
+            seq, seen = first + index, end
+        return pieces
 
 
 class Feed:
@@ -109,13 +139,24 @@ class Feed:
         turn = TurnLog(session_id, turn_id)
         self.turns[session_id] = turn
         self.turns.move_to_end(session_id)
-        while len(self.turns) > KEPT_TURNS:
-            oldest_id, oldest = next(iter(self.turns.items()))
-            if not oldest.ended:
-                break
-            del self.turns[oldest_id]
+        self._evict()
         self._wake(session_id)
         return turn
+
+    def _evict(self) -> None:
+        """The oldest finished turns let go of past ``KEPT_TURNS``, whatever is unfinished
+        among them (a turn waiting for an approval pinned every later one: 20,001 kept).
+        Unfinished turns stay (their followers read them here); the streams limit bounds
+        them, and an unanswered approval expires."""
+        excess = len(self.turns) - KEPT_TURNS
+        if excess <= 0:
+            return
+        for session_id, turn in list(self.turns.items()):
+            if excess <= 0:
+                break
+            if turn.ended:
+                del self.turns[session_id]
+                excess -= 1
 
     def record(self, turn: TurnLog, obj: dict[str, Any]) -> dict[str, Any]:
         """``obj`` with its id, kept for followers."""

@@ -11,6 +11,17 @@ uvicorn's ``h11_max_incomplete_event_size`` is no limit on a request's head eith
 checks it only while the head is incomplete, so a 120 KB head that arrives in one read
 passed. ``DeadlineH11Protocol`` measures every parsed head as well (``MAX_HEADER_BYTES``,
 ``431 HEADERS_TOO_LARGE`` in the API's JSON error shape, either way).
+
+A client dropped for not reading is cut off (``transport.abort()``): uvicorn's
+``transport.close()`` first sends what is buffered, so a client reading 10 bytes a second
+kept its socket, and the buffered bytes, for hours. A connection past the connections'
+limit gets ``PAST_LIMIT_HEAD_S`` for its request (answered 503) instead of the whole head
+deadline, so that silent sockets past the limit do not hold the open files.
+
+asyncio's accept loop logs "socket.accept() out of system resource" once per pending
+connection at the open-file limit, up to the backlog (2,048 with uvicorn) every time the
+socket is ready: CPython gh-151615 (fixed by python/cpython#151616, after 3.11.7 and
+3.12), 331,774 lines in seconds. ``quiet_accept_errors`` logs it once a second at most.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import contextlib
 import json
 import logging
 import socket
+import time
 from typing import Any
 
 import h11
@@ -34,8 +46,59 @@ SEND_TIMEOUT_S = 10.0  # a client that takes no event for this long is dropped
 MAX_HEADER_BYTES = 16 * 1024  # a request's line and headers past this: 431 HEADERS_TOO_LARGE
 GRACEFUL_SHUTDOWN_S = 10  # on SIGTERM, open streams get this long to end
 SEND_BUFFER_BYTES = 128 * 1024  # the kernel's buffer toward one client (Linux doubles it)
+PAST_LIMIT_HEAD_S = 1.0  # a connection past the limit: its request within this, or closed
+ABORT = "agents_tui.abort"  # in a request's scope: cuts its connection off, unsent bytes too
 
 log = logging.getLogger("agents_tui.api")
+
+
+class Throttled:
+    """A warning logged at most once a second, each line saying how many were left out
+    since the last (an attack repeats one failure thousands of times a second)."""
+
+    def __init__(self, interval_s: float = 1.0) -> None:
+        self.interval_s = interval_s
+        self.last: dict[str, float] = {}
+        self.left_out: dict[str, int] = {}
+
+    def warning(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self.last.get(message, -self.interval_s) < self.interval_s:
+            self.left_out[message] = self.left_out.get(message, 0) + 1
+            return
+        self.last[message] = now
+        left_out = self.left_out.pop(message, 0)
+        if left_out:
+            log.warning(message + " (and %d more in the last second)", *args, left_out)
+        else:
+            log.warning(message, *args)
+
+
+throttled = Throttled()
+ACCEPT_FAILED = "socket.accept() out of system resource"
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """``loop`` logs a failing accept once a second at most, as one line without a
+    traceback; any other exception it meets as before."""
+    previous = loop.get_exception_handler()
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") == ACCEPT_FAILED:
+            problem = context.get("exception")
+            reason = problem.strerror if isinstance(problem, OSError) else problem
+            throttled.warning(
+                "cannot accept connections (%s): new connections wait until files are "
+                "free; raise the open-file limit (ulimit -n) or lower --max-streams",
+                reason,
+            )
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
 
 
 def json_error(code: str, message: str) -> bytes:
@@ -103,7 +166,20 @@ class DeadlineH11Protocol(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.app = head_limited(self.app)
+        limited = head_limited(self.app)
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            scope[ABORT] = self.abort
+            await limited(scope, receive, send)
+
+        self.app = app
+
+    def abort(self) -> None:
+        """The connection closed now, what waits to be sent thrown away (the request's
+        unfinished response is no error to log: uvicorn sees its client gone)."""
+        if self.cycle is not None:
+            self.cycle.disconnected = True
+        self.transport.abort()
 
     def send_400_response(self, msg: str) -> None:
         """What h11 refuses: a head still incomplete past ``MAX_HEADER_BYTES`` gets the
@@ -134,7 +210,9 @@ class DeadlineH11Protocol(H11Protocol):
         if sock is not None:  # a client that reads nothing holds this much, not megabytes
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
-        self._arm()
+        limit = self.limit_concurrency
+        past_limit = limit is not None and len(self.connections) > limit
+        self._arm(PAST_LIMIT_HEAD_S if past_limit else None)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -144,11 +222,11 @@ class DeadlineH11Protocol(H11Protocol):
         self._disarm()
         super().connection_lost(exc)
 
-    def _arm(self) -> None:
+    def _arm(self, timeout_s: float | None = None) -> None:
         self._disarm()
         waiting_since = self.cycle  # a new request replaces the cycle
         self._deadline: asyncio.TimerHandle | None = self.loop.call_later(
-            self.headers_timeout_s, self._expire, waiting_since
+            timeout_s or self.headers_timeout_s, self._expire, waiting_since, timeout_s
         )
 
     def _disarm(self) -> None:
@@ -157,12 +235,12 @@ class DeadlineH11Protocol(H11Protocol):
             deadline.cancel()
             self._deadline = None
 
-    def _expire(self, waiting_since: Any) -> None:
+    def _expire(self, waiting_since: Any, timeout_s: float | None) -> None:
         self._deadline = None
         if self.cycle is waiting_since and not self.transport.is_closing():
-            log.warning(
+            throttled.warning(
                 "closed a connection whose request did not arrive within %g s",
-                self.headers_timeout_s,
+                timeout_s or self.headers_timeout_s,
             )
             self.transport.close()
 
@@ -179,9 +257,12 @@ async def server_busy(scope: Any, receive: Any, send: Any) -> None:
 def uvicorn_limits(
     connections: int, headers_timeout_s: float = HEADERS_TIMEOUT_S
 ) -> dict[str, Any]:
-    """The keyword arguments for ``uvicorn.Config`` that set every limit above."""
+    """The keyword arguments for ``uvicorn.Config`` that set every limit above (and,
+    called on the server's event loop, its accept errors throttled)."""
     if hasattr(h11_impl, "service_unavailable"):  # the app uvicorn runs past the limit
         h11_impl.service_unavailable = server_busy
+    with contextlib.suppress(RuntimeError):  # no running loop: nothing to quiet
+        quiet_accept_errors(asyncio.get_running_loop())
     return {
         "http": type("Protocol", (DeadlineH11Protocol,), {"headers_timeout_s": headers_timeout_s}),
         "timeout_keep_alive": KEEP_ALIVE_S,
@@ -197,19 +278,27 @@ def quiet_event_source() -> type[EventSourceResponse]:
     Starlette and uvicorn each logged it with a full traceback."""
     from sse_starlette.sse import SendTimeoutError
 
+    from tui.api.turn_stream import ClientDropped
+
     class QuietEventSourceResponse(EventSourceResponse):
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
             try:
                 await super().__call__(scope, receive, send)
-            except SendTimeoutError:
-                # uvicorn then closes the connection, and would log the response it could
-                # not finish as an ERROR: that is what dropping the client means.
-                _DROPPED.add(id(scope))
-                log.warning(
-                    "dropped a client that took no event for %g s (%s)",
-                    self.send_timeout,
-                    scope.get("path", ""),
-                )
+            except (SendTimeoutError, ClientDropped) as problem:
+                # The connection is cut off, unsent bytes and all (uvicorn's close would
+                # send them first); uvicorn would log the response it could not finish
+                # as an ERROR: that is what dropping the client means.
+                abort = scope.get(ABORT)
+                if abort is not None:
+                    abort()
+                else:
+                    _DROPPED.add(id(scope))
+                if isinstance(problem, SendTimeoutError):
+                    log.warning(
+                        "dropped a client that took no event for %g s (%s)",
+                        self.send_timeout,
+                        scope.get("path", ""),
+                    )
 
     return QuietEventSourceResponse
 

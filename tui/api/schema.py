@@ -403,7 +403,7 @@ class ApprovalRequiredData(BaseModel):
 class ApprovalResolvedData(BaseModel):
     call_id: str
     approved: bool
-    by: Literal["user", "flag", "always"]
+    by: Literal["user", "flag", "always", "expired"]
 
 
 class NestedActivityData(BaseModel):

@@ -364,6 +364,7 @@ def serve_api(
             telemetry=Telemetry(metrics=True, log_content=log_content),
             max_streams=max_streams,
             max_live_sessions=max_live_sessions,
+            approval_timeout_s=settings.approval_timeout,
         )
         app = create_app(
             service,

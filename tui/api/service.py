@@ -9,6 +9,8 @@ and later prompts wait their turn, as in the TUI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
 import time
 import weakref
@@ -28,10 +30,12 @@ if TYPE_CHECKING:
     from tui.core.store.reads import ListedConversation
 
 RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) -> TurnRunner
+log = logging.getLogger("agents_tui.api")
 
 
 # Limits, each with a number and an error of its own (see the README's API section).
-MAX_STREAMS = 100  # turns streaming at once; past it 429 TOO_MANY_STREAMS
+MAX_STREAMS = 100  # turns streaming at once, detached ones too; past it 429 TOO_MANY_STREAMS
+# Followers (``GET .../events``) have a limit of their own, ``max_streams`` unless given.
 MAX_LIVE_SESSIONS = 512  # sessions kept in memory; idle ones past it are rebuilt on demand
 MAX_WAITING = 8  # prompts queued behind one session's running turn; past it 429
 RETRY_AFTER_S = 1
@@ -41,6 +45,7 @@ RECENT_METRICS = 100  # turns whose metrics a session's stats list (the last one
 SEEN_IDS = 256  # prompt ids a session remembers, to refuse a prompt sent twice
 PLAYERS_S = 3600.0  # a session's participants: who typed a prompt within this time
 DELETE_WAIT_S = 10.0  # a deleted session's running turn has this long to end
+APPROVAL_TIMEOUT_S = 600.0  # an approval unanswered this long is rejected as expired
 READY_TIMEOUT_S = 2.0  # each readiness check answers within this, or the process is not ready
 
 
@@ -75,6 +80,8 @@ class LiveSession:
     approvals: dict[str, asyncio.Future[ApprovalDecision]] = field(default_factory=dict)
     user_context: dict[str, Any] = field(default_factory=dict)
     started_monotonic: float = field(default_factory=time.monotonic)
+    approval_timeout_s: float = APPROVAL_TIMEOUT_S
+    streams: set[TurnStream] = field(default_factory=set)  # this process's, until they end
 
     seen_ids: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
@@ -111,7 +118,19 @@ class LiveSession:
         coordination = self.conversation.store.coordination
         coordination.ask(session_id, request.call_id)  # any process may be asked the answer
         try:
-            return await answer
+            async with asyncio.timeout(self.approval_timeout_s):
+                return await answer
+        except TimeoutError:
+            # nobody answered: the call is refused, and the turn (holding a stream's place
+            # and its followers' memory) goes on to its end
+            log.warning(
+                "session %s: the approval of call %s expired after %g s unanswered; the "
+                "call is rejected",
+                session_id,
+                request.call_id,
+                self.approval_timeout_s,
+            )
+            return ApprovalDecision(False, by="expired")
         finally:
             self.approvals.pop(request.call_id, None)
             coordination.answered(session_id, request.call_id)
@@ -129,6 +148,8 @@ class StreamingService:
         max_live_sessions: int = MAX_LIVE_SESSIONS,
         max_buffered: int = MAX_BUFFERED_BYTES,
         telemetry: Any = None,
+        max_followers: int | None = None,
+        approval_timeout_s: float = APPROVAL_TIMEOUT_S,
     ) -> None:
         self.store = store
         self.make_runner = make_runner
@@ -139,7 +160,10 @@ class StreamingService:
         self.max_streams = max_streams
         self.max_live_sessions = max_live_sessions
         self.max_buffered = max_buffered
-        self.streams_open: int = 0
+        self.streams_open: int = 0  # turns of this process's POSTs, until each turn ends
+        self.max_followers = max_streams if max_followers is None else max_followers
+        self.followers_open: int = 0
+        self.approval_timeout_s = approval_timeout_s
         self.evicted = 0
         self.started = time.time()
         from tui.api.feed import Feed
@@ -159,6 +183,9 @@ class StreamingService:
                 "agents_tui_sessions_live", "Sessions in memory", lambda: len(self.sessions)
             )
             metrics.gauge("agents_tui_streams_open", "Streams open", lambda: self.streams_open)
+            metrics.gauge(
+                "agents_tui_followers_open", "Followers open", lambda: self.followers_open
+            )
             metrics.gauge(
                 "agents_tui_approvals_pending",
                 "Tool calls waiting for an answer",
@@ -211,7 +238,12 @@ class StreamingService:
             self.store.set_api_info(
                 conversation.id, agent_key=agent or "", user_context=dict(user_context or {})
             )
-        live = LiveSession(conversation, runner, user_context=dict(user_context or {}))
+        live = LiveSession(
+            conversation,
+            runner,
+            user_context=dict(user_context or {}),
+            approval_timeout_s=self.approval_timeout_s,
+        )
         conversation.ask_with(live.approver)
         self._keep(conversation.id, live)
         return conversation.id
@@ -238,7 +270,12 @@ class StreamingService:
             telemetry=self.telemetry,
             memory_per_call=True,
         )
-        live = LiveSession(conversation, runner, user_context=user_context)
+        live = LiveSession(
+            conversation,
+            runner,
+            user_context=user_context,
+            approval_timeout_s=self.approval_timeout_s,
+        )
         conversation.ask_with(live.approver)
         self._keep(session_id, live)
         return live
@@ -309,7 +346,9 @@ class StreamingService:
 
         Admission happens here, at once (404, or 429 past a limit), and the stream holds
         its place from now on: counted when it started iterating, 152 requests arriving
-        together were all let in under a limit of 48."""
+        together were all let in under a limit of 48. It holds it until its turn ends,
+        whether its client stays or not: a detached turn whose client left still runs a
+        model call (40 of them ran under a limit of 5 while the stats said 0)."""
         live = self.admit(session_id)
         live.first_time(message_id)  # 409 DUPLICATE_MESSAGE for a prompt sent again
         self.streams_open += 1
@@ -319,8 +358,9 @@ class StreamingService:
             if not released[0]:
                 released[0] = True
                 self.streams_open -= 1
+                live.streams.discard(turn)
 
-        stream = TurnStream(
+        turn = TurnStream(
             live.conversation,
             message,
             feed=self.feed,
@@ -330,8 +370,10 @@ class StreamingService:
             detach=detach,
             author=author,
             message_id=message_id,
-        ).events()
-        weakref.finalize(stream, release)  # a response that never started its body
+        )
+        live.streams.add(turn)
+        stream = turn.events()
+        weakref.finalize(stream, turn.release_unstarted)  # a response that never started
         return stream
 
     def admit(self, session_id: str) -> LiveSession:
@@ -357,10 +399,15 @@ class StreamingService:
         return live
 
     def cancel(self, session_id: str) -> bool:
-        """Stop the session's running turn, in this process or (PostgreSQL) another."""
+        """Stop the session's running turn, in this process or (PostgreSQL) another, and
+        withdraw the detached prompts waiting behind it here (no client can withdraw them
+        by leaving: emptying a queue of 8 took 9 cancels, each timed to a turn's start)."""
         live = self.session(session_id)
+        withdrawn = [turn for turn in list(live.streams) if turn.detach and turn.withdraw()]
         if live.conversation.running:
             live.conversation.cancel()
+            return True
+        if withdrawn:
             return True
         coordination = self.store.coordination
         if coordination.running_turn(session_id) is None:
@@ -397,7 +444,25 @@ class StreamingService:
             raise ServiceError(
                 422, "INVALID_EVENT_ID", "Last-Event-ID must be an id this API sent (TURN-SEQ)"
             )
-        return self.feed.follow(session_id, after)
+        if self.followers_open >= self.max_followers:
+            raise ServiceError(
+                429,
+                "TOO_MANY_STREAMS",
+                f"{self.followers_open} followers are open, the limit is "
+                f"{self.max_followers}: try again shortly",
+                retry_after=RETRY_AFTER_S,
+            )
+        self.followers_open += 1
+        released = [False]
+
+        def release() -> None:
+            if not released[0]:
+                released[0] = True
+                self.followers_open -= 1
+
+        stream = _counted(self.feed.follow(session_id, after), release)
+        weakref.finalize(stream, release)  # a response that never started its body
+        return stream
 
     # --- what is stored -----------------------------------------------------------------------
     async def messages(self, session_id: str) -> list[dict[str, Any]]:
@@ -407,7 +472,8 @@ class StreamingService:
         turns = await asyncio.to_thread(self.store.read_turns, session_id)
         out: list[dict[str, Any]] = []
         for turn in turns:
-            out.append({"role": "user", "text": turn.prompt, "at": turn.started_at})
+            user = {"role": "user", "text": turn.prompt, "at": turn.started_at}
+            out.append({**user, "author": turn.author} if turn.author else user)
             out.append(
                 {
                     "role": "assistant",
@@ -469,6 +535,18 @@ class StreamingService:
             "streams_open": self.streams_open,
             "statistics": as_json(report_of(totals)),
         }
+
+
+async def _counted(
+    events: AsyncIterator[dict[str, Any]], release: Callable[[], None]
+) -> AsyncIterator[dict[str, Any]]:
+    """``events``, its place let go of when it ends or its client leaves."""
+    try:
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for obj in events:
+                yield obj
+    finally:
+        release()
 
 
 # --- readiness ---------------------------------------------------------------------------------

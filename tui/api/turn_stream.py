@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
+from tui.api.feed import MAX_EVENT_TEXT
 from tui.core import events as ev
 from tui.core.turn.conversation import Queued
 from tui.core.turn.protocol import ProtocolEncoder, envelope
@@ -27,8 +28,13 @@ if TYPE_CHECKING:
     from tui.core.turn.conversation import Conversation
 
 EVENT_OVERHEAD = 160  # an event's bytes besides its text, about
-MAX_JOINED = 64 * 1024  # characters of waiting text sent as one event
+MAX_JOINED = MAX_EVENT_TEXT  # characters of waiting text sent as one event
 log = logging.getLogger("agents_tui.api")
+
+
+class ClientDropped(Exception):
+    """The client read nothing past the byte limit: its stream ends here and its
+    connection is closed without sending what waits (``tui.api.http_limits``)."""
 
 
 class _EventQueue:
@@ -113,6 +119,8 @@ class TurnStream:
         )
         self.encoder.message_id = message_id  # said in this prompt's ``user_message``
         self.turn_log: TurnLog | None = None  # this turn's events for followers
+        self.task: asyncio.Task[None] | None = None  # the turn, once the client reads
+        self.withdrawn = False  # taken out of the queue before it ran (``withdraw``)
 
     def put(self, obj: dict[str, Any]) -> None:
         """An object for the client, unless it stopped reading."""
@@ -132,6 +140,7 @@ class TurnStream:
                 self.buffered,
             )
             self.queue.clear()
+            self.queue.put_nowait(None)  # the client's stream ends at once (ClientDropped)
             self.buffered = 0
             if not self.detach:  # a detached turn goes on; its client may follow it later
                 self.conversation.cancel()
@@ -172,6 +181,11 @@ class TurnStream:
                     if not self.started.is_set():
                         self.leaves_the_queue(event)
                     self.show(event)
+        except asyncio.CancelledError:
+            if self.withdrawn:  # a client still reading is told why its stream ends
+                message = "cancelled while it waited its turn: it never ran"
+                self.put(envelope("error", {"code": "CANCELLED", "message": message}))
+            raise
         except Exception as problem:  # the runner never raises; the store or disk might
             request_id = uuid.uuid4().hex[:12]
             log.error("turn %s in session %s failed", request_id, self.session_id, exc_info=problem)
@@ -190,14 +204,34 @@ class TurnStream:
                 self.feed.end(self.turn_log)
             self.queue.put_nowait(None)
 
+    def release_unstarted(self) -> None:
+        """The stream's place let go of if its turn never started (a response that never
+        started its body); a started one lets go of it when its turn ends."""
+        if self.task is None:
+            self.release()
+
+    def withdraw(self) -> bool:
+        """This prompt out of the session's queue if it still waits there (``POST
+        .../cancel`` empties the detached ones at once); whether it did."""
+        if self.started.is_set() or self.task is None or self.task.done():
+            return False
+        self.withdrawn = True
+        self.task.cancel()
+        return True
+
     async def events(self) -> AsyncIterator[dict[str, Any]]:
-        """What the client reads; closing it early cancels the turn unless detached."""
-        task = asyncio.create_task(self.run())
+        """What the client reads; closing it early cancels the turn unless detached. The
+        stream's place (``release``) is held until the turn ends, the client's or not: a
+        detached turn whose client left still runs a model call and holds its files."""
+        task = self.task = asyncio.create_task(self.run())
+        task.add_done_callback(lambda _task: self.release())
         finished = False
         try:
             while True:
                 item = await self.queue.get()
                 if item is None:
+                    if self.dropped:
+                        raise ClientDropped(self.session_id)
                     finished = True
                     break
                 obj, size = item
@@ -208,7 +242,6 @@ class TurnStream:
                 self.buffered -= size
                 yield obj
         finally:
-            self.release()
             if not finished and not self.detach:
                 if self.started.is_set():
                     self.conversation.cancel()  # drains, stores the partial reply

@@ -119,6 +119,8 @@ class Settings:
     mcp: tuple[McpSpec, ...] = ()
     # the API's store: postgresql://USER@HOST:PORT/DB (many processes) or a SQLite file
     database: str | None = None
+    # the API: a tool call's approval unanswered this many seconds is rejected as expired
+    approval_timeout: float = 600.0
 
     def masked(self) -> dict[str, object]:
         """The effective settings for display, secrets hidden."""
@@ -197,6 +199,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("inject_faults must be a fraction from 0 up to (not including) 1")
     if settings.stall_timeout <= 0:
         raise ConfigError("stall_timeout must be a positive number of seconds")
+    if settings.approval_timeout <= 0:
+        raise ConfigError("approval_timeout must be a positive number of seconds")
     if settings.database and "://" in settings.database:
         from tui.core.store import is_postgres, redacted_url
 

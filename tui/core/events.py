@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 TurnStatus = Literal["completed", "interrupted", "failed"]
-ApprovalSource = Literal["user", "flag", "always"]
+ApprovalSource = Literal["user", "flag", "always", "expired"]  # expired: nobody answered in time
 ToolStatus = Literal["running", "done", "failed"]
 
 
