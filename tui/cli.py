@@ -47,10 +47,28 @@ def _backend_options(add: AddArgument) -> None:
         help="storyteller, game-master, assistant, web-assistant, resilient-assistant, "
         "performance-assistant, or package.module:attribute",
     )
-    add("--provider", choices=["auto", "openai", "compat", "local"])
-    add("--model", help="model name (OpenAI or server)")
-    add("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
-    add("--api-key", help="API key (or OPENAI_API_KEY / AGENTS_TUI_API_KEY)")
+    add(
+        "--provider",
+        choices=["auto", "openai", "compat", "local"],
+        help="auto (default): an any-llm/ or litellm/ --model, else --base-url, else "
+        "OPENAI_API_KEY, else the bundled model",
+    )
+    add(
+        "--model",
+        help="the model: gpt-4.1-mini, a server's name, or any-llm/PROVIDER/MODEL, "
+        "litellm/PROVIDER/MODEL (e.g. any-llm/anthropic/claude-sonnet-4-5; pip install "
+        "'agents-tui[providers]')",
+    )
+    add(
+        "--base-url",
+        help="an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1), or the endpoint "
+        "of an any-llm/ or litellm/ model (env AGENTS_TUI_BASE_URL, OPENAI_BASE_URL)",
+    )
+    add(
+        "--api-key",
+        help="visible in the process list: prefer OPENAI_API_KEY, AGENTS_TUI_API_KEY (a "
+        "--base-url server) or the provider's own (ANTHROPIC_API_KEY, GEMINI_API_KEY, ...)",
+    )
     add("--model-path", help="run another local GGUF file")
     add(
         "--lang",
@@ -152,8 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "prompt",
-        nargs="?",
-        help="the prompt; '-' or none reads standard input, and piped text is appended",
+        nargs="*",
+        help="the prompt (its words); none reads standard input, and '-' puts standard input "
+        "there: git diff | agents-tui run 'review this' -",
     )
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--text", action="store_true", help="stream the reply text (default)")
@@ -390,18 +409,50 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 NO_BACKEND = ("stats", "replay", "bench", "export", "import", "migrate")
 
 
+# Stopped by Ctrl+C: 128 + SIGINT, as a shell reports a program the signal ended.
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    _remember_database_urls(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    if args.command in NO_BACKEND and _refused_backend_options(args):
-        return 2
-    settings = _settings(args)
-    if settings is None:
-        return 2
-    if args.print_config:
-        print(json.dumps(settings.masked(), indent=2))
+    try:
+        _remember_database_urls(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(argv)
+        if args.command in NO_BACKEND and _refused_backend_options(args):
+            return 2
+        if getattr(args, "api_key", None):
+            print(
+                "agents-tui: --api-key is visible to every user in the process list; prefer "
+                "OPENAI_API_KEY (AGENTS_TUI_API_KEY for a --base-url server, the provider's "
+                "own such as ANTHROPIC_API_KEY for any-llm/ models)",
+                file=sys.stderr,
+            )
+        settings = _settings(args)
+        if settings is None:
+            return 2
+        if args.print_config:
+            print(json.dumps(settings.masked(), indent=2))
+            return 0
+        return HANDLERS[args.command](args, settings)
+    except KeyboardInterrupt:  # Ctrl+C where nothing else handles it: no traceback
+        print("agents-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (agents-tui run ... | head -1): what it wanted it has. The
+        # turn stopped when the write failed; nothing more is written, nothing is retried.
+        _quiet_stdout()
         return 0
-    return HANDLERS[args.command](args, settings)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of a closed pipe
+    does not print an error on the way out."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _refused_backend_options(args: argparse.Namespace) -> bool:
@@ -439,9 +490,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     """``agents-tui run``: one turn without the TUI."""
     from tui.headless import run_headless
 
-    # With --approve ask, piped input carries the answers, not more prompt text.
-    answers_on_stdin = args.approve == "ask" and args.prompt not in (None, "-")
-    prompt = args.prompt if answers_on_stdin else _read_prompt(args.prompt)
+    words: list[str] = list(args.prompt or ())
+    prompt = _read_prompt(words)
+    if words and "-" not in words and args.approve != "ask" and _input_waiting():
+        # (with --approve ask, standard input carries the answers)
+        print(
+            "agents-tui: standard input is not read when a prompt is given; "
+            "add - to send it too: agents-tui run 'your prompt' -",
+            file=sys.stderr,
+        )
     if not prompt.strip():
         print("agents-tui: no prompt: give one, or pipe text to standard input", file=sys.stderr)
         return 2
@@ -454,20 +511,54 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
-def _read_prompt(given: str | None) -> str:
-    """The prompt from the argument and/or standard input, as the ``llm`` tool does."""
-    import select
+def _read_prompt(words: list[str]) -> str:
+    """The prompt: its words, with standard input read to its end where a word is ``-``;
+    no words: standard input only. Nothing else reads standard input, so what is piped is
+    never lost to a race (``curl … | agents-tui run 'summarise' -``)."""
+    if words and "-" not in words:
+        return " ".join(words)
+    if sys.stdin is None or sys.stdin.closed:
+        piped = ""
+    else:
+        if sys.stdin.isatty():
+            print("agents-tui: type the prompt, then Ctrl+D", file=sys.stderr)
+        piped = sys.stdin.read()
+    if not words:
+        return piped
+    # Words run together with spaces; the piped text is a paragraph of its own.
+    parts: list[str] = []
+    run: list[str] = []
+    for word in words:
+        if word == "-":
+            parts += [" ".join(run), piped]
+            run = []
+        else:
+            run.append(word)
+    parts.append(" ".join(run))
+    return "\n\n".join(part for part in parts if part.strip())
 
-    if given is None or given == "-":
-        return sys.stdin.read()
-    if sys.stdin is None or sys.stdin.closed or sys.stdin.isatty():
-        return given
+
+def _input_waiting() -> bool:
+    """Standard input holds text right now (a pipe or a file), which a prompt given
+    without ``-`` leaves unread. Never waits, never reads."""
+    import array
+    import fcntl
+    import os
+    import stat
+    import termios
+
     try:
-        ready, _, _ = select.select([sys.stdin], [], [], 0.3)
-    except (OSError, ValueError):  # not selectable (a test's captured stdin)
-        return given
-    piped = sys.stdin.read() if ready else ""
-    return f"{given}\n\n{piped}" if piped.strip() else given
+        fd = sys.stdin.fileno()
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode):
+            return os.fstat(fd).st_size > os.lseek(fd, 0, os.SEEK_CUR)
+        if not stat.S_ISFIFO(mode):
+            return False
+        count = array.array("i", [0])
+        fcntl.ioctl(fd, termios.FIONREAD, count)
+        return count[0] > 0
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _tutorial(args: argparse.Namespace, settings: Settings) -> int:

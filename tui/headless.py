@@ -15,9 +15,13 @@ from tui.core.secrets import redact
 from tui.core.turn.protocol import ProtocolEncoder
 
 
-def _fail(reason: str) -> int:
+# Stopped by Ctrl+C: 128 + SIGINT, as a shell reports a program the signal ended.
+EXIT_INTERRUPTED = 130
+
+
+def _fail(reason: str, code: int = 1) -> int:
     print(f"agents-tui: {redact(str(reason))}", file=sys.stderr)
-    return 1
+    return code
 
 
 async def run_turn_headless(
@@ -115,7 +119,7 @@ async def run_turn_headless(
     if outcome.status == "completed":
         return 0
     if outcome.status == "interrupted":
-        return _fail("interrupted")
+        return _fail("interrupted", EXIT_INTERRUPTED)
     return _fail(outcome.error or "the turn failed")
 
 
@@ -139,4 +143,4 @@ def run_headless(
             )
         )
     except KeyboardInterrupt:
-        return _fail("interrupted")
+        return _fail("interrupted", EXIT_INTERRUPTED)

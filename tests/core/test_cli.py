@@ -73,7 +73,12 @@ def test_prompt_from_standard_input():
 
 def test_prompt_and_piped_text_are_sent_together():
     done = agents_tui(
-        "run", "summarise", "--agent", "tests.fixtures_agents:echo", stdin="line one\nline two\n"
+        "run",
+        "summarise",
+        "-",
+        "--agent",
+        "tests.fixtures_agents:echo",
+        stdin="line one\nline two\n",
     )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.removeprefix("SEEN "))
