@@ -17,6 +17,7 @@ def _isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)  # auto would take it (providers.py)
     monkeypatch.delenv("AGENTS_TUI_CONFIG", raising=False)
     for name in list(os.environ):
         if name.startswith("AGENTS_TUI_"):
