@@ -673,10 +673,14 @@ def _bench(args: argparse.Namespace, _settings: Settings) -> int:
 def _stats(args: argparse.Namespace, _settings: Settings) -> int:
     """``agents-tui stats``: statistics over every stored turn."""
     from tui.core.observe.stats import as_json as stats_json
-    from tui.core.observe.stats import as_text, report_of
+    from tui.core.observe.stats import as_text, global_statistics, report_of
     from tui.core.store import Store
 
-    sections = report_of(Store().totals())
+    store = Store()
+    try:  # the tutorial's tables, then its monitor's global statistics
+        sections = [*report_of(store.totals()), global_statistics(store.global_stats())]
+    finally:
+        store.close()
     if args.json:
         print(json.dumps(stats_json(sections), indent=2, ensure_ascii=False))
     else:

@@ -355,7 +355,7 @@ async def test_stats_over_ten_thousand_turns_come_from_kept_totals_while_a_strea
             figures = (await response.json())["statistics"]["performance_statistics"]
         assert figures["turns"] == 10_001
         assert round(figures["average_time_to_first_token_s"], 2) == 0.3
-        assert figures["error_rate"] == 0.0
+        assert figures["turns_with_errors_share"] == 0.0
         assert not [sql for sql in reads if "SELECT *" in sql or "metrics" in sql]
 
 

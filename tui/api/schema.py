@@ -287,7 +287,10 @@ class PerformanceStatistics(BaseModel):
     total_tokens_processed: int
     total_tokens_with_input: int
     errors: int
-    error_rate: float
+    turns_with_errors_share: float = Field(
+        description="Turns that met an error over turns: agents-tui's own figure, not the "
+        "tutorial monitor's error rate (errors over a request's events, in `response_complete`)."
+    )
     retries: int
     recovery_successes: int
     recovery_rate: float | None
@@ -296,9 +299,23 @@ class PerformanceStatistics(BaseModel):
     performance_issues: str = Field(description="The tutorial monitor's assessment.")
 
 
+class GlobalStatistics(BaseModel):
+    """The tutorial monitor's global statistics over every stored turn."""
+
+    total_sessions: int = Field(description="Sessions (conversations) with a finished turn.")
+    total_turns: int
+    sessions_with_issues: int = Field(
+        description="Sessions with an error or a turn that did not complete."
+    )
+    last_updated: str = Field(description="When these figures were read, ISO 8601, UTC.")
+
+
 class Statistics(BaseModel):
     chat_statistics: ChatStatistics
     performance_statistics: PerformanceStatistics
+    global_statistics: GlobalStatistics | None = Field(
+        default=None, description="In `GET /v1/stats` (the whole store) only."
+    )
 
 
 class SessionStats(BaseModel):

@@ -526,14 +526,16 @@ class StreamingService:
 
     async def global_stats(self) -> dict[str, Any]:
         """Every stored turn's statistics, from the kept totals (read in a worker thread)."""
-        from tui.core.observe.stats import as_json, report_of
+        from tui.core.observe.stats import as_json, global_statistics, report_of
 
-        totals = await asyncio.to_thread(self.store.totals)
+        totals, figures = await asyncio.to_thread(
+            lambda: (self.store.totals(), self.store.global_stats())
+        )
         return {
             "sessions_live": len(self.sessions),
             "sessions_evicted": self.evicted,
             "streams_open": self.streams_open,
-            "statistics": as_json(report_of(totals)),
+            "statistics": as_json([*report_of(totals), global_statistics(figures)]),
         }
 
 

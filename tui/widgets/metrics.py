@@ -101,8 +101,8 @@ class MetricsSidebar(VerticalScroll):
         else:
             ttft = turn.ttft_s
             rate = turn.end_to_end_tokens_per_s(now)  # the tutorial's, and its threshold's
-            slow = ttft is not None and ttft > limits.max_ttft_s
-            low = turn.tokens > 1 and rate < limits.min_tokens_per_s
+            slow = limits.slow_first_token(ttft)
+            low = turn.low_rate(limits, now)  # the same rule as the alert below
             rows.add(_("TTFT"), _fmt_s(ttft), "bold red" if slow else "bold")
             rows.add(_("tokens/s"), f"{rate:,.1f}", "bold red" if low else "bold")
             rows.add(_("decode tok/s"), f"{turn.tokens_per_s(now):,.1f}")

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tui.core.i18n import _
-from tui.core.observe.metrics import ITL_EDGES_MS, MetricsSummary, itl_bucket_labels
+from tui.core.observe.metrics import (
+    ITL_EDGES_MS,
+    MetricsSummary,
+    itl_bucket_labels,
+    tutorial_rate_of,
+)
 
 MAX_POINTS = 240
 
@@ -68,10 +73,8 @@ def load(
         for i, m in zip(index, metrics, strict=True)
         if (t := m.get("time_to_first_token_s"))
     ]
-    rate = [
-        (i, float(r))
-        for i, m in zip(index, metrics, strict=True)
-        if (r := m.get("tokens_per_second"))
+    rate = [  # the tutorial's tokens/s, the rate its 10 tokens/s line is drawn for
+        (i, float(r)) for i, m in zip(index, metrics, strict=True) if (r := tutorial_rate_of(m))
     ]
     ttft_x, ttft_y = [i for i, _t in ttft], [t for _i, t in ttft]
     rate_x, rate_y = [i for i, _r in rate], [r for _i, r in rate]

@@ -106,6 +106,24 @@ class MetricsSummary(TypedDict, total=False):
     elapsed_s: float
 
 
+def tutorial_rate_of(summary: MetricsSummary) -> float | None:
+    """A stored turn's tokens/s by the tutorial's definition (``end_to_end_tokens_per_s``;
+    the summary's ``tokens_per_second`` is the decode rate); None when not measured."""
+    rate = summary.get("end_to_end_tokens_per_second")
+    return float(rate) if rate else None
+
+
+def decode_rate_of(summary: MetricsSummary) -> float | None:
+    """A stored turn's decode rate (``TurnMetrics.tokens_per_s``); None when not measured."""
+    rate = summary.get("tokens_per_second")
+    return float(rate) if rate else None
+
+
+def error_rate_of(summary: MetricsSummary) -> float:
+    """A stored turn's error rate by the tutorial monitor's definition (``monitor_error_rate``)."""
+    return monitor_error_rate(int(summary.get("errors") or 0), int(summary.get("events") or 0))
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """The tutorial monitor's ``performance_thresholds``, and its three rules."""

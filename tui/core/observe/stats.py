@@ -1,18 +1,20 @@
-"""The tutorial's statistics, from stored turns: chat statistics and performance statistics.
+"""The tutorial's statistics, from stored turns: chat statistics, performance statistics and
+the monitor's global statistics.
 
-``/stats`` (this conversation) and ``agents-tui stats`` (every stored turn) print the same
-table, built here once.
+``/stats`` (this conversation), ``agents-tui stats`` and ``GET /v1/stats`` (every stored turn)
+show the same table, built here once, from the figures ``tui.core.observe.metrics`` defines.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from tui.core.i18n import _
-from tui.core.observe.metrics import MetricsSummary, Thresholds
+from tui.core.observe.metrics import MetricsSummary, Thresholds, recovery_rate, turn_error_share
 
 
 class TurnLike(Protocol):
@@ -101,7 +103,7 @@ class Totals:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     median_ttft: float | None = None
     slow: int = 0  # first token later than the threshold
-    sluggish: int = 0  # fewer tokens a second than the threshold
+    sluggish: int = 0  # the tutorial's tokens/s under the threshold (Thresholds.low_rate)
 
     def counters(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in COUNTERS}
@@ -154,9 +156,9 @@ def totals_of(turns: Sequence[TurnLike], limits: Thresholds | None = None) -> To
             out.errors_by_kind[kind] = out.errors_by_kind.get(kind, 0) + count
         if share.ttft_n:
             ttfts.append(share.ttft_sum)
-            out.slow += int(share.ttft_sum > limits.max_ttft_s)
-        if share.e2e_rate_n:  # the tutorial's threshold is on its own rate
-            out.sluggish += int(share.e2e_rate_sum < limits.min_tokens_per_s)
+            out.slow += int(limits.slow_first_token(share.ttft_sum))
+        # the tutorial's threshold is on its own rate (the store counts the same by index)
+        out.sluggish += int(limits.low_rate(share.e2e_rate_sum))
     out.median_ttft = statistics.median(ttfts) if ttfts else None
     return out
 
@@ -185,14 +187,16 @@ def report_of(t: Totals, limits: Thresholds | None = None) -> list[Section]:
             ),
         ],
     )
-    error_rate = t.with_errors / t.turns if t.turns else 0.0
+    # Ours, not the monitor's error rate (errors over a request's events, judged per request
+    # in the sidebar and response_complete): the share of turns that met an error.
+    with_errors_share = turn_error_share(t.with_errors, t.turns)
     issues = []
     if t.slow:
         issues.append(_("{n} with first token over {s:g} s").format(n=t.slow, s=limits.max_ttft_s))
     if t.sluggish:
         issues.append(_("{n} under {r:g} tokens/s").format(n=t.sluggish, r=limits.min_tokens_per_s))
-    if error_rate > limits.max_error_rate:
-        issues.append(_("error rate over {p:.0%}").format(p=limits.max_error_rate))
+    if t.with_errors:
+        issues.append(_("{n} with an error").format(n=t.with_errors))
 
     def mean(total: float, count: int) -> float | None:
         return total / count if count else None
@@ -236,13 +240,18 @@ def report_of(t: Totals, limits: Thresholds | None = None) -> list[Section]:
         for kind, count in sorted(t.errors_by_kind.items())
     ]
     rows += [
-        Row("error_rate", _("Error rate (turns with an error)"), error_rate, "{value:.1%}"),
+        Row(
+            "turns_with_errors_share",
+            _("Turns with an error (ours, not the monitor's error rate)"),
+            with_errors_share,
+            "{value:.1%}",
+        ),
         Row("retries", _("Retries"), t.retries),
         Row("recovery_successes", _("Recovered turns"), t.recovered),
         Row(
             "recovery_rate",
             _("Recovery rate (recoveries / errors)"),
-            t.recovered / t.errors if t.errors else None,
+            recovery_rate(t.recovered, t.errors) if t.errors else None,
             "{value:.0%}",
         ),
         Row(
@@ -259,6 +268,28 @@ def report_of(t: Totals, limits: Thresholds | None = None) -> list[Section]:
         ),
     ]
     return [chat, Section("performance_statistics", _("Performance statistics"), rows)]
+
+
+def global_statistics(figures: Mapping[str, float | int], now: datetime | None = None) -> Section:
+    """The tutorial monitor's ``get_global_stats`` counts over the whole store
+    (``Store.global_stats``): its sessions (conversations), the turns, the sessions with
+    issues (an error, or a turn that did not complete) and ``last_updated``: when these
+    figures were read (ISO 8601, UTC), as the tutorial stamps them."""
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    return Section(
+        "global_statistics",
+        _("Global statistics"),
+        [
+            Row("total_sessions", _("Total sessions"), int(figures.get("total_sessions", 0))),
+            Row("total_turns", _("Turns"), int(figures.get("total_turns", 0))),
+            Row(
+                "sessions_with_issues",
+                _("Sessions with issues"),
+                int(figures.get("sessions_with_issues", 0)),
+            ),
+            Row("last_updated", _("Last updated"), stamp),
+        ],
+    )
 
 
 def as_text(sections: list[Section]) -> str:

@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from tui.core import events as ev
-from tui.core.observe.metrics import MetricsSummary, TurnMetrics
+from tui.core.observe.metrics import (
+    MetricsSummary,
+    TurnMetrics,
+    decode_rate_of,
+    error_rate_of,
+    tutorial_rate_of,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -102,9 +108,15 @@ class Metrics:
             buckets=TTFT_BUCKETS,
             registry=r,
         )
-        self.rate = Histogram(
+        self.rate = Histogram(  # the tutorial's tokens/s: its 10 tokens/s alert reads it
             "agents_tui_tokens_per_second",
-            "Streamed tokens per second of streaming, per turn",
+            "Streamed tokens over the time since the request (the tutorial's tokens/s), per turn",
+            buckets=RATE_BUCKETS,
+            registry=r,
+        )
+        self.decode_rate = Histogram(
+            "agents_tui_decode_tokens_per_second",
+            "Streamed tokens per second while the model streams (the decode rate), per turn",
             buckets=RATE_BUCKETS,
             registry=r,
         )
@@ -125,6 +137,9 @@ class Metrics:
             "agents_tui_tool_calls", "Tool calls by tool and result", ["tool", "status"], registry=r
         )
         self.errors = Counter("agents_tui_errors", "Failures by kind", ["kind"], registry=r)
+        self.events = Counter(  # the monitor's error rate: errors over events
+            "agents_tui_stream_events", "Events the turns streamed", registry=r
+        )
         self.retries = Counter("agents_tui_retries", "Attempts made again", registry=r)
         self.recoveries = Counter(
             "agents_tui_recoveries", "Turns that completed after a failure", registry=r
@@ -222,15 +237,19 @@ class Telemetry:
             return
         status = str(summary.get("status") or "unknown")
         m.turns.labels(status).inc()
-        ttft, rate, elapsed = (
+        ttft, rate, decode, elapsed = (
             summary.get("time_to_first_token_s"),
-            summary.get("tokens_per_second"),
+            tutorial_rate_of(summary),
+            decode_rate_of(summary),
             summary.get("elapsed_s"),
         )
         if ttft:
             m.ttft.observe(float(ttft))
         if rate:
-            m.rate.observe(float(rate))
+            m.rate.observe(rate)
+        if decode:
+            m.decode_rate.observe(decode)
+        m.events.inc(int(summary.get("events") or 0))
         if elapsed is not None:
             m.duration.observe(float(elapsed))
         step = max(1, len(gaps) // MAX_GAPS_PER_TURN)  # a 1 MB reply has 180,000 gaps
@@ -275,7 +294,9 @@ class Telemetry:
                     "gen_ai.usage.output_tokens": summary.get("output_tokens"),
                     "agents_tui.turn.status": end.status,
                     "agents_tui.time_to_first_token_s": summary.get("time_to_first_token_s"),
-                    "agents_tui.tokens_per_second": summary.get("tokens_per_second"),
+                    "agents_tui.tokens_per_second": tutorial_rate_of(summary),
+                    "agents_tui.decode_tokens_per_second": decode_rate_of(summary),
+                    "agents_tui.error_rate": error_rate_of(summary),
                     "agents_tui.retries": summary.get("retries"),
                     "agents_tui.errors": summary.get("errors"),
                     "agents_tui.approval_wait_s": summary.get("approval_wait_s"),
@@ -335,7 +356,9 @@ class Telemetry:
             "status": end.status,
             "duration_s": summary.get("elapsed_s"),
             "ttft_s": summary.get("time_to_first_token_s"),
-            "tokens_per_second": summary.get("tokens_per_second"),
+            "tokens_per_second": tutorial_rate_of(summary),
+            "decode_tokens_per_second": decode_rate_of(summary),
+            "error_rate": round(error_rate_of(summary), 6),
             "retries": summary.get("retries"),
             "errors_by_kind": summary.get("errors_by_kind") or {},
             "recovered": bool(summary.get("errors")) and end.status == "completed",
