@@ -297,6 +297,14 @@ def _api_limit_options(api: argparse.ArgumentParser) -> None:
         help="a client that takes no event for S seconds is dropped; its turn is stopped "
         "and the partial reply kept",
     )
+    api.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="on SIGTERM: no new turns (503), running turns get S seconds to finish, then "
+        "are stored interrupted with their partial reply (default 20)",
+    )
 
 
 def _api_store_and_log_options(api: argparse.ArgumentParser) -> None:
@@ -573,6 +581,8 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
     from tui.api.server import serve_api
 
     token, problem = _api_token(args)
+    if not problem and args.shutdown_grace < 0:
+        problem = "--shutdown-grace must be 0 or more seconds"
     if problem:
         print(f"agents-tui: {problem}", file=sys.stderr)
         return 2
@@ -588,6 +598,7 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
         timeouts=(args.headers_timeout, args.body_timeout, args.send_timeout),
         log_format=args.log_format,
         log_content=args.log_content,
+        shutdown_grace_s=args.shutdown_grace,
     )
 
 

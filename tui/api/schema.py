@@ -638,7 +638,8 @@ ERRORS: Mapping[int, str] = {
     429: "`TOO_MANY_STREAMS` (streams open at once) or `TOO_MANY_WAITING` (prompts queued "
     "in the session): try again after `Retry-After` seconds.",
     500: "`INTERNAL_ERROR`: logged with the request id the message names.",
-    503: "`SERVER_BUSY`: the server holds as many connections as it takes; try again after "
+    503: "`SERVER_BUSY`: the server holds as many connections as it takes; "
+    "`SHUTTING_DOWN`: it drains on SIGTERM and takes no new turn; try again after "
     "`Retry-After` seconds.",
 }
 RETRY_AFTER: JsonDict = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}

@@ -7,6 +7,7 @@ any other address needs ``--token``, and then every API request needs
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import json
@@ -18,12 +19,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 
 from tui.api.http_limits import BODY_TIMEOUT_S, HEADERS_TIMEOUT_S, SEND_TIMEOUT_S
 from tui.api.routes import EXCEPTION_HANDLERS, ApiSettings, routes
 from tui.api.service import StreamingService
 from tui.core.secrets import redact
+
+SHUTDOWN_GRACE_S = 20.0  # on SIGTERM, running turns get this long to finish (--shutdown-grace)
+STOP_WAIT_S = 5.0  # then the turns stopped at the deadline this long to be stored
+NOT_RUN = "not run: the server shut down before this prompt's turn began; send it again"
 
 
 def create_app(
@@ -241,6 +247,116 @@ def redact_logs() -> None:
             handler.addFilter(RedactingFilter())
 
 
+class Drain:
+    """What SIGTERM does, as a rollout expects: no new turn from now on (``503
+    SHUTTING_DOWN``, ``/readyz`` 503), the prompts waiting in a session's queue taken out
+    and stored as not run (their clients told), the running turns (detached ones too)
+    given ``grace_s`` to finish, then stopped: stored interrupted with their partial
+    reply (or paused, if they wait for an approval) before the process exits."""
+
+    def __init__(self, service: StreamingService, grace_s: float) -> None:
+        self.service = service
+        self.grace_s = grace_s
+        self.log = logging.getLogger("agents_tui.api")
+
+    def busy(self) -> bool:
+        service = self.service
+        sessions = list(service.sessions.values())
+        return service.streams_open > 0 or any(live.conversation.busy for live in sessions)
+
+    def withdraw_waiting(self) -> int:
+        """Every prompt of this process that waits behind a turn: out of the queue, and
+        stored as a turn that did not run (its prompt kept, ``interrupted``, ``NOT_RUN``)."""
+        store = self.service.store
+        count = 0
+        for live in list(self.service.sessions.values()):
+            for turn in list(live.streams):
+                if not turn.withdraw():
+                    continue
+                count += 1
+                try:
+                    turn_id = store.start_turn(turn.session_id, turn.message, turn.author)
+                    store.finish_turn(
+                        turn_id, reply="", status="interrupted", error=NOT_RUN, tools=[], metrics={}
+                    )
+                except Exception as problem:  # the store is away: say so, go on draining
+                    self.log.error(
+                        "session %s: a waiting prompt could not be stored as not run",
+                        turn.session_id,
+                        exc_info=problem,
+                    )
+        return count
+
+    async def run(self, hurry: asyncio.Event) -> None:
+        service = self.service
+        service.draining = True
+        withdrawn = self.withdraw_waiting()
+        running = sum(live.conversation.running for live in list(service.sessions.values()))
+        self.log.warning(
+            "shutting down: no new turns; %d running get %g s to finish; %d waiting "
+            "prompts stored as not run",
+            running,
+            self.grace_s,
+            withdrawn,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.grace_s
+        while self.busy() and loop.time() < deadline and not hurry.is_set():
+            await asyncio.sleep(0.05)
+        if not self.busy():
+            return
+        stopped = 0
+        for live in list(service.sessions.values()):
+            if live.conversation.running:
+                live.conversation.cancel()  # stored interrupted, its partial reply kept
+                stopped += 1
+        self.withdraw_waiting()  # anything that reached a queue meanwhile
+        self.log.warning("shutting down: %d turns stopped at the deadline", stopped)
+        deadline = loop.time() + STOP_WAIT_S
+        while self.busy() and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server, its first SIGTERM or Ctrl+C a ``Drain`` before it stops serving
+    (uvicorn would end every stream at once); a second signal stops the running turns
+    at once, a third quits as uvicorn does. The process then exits 0 (uvicorn raised the
+    signal again after serving: the default SIGTERM killed it before the store closed)."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
+        super().__init__(config)
+        self.drain = drain
+        self.signals = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.hurry: asyncio.Event | None = None
+        self.draining: asyncio.Task[None] | None = None
+
+    async def serve(self, sockets: list[Any] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.hurry = asyncio.Event()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.signals += 1
+        loop, hurry = self.loop, self.hurry
+        if loop is None or hurry is None or self.signals > 2:
+            self.force_exit = self.should_exit
+            self.should_exit = True
+            return
+        # a signal handler runs between two bytecodes: the loop is told, not used
+        loop.call_soon_threadsafe(self._begin if self.signals == 1 else hurry.set)
+
+    def _begin(self) -> None:
+        assert self.loop is not None and self.hurry is not None
+        self.draining = self.loop.create_task(self._drain(self.hurry))
+
+    async def _drain(self, hurry: asyncio.Event) -> None:
+        try:
+            await self.drain.run(hurry)
+        finally:
+            self.should_exit = True  # uvicorn stops serving; streams still open end
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -321,6 +437,7 @@ def serve_api(
     timeouts: tuple[float, float, float] = (HEADERS_TIMEOUT_S, BODY_TIMEOUT_S, SEND_TIMEOUT_S),
     log_format: str = "text",
     log_content: bool = False,
+    shutdown_grace_s: float = SHUTDOWN_GRACE_S,
 ) -> int:
     if not is_loopback(host) and not token:
         print(
@@ -329,10 +446,6 @@ def serve_api(
             file=sys.stderr,
         )
         return 2
-    import asyncio
-
-    import uvicorn
-
     from tui.core.agents import AgentLoadError
     from tui.core.models.providers import ProviderError
     from tui.core.secrets import remember
@@ -389,7 +502,7 @@ def serve_api(
         where = redacted_url(store.url) if store.url else str(store.path)
         print(f"agents-tui api on http://{host}:{port}/ ({label}; store {where})", file=sys.stderr)
         try:
-            await uvicorn.Server(config).serve()
+            await DrainingServer(config, Drain(service, shutdown_grace_s)).serve()
         finally:
             service.close()
             store.close()

@@ -172,6 +172,7 @@ class StreamingService:
         self._listener: Listening | None = None  # notifications (cancel, approvals, queue)
         self.pings: dict[str, asyncio.Future[None]] = {}  # readiness: notifications heard
         self.deleting: set[str] = set()  # sessions being deleted: 404 to every request
+        self.draining = False  # SIGTERM: no new turn (503 SHUTTING_DOWN), not ready
         if telemetry is None:
             from tui.core.observe.telemetry import Telemetry
 
@@ -377,8 +378,17 @@ class StreamingService:
         return stream
 
     def admit(self, session_id: str) -> LiveSession:
-        """The session, if one more stream fits; a clear 429 otherwise (never a 500)."""
+        """The session, if one more stream fits; a clear 429 otherwise (never a 500), or
+        503 while the server shuts down (``tui.api.server.Drain``)."""
         live = self.session(session_id)
+        if self.draining:
+            raise ServiceError(
+                503,
+                "SHUTTING_DOWN",
+                "the server is shutting down and takes no new turn: send it again "
+                "(to another process) shortly",
+                retry_after=RETRY_AFTER_S,
+            )
         if self.streams_open >= self.max_streams:
             raise ServiceError(
                 429,
@@ -559,6 +569,8 @@ async def unready(service: StreamingService, timeout_s: float = READY_TIMEOUT_S)
     sent through the database and heard back on this process's LISTEN connection.
     Each check runs off the event loop and within ``timeout_s``. The reasons name no
     address, URL or error detail (the probe needs no token)."""
+    if service.draining:
+        return "the server is shutting down"
     if service.make_runner is None or not service.model_label:
         return "no model backend is configured"
     try:
