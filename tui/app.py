@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from tui import slash
+from tui.app_remote import Connect, RemoteStartup
 from tui.app_startup import BackendStartup
 from tui.core.config import Settings
 from tui.core.i18n import N_, _
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from tui.commands import SlashCommandProvider
     from tui.core.store import Store
     from tui.core.turn.conversation import Conversation, Message, Playback
+    from tui.remote.session import RemoteTable
 
 NARROW_BELOW = 110
 
@@ -55,7 +57,7 @@ def _slash_commands() -> type[SlashCommandProvider]:
 
 
 @localized
-class AgentsTuiApp(BackendStartup):
+class AgentsTuiApp(RemoteStartup, BackendStartup):
     TITLE = "agents-tui"
     CSS_PATH = "app.tcss"  # app-wide rules; the chat screen's are in screens/chat.tcss
     MODES = {"chat": "chat"}  # the installed chat screen (``__init__``)
@@ -82,8 +84,11 @@ class AgentsTuiApp(BackendStartup):
         session_id: str | None = None,
         resume: bool = False,
         autoplay: list[str] | None = None,
+        connect: Connect | None = None,
     ) -> None:
         super().__init__()
+        self.connect = connect  # a running service's session to attach to (``--connect``)
+        self.remote: RemoteTable | None = None
         self.requested_session = session_id
         self.resume = resume
         self.autoplay = list(autoplay or [])
@@ -98,11 +103,21 @@ class AgentsTuiApp(BackendStartup):
         self.session_metrics = SessionMetrics()
         self.heap = HeapPolicy(self)  # full collections wait for a quiet moment
         self.model_ready = runner is not None
+        if connect is not None:
+            self.backend_label = connect.url
         self.install_screen(self.chat_screen, "chat")
 
     @property
     def agent_name(self) -> str:
+        if self.remote is not None:
+            return self.remote.decoder.agent or self.remote.agent
         return self.runner.agent_name if self.runner is not None else self.settings.agent
+
+    @property
+    def turns(self) -> Conversation | Playback | RemoteTable | None:
+        """Where the turns come from: a running service's session, the stored conversation,
+        or a replay's playback."""
+        return self.remote or self.conversation or self.playback
 
     # --- layout -----------------------------------------------------------------------------
     @cached_property
@@ -143,8 +158,8 @@ class AgentsTuiApp(BackendStartup):
 
     @property
     def turn_running(self) -> bool:
-        """The one busy state: the conversation's (or the playback's)."""
-        turns = self.conversation or self.playback
+        """The one busy state: the conversation's (or the playback's, or the session's)."""
+        turns = self.turns
         return turns is not None and turns.busy
 
     @property
@@ -163,7 +178,9 @@ class AgentsTuiApp(BackendStartup):
         apply_themes(self, self.settings.theme)
         self.update_header()
         self._apply_width(self.size.width)
-        if self.runner is None:
+        if self.connect is not None:
+            self.attach(self.connect)
+        elif self.runner is None:
             self.status.show(_("starting: loading the Agents SDK…"))
             self.call_after_refresh(self._setup_backend)
         else:
@@ -188,7 +205,7 @@ class AgentsTuiApp(BackendStartup):
         self.chat_screen.set_class(width < NARROW_BELOW, "-narrow")
 
     def update_header(self) -> None:
-        agent = self.runner.agent_name if self.runner is not None else self.settings.agent
+        agent = self.agent_name
         self.sub_title = f"{agent} · {self.backend_label}"
         if self.settings.inject_faults:  # the tutorial's demo: never mistaken for real trouble
             self.sub_title += " · " + _("⚡ injecting faults: {rate:.0%} of events").format(
@@ -199,6 +216,9 @@ class AgentsTuiApp(BackendStartup):
 
     async def action_quit(self) -> None:
         """Quitting leaves a pending approval stored; MCP servers are cleaned up first."""
+        if self.remote is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.remote.close(), 5)
         close = getattr(self.runner, "close", None)
         if close is not None:
             # A server that will not stop must not keep the app open.
@@ -265,7 +285,7 @@ class AgentsTuiApp(BackendStartup):
 
     def history(self) -> list[Message]:
         """The conversation's prompts and replies (a replay's, when one plays)."""
-        turns = self.playback or self.conversation
+        turns = self.playback or self.remote or self.conversation
         return turns.history() if turns is not None else []
 
     def run_slash_command(self, command: str) -> None:
@@ -283,6 +303,9 @@ class AgentsTuiApp(BackendStartup):
     def action_sessions(self) -> None:
         from tui.screens.sessions import SessionsScreen
 
+        if self.connect is not None:
+            self.remote_sessions()
+            return
         if self.store is None:
             self.notify(_("The conversation store is not open yet."), severity="warning")
             return

@@ -17,6 +17,7 @@ from tui.core.secrets import redact
 
 if TYPE_CHECKING:
     from tui.app import AgentsTuiApp
+    from tui.app_remote import Connect
     from tui.core.config import Settings
 
 AddArgument = Callable[..., argparse.Action]
@@ -158,13 +159,44 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show the effective settings (secrets masked) and exit",
     )
-    parser.add_argument("--session", help="continue (or create) this conversation id")
+    parser.add_argument(
+        "--session",
+        help="continue (or create) this conversation id; with --connect: join this session",
+    )
     parser.add_argument("--resume", action="store_true", help="reopen the latest conversation")
+    _connect_options(parser)
     _common(parser)
     sub = parser.add_subparsers(dest="command")
     for name, help_text, add_options in SUBCOMMANDS:  # in this order in the help
         add_options(sub.add_parser(name, help=help_text))
     return parser
+
+
+def _connect_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "attach to a running agents-tui api (a table of players, or an operator watching)"
+    )
+    group.add_argument(
+        "--connect",
+        metavar="URL",
+        help="open the app on a session of the service at URL (http:// or https://); "
+        "the token from AGENTS_TUI_API_TOKEN or --token-file",
+    )
+    group.add_argument(
+        "--name", help="with --connect: the author of this terminal's prompts (your login)"
+    )
+    group.add_argument(
+        "--watch", action="store_true", help="with --connect: read-only, for an operator"
+    )
+    group.add_argument(
+        "--approve",
+        dest="watch_approve",
+        action="store_true",
+        help="with --watch: still answer the agent's tool approvals",
+    )
+    group.add_argument(
+        "--token-file", metavar="PATH", help="with --connect: the service's token, from PATH"
+    )
 
 
 def _run_options(run: argparse.ArgumentParser) -> None:
@@ -815,9 +847,59 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _tui(args: argparse.Namespace, settings: Settings) -> int:
-    """No subcommand: the TUI, on a new, given (--session) or the latest (--resume) conversation."""
+    """No subcommand: the TUI, on a new, given (--session) or the latest (--resume) conversation,
+    or (--connect) on a session of a running service."""
+    if args.connect:
+        connect = _connect(args)
+        if connect is None:
+            return 2
+        _textual_app()(settings, connect=connect).run()
+        return 0
+    if args.name or args.watch or args.watch_approve:
+        print("agents-tui: --name, --watch and --approve go with --connect URL", file=sys.stderr)
+        return 2
     _textual_app()(settings, session_id=args.session, resume=args.resume).run()
     return 0
+
+
+def _connect(args: argparse.Namespace) -> Connect | None:
+    """What ``--connect`` attaches to, or None after saying what is wrong."""
+    import getpass
+    from urllib.parse import urlsplit
+
+    from tui.app_remote import Connect
+
+    url = str(args.connect).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        print(
+            f"agents-tui: --connect needs an http:// or https:// URL, not {url!r}", file=sys.stderr
+        )
+        return None
+    token, problem = _api_token(argparse.Namespace(token_file=args.token_file, token=None))
+    if problem:
+        print(f"agents-tui: {problem}", file=sys.stderr)
+        return None
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "player"
+    name = (args.name or login).strip()
+    if not name or ":" in name or len(name) > 64 or not name.isprintable():
+        print("agents-tui: --name must be 1-64 printable characters without ':'", file=sys.stderr)
+        return None
+    if args.watch_approve and not args.watch:
+        print("agents-tui: --approve goes with --watch (a player answers anyway)", file=sys.stderr)
+        return None
+    return Connect(
+        url,
+        token,
+        args.session,
+        name,
+        agent=getattr(args, "agent", None),
+        watch=args.watch,
+        approve=args.watch_approve,
+    )
 
 
 Handler = Callable[[argparse.Namespace, "Settings"], int]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tui.core.turn.recording import ReplayRunner
     from tui.core.turn.runner import TurnRunner
     from tui.heap_policy import HeapPolicy
+    from tui.remote.session import RemoteTable
     from tui.widgets.approval_bar import ApprovalBar
     from tui.widgets.chat import ChatPane
     from tui.widgets.metrics import MetricsSidebar
@@ -125,6 +126,12 @@ class ScreenHost(CommandContext, Protocol):
 
     @property
     def playback(self) -> Playback | None: ...
+
+    @property
+    def turns(self) -> Conversation | Playback | RemoteTable | None: ...
+
+    @property
+    def remote(self) -> RemoteTable | None: ...
 
     @property
     def sidebar(self) -> MetricsSidebar: ...

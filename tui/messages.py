@@ -34,6 +34,14 @@ class RunEventPosted(Message, bubble=False):
 
 
 @dataclass(eq=False)
+class RemoteItemPosted(Message, bubble=False):
+    """What only a session of a running service has (``tui.remote.decode``): who said what,
+    the link's state, the service's own figures for the turn."""
+
+    item: object
+
+
+@dataclass(eq=False)
 class TextArrived(Message, bubble=False):
     """Reply text from the running turn: every delta that arrived since this message was
     posted (``parts`` grows until it is handled), so a fast stream costs one message per

@@ -25,17 +25,21 @@ from tui import textual_patches
 from tui.core import events as ev
 from tui.core.i18n import N_, _, ngettext
 from tui.core.observe.metrics import TurnMetrics
-from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
+from tui.core.turn.approvals import ApprovalDecision
 from tui.core.turn.conversation import Queued, TurnEvent
 from tui.localized import localized
 from tui.messages import (
     ApprovalAsked,
     ConversationOpened,
+    RemoteItemPosted,
     RunEventPosted,
     TextArrived,
     TurnEnded,
 )
+from tui.remote.decode import Link, Said, ServiceMeasured
+from tui.screens.chat_approvals import ChatApprovals
 from tui.screens.chat_reading import ChatReading, Completions
+from tui.screens.chat_remote import RemotePresenting
 from tui.text_batch import TextBatcher
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.record import Record
@@ -44,17 +48,18 @@ if TYPE_CHECKING:
     from tui.command_context import ScreenHost
     from tui.core.observe.metrics import SessionMetrics
     from tui.core.store import TurnRow
-    from tui.core.tool_calls import StoredToolCall
+    from tui.remote.session import RemoteTable
     from tui.widgets.user_message import UserMessage
 
 M = TypeVar("M", bound=Message)  # a message of the turn, handled while on screen
+RemoteOnly = Said | Link | ServiceMeasured  # what only a running service's session yields
 
 # How a turn ended, as the status line says it.
 ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N_("failed")}
 
 
 @localized
-class ChatScreen(ChatReading):
+class ChatScreen(ChatApprovals, RemotePresenting, ChatReading):
     """The app's main screen: the turns presented in the panes its base composes."""
 
     def __init__(self, session_metrics: SessionMetrics, completions: Completions) -> None:
@@ -71,6 +76,7 @@ class ChatScreen(ChatReading):
         self._early_answers: dict[str, asyncio.Future[ApprovalDecision]] = {}
         self._rate_checked = False
         self._alerted_this_turn = False
+        self.remote_setup()
 
     @property
     def host(self) -> ScreenHost:
@@ -129,64 +135,14 @@ class ChatScreen(ChatReading):
         self._ask_stored(pending)
         self.start_next_queued()
 
-    # --- approvals ------------------------------------------------------------------------
-    async def ask_person(self, request: ApprovalRequest) -> ApprovalDecision:
-        """The runner's approver: the approval bar answers through a future (already
-        asked, for a stored turn, from the moment its pending calls were shown)."""
-        early = self._early_answers.pop(request.call_id, None)
-        if early is not None and not early.cancelled():
-            return await early
-        answer: asyncio.Future[ApprovalDecision] = asyncio.get_running_loop().create_future()
-        self.post_message(ApprovalAsked(request, answer))
-        return await answer
-
-    @on(ApprovalAsked)
-    def _approval_asked(self, message: ApprovalAsked) -> None:
-        if self.host.approval_bar.ask(message.request, message.answer):
-            self.host.status.show(_("waiting for your approval (y / n / a)…"))
-
-    def _ask_stored(self, tools: list[StoredToolCall]) -> None:
-        """The bar takes the keys as soon as a stored turn's pending calls are on screen,
-        not once the model is loaded and the run restored: a ``y`` typed then is an answer,
-        kept until the resumed run asks for it."""
-        requests = [
-            ApprovalRequest(
-                str(tool.get("call_id", "")),
-                str(tool.get("name", "")),
-                str(tool.get("arguments") or ""),
-                str(tool.get("agent") or ""),
-                index,
-                len(tools),
-            )
-            for index, tool in enumerate(tools, 1)
-        ]
-        loop = asyncio.get_running_loop()
-        self._early_answers = {request.call_id: loop.create_future() for request in requests}
-        for request in requests:
-            answer = self._early_answers[request.call_id]
-            answer.add_done_callback(lambda _answer: self._ask_next_stored(requests))
-        self._ask_next_stored(requests)
-
-    def _ask_next_stored(self, requests: list[ApprovalRequest]) -> None:
-        if any(answer.cancelled() for answer in self._early_answers.values()):
-            self._early_answers = {}  # the turn ended (Esc, quit): ask nothing more
-            return
-        bar = self.host.approval_bar
-        if bar.asking:
-            return
-        for request in requests:
-            answer = self._early_answers.get(request.call_id)
-            if answer is not None and not answer.done() and bar.ask(request, answer):
-                self.host.status.show(_("waiting for your approval (y / n / a)…"))
-                return
-        if not bar.asking:
-            self.host.prompt_input.focus()
-
     # --- running turns --------------------------------------------------------------------
     def submit(self, prompt: str) -> None:
         """A prompt from the person: sent now, or queued behind the running turn (or the
         model still loading), shown at once either way."""
         host = self.host
+        if self.table is not None:  # a running service's session: the service queues it
+            self.send_remote(self.table, prompt)
+            return
         if host.turn_running or not host.model_ready:
             self.queue_prompt(prompt)
             return
@@ -222,15 +178,32 @@ class ChatScreen(ChatReading):
             self._start_turn(prompt, bubble)
 
     # The conversation (tui.core.turn.conversation) runs the turn for every front end: it
-    # records, measures and stores each event, then yields it here to be presented.
+    # records, measures and stores each event, then yields it here to be presented. A
+    # running service's session (tui.remote.session) yields every turn of the session, the
+    # same events, with who said what and the link's state between them.
     @work(exclusive=True, group="run", exit_on_error=False)
-    async def _present(self, turn: AsyncGenerator[TurnEvent, None]) -> None:
+    async def _present(self, turn: AsyncGenerator[TurnEvent | RemoteOnly, None]) -> None:
         self.host.heap.turn(True)  # full collections wait for the turn's end
         async with contextlib.aclosing(turn) as events:
             async for event in events:
-                if not isinstance(event, Queued):  # the screen sends one prompt at a time
+                if isinstance(event, (Said, Link, ServiceMeasured)):
+                    self.text.before_event()
+                    self.post_message(RemoteItemPosted(event))
+                elif not isinstance(event, Queued):  # the screen sends one prompt at a time
                     self.emit(event)
         self.post_message(TurnEnded())
+
+    def follow_remote(self, table: RemoteTable) -> None:
+        """Present the session of a running service, every turn of it, until the app ends."""
+        self._present(table.follow())
+
+    @on(RemoteItemPosted)
+    def _remote_item(self, message: RemoteItemPosted) -> None:
+        self._while_on_screen(lambda m: self.present_remote(m.item), message)
+
+    @on(ApprovalAsked)
+    def _approval_asked(self, message: ApprovalAsked) -> None:
+        self.approval_asked(message)
 
     @on(TurnEnded)
     def _turn_ended(self, _message: TurnEnded) -> None:
@@ -241,7 +214,7 @@ class ChatScreen(ChatReading):
         delivery order, on the app's loop."""
         if isinstance(event, ev.TurnStarted):
             # the conversation's own metrics for this turn: nothing here counts them again
-            turns = self.host.conversation or self.host.playback
+            turns = self.host.turns
             self.turn_metrics = turns.metrics if turns is not None else None
             self._rate_checked = False
             self.host.sidebar.turn = self.turn_metrics
@@ -298,10 +271,14 @@ class ChatScreen(ChatReading):
         match event:
             case ev.ReasoningDelta() if reply is not None:
                 reply.append_reasoning(event.text)
-            case ev.ApprovalRequested() if reply is not None:
-                reply.pause()
-            case ev.ApprovalResolved() if not host.approval_bar.asking:
-                host.prompt_input.focus()
+            case ev.ApprovalRequested():
+                if reply is not None:
+                    reply.pause()
+                self.ask_remotely(event)  # a running service's: asked here as everywhere
+            case ev.ApprovalResolved():
+                self.answered_elsewhere(event)
+                if not host.approval_bar.asking:
+                    host.prompt_input.focus()
             case ev.AgentSwitched() if event.name != self.agent_shown:
                 host.timeline.note("agent", _("agent: {name}").format(name=event.name))
                 self.agent_shown = event.name
@@ -315,6 +292,8 @@ class ChatScreen(ChatReading):
                 )
             case ev.TurnStarted():
                 self._alerted_this_turn = False
+                if reply is None and self.table is not None:  # joined mid-turn, or resumed
+                    self.current_reply = host.chat.start_assistant(event.agent or host.agent_name)
             case ev.TurnFinished():
                 self._turn_finished(event)
             case _:
@@ -345,7 +324,10 @@ class ChatScreen(ChatReading):
             host.approval_bar.dismiss()
             host.prompt_input.focus()
         summary = self.turn_metrics.summary(event.at_ns) if self.turn_metrics else None
-        if reply is not None and event.structured:
+        service = self.remote_summary()  # a running service's own figures, when attached
+        if service is not None:
+            summary = service.metrics or summary
+        if reply is not None and (event.structured or self._differs(reply, event)):
             # The agent's structured output replaces the raw JSON it streamed.
             formatted = AssistantMessage.finished(
                 event.final_text, event.status, None, summary or {}
@@ -399,8 +381,15 @@ class ChatScreen(ChatReading):
             _("Internal error"), f"{type(error).__name__}: {error}", kind="error"
         )
 
+    def _differs(self, reply: AssistantMessage, event: ev.TurnFinished) -> bool:
+        """A remote turn whose stored text is not what arrived here (a service that
+        restarted mid-reply keeps what it had saved): the stored one is shown."""
+        return (
+            self.table is not None and bool(event.final_text) and (reply.source != event.final_text)
+        )
+
     def cancel_turn(self) -> None:
-        turns = self.host.conversation or self.host.playback
+        turns = self.host.turns
         if self.host.turn_running and turns is not None:
             turns.cancel()
             self.host.status.show(_("cancelling…"))

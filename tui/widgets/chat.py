@@ -163,9 +163,9 @@ class ChatPane(RecordWindow):
             self.greeting.remove()
             self.greeting = None
 
-    def add_user(self, text: str, *, queued: bool = False) -> UserMessage:
+    def add_user(self, text: str, *, queued: bool = False, author: str = "") -> UserMessage:
         self._drop_greeting()
-        message = UserMessage(text, queued=queued)
+        message = UserMessage(text, queued=queued, author=author)
         self.mount(message)
         return message
 

@@ -33,7 +33,8 @@ def _chrome(widget: Widget) -> bool:
 def record_of(widget: Widget) -> Record | None:
     """The record of a finished message; None for a live one or for chrome."""
     if isinstance(widget, UserMessage) and not widget.has_class("-queued"):
-        return Record("user", widget.source)
+        author = widget.author  # a player of a shared table: named, as the bubble showed it
+        return Record("user", f"{author}: {widget.source}" if author else widget.source)
     if isinstance(widget, AssistantMessage) and widget.status is not None:
         note, summary = widget.ending
         layout = widget.record_layout()

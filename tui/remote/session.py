@@ -1,0 +1,224 @@
+"""A session of a running ``agents-tui api`` as one stream of events (``--connect``).
+
+``RemoteTable.follow()`` is the remote twin of ``Conversation.turn()``: an async stream of
+the app's events that the same panes present, fed by the service's SSE
+(``GET /v1/sessions/{id}/events``) and carrying every turn of the session, whoever typed
+its prompt (``Said`` first). It reconnects by itself with backoff and resumes with
+``Last-Event-ID``: nothing is lost or shown twice (an event id not after the last one
+presented is dropped). Prompts go through ``send``: each has an id of its own and waits
+while the link is down, then is sent once (a resend the service saw already answers
+``409 DUPLICATE_MESSAGE``: delivered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from tui.core import events as ev
+from tui.core.observe.metrics import TurnMetrics
+from tui.core.turn.conversation import Message, PausedTurn
+from tui.remote.client import ServiceClient, ServiceProblem, Unreachable
+from tui.remote.decode import Decoder, Link, RemoteItem, Said, ServiceMeasured
+
+BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 3.0)  # waits between reconnections, then the last again
+_ID = re.compile(r"(\d{1,18})-(\d{1,9})")
+
+
+def _event_id(text: object) -> tuple[int, int] | None:
+    match = _ID.fullmatch(str(text or ""))
+    return (int(match[1]), int(match[2])) if match else None
+
+
+class RemoteTable:
+    """One session of a service, shared with whoever else follows it."""
+
+    def __init__(self, client: ServiceClient, session_id: str, author: str) -> None:
+        self.client = client
+        self.id = session_id
+        self.author = author
+        self.agent = ""  # the session's agent, as the service lists it
+        self.metrics: TurnMetrics | None = None  # this client's measure of the turn
+        self.decoder = Decoder()
+        self.last_event_id: str | None = None
+        self._last: tuple[int, int] | None = None
+        self._running = False  # a turn of the session runs (seen from its events)
+        self.connected = asyncio.Event()
+        self.closed = False
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self.sent_at: dict[str, int] = {}  # own prompts' ids: when they were handed over
+        self.mine: set[str] = set()
+        # What ``follow`` yields: the session's events and what the link and sender met.
+        self.items: asyncio.Queue[RemoteItem | None] = asyncio.Queue()
+        self._messages: list[Message] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    # --- the conversation's face, as the screen reads it ------------------------------------
+    @property
+    def busy(self) -> bool:
+        """A turn of the session runs (anyone's): the screen shows it, and Esc cancels it."""
+        return self._running
+
+    def paused(self) -> PausedTurn | None:
+        return None  # an approval is asked through the event that asks it
+
+    def history(self) -> list[Message]:
+        return list(self._messages)
+
+    # --- what this terminal does -------------------------------------------------------------
+    def send(self, text: str) -> str:
+        """Hand a prompt over; it is sent once the link is up (never twice). Its id."""
+        message_id = uuid.uuid4().hex[:16]
+        self.mine.add(message_id)
+        self.sent_at[message_id] = time.perf_counter_ns()
+        self._outbox.put_nowait((message_id, text))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_all())
+        return message_id
+
+    async def _send_all(self) -> None:
+        while not self._outbox.empty() and not self.closed:
+            message_id, text = await self._outbox.get()
+            await self._deliver(message_id, text)
+
+    async def _deliver(self, message_id: str, text: str) -> None:
+        tries = 0
+        while not self.closed:
+            await self.connected.wait()
+            try:
+                await self.client.post_message(self.id, text, self.author, message_id)
+                return
+            except ServiceProblem as problem:
+                if problem.code == "DUPLICATE_MESSAGE":
+                    return  # it arrived before the link broke
+                if not problem.passing:
+                    self.items.put_nowait(Link("refused", problem.line()))
+                    return
+                self.items.put_nowait(Link("busy", problem.line()))
+                wait = problem.retry_after or BACKOFF_S[min(tries, len(BACKOFF_S) - 1)]
+            except Unreachable:
+                wait = BACKOFF_S[min(tries, len(BACKOFF_S) - 1)]
+            tries += 1
+            await asyncio.sleep(wait)
+
+    def cancel(self) -> None:
+        """Esc: stop the session's running turn, whoever started it."""
+        self._spawn(self.client.cancel(self.id))
+
+    def answer(self, call_id: str, approved: bool) -> None:
+        """An approval answered here (the first terminal to answer wins; 409 otherwise)."""
+        self._spawn(self.client.approve(self.id, call_id, approved))
+
+    def _spawn(self, call: object) -> None:
+        async def quietly() -> None:
+            try:
+                await call  # type: ignore[misc]
+            except (ServiceProblem, Unreachable) as problem:
+                self.items.put_nowait(Link("refused", str(problem)))
+
+        asyncio.get_running_loop().create_task(quietly())
+
+    async def close(self) -> None:
+        self.closed = True
+        if self._sender is not None:
+            self._sender.cancel()
+        await self.client.close()
+
+    # --- the session's events ----------------------------------------------------------------
+    async def stored(self) -> list[dict[str, object]]:
+        """The session's stored turns as messages (``GET .../messages``), the turn that runs
+        now left out: its events come from its start."""
+        messages = await self.client.messages(self.id)
+        if messages and messages[-1].get("status") in ("running", "awaiting_approval"):
+            messages = messages[:-2]
+        for m in messages:
+            at = datetime.fromtimestamp(float(str(m.get("at") or time.time())))
+            self._messages.append(
+                Message(at, str(m["role"]), str(m.get("text", "")), str(m.get("status", "")))
+            )
+        return messages
+
+    async def follow(self) -> AsyncIterator[RemoteItem]:
+        """Every event of the session from now on, across reconnections, in order, once,
+        with what the link and the sender met (``Link``) between them."""
+        reader = asyncio.create_task(self._read())
+        try:
+            while True:
+                item = await self.items.get()
+                if item is None:
+                    return
+                yield item
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _read(self) -> None:
+        put = self.items.put_nowait
+        tries = 0
+        down = True  # said "connected" once, then again only after the link was down
+        try:
+            while not self.closed:
+                try:
+                    async with self.client.events(self.id, self.last_event_id) as stream:
+                        self.connected.set()
+                        tries = 0
+                        if down:
+                            put(Link("connected"))
+                            down = False
+                        async for obj in stream:
+                            for item in self._take(obj):
+                                put(item)
+                    wait = BACKOFF_S[0]  # the service ended the stream: follow again
+                except ServiceProblem as problem:
+                    self.connected.clear()
+                    down = True
+                    if not problem.passing:
+                        put(Link("failed", problem.line()))
+                        return
+                    put(Link("reconnecting", problem.line()))
+                    wait = problem.retry_after or BACKOFF_S[-1]
+                except Unreachable as problem:
+                    self.connected.clear()
+                    down = True
+                    put(Link("reconnecting", str(problem)))
+                    wait = BACKOFF_S[min(tries, len(BACKOFF_S) - 1)]
+                    tries += 1
+                if down:
+                    self.connected.clear()
+                await asyncio.sleep(wait)
+        finally:
+            put(None)
+
+    def _take(self, obj: dict[str, Any]) -> list[RemoteItem]:
+        """One protocol object: dropped if already presented, else decoded and measured."""
+        seen = _event_id(obj.get("id"))
+        if seen is not None:
+            if self._last is not None and seen <= self._last:
+                return []  # shown already (a resume that overlapped)
+            self._last = seen
+            self.last_event_id = str(obj["id"])
+        items = self.decoder.decode(obj)
+        for item in items:
+            self._observe(item)
+        return items
+
+    def _observe(self, item: RemoteItem) -> None:
+        if isinstance(item, Said):
+            self._messages.append(Message(datetime.now(), "user", item.text))
+        if isinstance(item, ev.TurnStarted):
+            self._running = True
+            self.metrics = TurnMetrics(started_ns=item.at_ns)
+        if isinstance(item, ev.TurnFinished):
+            self._running = False
+            self._messages.append(
+                Message(datetime.now(), "assistant", item.final_text, item.status)
+            )
+        if self.metrics is not None and not isinstance(item, (Said, Link, ServiceMeasured)):
+            self.metrics.observe(item)
