@@ -445,6 +445,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
+API_AGENT = "web-assistant"  # the tutorial's web streaming service answers with it
+
 # Subcommands that never start a model: backend options given with them are refused.
 NO_BACKEND = ("stats", "replay", "bench", "export", "import", "migrate")
 
@@ -609,9 +611,15 @@ def _tutorial(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:
-    """``agents-tui api``: the HTTP API."""
-    from tui.api.server import serve_api
+    """``agents-tui api``: the HTTP API, answering with the tutorial's Web Assistant (its
+    ``WebStreamingService``) unless ``--agent`` or the configuration names another."""
+    from dataclasses import replace
 
+    from tui.api.server import serve_api
+    from tui.core.config import Settings as Defaults
+
+    if getattr(args, "agent", None) is None and settings.agent == Defaults().agent:
+        settings = replace(settings, agent=API_AGENT)
     token, problem = _api_token(args)
     if not problem and args.shutdown_grace < 0:
         problem = "--shutdown-grace must be 0 or more seconds"

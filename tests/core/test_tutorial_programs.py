@@ -443,3 +443,24 @@ def test_tutorial_6_against_a_local_openai_compatible_server_over_http(tmp_path)
     assert "   • Total Sessions: 5" in got
     assert f"   • Total Tokens Processed: {5 * per_query}" in got
     assert got[-1] == "   • Sessions with Issues: 0"
+
+
+# --- the tutorial's web service by default ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "agent"),
+    [
+        (["api"], "web-assistant"),
+        (["api", "--agent", "game-master"], "game-master"),
+        (["--agent", "storyteller", "api"], "storyteller"),
+    ],
+)
+def test_the_api_answers_with_the_tutorials_web_assistant_unless_told(monkeypatch, argv, agent):
+    import tui.api.server
+    from tui.cli import main
+
+    seen: list[Settings] = []
+    monkeypatch.setattr(
+        tui.api.server, "serve_api", lambda settings, **_kw: seen.append(settings) or 0
+    )
+    assert main(argv) == 0
+    assert [s.agent for s in seen] == [agent]
