@@ -52,16 +52,48 @@ def create_app(
     same_origin = Middleware(
         SameOrigin, bound=bound, allow_hosts=allow_hosts, allow_origins=allow_origins
     )
+    tracing = Middleware(TraceContext, traced=lambda: service.telemetry.tracer is not None)
     app = Starlette(
         routes=routes(),
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        middleware=[Middleware(RequestLog), Middleware(SecurityHeaders), same_origin],
+        middleware=[tracing, Middleware(RequestLog), Middleware(SecurityHeaders), same_origin],
     )
     app.state.service = service
     app.state.settings = ApiSettings(
         token=token, body_timeout_s=body_timeout_s, send_timeout_s=send_timeout_s
     )
     return app
+
+
+class TraceContext:
+    """A request's W3C ``traceparent`` (with ``tracestate`` and baggage: the global
+    propagators') as the current OpenTelemetry context while it is served, so that the
+    turn it asks for continues that trace (``Telemetry`` starts the turn's spans in it).
+    Only while traces are sent (OpenTelemetry is not imported otherwise), and not over a
+    server span an ASGI instrumentation made current already."""
+
+    def __init__(self, app: Any, traced: Callable[[], bool]) -> None:
+        self.app = app
+        self.traced = traced
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self.traced():
+            await self.app(scope, receive, send)
+            return
+        from opentelemetry import context, propagate, trace
+
+        if trace.get_current_span().get_span_context().is_valid:
+            await self.app(scope, receive, send)
+            return
+        carrier = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope.get("headers", ())
+        }
+        token = context.attach(propagate.extract(carrier))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.detach(token)
 
 
 class RequestLog:

@@ -4,10 +4,15 @@ ones the journal stores and the screen draws, so every front end (TUI, ``run``, 
 reports the same way.
 
 - **Metrics** (``prometheus-client``, names prefixed ``agents_tui_``) are kept in a
-  ``Telemetry`` with a registry: the API exposes its own at ``GET /metrics``.
-- **Traces** go out only when the standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` or
-  ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is set (OTLP over HTTP/protobuf); nothing is
-  exported, and no network touched, otherwise. One trace per turn: an ``invoke_agent`` span
+  ``Telemetry`` with a registry: the API exposes its own at ``GET /metrics``, with the
+  process's (open files, memory, CPU), the platform's and the garbage collector's, and
+  ``agents_tui_build_info{version}``.
+- **Traces** go to the global OpenTelemetry ``TracerProvider`` when one is set (a host's,
+  or ``opentelemetry-instrument agents-tui api``'s); else out only when the standard
+  ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is set (OTLP
+  over HTTP/protobuf, a provider of our own); nothing is exported, and no network
+  touched, otherwise. A turn's trace continues the context it was asked in (the API: a
+  request's W3C ``traceparent``). One trace per turn: an ``invoke_agent`` span
   with a ``chat`` span per model call and an ``execute_tool`` span per tool call, following
   the OpenTelemetry GenAI semantic conventions, with agents-tui's measures as attributes.
   The spans are built from the turn's events when it ends (times are the events' own), not
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +42,7 @@ from tui.core.observe.metrics import (
 )
 
 if TYPE_CHECKING:
+    from opentelemetry.context import Context
     from opentelemetry.trace import Tracer
     from opentelemetry.util.types import AttributeValue
 
@@ -92,16 +99,35 @@ class _Turn:
     prompt: str = ""
     calls: list[_Call] = field(default_factory=list)
     tools: dict[str, _Tool] = field(default_factory=dict)
+    parent: Context | None = None  # the OpenTelemetry context the turn was asked in
 
 
 class Metrics:
     """The Prometheus metrics of one process (or one API service), in their own registry."""
 
     def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+        from prometheus_client import (
+            GC_COLLECTOR,
+            PLATFORM_COLLECTOR,
+            PROCESS_COLLECTOR,
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            Info,
+        )
+
+        from tui import __version__
 
         self.registry = CollectorRegistry()
         r = self.registry
+        # what operators expect of any process: process_* (open files, memory, CPU),
+        # python_info, python_gc_*; the collectors read /proc and gc when scraped
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            r.register(collector)
+        Info("agents_tui_build", "This build of agents-tui", registry=r).info(
+            {"version": __version__}
+        )
         self.ttft = Histogram(
             "agents_tui_time_to_first_token_seconds",
             "Time from the prompt to the first streamed token",
@@ -181,7 +207,8 @@ class Telemetry:
             return  # the hot path: counted by the turn's metrics, not here
         key = str(conversation.id)
         if isinstance(event, ev.TurnStarted):
-            self._turns[key] = _Turn(event.agent, event.at_ns, event.prompt)
+            parent = _current_context() if self.tracer is not None else None
+            self._turns[key] = _Turn(event.agent, event.at_ns, event.prompt, parent=parent)
             return
         turn = self._turns.get(key)
         if turn is None:
@@ -283,6 +310,7 @@ class Telemetry:
         assert tracer is not None
         root = tracer.start_span(
             f"invoke_agent {turn.agent}",
+            context=turn.parent,  # a request's traceparent: the turn joins its trace
             start_time=self._ns(turn.start_ns),
             attributes=_clean(
                 {
@@ -385,9 +413,35 @@ _TRACER_READY = False
 _TRACER_LOCK = threading.Lock()
 
 
+def _current_context() -> Context:
+    from opentelemetry import context
+
+    return context.get_current()
+
+
+def global_tracer() -> Tracer | None:
+    """A tracer of the global TracerProvider if one is set (by a host, or by
+    ``opentelemetry-instrument``); None otherwise, and OpenTelemetry is not imported
+    when nothing imported it before."""
+    if "opentelemetry.trace" not in sys.modules:
+        return None
+    from opentelemetry import trace
+
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return None  # nobody set one
+    from tui import __version__
+
+    return provider.get_tracer("agents-tui", __version__)
+
+
 def tracer() -> Tracer | None:
-    """The OTLP tracer when the standard variables ask for one; None otherwise (and then
-    no OpenTelemetry SDK is even imported)."""
+    """The global TracerProvider's tracer when one is set; else the OTLP tracer when the
+    standard variables ask for one; None otherwise (and then no OpenTelemetry SDK is even
+    imported)."""
+    found = global_tracer()
+    if found is not None:
+        return found
     global _TRACER, _TRACER_READY
     with _TRACER_LOCK:
         if _TRACER_READY:
