@@ -270,3 +270,101 @@ def test_a_sqlite_store_of_any_earlier_version_upgrades_in_place(tmp_path):
         totals = store.totals()
         assert (totals.turns, totals.completed, totals.median_ttft) == (1, 1, 0.5)
         store.close()
+
+
+@pytest.fixture
+def stoppable_postgres():
+    """A PostgreSQL server of this test's own, to stop and start: a database's URL and
+    the server's control (``tests.e2e.test_pg_outage.PgControl``)."""
+    from tests.e2e.test_pg_outage import PgControl
+    from tui.bench.pg import new_database, pg_bin, postgres_server
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed")
+    with postgres_server() as base:
+        yield new_database(base), PgControl(base)
+
+
+def test_the_postgresql_store_survives_its_server_stopping_and_starting(stoppable_postgres):
+    """While the server is away the store says ``StoreUnavailable`` at once (no address in
+    it), keeps a turn's end, the model's memory and its queue ticket for later and stops
+    renewing its lease; once it is back every connection reopens by itself, what was kept
+    is written in order, and no turn is left running nor a ticket held."""
+    import time
+
+    from tui.core.store import StoreUnavailable
+
+    database, server = stoppable_postgres
+    store = Store(url=database)
+    try:
+        store.ensure_conversation("s")
+        ticket, _ = store.coordination.enqueue("s")
+        turn = store.start_turn("s", "a long one")
+        store.save_partial(turn, "half")
+        server.stop()
+
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailable) as caught:
+            store.ensure_conversation("t")
+        assert "127.0.0.1" not in str(caught.value) and time.monotonic() - began < 1
+        with pytest.raises(StoreUnavailable):
+            store.turns("s")  # the reader's connection too
+        assert store.unready() == "the store does not answer"
+        assert store.coordination.ahead("s", ticket + 1) == 1  # a waiting prompt waits on
+        # the turn ends while the server is away: nothing raises, all is kept
+        store.save_partial(turn, "half and more")
+        store.finish_turn(
+            turn, reply="the whole reply", status="failed", error="away", tools=[], metrics={}
+        )
+        store.coordination.dequeue("s", ticket)
+        assert store.coordination.writer.behind
+        assert not store.reachable()  # the lease is not renewed meanwhile
+
+        server.start()
+        back = time.monotonic()
+        while store.coordination.writer.behind:
+            assert time.monotonic() - back < 10, "what was kept is not written"
+            time.sleep(0.05)
+        (stored,) = store.turns("s")
+        assert (stored.reply, stored.status) == ("the whole reply", "failed")
+        assert store.coordination.waiting("s") == 0
+        store.ensure_conversation("t")  # the main connection is back
+        assert store.unready() is None  # the lease renewed again
+        assert time.monotonic() - back < 10
+    finally:
+        store.close()
+
+
+def test_a_lease_whose_process_lost_only_the_server_is_alive_while_it_reconnects(
+    stoppable_postgres, monkeypatch
+):
+    """A restarted server knows none of the connections the leases name: for a lease's
+    time to live after its start every lease counts as alive (a survivor takes over no
+    turn whose process is only reconnecting), then the ordinary rule holds again."""
+    import time
+
+    from tui.core.store.lease import alive_sql
+
+    database, server = stoppable_postgres
+    monkeypatch.setenv("AGENTS_TUI_LEASE_TTL", "2")
+    store = Store(url=database)
+    try:
+        store.ensure_conversation("s")
+        db = store._db
+        time.sleep(2.1)  # the server has run longer than a lease's time to live
+        db.execute(
+            "INSERT INTO leases(instance_id, host, pid, backend_pid, started_at, heartbeat_at)"
+            " VALUES ('other', 'h', 1, 999999, 0, extract(epoch FROM clock_timestamp()))"
+        )
+        assert not store.lease.alive(db, "other")  # renewed, but its backend is gone
+        server.stop()
+        server.start()
+        assert store.reachable()
+        assert store.lease.alive(db, "other")  # the server restarted: it may reconnect
+        time.sleep(2.1)
+        assert not store.lease.alive(db, "other")  # it did not: gone
+        # this process's lease renewed over its new connection: alive by the ordinary rule
+        mine = db.execute(f"SELECT {alive_sql('?', 2)}", (store.lease.instance_id,)).fetchone()
+        assert mine[0] and store.unready() is None
+    finally:
+        store.close()

@@ -61,11 +61,14 @@ from tui.api.service import (
     listed_status,
     unready,
 )
+from tui.core.store import StoreUnavailable
+from tui.core.turn.protocol import envelope
 
 if TYPE_CHECKING:
     from tui.core.store.reads import ListedConversation
 
 MAX_BODY_BYTES = 256 * 1024
+STORE_AWAY = "the store's database does not answer: try again shortly"
 PAGE_LIMIT, MAX_PAGE_LIMIT = 50, 500  # sessions a page lists: by default, at most
 MAX_DEPTH = 32  # JSON nesting accepted in a body
 PAGE = Path(__file__).with_name("page.html")
@@ -203,12 +206,18 @@ def reply(model: BaseModel, status: int = 200) -> JSONResponse:
 
 # --- event streams ------------------------------------------------------------------------------
 async def sse(stream: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, str]]:
-    """Protocol objects as Server-Sent Events: the object in ``data``, its id in ``id``."""
-    async for obj in stream:
-        event = {"data": json.dumps(obj, ensure_ascii=False)}
-        if "id" in obj:
-            event["id"] = obj["id"]
-        yield event
+    """Protocol objects as Server-Sent Events: the object in ``data``, its id in ``id``. A
+    stream that needs the store while its database is away (a follower reading another
+    process's turn) ends with an ``error`` event, ``STORE_UNAVAILABLE``."""
+    try:
+        async for obj in stream:
+            event = {"data": json.dumps(obj, ensure_ascii=False)}
+            if "id" in obj:
+                event["id"] = obj["id"]
+            yield event
+    except StoreUnavailable:
+        failure = envelope("error", {"code": "STORE_UNAVAILABLE", "message": STORE_AWAY})
+        yield {"data": json.dumps(failure, ensure_ascii=False)}
 
 
 def event_stream(request: Request, stream: AsyncIterator[dict[str, Any]]) -> Response:
@@ -483,8 +492,18 @@ def guarded(handler: Handler) -> Handler:
             return error(
                 problem.status, problem.code, problem.message, retry_after=problem.retry_after
             )
+        except StoreUnavailable:
+            return store_unavailable()
 
     return endpoint
+
+
+def store_unavailable() -> JSONResponse:
+    return error(503, "STORE_UNAVAILABLE", STORE_AWAY, retry_after=RETRY_AFTER_S)
+
+
+async def store_away(_request: Request, _exc: Exception) -> Response:
+    return store_unavailable()
 
 
 async def unexpected(request: Request, problem: Exception) -> Response:
@@ -513,6 +532,7 @@ async def method_not_allowed(request: Request, _exc: Exception) -> Response:
 EXCEPTION_HANDLERS: Mapping[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
     404: not_found,
     405: method_not_allowed,
+    StoreUnavailable: store_away,
     Exception: unexpected,
 }
 

@@ -143,7 +143,7 @@ class ErrorDetail(BaseModel):
         "`BODY_TOO_LARGE`, `HEADERS_TOO_LARGE`, `REQUEST_TIMEOUT`, `SESSION_EXISTS`, "
         "`APPROVAL_NOT_PENDING`, `DUPLICATE_MESSAGE`, "
         "`TOO_MANY_STREAMS`, `TOO_MANY_WAITING`, `SERVER_BUSY`, `NOT_READY`, "
-        "`INTERNAL_ERROR`.",
+        "`STORE_UNAVAILABLE`, `INTERNAL_ERROR`.",
         examples=["SESSION_NOT_FOUND"],
     )
     message: str = Field(description="What went wrong, for a person; never a stack trace.")
@@ -462,10 +462,16 @@ class RetryData(BaseModel):
 
 class ErrorData(BaseModel):
     message: str
-    code: str = Field(description="`STREAM_ERROR` (the model's run) or `INTERNAL_ERROR`.")
+    code: str = Field(
+        description="`STREAM_ERROR` (the model's run), `STORE_UNAVAILABLE` (a follower's "
+        "stream: the store's database does not answer; follow again shortly) or "
+        "`INTERNAL_ERROR`."
+    )
     kind: str | SkipJsonSchema[None] = optional(
         "With `STREAM_ERROR`: `network`, `timeout`, `rate_limit`, `server`, "
-        "`stall`, `model_behavior`, `tool`, `guardrail`, `mcp`, ..."
+        "`stall`, `model_behavior`, `tool`, `guardrail`, `mcp`, `store` (the store's "
+        "database went away before the turn was stored: its reply is kept and stored "
+        "when the database is back), ..."
     )
 
 
@@ -639,7 +645,8 @@ ERRORS: Mapping[int, str] = {
     "in the session): try again after `Retry-After` seconds.",
     500: "`INTERNAL_ERROR`: logged with the request id the message names.",
     503: "`SERVER_BUSY`: the server holds as many connections as it takes; "
-    "`SHUTTING_DOWN`: it drains on SIGTERM and takes no new turn; try again after "
+    "`SHUTTING_DOWN`: it drains on SIGTERM and takes no new turn; `STORE_UNAVAILABLE`: "
+    "the store's database does not answer (stopped, restarting); try again after "
     "`Retry-After` seconds.",
 }
 RETRY_AFTER: JsonDict = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}

@@ -17,6 +17,7 @@ from tui.core.store.base import Store, default_db_path, new_conversation_id
 from tui.core.store.coordination import Coordination
 from tui.core.store.db import (
     DatabaseError,
+    StoreUnavailable,
     is_postgres,
     redacted_message,
     redacted_url,
@@ -41,6 +42,7 @@ __all__ = [
     "PostgresStore",
     "SqliteStore",
     "Store",
+    "StoreUnavailable",
     "TurnRow",
     "default_db_path",
     "is_postgres",

@@ -8,9 +8,12 @@ names a PostgreSQL database (``is_postgres``), its libpq form and its form for m
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, SupportsIndex
@@ -224,53 +227,191 @@ def to_pyformat(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
 
 
+class StoreUnavailable(DatabaseError):
+    """The database does not answer now (stopped, restarting, out of reach): nothing was
+    done, try again shortly. The connection is reopened by the next use that finds the
+    database back. Its message names no address or error detail (a client may read it)."""
+
+    def __init__(self, message: str = "the store's database does not answer") -> None:
+        super().__init__(message)
+
+
+RECONNECT_S = 0.5  # a connection that failed to reopen is tried again after this long
+CONNECT_TIMEOUT_S = 3  # one attempt to reach the server waits at most this long
+
+log = logging.getLogger("agents_tui.postgres")
+
+
+def unreachable(problem: BaseException) -> bool:
+    """Whether an error (psycopg's, or SQLAlchemy's around one) says the server is out of
+    reach (it cannot be connected to, it shut down, the connection was lost), not that a
+    statement was wrong."""
+    import psycopg
+
+    if isinstance(problem, StoreUnavailable) or getattr(problem, "connection_invalidated", False):
+        return True
+    cause = getattr(problem, "orig", None) or problem
+    if isinstance(cause, psycopg.InterfaceError | OSError):
+        return True
+    if isinstance(cause, psycopg.OperationalError):
+        state = cause.sqlstate or ""
+        return not state or state.startswith(("08", "57P"))  # connection, shutdown
+    return False
+
+
 class PostgresDb:
     """A psycopg connection in autocommit mode: each statement stands alone unless it runs
     inside ``tx()`` (an idle connection never holds a transaction open). Thread-safe the
-    way the store uses it: one thread at a time, guarded by ``lock``."""
+    way the store uses it: one thread at a time, guarded by ``lock``.
+
+    It survives the server: a connection the server closed (a restart, ``pg_ctl stop``)
+    is seen before the next statement (its socket readable while idle) and opened again;
+    while the server is away every use raises ``StoreUnavailable`` at once (a new attempt
+    to connect at most every ``RECONNECT_S``), so that callers answer "try again", and the
+    first use after the server is back reconnects. ``generation`` counts the connections
+    opened (a lease names its backend anew)."""
 
     dialect = "postgresql"
 
     def __init__(self, url: str, *, application_name: str = "agents-tui") -> None:
-        import psycopg
-
         self.url = url
-        self.conn: psycopg.Connection[Row] = psycopg.connect(
-            plain_url(url),
-            autocommit=True,
-            application_name=application_name,
-            row_factory=_row_factory,
-        )
+        self.application_name = application_name
         self.lock = threading.RLock()
         self._sql: dict[str, str] = {}
+        self.generation = 0
+        self.down_since: float | None = None  # when the connection was lost, if it is
+        self._retry_at = 0.0
+        self.conn: psycopg.Connection[Row] = self._open()
+
+    def _open(self) -> psycopg.Connection[Row]:
+        import psycopg
+
+        conn = psycopg.connect(
+            plain_url(self.url),
+            autocommit=True,
+            application_name=self.application_name,
+            row_factory=_row_factory,
+            connect_timeout=CONNECT_TIMEOUT_S,
+        )
+        self.generation += 1
+        return conn
+
+    def _dropped(self, conn: psycopg.Connection[Row]) -> bool:
+        """The connection is closed, broken, or its socket is readable while it is idle
+        and holds no transaction: the server said goodbye (``terminating connection``) or
+        hung up. Checked without a round trip."""
+        import select
+
+        from psycopg.pq import TransactionStatus
+
+        if conn.closed or conn.broken:
+            return True
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            return False
+        try:
+            readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+        except Exception:  # no socket: closed meanwhile
+            return True
+        return bool(readable)
+
+    def usable(self) -> psycopg.Connection[Row]:
+        """The connection, opened again if the server dropped it; ``StoreUnavailable``
+        while the server is away. Call it holding ``lock``."""
+        conn = self.conn
+        if self.down_since is None and not self._dropped(conn):
+            return conn
+        if self.down_since is None:
+            self._lose(None)
+        now = time.monotonic()
+        if now < self._retry_at:
+            raise StoreUnavailable()
+        self._retry_at = now + RECONNECT_S
+        try:
+            self.conn = self._open()
+        except Exception:
+            raise StoreUnavailable() from None
+        away = now - (self.down_since or now)
+        self.down_since = None
+        log.warning("%s reconnected to the database (away %.1f s)", self.application_name, away)
+        return self.conn
+
+    def reachable(self) -> bool:
+        """The connection works or could be opened again now (no round trip when it is
+        up)."""
+        with self.lock:
+            try:
+                self.usable()
+            except StoreUnavailable:
+                return False
+            return True
+
+    def _lose(self, problem: BaseException | None) -> StoreUnavailable:
+        """The connection is gone: closed, logged once (until it is back)."""
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            detail = str(problem).strip().splitlines()[0] if problem and str(problem) else ""
+            log.warning(
+                "%s lost its database connection%s; it reconnects when the database is back",
+                self.application_name,
+                f" ({redacted_message(detail, self.url)})" if detail else "",
+            )
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        return StoreUnavailable()
 
     def execute(self, sql: str, args: Sequence[Param] = ()) -> Cursor:
         text = self._sql.get(sql)
         if text is None:
             text = self._sql[sql] = to_pyformat(sql)
         with self.lock:
-            cursor: Cursor = self.conn.execute(text, tuple(args), prepare=False)
+            conn = self.usable()
+            try:
+                cursor: Cursor = conn.execute(text, tuple(args), prepare=False)
+            except Exception as problem:
+                if conn.broken or conn.closed or unreachable(problem):
+                    raise self._lose(problem) from None
+                raise
             return cursor
 
     def executescript(self, sql: str) -> None:
+        self.execute_raw(sql.encode())
+
+    def execute_raw(self, sql: bytes) -> None:
         with self.lock:
-            self.conn.execute(sql.encode())
+            conn = self.usable()
+            try:
+                conn.execute(sql)
+            except Exception as problem:
+                if conn.broken or conn.closed or unreachable(problem):
+                    raise self._lose(problem) from None
+                raise
 
     @contextmanager
     def tx(self) -> Iterator[PostgresDb]:
-        with self.lock, self.conn.transaction():
-            yield self
+        with self.lock:
+            conn = self.usable()
+            try:
+                with conn.transaction():
+                    yield self
+            except StoreUnavailable:
+                raise
+            except Exception as problem:
+                if conn.broken or conn.closed or unreachable(problem):
+                    raise self._lose(problem) from None
+                raise
 
     def has_table(self, name: str) -> bool:
         row = self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()
         return bool(row[0])
 
     def close(self) -> None:
-        self.conn.close()
+        with contextlib.suppress(Exception):
+            self.conn.close()
 
 
 def connect_postgres(url: str, *, application_name: str = "agents-tui") -> PostgresDb:
-    """A connection to the PostgreSQL database at ``url``, or one clear line saying why not."""
+    """A connection to the PostgreSQL database at ``url`` (which reconnects by itself once
+    open: ``PostgresDb``), or one clear line saying why not."""
     import psycopg
 
     remember_url(url)

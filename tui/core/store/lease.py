@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.core.store.db import Db, connect_postgres
+from tui.core.store.db import Db, StoreUnavailable, connect_postgres, redacted_message
 from tui.core.store.pg_coordination import notify
 
 if TYPE_CHECKING:
@@ -210,16 +210,33 @@ def release_all() -> None:
 
 
 # --- PostgreSQL -----------------------------------------------------------------------
+# An instance is alive while its lease was renewed less than ``ttl`` ago over a connection
+# that still exists (a process killed with ``kill -9`` loses its connection at once). A
+# server that started less than ``ttl`` ago holds no connection of before: every lease
+# then counts as alive for that long, the time its process takes to reconnect and renew
+# it (after a restart, no survivor takes over turns whose process is alive and only lost
+# the database for a while).
 ALIVE = (
     "EXISTS (SELECT 1 FROM leases l WHERE l.instance_id = {owner}"
-    " AND l.heartbeat_at > extract(epoch FROM clock_timestamp()) - {ttl}"
+    " AND (extract(epoch FROM clock_timestamp() - pg_postmaster_start_time()) < {ttl}"
+    " OR (l.heartbeat_at > extract(epoch FROM clock_timestamp()) - {ttl}"
     " AND (l.backend_pid IS NULL OR EXISTS"
-    " (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid)))"
+    " (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid)))))"
 )
 
 
+def alive_sql(owner: str, ttl_s: float) -> str:
+    """``ALIVE`` for the owner expression ``owner`` (``?``, or a column) and a lease's time
+    to live (a number: written into the SQL, as ``%r`` of a float)."""
+    return ALIVE.format(owner=owner, ttl=repr(float(ttl_s)))
+
+
 class PgLease:
-    """This process's claim on what it runs (turns, queue tickets, approvals asked)."""
+    """This process's claim on what it runs (turns, queue tickets, approvals asked),
+    renewed by a daemon thread every ``ttl_s / 5`` on its own connection (which reconnects
+    by itself: ``PostgresDb``) only while the stores that hold it reach the database: a
+    process that cannot reach it stops renewing its lease, so that a survivor takes over
+    its turns."""
 
     def __init__(self, url: str, *, ttl_s: float, recover: Recover) -> None:
         self.url = url
@@ -228,27 +245,32 @@ class PgLease:
         self.heartbeat_s = max(0.2, ttl_s / 5)
         self.instance_id = uuid.uuid4().hex
         self.pid = os.getpid()
-        self._users: set[int] = set()
+        # id(store) -> its ``reachable`` (weakly: a store dropped unclosed counts no more)
+        self._users: dict[int, Callable[[], Callable[[], bool] | None]] = {}
         self._stop = threading.Event()
         self._db = connect_postgres(
             url, application_name=f"agents-tui lease {self.instance_id[:8]}"
         )
-        backend = self._db.execute("SELECT pg_backend_pid()").fetchone()[0]
-        self._db.execute(
-            "INSERT INTO leases(instance_id, host, pid, backend_pid, started_at, heartbeat_at)"
-            " VALUES (?, ?, ?, ?, extract(epoch FROM clock_timestamp()),"
-            " extract(epoch FROM clock_timestamp()))",
-            (self.instance_id, socket.gethostname(), self.pid, backend),
-        )
-        self.renewed_at = time.monotonic()
+        self._generation = 0
+        self._unrenewed_since: float | None = None  # said once, until renewed again
+        self._renew()
         self._thread = threading.Thread(target=self._beat, name="agents-tui-pg-lease", daemon=True)
         self._thread.start()
 
     def attach(self, user: object) -> None:
-        self._users.add(id(user))
+        reachable = getattr(user, "reachable", None)
+        self._users[id(user)] = weakref.WeakMethod(reachable) if reachable else lambda: None
+
+    def _reached(self) -> bool:
+        """Every store holding the lease reaches the database (each may reconnect)."""
+        for method in list(self._users.values()):
+            reachable = method()
+            if reachable is not None and not reachable():
+                return False
+        return True
 
     def detach(self, user: object) -> None:
-        self._users.discard(id(user))
+        self._users.pop(id(user), None)
         if not self._users:
             self.release()
 
@@ -257,40 +279,62 @@ class PgLease:
             return False
         if owner == self.instance_id and self.pid == os.getpid():
             return True
-        row = db.execute(
-            f"SELECT {ALIVE.format(owner='?', ttl='?')}", (owner, self.ttl_s)
-        ).fetchone()
+        row = db.execute(f"SELECT {alive_sql('?', self.ttl_s)}", (owner,)).fetchone()
         return bool(row[0])
+
+    def _renew(self) -> None:
+        """The lease's row written (again, if a survivor deleted it meanwhile), naming this
+        connection's backend whenever the connection is new."""
+        db = self._db
+        with db.lock:
+            db.usable()  # reconnected first if need be: ``generation`` says which
+            if db.generation == self._generation:
+                updated = db.execute(
+                    "UPDATE leases SET heartbeat_at = extract(epoch FROM clock_timestamp())"
+                    " WHERE instance_id = ?",
+                    (self.instance_id,),
+                ).rowcount
+                if updated:
+                    self.renewed_at = time.monotonic()
+                    return
+            generation = db.generation
+            db.execute(
+                "INSERT INTO leases(instance_id, host, pid, backend_pid, started_at,"
+                " heartbeat_at) VALUES (?, ?, ?, pg_backend_pid(),"
+                " extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()))"
+                " ON CONFLICT (instance_id) DO UPDATE SET backend_pid = excluded.backend_pid,"
+                " heartbeat_at = excluded.heartbeat_at",
+                (self.instance_id, socket.gethostname(), self.pid),
+            )
+            self._generation = generation
+            self.renewed_at = time.monotonic()
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
             try:
-                self._db.execute(
-                    "UPDATE leases SET heartbeat_at = extract(epoch FROM clock_timestamp())"
-                    " WHERE instance_id = ?",
-                    (self.instance_id,),
-                )
-                self.renewed_at = time.monotonic()
+                if not self._reached():
+                    raise StoreUnavailable("the store's connection does not reach the database")
+                self._renew()
                 self.sweep()
-            except Exception as problem:  # the database is briefly away: the next beat
-                log.warning("lease renewal failed: %s", str(problem).splitlines()[:1])
-                self._reconnect()
+            except Exception as problem:  # the next beat tries again
+                if self._unrenewed_since is None:
+                    self._unrenewed_since = time.monotonic()
+                    log.warning(
+                        "the lease is not renewed: %s",
+                        redacted_message((str(problem).strip().splitlines() or [""])[0], self.url),
+                    )
+                continue
+            if self._unrenewed_since is not None:
+                log.warning(
+                    "the lease is renewed again (after %.1f s)",
+                    time.monotonic() - self._unrenewed_since,
+                )
+                self._unrenewed_since = None
 
     def held(self) -> bool:
         """Renewed less than its time to live ago, and not released (``/readyz``): a
         process whose lease lapsed may see its turns taken over by another."""
         return not self._stop.is_set() and time.monotonic() - self.renewed_at < self.ttl_s
-
-    def _reconnect(self) -> None:
-        with contextlib.suppress(Exception):
-            self._db.close()
-        with contextlib.suppress(Exception):
-            self._db = connect_postgres(self.url, application_name="agents-tui lease")
-            backend = self._db.execute("SELECT pg_backend_pid()").fetchone()[0]
-            self._db.execute(
-                "UPDATE leases SET backend_pid = ? WHERE instance_id = ?",
-                (backend, self.instance_id),
-            )
 
     def sweep(self) -> list[TurnRow]:
         """What a process that has gone left behind: its running turns become
@@ -298,18 +342,19 @@ class PgLease:
         approvals asked are let go of, its lease row deleted. Old turns' events go."""
         db = self._db
         found = self.recover(db, self.alive)
-        gone = ALIVE.format(owner="{table}.owner", ttl="?")
+        gone = alive_sql("{table}.owner", self.ttl_s)
         for table in ("turn_queue", "pending_approvals"):
             removed = db.execute(
                 f"DELETE FROM {table} WHERE NOT {gone.format(table=table)}"
                 f" AND {table}.owner != ? RETURNING session_id",
-                (self.ttl_s, self.instance_id),
+                (self.instance_id,),
             ).fetchall()
             for (session_id,) in removed:
                 notify(db, {"op": "queue", "session": session_id})
         db.execute(
-            "DELETE FROM leases WHERE heartbeat_at < extract(epoch FROM clock_timestamp()) - ?",
-            (max(self.ttl_s * 6, 60.0),),
+            "DELETE FROM leases WHERE heartbeat_at < extract(epoch FROM clock_timestamp()) - ?"
+            " AND extract(epoch FROM clock_timestamp() - pg_postmaster_start_time()) >= ?",
+            (max(self.ttl_s * 6, 60.0), self.ttl_s),
         )
         db.execute(
             "DELETE FROM turn_events WHERE turn_id IN (SELECT id FROM turns WHERE"
@@ -327,8 +372,7 @@ class PgLease:
         with contextlib.suppress(Exception):
             self._db.execute("DELETE FROM turn_queue WHERE owner = ?", (self.instance_id,))
             self._db.execute("DELETE FROM leases WHERE instance_id = ?", (self.instance_id,))
-        with contextlib.suppress(Exception):
-            self._db.close()
+        self._db.close()
 
 
 _PG_LEASES: dict[str, PgLease] = {}

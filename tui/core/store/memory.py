@@ -95,6 +95,13 @@ def postgres_memory(url: str, session_id: str) -> Session:
     engine = _ENGINES.get(key)
     if engine is None:
         async_url = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql+psycopg://", url)
-        engine = create_async_engine(async_url, pool_size=10, max_overflow=20)
+        # a connection the server dropped (a restart) is found and replaced when taken
+        engine = create_async_engine(
+            async_url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 3},
+        )
         _ENGINES[key] = engine
     return SQLAlchemySession(session_id, engine=engine, create_tables=False)

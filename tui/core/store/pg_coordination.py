@@ -13,11 +13,13 @@ event loop, every 0.1 s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import json
 import logging
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 
 from tui.core.store.coordination import (
     Coordination,
@@ -27,7 +29,15 @@ from tui.core.store.coordination import (
     JsonObject,
     Listening,
 )
-from tui.core.store.db import Db, PostgresDb, connect_postgres, plain_url, redacted_message
+from tui.core.store.db import (
+    CONNECT_TIMEOUT_S,
+    Db,
+    PostgresDb,
+    StoreUnavailable,
+    connect_postgres,
+    plain_url,
+    redacted_message,
+)
 
 CHANNEL = "agents_tui"
 END = ""  # the body of the row that says a turn's events are complete
@@ -58,13 +68,23 @@ class Listener:
     def _run(self) -> None:
         import psycopg
 
+        away_since: float | None = None  # said once an outage, and when it is back
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    plain_url(self.url), autocommit=True, application_name="agents-tui listen"
+                    plain_url(self.url),
+                    autocommit=True,
+                    application_name="agents-tui listen",
+                    connect_timeout=CONNECT_TIMEOUT_S,
                 ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._ready.set()
+                    if away_since is not None:
+                        log.warning(
+                            "listening for notifications again (away %.1f s)",
+                            time.monotonic() - away_since,
+                        )
+                        away_since = None
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5):
                             try:
@@ -75,10 +95,12 @@ class Listener:
             except Exception as problem:
                 if self._stop.is_set():
                     return
-                log.warning(
-                    "listening for notifications failed: %s",
-                    redacted_message(str(problem), self.url),
-                )
+                if away_since is None:
+                    away_since = time.monotonic()
+                    log.warning(
+                        "listening for notifications failed: %s; trying again every 0.5 s",
+                        redacted_message((str(problem).strip().splitlines() or [""])[0], self.url),
+                    )
                 self._ready.set()
                 time.sleep(0.5)
 
@@ -93,6 +115,7 @@ class Listener:
 
 
 WRITE_S = 0.1  # how often the writer thread writes what waits
+MAX_KEPT_EVENTS = 200_000  # events kept for followers while the database is away
 
 
 class Writer:
@@ -101,16 +124,25 @@ class Writer:
     (one UPDATE for all of them), so that the event loop never waits on these round trips
     (a partial save a stream every 0.25 s was 800 blocking UPDATEs a second at 200
     streams). A partial reply is written only while its turn still runs: the turn's end,
-    written on the loop, is never overwritten by a late one."""
+    written on the loop, is never overwritten by a late one.
+
+    While the database is away nothing is lost: the events and partial replies wait (up
+    to ``MAX_KEPT_EVENTS`` events), and so do the writes the store could not make
+    (``later``: a turn's end, the model's memory, a queue ticket let go of), which are
+    made in the order they came once the database is back. While any waits, the store's
+    next such writes join them (``behind``), so that a queue ticket is never let go of
+    before its turn's reply is stored."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._lock = threading.Lock()
         self._events: list[EventRow] = []
         self._partials: dict[int, str] = {}
+        self._later: deque[tuple[str, Callable[[], None]]] = deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._db: PostgresDb | None = None
+        self._away_since: float | None = None  # the first failed write of an outage
 
     def events(self, rows: list[EventRow]) -> None:
         """``(turn_id, seq, session_id, object or None for the end)`` rows."""
@@ -127,6 +159,18 @@ class Writer:
         with self._lock:
             self._partials.pop(turn_id, None)
 
+    def later(self, what: str, write: Callable[[], None]) -> None:
+        """``write`` (a store write that met ``StoreUnavailable``) made once the database
+        is back, after every write that waits before it."""
+        with self._lock:
+            self._later.append((what, write))
+        self._running()
+
+    @property
+    def behind(self) -> bool:
+        """Writes wait for the database: the store's next ones join them."""
+        return bool(self._later)
+
     def _running(self) -> None:
         if self._thread is None and not self._stop.is_set():
             self._thread = threading.Thread(target=self._run, name="agents-tui-writer", daemon=True)
@@ -140,50 +184,99 @@ class Writer:
         with self._lock:
             events, self._events = self._events, []
             partials, self._partials = self._partials, {}
-        if not events and not partials:
-            return
-        try:
-            if self._db is None:
-                self._db = connect_postgres(self.url, application_name="agents-tui writer")
-            db = self._db
-            with db.lock, db.conn.transaction():
-                if partials:
-                    db.conn.execute(
-                        "UPDATE turns SET reply = v.reply FROM (SELECT unnest(%s::bigint[]) AS id,"
-                        " unnest(%s::text[]) AS reply) v WHERE turns.id = v.id"
-                        " AND turns.status = 'running'",
-                        (list(partials), list(partials.values())),
-                    )
-                if events:
-                    with (
-                        db.conn.cursor() as cursor,
-                        cursor.copy(
-                            "COPY turn_events (turn_id, seq, session_id, body) FROM STDIN"
-                        ) as copy,
-                    ):
-                        for turn_id, seq, session_id, obj in events:
-                            body = "" if obj is None else json.dumps(obj, ensure_ascii=False)
-                            copy.write_row((turn_id, seq, session_id, body))
-        except Exception as problem:  # followers miss these; the turns themselves go on
+        if events or partials:
+            try:
+                self._write(events, partials)
+            except Exception as problem:  # the turns go on; their rows wait for the database
+                self._keep(events, partials)
+                self._away(problem)
+                return
+        self._catch_up()
+
+    def _write(self, events: list[EventRow], partials: dict[int, str]) -> None:
+        if self._db is None:
+            self._db = connect_postgres(self.url, application_name="agents-tui writer")
+        db = self._db
+        with db.tx():
+            conn = db.conn
+            if partials:
+                conn.execute(
+                    "UPDATE turns SET reply = v.reply FROM (SELECT unnest(%s::bigint[]) AS id,"
+                    " unnest(%s::text[]) AS reply) v WHERE turns.id = v.id"
+                    " AND turns.status = 'running'",
+                    (list(partials), list(partials.values())),
+                )
+            if events:
+                copying = "COPY turn_events (turn_id, seq, session_id, body) FROM STDIN"
+                with conn.cursor() as cursor, cursor.copy(copying) as copy:
+                    for turn_id, seq, session_id, obj in events:
+                        body = "" if obj is None else json.dumps(obj, ensure_ascii=False)
+                        copy.write_row((turn_id, seq, session_id, body))
+
+    def _keep(self, events: list[EventRow], partials: dict[int, str]) -> None:
+        """What failed to be written waits for the next attempt, before what came since (a
+        newer partial reply of a turn wins)."""
+        with self._lock:
+            self._events[:0] = events
+            excess = len(self._events) - MAX_KEPT_EVENTS
+            if excess > 0:
+                del self._events[:excess]  # the oldest: followers of them read the stored end
+            for turn_id, reply in partials.items():
+                self._partials.setdefault(turn_id, reply)
+
+    def _catch_up(self) -> None:
+        """The writes that waited for the database, in order, while it takes them."""
+        while True:
+            with self._lock:
+                if not self._later:
+                    break
+                what, write = self._later[0]
+            try:
+                write()
+            except StoreUnavailable as problem:
+                self._away(problem)
+                return
+            except Exception as problem:  # refused for good (the row is gone): not retried
+                log.warning(
+                    "a kept write (%s) was refused: %s",
+                    what,
+                    redacted_message((str(problem).strip().splitlines() or [""])[0], self.url),
+                )
+            with self._lock:
+                self._later.popleft()
+        if self._away_since is not None:
             log.warning(
-                "writing %d events and %d partial replies failed: %s",
-                len(events),
-                len(partials),
-                redacted_message((str(problem).strip().splitlines() or [""])[0], self.url),
+                "the database is back after %.1f s: what waited for it is written",
+                time.monotonic() - self._away_since,
             )
-            with contextlib.suppress(Exception):
-                if self._db is not None:
-                    self._db.close()
-            self._db = None
+            self._away_since = None
+
+    def _away(self, problem: Exception) -> None:
+        """Said once an outage: what waits and why."""
+        if self._away_since is not None:
+            return
+        self._away_since = time.monotonic()
+        log.warning(
+            "the database does not take writes (%s): %d events, %d partial replies and %d "
+            "other writes wait for it",
+            redacted_message((str(problem).strip().splitlines() or [""])[0], self.url),
+            len(self._events),
+            len(self._partials),
+            len(self._later),
+        )
 
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
         self.flush()
+        if self._later:
+            log.warning(
+                "%d writes kept while the database was away are lost: it is still away",
+                len(self._later),
+            )
         if self._db is not None:
-            with contextlib.suppress(Exception):
-                self._db.close()
+            self._db.close()
 
 
 class PostgresCoordination(Coordination):
@@ -213,10 +306,15 @@ class PostgresCoordination(Coordination):
         return int(row[0]), int(row[1])
 
     def ahead(self, session_id: str, ticket: int) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM turn_queue WHERE session_id = ? AND id < ?",
-            (session_id, ticket),
-        ).fetchone()
+        """While the database is away a waiting prompt keeps waiting (at least one ahead:
+        the turn before it cannot let go of its ticket either)."""
+        try:
+            row = self.db.execute(
+                "SELECT count(*) FROM turn_queue WHERE session_id = ? AND id < ?",
+                (session_id, ticket),
+            ).fetchone()
+        except StoreUnavailable:
+            return 1
         return int(row[0])
 
     def waiting(self, session_id: str) -> int:
@@ -226,7 +324,18 @@ class PostgresCoordination(Coordination):
         return int(row[0])
 
     def dequeue(self, session_id: str, ticket: int) -> None:
-        """The ticket gone and every process told the queue moved (one round trip)."""
+        """The ticket gone and every process told the queue moved (one round trip); once
+        the database is back if it is away, after the writes of its turn that wait."""
+        write = functools.partial(self._dequeue, session_id, ticket)
+        if self.writer.behind:
+            self.writer.later("a queue ticket", write)
+            return
+        try:
+            write()
+        except StoreUnavailable:
+            self.writer.later("a queue ticket", write)
+
+    def _dequeue(self, session_id: str, ticket: int) -> None:
         self.db.execute(
             "WITH d AS (DELETE FROM turn_queue WHERE id = ?) SELECT pg_notify(?, ?)",
             (ticket, CHANNEL, json.dumps({"op": "queue", "session": session_id})),

@@ -10,16 +10,31 @@ turns by the leases of ``tui.core.store.lease``; the model's memory is the SDK's
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core.observe.stats import COUNTERS
 from tui.core.store.base import Store, recover_crashed_turns
-from tui.core.store.db import DatabaseError, Param, PostgresDb, connect_postgres, redacted_url
+from tui.core.store.db import (
+    DatabaseError,
+    Param,
+    PostgresDb,
+    StoreUnavailable,
+    connect_postgres,
+    redacted_url,
+    unreachable,
+)
+from tui.core.store.pg_coordination import PostgresCoordination, Writer
 
 if TYPE_CHECKING:
+    from agents.items import TResponseInputItem
     from agents.memory import Session
+
+    from tui.core.observe.metrics import MetricsSummary
+    from tui.core.tool_calls import StoredToolCall
 
 _LOCK_KEY = 0x61676E74  # pg_advisory_xact_lock key for migrations ("agnt")
 
@@ -161,12 +176,11 @@ class PostgresStore(Store, dialect="postgresql"):
         """The database at ``url`` (``postgresql://USER@HOST:PORT/DB``); ``path`` names
         no SQLite file here (``Store(...)`` takes either)."""
         from tui.core.store.lease import pg_lease_for
-        from tui.core.store.pg_coordination import PostgresCoordination
 
         if url is None:
             raise TypeError("PostgresStore needs url=postgresql://USER@HOST:PORT/DB")
         self.url = url
-        db = connect_postgres(url)
+        db = self._main = connect_postgres(url)
         migrate(db)
         reader = connect_postgres(url, application_name="agents-tui reader")
         lease = pg_lease_for(url, self, recover_crashed_turns)
@@ -178,14 +192,134 @@ class PostgresStore(Store, dialect="postgresql"):
         return redacted_url(self.url)
 
     def memory(self, conversation_id: str, *, per_call: bool = False) -> Session:
-        """The SDK's ``SQLAlchemySession`` (it holds no connection between calls)."""
+        """The SDK's ``SQLAlchemySession`` (it holds no connection between calls), whose
+        writes outlive an outage (``LastingMemory``)."""
         from tui.core.store.memory import postgres_memory
 
         assert self.url is not None
-        return postgres_memory(self.url, conversation_id)
+        return LastingMemory(postgres_memory(self.url, conversation_id), self)
+
+    # --- the database away: nothing is lost, nothing stays running -------------------------------
+    def reachable(self) -> bool:
+        """The main connection works or was opened again (the lease is renewed only then)."""
+        return self._main.reachable()
+
+    @property
+    def _writer(self) -> Writer:
+        assert isinstance(self.coordination, PostgresCoordination)
+        return self.coordination.writer
+
+    def finish_turn(
+        self,
+        turn_id: int,
+        *,
+        reply: str,
+        status: str,
+        error: str | None,
+        tools: list[StoredToolCall],
+        metrics: MetricsSummary,
+    ) -> None:
+        """As every store; while the database is away the turn's end is written once it is
+        back (``Writer.later``), after what of the turn waits before it."""
+        write = functools.partial(
+            Store.finish_turn,
+            self,
+            turn_id,
+            reply=reply,
+            status=status,
+            error=error,
+            tools=tools,
+            metrics=metrics,
+        )
+        if self._writer.behind:
+            self.coordination.turn_ended(turn_id)
+            self._writer.later(f"the end of turn {turn_id}", write)
+            return
+        try:
+            write()
+        except StoreUnavailable:
+            self._writer.later(f"the end of turn {turn_id}", write)
+
+    def remember(self, conversation_id: str, items: list[TResponseInputItem]) -> None:
+        """Items of the model's memory written as the SDK's ``SQLAlchemySession`` writes
+        them (one transaction): those it could not write while the database was away."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO agent_sessions(session_id) VALUES (?) ON CONFLICT DO NOTHING",
+                (conversation_id,),
+            )
+            for item in items:
+                db.execute(
+                    "INSERT INTO agent_messages(session_id, message_data) VALUES (?, ?)",
+                    (conversation_id, json.dumps(item, separators=(",", ":"))),
+                )
+            db.execute(
+                "UPDATE agent_sessions SET updated_at = CURRENT_TIMESTAMP WHERE session_id = ?",
+                (conversation_id,),
+            )
 
     def _search(self, search: str) -> tuple[str, tuple[Param, ...]]:
         return search_clause(search)
+
+
+class LastingMemory:
+    """The model's memory on PostgreSQL through an outage. Items the database cannot take
+    now are kept, in order, and written once it is back (before the turn's end and its
+    queue ticket: the next prompt of the conversation never starts without them); the
+    caller hears ``StoreUnavailable`` (the runner ends the turn as failed, its reply
+    kept). Reads while it is away raise ``StoreUnavailable`` too."""
+
+    def __init__(self, inner: Session, store: PostgresStore) -> None:
+        self.inner = inner
+        self.store = store
+        self.session_id = inner.session_id
+        self.session_settings = inner.session_settings
+
+    async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
+        try:
+            return await self.inner.get_items(limit)
+        except Exception as problem:
+            if unreachable(problem):
+                raise StoreUnavailable() from None
+            raise
+
+    async def add_items(self, items: list[TResponseInputItem]) -> None:
+        if not items:
+            return
+        writer = self.store._writer
+        write = functools.partial(self.store.remember, self.session_id, list(items))
+        if writer.behind:
+            writer.later("the model's memory", write)
+            return
+        try:
+            await self.inner.add_items(items)
+        except Exception as problem:
+            if not unreachable(problem):
+                raise
+            writer.later("the model's memory", write)
+            raise StoreUnavailable(UNKEPT) from None
+
+    async def pop_item(self) -> TResponseInputItem | None:
+        try:
+            return await self.inner.pop_item()
+        except Exception as problem:
+            if unreachable(problem):
+                raise StoreUnavailable() from None
+            raise
+
+    async def clear_session(self) -> None:
+        try:
+            await self.inner.clear_session()
+        except Exception as problem:
+            if unreachable(problem):
+                raise StoreUnavailable() from None
+            raise
+
+
+UNKEPT = (
+    "The database went away before this turn was stored: its reply is kept and stored "
+    "when the database is back."
+)
 
 
 def search_clause(search: str) -> tuple[str, tuple[Param, ...]]:

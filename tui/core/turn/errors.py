@@ -54,6 +54,8 @@ def classify(error: BaseException) -> Classified:
     # A provider's own words, without any secret they echo (a key, a URL's password).
     text = redact(str(error).strip().splitlines()[0][:300]) if str(error).strip() else name
     status = getattr(error, "status_code", None)
+    if name == "StoreUnavailable":  # the store's database is away (its words are a person's)
+        return Classified("store", text)
     if name == "InjectedFault":
         return Classified("injected", _("Injected fault: {text}").format(text=text))
     if isinstance(error, StreamStalled):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from tui.core import events as ev
@@ -380,6 +380,8 @@ class TurnRunner:
             try:
                 if self.session is not None:
                     await self.session.add_items(self.history[len(base_input) :])
+            except Exception as error:  # the memory's database went away: the turn fails
+                self._finished_event = unkept(self._finished_event, error, emit, self.clock())
             finally:
                 if self._finished_event is not None:
                     emit(self._finished_event)
@@ -451,6 +453,19 @@ class TurnRunner:
             structured=structured,
         )
         return TurnOutcome(status, text, attempts, error)
+
+
+def unkept(
+    finished: ev.TurnFinished | None, error: Exception, emit: Emit, at_ns: int
+) -> ev.TurnFinished | None:
+    """The turn's end could not be kept in the model's memory (its store keeps it for
+    later, or it is lost): said as a failure (``RunFailed``), and a turn that completed
+    ends failed."""
+    failure = classify(error)
+    emit(ev.RunFailed(failure.kind, failure.message, at_ns))
+    if finished is None or finished.status != "completed":
+        return finished
+    return replace(finished, status="failed", error_kind=failure.kind, error=failure.message)
 
 
 _FIXED_TEXT: dict[int, tuple[Agent, str]] = {}
