@@ -26,6 +26,7 @@ from typing import Any
 from tui.core.turn.protocol import envelope
 
 POLL_S = 0.2  # how often a follower of another process's turn reads them
+ENDING_SEQ = 999_999_999  # the id's seq of "how it ended" for a turn whose events are gone
 KEPT_TURNS = 64  # finished turns whose events stay in memory (the newest)
 MAX_EVENT_TEXT = 64 * 1024  # characters of text one event carries at most (joined deltas)
 _ID = re.compile(r"(\d{1,18})-(\d{1,9})")
@@ -229,6 +230,8 @@ class Feed:
         local = self.turns.get(session_id)
         if local is not None and local.turn_id == turn_id:
             return local.after(seq), local.ended
+        if seq >= ENDING_SEQ:  # its ending was sent already: nothing more of that turn
+            return [], True
         followed = await asyncio.to_thread(
             self.coordination.follow_turn, session_id, turn_id, seq, quiet_since
         )
@@ -250,7 +253,9 @@ class Feed:
                 "session_id": session_id,
             },
         )
-        obj["id"] = event_id(turn_id, seq + 1)
+        # One id for every such ending, past any event's: a follower that resumes after it
+        # gets nothing more of that turn (a new id each time made an endless loop).
+        obj["id"] = event_id(turn_id, ENDING_SEQ)
         return obj
 
     async def _next_turn(self, session_id: str, after: int | None) -> int:

@@ -204,6 +204,10 @@ class RemoteTable:
                 return []  # shown already (a resume that overlapped)
             self._last = seen
             self.last_event_id = str(obj["id"])
+        if obj.get("type") == "response_complete" and not self._running:
+            # How a turn this client saw end had ended, told again by a service that no
+            # longer holds its events (a resume from its last event): shown once only.
+            return []
         items = self.decoder.decode(obj)
         for item in items:
             self._observe(item)

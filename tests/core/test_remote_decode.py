@@ -1,0 +1,100 @@
+"""The event protocol read back into the app's events (``tui.remote.decode``), and a remote
+session's stream: nothing shown twice across reconnections."""
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui.core import events as ev
+from tui.core.turn.protocol import ProtocolEncoder
+from tui.remote.decode import Decoder, Said, ServiceMeasured
+from tui.remote.session import RemoteTable
+
+
+def a_turn(author: str = "Lan") -> list[ev.RunEvent]:
+    return [
+        ev.TurnStarted("I open the door", "Game Master", 1, author=author),
+        ev.TextDelta("Rolling ", 2),
+        ev.ToolCallIssued("c1", "roll_dice", '{"sides": 20}', 3),
+        ev.ToolCallFinished("c1", "17", False, 4),
+        ev.ApprovalRequested("c2", "magic_answer", "{}", "Game Master", 1, 1, 5),
+        ev.ApprovalResolved("c2", True, "user", 6),
+        ev.RetryScheduled(1, 3, 2.0, "network", "cut", 7),
+        ev.RunFailed("network", "cut", 8),
+        ev.TextDelta("a 17: the door opens.", 9),
+        ev.TurnFinished("completed", "Rolling a 17: the door opens.", 10),
+    ]
+
+
+def wire(events: list[ev.RunEvent]) -> list[dict]:
+    """What the service sends: the encoder's objects, through JSON, with ids."""
+    encoder = ProtocolEncoder("table-1")
+    out = []
+    for event in events:
+        for obj in encoder.encode(event):
+            obj["id"] = f"7-{len(out) + 1}"
+            out.append(json.loads(json.dumps(obj)))
+    return out
+
+
+def test_a_turn_decodes_to_the_events_the_panes_present_with_who_said_it():
+    decoder = Decoder(clock=lambda: 0)
+    items = [item for obj in wire(a_turn()) for item in decoder.decode(obj)]
+    said = [i for i in items if isinstance(i, Said)]
+    assert said == [Said("Lan", "I open the door", "")]
+    started = next(i for i in items if isinstance(i, ev.TurnStarted))
+    assert (started.prompt, started.author, started.agent, started.resumed) == (
+        "I open the door",
+        "Lan",
+        "Game Master",
+        False,
+    )
+    kinds = [type(i).__name__ for i in items if not isinstance(i, (Said, ServiceMeasured))]
+    assert kinds == [
+        "TurnStarted",
+        "TextDelta",
+        "ToolCallIssued",
+        "ToolCallFinished",
+        "ApprovalRequested",
+        "ApprovalResolved",
+        "RetryScheduled",
+        "RunFailed",
+        "TextDelta",
+        "TurnFinished",
+    ]
+    text = "".join(i.text for i in items if isinstance(i, ev.TextDelta))
+    finished = items[-1]
+    assert isinstance(finished, ev.TurnFinished)
+    assert text == finished.final_text == "Rolling a 17: the door opens."
+    issued = next(i for i in items if isinstance(i, ev.ToolCallIssued))
+    assert (issued.name, issued.arguments, issued.source) == ("roll_dice", '{"sides": 20}', "")
+
+
+def test_an_unknown_or_malformed_object_is_skipped_never_a_crash():
+    decoder = Decoder()
+    assert decoder.decode({"type": "from_a_newer_service", "data": {}}) == []
+    assert decoder.decode({"type": "text_delta", "data": {"no": "delta"}}) == []
+    assert decoder.decode({"type": "tool_start", "data": "not an object"}) == []
+    assert decoder.decode({"data": {}}) == []
+
+
+@given(st.lists(st.integers(min_value=0, max_value=14), max_size=12))
+def test_resumes_that_overlap_never_show_an_event_twice_nor_lose_one(cuts):
+    """However the stream is cut and resumed (the service sends again from any earlier
+    point), the text presented is the turn's text, once."""
+    objects = wire(a_turn())
+    table = RemoteTable(None, "table-1", "Lan")  # type: ignore[arg-type]
+    presented: list = []
+    sent_upto = 0
+    for cut in cuts:
+        start = min(cut, sent_upto)  # a resume from at or before what was seen
+        for obj in objects[start : start + 3]:
+            presented += table._take(obj)
+        sent_upto = max(sent_upto, min(start + 3, len(objects)))
+    for obj in objects[sent_upto:]:
+        presented += table._take(obj)
+    text = "".join(i.text for i in presented if isinstance(i, ev.TextDelta))
+    assert text == "Rolling a 17: the door opens."
+    assert sum(isinstance(i, ev.TurnFinished) for i in presented) == 1
+    assert not table.busy and table.metrics is not None

@@ -1,0 +1,92 @@
+"""``agents-tui --connect``, one client on screen (Pilot) against a live API over real HTTP:
+its own prompts and another player's, with their authors; the stored turns when it joins;
+the service's errors as clear lines; Esc cancels whoever's turn runs."""
+
+import asyncio
+
+import aiohttp
+
+from tests.api_fixtures import echo_agent, echo_words
+from tests.app.helpers import screen_text, send, wait_until
+from tui.app import AgentsTuiApp
+from tui.app_remote import Connect
+from tui.core.config import Settings
+from tui.widgets.assistant_message import AssistantMessage
+
+
+def attached(url: str, **kw) -> AgentsTuiApp:
+    return AgentsTuiApp(Settings(), connect=Connect(url, **kw))
+
+
+def replies(app: AgentsTuiApp) -> list[str]:
+    return [m.source for m in app.chat.query(AssistantMessage)]
+
+
+async def test_prompts_from_here_and_from_another_player_show_with_their_authors(api):
+    server = api(lambda: echo_agent(rate=400))
+    app = attached(server.url, name="Lan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.remote is not None and app.remote.connected.is_set())
+        session = app.remote.id
+        await send(pilot, "I open the door")
+        expected = "".join(echo_words("Lan: I open the door"))
+        await wait_until(pilot, lambda: expected.strip() in " ".join(replies(app)), "own reply")
+        # another player (curl, the page, another terminal) speaks at the same table
+        async with aiohttp.ClientSession() as http:
+            body = {"message": "I light a torch", "author": "Minh"}
+            async with http.post(
+                f"{server.url}/v1/sessions/{session}/messages", json=body
+            ) as response:
+                assert response.status == 200
+                await response.read()
+        theirs = "".join(echo_words("Minh: I light a torch")).strip()
+        await wait_until(pilot, lambda: any(r.strip() == theirs for r in replies(app)), "theirs")
+        shown = screen_text(app)
+        assert shown.index("Lan: I open the door") < shown.index("Minh: I light a torch")
+        assert [m.text.strip() for m in app.history() if m.role == "assistant"] == [
+            expected.strip(),
+            theirs,
+        ]
+        assert not app.turn_running
+        # the same session joined by a second client shows both turns as stored
+    again = attached(server.url, name="Hoa", session=session)
+    async with again.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: again.remote is not None, "attached")
+        await wait_until(pilot, lambda: "Minh: I light a torch" in screen_text(again), "history")
+        assert "Lan: I open the door" in screen_text(again)
+
+
+async def test_a_wrong_token_and_an_unknown_session_read_as_clear_lines(api):
+    server = api(echo_agent, token="s3cret")
+    app = attached(server.url, token="wrong", name="Lan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: "401" in screen_text(app), "the 401 line")
+        assert "AGENTS_TUI_API_TOKEN" in screen_text(app)
+        assert "Traceback" not in screen_text(app)
+    app = attached(server.url, token="s3cret", name="Lan", session="no-such-table")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: "404" in screen_text(app), "the 404 line")
+        assert app.remote is None
+
+
+async def test_esc_cancels_the_running_turn_whoever_started_it(api):
+    server = api(lambda: echo_agent(rate=5))  # a slow model: the turn is still running
+    app = attached(server.url, name="Lan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.remote is not None and app.remote.connected.is_set())
+        session = app.remote.id
+        async with aiohttp.ClientSession() as http:
+            body = {"message": "a long story please", "author": "Minh", "detach": True}
+            async with http.post(
+                f"{server.url}/v1/sessions/{session}/messages", json=body
+            ) as response:
+                assert response.status == 200
+            await wait_until(pilot, lambda: app.turn_running, "Minh's turn running here")
+            await asyncio.sleep(0.5)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not app.turn_running, "the turn cancelled")
+            async with http.get(f"{server.url}/v1/sessions/{session}/messages") as response:
+                stored = (await response.json())["messages"]
+        assert stored[-1]["status"] == "interrupted"
+        reply = app.chat.query(AssistantMessage).last()
+        assert reply.status == "interrupted"
