@@ -44,6 +44,7 @@ def echo_api(
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``python -m tui api --agent ECHO ...`` on a free port; yields its URL and process,
     stopped afterwards (SIGTERM; killed if it has not exited within 30 s)."""
+    home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     child = subprocess.Popen(
         [sys.executable, "-m", "tui", "api", "--agent", ECHO, "--port", str(port), *args],

@@ -357,6 +357,21 @@ def _api_store_and_log_options(api: argparse.ArgumentParser) -> None:
         action="store_true",
         help="put prompts and replies in the turn log lines (never by default)",
     )
+    api.add_argument(
+        "--no-record",
+        dest="record",
+        action="store_false",
+        default=None,
+        help="write no JSONL recording of the conversations (default: one per session and "
+        "process run, in the data dir's recordings/; config: record = false)",
+    )
+    api.add_argument(
+        "--record-retention-days",
+        type=float,
+        metavar="DAYS",
+        help="at start, delete the recordings older than DAYS (config: record_retention_days;"
+        " default: kept)",
+    )
 
 
 def _import_options(imp: argparse.ArgumentParser) -> None:
@@ -620,9 +635,18 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 
     if getattr(args, "agent", None) is None and settings.agent == Defaults().agent:
         settings = replace(settings, agent=API_AGENT)
+    from dataclasses import replace
+
+    from tui.core.config import ConfigError, validated
+
     token, problem = _api_token(args)
     if not problem and args.shutdown_grace < 0:
         problem = "--shutdown-grace must be 0 or more seconds"
+    given = {"record": args.record, "record_retention_days": args.record_retention_days}
+    try:  # flags over the config file and the environment, as every setting
+        settings = validated(replace(settings, **{k: v for k, v in given.items() if v is not None}))
+    except ConfigError as error:
+        problem = problem or str(error)
     if problem:
         print(f"agents-tui: {problem}", file=sys.stderr)
         return 2

@@ -487,6 +487,16 @@ def serve_api(
     store = open_store(settings.database)
     if store is None:
         return 1
+    if settings.record_retention_days:
+        from tui.core.turn.recording import prune_recordings
+
+        deleted = prune_recordings(settings.record_retention_days)
+        if deleted:
+            print(
+                f"agents-tui: deleted {deleted} recordings older than "
+                f"{settings.record_retention_days:g} days",
+                file=sys.stderr,
+            )
     max_streams, connections = fit_streams(max_streams)
     try:
         make, label, base = runner_factory(settings)
@@ -510,6 +520,7 @@ def serve_api(
             max_streams=max_streams,
             max_live_sessions=max_live_sessions,
             approval_timeout_s=settings.approval_timeout,
+            record=settings.record,
         )
         app = create_app(
             service,

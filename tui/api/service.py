@@ -150,8 +150,10 @@ class StreamingService:
         telemetry: Any = None,
         max_followers: int | None = None,
         approval_timeout_s: float = APPROVAL_TIMEOUT_S,
+        record: bool = True,  # each conversation's JSONL recording (--no-record: none)
     ) -> None:
         self.store = store
+        self.record = record
         self.make_runner = make_runner
         self.model_label = model_label
         self.agents = agents  # what a client may ask for: never an import path
@@ -234,6 +236,7 @@ class StreamingService:
             title=title,
             telemetry=self.telemetry,
             memory_per_call=True,
+            record=self.record,
         )
         if agent or user_context:
             self.store.set_api_info(
@@ -270,6 +273,7 @@ class StreamingService:
             model_label=self.model_label,
             telemetry=self.telemetry,
             memory_per_call=True,
+            record=self.record,
         )
         live = LiveSession(
             conversation,

@@ -119,6 +119,10 @@ class Settings:
     mcp: tuple[McpSpec, ...] = ()
     # the API's store: postgresql://USER@HOST:PORT/DB (many processes) or a SQLite file
     database: str | None = None
+    # the API's JSONL recordings (the data dir's recordings/): written unless false;
+    # those older than so many days deleted when it starts (unset: kept)
+    record: bool = True
+    record_retention_days: float | None = None
     # the API: a tool call's approval unanswered this many seconds is rejected as expired
     approval_timeout: float = 600.0
 
@@ -150,11 +154,20 @@ def config_path() -> Path:
     return Path(override) if override else config_dir() / "config.toml"
 
 
-def _coerce(name: str, value: object, source: str) -> str | int | float | None:
+TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _coerce(name: str, value: object, source: str) -> str | int | float | bool | None:
     kind = str(_TYPES[name])
     try:
         if value is None:
             return None
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
+                return value.strip().lower() in TRUE
+            raise ValueError
         if "int" in kind and "float" not in kind:
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ValueError
@@ -166,6 +179,12 @@ def _coerce(name: str, value: object, source: str) -> str | int | float | None:
         return str(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{source}: {name} = {value!r} is not a valid {kind}") from None
+
+
+def validated(settings: Settings) -> Settings:
+    """``settings`` checked (a front end that changed some after ``load_settings``), or a
+    ConfigError naming the first wrong value."""
+    return _validate(settings)
 
 
 def _validate(settings: Settings) -> Settings:
@@ -199,6 +218,11 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError("inject_faults must be a fraction from 0 up to (not including) 1")
     if settings.stall_timeout <= 0:
         raise ConfigError("stall_timeout must be a positive number of seconds")
+    if settings.record_retention_days is not None and not settings.record_retention_days > 0:
+        raise ConfigError(
+            "record_retention_days must be a positive number of days (leave it out to keep "
+            "every recording)"
+        )
     if settings.approval_timeout <= 0:
         raise ConfigError("approval_timeout must be a positive number of seconds")
     if settings.database and "://" in settings.database:

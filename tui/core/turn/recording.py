@@ -102,6 +102,24 @@ def recordings_dir() -> Path:
     return path
 
 
+def prune_recordings(older_than_days: float, *, now: float | None = None) -> int:
+    """Delete the recordings last written more than ``older_than_days`` ago
+    (``record_retention_days``); how many were deleted."""
+    from tui.core.config import data_dir
+
+    folder = data_dir() / "recordings"
+    if not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - older_than_days * 86_400
+    deleted = 0
+    for path in folder.glob("*.jsonl"):
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to delete
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+    return deleted
+
+
 def recorder_path(conversation_id: str) -> Path:
     """One file per process run: a recording is what one run of the app saw."""
     return recordings_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{conversation_id}.jsonl"
