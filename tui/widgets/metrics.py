@@ -162,6 +162,9 @@ class MetricsSidebar(VerticalScroll):
                 _("{n} ({rate:.0%} of errors)").format(n=self.session.recoveries, rate=rate),
             )
         rows.add(_("interruptions"), str(self.session.interruptions))
+        # the tutorial monitor's "sessions with issues" (here each turn is one of its sessions)
+        issues = int(stats["sessions_with_issues"])
+        rows.add(_("with issues"), str(issues), "yellow" if issues else "")
         self._update(self._session_view, rows)
         rates = self.session.rates()[-30:]
         self._spark.set_class(not rates, "hidden")
