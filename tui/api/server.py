@@ -372,8 +372,7 @@ class DrainingServer(uvicorn.Server):
         self.signals += 1
         loop, hurry = self.loop, self.hurry
         if loop is None or hurry is None or self.signals > 2:
-            self.force_exit = self.should_exit
-            self.should_exit = True
+            self.should_exit = self.force_exit = True
             return
         # a signal handler runs between two bytecodes: the loop is told, not used
         loop.call_soon_threadsafe(self._begin if self.signals == 1 else hurry.set)
