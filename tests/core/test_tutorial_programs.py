@@ -464,3 +464,35 @@ def test_the_api_answers_with_the_tutorials_web_assistant_unless_told(monkeypatc
     )
     assert main(argv) == 0
     assert [s.agent for s in seen] == [agent]
+
+
+# --- the tutorial's own prompts under --lang vi ----------------------------------------------
+@pytest.mark.parametrize(
+    ("number", "first_prompt", "line"),
+    [
+        (
+            4,
+            "Giải thích cho tôi về machine learning một cách đơn giản",
+            "💬 **Message 1:** Giải thích cho tôi về machine learning một cách đơn giản",
+        ),
+        (
+            5,
+            "User message: Giải thích về quantum computing một cách đơn giản\n"
+            "Additional context: User is a beginner in technology\n",
+            "📝 **Context:** User có background về toán học",
+        ),
+        (
+            6,
+            "Giải thích nhanh về React hooks",
+            "🚀 **Query 5:** Best practices cho database design",
+        ),
+    ],
+)
+async def test_under_vietnamese_programs_4_to_6_send_the_tutorials_own_prompts(
+    vietnamese, waits, number, first_prompt, line
+):
+    make = Scripted([text_step(["Xin ", "chào."]) for _ in range(5)])
+    status, out = await run(number, make)
+    assert status == 0
+    assert make.prompts()[0] == first_prompt
+    assert line in lines(out)
