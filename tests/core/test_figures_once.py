@@ -82,6 +82,24 @@ def samples(telemetry: Telemetry) -> dict[str, float]:
     return out
 
 
+def traced(telemetry: Telemetry) -> Any:
+    """Give ``telemetry`` an OpenTelemetry tracer whose spans stay in memory."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    telemetry.tracer = provider.get_tracer("test")
+    return exporter
+
+
+def root_span_attributes(exporter: Any) -> dict[str, Any]:
+    [root] = [s for s in exporter.get_finished_spans() if s.name.startswith("invoke_agent")]
+    return dict(root.attributes)
+
+
 def logged(caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
     [line] = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "turn_finished"]
     fields: dict[str, Any] = line.fields  # type: ignore[attr-defined]
@@ -100,6 +118,7 @@ async def test_a_fast_stream_after_a_long_wait_is_under_10_tokens_per_second_eve
     caplog.set_level(logging.INFO, logger="agents_tui.turns")
     store = Store(tmp_path / "db.sqlite")
     telemetry = Telemetry(metrics=True)
+    spans = traced(telemetry)
     deltas = [f"w{i} " for i in range(10)]
     conversation, sent = await one_turn(store, [waited_step(deltas, WAIT_S)], telemetry)
     turn = conversation.metrics
@@ -135,10 +154,13 @@ async def test_a_fast_stream_after_a_long_wait_is_under_10_tokens_per_second_eve
     low_rule = alert_expression("AgentsTuiLowTokenRate")
     assert "agents_tui_tokens_per_second_sum" in low_rule and "decode" not in low_rule
     assert re.search(r"<\s*10\b", low_rule)
-    # the JSON log line
+    # the JSON log line and the OpenTelemetry span
     fields = logged(caplog)
     assert fields["tokens_per_second"] == pytest.approx(rate, rel=1e-3)
     assert fields["decode_tokens_per_second"] > 10
+    attributes = root_span_attributes(spans)
+    assert attributes["agents_tui.tokens_per_second"] == pytest.approx(rate, rel=1e-3)
+    assert attributes["agents_tui.decode_tokens_per_second"] > 10
     store.close()
 
 
@@ -146,6 +168,7 @@ async def test_the_monitors_error_rate_is_the_same_on_every_surface_that_shows_i
     caplog.set_level(logging.INFO, logger="agents_tui.turns")
     store = Store(tmp_path / "db.sqlite")
     telemetry = Telemetry(metrics=True)
+    spans = traced(telemetry)
     steps = [broken_step(["Half "], connection_error()), text_step(["a ", "reply."])]
     conversation, sent = await one_turn(store, steps, telemetry)
     turn = conversation.metrics
@@ -161,6 +184,7 @@ async def test_the_monitors_error_rate_is_the_same_on_every_surface_that_shows_i
     [row] = store.turns(conversation.id)
     assert error_rate_of(row.metrics) == rate
     assert logged(caplog)["error_rate"] == round(rate, 6)
+    assert root_span_attributes(spans)["agents_tui.error_rate"] == rate
     figures = samples(telemetry)  # what the AgentsTuiHighErrorRate rule divides
     assert figures["agents_tui_errors_total"] / figures["agents_tui_stream_events_total"] == rate
     rule = alert_expression("AgentsTuiHighErrorRate")
