@@ -1,0 +1,42 @@
+"""The API's page in headless Chromium shows the tutorial's figures as the core defines them
+(tokens/s over the time since the request, the decode rate beside it, the monitor's issues)
+and the web demo's counts under each reply (words, characters, events)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+from tests.api_fixtures import ApiServer, echo_agent
+from tests.e2e.test_api_page import _text, _until, page_on, pytestmark  # noqa: F401
+from tests.e2e.test_browser import type_line
+
+
+async def test_the_page_shows_the_cores_rates_issues_and_the_demos_counts(tmp_path):
+    server = ApiServer(echo_agent).start()
+    url = server.url
+    async with page_on(server, tmp_path) as call:
+        await _until(call, "#status", "ready")
+        await type_line(call, "count these words please")
+        await _until(call, "#status", "completed")
+        counts = await _until(call, ".counts", "events")
+        session = await call("Runtime.evaluate", expression="session", returnByValue=True)
+        session_id = session["result"]["value"]
+        with urllib.request.urlopen(f"{url}/v1/sessions/{session_id}/messages") as response:
+            stored = json.load(response)["messages"][1]
+        tps, decode, issues = (
+            await _text(call, "#tps"),
+            await _text(call, "#decode"),
+            await _text(call, "#issues"),
+        )
+    reply = stored["text"]
+    words, characters, events = map(
+        int, re.fullmatch(r"(\d+) words · (\d+) characters · (\d+) events", counts.strip()).groups()
+    )
+    assert (words, characters) == (len(reply.split()), len(reply))
+    assert events > 3  # session_update, typing_start, the deltas, response_complete
+    metrics = stored["metrics"]
+    assert tps == f"{metrics['end_to_end_tokens_per_second']:.1f}"
+    assert decode == f"{metrics['tokens_per_second']:.1f}"
+    assert issues  # "none", or the monitor's issues as response_complete listed them
