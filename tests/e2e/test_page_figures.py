@@ -40,3 +40,35 @@ async def test_the_page_shows_the_cores_rates_issues_and_the_demos_counts(tmp_pa
     assert tps == f"{metrics['end_to_end_tokens_per_second']:.1f}"
     assert decode == f"{metrics['tokens_per_second']:.1f}"
     assert issues  # "none", or the monitor's issues as response_complete listed them
+
+
+HOSTILE = (
+    "**bold** and *soft* and `code` <script>window.pwned = 1</script> "
+    '<img src=x onerror="window.pwned = 2"> [bad](javascript:window.pwned=3) '
+    "[good](https://example.com/a)"
+)
+
+
+async def _value(call, expression: str):
+    result = await call("Runtime.evaluate", expression=expression, returnByValue=True)
+    return result.get("result", {}).get("value")
+
+
+async def test_the_page_renders_a_replys_markdown_and_a_hostile_reply_stays_inert(tmp_path):
+    async with page_on(ApiServer(echo_agent).start(), tmp_path) as call:
+        await _until(call, "#status", "ready")
+        await type_line(call, HOSTILE)
+        await _until(call, "#status", "completed")
+        last = "[...document.querySelectorAll('.assistant')].pop()"
+        assert await _value(call, f"{last}.querySelector('strong').textContent") == "bold"
+        assert await _value(call, f"{last}.querySelector('em').textContent") == "soft"
+        assert await _value(call, f"{last}.querySelector('code').textContent") == "code"
+        hrefs = await _value(call, f"[...{last}.querySelectorAll('a')].map(a => a.href)")
+        assert hrefs == ["https://example.com/a"]
+        assert (
+            await _value(call, "document.querySelectorAll('#chat script, #chat img').length") == 0
+        )
+        assert await _value(call, "typeof window.pwned") == "undefined"
+        text = await _value(call, f"{last}.innerText")
+        assert "<script>window.pwned = 1</script>" in text  # shown as text
+        assert "[bad](javascript:window.pwned=3)" in text
