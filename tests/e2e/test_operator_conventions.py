@@ -1,13 +1,17 @@
 """What an operator expects of a service, over real HTTP: ``/metrics`` with the process's,
 the platform's and the garbage collector's collectors and ``agents_tui_build_info``
 (promtool accepts the exposition); traces on the global OpenTelemetry ``TracerProvider``
-when one is set, a request's W3C ``traceparent`` continued by its turn's spans."""
+when one is set (in process, and ``opentelemetry-instrument agents-tui api`` for real), a
+request's W3C ``traceparent`` continued by its turn's spans."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +19,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.api_process import echo_api
+from tests.api_process import ECHO, echo_api, isolated_env
+from tests.e2e.test_api_limits import wait_for_server
+from tests.mcp_servers import free_port
 from tui import __version__
 from tui.bench.sse import read_events
 
@@ -144,3 +150,62 @@ def test_without_a_global_provider_nor_the_variables_there_is_no_tracer(
     monkeypatch.setattr(telemetry, "_TRACER", None)
     assert telemetry.global_tracer() is None
     assert telemetry.tracer() is None
+
+
+INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+
+
+@pytest.mark.skipif(
+    not INSTRUMENT.exists() and not os.environ.get("CI"), reason="opentelemetry-distro"
+)
+async def test_opentelemetry_instrument_agents_tui_api_gets_the_turns(tmp_path: Path) -> None:
+    """The auto-instrumentation's provider (console exporter) receives the turn's spans, in
+    the trace of the request's ``traceparent``; they are sent when the process stops."""
+    port = free_port()
+    env = isolated_env(
+        tmp_path,
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_SERVICE_NAME="agents-tui-instrumented",
+    )
+    child = subprocess.Popen(
+        [str(INSTRUMENT), sys.executable, "-m", "tui", "api", "--agent", ECHO, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(url, child)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}/v1/sessions") as response:
+                session = (await response.json())["session_id"]
+            async with http.post(
+                f"{url}/v1/sessions/{session}/messages",
+                json={"message": "instrumented"},
+                headers={"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"},
+            ) as response:
+                events = await read_events(response)
+        assert events[-1]["data"]["status"] == "completed"
+        child.send_signal(signal.SIGTERM)
+        stdout, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, stderr
+    decoder, spans, at = json.JSONDecoder(), [], stdout.find("{")
+    while at != -1:  # the console exporter's spans: indented JSON objects, one after another
+        span, end = decoder.raw_decode(stdout, at)
+        spans.append(span)
+        at = stdout.find("{", end)
+    [root] = [span for span in spans if span["name"] == "invoke_agent Echo"]
+    assert root["context"]["trace_id"] == f"0x{TRACE_ID}"
+    assert root["parent_id"] == f"0x{PARENT_ID}"
+    assert root["resource"]["attributes"]["service.name"] == "agents-tui-instrumented"
+    assert root["attributes"]["gen_ai.conversation.id"] == session
+    chats = [span for span in spans if span["name"].startswith("chat")]
+    assert chats and all(span["parent_id"] == root["context"]["span_id"] for span in chats)
