@@ -90,3 +90,72 @@ async def test_esc_cancels_the_running_turn_whoever_started_it(api):
         assert stored[-1]["status"] == "interrupted"
         reply = app.chat.query(AssistantMessage).last()
         assert reply.status == "interrupted"
+
+
+async def test_an_approval_is_asked_in_every_terminal_and_answered_by_the_first(api):
+    from tests import approval_agents as fx
+
+    fx.DELETED.clear()
+    server = api(lambda: fx.cleaner(fx.two_calls_then_text(("a.txt", "b.txt")), turns=2))
+    app = attached(server.url, name="Lan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.remote is not None and app.remote.connected.is_set())
+        session = app.remote.id
+        await send(pilot, "clean up")
+        bar = app.approval_bar
+        await wait_until(pilot, lambda: bar.asking, "the first approval asked here")
+        assert bar.request.call_id == "call_1"
+        await pilot.press("y")  # answered here
+        await wait_until(pilot, lambda: bar.asking and bar.request.call_id == "call_2", "next")
+        # the second is answered in another terminal first: this one stops asking
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{server.url}/v1/sessions/{session}/approvals/call_2", json={"approve": False}
+            ) as response,
+        ):
+            assert response.status == 200
+        await wait_until(pilot, lambda: not bar.asking, "the bar dismissed: answered elsewhere")
+        await wait_until(pilot, lambda: not app.turn_running, "the turn's end")
+        assert fx.DELETED == ["a.txt"]  # approved here, rejected there
+
+
+async def test_a_watcher_types_nothing_and_answers_approvals_only_with_approve(api):
+    from tests import approval_agents as fx
+
+    fx.DELETED.clear()
+    server = api(lambda: fx.cleaner(fx.two_calls_then_text(("w.txt",)), turns=2))
+    watcher = attached(server.url, name="ops", watch=True)
+    async with watcher.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: watcher.remote is not None, "attached")
+        assert watcher.prompt_input.disabled
+        session = watcher.remote.id
+        async with aiohttp.ClientSession() as http:
+            body = {"message": "clean up", "author": "Minh", "detach": True}
+            async with http.post(
+                f"{server.url}/v1/sessions/{session}/messages", json=body
+            ) as response:
+                assert response.status == 200
+            await wait_until(pilot, lambda: "delete_file" in screen_text(watcher), "the call")
+            await asyncio.sleep(0.3)
+            assert not watcher.approval_bar.asking  # read-only: the timeline shows it
+            async with http.post(
+                f"{server.url}/v1/sessions/{session}/approvals/call_1", json={"approve": True}
+            ) as response:
+                assert response.status == 200
+        await wait_until(pilot, lambda: not watcher.turn_running, "the turn's end")
+        assert "Minh: clean up" in screen_text(watcher)
+    operator = attached(server.url, name="ops", watch=True, approve=True, session=session)
+    async with operator.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: operator.remote is not None, "attached")
+        await wait_until(pilot, lambda: operator.remote.connected.is_set(), "following")
+        async with aiohttp.ClientSession() as http:
+            body = {"message": "again", "author": "Minh", "detach": True}
+            async with http.post(
+                f"{server.url}/v1/sessions/{session}/messages", json=body
+            ) as response:
+                assert response.status == 200
+        await wait_until(pilot, lambda: operator.approval_bar.asking, "asked with --approve")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not operator.turn_running, "the turn's end")
+    assert fx.DELETED == ["w.txt"]
