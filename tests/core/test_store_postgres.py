@@ -311,8 +311,10 @@ def test_the_postgresql_store_survives_its_server_stopping_and_starting(stoppabl
             store.turns("s")  # the reader's connection too
         assert store.unready() == "the store does not answer"
         assert store.coordination.ahead("s", ticket + 1) == 1  # a waiting prompt waits on
-        # the turn ends while the server is away: nothing raises, all is kept
+        # the turn asks, then ends while the server is away: nothing raises, all is kept
         store.save_partial(turn, "half and more")
+        store.coordination.ask("s", "call_1")
+        store.save_tools(turn, [{"name": "roll_dice", "status": "completed"}])
         store.finish_turn(
             turn, reply="the whole reply", status="failed", error="away", tools=[], metrics={}
         )
@@ -327,6 +329,7 @@ def test_the_postgresql_store_survives_its_server_stopping_and_starting(stoppabl
             time.sleep(0.05)
         (stored,) = store.turns("s")
         assert (stored.reply, stored.status) == ("the whole reply", "failed")
+        assert stored.tools == [] and store.coordination.asked("s", "call_1")  # in order
         assert store.coordination.waiting("s") == 0
         store.ensure_conversation("t")  # the main connection is back
         assert store.unready() is None  # the lease renewed again

@@ -171,6 +171,16 @@ class Writer:
         """Writes wait for the database: the store's next ones join them."""
         return bool(self._later)
 
+    def now_or_later(self, what: str, write: Callable[[], None]) -> None:
+        """``write`` now, or (the database away, or writes waiting for it) ``later``."""
+        if not self.behind:
+            try:
+                write()
+                return
+            except StoreUnavailable:
+                pass
+        self.later(what, write)
+
     def _running(self) -> None:
         if self._thread is None and not self._stop.is_set():
             self._thread = threading.Thread(target=self._run, name="agents-tui-writer", daemon=True)
@@ -326,14 +336,9 @@ class PostgresCoordination(Coordination):
     def dequeue(self, session_id: str, ticket: int) -> None:
         """The ticket gone and every process told the queue moved (one round trip); once
         the database is back if it is away, after the writes of its turn that wait."""
-        write = functools.partial(self._dequeue, session_id, ticket)
-        if self.writer.behind:
-            self.writer.later("a queue ticket", write)
-            return
-        try:
-            write()
-        except StoreUnavailable:
-            self.writer.later("a queue ticket", write)
+        self.writer.now_or_later(
+            "a queue ticket", functools.partial(self._dequeue, session_id, ticket)
+        )
 
     def _dequeue(self, session_id: str, ticket: int) -> None:
         self.db.execute(
@@ -341,16 +346,27 @@ class PostgresCoordination(Coordination):
             (ticket, CHANNEL, json.dumps({"op": "queue", "session": session_id})),
         )
 
-    # approvals asked by the process running a turn, answered through any process
+    # approvals asked by the process running a turn, answered through any process (while
+    # the database is away, once it is back)
     def ask(self, session_id: str, call_id: str) -> None:
+        self.writer.now_or_later(
+            "an approval asked", functools.partial(self._ask, session_id, call_id, time.time())
+        )
+
+    def _ask(self, session_id: str, call_id: str, at: float) -> None:
         self.db.execute(
             "INSERT INTO pending_approvals(session_id, call_id, owner, asked_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (session_id, call_id) DO UPDATE"
             " SET owner = excluded.owner, asked_at = excluded.asked_at",
-            (session_id, call_id, self.instance_id, time.time()),
+            (session_id, call_id, self.instance_id, at),
         )
 
     def answered(self, session_id: str, call_id: str) -> None:
+        self.writer.now_or_later(
+            "an approval answered", functools.partial(self._answered, session_id, call_id)
+        )
+
+    def _answered(self, session_id: str, call_id: str) -> None:
         self.db.execute(
             "DELETE FROM pending_approvals WHERE session_id = ? AND call_id = ?",
             (session_id, call_id),

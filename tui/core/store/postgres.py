@@ -219,8 +219,8 @@ class PostgresStore(Store, dialect="postgresql"):
         tools: list[StoredToolCall],
         metrics: MetricsSummary,
     ) -> None:
-        """As every store; while the database is away the turn's end is written once it is
-        back (``Writer.later``), after what of the turn waits before it."""
+        """As every store; while the database is away (or writes wait for it) the turn's
+        end is written once it is back (``Writer.later``), after what waits before it."""
         write = functools.partial(
             Store.finish_turn,
             self,
@@ -231,14 +231,26 @@ class PostgresStore(Store, dialect="postgresql"):
             tools=tools,
             metrics=metrics,
         )
-        if self._writer.behind:
-            self.coordination.turn_ended(turn_id)
-            self._writer.later(f"the end of turn {turn_id}", write)
-            return
-        try:
-            write()
-        except StoreUnavailable:
-            self._writer.later(f"the end of turn {turn_id}", write)
+        self.coordination.turn_ended(turn_id)  # no partial reply of it is written any more
+        self._writer.now_or_later(f"the end of turn {turn_id}", write)
+
+    # the same for what a turn writes as it asks for approvals and pauses
+    def save_tools(self, turn_id: int, tools: list[StoredToolCall]) -> None:
+        write = functools.partial(Store.save_tools, self, turn_id, tools)
+        self._writer.now_or_later(f"the tool calls of turn {turn_id}", write)
+
+    def pause_turn(self, turn_id: int, *, reply: str, state: str) -> None:
+        self.coordination.turn_ended(turn_id)
+        write = functools.partial(Store.pause_turn, self, turn_id, reply=reply, state=state)
+        self._writer.now_or_later(f"the pause of turn {turn_id}", write)
+
+    def unpause_turn(self, turn_id: int) -> None:
+        write = functools.partial(Store.unpause_turn, self, turn_id)
+        self._writer.now_or_later(f"turn {turn_id} taken up", write)
+
+    def approve_always(self, conversation_id: str, tool: str) -> None:
+        write = functools.partial(Store.approve_always, self, conversation_id, tool)
+        self._writer.now_or_later(f"{tool} approved for good", write)
 
     def remember(self, conversation_id: str, items: list[TResponseInputItem]) -> None:
         """Items of the model's memory written as the SDK's ``SQLAlchemySession`` writes
