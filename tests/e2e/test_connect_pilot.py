@@ -90,6 +90,7 @@ async def test_esc_cancels_the_running_turn_whoever_started_it(api):
         assert stored[-1]["status"] == "interrupted"
         reply = app.chat.query(AssistantMessage).last()
         assert reply.status == "interrupted"
+        assert "cancelled by Lan" in screen_text(app)  # the timeline says who
 
 
 async def test_an_approval_is_asked_in_every_terminal_and_answered_by_the_first(api):

@@ -36,6 +36,7 @@ from tui.api.schema import (
     AgentsResponse,
     ApproveRequest,
     ApproveResponse,
+    CancelRequest,
     CancelResponse,
     CreateSessionRequest,
     GlobalStats,
@@ -403,7 +404,10 @@ async def get_agents(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
-    cancelled = service_of(request).cancel(request.path_params["session_id"])
+    body = await parse(request, CancelRequest, required=False)
+    cancelled = service_of(request).cancel(
+        request.path_params["session_id"], by=body.by, queued=body.queued
+    )
     return reply(CancelResponse(cancelled=cancelled))
 
 
@@ -728,6 +732,8 @@ ROUTES: tuple[tuple[Operation, Handler], ...] = (
             "cancel",
             "Cancel the running turn",
             "The turn ends `interrupted`, its partial reply kept.",
+            body=CancelRequest,
+            body_required=False,
             reply=CancelResponse,
             errors=SESSION_404,
         ),

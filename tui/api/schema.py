@@ -125,6 +125,28 @@ class PostMessageRequest(RequestBody):
         return value
 
 
+class CancelRequest(RequestBody):
+    """``POST /v1/sessions/{session_id}/cancel``: every field optional, and so is the body."""
+
+    by: str = Field(
+        "",
+        max_length=64,
+        pattern=r"^[^\x00-\x1f\x7f:]*$",
+        description="Who cancels, at a table of players: followers are told (`turn_cancelled`).",
+        examples=["Lan"],
+    )
+    queued: bool = Field(
+        True,
+        description="Also withdraw the detached prompts waiting behind the turn in this "
+        "process; `false` (a player's Esc at a shared table) stops the running turn only.",
+    )
+
+    invalid: ClassVar[Mapping[str, str]] = {
+        "by": "by must be a name of up to 64 characters without a colon or control characters",
+        "queued": "queued must be true or false",
+    }
+
+
 class ApproveRequest(RequestBody):
     """``POST /v1/sessions/{session_id}/approvals/{call_id}``: the answer to an
     ``approval_required`` event."""
@@ -506,6 +528,17 @@ class UserMessageData(BaseModel):
     message_id: str = Field(description='The client\'s id for it (`message_id`); "" when none.')
 
 
+class TurnCancelledData(BaseModel):
+    by: str = Field(description="Who cancelled (`by` of `POST .../cancel`).")
+
+
+class TurnCancelledEvent(StreamEventBase):
+    """Someone asked the running turn to stop (followers only); it ends `interrupted`."""
+
+    type: Literal["turn_cancelled"]
+    data: TurnCancelledData
+
+
 class UserMessageEvent(StreamEventBase):
     """A prompt, from any client, as its turn starts: every follower sees who said what."""
 
@@ -603,6 +636,7 @@ class ResponseCompleteEvent(StreamEventBase):
 StreamEvent = Annotated[
     SessionUpdateEvent
     | UserMessageEvent
+    | TurnCancelledEvent
     | QueuedEvent
     | TypingStartEvent
     | TextDeltaEvent

@@ -24,6 +24,7 @@ from tui.core.agents import BUILTIN_AGENTS
 from tui.core.store import Store
 from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.turn.conversation import Conversation
+from tui.core.turn.protocol import envelope
 
 if TYPE_CHECKING:
     from tui.core.store.coordination import Listening
@@ -328,7 +329,7 @@ class StreamingService:
         if op == "queue":
             live.conversation.queue_moved()
         elif op == "cancel" and live.conversation.running:
-            live.conversation.cancel()
+            self._cancel_here(live, str(payload.get("by") or ""))
         elif op == "approve":
             answer = live.approvals.get(str(payload.get("call_id")))
             if answer is not None and not answer.done():
@@ -412,22 +413,31 @@ class StreamingService:
             )
         return live
 
-    def cancel(self, session_id: str) -> bool:
+    def cancel(self, session_id: str, *, by: str = "", queued: bool = True) -> bool:
         """Stop the session's running turn, in this process or (PostgreSQL) another, and
         withdraw the detached prompts waiting behind it here (no client can withdraw them
         by leaving: emptying a queue of 8 took 9 cancels, each timed to a turn's start)."""
         live = self.session(session_id)
-        withdrawn = [turn for turn in list(live.streams) if turn.detach and turn.withdraw()]
+        withdrawn = [
+            turn for turn in list(live.streams) if queued and turn.detach and turn.withdraw()
+        ]
         if live.conversation.running:
-            live.conversation.cancel()
+            self._cancel_here(live, by)
             return True
         if withdrawn:
             return True
         coordination = self.store.coordination
         if coordination.running_turn(session_id) is None:
             return False
-        coordination.notify({"op": "cancel", "session": session_id})
+        coordination.notify({"op": "cancel", "session": session_id, "by": by})
         return True
+
+    def _cancel_here(self, live: LiveSession, by: str) -> None:
+        """Stop the turn this process runs; its followers are told who asked."""
+        turn = self.feed.turns.get(live.conversation.id)
+        if by and turn is not None and not turn.ended:
+            self.feed.record(turn, envelope("turn_cancelled", {"by": by}))
+        live.conversation.cancel()
 
     def approve(self, session_id: str, call_id: str, approved: bool) -> None:
         """Answer a tool call's approval, asked by this process or (PostgreSQL) another."""

@@ -116,8 +116,10 @@ class ServiceClient:
         found = await self._json("GET", f"/v1/sessions/{_seg(session_id)}/messages")
         return list(found["messages"])
 
-    async def cancel(self, session_id: str) -> bool:
-        found = await self._json("POST", f"/v1/sessions/{_seg(session_id)}/cancel")
+    async def cancel(self, session_id: str, by: str = "") -> bool:
+        """Stop the running turn (whoever started it); prompts waiting behind it stay."""
+        body = {"by": by, "queued": False}
+        found = await self._json("POST", f"/v1/sessions/{_seg(session_id)}/cancel", body)
         return bool(found["cancelled"])
 
     async def approve(self, session_id: str, call_id: str, approved: bool) -> None:

@@ -46,7 +46,14 @@ class ServiceMeasured:
     issues: list[str]
 
 
-RemoteItem = ev.RunEvent | Said | Link | ServiceMeasured
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """Someone at the table asked the running turn to stop."""
+
+    by: str
+
+
+RemoteItem = ev.RunEvent | Said | Link | ServiceMeasured | Cancelled
 
 
 @dataclass
@@ -88,6 +95,10 @@ def _typing_start(d: Decoder, _data: dict[str, Any], at: int) -> list[RemoteItem
     said = d.said
     prompt, author = (said.text, said.author) if said is not None else ("", "")
     return [ev.TurnStarted(prompt, d.agent, at, resumed=d.resumed, author=author)]
+
+
+def _turn_cancelled(_d: Decoder, data: dict[str, Any], _at: int) -> list[RemoteItem]:
+    return [Cancelled(str(data.get("by", "")))]
 
 
 def _text_delta(_d: Decoder, data: dict[str, Any], at: int) -> list[RemoteItem]:
@@ -213,6 +224,7 @@ DECODERS: dict[str, Callable[[Decoder, dict[str, Any], int], list[RemoteItem]]] 
     "user_message": _user_message,
     "typing_start": _typing_start,
     "text_delta": _text_delta,
+    "turn_cancelled": _turn_cancelled,
     "tool_start": _tool_start,
     "tool_complete": _tool_complete,
     "approval_required": _approval_required,

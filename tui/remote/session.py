@@ -25,7 +25,7 @@ from tui.core import events as ev
 from tui.core.observe.metrics import TurnMetrics
 from tui.core.turn.conversation import Message, PausedTurn
 from tui.remote.client import ServiceClient, ServiceProblem, Unreachable
-from tui.remote.decode import Decoder, Link, RemoteItem, Said, ServiceMeasured
+from tui.remote.decode import Decoder, Link, RemoteItem, Said
 
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 3.0)  # waits between reconnections, then the last again
 _ID = re.compile(r"(\d{1,18})-(\d{1,9})")
@@ -109,7 +109,7 @@ class RemoteTable:
 
     def cancel(self) -> None:
         """Esc: stop the session's running turn, whoever started it."""
-        self._spawn(self.client.cancel(self.id))
+        self._spawn(self.client.cancel(self.id, self.author))
 
     def answer(self, call_id: str, approved: bool) -> None:
         """An approval answered here (the first terminal to answer wins; 409 otherwise)."""
@@ -224,5 +224,5 @@ class RemoteTable:
             self._messages.append(
                 Message(datetime.now(), "assistant", item.final_text, item.status)
             )
-        if self.metrics is not None and not isinstance(item, (Said, Link, ServiceMeasured)):
+        if self.metrics is not None and isinstance(item, ev.RunEvent):
             self.metrics.observe(item)

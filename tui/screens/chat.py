@@ -36,7 +36,7 @@ from tui.messages import (
     TextArrived,
     TurnEnded,
 )
-from tui.remote.decode import Link, Said, ServiceMeasured
+from tui.remote.decode import Cancelled, Link, Said, ServiceMeasured
 from tui.screens.chat_approvals import ChatApprovals
 from tui.screens.chat_reading import ChatReading, Completions
 from tui.screens.chat_remote import RemotePresenting
@@ -52,7 +52,9 @@ if TYPE_CHECKING:
     from tui.widgets.user_message import UserMessage
 
 M = TypeVar("M", bound=Message)  # a message of the turn, handled while on screen
-RemoteOnly = Said | Link | ServiceMeasured  # what only a running service's session yields
+RemoteOnly = (
+    Said | Link | ServiceMeasured | Cancelled
+)  # what only a running service's session yields
 
 # How a turn ended, as the status line says it.
 ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N_("failed")}
@@ -186,7 +188,7 @@ class ChatScreen(ChatApprovals, RemotePresenting, ChatReading):
         self.host.heap.turn(True)  # full collections wait for the turn's end
         async with contextlib.aclosing(turn) as events:
             async for event in events:
-                if isinstance(event, (Said, Link, ServiceMeasured)):
+                if isinstance(event, (Said, Link, ServiceMeasured, Cancelled)):
                     self.text.before_event()
                     self.post_message(RemoteItemPosted(event))
                 elif not isinstance(event, Queued):  # the screen sends one prompt at a time

@@ -19,7 +19,7 @@ from tui.core import events as ev
 from tui.core.i18n import _
 from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.messages import ApprovalAsked
-from tui.remote.decode import Link, Said, ServiceMeasured
+from tui.remote.decode import Cancelled, Link, Said, ServiceMeasured
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,6 +62,10 @@ class RemotePresenting:
                 self._said(item)
             case Link():
                 self._link(item)
+            case Cancelled():
+                who = item.by or _("someone")
+                self.host.timeline.note("rejected", _("cancelled by {name}").format(name=who))
+                self.host.status.show(_("cancelling… ({name})").format(name=who))
             case ServiceMeasured():
                 self.measured = item
                 figures = item.metrics
