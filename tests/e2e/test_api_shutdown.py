@@ -70,7 +70,7 @@ async def refused_while_draining(http: aiohttp.ClientSession, url: str, session:
 async def test_sigterm_lets_the_running_turn_finish_and_stores_a_waiting_prompt_as_not_run(
     tmp_path: Path,
 ) -> None:
-    slow = {"AGENTS_TUI_ECHO_RATE": "20", "AGENTS_TUI_ECHO_DELTAS": "30"}  # 1.5 s a turn
+    slow = {"AGENTS_TUI_ECHO_RATE": "20", "AGENTS_TUI_ECHO_DELTAS": "60"}  # 3 s a turn
     async with aiohttp.ClientSession() as http:
         with echo_api(tmp_path, "--shutdown-grace", "15", env=slow) as (url, child):
             session, other = await create(http, url), await create(http, url)
@@ -92,7 +92,7 @@ async def test_sigterm_lets_the_running_turn_finish_and_stores_a_waiting_prompt_
             assert seen[-1]["type"] == "response_complete"
             assert seen[-1]["data"]["status"] == "completed"
             text = "".join(e["data"]["delta"] for e in seen if e["type"] == "text_delta")
-            assert text == "".join(reply_deltas("first one", 30))
+            assert text == "".join(reply_deltas("first one", 60))
             assert await exited(child, 10) == 0
             _, stderr = child.communicate()
         assert "Traceback" not in stderr
@@ -101,7 +101,7 @@ async def test_sigterm_lets_the_running_turn_finish_and_stores_a_waiting_prompt_
             stored = await messages(http, url, session)
             assert [(m["role"], m["text"]) for m in stored] == [
                 ("user", "first one"),
-                ("assistant", "".join(reply_deltas("first one", 30))),
+                ("assistant", "".join(reply_deltas("first one", 60))),
                 ("user", "second one"),
                 ("assistant", ""),
             ]
