@@ -229,6 +229,13 @@ def _tutorial_options(tutorial: argparse.ArgumentParser) -> None:
         "resilient, performance); none: the list",
     )
     tutorial.add_argument("--list", action="store_true", help="list the six programs")
+    tutorial.add_argument(
+        "--pace",
+        default="off",
+        metavar="auto|off|WORDS_PER_S",
+        help="show the replies at a steady pace: auto follows the reader, a number is words "
+        "a second (default off: as they stream)",
+    )
     _common(tutorial, in_subcommand=True)
 
 
@@ -622,7 +629,7 @@ def _tutorial(args: argparse.Namespace, settings: Settings) -> int:
     """``agents-tui tutorial [N]``: the source tutorial's programs."""
     from tui.tutorial import run_tutorial
 
-    return run_tutorial(settings, args.program, list_only=args.list)
+    return run_tutorial(settings, args.program, list_only=args.list, pace=args.pace)
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:

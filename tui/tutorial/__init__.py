@@ -88,9 +88,13 @@ async def run_program(
     out: TextIO | None = None,
     make_runner: RunnerFactory | None = None,
     read_line: ReadLine = read_terminal_line,
+    pace: float | None = None,
 ) -> int:
-    """Run one program to its summary; its exit status (1 when a turn failed)."""
-    program = Program(settings, out or sys.stdout, make_runner=make_runner, read_line=read_line)
+    """Run one program to its summary; its exit status (1 when a turn failed). ``pace``:
+    ``tui.core.pace.parse_pace``'s (None: the text as it streams)."""
+    program = Program(
+        settings, out or sys.stdout, make_runner=make_runner, read_line=read_line, pace=pace
+    )
     try:
         return await entry.runner()(program)
     except ProgramError as error:
@@ -102,8 +106,17 @@ async def run_program(
         await program.close()
 
 
-def run_tutorial(settings: Settings, choice: str | None, *, list_only: bool = False) -> int:
-    """``agents-tui tutorial [N]``: the menu, or program N."""
+def run_tutorial(
+    settings: Settings, choice: str | None, *, list_only: bool = False, pace: str = "off"
+) -> int:
+    """``agents-tui tutorial [N]``: the menu, or program N (``--pace``: its text's pace)."""
+    from tui.core.pace import PaceError, parse_pace
+
+    try:
+        words_per_s = parse_pace(pace)
+    except PaceError as error:
+        print(f"agents-tui: {error}", file=sys.stderr)
+        return 2
     if list_only or choice is None:
         print(menu())
         return 0
@@ -116,7 +129,7 @@ def run_tutorial(settings: Settings, choice: str | None, *, list_only: bool = Fa
         )
         return 2
     try:
-        return asyncio.run(run_program(settings, entry))
+        return asyncio.run(run_program(settings, entry, pace=words_per_s))
     except KeyboardInterrupt:
         print("\nagents-tui: interrupted", file=sys.stderr)
         return 130

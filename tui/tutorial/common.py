@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TextIO
 
@@ -61,6 +61,7 @@ class Program:
     model_label: str = ""
     current: Conversation | None = None  # one at a time: they share the runner
     after_label: bool = False  # the reply goes on right after a label ("🎭 GM continues: ")
+    pace: float | None = None  # --pace: None off, 0.0 auto, else words a second
 
     # --- printing -----------------------------------------------------------------------------
     def write(self, text: str) -> None:
@@ -129,13 +130,17 @@ class Program:
             self.current = None
 
     async def turn(self, conversation: Conversation, prompt: str) -> AsyncIterator[ev.RunEvent]:
-        """The prompt's turn, event by event (the conversation's stages already passed)."""
-        from tui.core.turn.conversation import Queued
+        """The prompt's turn, event by event (the conversation's stages already passed);
+        with ``--pace`` its text comes at the pacer's rate (``tui.tutorial.paced``)."""
+        events = _run_events(conversation, prompt)
+        if self.pace is not None:
+            from tui.core.pace import Pacer
+            from tui.tutorial.paced import paced
 
-        async with contextlib.aclosing(conversation.turn(prompt)) as events:
-            async for event in events:
-                if not isinstance(event, Queued):
-                    yield event
+            events = paced(events, Pacer.of(self.pace))
+        async with contextlib.aclosing(events) as shown:
+            async for event in shown:
+                yield event
 
     async def close(self) -> None:
         self.end_conversation()
@@ -145,3 +150,12 @@ class Program:
         if self.runner is not None:
             runner, self.runner = self.runner, None
             await runner.close()
+
+
+async def _run_events(conversation: Conversation, prompt: str) -> AsyncGenerator[ev.RunEvent]:
+    from tui.core.turn.conversation import Queued
+
+    async with contextlib.aclosing(conversation.turn(prompt)) as events:
+        async for event in events:
+            if not isinstance(event, Queued):
+                yield event
