@@ -417,6 +417,12 @@ def _bench_options(bench: argparse.ArgumentParser) -> None:
         "streams at 10 deltas/s, within about 3 minutes",
     )
     bench.add_argument(
+        "--remote",
+        action="store_true",
+        help="only a terminal attached to a running service (--connect) against the local "
+        "TUI on the same stream, and 20 watchers of one session, within about a minute",
+    )
+    bench.add_argument(
         "--long",
         type=int,
         metavar="TURNS",
@@ -741,6 +747,11 @@ def _bench(args: argparse.Namespace, _settings: Settings) -> int:
         from tui.bench.scale import scale
 
         print(json.dumps(scale(), indent=2))
+        return 0
+    if args.remote:
+        from tui.bench.remote import remote_bench
+
+        print(json.dumps(remote_bench(quick=args.quick), indent=2))
         return 0
     if args.long:
         from tui.bench.long_local import long_local
