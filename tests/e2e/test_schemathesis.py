@@ -8,6 +8,7 @@ and a 2 s cut for streams that wait for a turn that never comes (about 30 s)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,8 @@ import pytest
 
 from tests.api_process import echo_api, isolated_env
 
-pytest.importorskip("schemathesis")
+if not os.environ.get("CI"):  # in CI a missing part fails the run (the dev extra has it)
+    pytest.importorskip("schemathesis")
 
 CHECKS = (
     "not_a_server_error",
