@@ -371,3 +371,40 @@ def test_a_lease_whose_process_lost_only_the_server_is_alive_while_it_reconnects
         assert mine[0] and store.unready() is None
     finally:
         store.close()
+
+
+def test_a_process_whose_store_cannot_reach_the_database_stops_renewing_its_lease(
+    postgres_url, monkeypatch
+):
+    """The lease's own connection works but the store's does not (the defect: a process
+    whose main connection was lost kept its lease, so no survivor took over its turns):
+    the lease is not renewed, lapses after its time to live, and is renewed again once
+    the store reaches the database."""
+    import time
+
+    from tui.core.store.lease import alive_sql
+
+    monkeypatch.setenv("AGENTS_TUI_LEASE_TTL", "1")
+    store = Store(url=postgres_url)
+    other = Store(url=postgres_url)  # another reader of the same database
+    try:
+        reaches = [True]
+        monkeypatch.setattr(store, "reachable", lambda: reaches[0])
+        store.lease.attach(store)  # its check as patched
+        mine = store.lease.instance_id
+
+        def alive() -> bool:
+            return bool(other._db.execute(f"SELECT {alive_sql('?', 1)}", (mine,)).fetchone()[0])
+
+        time.sleep(1.2)
+        assert alive() and store.lease.held()
+        reaches[0] = False
+        time.sleep(1.5)
+        assert not alive() and not store.lease.held()
+        assert store.unready() == "the store's lease is not renewed"
+        reaches[0] = True
+        time.sleep(0.6)
+        assert alive() and store.unready() is None
+    finally:
+        other.close()
+        store.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import inspect
 import logging
 import os
 import socket
@@ -259,7 +260,10 @@ class PgLease:
 
     def attach(self, user: object) -> None:
         reachable = getattr(user, "reachable", None)
-        self._users[id(user)] = weakref.WeakMethod(reachable) if reachable else lambda: None
+        if inspect.ismethod(reachable):
+            self._users[id(user)] = weakref.WeakMethod(reachable)
+        else:
+            self._users[id(user)] = lambda: reachable if callable(reachable) else None
 
     def _reached(self) -> bool:
         """Every store holding the lease reaches the database (each may reconnect)."""
