@@ -496,3 +496,25 @@ async def test_under_vietnamese_programs_4_to_6_send_the_tutorials_own_prompts(
     assert status == 0
     assert make.prompts()[0] == first_prompt
     assert line in lines(out)
+
+
+async def test_program_5_a_failed_scenario_says_why_and_exits_1(waits):
+    make = Scripted(
+        [
+            broken_step(["Qubits ", "are "], connection_error()),
+            broken_step(["Qubits ", "are "], connection_error()),
+            broken_step(["Qubits ", "are "], connection_error()),
+            text_step(["Month ", "one."]),
+            text_step(["React."]),
+        ],
+        retry=RetryPolicy(),
+    )
+    status, out = await run(5, make)
+    assert status == 1
+    got = lines(out)
+    assert "❌ All 3 attempts failed" in got and waits == [2.0, 4.0]
+    assert any(line.startswith("❌ Failed: The connection failed") for line in got)
+    # the partial reply the turn kept (each scripted attempt streamed its two words again)
+    assert any(line.startswith("📝 Partial content: Qubits are ") for line in got)
+    assert "   • Total errors: 3" in got and "   • Recovery successes: 0" in got
+    assert got[-1] == "   • Recovery rate: 0.0%"

@@ -61,6 +61,7 @@ async def run(program: Program) -> int:
     program.line("🛡️ **Resilient Streaming System Demo**\n")
     await program.start(AGENT, inject_faults=program.settings.inject_faults or FAULT_RATE)
     session = SessionMetrics()
+    failed = 0
     for i, (message, context) in enumerate(scenarios(), 1):
         program.line(f"💬 **Scenario {i}:** {message}")
         program.line(f"📝 **Context:** {context}")
@@ -76,6 +77,7 @@ async def run(program: Program) -> int:
             if retries:
                 program.line("🔄 Response was recovered from error")
         else:
+            failed += 1
             error = finished.error if finished is not None else "the turn did not run"
             program.line(f"\n❌ Failed: {error}")
             if finished is not None and finished.final_text:
@@ -89,7 +91,7 @@ async def run(program: Program) -> int:
     program.line(f"   • Agent errors: {stats['agent_errors']}")
     program.line(f"   • Recovery successes: {stats['recovery_successes']}")
     program.line(f"   • Recovery rate: {stats['recovery_rate']:.1%}")
-    return 0
+    return 1 if failed else 0
 
 
 async def stream_with_recovery(
