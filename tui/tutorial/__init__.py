@@ -14,7 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from tui.tutorial.common import Program, ProgramError, ReadLine, RunnerFactory, read_terminal_line
+from tui.tutorial.common import (
+    Program,
+    ProgramError,
+    ReadLine,
+    RunnerFactory,
+    read_terminal_line,
+    say,
+)
 
 if TYPE_CHECKING:
     from tui.core.config import Settings
@@ -25,7 +32,7 @@ class Entry:
     number: int
     name: str
     agent: str
-    title: str
+    title: str  # the tutorial's heading over the program (its "với" translated)
     module: str
 
     def runner(self) -> Callable[[Program], Awaitable[int]]:
@@ -35,34 +42,44 @@ class Entry:
         return run
 
 
-# The tutorial's programs, in its order.
+# The tutorial's programs, in its order, under its own section headings.
 PROGRAMS = (
     Entry(
-        1, "storyteller", "storyteller", "Basic streaming: one story", "tui.tutorial.storyteller"
+        1,
+        "storyteller",
+        "storyteller",
+        "Basic Streaming Implementation",
+        "tui.tutorial.storyteller",
     ),
     Entry(
         2,
         "game-master",
         "game-master",
-        "Run item events: three scenarios with tools",
+        "Advanced Streaming with Run Item Events",
         "tui.tutorial.game_master",
     ),
-    Entry(3, "console-chat", "assistant", "The console chat", "tui.tutorial.console_chat"),
     Entry(
-        4, "web-service", "web-assistant", "The web streaming service", "tui.tutorial.web_service"
+        3, "console-chat", "assistant", "Console-based Chat Interface", "tui.tutorial.console_chat"
+    ),
+    Entry(
+        4,
+        "web-service",
+        "web-assistant",
+        "Web-based Streaming Interface",
+        "tui.tutorial.web_service",
     ),
     Entry(
         5,
         "resilient",
         "resilient-assistant",
-        "Error recovery (--inject-faults 0.1)",
+        "Robust Streaming with Error Recovery",
         "tui.tutorial.resilient",
     ),
     Entry(
         6,
         "performance",
         "performance-assistant",
-        "The performance monitor: five queries",
+        "Streaming Performance Monitoring",
         "tui.tutorial.performance",
     ),
 )
@@ -74,9 +91,14 @@ def find(choice: str) -> Entry | None:
     return next((p for p in PROGRAMS if wanted in (str(p.number), p.name)), None)
 
 
+def heading(entry: Entry) -> str:
+    """The tutorial's heading, in its own words under ``--lang vi``."""
+    return say(entry.title, entry.title.replace(" with ", " với "))
+
+
 def menu() -> str:
     lines = ["The source tutorial's programs (agents-tui tutorial N):"]
-    lines += [f"  {p.number}  {p.name:<13} {p.title} ({p.agent})" for p in PROGRAMS]
+    lines += [f"  {p.number}  {p.name:<13} {heading(p)} ({p.agent})" for p in PROGRAMS]
     lines.append("Backend: the bundled model, or --model/--base-url; --lang vi for its Vietnamese.")
     return "\n".join(lines)
 
