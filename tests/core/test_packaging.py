@@ -32,6 +32,7 @@ OPTIONAL = {
     "sqlalchemy": "postgres",
     "opentelemetry": "otel",
     "textual_serve": "web",
+    "litellm": "litellm",  # tui/core/models/routed.py, for --model litellm/...
     # A checkout that was never built compiles its .po files with Babel when it is there
     # (tui/core/i18n.py); a wheel carries them compiled (hatch_build.py).
     "babel": "dev",
@@ -122,3 +123,45 @@ def test_the_licence_ships_and_says_what_pyproject_says():
     assert PYPROJECT["project"]["license-files"] == ["LICENSE"]
     assert licence.startswith("MIT License") and "WITHOUT WARRANTY OF ANY KIND" in licence
     assert "Operating System :: POSIX" in PYPROJECT["project"]["classifiers"]
+
+
+def test_the_wheel_installs_in_a_fresh_venv_and_runs_a_turn(tmp_path):
+    """``pip install dist/*.whl`` in a new venv, its dependencies from the index: nothing
+    works only from a checkout (an undeclared dependency fails the turn here)."""
+    import subprocess
+    import zipfile
+
+    from tests.hostile_server import HostileServer
+
+    def check(*command: object, cwd: Path = tmp_path) -> str:
+        done = subprocess.run(
+            [str(c) for c in command], capture_output=True, text=True, cwd=cwd, timeout=600
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done.stdout
+
+    dist = tmp_path / "dist"
+    check(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, ROOT)
+    (wheel,) = dist.glob("agents_tui-*.whl")
+    assert wheel.name == f"agents_tui-{tui.__version__}-py3-none-any.whl"
+    names = zipfile.ZipFile(wheel).namelist()
+    assert f"agents_tui-{tui.__version__}.dist-info/licenses/LICENSE" in names
+    assert "tui/locale/vi/LC_MESSAGES/agents_tui.mo" in names  # compiled by hatch_build.py
+    assert any(n.startswith("tui/_themes/") for n in names)
+
+    venv = tmp_path / "fresh"
+    check(sys.executable, "-m", "venv", venv)
+    check(venv / "bin" / "pip", "install", "-q", "--disable-pip-version-check", wheel)
+    assert check(venv / "bin" / "agents-tui", "--version").strip() == (
+        f"agents-tui {tui.__version__}"
+    )
+    where = check(venv / "bin" / "python", "-c", "import tui; print(tui.__file__)")
+    assert where.startswith(str(venv))  # the installed package, not the checkout
+
+    server = HostileServer(full_text="Hello from a fresh install.")
+    url = server.start()
+    try:
+        out = check(venv / "bin" / "agents-tui", "run", "--base-url", url, "hi")
+    finally:
+        server.stop()
+    assert out == "Hello from a fresh install."

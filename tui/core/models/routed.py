@@ -91,8 +91,16 @@ def _any_llm_provider(base_url: str | None, api_key: str | None) -> ModelProvide
 
 
 def _litellm_provider(base_url: str | None, api_key: str | None) -> ModelProvider:
+    import os
+
+    # LiteLLM fetches its price list from the network when imported (three tries, about ten
+    # seconds offline); the copy it ships is enough here.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
     from agents.extensions.models.litellm_model import LitellmModel
     from agents.models.interface import ModelProvider
+
+    litellm.suppress_debug_info = True  # its "Give Feedback / Get Help" banner on each error
 
     class LitellmRoutes(ModelProvider):
         def get_model(self, model_name: str | None) -> Model:
