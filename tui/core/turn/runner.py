@@ -126,12 +126,10 @@ class TurnRunner:
         self.history: Items = []
         # Who answers tool approvals; without one every call that needs approval is refused.
         self.approver: Approver | None = None
-        # Tools the person approved for the rest of the conversation ("a" in the bar).
-        self.always_approved: set[str] = set()
+        self.always_approved: set[str] = set()  # tools approved for good ("a" in the bar)
         self.mcp: Any = mcp  # McpHub | None (Any: tui/app_startup.py reads .alive unchecked)
         self.tracer = tracer  # rows for agents used as tools
-        # What of the history fits the model's window; None sends it all (and still trims
-        # once by itself if the model refuses a request as too long).
+        # What of the history fits the model's window (None: all, trimmed once if refused)
         self.budget = budget if budget is not None else ContextBudget()
         self.faults = faults  # --inject-faults: the tutorial's demo
         self.last_context: Fitted | None = None  # what the last request carried (/context)
@@ -188,20 +186,16 @@ class TurnRunner:
             memory.close()
 
     def events(self, prompt: str, author: str = "") -> RunningTurn:
-        """The turn for ``prompt`` (typed by ``author``, at a table of players) as a stream of
-        events, started when first iterated."""
+        """The turn for ``prompt`` (by ``author``) as a stream, started when first iterated."""
         return RunningTurn(lambda emit: self.run(prompt, emit, author))
 
     def resumed(self, paused: PausedRun) -> RunningTurn:
         """A turn stored while it waited for approvals, finished."""
-        turn = paused.turn
-        return RunningTurn(
-            lambda emit: self.resume(paused.state, turn.prompt, turn.reply, emit, turn.author)
-        )
+        t = paused.turn
+        return RunningTurn(lambda e: self.resume(paused.state, t.prompt, t.reply, e, t.author))
 
     async def run(self, prompt: str, emit: Emit, author: str = "") -> TurnOutcome:
-        """Run one turn to its end (completed, interrupted or failed); never raises. The
-        model reads the prompt as ``spoken(author, prompt)``: who speaks, at a table."""
+        """Run one turn to its end (completed, interrupted or failed); never raises."""
         self.cancelled = asyncio.Event()
         self._finished_event: ev.TurnFinished | None = None
         try:
