@@ -98,3 +98,19 @@ def test_resumes_that_overlap_never_show_an_event_twice_nor_lose_one(cuts):
     assert text == "Rolling a 17: the door opens."
     assert sum(isinstance(i, ev.TurnFinished) for i in presented) == 1
     assert not table.busy and table.metrics is not None
+
+
+def test_the_services_refusals_read_as_one_clear_line_each():
+    from tui.remote.client import ServiceProblem
+
+    assert "AGENTS_TUI_API_TOKEN" in ServiceProblem(401, "UNAUTHORIZED", "x").line()
+    assert ServiceProblem(404, "SESSION_NOT_FOUND", "no session 'x'").line() == (
+        "not found (404): no session 'x'"
+    )
+    busy = ServiceProblem(429, "TOO_MANY_STREAMS", "x", retry_after=2.0)
+    assert busy.line() == "the service is busy (429 TOO_MANY_STREAMS); retrying in 2 s"
+    assert busy.passing
+    away = ServiceProblem(503, "STORE_UNAVAILABLE", "x", retry_after=5.0)
+    assert "unavailable (503 STORE_UNAVAILABLE)" in away.line() and away.passing
+    assert not ServiceProblem(401, "UNAUTHORIZED", "x").passing
+    assert not ServiceProblem(422, "INVALID_REQUEST", "x").passing

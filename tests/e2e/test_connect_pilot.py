@@ -160,3 +160,30 @@ async def test_a_watcher_types_nothing_and_answers_approvals_only_with_approve(a
         await pilot.press("n")
         await wait_until(pilot, lambda: not operator.turn_running, "the turn's end")
     assert fx.DELETED == ["w.txt"]
+
+
+async def test_ctrl_s_lists_the_services_sessions_and_joins_the_one_chosen(api):
+    from tui.screens.remote_sessions import RemoteSessionsScreen
+
+    server = api(lambda: echo_agent(rate=400))
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/v1/sessions", json={"session_id": "table-9"}):
+            pass
+        body = {"message": "hello table", "author": "Minh"}
+        async with http.post(f"{server.url}/v1/sessions/table-9/messages", json=body) as response:
+            await response.read()
+    app = attached(server.url, name="Lan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.remote is not None and app.remote.connected.is_set())
+        first = app.remote.id
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, RemoteSessionsScreen), "the list")
+        listed = screen_text(app)
+        assert "table-9" in listed and "Minh" in listed  # who played there lately
+        table = app.screen.query_one("#remote-table")
+        row = next(i for i, item in enumerate(app.screen.sessions) if item["id"] == "table-9")
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.remote is not None and app.remote.id == "table-9")
+        assert first != "table-9"
+        await wait_until(pilot, lambda: "Minh: hello table" in screen_text(app), "its history")
