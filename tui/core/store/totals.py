@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from tui.core.observe.metrics import Thresholds
+from tui.core.observe.metrics import Thresholds, recovery_rate
 from tui.core.observe.stats import COUNTERS, Totals, contribution
 from tui.core.store.db import Db, Param
 
@@ -144,6 +144,6 @@ def global_stats(db: Db, t: Totals) -> dict[str, float | int]:
         "total_tokens_with_input": t.tokens,
         "total_errors": t.errors,
         "recovery_successes": t.recovered,
-        "recovery_rate": t.recovered / t.errors if t.errors else 0.0,
+        "recovery_rate": recovery_rate(t.recovered, t.errors),
         "sessions_with_issues": int(with_issues),
     }
