@@ -82,6 +82,7 @@ async def test_esc_cancels_the_running_turn_whoever_started_it(api):
             ) as response:
                 assert response.status == 200
             await wait_until(pilot, lambda: app.turn_running, "Minh's turn running here")
+            await wait_until(pilot, lambda: "Minh's turn" in screen_text(app), "whose turn")
             await asyncio.sleep(0.5)
             await pilot.press("escape")
             await wait_until(pilot, lambda: not app.turn_running, "the turn cancelled")

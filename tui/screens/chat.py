@@ -361,6 +361,7 @@ class ChatScreen(ChatApprovals, RemotePresenting, ChatReading):
         host.heap.turn(False)
         self.current_reply = None
         host.status.show(_(ENDED.get(event.status, event.status)), busy=False)
+        host.status.set_whose("")
         self.start_next_queued()
 
     @on(Worker.StateChanged)

@@ -93,8 +93,8 @@ class RemotePresenting:
             )
         bubble.mark_sent()
         self.current_reply = host.chat.start_assistant(host.agent_name, bubble)
-        who = said.author or _("someone")
-        host.status.show(_("{name}'s turn: thinking…").format(name=who))
+        host.status.set_whose(said.author or _("someone"))
+        host.status.show(_("thinking…"))
 
     def _link(self, link: Link) -> None:
         host = self.host

@@ -26,6 +26,7 @@ class StatusLine(Static):
         self.deadline: float | None = None  # a retry countdown ends here
         self.alert = ""  # a threshold crossed this turn: shown whatever the layout
         self.below = False  # the person scrolled up while newer lines arrived
+        self.whose = ""  # at a table of players: whose turn runs (``--connect``)
         self._shown = ""
 
     def on_mount(self) -> None:
@@ -82,6 +83,11 @@ class StatusLine(Static):
             self.set_class(bool(alert), "-alert")
             self._tick()
 
+    def set_whose(self, name: str) -> None:
+        if name != self.whose:
+            self.whose = name
+            self._tick()
+
     def set_below(self, below: bool) -> None:
         if below != self.below:
             self.below = below
@@ -89,6 +95,9 @@ class StatusLine(Static):
 
     def _tick(self) -> None:
         text = Text(safe_text(self.activity))
+        if self.whose and self.since is not None:
+            turn = _("{name}'s turn").format(name=safe_text(self.whose))
+            text = Text.assemble((turn, "bold"), " · ", text)
         if self.deadline is not None:
             left = max(0.0, self.deadline - time.monotonic())
             text.append(" " + _("{s:.1f}s (Esc cancels)").format(s=left))
