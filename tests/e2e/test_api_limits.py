@@ -40,16 +40,26 @@ def model_server(size: int = 400, pace_s: float = 0.002) -> Any:
 
 @contextmanager
 def api_process(
-    base_url: str, *args: str, files: int | None = None, env: dict[str, str] | None = None
+    base_url: str | None,
+    *args: str,
+    files: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``agents-tui api`` against the model server at ``base_url`` (``None``: the agent
+    named in ``args`` brings its own model), under an open-file limit of ``files``."""
     port = free_port()
 
     def limit() -> None:
         if files is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
 
+    argv = (
+        api_argv(base_url, port, *args)
+        if base_url is not None
+        else [sys.executable, "-m", "tui", "api", "--port", str(port), *args]
+    )
     child = subprocess.Popen(
-        api_argv(base_url, port, *args),
+        argv,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

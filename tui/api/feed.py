@@ -19,7 +19,7 @@ import re
 import time
 from array import array
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,14 +84,19 @@ class TurnLog:
         if runs and runs[-1][3] is not None and len(parts) > 1:
             runs[-1][2]["data"]["delta"] = "".join(parts)
 
-    def after(self, seq: int, limit: int = MAX_EVENT_TEXT) -> list[dict[str, Any]]:
+    def after(
+        self, seq: int, limit: int = MAX_EVENT_TEXT, budget: int | None = None
+    ) -> list[dict[str, Any]]:
         """The events after ``seq``: exactly the text not yet seen, whatever the joins, a
         joined run cut at its deltas' ends into events of at most ``limit`` characters
-        (unless one delta is longer): what a follower holds unsent is one such event, not
-        a whole reply (100 followers of a 1 MB reply that read nothing held 280 MB)."""
+        (unless one delta is longer); with ``budget``, no more characters of text than that
+        in all (unless the first event holds more), the rest for the next read. A follower
+        then holds one such event unsent, not a whole reply (100 followers of a 1 MB reply
+        that read nothing held 280 MB)."""
         if self.runs is None:
             return self.events[seq:]
         out: list[dict[str, Any]] = []
+        text = 0
         for first, last, obj, ends in self.runs:
             if last <= seq:
                 continue
@@ -100,19 +105,24 @@ class TurnLog:
                 continue
             seen = ends[seq - first] if seq >= first else 0  # the text up to ``seq``
             if ends[-1] - seen <= limit and seen == 0:
-                out.append(obj)
-                continue
-            out.extend(self._pieces(obj, first, ends, max(seq, first - 1), seen, limit))
+                pieces: Iterator[dict[str, Any]] = iter([obj])
+            else:
+                pieces = self._pieces(obj, first, ends, max(seq, first - 1), seen, limit)
+            for piece in pieces:
+                size = len(piece["data"]["delta"])
+                if budget is not None and out and text + size > budget:
+                    return out
+                out.append(piece)
+                text += size
         return out
 
     def _pieces(
         self, obj: dict[str, Any], first: int, ends: array[int], seq: int, seen: int, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> Iterator[dict[str, Any]]:
         """The run ``obj`` (deltas ``first``... joined, ``ends`` their text's ends) after
         delta ``seq`` (``seen`` characters), in events of at most ``limit`` characters."""
         text: str = obj["data"]["delta"]
         words: int = obj["data"].get("word_count", 0)
-        pieces = []
         while seq - first + 1 < len(ends):
             index = bisect.bisect_right(ends, seen + limit, lo=seq - first + 1) - 1
             index = max(index, seq - first + 1)  # one delta longer than ``limit``: whole
@@ -123,9 +133,8 @@ class TurnLog:
                 rest = text[end:]
                 split = end > 0 and not text[end - 1].isspace() and not rest[:1].isspace()
                 data["word_count"] = words - len(rest.split()) + split
-            pieces.append({**obj, "data": data, "id": event_id(self.turn_id, first + index)})
+            yield {**obj, "data": data, "id": event_id(self.turn_id, first + index)}
             seq, seen = first + index, end
-        return pieces
 
 
 class Feed:
@@ -219,6 +228,8 @@ class Feed:
                 quiet_since = time.monotonic()
             local = self.turns.get(session_id)
             here = local is not None and local.turn_id == turn_id
+            if here and events and local is not None and local.ended:
+                continue  # a finished turn is read a piece at a time: the next piece
             await self._changes(session_id, 15.0 if here else POLL_S)
 
     async def _read(
@@ -229,7 +240,11 @@ class Feed:
         is a read the event loop must not wait on)."""
         local = self.turns.get(session_id)
         if local is not None and local.turn_id == turn_id:
-            return local.after(seq), local.ended
+            # a finished turn's text a piece at a time: what a follower that reads nothing
+            # holds is one event, not the rest of the reply
+            events = local.after(seq, budget=MAX_EVENT_TEXT)
+            last = int(events[-1]["id"].rsplit("-", 1)[1]) if events else seq
+            return events, local.ended and last >= local.count
         if seq >= ENDING_SEQ:  # its ending was sent already: nothing more of that turn
             return [], True
         followed = await asyncio.to_thread(

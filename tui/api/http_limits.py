@@ -12,11 +12,13 @@ checks it only while the head is incomplete, so a 120 KB head that arrives in on
 passed. ``DeadlineH11Protocol`` measures every parsed head as well (``MAX_HEADER_BYTES``,
 ``431 HEADERS_TOO_LARGE`` in the API's JSON error shape, either way).
 
-A client dropped for not reading is cut off (``transport.abort()``): uvicorn's
-``transport.close()`` first sends what is buffered, so a client reading 10 bytes a second
-kept its socket, and the buffered bytes, for hours. A connection past the connections'
-limit gets ``PAST_LIMIT_HEAD_S`` for its request (answered 503) instead of the whole head
-deadline, so that silent sockets past the limit do not hold the open files.
+A client dropped for not reading is cut off (``transport.abort()``, a reset with
+``SO_LINGER`` 0): uvicorn's ``transport.close()`` first sends what is buffered, and the
+kernel then what it holds, so a client reading 10 bytes a second kept its connection and
+~200 KB unsent for hours. A connection past the connections'
+limit (counted when it comes) gets ``PAST_LIMIT_HEAD_S`` for its request (answered 503)
+instead of the whole head deadline, so that silent sockets past the limit do not hold the
+open files; those within the limit are served.
 
 asyncio's accept loop logs "socket.accept() out of system resource" once per pending
 connection at the open-file limit, up to the backlog (2,048 with uvicorn) every time the
@@ -31,6 +33,7 @@ import contextlib
 import json
 import logging
 import socket
+import struct
 import time
 from typing import Any
 
@@ -179,6 +182,10 @@ class DeadlineH11Protocol(H11Protocol):
         unfinished response is no error to log: uvicorn sees its client gone)."""
         if self.cycle is not None:
             self.cycle.disconnected = True
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:  # a reset: the kernel, too, lets go of what is unsent
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
 
     def send_400_response(self, msg: str) -> None:
@@ -212,6 +219,11 @@ class DeadlineH11Protocol(H11Protocol):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         limit = self.limit_concurrency
         past_limit = limit is not None and len(self.connections) > limit
+        if not past_limit:
+            # Counted when it came, not when its request does: uvicorn compares the open
+            # connections with the limit at each request, so a burst of 200 connections
+            # over a limit of 128 had every one of them refused, the first 128 too.
+            self.limit_concurrency = None
         self._arm(PAST_LIMIT_HEAD_S if past_limit else None)
 
     def on_response_complete(self) -> None:
@@ -306,6 +318,24 @@ def quiet_event_source() -> type[EventSourceResponse]:
 _DROPPED: set[int] = set()
 
 
+class _ThrottledFilter(logging.Filter):
+    """uvicorn's "Exceeded concurrency limit." (one line per refused request) logged once
+    a second at most."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last = -1.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != "Exceeded concurrency limit.":
+            return True
+        now = time.monotonic()
+        if now - self.last < 1.0:
+            return False
+        self.last = now
+        return True
+
+
 class _DroppedClientFilter(logging.Filter):
     """Keeps uvicorn's "returned without completing response" for a dropped client out of
     the log (the drop is logged once above, as a warning)."""
@@ -319,3 +349,4 @@ class _DroppedClientFilter(logging.Filter):
 
 
 logging.getLogger("uvicorn.error").addFilter(_DroppedClientFilter())
+logging.getLogger("uvicorn.error").addFilter(_ThrottledFilter())
