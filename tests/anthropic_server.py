@@ -59,7 +59,13 @@ class AnthropicServer:
                 pass
 
             def do_GET(self) -> None:
-                body = {"data": [{"id": MODEL, "type": "model", "display_name": MODEL}]}
+                model = {
+                    "id": MODEL,
+                    "type": "model",
+                    "display_name": MODEL,
+                    "created_at": "2026-01-01T00:00:00Z",
+                }
+                body = {"data": [model], "has_more": False, "first_id": MODEL, "last_id": MODEL}
                 self._json(200, body)
 
             def do_POST(self) -> None:

@@ -239,6 +239,14 @@ def _tutorial_options(tutorial: argparse.ArgumentParser) -> None:
     _common(tutorial, in_subcommand=True)
 
 
+def _models_options(models: argparse.ArgumentParser) -> None:
+    models.add_argument("--json", action="store_true", help="one JSON list")
+    models.add_argument(
+        "--timeout", type=float, default=5.0, metavar="S", help="seconds each backend may take"
+    )
+    _common(models, in_subcommand=True)
+
+
 def _stats_options(stats: argparse.ArgumentParser) -> None:
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--lang", choices=("en", "vi"), default=argparse.SUPPRESS)
@@ -433,6 +441,7 @@ def _bench_options(bench: argparse.ArgumentParser) -> None:
 # Each subcommand: its name, its help, and what adds its options (in the help in this order).
 SUBCOMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
     ("run", "run one turn without the TUI", _run_options),
+    ("models", "the backends this machine reaches: configured, answering", _models_options),
     ("tutorial", "run the source tutorial's program N (1-6) as it shows it", _tutorial_options),
     ("stats", "statistics over every stored turn", _stats_options),
     ("replay", "play a recording in the TUI, no model needed", _replay_options),
@@ -636,6 +645,24 @@ def _tutorial(args: argparse.Namespace, settings: Settings) -> int:
     from tui.tutorial import run_tutorial
 
     return run_tutorial(settings, args.program, list_only=args.list, pace=args.pace)
+
+
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    """``agents-tui models``: each backend, configured or not, and the models it answers with."""
+    import asyncio
+    import os
+
+    from tui.core.models.inventory import inventory
+
+    found = asyncio.run(inventory(settings, os.environ, timeout=args.timeout))
+    if args.json:
+        print(json.dumps([reach.as_dict() for reach in found], indent=2))
+        return 0
+    for reach in found:
+        mark = "--" if reach.reachable is None else "ok" if reach.reachable else "!!"
+        configured = reach.configured or "not configured"
+        print(f"{mark} {reach.name:<24} {configured:<18} {reach.detail}")
+    return 0
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:
@@ -957,6 +984,7 @@ Handler = Callable[[argparse.Namespace, "Settings"], int]
 HANDLERS: dict[str | None, Handler] = {
     None: _tui,
     "run": _run,
+    "models": _models,
     "tutorial": _tutorial,
     "stats": _stats,
     "replay": _replay,

@@ -211,3 +211,35 @@ async def test_the_tui_shows_the_routed_models_reply_tool_call_and_usage(anthrop
         assert session.errors == 0 and session.retries == 0
     assert len(server.requests) == 2
     assert backend.label == f"{url} · {ROUTED}"
+
+
+def test_agents_tui_models_lists_what_is_configured_and_what_answers(anthropic):
+    from tests.hostile_server import HostileServer
+
+    _server, url = anthropic()
+    compat = HostileServer()
+    compat_url = compat.start()
+    try:
+        done = agents_tui(
+            "models",
+            "--json",
+            "--model",
+            ROUTED,
+            "--base-url",
+            url,
+            env={"ANTHROPIC_API_KEY": KEY, "OPENAI_BASE_URL": compat_url},
+        )
+        server = agents_tui("models", "--base-url", compat_url, env={})
+    finally:
+        compat.stop()
+    assert done.returncode == 0, done.stderr
+    found = {reach["name"]: reach for reach in json.loads(done.stdout)}
+    assert found["any-llm/anthropic"]["reachable"] is True
+    assert found["any-llm/anthropic"]["models"] == [MODEL]
+    assert found["OpenAI"]["configured"] is None
+    assert found["OpenAI"]["detail"] == "set OPENAI_API_KEY"
+    assert found["litellm/"]["configured"] == "installed"
+    assert KEY not in done.stdout + done.stderr
+    assert server.returncode == 0, server.stderr
+    line = next(x for x in server.stdout.splitlines() if "server http://127.0.0.1" in x)
+    assert line.startswith("ok ") and "1 model: hostile" in line

@@ -197,7 +197,7 @@ def _agent_model(agent: Agent | None) -> Model | None:
     return None if model is None or isinstance(model, str) else model
 
 
-def _base_url(settings: Settings, env: Mapping[str, str]) -> str | None:
+def server_url(settings: Settings, env: Mapping[str, str]) -> str | None:
     """``--base-url`` (flag, ``AGENTS_TUI_BASE_URL``, file), else ``OPENAI_BASE_URL`` as the
     openai library reads it."""
     url = settings.base_url or env.get("OPENAI_BASE_URL") or None
@@ -216,7 +216,7 @@ def _auto(settings: Settings, agent: Agent | None, env: Mapping[str, str]) -> st
 
     if prefix_of(settings.model):
         return "routed"
-    if _base_url(settings, env):
+    if server_url(settings, env):
         return "compat"
     if _agent_model(agent) is not None:
         return "agent"
@@ -233,7 +233,7 @@ def _openai(settings: Settings, _agent: Agent | None, env: Mapping[str, str]) ->
 
 
 def _compat(settings: Settings, _agent: Agent | None, env: Mapping[str, str]) -> Backend:
-    url = _base_url(settings, env)
+    url = server_url(settings, env)
     if not url:
         raise ProviderError(
             "--provider compat needs --base-url URL (e.g. http://127.0.0.1:8080/v1)"
