@@ -7,27 +7,25 @@ never from when a frame was painted, so the metrics can be unit-tested with
 controlled timestamps. "Tokens" while streaming are text deltas (one per token for
 OpenAI-style streams); the provider's usage numbers are reported beside them.
 
-=========================  ==========================================  =====================
-figure                     formula                                     whose
-=========================  ==========================================  =====================
-tokens/s                   tokens / (end - request start - approval    the tutorial's
-                           wait): ``TurnMetrics.end_to_end_tokens_      (``calculate_
-                           per_s``; "under 10 tokens/s" is on it:       latencies``)
-                           ``Thresholds.low_rate``
-decode tokens/s            (tokens - 1) / time streaming:              ours, labelled
-                           ``TurnMetrics.tokens_per_s``                "decode"
-error rate                 errors / events of one request:             the tutorial's
-                           ``monitor_error_rate``; over 5 % is          monitor
-                           "High error rate" (``Thresholds``)
-turns with an error        turns that met an error / turns:            ours, labelled
-                           ``turn_error_share``
-resilience error rate      errors / (errors + recoveries):             the tutorial's
-                           ``resilience_error_rate``                   resilient system
-recovery rate              recoveries / errors: ``recovery_rate``      the tutorial's
-sessions with issues       sessions with an error or an interruption   the tutorial's
-                           (``SessionMetrics.global_stats``;           monitor
-                           ``Store.global_stats``)
-=========================  ==========================================  =====================
+Each figure, its formula and whose it is:
+
+- **tokens/s** (the tutorial's ``calculate_latencies``): tokens / (end - request start -
+  a person's approval wait), ``TurnMetrics.end_to_end_tokens_per_s``. The "under 10
+  tokens/s" rule is on it, and only on it: ``Thresholds.low_rate``, ``TurnMetrics.low_rate``.
+- **decode tokens/s** (ours, labelled "decode"): (tokens - 1) / time spent streaming,
+  ``TurnMetrics.tokens_per_s``; a stored summary's ``tokens_per_second``.
+- **error rate** (the tutorial monitor's, per request): errors / events of one request,
+  ``monitor_error_rate``; over 5 % is "High error rate" (``Thresholds.high_error_rate``).
+- **turns with an error** (ours, never called the error rate): ``turn_error_share``.
+- **resilience error rate** (the tutorial's resilient system): errors / (errors +
+  recoveries), ``resilience_error_rate``; its **recovery rate**: recoveries / errors,
+  ``recovery_rate``; its three groups of errors: ``resilience_group``.
+- **sessions with issues** (the tutorial monitor's): sessions with an error or a turn that
+  did not complete, ``SessionMetrics.sessions_with_issues`` (``Store.global_stats`` counts
+  the same over stored conversations).
+
+A stored turn's figures are read back with ``tutorial_rate_of``, ``decode_rate_of`` and
+``error_rate_of``.
 """
 
 from __future__ import annotations
