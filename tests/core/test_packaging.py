@@ -33,6 +33,7 @@ OPTIONAL = {
     "opentelemetry": "otel",
     "textual_serve": "web",
     "litellm": "litellm",  # tui/core/models/routed.py, for --model litellm/...
+    "any_llm": "providers",  # tui/core/models/inventory.py (routed.py names it only)
     # A checkout that was never built compiles its .po files with Babel when it is there
     # (tui/core/i18n.py); a wheel carries them compiled (hatch_build.py).
     "babel": "dev",
