@@ -42,10 +42,8 @@ INSTRUCTIONS = GAME_MASTER.en
 # Beyond the tutorial: several players may share one table (``agents-tui --connect``); each
 # message of theirs reaches the model as ``NAME: text`` (tui.core.turn.runner.spoken).
 TABLE = (
-    "Several players may share this table: a message that starts with a name and a colon "
-    "(NAME: text) comes from that player. Address players by name when you answer them.",
-    "Nhiều người chơi có thể cùng ngồi một bàn: tin nhắn bắt đầu bằng một cái tên và dấu hai "
-    "chấm (TÊN: nội dung) là của người chơi đó. Hãy gọi người chơi bằng tên khi trả lời họ.",
+    "Players may write as NAME: text; address them by name.",
+    "Người chơi có thể viết TÊN: nội dung; hãy gọi họ bằng tên.",
 )
 
 MAGIC_ANSWERS = ("Maybe", "Certainly", "Uncertain", "Ask again later", "No", "Absolutely")
