@@ -312,7 +312,9 @@ def _api_limit_options(api: argparse.ArgumentParser) -> None:
         type=int,
         default=100,
         metavar="N",
-        help="turns streaming at once; more get 429 TOO_MANY_STREAMS (default 100)",
+        help="turns at once, detached ones and queued prompts included (each counted until "
+        "its turn ends), and as many followers (GET .../events); more get 429 "
+        "TOO_MANY_STREAMS (default 100, lowered to what the open-file limit allows)",
     )
     api.add_argument(
         "--max-live-sessions",
