@@ -707,6 +707,8 @@ ROUTES: tuple[tuple[Operation, Handler], ...] = (
             reply_text=STREAM_TEXT,
             errors={
                 **SESSION_404,
+                429: "`TOO_MANY_STREAMS`: as many followers are open as the server takes "
+                "(`--max-streams`); try again after `Retry-After` seconds.",
                 422: "`INVALID_EVENT_ID`: an id this API did not send; `INVALID_TEXT`: NUL "
                 "or invalid Unicode in the path, the query or `Last-Event-ID`.",
             },
