@@ -221,6 +221,7 @@ class ChatScreen(ChatApprovals, RemotePresenting, ChatReading):
             self._rate_checked = False
             self.host.sidebar.turn = self.turn_metrics
             self.host.sidebar.live = True
+            self.host.heap.turn(True)  # a session's every turn (one stream when attached)
         if isinstance(event, ev.TextDelta):
             self.text.add(event.text)
             return
