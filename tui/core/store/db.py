@@ -236,8 +236,24 @@ class StoreUnavailable(DatabaseError):
         super().__init__(message)
 
 
-RECONNECT_S = 0.5  # a connection that failed to reopen is tried again after this long
+RECONNECT_S = 0.5  # a lost connection is tried again this often until it reopens
 CONNECT_TIMEOUT_S = 3  # one attempt to reach the server waits at most this long
+# A server gone silent (a cut network: no reset, no goodbye) is found within ~15 s, not the
+# kernel's minutes: TCP keepalives on an idle connection, a bound on unacknowledged sends.
+KEEPALIVES = (
+    "keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=3 tcp_user_timeout=15000"
+)
+
+
+def conninfo(url: str) -> str:
+    """The libpq connection string of ``url`` with ``KEEPALIVES`` (a URL's own settings
+    of them win)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    given = conninfo_to_dict(plain_url(url))
+    extra = dict(pair.split("=") for pair in KEEPALIVES.split())
+    return make_conninfo("", **{**extra, **given})
+
 
 log = logging.getLogger("agents_tui.postgres")
 
@@ -266,10 +282,9 @@ class PostgresDb:
 
     It survives the server: a connection the server closed (a restart, ``pg_ctl stop``)
     is seen before the next statement (its socket readable while idle) and opened again;
-    while the server is away every use raises ``StoreUnavailable`` at once (a new attempt
-    to connect at most every ``RECONNECT_S``), so that callers answer "try again", and the
-    first use after the server is back reconnects. ``generation`` counts the connections
-    opened (a lease names its backend anew)."""
+    while the server is away every use raises ``StoreUnavailable`` at once, so that callers
+    answer "try again", and a thread reconnects as soon as the server is back (``usable``).
+    ``generation`` counts the connections opened (a lease names its backend anew)."""
 
     dialect = "postgresql"
 
@@ -278,22 +293,22 @@ class PostgresDb:
         self.application_name = application_name
         self.lock = threading.RLock()
         self._sql: dict[str, str] = {}
-        self.generation = 0
         self.down_since: float | None = None  # when the connection was lost, if it is
-        self._retry_at = 0.0
+        self._reopening: threading.Thread | None = None  # trying to reconnect
+        self._closed = False
         self.conn: psycopg.Connection[Row] = self._open()
+        self.generation = 1
 
     def _open(self) -> psycopg.Connection[Row]:
         import psycopg
 
         conn = psycopg.connect(
-            plain_url(self.url),
+            conninfo(self.url),
             autocommit=True,
             application_name=self.application_name,
             row_factory=_row_factory,
             connect_timeout=CONNECT_TIMEOUT_S,
         )
-        self.generation += 1
         return conn
 
     def _dropped(self, conn: psycopg.Connection[Row]) -> bool:
@@ -316,24 +331,49 @@ class PostgresDb:
 
     def usable(self) -> psycopg.Connection[Row]:
         """The connection, opened again if the server dropped it; ``StoreUnavailable``
-        while the server is away. Call it holding ``lock``."""
+        while the server is away. Call it holding ``lock``. Only the first use that finds
+        the connection dropped tries to open it again at once (most often the server
+        restarted and is back); after that a thread of its own tries every
+        ``RECONNECT_S`` (``_reopen_soon``): no caller, the event loop among them, waits on
+        an attempt (a server out of reach makes each one wait ``CONNECT_TIMEOUT_S``)."""
         conn = self.conn
         if self.down_since is None and not self._dropped(conn):
             return conn
         if self.down_since is None:
             self._lose(None)
-        now = time.monotonic()
-        if now < self._retry_at:
-            raise StoreUnavailable()
-        self._retry_at = now + RECONNECT_S
-        try:
-            self.conn = self._open()
-        except Exception:
-            raise StoreUnavailable() from None
-        away = now - (self.down_since or now)
-        self.down_since = None
+            with contextlib.suppress(Exception):
+                return self._install(self._open())
+        self._reopen_soon()
+        raise StoreUnavailable()
+
+    def _install(self, conn: psycopg.Connection[Row]) -> psycopg.Connection[Row]:
+        """A new connection in place of the lost one (holding ``lock``)."""
+        away = time.monotonic() - (self.down_since or time.monotonic())
+        self.conn, self.down_since = conn, None
+        self.generation += 1
         log.warning("%s reconnected to the database (away %.1f s)", self.application_name, away)
-        return self.conn
+        return conn
+
+    def _reopen_soon(self) -> None:
+        if self._reopening is None or not self._reopening.is_alive():
+            self._reopening = threading.Thread(
+                target=self._reopen, name="agents-tui-reconnect", daemon=True
+            )
+            self._reopening.start()
+
+    def _reopen(self) -> None:
+        while not self._closed:
+            try:
+                conn = self._open()
+            except Exception:
+                time.sleep(RECONNECT_S)
+                continue
+            with self.lock:
+                if self._closed or self.down_since is None:
+                    conn.close()
+                else:
+                    self._install(conn)
+            return
 
     def reachable(self) -> bool:
         """The connection works or could be opened again now (no round trip when it is
@@ -405,6 +445,7 @@ class PostgresDb:
         return bool(row[0])
 
     def close(self) -> None:
+        self._closed = True
         with contextlib.suppress(Exception):
             self.conn.close()
 

@@ -35,7 +35,7 @@ from tui.core.store.db import (
     PostgresDb,
     StoreUnavailable,
     connect_postgres,
-    plain_url,
+    conninfo,
     redacted_message,
 )
 
@@ -72,7 +72,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    plain_url(self.url),
+                    conninfo(self.url),
                     autocommit=True,
                     application_name="agents-tui listen",
                     connect_timeout=CONNECT_TIMEOUT_S,
