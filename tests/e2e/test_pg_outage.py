@@ -225,6 +225,17 @@ async def test_ten_seconds_without_postgresql_under_traffic_on_two_processes(own
                     status, _, body = await probe(http, seen, "GET", f"{url}/readyz")
                     ready.append(status)
                     await probe(http, seen, "GET", f"{url}/v1/sessions/{first}/messages")
+                    # a prompt is refused, not started: it could not take a queue ticket
+                    async with http.post(
+                        f"{url}/v1/sessions/{second}/messages", json={"message": "while away"}
+                    ) as response:
+                        seen.note(f"POST {url}/v1/sessions/{second}/messages", response.status)
+                        if response.status == 503:
+                            body = await response.json()
+                            assert body["error"]["code"] == "STORE_UNAVAILABLE", body
+                        else:  # before the process saw the database go: a documented end
+                            events = [event async for event in sse(response)]
+                            assert events[-1]["type"] in DOCUMENTED_ENDS, events[-3:]
                 await asyncio.sleep(0.5)
             server.start()
             back_at = time.monotonic()
