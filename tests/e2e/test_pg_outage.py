@@ -1,11 +1,12 @@
-"""PostgreSQL stops and comes back under two ``agents-tui api`` processes, over real HTTP.
+"""PostgreSQL stops and comes back under ``agents-tui api`` processes, over real HTTP.
 
 While it is away nothing answers 500: requests that need the store answer ``503
 STORE_UNAVAILABLE`` with ``Retry-After``, ``/readyz`` says 503; each stream ends with a
 documented event (a running turn's with ``error`` then ``response_complete``, as any failed
-turn's; a follower's with ``error``). Within 15 s of its return every session takes prompts
-again, the running turn's reply is stored, no turn is left ``running`` and no queue ticket
-is held. The same after a plain restart with no traffic.
+turn's; a follower's with ``error``); a turn that outlasts the outage completes. Within
+15 s of its return every session takes prompts again, the running turn's reply is stored,
+no turn is left ``running`` and no queue ticket is held. The same after a plain restart
+with no traffic.
 """
 
 from __future__ import annotations
@@ -175,11 +176,27 @@ async def test_ten_seconds_without_postgresql_under_traffic_on_two_processes(own
     database, server = own_postgres
     env = {"AGENTS_TUI_ECHO_RATE": "20", "AGENTS_TUI_ECHO_DELTAS": str(DELTAS)}
     seen = Seen()
-    with api_processes(database, 2, env=env) as procs:
+    slow = {"AGENTS_TUI_ECHO_RATE": "6", "AGENTS_TUI_ECHO_DELTAS": str(DELTAS)}  # 16.7 s
+    with (
+        api_processes(database, 2, env=env) as procs,
+        api_processes(database, 1, env=slow) as (third_process,),
+    ):
         (a, _), (b, _) = procs
+        c = third_process[0]
         async with aiohttp.ClientSession() as http:
             first = await create(http, a)
             second = await create(http, b)
+            third = await create(http, c)
+            # and on a third process, a turn that outlasts the outage
+            spanning = asyncio.create_task(
+                stream(
+                    http,
+                    seen,
+                    "POST",
+                    f"{c}/v1/sessions/{third}/messages",
+                    json={"message": "spanning one"},
+                )
+            )
             # a running turn on A; a prompt of the same session queued behind it on B; a
             # detached turn on B whose client leaves; a follower of it on A
             running = asyncio.create_task(
@@ -254,9 +271,13 @@ async def test_ten_seconds_without_postgresql_under_traffic_on_two_processes(own
             print(f"taking prompts again, seconds after the return: {took}")
 
             # each stream ended with a documented event
-            ran, waited, followed = await asyncio.wait_for(
-                asyncio.gather(running, queued, follower), 30
+            ran, waited, followed, spanned = await asyncio.wait_for(
+                asyncio.gather(running, queued, follower, spanning), 30
             )
+            # the turn that outlasted the outage completed, whole
+            assert spanned[-1]["type"] == "response_complete", spanned[-3:]
+            assert spanned[-1]["data"]["status"] == "completed"
+            assert text_of(spanned) == "".join(reply_deltas("spanning one", DELTAS))
             for events in (ran, waited, followed):
                 assert events and events[-1]["type"] in DOCUMENTED_ENDS, events[-3:]
             # the running turn failed as any failed turn does, its whole reply kept
@@ -282,11 +303,13 @@ async def test_ten_seconds_without_postgresql_under_traffic_on_two_processes(own
             assert replies["queued one"][1] == "completed"
             detached_reply = "".join(reply_deltas("detached one", DELTAS))
             assert replies["detached one"] == (detached_reply, "failed")
+            assert replies["spanning one"] == (text_of(spanned), "completed")
             assert all(status != "running" for *_, status in turns)
             # the replies kept while PostgreSQL was away reached the model's memory before
             # the next prompt of their session ran
             assert memory_roles(database, first) == ["user", "assistant"] * 3
             assert memory_roles(database, second) == ["user", "assistant"] * 2
+            assert memory_roles(database, third) == ["user", "assistant"]
     assert not seen.errors(), seen.errors()
     assert max(took) <= BACK_WITHIN_S, took
 
