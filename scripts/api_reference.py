@@ -76,7 +76,11 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
     out += ["", "Needs the token." if op.get("security") else "Needs no token."]
     params = op.get("parameters", [])
     if params:
-        out += ["", "| parameter | in | required | type | meaning |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            "",
+            "| parameter | in | required | type | meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for p in params:
             schema = p.get("schema", {})
             meaning = " ".join(x for x in (p.get("description", ""), _limits(schema)) if x)
