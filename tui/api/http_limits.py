@@ -24,14 +24,21 @@ asyncio's accept loop logs "socket.accept() out of system resource" once per pen
 connection at the open-file limit, up to the backlog (2,048 with uvicorn) every time the
 socket is ready: CPython gh-151615 (fixed by python/cpython#151616, after 3.11.7 and
 3.12), 331,774 lines in seconds. ``quiet_accept_errors`` logs it once a second at most.
+And that loop takes every file the process may open: 200 connections at once under
+``ulimit -n 256`` left a running turn none for its database (``unable to open database
+file``). ``gate_accepts`` keeps ``keep_free`` files for the turns: while fewer are free, the
+listening socket is not read (connections wait in its backlog) until some close.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
+import os
+import resource
 import socket
 import struct
 import time
@@ -50,6 +57,8 @@ MAX_HEADER_BYTES = 16 * 1024  # a request's line and headers past this: 431 HEAD
 GRACEFUL_SHUTDOWN_S = 10  # on SIGTERM, open streams get this long to end
 SEND_BUFFER_BYTES = 128 * 1024  # the kernel's buffer toward one client (Linux doubles it)
 PAST_LIMIT_HEAD_S = 1.0  # a connection past the limit: its request within this, or closed
+ACCEPT_PAUSE_S = 0.05  # while too few files are free, accepting waits this long each time
+KEEP_FREE_FILES = 32  # files accepting never takes (the turns': model, database, recording)
 ABORT = "agents_tui.abort"  # in a request's scope: cuts its connection off, unsent bytes too
 
 log = logging.getLogger("agents_tui.api")
@@ -266,15 +275,62 @@ async def server_busy(scope: Any, receive: Any, send: Any) -> None:
     await send_closing_error(send, 503, body, [(b"retry-after", b"1")])
 
 
+def gate_accepts(loop: asyncio.AbstractEventLoop, keep_free: int = KEEP_FREE_FILES) -> bool:
+    """``loop``'s servers accept a connection only while more than ``keep_free`` files are
+    free (Linux: ``/proc/self/fd`` counts them); whether it could be installed (an event
+    loop other than asyncio's selector loop of 3.11-3.13 accepts as it does)."""
+    accept = getattr(loop, "_accept_connection", None)
+    start = getattr(loop, "_start_serving", None)
+    remove = getattr(loop, "_remove_reader", None)
+    if accept is None or start is None or remove is None or not os.path.isdir("/proc/self/fd"):
+        return False
+    expected = ["protocol_factory", "sock", "sslcontext", "server", "backlog"]
+    if list(inspect.signature(accept).parameters)[:5] != expected:
+        return False
+    most = resource.getrlimit(resource.RLIMIT_NOFILE)[0] - keep_free
+
+    def resume(sock: socket.socket, server: Any, args: tuple[Any, ...]) -> None:
+        if sock.fileno() >= 0 and (server is None or server.is_serving()):
+            start(*args)
+
+    def gated(
+        protocol_factory: Any,
+        sock: socket.socket,
+        sslcontext: Any = None,
+        server: Any = None,
+        backlog: int = 100,
+        *rest: Any,
+    ) -> None:
+        room = most - len(os.listdir("/proc/self/fd"))
+        if room <= 0:
+            remove(sock.fileno())
+            args = (protocol_factory, sock, sslcontext, server, backlog, *rest)
+            loop.call_later(ACCEPT_PAUSE_S, resume, sock, server, args)
+            throttled.warning(
+                "not accepting connections while fewer than %d files are free (the "
+                "open-file limit is %d): they wait until some close",
+                keep_free,
+                most + keep_free,
+            )
+            return
+        accept(protocol_factory, sock, sslcontext, server, min(backlog, room), *rest)
+
+    loop._accept_connection = gated  # type: ignore[attr-defined]
+    return True
+
+
 def uvicorn_limits(
-    connections: int, headers_timeout_s: float = HEADERS_TIMEOUT_S
+    connections: int, headers_timeout_s: float = HEADERS_TIMEOUT_S, keep_free: int = 0
 ) -> dict[str, Any]:
     """The keyword arguments for ``uvicorn.Config`` that set every limit above (and,
-    called on the server's event loop, its accept errors throttled)."""
+    called on the server's event loop before it serves, its accept errors throttled and
+    ``keep_free`` files, at least ``KEEP_FREE_FILES``, never taken by connections)."""
     if hasattr(h11_impl, "service_unavailable"):  # the app uvicorn runs past the limit
         h11_impl.service_unavailable = server_busy
     with contextlib.suppress(RuntimeError):  # no running loop: nothing to quiet
-        quiet_accept_errors(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        quiet_accept_errors(loop)
+        gate_accepts(loop, max(keep_free, KEEP_FREE_FILES))
     return {
         "http": type("Protocol", (DeadlineH11Protocol,), {"headers_timeout_s": headers_timeout_s}),
         "timeout_keep_alive": KEEP_ALIVE_S,

@@ -537,7 +537,8 @@ def serve_api(
             host=host,
             port=port,
             log_level="warning",
-            **uvicorn_limits(connections, headers_timeout_s=timeouts[0]),
+            # the turns' own files (FILES_PER_STREAM's four each) never taken by connections
+            **uvicorn_limits(connections, headers_timeout_s=timeouts[0], keep_free=4 * max_streams),
         )
         configure_logs(log_format)
         redact_logs()
