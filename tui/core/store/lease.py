@@ -9,7 +9,10 @@ less than ``ttl_s`` ago; the old rule ("the owner PID is dead") never fired in a
 its database connection (``pg_stat_activity``: a process killed with ``kill -9`` loses its
 connection at once, so survivors see it gone on their next sweep, not only when the TTL
 runs out) and whose sweep also lets go of what a gone process held (queue tickets,
-approvals asked, old events).
+approvals asked, old events). It is renewed only while the process's store reaches the
+database (a process that cannot stops claiming its turns), and a server that restarted,
+knowing none of the old connections, counts every lease alive for one TTL while its
+process reconnects (``ALIVE``).
 """
 
 from __future__ import annotations

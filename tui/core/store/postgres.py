@@ -5,7 +5,11 @@ an advisory lock (two processes starting at once migrate once), its version in
 (``simple`` configuration: words as written, any language, prefix matches like SQLite's
 FTS5); the processes coordinate through ``tui.core.store.pg_coordination`` and own their
 turns by the leases of ``tui.core.store.lease``; the model's memory is the SDK's
-``SQLAlchemySession`` on the same database (``tui.core.store.memory``).
+``SQLAlchemySession`` on the same database (``tui.core.store.memory``). The database may go
+away and come back (a restart): every connection reopens by itself (``PostgresDb``);
+meanwhile reads raise ``StoreUnavailable`` (the API answers 503) and what a running turn
+writes (its end, its pauses, the model's memory of it, its queue ticket) waits, in order,
+for the database (``Writer.later``), so nothing is lost and nothing stays ``running``.
 """
 
 from __future__ import annotations
