@@ -79,3 +79,14 @@ def test_the_site_builds_strictly(tmp_path: Path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "api" / "reference" / "index.html").exists()
+
+
+def test_every_link_of_the_readme_reaches_a_file_of_the_repository():
+    """The README points at the site's pages (docs/): none of its links may be broken."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme)
+    local = [t.split("#", 1)[0] for t in targets if not re.match(r"[a-z]+:", t)]
+    missing = [t for t in local if t and not (ROOT / t).exists()]
+    assert not missing, f"README.md links to missing files: {missing}"
