@@ -166,3 +166,23 @@ def test_a_cut_stream_still_recovers_through_run(slow_server):
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Complete reply."
     assert "retrying" in done.stderr
+
+
+def test_openai_base_url_gives_way_to_an_agents_own_model_and_to_base_url():
+    from agents.testing import ScriptedModel
+
+    from tui.core.agents import load_agent
+    from tui.core.config import load_settings
+    from tui.core.models.providers import choose_backend
+
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-pair-12345"}
+    agent = load_agent("assistant").clone(model=ScriptedModel([]))
+    plain = load_settings({}, environ={})
+    assert choose_backend(plain, agent, environ=env).kind == "agent"
+    backend = choose_backend(plain, environ=env)
+    assert backend.kind == "compat" and backend.base_url == env["OPENAI_BASE_URL"]
+    assert backend.api_key == "sk-pair-12345"  # the pair the openai library reads
+    flagged = load_settings({"base_url": "http://127.0.0.1:8/v1"}, environ={})
+    backend = choose_backend(flagged, agent, environ=env)
+    assert backend.kind == "compat" and backend.base_url == "http://127.0.0.1:8/v1"
+    assert backend.api_key is None  # OpenAI's key is not sent to a --base-url server

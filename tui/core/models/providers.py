@@ -4,8 +4,8 @@ routes by prefix (``any-llm/…``, ``litellm/…``), or the bundled model.
 :class:`Backend` is the one interface (a label to show, a context budget, the SDK
 ``RunConfig`` that reaches the model); each kind of backend is a subclass below, and
 :data:`CHOOSERS` builds the one the settings ask for. Choice for ``provider = "auto"``: a
-routed prefix on ``--model`` > ``--base-url`` (or ``OPENAI_BASE_URL``) > a user agent's own
-``Model`` object > ``OPENAI_API_KEY`` > the bundled local model.
+routed prefix on ``--model`` > ``--base-url`` > a user agent's own ``Model`` object >
+``OPENAI_BASE_URL`` > ``OPENAI_API_KEY`` > the bundled local model.
 """
 
 from __future__ import annotations
@@ -216,10 +216,12 @@ def _auto(settings: Settings, agent: Agent | None, env: Mapping[str, str]) -> st
 
     if prefix_of(settings.model):
         return "routed"
-    if server_url(settings, env):
+    if settings.base_url:
         return "compat"
     if _agent_model(agent) is not None:
-        return "agent"
+        return "agent"  # the user's own Model object, unless a flag says otherwise
+    if server_url(settings, env):  # OPENAI_BASE_URL
+        return "compat"
     if settings.api_key or env.get("OPENAI_API_KEY"):
         return "openai"
     return "local"
