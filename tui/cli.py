@@ -438,6 +438,12 @@ def _bench_options(bench: argparse.ArgumentParser) -> None:
         metavar="TURNS",
         help="only a conversation of TURNS turns on the bundled model (run --session and TUI)",
     )
+    bench.add_argument(
+        "--loops",
+        action="store_true",
+        help="only the bundled model on 30 everyday asks: replies that repeat themselves, "
+        "their length in words (a few minutes)",
+    )
 
 
 # Each subcommand: its name, its help, and what adds its options (in the help in this order).
@@ -781,6 +787,11 @@ def _bench(args: argparse.Namespace, _settings: Settings) -> int:
         from tui.bench.remote import remote_bench
 
         print(json.dumps(remote_bench(quick=args.quick), indent=2))
+        return 0
+    if args.loops:
+        from tui.bench.loops import loops
+
+        print(json.dumps(loops(), indent=2, ensure_ascii=False))
         return 0
     if args.long:
         from tui.bench.long_local import long_local
