@@ -19,6 +19,7 @@ from tui.app_startup import BackendStartup
 from tui.core.config import Settings
 from tui.core.i18n import N_, _
 from tui.core.observe.metrics import SessionMetrics
+from tui.core.sanitize import safe_text
 from tui.core.turn.recording import ReplayRunner
 from tui.core.turn.runner import TurnRunner
 from tui.heap_policy import HeapPolicy
@@ -104,7 +105,9 @@ class AgentsTuiApp(RemoteStartup, BackendStartup):
         self.heap = HeapPolicy(self)  # full collections wait for a quiet moment
         self.model_ready = runner is not None
         if connect is not None:
-            self.backend_label = connect.url
+            from tui.remote.client import shown_url
+
+            self.backend_label = shown_url(connect.url)
         self.install_screen(self.chat_screen, "chat")
 
     @property
@@ -206,7 +209,7 @@ class AgentsTuiApp(RemoteStartup, BackendStartup):
 
     def update_header(self) -> None:
         agent = self.agent_name
-        self.sub_title = f"{agent} · {self.backend_label}"
+        self.sub_title = safe_text(f"{agent} · {self.backend_label}")  # a service names them
         if self.settings.inject_faults:  # the tutorial's demo: never mistaken for real trouble
             self.sub_title += " · " + _("⚡ injecting faults: {rate:.0%} of events").format(
                 rate=self.settings.inject_faults

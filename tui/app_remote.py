@@ -6,6 +6,7 @@ runs. A watcher (``--watch``) types nothing; it answers approvals only with ``--
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,9 @@ from textual import work
 from textual.app import App
 
 from tui.core.i18n import _
+from tui.core.sanitize import safe_text
+
+RETRY_S = (0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0)  # waits for a service not up yet (~30 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,24 +40,30 @@ class RemoteStartup(App[None]):
         from tui.widgets.record import Record
 
         app: Any = self  # the AgentsTuiApp this is mixed into (not imported: no circle)
-        app.status.show(_("connecting to {url}…").format(url=connect.url))
         client = ServiceClient(connect.url, connect.token)
-        try:
-            wanted = session or connect.session
-            if wanted is None:
-                wanted = await client.create_session(connect.agent)
-            info = await client.session(wanted)
-            table = RemoteTable(client, wanted, connect.name)
-            table.agent = str(info.get("agent") or "")
-            stored = await table.stored()
-        except (ServiceProblem, Unreachable) as problem:
-            await client.close()
-            line = problem.line() if isinstance(problem, ServiceProblem) else str(problem)
-            app.status.show(line, busy=False)
-            app.chat.add_note(
-                _("Cannot attach to {url}").format(url=connect.url), line, kind="error"
-            )
-            return
+        shown = client.shown
+        app.status.show(_("connecting to {url}…").format(url=shown))
+        wanted = session or connect.session
+        for wait in (*RETRY_S, None):
+            try:
+                if wanted is None:
+                    wanted = await client.create_session(connect.agent)
+                info = await client.join_or_create(wanted, connect.agent)
+                table = RemoteTable(client, wanted, connect.name)
+                table.agent = str(info.get("agent") or "")
+                stored = await table.stored()
+                break
+            except (ServiceProblem, Unreachable) as problem:
+                line = problem.line() if isinstance(problem, ServiceProblem) else str(problem)
+                passing = isinstance(problem, Unreachable) or problem.passing
+                if passing and wait is not None:  # not up yet, or busy: try again shortly
+                    app.status.show(_("reconnecting… ({why})").format(why=line))
+                    await asyncio.sleep(wait)
+                    continue
+                await client.close()
+                app.status.show(line, busy=False)
+                app.chat.add_note(_("Cannot attach to {url}").format(url=shown), line, kind="error")
+                return
         if app.remote is not None:
             await app.remote.close()
             app.chat.clear()
@@ -61,7 +71,7 @@ class RemoteStartup(App[None]):
         app.remote = table
         app.conversation_id = wanted
         app.model_ready = True
-        app.backend_label = f"{connect.url} · {wanted}"
+        app.backend_label = f"{shown} · {wanted}"
         app.update_header()
         records = []
         for message in stored:
@@ -107,7 +117,7 @@ class RemoteStartup(App[None]):
         try:
             sessions = await table.client.sessions()
         except (ServiceProblem, Unreachable) as problem:
-            app.notify(str(problem), severity="error")
+            app.notify(safe_text(str(problem)), severity="error")
             return
 
         def chosen(session_id: str | None) -> None:

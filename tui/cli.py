@@ -978,6 +978,11 @@ def _connect(args: argparse.Namespace) -> Connect | None:
     if not name or ":" in name or len(name) > 64 or not name.isprintable():
         print("agents-tui: --name must be 1-64 printable characters without ':'", file=sys.stderr)
         return None
+    if args.watch and not args.session:
+        print(
+            "agents-tui: --watch needs --session ID (a watcher makes no session)", file=sys.stderr
+        )
+        return None
     if args.watch_approve and not args.watch:
         print("agents-tui: --approve goes with --watch (a player answers anyway)", file=sys.stderr)
         return None

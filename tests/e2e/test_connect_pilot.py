@@ -56,17 +56,22 @@ async def test_prompts_from_here_and_from_another_player_show_with_their_authors
         assert "Lan: I open the door" in screen_text(again)
 
 
-async def test_a_wrong_token_and_an_unknown_session_read_as_clear_lines(api):
+async def test_a_wrong_token_reads_as_a_clear_line_and_a_new_table_is_made_by_its_name(api):
     server = api(echo_agent, token="s3cret")
     app = attached(server.url, token="wrong", name="Lan")
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: "401" in screen_text(app), "the 401 line")
         assert "AGENTS_TUI_API_TOKEN" in screen_text(app)
         assert "Traceback" not in screen_text(app)
-    app = attached(server.url, token="s3cret", name="Lan", session="no-such-table")
+    # the README's example: every player names the table; the first one there makes it
+    app = attached(server.url, token="s3cret", name="Lan", session="table-new")
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_until(pilot, lambda: "404" in screen_text(app), "the 404 line")
-        assert app.remote is None
+        await wait_until(pilot, lambda: app.remote is not None, "attached to a new table")
+        assert app.remote.id == "table-new"
+    app = attached(server.url, token="s3cret", name="Lan", session="no such table!")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: "422" in screen_text(app), "the 422 line")
+        assert app.remote is None and "Traceback" not in screen_text(app)
 
 
 async def test_esc_cancels_the_running_turn_whoever_started_it(api):
@@ -188,3 +193,50 @@ async def test_ctrl_s_lists_the_services_sessions_and_joins_the_one_chosen(api):
         await wait_until(pilot, lambda: app.remote is not None and app.remote.id == "table-9")
         assert first != "table-9"
         await wait_until(pilot, lambda: "Minh: hello table" in screen_text(app), "its history")
+
+
+async def test_escape_sequences_from_another_player_never_reach_the_terminal(api):
+    """Found by an attacker: a reply holding control characters was redrawn unsanitised at
+    its end (the stored text never equals the sanitised one shown), so another player could
+    set the window title, wipe the screen or write the clipboard (OSC 52)."""
+    server = api(lambda: echo_agent(rate=400))  # repeats the prompt: a model told to
+    app = attached(server.url, name="Lan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.remote is not None and app.remote.connected.is_set())
+        hostile = "look \x1b]0;OWNED\x07 \x1b[2J \x1b]52;c;cm0gLXJmIH4K\x07 done"
+        async with aiohttp.ClientSession() as http:
+            body = {"message": hostile, "author": "Mallory"}
+            async with http.post(
+                f"{server.url}/v1/sessions/{app.remote.id}/messages", json=body
+            ) as response:
+                await response.read()
+        await wait_until(pilot, lambda: not app.turn_running and "done" in screen_text(app))
+        await wait_until(pilot, lambda: len(app.history()) == 2, "the reply's end")
+        shown = screen_text(app)
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert "␛]0;OWNED" in shown  # shown literally, inert
+        rendered = [m.source for m in app.chat.query(AssistantMessage)]
+        assert all("\x1b" not in text for text in rendered)
+        assert "\x1b" not in app.sub_title
+
+
+async def test_a_watcher_cannot_cancel_a_running_turn(api):
+    server = api(lambda: echo_agent(rate=5))
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/v1/sessions", json={"session_id": "ops"}):
+            pass
+        watcher = attached(server.url, name="ops-watch", session="ops", watch=True)
+        async with watcher.run_test(size=(140, 40)) as pilot:
+            await wait_until(pilot, lambda: watcher.remote is not None, "attached")
+            await wait_until(pilot, lambda: watcher.remote.connected.is_set(), "following")
+            question = "a customer's long question " + "and more words " * 10
+            body = {"message": question, "detach": True}
+            async with http.post(f"{server.url}/v1/sessions/ops/messages", json=body) as r:
+                assert r.status == 200
+            await wait_until(pilot, lambda: watcher.turn_running, "the customer's turn")
+            await pilot.press("escape")
+            await asyncio.sleep(1.0)
+            assert watcher.turn_running  # not cancelled: a watcher is read-only
+            async with http.post(f"{server.url}/v1/sessions/ops/cancel", json={}) as r:
+                assert r.status == 200
+            await wait_until(pilot, lambda: not watcher.turn_running, "stopped by the service")

@@ -69,3 +69,22 @@ async def test_a_name_with_a_colon_or_a_control_character_is_refused(api):
             ) as response:
                 assert response.status == 422
                 assert "author" in (await response.json())["error"]["message"]
+
+
+async def test_a_name_of_spaces_or_with_a_direction_override_is_refused(api):
+    server = api()
+    async with aiohttp.ClientSession() as http:
+        session = await new_session(http, server.url)
+        for author in ("   ", "Eve\u202eLan", "\u2066Lan"):
+            async with http.post(
+                f"{server.url}/v1/sessions/{session}/messages",
+                json={"message": "hi", "author": author},
+            ) as response:
+                assert response.status == 422, author
+        async with http.post(
+            f"{server.url}/v1/sessions/{session}/messages",
+            json={"message": "hi", "author": "Lan"},
+        ) as response:
+            await response.read()
+        async with http.get(f"{server.url}/v1/sessions/{session}") as response:
+            assert (await response.json())["participants"] == ["Lan"]

@@ -339,7 +339,10 @@ async def get_session(request: Request) -> Response:
     )
     if not found or session_id in service.deleting:
         raise ServiceError(404, "SESSION_NOT_FOUND", f"no session {session_id!r}")
-    return reply(session_item(service, found[0]))
+    players = await asyncio.to_thread(
+        service.store.participants, [session_id], time.time() - PLAYERS_S
+    )
+    return reply(session_item(service, found[0], players.get(session_id, [])))
 
 
 async def delete(request: Request) -> Response:

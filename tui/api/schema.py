@@ -19,6 +19,11 @@ from pydantic.json_schema import JsonSchemaMode, SkipJsonSchema, models_json_sch
 
 from tui.api.service import SESSION_ID
 
+# Unicode's direction controls: in a name, "Eve\u202eLan" reads as another player's name.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
 JsonObject = dict[str, JsonValue]
 TurnStatus = Literal["completed", "interrupted", "failed"]
 StoredStatus = Literal["completed", "interrupted", "failed", "running", "awaiting_approval"]
@@ -116,6 +121,15 @@ class PostMessageRequest(RequestBody):
         "characters",
         "message_id": "message_id must be up to 64 of A-Za-z0-9._-",
     }
+
+    @field_validator("author")
+    @classmethod
+    def _a_name(cls, value: str) -> str:
+        """A name shown to every player: not only spaces, no direction override that could
+        make one name read as another."""
+        if value and (not value.strip() or any(c in BIDI_CONTROLS for c in value)):
+            raise ValueError("not a name")
+        return value
 
     @field_validator("message")
     @classmethod

@@ -17,7 +17,17 @@ from urllib.parse import quote
 import httpx
 
 CONNECT_TIMEOUT_S = 5.0
-READ_TIMEOUT_S = 60.0  # a follower waits this long for anything (the service pings sooner)
+READ_TIMEOUT_S = 35.0  # a follower waits this long for anything (the service pings every 15 s)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown: without a ``user:password@`` part."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class Unreachable(Exception):
@@ -36,6 +46,8 @@ class ServiceProblem(Exception):
 
     def line(self) -> str:
         """The problem as one line for the status bar."""
+        if self.code == "NOT_AGENTS_TUI":
+            return self.message
         if self.status == 401:
             return "the service refused the token (401): set AGENTS_TUI_API_TOKEN or --token-file"
         if self.status == 404:
@@ -51,7 +63,7 @@ class ServiceProblem(Exception):
     @property
     def passing(self) -> bool:
         """Worth trying again later (busy, unavailable, a server error), not a refusal."""
-        return self.status in (429, 502, 503, 504) or self.status >= 500
+        return self.code != "NOT_AGENTS_TUI" and (self.status in (429, 408) or self.status >= 500)
 
 
 def _problem(response: httpx.Response, body: bytes) -> ServiceProblem:
@@ -75,6 +87,7 @@ class ServiceClient:
 
     def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.shown = shown_url(self.base_url)  # what the screen may say (no credentials)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         self._http = httpx.AsyncClient(headers=headers, timeout=timeout, trust_env=False)
@@ -92,7 +105,17 @@ class ServiceClient:
             raise Unreachable(_reason(error)) from None
         if response.status_code >= 400:
             raise _problem(response, response.content)
-        return response.json() if response.content else None
+        try:
+            found = response.json() if response.content else None
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            raise ServiceProblem(
+                response.status_code,
+                "NOT_AGENTS_TUI",
+                f"{self.shown} does not answer as an agents-tui api ({method} {path})",
+            )
+        return found
 
     # --- sessions ---------------------------------------------------------------------------
     async def create_session(self, agent: str | None = None, session_id: str | None = None) -> str:
@@ -102,25 +125,41 @@ class ServiceClient:
         if session_id:
             body["session_id"] = session_id
         made = await self._json("POST", "/v1/sessions", body or None)
+        if not isinstance(made.get("session_id"), str):
+            raise ServiceProblem(201, "NOT_AGENTS_TUI", "the service made no session id")
         return str(made["session_id"])
 
     async def session(self, session_id: str) -> dict[str, Any]:
         found: dict[str, Any] = await self._json("GET", f"/v1/sessions/{_seg(session_id)}")
         return found
 
+    async def join_or_create(self, session_id: str, agent: str | None = None) -> dict[str, Any]:
+        """The session ``session_id``, made with that id if the service has none yet."""
+        try:
+            return await self.session(session_id)
+        except ServiceProblem as problem:
+            if problem.status != 404:
+                raise
+        try:
+            await self.create_session(agent, session_id)
+        except ServiceProblem as problem:
+            if problem.code != "SESSION_EXISTS":  # another player made it meanwhile
+                raise
+        return await self.session(session_id)
+
     async def sessions(self, limit: int = 100) -> list[dict[str, Any]]:
         page = await self._json("GET", f"/v1/sessions?limit={limit}")
-        return list(page["sessions"])
+        return [s for s in _listed(page, "sessions") if isinstance(s, dict)]
 
     async def messages(self, session_id: str) -> list[dict[str, Any]]:
         found = await self._json("GET", f"/v1/sessions/{_seg(session_id)}/messages")
-        return list(found["messages"])
+        return [m for m in _listed(found, "messages") if isinstance(m, dict)]
 
     async def cancel(self, session_id: str, by: str = "") -> bool:
         """Stop the running turn (whoever started it); prompts waiting behind it stay."""
         body = {"by": by, "queued": False}
         found = await self._json("POST", f"/v1/sessions/{_seg(session_id)}/cancel", body)
-        return bool(found["cancelled"])
+        return bool(found.get("cancelled"))
 
     async def approve(self, session_id: str, call_id: str, approved: bool) -> None:
         path = f"/v1/sessions/{_seg(session_id)}/approvals/{_seg(call_id)}"
@@ -172,6 +211,13 @@ async def _sse(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
             continue
         if line.startswith("data:"):
             data.append(line[5:].removeprefix(" "))
+
+
+def _listed(found: dict[str, Any], key: str) -> list[Any]:
+    value = found.get(key)
+    if not isinstance(value, list):
+        raise ServiceProblem(200, "NOT_AGENTS_TUI", f"the service's answer has no {key!r} list")
+    return value
 
 
 def _seg(part: str) -> str:

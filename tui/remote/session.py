@@ -119,7 +119,12 @@ class RemoteTable:
         async def quietly() -> None:
             try:
                 await call  # type: ignore[misc]
-            except (ServiceProblem, Unreachable) as problem:
+            except ServiceProblem as problem:
+                if problem.code == "APPROVAL_NOT_PENDING":  # another player answered first
+                    self.items.put_nowait(Link("busy", "answered in another terminal first"))
+                else:
+                    self.items.put_nowait(Link("refused", problem.line()))
+            except Unreachable as problem:
                 self.items.put_nowait(Link("refused", str(problem)))
 
         asyncio.get_running_loop().create_task(quietly())
@@ -168,14 +173,18 @@ class RemoteTable:
                 try:
                     async with self.client.events(self.id, self.last_event_id) as stream:
                         self.connected.set()
-                        tries = 0
                         if down:
                             put(Link("connected"))
                             down = False
+                        got = False
                         async for obj in stream:
+                            got = True
                             for item in self._take(obj):
                                 put(item)
-                    wait = BACKOFF_S[0]  # the service ended the stream: follow again
+                    # The service ended the stream (a turn's end): follow again at once; a
+                    # stream that ends with nothing in it waits longer each time.
+                    tries = 0 if got else tries + 1
+                    wait = BACKOFF_S[min(tries, len(BACKOFF_S) - 1)]
                 except ServiceProblem as problem:
                     self.connected.clear()
                     down = True

@@ -25,6 +25,7 @@ from tui import textual_patches
 from tui.core import events as ev
 from tui.core.i18n import N_, _, ngettext
 from tui.core.observe.metrics import TurnMetrics
+from tui.core.sanitize import safe_text
 from tui.core.turn.approvals import ApprovalDecision
 from tui.core.turn.conversation import Queued, TurnEvent
 from tui.localized import localized
@@ -388,11 +389,17 @@ class ChatScreen(ChatApprovals, RemotePresenting, ChatReading):
     def _differs(self, reply: AssistantMessage, event: ev.TurnFinished) -> bool:
         """A remote turn whose stored text is not what arrived here (a service that
         restarted mid-reply keeps what it had saved): the stored one is shown."""
+        shown = reply.source  # made safe as it streamed: compared with the same made safe
         return (
-            self.table is not None and bool(event.final_text) and (reply.source != event.final_text)
+            self.table is not None
+            and bool(event.final_text)
+            and (shown != safe_text(event.final_text))
         )
 
     def cancel_turn(self) -> None:
+        if self.read_only:
+            self.app.notify(_("Watching: read-only (--watch); Esc cancels nothing."))
+            return
         turns = self.host.turns
         if self.host.turn_running and turns is not None:
             turns.cancel()

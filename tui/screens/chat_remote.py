@@ -99,7 +99,7 @@ class RemotePresenting:
     def _link(self, link: Link) -> None:
         host = self.host
         table = self.table
-        where = table.client.base_url if table is not None else ""
+        where = table.client.shown if table is not None else ""
         if link.state == "connected":
             host.status.show(_("connected to {url}").format(url=where), busy=host.turn_running)
         elif link.state == "reconnecting":
@@ -138,5 +138,14 @@ class RemotePresenting:
             self.host.prompt_input.focus()
 
     def remote_summary(self) -> ServiceMeasured | None:
+        """The service's figures for the turn that ends (and its asked calls forgotten: a
+        model may use the same call ids in a later turn)."""
         measured, self.measured = self.measured, None
+        self.asked_remotely.clear()
         return measured
+
+    @property
+    def read_only(self) -> bool:
+        """A watcher (``--watch``): it types nothing and cancels nothing."""
+        connect = getattr(self.host, "connect", None)
+        return connect is not None and bool(connect.watch)

@@ -314,7 +314,7 @@ class AssistantMessage(Vertical):
     ) -> AssistantMessage:
         """A stored reply: built complete, so it can be composed before it is mounted."""
         message = cls()
-        message.source = source
+        message.source = safe_text(source)  # as a streamed reply's text is
         message.status = status
         message.ending = (note, summary)
         message.add_class(f"-{status}")
