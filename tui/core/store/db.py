@@ -284,13 +284,18 @@ class PostgresDb:
     is seen before the next statement (its socket readable while idle) and opened again;
     while the server is away every use raises ``StoreUnavailable`` at once, so that callers
     answer "try again", and a thread reconnects as soon as the server is back (``usable``).
-    ``generation`` counts the connections opened (a lease names its backend anew)."""
+    ``generation`` counts the connections opened (a lease names its backend anew). A
+    connection only worker threads use (``attempt_on_use``: the model's memory) tries to
+    reopen on every use while it is down, so its first use after the server is back works."""
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, application_name: str = "agents-tui") -> None:
+    def __init__(
+        self, url: str, *, application_name: str = "agents-tui", attempt_on_use: bool = False
+    ) -> None:
         self.url = url
         self.application_name = application_name
+        self.attempt_on_use = attempt_on_use
         self.lock = threading.RLock()
         self._sql: dict[str, str] = {}
         self.down_since: float | None = None  # when the connection was lost, if it is
@@ -339,7 +344,7 @@ class PostgresDb:
         conn = self.conn
         if self.down_since is None and not self._dropped(conn):
             return conn
-        if self.down_since is None:
+        if self.down_since is None or self.attempt_on_use:
             self._lose(None)
             with contextlib.suppress(Exception):
                 return self._install(self._open())
@@ -450,14 +455,16 @@ class PostgresDb:
             self.conn.close()
 
 
-def connect_postgres(url: str, *, application_name: str = "agents-tui") -> PostgresDb:
+def connect_postgres(
+    url: str, *, application_name: str = "agents-tui", attempt_on_use: bool = False
+) -> PostgresDb:
     """A connection to the PostgreSQL database at ``url`` (which reconnects by itself once
     open: ``PostgresDb``), or one clear line saying why not."""
     import psycopg
 
     remember_url(url)
     try:
-        return PostgresDb(url, application_name=application_name)
+        return PostgresDb(url, application_name=application_name, attempt_on_use=attempt_on_use)
     except psycopg.Error as problem:
         text = str(problem).strip()
         first = redacted_message(text.splitlines()[0], url) if text else type(problem).__name__

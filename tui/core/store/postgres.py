@@ -4,18 +4,18 @@ an advisory lock (two processes starting at once migrate once), its version in
 ``schema_version``; full-text search is a ``tsvector`` column PostgreSQL keeps itself
 (``simple`` configuration: words as written, any language, prefix matches like SQLite's
 FTS5); the processes coordinate through ``tui.core.store.pg_coordination`` and own their
-turns by the leases of ``tui.core.store.lease``; the model's memory is the SDK's
-``SQLAlchemySession`` on the same database (``tui.core.store.memory``). The database may go
-away and come back (a restart): every connection reopens by itself (``PostgresDb``);
-meanwhile reads raise ``StoreUnavailable`` (the API answers 503) and what a running turn
-writes (its end, its pauses, the model's memory of it, its queue ticket) waits, in order,
-for the database (``Writer.later``), so nothing is lost and nothing stays ``running``.
+turns by the leases of ``tui.core.store.lease``; the model's memory is kept in the rows of
+the SDK's ``SQLAlchemySession`` on the same database (``tui.core.store.memory``). The
+database may go away and come back (a restart): every connection reopens by itself
+(``PostgresDb``); meanwhile reads raise ``StoreUnavailable`` (the API answers 503) and
+what a running turn writes (its end, its pauses, the model's memory of it, its queue
+ticket) waits, in order, for the database (``Writer.later``), so nothing is lost and
+nothing stays ``running``.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -187,6 +187,10 @@ class PostgresStore(Store, dialect="postgresql"):
         db = self._main = connect_postgres(url)
         migrate(db)
         reader = connect_postgres(url, application_name="agents-tui reader")
+        # the model's memory: its own connection, used by worker threads (PostgresMemory)
+        self._memory_db = connect_postgres(
+            url, application_name="agents-tui memory", attempt_on_use=True
+        )
         lease = pg_lease_for(url, self, recover_crashed_turns)
         self._opened(db, reader, lease, PostgresCoordination(db, lease.instance_id))
 
@@ -196,12 +200,15 @@ class PostgresStore(Store, dialect="postgresql"):
         return redacted_url(self.url)
 
     def memory(self, conversation_id: str, *, per_call: bool = False) -> Session:
-        """The SDK's ``SQLAlchemySession`` (it holds no connection between calls), whose
-        writes outlive an outage (``LastingMemory``)."""
-        from tui.core.store.memory import postgres_memory
+        """The memory in the SDK's ``SQLAlchemySession``'s rows (``PostgresMemory``: it
+        holds nothing between calls), whose writes outlive an outage (``LastingMemory``)."""
+        from tui.core.store.memory import PostgresMemory
 
-        assert self.url is not None
-        return LastingMemory(postgres_memory(self.url, conversation_id), self)
+        return LastingMemory(PostgresMemory(conversation_id, self._memory_db), self)
+
+    def close(self) -> None:
+        super().close()
+        self._memory_db.close()
 
     # --- the database away: nothing is lost, nothing stays running -------------------------------
     def reachable(self) -> bool:
@@ -257,22 +264,11 @@ class PostgresStore(Store, dialect="postgresql"):
         self._writer.now_or_later(f"{tool} approved for good", write)
 
     def remember(self, conversation_id: str, items: list[TResponseInputItem]) -> None:
-        """Items of the model's memory written as the SDK's ``SQLAlchemySession`` writes
-        them (one transaction): those it could not write while the database was away."""
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO agent_sessions(session_id) VALUES (?) ON CONFLICT DO NOTHING",
-                (conversation_id,),
-            )
-            for item in items:
-                db.execute(
-                    "INSERT INTO agent_messages(session_id, message_data) VALUES (?, ?)",
-                    (conversation_id, json.dumps(item, separators=(",", ":"))),
-                )
-            db.execute(
-                "UPDATE agent_sessions SET updated_at = CURRENT_TIMESTAMP WHERE session_id = ?",
-                (conversation_id,),
-            )
+        """Items of the model's memory written as ``PostgresMemory`` writes them (one
+        statement): those it could not write while the database was away."""
+        from tui.core.store.memory import add_memory
+
+        add_memory(self._main, conversation_id, items)
 
     def _search(self, search: str) -> tuple[str, tuple[Param, ...]]:
         return search_clause(search)
