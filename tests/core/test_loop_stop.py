@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from tui.core.models.loop_stop import LoopStop, repeated_passage, word_count
 
@@ -92,49 +93,63 @@ def test_vietnamese_words_are_words():
     assert stop.reason == "loop" and shown == vi
 
 
+class FakeEngine:
+    """llama.cpp's stream of ``text`` in chunks of 4 characters, ending with a finish."""
+
+    model_path = Path("SmolLM2.gguf")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.stopped = False
+
+    def chat(self, stop, **kwargs):
+        for i in range(0, len(self.text), 4):
+            if stop.is_set():
+                self.stopped = True
+                return
+            yield chunk({"content": self.text[i : i + 4]}, None)
+        yield chunk({}, "stop")
+
+    def count_tokens(self, messages):
+        return 7
+
+
+def chunk(delta: dict, finish: str | None) -> dict:
+    return {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def model_reply(text: str) -> tuple[str, list]:
+    from tui.core.models.local_model import LocalLlamaModel
+
+    model = LocalLlamaModel(FakeEngine(text))  # type: ignore[arg-type]
+
+    async def run() -> list:
+        messages = [{"role": "user", "content": "hi"}]
+        return [c async for c in model._text_chunks(messages, {"max_tokens": 300})]  # type: ignore[list-item]
+
+    chunks = asyncio.run(run())
+    return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices), chunks
+
+
 def test_the_bundled_model_stream_stops_at_a_loop():
     """LocalLlamaModel's text stream: the loop never reaches the reply, which ends cleanly
     (finish reason, usage)."""
-    from tui.core.models.local_model import LocalLlamaModel
-
-    class FakeEngine:
-        model_path = __import__("pathlib").Path("SmolLM2.gguf")
-
-        def __init__(self) -> None:
-            self.stopped = False
-
-        def chat(self, stop, **kwargs):
-            for i in range(0, len(LOOP), 4):
-                if stop.is_set():
-                    self.stopped = True
-                    return
-                yield {
-                    "id": "x",
-                    "object": "chat.completion.chunk",
-                    "created": 0,
-                    "model": "m",
-                    "choices": [
-                        {"index": 0, "delta": {"content": LOOP[i : i + 4]}, "finish_reason": None}
-                    ],
-                }
-
-        def count_tokens(self, messages):
-            return 7
-
-    model = LocalLlamaModel(FakeEngine())  # type: ignore[arg-type]
-
-    async def run() -> list:
-        return [
-            c
-            async for c in model._text_chunks(
-                [{"role": "user", "content": "hi"}], {"max_tokens": 300}
-            )
-        ]
-
-    chunks = asyncio.run(run())
-    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == BULLETS.rstrip() or text == BULLETS + "- "
+    text, chunks = model_reply(LOOP)
+    assert text == BULLETS + "- "
     assert repeated_passage(text) is None
     finishes = [c.choices[0].finish_reason for c in chunks if c.choices]
     assert finishes[-1] == "stop"
     assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens == 7
+
+
+def test_the_bundled_model_stream_keeps_every_word_of_a_reply_without_a_loop():
+    said = "Roll the dice. The dice say six, and six is the"
+    text, chunks = model_reply(said)
+    assert text == said
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"

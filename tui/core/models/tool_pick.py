@@ -17,15 +17,15 @@ of tools, the calls a player can ask for and how a player would say each one.
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     from llama_cpp import Llama
-    from numpy.typing import ArrayLike
+    from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
@@ -72,56 +72,97 @@ def channel_prefix(call: CandidateCall) -> str:
     )
 
 
-def log_softmax_at(row: ArrayLike, token: int) -> float:
-    """``log P(token)`` from one row of logits, stable for large values."""
+def log_softmax_rows(rows: ArrayLike) -> NDArray[np.float64]:
+    """``log P`` over the vocabulary for each row of logits, stable for large values."""
     import numpy as np
 
-    values = np.asarray(row, dtype=np.float64)
-    top = float(values.max())
-    return float(values[token]) - (top + math.log(float(np.exp(values - top).sum())))
+    values = np.asarray(rows, dtype=np.float64)
+    top = values.max(axis=-1, keepdims=True)
+    result: NDArray[np.float64] = values - (
+        top + np.log(np.exp(values - top).sum(axis=-1, keepdims=True))
+    )
+    return result
 
 
 class ChannelScorer:
-    """Scores candidate calls with a llama.cpp model that keeps logits for every position.
+    """Scores candidate calls with the bundled model, all candidates in one batch.
 
-    It owns a second, small-context ``Llama`` over the same GGUF file (the weights are
-    memory-mapped, so they are shared): the chat model keeps only the last position's
-    logits, and scoring needs them all.
+    It owns a second llama.cpp context over the same GGUF file (the weights are
+    memory-mapped, so they are shared) with one sequence per candidate: each candidate's
+    prefix is evaluated once and stays in that context's KV cache, and a request is scored
+    by evaluating its words after every prefix in one batch (``N_BATCH`` tokens a batch),
+    then dropping them again. Before, every candidate evaluated its prefix and the request
+    in turn: about 0.8-1.3 s a pick on 2 cores.
     """
 
     MAX_REQUEST_TOKENS = 160
+    N_CTX = 2048
+    N_BATCH = 512
+    MAX_SEQUENCES = 32
 
     def __init__(self, model_path: str, *, threads: int | None = None) -> None:
         self.model_path = model_path
         self.threads = threads
         self._llm: Llama | None = None
+        self._ctx: Any = None  # llama_cpp._internals.LlamaContext, one sequence a candidate
+        self._batch: Any = None  # llama_cpp._internals.LlamaBatch
+        self._prefixes: list[list[int]] = []  # evaluated, sequence i holding prefixes[i]
+        self._prefix_next: NDArray[np.float64] | None = None  # log P(next token) after each
 
     def load(self) -> Llama:
         if self._llm is None:
             from llama_cpp import Llama
+            from llama_cpp import _internals as internals
+            from llama_cpp import llama_cpp as low_level
 
             from tui.core.models import llama_workarounds
 
             llama_workarounds.install()
-            self._llm = Llama(
-                model_path=self.model_path,
-                n_ctx=512,
-                n_threads=self.threads,
-                logits_all=True,
-                verbose=False,
+            llm = Llama(model_path=self.model_path, n_ctx=64, n_threads=self.threads, verbose=False)
+            params = low_level.llama_context_default_params()
+            params.n_ctx = self.N_CTX
+            params.n_batch = params.n_ubatch = self.N_BATCH
+            params.n_seq_max = self.MAX_SEQUENCES
+            params.kv_unified = True  # the sequences share one cache of N_CTX cells
+            params.n_threads = llm.n_threads
+            params.n_threads_batch = llm.n_threads_batch
+            self._ctx = internals.LlamaContext(model=llm._model, params=params, verbose=False)
+            self._batch = internals.LlamaBatch(
+                n_tokens=self.N_BATCH, embd=0, n_seq_max=1, verbose=False
             )
+            self._llm = llm
         return self._llm
 
     def scores(self, request: str, calls: Sequence[CandidateCall]) -> list[float]:
         """``log P(request | call)`` for each call, in order. Blocking; call it in a thread."""
+        import numpy as np
+
         llm = self.load()
         tail = llm.tokenize(request.strip().encode("utf-8", "replace"), add_bos=False)
         tail = tail[-self.MAX_REQUEST_TOKENS :]
         tail += llm.tokenize(b"<|im_end|>", add_bos=False, special=True)
-        results = []
-        for call in calls:
-            prefix = llm.tokenize(channel_prefix(call).encode(), add_bos=False, special=True)
-            results.append(self._continuation_logprob(prefix, tail))
+        prefixes = [
+            llm.tokenize(channel_prefix(call).encode(), add_bos=False, special=True)
+            for call in calls
+        ]
+        if len(calls) > self.MAX_SEQUENCES:
+            half = len(calls) // 2
+            return self.scores(request, calls[:half]) + self.scores(request, calls[half:])
+        if prefixes != self._prefixes:
+            self._evaluate_prefixes(prefixes)
+        assert self._prefix_next is not None
+        results = [float(row[tail[0]]) for row in self._prefix_next]
+        group = max(1, self.N_BATCH // len(tail))
+        for first in range(0, len(calls), group):
+            seqs = range(first, min(first + group, len(calls)))
+            rows = self._decode([(i, len(prefixes[i]), tail) for i in seqs], every=True)
+            per = len(tail) - 1  # the last token's prediction is not needed
+            for n, i in enumerate(seqs):
+                mine = rows[n * per : (n + 1) * per]
+                results[i] += float(mine[np.arange(per), tail[1:]].sum()) if per else 0.0
+            memory = self._memory()
+            for i in seqs:
+                self._low().llama_memory_seq_rm(memory, i, len(prefixes[i]), -1)
         return results
 
     def pick(self, request: str, calls: Sequence[CandidateCall]) -> CandidateCall:
@@ -136,15 +177,54 @@ class ChannelScorer:
                 return calls[none]
         return calls[best]
 
-    def _continuation_logprob(self, prefix: list[int], tail: list[int]) -> float:
-        llm = self.load()
-        evaluated = llm.input_ids[: llm.n_tokens].tolist()
-        shared = 0
-        for old, new in zip(evaluated, prefix, strict=False):
-            if old != new:
-                break
-            shared += 1
-        llm.n_tokens = min(shared, len(prefix) - 1)  # reuse the evaluated common prefix
-        llm.eval((prefix + tail)[llm.n_tokens :])
-        start = len(prefix) - 1
-        return sum(log_softmax_at(llm.scores[start + i], token) for i, token in enumerate(tail))
+    def _evaluate_prefixes(self, prefixes: list[list[int]]) -> None:
+        """Every candidate's prefix into its own sequence; keep what each predicts next."""
+        import numpy as np
+
+        self._low().llama_memory_clear(self._memory(), True)
+        self._prefixes = []
+        rows: list[NDArray[np.float64]] = []
+        pending: list[tuple[int, int, list[int]]] = []
+        for i, prefix in enumerate(prefixes):
+            if pending and sum(len(t) for _, _, t in pending) + len(prefix) > self.N_BATCH:
+                rows.append(self._decode(pending, every=False))
+                pending = []
+            pending.append((i, 0, prefix))
+        rows.append(self._decode(pending, every=False))
+        self._prefix_next = np.concatenate(rows)
+        self._prefixes = prefixes
+
+    def _decode(self, parts: list[tuple[int, int, list[int]]], *, every: bool) -> Any:
+        """Evaluate ``(sequence, first position, tokens)`` parts in one batch; the log-softmax
+        rows of every token but each part's last (``every``), or of each part's last only."""
+        import numpy as np
+
+        low = self._low()
+        batch = self._batch.batch
+        n = 0
+        for seq, start, tokens in parts:
+            for j, token in enumerate(tokens):
+                batch.token[n] = token
+                batch.pos[n] = start + j
+                batch.n_seq_id[n] = 1
+                batch.seq_id[n][0] = seq
+                last = j == len(tokens) - 1
+                batch.logits[n] = (not last) if every else last
+                n += 1
+        batch.n_tokens = n
+        self._ctx.decode(self._batch)
+        outputs = sum(len(t) - 1 for _, _, t in parts) if every else len(parts)
+        if not outputs:
+            return np.zeros((0, 0))
+        vocab = low.llama_vocab_n_tokens(low.llama_model_get_vocab(self.load()._model.model))
+        logits = np.ctypeslib.as_array(low.llama_get_logits(self._ctx.ctx), shape=(outputs, vocab))
+        return log_softmax_rows(logits)
+
+    def _memory(self) -> Any:
+        return self._low().llama_get_memory(self._ctx.ctx)
+
+    @staticmethod
+    def _low() -> Any:
+        from llama_cpp import llama_cpp as low_level
+
+        return low_level
