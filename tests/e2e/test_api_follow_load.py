@@ -12,6 +12,7 @@ import time
 import aiohttp
 
 from tui.bench.sse import read_events
+from tui.core.turn.protocol import ENDING_SEQ
 
 TURNS = 5000
 
@@ -77,6 +78,6 @@ async def test_an_old_last_event_id_is_read_in_a_worker_thread_and_the_loop_stay
     for n, events in enumerate(results):
         assert [e["type"] for e in events] == ["response_complete"]
         assert events[0]["data"]["final_response"].startswith(f"reply {n * 100} ")
-        assert events[0]["id"] == f"{turn_ids[n * 100]}-2"
+        assert events[0]["id"] == f"{turn_ids[n * 100]}-{ENDING_SEQ}"  # how it ended
     assert read_on and all(loop is None for loop in read_on), read_on
     assert max(latencies, default=0.0) < 0.5, latencies

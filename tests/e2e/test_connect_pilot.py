@@ -240,3 +240,45 @@ async def test_a_watcher_cannot_cancel_a_running_turn(api):
             async with http.post(f"{server.url}/v1/sessions/ops/cancel", json={}) as r:
                 assert r.status == 200
             await wait_until(pilot, lambda: not watcher.turn_running, "stopped by the service")
+
+
+async def test_turns_that_ran_while_the_link_was_down_are_shown_once_it_is_back(api):
+    """Found by an attacker: a terminal that had seen no live event yet, cut off while
+    another player's whole turn ran, never showed that turn."""
+    from tests.e2e.test_play_together import CuttingProxy
+
+    server = api(lambda: echo_agent(rate=400))
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/v1/sessions", json={"session_id": "t"}):
+            pass
+        body = {"message": "before you came", "author": "Minh"}
+        async with http.post(f"{server.url}/v1/sessions/t/messages", json=body) as response:
+            await response.read()
+        proxy = CuttingProxy(server.port)
+        try:
+            app = attached(f"http://127.0.0.1:{proxy.port}", name="Hoa", session="t")
+            async with app.run_test(size=(140, 40)) as pilot:
+                await wait_until(pilot, lambda: app.remote is not None, "attached")
+                await wait_until(pilot, lambda: app.remote.connected.is_set(), "following")
+                proxy.cut(3.0)
+                await wait_until(pilot, lambda: "reconnecting" in screen_text(app), "the cut")
+                for text in ("while Hoa is away", "and once more"):
+                    body = {"message": text, "author": "Minh"}
+                    async with http.post(
+                        f"{server.url}/v1/sessions/t/messages", json=body
+                    ) as response:
+                        await response.read()
+                await wait_until(
+                    pilot, lambda: "Minh: and once more" in screen_text(app), "both turns"
+                )
+                shown = screen_text(app)  # each prompt once in its bubble, once echoed
+                assert shown.count("Minh: while Hoa is away") == 2
+                prompts = [m.text for m in app.history() if m.role == "user"]
+                assert prompts == ["before you came", "while Hoa is away", "and once more"]
+                replies = [m.text for m in app.history() if m.role == "assistant"]
+                assert [r.strip() for r in replies] == [
+                    "".join(echo_words(f"Minh: {t}")).strip()
+                    for t in ("before you came", "while Hoa is away", "and once more")
+                ]
+        finally:
+            proxy.close()

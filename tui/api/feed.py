@@ -23,10 +23,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.core.turn.protocol import envelope
+from tui.core.turn.protocol import ENDING_SEQ, envelope
 
 POLL_S = 0.2  # how often a follower of another process's turn reads them
-ENDING_SEQ = 999_999_999  # the id's seq of "how it ended" for a turn whose events are gone
 KEPT_TURNS = 64  # finished turns whose events stay in memory (the newest)
 MAX_EVENT_TEXT = 64 * 1024  # characters of text one event carries at most (joined deltas)
 _ID = re.compile(r"(\d{1,18})-(\d{1,9})")
@@ -284,10 +283,11 @@ class Feed:
                 return int(running)
             after = self.store.latest_turn_id(session_id)
         while True:
+            # The first turn after ``after``: a later one held here must not hide one that
+            # ended while the follower was away (it is told how that one ended first).
             local = self.turns.get(session_id)
-            if local is not None and local.turn_id > after:
-                return local.turn_id
+            here = local.turn_id if local is not None and local.turn_id > after else None
             found = self.coordination.next_turn(session_id, after)
-            if found is not None:
-                return int(found)
+            if found is not None or here is not None:
+                return min(int(t) for t in (found, here) if t is not None)
             await self._changes(session_id, self.coordination.follow_poll_s)

@@ -275,6 +275,8 @@ class UserMessage(BaseModel):
     role: Literal["user"]
     text: str = Field(description="The prompt.")
     at: float = Field(description="When the turn started (Unix time, seconds).")
+    turn_id: int = Field(description="The turn's id (the `TURN` of its events' ids).")
+    author: str | SkipJsonSchema[None] = optional("Who typed it, when a player named it.")
 
 
 class AssistantMessage(BaseModel):
@@ -285,6 +287,7 @@ class AssistantMessage(BaseModel):
     at: float | None = Field(description="When the turn ended (Unix time), if it has.")
     tool_calls: list[JsonObject] = Field(description="The turn's tool calls, in order.")
     metrics: TurnMetricsSummary
+    turn_id: int = Field(description="The turn's id (the `TURN` of its events' ids).")
 
 
 Message = Annotated[UserMessage | AssistantMessage, Field(discriminator="role")]

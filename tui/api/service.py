@@ -496,7 +496,7 @@ class StreamingService:
         turns = await asyncio.to_thread(self.store.read_turns, session_id)
         out: list[dict[str, Any]] = []
         for turn in turns:
-            user = {"role": "user", "text": turn.prompt, "at": turn.started_at}
+            user = {"role": "user", "text": turn.prompt, "at": turn.started_at, "turn_id": turn.id}
             out.append({**user, "author": turn.author} if turn.author else user)
             out.append(
                 {
@@ -507,6 +507,7 @@ class StreamingService:
                     "at": turn.finished_at,
                     "tool_calls": turn.tools,
                     "metrics": turn.metrics,
+                    "turn_id": turn.id,
                 }
             )
         return out

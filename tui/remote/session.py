@@ -24,8 +24,9 @@ from typing import Any
 from tui.core import events as ev
 from tui.core.observe.metrics import TurnMetrics
 from tui.core.turn.conversation import Message, PausedTurn
+from tui.core.turn.protocol import ENDING_SEQ
 from tui.remote.client import ServiceClient, ServiceProblem, Unreachable
-from tui.remote.decode import Decoder, Link, RemoteItem, Said
+from tui.remote.decode import Decoder, Link, RemoteItem, Said, ServiceMeasured
 
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 3.0)  # waits between reconnections, then the last again
 _ID = re.compile(r"(\d{1,18})-(\d{1,9})")
@@ -49,6 +50,8 @@ class RemoteTable:
         self.last_event_id: str | None = None
         self._last: tuple[int, int] | None = None
         self._running = False  # a turn of the session runs (seen from its events)
+        self.seen_turns: set[int] = set()  # turns whose events (or stored text) are shown
+        self.missed: int | None = None  # a turn that ran while the link was down
         self.connected = asyncio.Event()
         self.closed = False
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -142,6 +145,13 @@ class RemoteTable:
         messages = await self.client.messages(self.id)
         if messages and messages[-1].get("status") in ("running", "awaiting_approval"):
             messages = messages[:-2]
+        ended = [t for m in messages if isinstance(t := m.get("turn_id"), int)]
+        if ended and self.last_event_id is None:
+            # Follow from after the last stored turn: a turn that ends while the link is
+            # down is then told (and replayed here), never skipped.
+            self._last = (max(ended), ENDING_SEQ)
+            self.last_event_id = f"{self._last[0]}-{ENDING_SEQ}"
+            self.seen_turns.update(ended)
         for m in messages:
             at = datetime.fromtimestamp(float(str(m.get("at") or time.time())))
             self._messages.append(
@@ -181,6 +191,10 @@ class RemoteTable:
                             got = True
                             for item in self._take(obj):
                                 put(item)
+                            if self.missed is not None:
+                                for item in await self._replayed(self.missed):
+                                    put(item)
+                                self.missed = None
                     # The service ended the stream (a turn's end): follow again at once; a
                     # stream that ends with nothing in it waits longer each time.
                     tries = 0 if got else tries + 1
@@ -214,10 +228,40 @@ class RemoteTable:
             self._last = seen
             self.last_event_id = str(obj["id"])
         if obj.get("type") == "response_complete" and not self._running:
-            # How a turn this client saw end had ended, told again by a service that no
-            # longer holds its events (a resume from its last event): shown once only.
+            # How a turn ended, told by a service that no longer holds its events: one this
+            # client saw end (shown once only), or one that ran while the link was down
+            # (replayed from the store: ``missed``).
+            if seen is not None and seen[0] not in self.seen_turns:
+                self.missed = seen[0]
             return []
+        if seen is not None:
+            self.seen_turns.add(seen[0])
         items = self.decoder.decode(obj)
+        for item in items:
+            self._observe(item)
+        return items
+
+    async def _replayed(self, turn_id: int) -> list[RemoteItem]:
+        """A turn that ran while this client was away, as the events of a turn (its prompt,
+        its whole text, its end), read from the store."""
+        self.seen_turns.add(turn_id)
+        found = [m for m in await self.client.messages(self.id) if m.get("turn_id") == turn_id]
+        prompt = next((m for m in found if m.get("role") == "user"), {})
+        reply = next((m for m in found if m.get("role") == "assistant"), {})
+        text, author = str(reply.get("text") or ""), str(prompt.get("author") or "")
+        status = str(reply.get("status") or "interrupted")
+        ended: ev.TurnStatus = status if status in ("completed", "interrupted") else "failed"  # type: ignore[assignment]
+        now = time.perf_counter_ns()
+        items: list[RemoteItem] = [
+            Said(author, str(prompt.get("text") or ""), ""),
+            ev.TurnStarted(str(prompt.get("text") or ""), self.decoder.agent, now, author=author),
+        ]
+        if text:
+            items.append(ev.TextDelta(text, now))
+        metrics = reply.get("metrics")
+        items.append(ServiceMeasured(metrics if isinstance(metrics, dict) else {}, {}, []))  # type: ignore[arg-type]
+        error = reply.get("error")
+        items.append(ev.TurnFinished(ended, text, now, None, str(error) if error else None))
         for item in items:
             self._observe(item)
         return items

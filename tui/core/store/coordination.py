@@ -241,7 +241,12 @@ class InProcessCoordination(Coordination):
         return max(mine) if mine else None
 
     def next_turn(self, session_id: str, after: int) -> int | None:
-        return None  # every turn of this process is in the API's memory
+        """The session's first stored turn after ``after``: the one running here, or one
+        that ended while a follower was away (it is told how that one ended)."""
+        row = self.db.execute(
+            "SELECT min(id) FROM turns WHERE conversation_id = ? AND id > ?", (session_id, after)
+        ).fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else None
 
     def record_events(self, rows: list[EventRow]) -> None:
         """Nothing to keep: no other process follows."""

@@ -15,6 +15,10 @@ from typing import Any
 from tui.core import events as ev
 from tui.core.observe.metrics import TurnMetrics
 
+# The seq of an event id (``TURN-SEQ``) that says how a turn ended when its events are gone
+# (a follower that was away): after it, nothing more of that turn. The service sends it, an
+# attached terminal reads it (tui.remote), so it is defined here once.
+ENDING_SEQ = 999_999_999
 STREAM_ERROR = "STREAM_ERROR"  # the tutorial's code for a failed stream; ``kind`` says why
 
 Envelope = dict[str, object]  # a JSON object: ``type``, ``data``, ``timestamp``
