@@ -34,7 +34,7 @@ async def test_text_shown_just_before_a_worker_raises_is_kept_in_the_failed_repl
 
     app, _ = make_app([])
 
-    async def emits_then_raises(prompt, emit):
+    async def emits_then_raises(prompt, emit, *_rest):
         emit(ev.TurnStarted(prompt, "assistant", 0))
         emit(ev.TextDelta("the first words ", 1))  # after a quiet spell: posted at once
         await asyncio.sleep(0.05)
@@ -74,13 +74,13 @@ async def test_a_worker_that_raises_fails_the_turn_with_one_message_and_the_app_
     original = app.runner.run
     calls = 0
 
-    async def broken_once(prompt, emit):
+    async def broken_once(prompt, emit, *rest):
         nonlocal calls
         calls += 1
         if calls == 1:
             await asyncio.sleep(0)
             raise RuntimeError("the runner broke its promise")
-        return await original(prompt, emit)
+        return await original(prompt, emit, *rest)
 
     app.runner.run = broken_once
     async with app.run_test(size=(160, 45)) as pilot:

@@ -114,3 +114,15 @@ def test_the_services_refusals_read_as_one_clear_line_each():
     assert "unavailable (503 STORE_UNAVAILABLE)" in away.line() and away.passing
     assert not ServiceProblem(401, "UNAUTHORIZED", "x").passing
     assert not ServiceProblem(422, "INVALID_REQUEST", "x").passing
+
+
+def test_a_service_that_numbers_its_turns_afresh_is_followed_not_ignored():
+    """Found by an attacker: a service restarted on another store sends lower ids; every
+    event was dropped as seen while the status said connected."""
+    table = RemoteTable(None, "table-1", "Lan")  # type: ignore[arg-type]
+    first = [{**obj, "id": obj["id"].replace("7-", "9-")} for obj in wire(a_turn())]
+    shown = [item for obj in first for item in table._take(obj)]
+    again = [item for obj in wire(a_turn("Minh")) for item in table._take(obj)]  # ids 7-…
+    assert sum(isinstance(i, ev.TurnFinished) for i in shown) == 1
+    assert [i for i in again if isinstance(i, Said)] == [Said("Minh", "I open the door", "")]
+    assert sum(isinstance(i, ev.TurnFinished) for i in again) == 1

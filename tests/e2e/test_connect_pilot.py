@@ -273,6 +273,8 @@ async def test_turns_that_ran_while_the_link_was_down_are_shown_once_it_is_back(
                 )
                 shown = screen_text(app)  # each prompt once in its bubble, once echoed
                 assert shown.count("Minh: while Hoa is away") == 2
+                # a turn that ends in the frame it began: its text above its status line
+                assert shown.rindex("You said: Minh: and once more") < shown.rindex("TTFT")
                 prompts = [m.text for m in app.history() if m.role == "user"]
                 assert prompts == ["before you came", "while Hoa is away", "and once more"]
                 replies = [m.text for m in app.history() if m.role == "assistant"]

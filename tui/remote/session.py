@@ -223,8 +223,17 @@ class RemoteTable:
         """One protocol object: dropped if already presented, else decoded and measured."""
         seen = _event_id(obj.get("id"))
         if seen is not None:
-            if self._last is not None and seen <= self._last:
+            # A turn starting with an id below those seen: a service restarted on another
+            # store numbers its turns afresh, and its turns are new (shown, not dropped).
+            restarted = (
+                obj.get("type") == "session_update"
+                and self._last is not None
+                and seen[0] < self._last[0]
+            )
+            if self._last is not None and seen <= self._last and not restarted:
                 return []  # shown already (a resume that overlapped)
+            if restarted:
+                self.seen_turns.clear()
             self._last = seen
             self.last_event_id = str(obj["id"])
         if obj.get("type") == "response_complete" and not self._running:

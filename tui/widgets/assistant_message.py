@@ -159,6 +159,7 @@ class AssistantMessage(Vertical):
         self._final: RenderedBlock | None = None
         self._paused = False  # waiting for a person: no lines reserved ahead
         self.ending: tuple[str | None, MetricsSummary | None] = (None, None)  # note, summary
+        self._composed = False
 
     @property
     def source(self) -> str:
@@ -174,6 +175,7 @@ class AssistantMessage(Vertical):
         return str(self._reasoning)
 
     def compose(self) -> ComposeResult:
+        self._composed = True
         yield self._final if self._final is not None else self._body
         yield from self._extra
 
@@ -304,7 +306,11 @@ class AssistantMessage(Vertical):
         self._body.finish()
         self._body.refresh(layout=True)
         lines = _status_lines(status, note, summary)
-        if lines:
+        if lines and not self._composed:
+            # A turn that ends in the frame it began (a burst; a turn replayed from the
+            # store): its text is composed first, the status lines after it.
+            self._extra = [*self._extra, *lines]
+        elif lines:
             self.mount_all(lines)
         self.call_after_refresh(self._keep_in_view)  # no reserve now: the anchor takes over
 
