@@ -200,7 +200,7 @@ class Store(StoreReads):
             db.execute(
                 "UPDATE conversations SET updated_at = ?,"
                 " title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?",
-                (now, _title_from(prompt), conversation_id),
+                (now, title_from(prompt), conversation_id),
             )
         self.coordination.turn_started(conversation_id, turn_id)
         return turn_id
@@ -383,6 +383,6 @@ def recover_crashed_turns(
     return [turn_from(r) for r in rows]
 
 
-def _title_from(prompt: str) -> str:
+def title_from(prompt: str) -> str:
     words = " ".join(prompt.split())
     return words if len(words) <= 60 else words[:59] + "…"

@@ -16,12 +16,15 @@ nothing stays ``running``.
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.core.observe.stats import COUNTERS
-from tui.core.store.base import Store, recover_crashed_turns
+from tui.core.observe.stats import COUNTERS, UNFINISHED, contribution
+from tui.core.store.base import Store, recover_crashed_turns, title_from
 from tui.core.store.db import (
     DatabaseError,
     Param,
@@ -151,6 +154,23 @@ CREATE INDEX IF NOT EXISTS idx_agent_messages_session_time
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# A turn's end while it runs, in one statement (``PostgresStore._finish``): what
+# ``Store.finish_turn`` does in a transaction of six statements (``totals.account`` and
+# ``totals.index_values`` for a turn that held no share yet).
+_FINISH = (
+    "WITH u AS (UPDATE turns SET reply = ?, status = ?, error = ?, tools = ?, metrics = ?,"
+    " finished_at = ?, ttft_s = ?, rate = ? WHERE id = ? AND status IN ("
+    + ", ".join(f"'{status}'" for status in UNFINISHED)
+    + ") RETURNING conversation_id),"
+    " p AS (DELETE FROM pending_runs WHERE turn_id = ?),"
+    f" k AS (INSERT INTO turn_totals(scope, {', '.join(COUNTERS)})"
+    f" SELECT s.scope, {', '.join('?' * len(COUNTERS))}"
+    " FROM u CROSS JOIN LATERAL (VALUES (''), (u.conversation_id)) AS s(scope)"
+    " ON CONFLICT(scope) DO UPDATE SET "
+    + ", ".join(f"{name} = turn_totals.{name} + excluded.{name}" for name in COUNTERS)
+    + ") SELECT count(*) FROM u"
+)
+
 
 def migrate(db: PostgresDb) -> int:
     """Run the migrations this database has not had; returns the version it had."""
@@ -210,6 +230,25 @@ class PostgresStore(Store, dialect="postgresql"):
         super().close()
         self._memory_db.close()
 
+    def start_turn(self, conversation_id: str, prompt: str, author: str = "") -> int:
+        """As every store, in one statement (one round trip the event loop waits for, not
+        four: a transaction's BEGIN and COMMIT are round trips too)."""
+        now = time.time()
+        row = self._main.execute(
+            "WITH t AS (INSERT INTO turns(conversation_id, started_at, prompt, author,"
+            " owner_pid, owner) VALUES (?, ?, ?, ?, ?, ?) RETURNING id),"
+            " c AS (UPDATE conversations SET updated_at = ?,"
+            " title = CASE WHEN title = '' THEN ? ELSE title END WHERE id = ?)"
+            " SELECT id FROM t",
+            (
+                *(conversation_id, now, prompt, author, os.getpid(), self.lease.instance_id),
+                *(now, title_from(prompt), conversation_id),
+            ),
+        ).fetchone()
+        turn_id = int(row[0])
+        self.coordination.turn_started(conversation_id, turn_id)
+        return turn_id
+
     # --- the database away: nothing is lost, nothing stays running -------------------------------
     def reachable(self) -> bool:
         """The main connection works or was opened again (the lease is renewed only then)."""
@@ -233,8 +272,7 @@ class PostgresStore(Store, dialect="postgresql"):
         """As every store; while the database is away (or writes wait for it) the turn's
         end is written once it is back (``Writer.later``), after what waits before it."""
         write = functools.partial(
-            Store.finish_turn,
-            self,
+            self._finish,
             turn_id,
             reply=reply,
             status=status,
@@ -244,6 +282,40 @@ class PostgresStore(Store, dialect="postgresql"):
         )
         self.coordination.turn_ended(turn_id)  # no partial reply of it is written any more
         self._writer.now_or_later(f"the end of turn {turn_id}", write)
+
+    def _finish(
+        self,
+        turn_id: int,
+        *,
+        reply: str,
+        status: str,
+        error: str | None,
+        tools: list[StoredToolCall],
+        metrics: MetricsSummary,
+    ) -> None:
+        """A turn's end as ``Store.finish_turn`` writes it, in one statement when the turn
+        still runs (or waits for approvals) and ends with no error kind to count: its row,
+        its pending run gone, its share of the totals (``_FINISH``); one round trip the
+        event loop waits for, not eight. Otherwise (ended already: its earlier share is
+        taken back first) ``Store.finish_turn``."""
+        share = contribution(status, reply, metrics)
+        if not share.errors_by_kind:
+            row = self._main.execute(
+                _FINISH,
+                (
+                    *(reply, status, error, json.dumps(tools), json.dumps(metrics), time.time()),
+                    share.ttft_sum if share.ttft_n else None,
+                    share.e2e_rate_sum if share.e2e_rate_n else None,
+                    turn_id,
+                    turn_id,
+                    *(getattr(share, name) for name in COUNTERS),
+                ),
+            ).fetchone()
+            if row[0]:
+                return
+        Store.finish_turn(
+            self, turn_id, reply=reply, status=status, error=error, tools=tools, metrics=metrics
+        )
 
     # the same for what a turn writes as it asks for approvals and pauses
     def save_tools(self, turn_id: int, tools: list[StoredToolCall]) -> None:
