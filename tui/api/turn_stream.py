@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.api.feed import MAX_EVENT_TEXT
 from tui.core import events as ev
+from tui.core.store import StoreUnavailable
 from tui.core.turn.conversation import Queued
 from tui.core.turn.protocol import ProtocolEncoder, envelope
 
@@ -186,6 +187,27 @@ class TurnStream:
                 message = "cancelled while it waited its turn: it never ran"
                 self.put(envelope("error", {"code": "CANCELLED", "message": message}))
             raise
+        except StoreUnavailable:
+            # The database went away as the turn began (PostgreSQL restarting): the turn is
+            # as a failed one, told to the client, never a 500 nor a traceback.
+            log.warning("session %s: the store's database does not answer", self.session_id)
+            data = {"code": "STORE_UNAVAILABLE", "message": "the store's database does not answer"}
+            for obj in (
+                envelope("error", data),
+                envelope(
+                    "response_complete",
+                    {
+                        "status": "failed",
+                        "final_response": "",
+                        "word_count": 0,
+                        "character_count": 0,
+                        "session_id": self.session_id,
+                    },
+                ),
+            ):
+                if self.turn_log is not None:
+                    self.feed.record(self.turn_log, obj)
+                self.put(obj)
         except Exception as problem:  # the runner never raises; the store or disk might
             request_id = uuid.uuid4().hex[:12]
             log.error("turn %s in session %s failed", request_id, self.session_id, exc_info=problem)
