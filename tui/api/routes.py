@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tui.api import stored
 from tui.api.http_limits import BODY_TIMEOUT_S, SEND_TIMEOUT_S
 from tui.api.schema import (
     AgentInfo,
@@ -374,17 +375,17 @@ async def follow(request: Request) -> Response:
 
 
 async def get_messages(request: Request) -> Response:
-    messages = await service_of(request).messages(request.path_params["session_id"])
+    messages = await stored.messages(service_of(request), request.path_params["session_id"])
     return JSONResponse({"messages": messages})
 
 
 async def get_session_stats(request: Request) -> Response:
     service = service_of(request)
-    return JSONResponse(await service.session_stats(request.path_params["session_id"]))
+    return JSONResponse(await stored.session_stats(service, request.path_params["session_id"]))
 
 
 async def get_stats(request: Request) -> Response:
-    return JSONResponse(await service_of(request).global_stats())
+    return JSONResponse(await stored.global_stats(service_of(request)))
 
 
 async def get_agents(request: Request) -> Response:
