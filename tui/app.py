@@ -352,6 +352,9 @@ class AgentsTuiApp(RemoteStartup, BackendStartup):
     def action_dashboard(self) -> None:
         from tui.screens.dashboard import DashboardScreen
 
+        if self.remote is not None:
+            self.notify(_("F2 reads this machine's store; attached, see the service's /v1/stats."))
+            return
         if self.store is None:
             self.notify(_("The conversation store is not open yet."), severity="warning")
             return

@@ -83,13 +83,12 @@ def export(ctx: CommandContext, argument: str = "") -> None:
 
     fmt, _sep, path = argument.partition(" ")
     fmt = fmt or "md"
-    if ctx.conversation is None:
+    source = getattr(ctx, "remote", None) or ctx.conversation  # attached: the session shown
+    if source is None:
         ctx.app.notify(_("Nothing to export yet."), severity="warning")
         return
     try:
-        target = ctx.conversation.export(
-            fmt, Path(path.strip()).expanduser() if path.strip() else None
-        )
+        target = source.export(fmt, Path(path.strip()).expanduser() if path.strip() else None)
     except (OSError, ValueError) as error:
         ctx.chat.add_note(_("Export failed"), str(error), kind="error")
         return

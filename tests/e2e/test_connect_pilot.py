@@ -284,3 +284,18 @@ async def test_turns_that_ran_while_the_link_was_down_are_shown_once_it_is_back(
                 ]
         finally:
             proxy.close()
+
+
+async def test_export_writes_the_attached_session_as_this_terminal_has_it(api, tmp_path):
+    server = api(lambda: echo_agent(rate=400))
+    app = attached(server.url, name="Lan")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.remote is not None and app.remote.connected.is_set())
+        await send(pilot, "I open the door")
+        await wait_until(pilot, lambda: len(app.history()) == 2, "the reply")
+        await wait_until(pilot, lambda: not app.turn_running, "the turn's end")
+        target = tmp_path / "table.md"
+        await send(pilot, f"/export md {target}")
+        await wait_until(pilot, target.exists, "the export")
+    text = target.read_text()
+    assert "I open the door" in text and "You said: Lan: I open the door" in text

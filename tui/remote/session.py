@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from tui.core import events as ev
@@ -73,6 +74,24 @@ class RemoteTable:
 
     def history(self) -> list[Message]:
         return list(self._messages)
+
+    def export(self, fmt: str, path: Path | None = None) -> Path:
+        """The session as this terminal has it (``/export``), written as a stored
+        conversation's export is."""
+        from tui.core.store import ConversationRow, TurnRow
+        from tui.core.store.export import export
+
+        turns: list[TurnRow] = []
+        for message in self._messages:
+            at = message.at.timestamp()
+            if message.role == "user":
+                turns.append(TurnRow(len(turns) + 1, self.id, at, None, message.text, "", "", None))
+            elif turns:
+                last = turns[-1]
+                last.reply, last.status, last.finished_at = message.text, message.status, at
+        started = turns[0].started_at if turns else time.time()
+        row = ConversationRow(self.id, self.id, self.agent, self.client.shown, started, time.time())
+        return export(row, turns, fmt, path)
 
     # --- what this terminal does -------------------------------------------------------------
     def send(self, text: str) -> str:
