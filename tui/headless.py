@@ -14,7 +14,6 @@ from tui.core.sanitize import safe_text
 from tui.core.secrets import redact
 from tui.core.turn.protocol import ProtocolEncoder
 
-
 # Stopped by Ctrl+C: 128 + SIGINT, as a shell reports a program the signal ended.
 EXIT_INTERRUPTED = 130
 
