@@ -148,10 +148,40 @@ def _remember_database_urls(argv: list[str]) -> None:
             remember_url(arg)
 
 
+EPILOG = """\
+examples:
+  agents-tui                                   the assistant, on the bundled model (no key)
+  agents-tui --agent game-master --seed 42     a dice game with reproducible rolls
+  agents-tui --model gpt-4.1-mini              OpenAI (OPENAI_API_KEY)
+  agents-tui --base-url http://127.0.0.1:11434/v1 --model llama3.2
+                                               any OpenAI-compatible server
+  agents-tui --model any-llm/anthropic/claude-sonnet-4-5
+                                               Anthropic, Gemini, Mistral, ... (their own
+                                               keys; pip install 'agents-tui[providers]')
+  agents-tui run "Explain TTFT in one line"    one turn, the reply on standard output
+  git diff | agents-tui run "review this" -    the prompt, then standard input
+  agents-tui models                            the backends this machine reaches
+
+environment:
+  OPENAI_API_KEY, OPENAI_BASE_URL        OpenAI, or the server it points at
+  ANTHROPIC_API_KEY, GEMINI_API_KEY, ... an any-llm/ model's provider key
+  AGENTS_TUI_<SETTING>                   any setting: AGENTS_TUI_MODEL, AGENTS_TUI_BASE_URL,
+                                         AGENTS_TUI_API_KEY, AGENTS_TUI_AGENT, ...
+  AGENTS_TUI_CONFIG                      another config file
+
+config file: {config}
+  (a flag wins over AGENTS_TUI_*, which wins over the file; --print-config shows the result)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from tui.core.config import config_path
+
     parser = Parser(
         prog="agents-tui",
         description="Chat with an OpenAI Agents SDK agent and watch the whole run live.",
+        epilog=EPILOG.format(config=config_path()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"agents-tui {__version__}")
     parser.add_argument(

@@ -186,3 +186,13 @@ def test_openai_base_url_gives_way_to_an_agents_own_model_and_to_base_url():
     backend = choose_backend(flagged, agent, environ=env)
     assert backend.kind == "compat" and backend.base_url == "http://127.0.0.1:8/v1"
     assert backend.api_key is None  # OpenAI's key is not sent to a --base-url server
+
+
+def test_help_shows_examples_environment_variables_and_the_config_file(tmp_path):
+    config = tmp_path / "elsewhere.toml"
+    done = agents_tui("--help", env={"AGENTS_TUI_CONFIG": str(config)})
+    assert done.returncode == 0, done.stderr
+    assert "examples:" in done.stdout and 'agents-tui run "review this" -' in done.stdout
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "AGENTS_TUI_CONFIG"):
+        assert name in done.stdout
+    assert f"config file: {config}" in done.stdout
