@@ -108,9 +108,15 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def loops(engine: Any = None, *, texts: bool = False) -> dict[str, Any]:
-    """Run the 30 asks on the bundled model; the looping share and lengths, overall and per
-    agent, and the replies that loop or run past ``MAX_WORDS`` (every reply with ``texts``)."""
+def loops(
+    engine: Any = None,
+    *,
+    texts: bool = False,
+    prompts: tuple[tuple[str, str, str], ...] = PROMPTS,
+) -> dict[str, Any]:
+    """Run the 30 asks (or ``prompts``) on the bundled model; the looping share and lengths,
+    overall and per agent, and the replies that loop or run past ``MAX_WORDS`` (every reply
+    with ``texts``)."""
     from tui.core.models.local_model import LlamaEngine, bundled_model_path, make_local_model
 
     if engine is None:
@@ -118,7 +124,8 @@ def loops(engine: Any = None, *, texts: bool = False) -> dict[str, Any]:
         engine.load()
     model = make_local_model(engine)
     started = time.perf_counter()
-    rows = [asyncio.run(_reply(model, *prompt)) for prompt in PROMPTS]
+    rows = [asyncio.run(_reply(model, *prompt)) for prompt in prompts]
+    stops = dict(getattr(model, "stops", {}))
     agents = sorted({r["agent"] for r in rows})
     flagged = [r for r in rows if texts or r["loops"] or r["words"] > MAX_WORDS]
     return {
@@ -129,6 +136,7 @@ def loops(engine: Any = None, *, texts: bool = False) -> dict[str, Any]:
         "per_language": {
             lang: _summary([r for r in rows if r["lang"] == lang]) for lang in ("en", "vi")
         },
+        "ended_early": {"loop": stops.get("loop", 0), "length": stops.get("length", 0)},
         "seconds": round(time.perf_counter() - started, 1),
         "flagged": [
             {k: r[k] for k in ("agent", "lang", "ask", "words", "repeated", "calls", "text")}

@@ -24,6 +24,31 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _SENTENCE_END = re.compile(r"[.!?…。](?:[\"')\]*_]*)\s|\n\s*\n")
 
 
+# The word budget of a reply, by what was asked (past it, the reply ends at a sentence end;
+# the hard limit stays the model's max_tokens). Chosen on ``agents-tui bench --loops``.
+NARRATION_WORDS = 90  # the game master telling a tool's result
+SHORT_WORDS = 110  # "briefly", "in one sentence", "a short ..."
+STORY_WORDS = 220  # a story, a tale, a poem
+REPLY_WORDS = 160  # anything else
+_SHORT = re.compile(
+    r"\b(short|brief(ly)?|quick(ly)?|one sentence|two sentences|in a few words|tl;?dr)\b"
+    r"|ngắn|tóm tắt|một câu",
+    re.IGNORECASE,
+)
+_STORY = re.compile(r"\b(story|stories|tale|fairy|poem|adventure)\b|chuyện|truyện|thơ", re.I)
+
+
+def reply_words(ask: str, *, narrating: bool = False) -> int:
+    """How many words a reply to ``ask`` may run before it ends at the next sentence end."""
+    if narrating:
+        return NARRATION_WORDS
+    if _SHORT.search(ask):
+        return SHORT_WORDS
+    if _STORY.search(ask):
+        return STORY_WORDS
+    return REPLY_WORDS
+
+
 def words_of(text: str) -> list[str]:
     """The words of ``text`` as compared: lower case, punctuation left out."""
     return [w for w in (_NOT_WORD.sub("", m.group().lower()) for m in _WORD.finditer(text)) if w]
