@@ -285,8 +285,10 @@ class PostgresDb:
     while the server is away every use raises ``StoreUnavailable`` at once, so that callers
     answer "try again", and a thread reconnects as soon as the server is back (``usable``).
     ``generation`` counts the connections opened (a lease names its backend anew). A
-    connection only worker threads use (``attempt_on_use``: the model's memory) tries to
-    reopen on every use while it is down, so its first use after the server is back works."""
+    connection only worker threads use (``attempt_on_use``: the model's memory) is also
+    tried again by a use that finds it down, so its first use after the server is back
+    works; one such attempt at a time, the other uses meanwhile answer ``StoreUnavailable``
+    at once (a server out of reach holds no more than one thread)."""
 
     dialect = "postgresql"
 
@@ -301,6 +303,7 @@ class PostgresDb:
         self.down_since: float | None = None  # when the connection was lost, if it is
         self._reopening: threading.Thread | None = None  # trying to reconnect
         self._closed = False
+        self._attempting = threading.Lock()  # a use of an ``attempt_on_use`` one reconnects
         self.conn: psycopg.Connection[Row] = self._open()
         self.generation = 1
 
@@ -344,7 +347,7 @@ class PostgresDb:
         conn = self.conn
         if self.down_since is None and not self._dropped(conn):
             return conn
-        if self.down_since is None or self.attempt_on_use:
+        if self.down_since is None:
             self._lose(None)
             with contextlib.suppress(Exception):
                 return self._install(self._open())
@@ -404,7 +407,25 @@ class PostgresDb:
             self.conn.close()
         return StoreUnavailable()
 
+    def _attempt(self) -> None:
+        """An attempt to reopen the lost connection now, unless another is under way."""
+        if not self._attempting.acquire(blocking=False):
+            return
+        try:
+            conn = self._open()
+        except Exception:
+            return
+        finally:
+            self._attempting.release()
+        with self.lock:
+            if self._closed or self.down_since is None:
+                conn.close()
+            else:
+                self._install(conn)
+
     def execute(self, sql: str, args: Sequence[Param] = ()) -> Cursor:
+        if self.attempt_on_use and self.down_since is not None:
+            self._attempt()
         text = self._sql.get(sql)
         if text is None:
             text = self._sql[sql] = to_pyformat(sql)
