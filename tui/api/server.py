@@ -44,9 +44,10 @@ def create_app(
 ) -> Starlette:
     """The API's app: the routes of ``tui.api.routes`` (which read ``app.state``), their
     error answers, and the middleware every request passes (request log and id, security
-    headers, same-origin guard)."""
+    headers, same-origin guard, gzip for clients that ask)."""
     from starlette.middleware import Middleware
 
+    from tui.api.compression import Compression
     from tui.api.guard import SameOrigin, SecurityHeaders
 
     same_origin = Middleware(
@@ -56,7 +57,13 @@ def create_app(
     app = Starlette(
         routes=routes(),
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        middleware=[tracing, Middleware(RequestLog), Middleware(SecurityHeaders), same_origin],
+        middleware=[
+            tracing,
+            Middleware(RequestLog),
+            Middleware(SecurityHeaders),
+            same_origin,
+            Middleware(Compression),
+        ],
     )
     app.state.service = service
     app.state.settings = ApiSettings(
