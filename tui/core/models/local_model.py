@@ -450,7 +450,7 @@ class LocalLlamaModel(Model):
             {"role": "user", "content": "hi"},
         ]
         if catalogue:  # the pick is scored; the narration runs on the prompt without tools
-            self.engine.pick("hi", catalogue[:1])
+            self.engine.pick("hi", catalogue)  # every candidate's prompt evaluated, kept
             for _ in self.engine.chat(threading.Event(), messages=messages, max_tokens=1):
                 pass
             return
