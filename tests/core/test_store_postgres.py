@@ -412,3 +412,101 @@ def test_a_process_whose_store_cannot_reach_the_database_stops_renewing_its_leas
     finally:
         other.close()
         store.close()
+
+
+async def test_the_postgresql_memory_reads_and_writes_the_rows_the_sdks_session_does(
+    postgres_url,
+):
+    """The store's own memory replaced the SDK's SQLAlchemySession on PostgreSQL (one
+    statement a call, off the event loop): the rows stay the SDK's, both ways."""
+    from agents.extensions.memory import SQLAlchemySession
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    store = Store(url=postgres_url)
+    engine = create_async_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        store.ensure_conversation("c1")
+        memory = store.memory("c1")
+        items = [
+            {"role": "user", "content": 'héllo "q"'},
+            {"role": "assistant", "content": "x" * 5},
+            {"role": "user", "content": "third"},
+        ]
+        await memory.add_items(items[:2])
+        await memory.add_items(items[2:])
+        assert await memory.get_items() == items
+        assert await memory.get_items(2) == items[-2:]
+        sdk = SQLAlchemySession("c1", engine=engine, create_tables=False)
+        assert await sdk.get_items() == items  # the SDK reads what the store wrote
+        await sdk.add_items([{"role": "assistant", "content": "from the sdk"}])
+        assert await memory.pop_item() == {"role": "assistant", "content": "from the sdk"}
+        assert await sdk.get_items() == items
+        await memory.clear_session()
+        assert await sdk.get_items() == [] and await memory.pop_item() is None
+        await sdk.add_items([{"role": "user", "content": "é"}])
+        await memory.add_items([{"role": "user", "content": "é"}])
+        rows = store._reader.execute(
+            "SELECT message_data FROM agent_messages WHERE session_id = 'c1' ORDER BY id"
+        ).fetchall()
+        assert rows[-1][0] == rows[-2][0]  # byte for byte the SDK's row
+    finally:
+        await engine.dispose()
+        store.close()
+
+
+def test_a_turns_one_statement_end_on_postgresql_leaves_what_the_general_path_does(
+    postgres_base,
+):
+    from tui.bench.pg import new_database
+    from tui.core.store.base import Store as General
+    from tui.core.store.postgres import PostgresStore
+
+    def scenario(store: Store) -> tuple:
+        ids = []
+        for conversation in ("a", "b"):
+            store.ensure_conversation(conversation)
+            endings = [
+                ("completed", None, {"elapsed_s": 1.5, "time_to_first_token_s": 0.2,
+                                     "tokens_per_second": 30.0, "streamed_tokens": 40,
+                                     "output_tokens": 41, "input_tokens": 7}),
+                ("failed", "boom", {"elapsed_s": 0.5, "errors": 1,
+                                    "errors_by_kind": {"store": 1}}),
+                ("interrupted", None, {"elapsed_s": 0.3}),
+                ("completed", None, {}),
+            ]  # fmt: skip
+            for i, (status, error, metrics) in enumerate(endings):
+                turn = store.start_turn(conversation, f"p{i}")
+                store.finish_turn(
+                    turn, reply="r" * i, status=status, error=error, tools=[], metrics=metrics
+                )
+                ids.append(turn)
+        store.finish_turn(  # a finished turn finished again: its share taken back first
+            ids[0], reply="again", status="failed", error="x", tools=[], metrics={"elapsed_s": 2}
+        )
+        store.coordination.writer.flush()
+        read = store._reader.execute
+        try:
+            return (
+                [tuple(r) for r in read("SELECT * FROM turn_totals ORDER BY scope").fetchall()],
+                [tuple(r) for r in read("SELECT * FROM turn_error_kinds ORDER BY scope, kind")],
+                [
+                    tuple(r)
+                    for r in read(
+                        "SELECT conversation_id, prompt, reply, status, error, tools, ttft_s,"
+                        " rate, finished_at IS NOT NULL FROM turns ORDER BY id"
+                    )
+                ],
+                store.totals(),
+                store.global_stats()["total_sessions"],
+            )
+        finally:
+            store.close()
+
+    fast = scenario(Store(url=new_database(postgres_base)))
+    original = PostgresStore._finish
+    PostgresStore._finish = lambda self, turn_id, **kw: General.finish_turn(self, turn_id, **kw)  # type: ignore[method-assign]
+    try:
+        general = scenario(Store(url=new_database(postgres_base)))
+    finally:
+        PostgresStore._finish = original  # type: ignore[method-assign]
+    assert fast == general
