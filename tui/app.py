@@ -278,7 +278,7 @@ class AgentsTuiApp(RemoteStartup, BackendStartup):
                 severity="error",
             )
             return
-        self.chat_screen.submit(text)
+        self.chat_screen.submit(text, interrupt=message.interrupt)
 
     @on(PromptInput.Changed)
     def _prompt_changed(self, event: PromptInput.Changed) -> None:

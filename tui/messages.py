@@ -96,9 +96,11 @@ class ConversationOpened(Message, bubble=False):
 
 @dataclass(eq=False)
 class PromptSubmitted(Message):
-    """The person pressed Enter on a prompt (or a slash command)."""
+    """The person pressed Enter on a prompt (or a slash command); Ctrl+Enter / Alt+Enter
+    (``interrupt``) stops the running reply and sends it next."""
 
     text: str
+    interrupt: bool = False
 
 
 @dataclass(eq=False)

@@ -39,6 +39,7 @@ from tui.messages import (
 )
 from tui.remote.decode import Cancelled, Link, Said, ServiceMeasured
 from tui.screens.chat_approvals import ChatApprovals
+from tui.screens.chat_interrupt import ChatInterrupting
 from tui.screens.chat_reading import ChatReading, Completions
 from tui.screens.chat_remote import RemotePresenting
 from tui.text_batch import TextBatcher
@@ -62,7 +63,7 @@ ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N
 
 
 @localized
-class ChatScreen(ChatApprovals, RemotePresenting, ChatReading):
+class ChatScreen(ChatApprovals, ChatInterrupting, RemotePresenting, ChatReading):
     """The app's main screen: the turns presented in the panes its base composes."""
 
     def __init__(self, session_metrics: SessionMetrics, completions: Completions) -> None:
@@ -139,12 +140,15 @@ class ChatScreen(ChatApprovals, RemotePresenting, ChatReading):
         self.start_next_queued()
 
     # --- running turns --------------------------------------------------------------------
-    def submit(self, prompt: str) -> None:
+    def submit(self, prompt: str, *, interrupt: bool = False) -> None:
         """A prompt from the person: sent now, or queued behind the running turn (or the
-        model still loading), shown at once either way."""
+        model still loading), shown at once either way; with ``interrupt`` (Ctrl+Enter) the
+        running turn stops and this prompt goes next (``tui.screens.chat_interrupt``)."""
         host = self.host
         if self.table is not None:  # a running service's session: the service queues it
             self.send_remote(self.table, prompt)
+            return
+        if interrupt and self.interrupt_with(prompt):
             return
         if host.turn_running or not host.model_ready:
             self.queue_prompt(prompt)

@@ -1,4 +1,5 @@
-"""The multi-line prompt: Enter sends, Shift+Enter / Ctrl+J add a newline, Up/Down recall.
+"""The multi-line prompt: Enter sends, Ctrl+Enter / Alt+Enter send now (stopping the
+reply that streams), Shift+Enter / Ctrl+J add a newline, Up/Down recall.
 
 Tab completes a slash command; the hint line under the prompt lists the matches.
 """
@@ -17,6 +18,11 @@ from tui.messages import PromptSubmitted
 
 # Larger prompts make every keystroke re-wrap the whole document (0.5 s at 1 MB on 2 cores).
 MAX_PROMPT_CHARS = 256_000
+# Send now, stopping the running reply. Textual names Ctrl+Enter only where the terminal
+# reports it apart from Enter (the kitty keyboard protocol, or xterm's modifyOtherKeys);
+# Alt+Enter the same: most terminals and tmux send Alt+Enter as ESC CR, which Textual 8
+# reads as a plain Enter.
+INTERRUPT_KEYS = ("ctrl+enter", "alt+enter")
 
 
 @localized
@@ -63,10 +69,10 @@ class PromptInput(TextArea):
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
-        if key == "enter":
+        if key in ("enter", *INTERRUPT_KEYS):
             event.stop()
             event.prevent_default()
-            self.submit()
+            self.submit(interrupt=key in INTERRUPT_KEYS)
             return
         if key in ("shift+enter", "ctrl+j"):
             event.stop()
@@ -108,7 +114,8 @@ class PromptInput(TextArea):
         self.text = self._draft if self._recall_index is None else self.sent_prompts[index]
         self.move_cursor(self.document.end)
 
-    def submit(self) -> None:
+    def submit(self, *, interrupt: bool = False) -> None:
+        """Send the prompt (``interrupt``: stopping the running reply, which it follows)."""
         text = self.text
         if not text.strip():
             return
@@ -126,7 +133,7 @@ class PromptInput(TextArea):
         self._recall_index = None
         self._draft = ""
         self.clear()
-        self.post_message(PromptSubmitted(text))
+        self.post_message(PromptSubmitted(text, interrupt=interrupt))
 
 
 def _common_prefix(words: list[str]) -> str:
