@@ -362,6 +362,7 @@ async def post_message(request: Request) -> Response:
         detach=body.detach,
         author=body.author,
         message_id=body.message_id,
+        interrupt=body.interrupt,
     )
     return event_stream(request, stream)
 

@@ -113,6 +113,13 @@ class PostMessageRequest(RequestBody):
         "(a client that lost its connection may resend safely); shown in `user_message`.",
         examples=["7f3c1e0a"],
     )
+    interrupt: bool = Field(
+        False,
+        description="Smart interruption: stop the session's running turn (as `POST "
+        ".../cancel` with `queued: false` does: its partial reply kept, `interrupted`) and "
+        "run this prompt next, ahead of the prompts waiting in this process (they stay "
+        "queued behind it). With no turn running, the prompt is sent as usual.",
+    )
 
     invalid: ClassVar[Mapping[str, str]] = {
         "message": "message must be a non-empty string",
@@ -120,6 +127,7 @@ class PostMessageRequest(RequestBody):
         "author": "author must be a name of up to 64 characters without a colon or control "
         "characters",
         "message_id": "message_id must be up to 64 of A-Za-z0-9._-",
+        "interrupt": "interrupt must be true or false",
     }
 
     @field_validator("author")

@@ -19,12 +19,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.api.cancelling import Cancelling
 from tui.api.turn_stream import TurnStream
 from tui.core.agents import BUILTIN_AGENTS
 from tui.core.store import Store
 from tui.core.turn.approvals import ApprovalDecision, ApprovalRequest
 from tui.core.turn.conversation import Conversation
-from tui.core.turn.protocol import envelope
 
 if TYPE_CHECKING:
     from tui.core.store.coordination import Listening
@@ -137,7 +137,7 @@ class LiveSession:
             coordination.answered(session_id, request.call_id)
 
 
-class StreamingService:
+class StreamingService(Cancelling):
     def __init__(
         self,
         store: Store,
@@ -344,6 +344,7 @@ class StreamingService:
         detach: bool = False,
         author: str = "",
         message_id: str = "",
+        interrupt: bool = False,
     ) -> AsyncIterator[dict[str, Any]]:
         """The protocol objects of one turn; closing the iterator early cancels the turn
         (a client that went away), and its partial reply is stored as interrupted. With
@@ -354,7 +355,8 @@ class StreamingService:
         its place from now on: counted when it started iterating, 152 requests arriving
         together were all let in under a limit of 48. It holds it until its turn ends,
         whether its client stays or not: a detached turn whose client left still runs a
-        model call (40 of them ran under a limit of 5 while the stats said 0)."""
+        model call (40 of them ran under a limit of 5 while the stats said 0).
+        ``interrupt``: see ``Cancelling.interrupter``."""
         live = self.admit(session_id)
         live.first_time(message_id)  # 409 DUPLICATE_MESSAGE for a prompt sent again
         self.streams_open += 1
@@ -376,6 +378,7 @@ class StreamingService:
             detach=detach,
             author=author,
             message_id=message_id,
+            interrupt=self.interrupter(session_id, author) if interrupt else None,
         )
         live.streams.add(turn)
         stream = turn.events()
@@ -412,32 +415,6 @@ class StreamingService:
                 retry_after=RETRY_AFTER_S,
             )
         return live
-
-    def cancel(self, session_id: str, *, by: str = "", queued: bool = True) -> bool:
-        """Stop the session's running turn, in this process or (PostgreSQL) another, and
-        withdraw the detached prompts waiting behind it here (no client can withdraw them
-        by leaving: emptying a queue of 8 took 9 cancels, each timed to a turn's start)."""
-        live = self.session(session_id)
-        withdrawn = [
-            turn for turn in list(live.streams) if queued and turn.detach and turn.withdraw()
-        ]
-        if live.conversation.running:
-            self._cancel_here(live, by)
-            return True
-        if withdrawn:
-            return True
-        coordination = self.store.coordination
-        if coordination.running_turn(session_id) is None:
-            return False
-        coordination.notify({"op": "cancel", "session": session_id, "by": by})
-        return True
-
-    def _cancel_here(self, live: LiveSession, by: str) -> None:
-        """Stop the turn this process runs; its followers are told who asked."""
-        turn = self.feed.turns.get(live.conversation.id)
-        if by and turn is not None and not turn.ended:
-            self.feed.record(turn, envelope("turn_cancelled", {"by": by}))
-        live.conversation.cancel()
 
     def approve(self, session_id: str, call_id: str, approved: bool) -> None:
         """Answer a tool call's approval, asked by this process or (PostgreSQL) another."""

@@ -99,8 +99,11 @@ class TurnStream:
         detach: bool = False,
         author: str = "",
         message_id: str = "",
+        interrupt: Callable[[], object] | None = None,
     ) -> None:
         self.conversation = conversation
+        # ``"interrupt": true``: cancels the running turn once this prompt is queued first
+        self.interrupt = interrupt
         self.feed = feed
         self.store = store
         self.max_buffered = max_buffered
@@ -171,10 +174,15 @@ class TurnStream:
         """The turn: the conversation's one queue (across processes on PostgreSQL), a turn
         stored while waiting for approvals taken up first, then this prompt's."""
         try:
+            first = self.interrupt is not None
             async with contextlib.aclosing(
-                self.conversation.turn(self.message, self.author)
+                self.conversation.turn(self.message, self.author, first=first)
             ) as events:
                 async for event in events:
+                    if isinstance(event, Queued) and self.interrupt is not None:
+                        # queued first now: the turn it waits for is stopped (Esc's way)
+                        self.interrupt()
+                        self.interrupt = None
                     if isinstance(event, Queued):
                         queued = {"position": event.position, "session_id": self.session_id}
                         self.put(envelope("queued", queued))

@@ -125,6 +125,8 @@ class Conversation:
         self._turn_slot = asyncio.Lock()
         self._claimed = 0  # turns asked for and not yet over (waiting or running)
         self.waiting = 0  # prompts waiting behind the running turn (in this process)
+        self._tickets: set[int] = set()  # this process's tickets in the shared queue
+        self._jumping = 0  # prompts sent ``first`` that have not started yet
         self._moved = asyncio.Event()  # the shared queue moved (a notification)
 
     def ask_with(self, approver: Approver | None) -> None:
@@ -132,30 +134,47 @@ class Conversation:
         self.runner.approver = approver
 
     # --- turns ------------------------------------------------------------------------------
-    def turn(self, prompt: str | None, author: str = "") -> AsyncGenerator[TurnEvent, None]:
+    def turn(
+        self, prompt: str | None, author: str = "", *, first: bool = False
+    ) -> AsyncGenerator[TurnEvent, None]:
         """One prompt's turn as a stream of events (``None``: only a turn stored while it
         waited for approvals, if there is one). The conversation is busy from this call on,
         so a prompt sent meanwhile queues behind this one. Iterate it to its end; a reader
         that stops early cancels the turn, which is still stored whole (interrupted, or
         paused if it was waiting for an approval). ``author``: who typed the prompt, at a
-        table of players sharing the conversation (the model reads ``NAME: text``)."""
+        table of players sharing the conversation (the model reads ``NAME: text``).
+        ``first``: the prompt goes ahead of the prompts waiting in this process (a smart
+        interruption: the running turn is cancelled and this one is next); prompts of other
+        processes that came before it still go first."""
         self._claimed += 1
-        return self._turn(prompt, author)
+        return self._turn(prompt, author, first)
 
-    async def _turn(self, prompt: str | None, author: str) -> AsyncGenerator[TurnEvent, None]:
+    def _must_wait(self, ticket: int, ahead: int, first: bool) -> bool:
+        if self._turn_slot.locked():
+            return True
+        if first:  # only the tickets of other processes count
+            return ahead > sum(1 for mine in self._tickets if mine < ticket)
+        return bool(ahead) or self._jumping > 0
+
+    async def _turn(
+        self, prompt: str | None, author: str, first: bool = False
+    ) -> AsyncGenerator[TurnEvent, None]:
         queue = self.store.coordination
         ticket: int | None = None
         self.waiting += 1
+        self._jumping += first  # until it starts: the prompts waiting here let it pass
         waiting = True
         try:
             # 1. Wait for this conversation's earlier turns, in the order the prompts came:
             # a ticket each (the oldest runs, in whichever process holds it when the store
-            # is shared), and this process's turn slot.
+            # is shared), and this process's turn slot; a prompt sent ``first`` passes the
+            # ones waiting here.
             ticket, ahead = queue.enqueue(self.id)
+            self._tickets.add(ticket)
             told = False
-            while ahead or self._turn_slot.locked():
+            while self._must_wait(ticket, ahead, first):
                 if not told:
-                    yield Queued(max(ahead, 1))
+                    yield Queued(1 if first else max(ahead, 1))
                     told = True
                 self._moved.clear()
                 with contextlib.suppress(TimeoutError):
@@ -164,6 +183,9 @@ class Conversation:
             async with self._turn_slot:
                 self.waiting -= 1
                 waiting = False
+                if first:
+                    self._jumping -= 1
+                    first = False
                 try:
                     # 2. A turn stored while it waited for approvals is finished first.
                     paused = self.paused()
@@ -179,13 +201,17 @@ class Conversation:
                         async for event in self._stages(self.runner.events(prompt, author)):
                             yield event
                 finally:
+                    self._tickets.discard(ticket)
                     queue.dequeue(self.id, ticket)
                     ticket = None
         finally:
             self._claimed -= 1
             if waiting:
                 self.waiting -= 1
+            if first:  # withdrawn before it started
+                self._jumping -= 1
             if ticket is not None:  # cancelled while it waited
+                self._tickets.discard(ticket)
                 queue.dequeue(self.id, ticket)
             self._moved.set()  # a prompt of this process behind it goes on at once
 
