@@ -165,10 +165,15 @@ class ServiceClient:
         path = f"/v1/sessions/{_seg(session_id)}/approvals/{_seg(call_id)}"
         await self._json("POST", path, {"approve": approved})
 
-    async def post_message(self, session_id: str, text: str, author: str, message_id: str) -> None:
+    async def post_message(
+        self, session_id: str, text: str, author: str, message_id: str, *, interrupt: bool = False
+    ) -> None:
         """Send one prompt; its turn runs on whatever this client does next (``detach``):
-        every follower, this one too, sees it through ``events``."""
+        every follower, this one too, sees it through ``events``. ``interrupt``: the running
+        turn is stopped and this prompt runs next."""
         body = {"message": text, "author": author, "message_id": message_id, "detach": True}
+        if interrupt:
+            body["interrupt"] = True
         path = f"/v1/sessions/{_seg(session_id)}/messages"
         try:
             async with self._http.stream("POST", self._url(path), json=body) as response:

@@ -58,6 +58,7 @@ class RemoteTable:
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.sent_at: dict[str, int] = {}  # own prompts' ids: when they were handed over
         self.mine: set[str] = set()
+        self.interrupting: set[str] = set()  # own prompts sent with ``"interrupt": true``
         # What ``follow`` yields: the session's events and what the link and sender met.
         self.items: asyncio.Queue[RemoteItem | None] = asyncio.Queue()
         self._messages: list[Message] = []
@@ -94,10 +95,13 @@ class RemoteTable:
         return export(row, turns, fmt, path)
 
     # --- what this terminal does -------------------------------------------------------------
-    def send(self, text: str) -> str:
-        """Hand a prompt over; it is sent once the link is up (never twice). Its id."""
+    def send(self, text: str, *, interrupt: bool = False) -> str:
+        """Hand a prompt over; it is sent once the link is up (never twice). Its id.
+        ``interrupt`` (Ctrl+Enter): the service stops the running turn and runs it next."""
         message_id = uuid.uuid4().hex[:16]
         self.mine.add(message_id)
+        if interrupt:
+            self.interrupting.add(message_id)
         self.sent_at[message_id] = time.perf_counter_ns()
         self._outbox.put_nowait((message_id, text))
         if self._sender is None or self._sender.done():
@@ -114,7 +118,10 @@ class RemoteTable:
         while not self.closed:
             await self.connected.wait()
             try:
-                await self.client.post_message(self.id, text, self.author, message_id)
+                interrupt = message_id in self.interrupting
+                await self.client.post_message(
+                    self.id, text, self.author, message_id, interrupt=interrupt
+                )
                 return
             except ServiceProblem as problem:
                 if problem.code == "DUPLICATE_MESSAGE":

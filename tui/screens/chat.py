@@ -146,7 +146,7 @@ class ChatScreen(ChatApprovals, ChatInterrupting, RemotePresenting, ChatReading)
         running turn stops and this prompt goes next (``tui.screens.chat_interrupt``)."""
         host = self.host
         if self.table is not None:  # a running service's session: the service queues it
-            self.send_remote(self.table, prompt)
+            self.send_remote(self.table, prompt, interrupt=interrupt)
             return
         if interrupt and self.interrupt_with(prompt):
             return

@@ -51,10 +51,13 @@ class RemotePresenting:
     def table(self) -> RemoteTable | None:
         return getattr(self.host, "remote", None)
 
-    def send_remote(self, table: RemoteTable, prompt: str) -> None:
-        """A prompt typed here: shown at once (queued), sent when the link is up."""
+    def send_remote(self, table: RemoteTable, prompt: str, *, interrupt: bool = False) -> None:
+        """A prompt typed here: shown at once (queued), sent when the link is up; with
+        ``interrupt`` (Ctrl+Enter) the service stops the running turn and runs it next."""
         bubble = self.host.chat.add_user(prompt, queued=True, author=table.author)
-        self.own_bubbles[table.send(prompt)] = bubble
+        self.own_bubbles[table.send(prompt, interrupt=interrupt)] = bubble
+        if interrupt and self.host.turn_running:
+            self.host.timeline.note("rejected", _("interrupted by a new prompt"))
 
     def present_remote(self, item: object) -> None:
         match item:
