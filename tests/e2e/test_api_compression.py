@@ -41,6 +41,7 @@ async def test_json_is_gzip_when_asked_and_plain_when_not(api):
         async with raw.post(f"{server.url}/v1/sessions", headers=GZIP) as response:
             assert response.status == 201
             assert "Content-Encoding" not in response.headers
+            assert "Accept-Encoding" not in response.headers.get("Vary", "")
             assert (await response.read()).startswith(b"{")
     # decompressed by the client: the same JSON
     async with (

@@ -6,8 +6,9 @@ holds a response's headers until its first body chunk: a follower waiting for th
 event stream's headers go at once, and each chunk the stream sends (one event, or a ping) is
 compressed and flushed with ``Z_SYNC_FLUSH``, so the client decodes it as it arrives: the
 stream is never held back. Other answers (JSON, the page, ``/metrics``) are compressed whole
-when they are at least ``minimum_size`` bytes; tiny ones go as they are. Every answer of a
-type that may be compressed says ``Vary: Accept-Encoding``.
+when they are at least ``minimum_size`` bytes; tiny ones go as they are. Every answer that
+a client asking for gzip would get compressed says ``Vary: Accept-Encoding`` (merged with the
+same-origin guard's ``Vary: Origin``: this middleware wraps it).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def compressible(media_type: str) -> bool:
 
 
 class Compression:
-    """The ASGI middleware: innermost, so error answers are compressed too."""
+    """The ASGI middleware, around the same-origin guard (its ``Vary`` merged into one
+    header) and inside the request log; error answers are compressed too."""
 
     def __init__(self, app: ASGIApp, minimum_size: int = MINIMUM_SIZE) -> None:
         self.app = app
@@ -87,18 +89,22 @@ class _Responder:
     async def _started(self, message: Message) -> None:
         headers = MutableHeaders(raw=message.setdefault("headers", []))
         media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
-        if not compressible(media_type):
-            self.passthrough = True
-            await self._send(message)
-            return
-        headers.add_vary_header("Accept-Encoding")
-        if not self.wanted or "content-encoding" in headers or message["status"] in (204, 206, 304):
+        if (
+            not compressible(media_type)
+            or "content-encoding" in headers
+            or message["status"] in (204, 206, 304)
+        ):
             self.passthrough = True
             await self._send(message)
         elif media_type == "text/event-stream":
-            await self._stream(message)  # the headers now: the events come when they come
+            headers.add_vary_header("Accept-Encoding")
+            if self.wanted:
+                await self._stream(message)  # the headers now: the events come when they come
+            else:
+                self.passthrough = True
+                await self._send(message)
         else:
-            self.start = message
+            self.start = message  # until its first body says whether it could be compressed
 
     async def _stream(self, start: Message) -> None:
         headers = MutableHeaders(raw=start["headers"])
@@ -114,7 +120,10 @@ class _Responder:
         more = bool(message.get("more_body", False))
         if self.start is not None:  # the first chunk of a response not yet started
             start = self.start
-            if not more and len(body) < self.minimum_size:
+            small = not more and len(body) < self.minimum_size
+            if not small:  # compressed for a client that asks: caches keep both
+                MutableHeaders(raw=start["headers"]).add_vary_header("Accept-Encoding")
+            if small or not self.wanted:
                 self.passthrough = True
                 self.start = None
                 await self._send(start)

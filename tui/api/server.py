@@ -61,8 +61,8 @@ def create_app(
             tracing,
             Middleware(RequestLog),
             Middleware(SecurityHeaders),
-            same_origin,
             Middleware(Compression),
+            same_origin,
         ],
     )
     app.state.service = service
