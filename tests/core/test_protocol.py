@@ -62,12 +62,14 @@ def test_a_players_prompt_is_said_with_its_author_and_id_and_a_resumed_turn_is_n
 
 
 def documented_fields() -> dict[str, set[str]]:
-    """The README's table of the event protocol: each type's top-level ``data`` fields."""
+    """The docs' table of the event protocol (docs/api/events.md): each type's top-level
+    ``data`` fields."""
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    table = readme.split("### The event protocol", 1)[1].split("\n### ", 1)[0]
+    page = Path(__file__).resolve().parents[2] / "docs" / "api" / "events.md"
+    table = page.read_text(encoding="utf-8").split("## The event protocol", 1)[1]
+    table = table.split("\n## ", 1)[0]
     out: dict[str, set[str]] = {}
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -81,7 +83,7 @@ def documented_fields() -> dict[str, set[str]]:
     return out
 
 
-def test_every_event_type_carries_the_fields_the_readme_documents():
+def test_every_event_type_carries_the_fields_the_docs_document():
     encoder = ProtocolEncoder("s1")
     events: list[ev.RunEvent] = [
         ev.TurnStarted("hi", "A", 1),

@@ -465,9 +465,9 @@ def answer_to(port: int, head: bytes) -> tuple[int, dict, str]:
 
 
 async def test_the_16_kb_head_limit_holds_however_the_head_arrives():
-    """The README's 16 KB: a 120 KB header or a 100 KB URL (one read each, which h11
-    never measured) and a 200 KB head (many reads) all get 431 HEADERS_TOO_LARGE in the
-    API's error shape; a head under the limit is served."""
+    """The docs' 16 KB (docs/operations/index.md, "Limits"): a 120 KB header or a 100 KB
+    URL (one read each, which h11 never measured) and a 200 KB head (many reads) all get 431
+    HEADERS_TOO_LARGE in the API's error shape; a head under the limit is served."""
     with model_server() as base, api_process(base) as (url, child):
         port = int(url.rsplit(":", 1)[1])
 

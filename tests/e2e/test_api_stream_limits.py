@@ -32,8 +32,8 @@ from tests.e2e.test_api_limits import (
 )
 
 # The server's resident memory under the 200 + 200 attack: its size at rest (about 140 MB)
-# plus this much at most (README, "Every stream counted"). Measured here: +60 MB, 16 turns
-# running (before: 119 -> 521 MB).
+# plus this much at most (docs/operations/index.md, "Every stream counted"). Measured here:
+# +60 MB, 16 turns running (before: 119 -> 521 MB).
 ATTACK_RSS_GROWTH_KB = 120_000
 LOG_LIMIT_BYTES = 1_000_000
 LONG_REPLY = 300_000  # bytes: more than the kernel's buffers toward a client hold
