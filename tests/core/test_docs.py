@@ -90,3 +90,9 @@ def test_every_link_of_the_readme_reaches_a_file_of_the_repository():
     local = [t.split("#", 1)[0] for t in targets if not re.match(r"[a-z]+:", t)]
     missing = [t for t in local if t and not (ROOT / t).exists()]
     assert not missing, f"README.md links to missing files: {missing}"
+
+
+def test_the_readme_stays_short():
+    """What a newcomer needs first; the rest is on the site (issue 37: at most 300 lines)."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines: move details to docs/"
