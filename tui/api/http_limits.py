@@ -1,4 +1,4 @@
-"""The HTTP server's limits, each with a number (the API limits (docs/operations/index.md#limits) lists them).
+"""The HTTP server's limits, each with a number (docs/operations/index.md#limits lists them).
 
 uvicorn closes idle keep-alive connections, caps header size and (optionally) the number
 of connections, but has no deadline for a request to *arrive*: its keep-alive timer is

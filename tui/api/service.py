@@ -34,7 +34,7 @@ RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) ->
 log = logging.getLogger("agents_tui.api")
 
 
-# Limits, each with a number and an error of its own (see the API limits (docs/operations/index.md#limits)).
+# Limits, each with a number and an error of its own (docs/operations/index.md#limits).
 MAX_STREAMS = 100  # turns streaming at once, detached ones too; past it 429 TOO_MANY_STREAMS
 # Followers (``GET .../events``) have a limit of their own, ``max_streams`` unless given.
 MAX_LIVE_SESSIONS = 512  # sessions kept in memory; idle ones past it are rebuilt on demand
