@@ -12,7 +12,7 @@ class AwayConversation:
     id = "s1"
     metrics = None
 
-    def turn(self, _prompt, _author=""):
+    def turn(self, _prompt, _author="", **_options):
         async def events():
             raise StoreUnavailable()
             yield  # an async generator
