@@ -69,6 +69,30 @@ class _Probe:
 
         app._display = display  # type: ignore[method-assign]
 
+    def watch_replies(self) -> Callable[[], None]:
+        """Note what every reply holds each time it is drawn (its flushes and its end);
+        returns what puts the reply's methods back."""
+        from tui.widgets.assistant_message import AssistantMessage
+
+        original_flush, original_finish = AssistantMessage.flush, AssistantMessage.finish
+
+        def flush(reply: AssistantMessage) -> None:
+            original_flush(reply)
+            self.shown.append((time.perf_counter_ns(), len(reply.source)))
+
+        def finish(reply: AssistantMessage, *args: Any, **kwargs: Any) -> None:
+            original_finish(reply, *args, **kwargs)
+            self.shown.append((time.perf_counter_ns(), len(reply.source)))
+
+        AssistantMessage.flush = flush  # type: ignore[method-assign,assignment]
+        AssistantMessage.finish = finish  # type: ignore[method-assign,assignment]
+
+        def restore() -> None:
+            AssistantMessage.flush = original_flush  # type: ignore[method-assign]
+            AssistantMessage.finish = original_finish  # type: ignore[method-assign]
+
+        return restore
+
     def latencies_ms(self) -> list[float]:
         """Per delta: arrival to the first frame after the widget contained it."""
         import bisect
@@ -171,19 +195,7 @@ async def stream_app(
     probe = _Probe()
     runner = _scripted_runner(deltas, rate, burst=burst)
     app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
-    original_flush = AssistantMessage.flush
-    original_finish = AssistantMessage.finish
-
-    def flush(self: AssistantMessage) -> None:
-        original_flush(self)
-        probe.shown.append((time.perf_counter_ns(), len(self.source)))
-
-    def finish(self: AssistantMessage, *args: Any, **kwargs: Any) -> None:
-        original_finish(self, *args, **kwargs)
-        probe.shown.append((time.perf_counter_ns(), len(self.source)))
-
-    AssistantMessage.flush = flush  # type: ignore[method-assign]
-    AssistantMessage.finish = finish  # type: ignore[method-assign]
+    restore = probe.watch_replies()
     delivered = ""
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -222,8 +234,7 @@ async def stream_app(
             return finished
     finally:
         gc.unfreeze()  # the app froze its heap; the next measurement starts from scratch
-        AssistantMessage.flush = original_flush  # type: ignore[method-assign]
-        AssistantMessage.finish = original_finish  # type: ignore[method-assign]
+        restore()
 
 
 async def _same_lines_as_reopened(app: Any, pilot: Any, reply: Any) -> bool:

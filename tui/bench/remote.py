@@ -117,18 +117,7 @@ async def stream_remote(url: str, text: str, deltas: int, rate: float) -> Stream
     result = StreamResult(rate, deltas, deltas / rate)
     probe = _Probe()
     app = _attached(url)
-    original_flush, original_finish = AssistantMessage.flush, AssistantMessage.finish
-
-    def flush(self: AssistantMessage) -> None:
-        original_flush(self)
-        probe.shown.append((time.perf_counter_ns(), len(self.source)))
-
-    def finish(self: AssistantMessage, *args: Any, **kwargs: Any) -> None:
-        original_finish(self, *args, **kwargs)
-        probe.shown.append((time.perf_counter_ns(), len(self.source)))
-
-    AssistantMessage.flush = flush  # type: ignore[method-assign]
-    AssistantMessage.finish = finish  # type: ignore[method-assign]
+    restore = probe.watch_replies()
     try:
         async with app.run_test(size=SIZE) as pilot:
             await _until(lambda: app.remote is not None and app.remote.connected.is_set())
@@ -158,8 +147,7 @@ async def stream_remote(url: str, text: str, deltas: int, rate: float) -> Stream
             return _finish(result, probe, text, reply.source, cpu_start)
     finally:
         gc.unfreeze()
-        AssistantMessage.flush = original_flush  # type: ignore[method-assign]
-        AssistantMessage.finish = original_finish  # type: ignore[method-assign]
+        restore()
 
 
 async def remote_typing(url: str, keys: int = 30) -> dict[str, float]:
