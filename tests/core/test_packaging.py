@@ -29,7 +29,6 @@ OPTIONAL = {
     "jinja2": "local",
     "numpy": "local",
     "psycopg": "postgres",
-    "sqlalchemy": "postgres",
     "opentelemetry": "otel",
     "textual_serve": "web",
     "litellm": "litellm",  # tui/core/models/routed.py, for --model litellm/...
