@@ -681,8 +681,11 @@ def _input_waiting() -> bool:
 def _tutorial(args: argparse.Namespace, settings: Settings) -> int:
     """``agents-tui tutorial [N]``: the source tutorial's programs."""
     from tui.tutorial import run_tutorial
+    from tui.tutorial_api import serving  # program 4's service: the API's app, in-process
 
-    return run_tutorial(settings, args.program, list_only=args.list, pace=args.pace)
+    return run_tutorial(
+        settings, args.program, list_only=args.list, pace=args.pace, serve_api=serving
+    )
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:

@@ -22,6 +22,7 @@ from tui.core.i18n import set_language
 from tui.core.turn.faults import FaultInjector
 from tui.core.turn.runner import RetryPolicy, TurnRunner
 from tui.tutorial import PROGRAMS, find, menu, run_program
+from tui.tutorial_api import serving
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ async def run(
     out = io.StringIO()
     entry = find(str(number))
     assert entry is not None
-    kwargs: dict[str, Any] = {"out": out, "make_runner": make}
+    kwargs: dict[str, Any] = {"out": out, "make_runner": make, "serve_api": serving}
     if read_line is not None:
         kwargs["read_line"] = read_line
     status = await run_program(settings or Settings(), entry, **kwargs)
@@ -245,22 +246,46 @@ async def test_program_3_ends_at_the_end_of_input():
 
 
 # --- 4. the web streaming service ---------------------------------------------------------------
-async def test_program_4_prints_the_services_events_counts_and_session_statistics():
+async def test_program_4_serves_the_api_in_process_and_prints_its_sse_counts_and_statistics():
+    from contextlib import asynccontextmanager
+
+    import httpx
+
+    from tests.scripts import text_step as paced_text
+
+    served: list[str] = []
+    contexts: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def watched(*args: Any, **kwargs: Any):
+        async with serving(*args, **kwargs) as url:
+            served.append(url)
+            # the demo's session, as the API holds it (created with its user context)
+            yield url
+            async with httpx.AsyncClient(base_url=url) as http:
+                for item in (await http.get("/v1/sessions")).json()["sessions"]:
+                    stats = (await http.get(f"/v1/sessions/{item['id']}/stats")).json()
+                    contexts[item["id"]] = stats["user_context"]
+
     make = Scripted(
-        [
-            text_step(["Machine ", "learning ", "is ", "**learning** ", "from data."]),
-            text_step(["Python ", "first."]),
-            text_step(["Practice ", "daily."]),
+        [  # paced as a model streams: the API sends each delta as its own event
+            paced_text(["Machine ", "learning ", "is ", "**learning** ", "from data."], rate=80),
+            paced_text(["Python ", "first."], rate=80),
+            paced_text(["Practice ", "daily."], rate=80),
         ]
     )
-    status, out = await run(4, make)
+    out = io.StringIO()
+    entry = find("4")
+    assert entry is not None
+    status = await run_program(Settings(), entry, out=out, make_runner=make, serve_api=watched)
     assert status == 0
-    got = lines(out)
+    got = lines(out.getvalue())
     assert got[0] == "🌐 **Web Streaming Service Demo**"
     assert re.fullmatch(
         r"📱 Session created: \{'session_id': '[^']+', 'status': 'created', 'timestamp': '[^']+'\}",
         got[2],
     )
+    session_id = re.search(r"'session_id': '([^']+)'", got[2]).group(1)  # type: ignore[union-attr]
     assert "💬 **Message 1:** Explain machine learning to me simply" in got
     assert got.count("📡 **Streaming events:**") == 3
     assert got.count("   ⏳ Assistant is thinking...") == 3
@@ -268,8 +293,8 @@ async def test_program_4_prints_the_services_events_counts_and_session_statistic
     assert got.count("📊 Response complete:") == 3
     assert "   • Words: 6" in got and "   • Characters: 43" in got
     assert "   • Words: 2" in got and "   • Characters: 13" in got
-    # every event of the protocol: session_update, typing_start, one text_delta per delta,
-    # response_complete (and whatever else the API's protocol sends: counted, not printed)
+    # every SSE event of the API: session_update, typing_start, a text_delta per delta,
+    # response_complete (and whatever else the protocol sends: counted, not printed)
     totals = [int(line.rsplit(" ", 1)[1]) for line in got if "📈 Total events: " in line]
     assert totals[0] - totals[1] == 3 and totals[1] == totals[2] and totals[1] >= 5
     assert got[-4:-1] == [
@@ -277,8 +302,13 @@ async def test_program_4_prints_the_services_events_counts_and_session_statistic
         "   • Duration: 0.0 minutes",
         "   • Messages: 3",
     ]
-    assert got[-1] == "   • Status: active"
+    assert got[-1] == "   • Status: idle"  # the API's word between turns
     assert make.settings[0].agent == "web-assistant"
+    # it was the API over HTTP: its session, with the demo's user context
+    assert contexts == {session_id: {"user_agent": "Demo Browser", "ip": "127.0.0.1"}}
+    # and the server is gone: its port refuses
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(served[0] + "/healthz", timeout=2)
 
 
 # --- 5. resilient streaming ---------------------------------------------------------------------

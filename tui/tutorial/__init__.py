@@ -19,6 +19,7 @@ from tui.tutorial.common import (
     ProgramError,
     ReadLine,
     RunnerFactory,
+    ServeApi,
     read_terminal_line,
     say,
 )
@@ -111,11 +112,18 @@ async def run_program(
     make_runner: RunnerFactory | None = None,
     read_line: ReadLine = read_terminal_line,
     pace: float | None = None,
+    serve_api: ServeApi | None = None,
 ) -> int:
     """Run one program to its summary; its exit status (1 when a turn failed). ``pace``:
-    ``tui.core.pace.parse_pace``'s (None: the text as it streams)."""
+    ``tui.core.pace.parse_pace``'s (None: the text as it streams); ``serve_api``: program
+    4's service (``tui.tutorial_api.serving``)."""
     program = Program(
-        settings, out or sys.stdout, make_runner=make_runner, read_line=read_line, pace=pace
+        settings,
+        out or sys.stdout,
+        make_runner=make_runner,
+        read_line=read_line,
+        pace=pace,
+        serve_api=serve_api,
     )
     try:
         return await entry.runner()(program)
@@ -129,9 +137,15 @@ async def run_program(
 
 
 def run_tutorial(
-    settings: Settings, choice: str | None, *, list_only: bool = False, pace: str = "off"
+    settings: Settings,
+    choice: str | None,
+    *,
+    list_only: bool = False,
+    pace: str = "off",
+    serve_api: ServeApi | None = None,
 ) -> int:
-    """``agents-tui tutorial [N]``: the menu, or program N (``--pace``: its text's pace)."""
+    """``agents-tui tutorial [N]``: the menu, or program N (``--pace``: its text's pace;
+    ``serve_api``: program 4's service)."""
     from tui.core.pace import PaceError, parse_pace
 
     try:
@@ -151,7 +165,7 @@ def run_tutorial(
         )
         return 2
     try:
-        return asyncio.run(run_program(settings, entry, pace=words_per_s))
+        return asyncio.run(run_program(settings, entry, pace=words_per_s, serve_api=serve_api))
     except KeyboardInterrupt:
         print("\nagents-tui: interrupted", file=sys.stderr)
         return 130

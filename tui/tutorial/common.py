@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TextIO
 
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 # settings (its agent, its faults); the default builds it as ``agents-tui run`` does.
 RunnerFactory = Callable[["Settings"], "TurnRunner"]
 ReadLine = Callable[[str], "str | None"]  # the console chat's input(); None at the end
+# Program 4's service: ``agents-tui api``'s app serving (store, runner, model label) while
+# the block runs, at the base URL it yields (``tui.tutorial_api.serving``, which the CLI
+# hands over: the programs import no HTTP server).
+ServeApi = Callable[["Store", "TurnRunner", str], AbstractAsyncContextManager[str]]
 
 
 class ProgramError(Exception):
@@ -62,6 +67,7 @@ class Program:
     current: Conversation | None = None  # one at a time: they share the runner
     after_label: bool = False  # the reply goes on right after a label ("🎭 GM continues: ")
     pace: float | None = None  # --pace: None off, 0.0 auto, else words a second
+    serve_api: ServeApi | None = None  # program 4's API, started in-process
 
     # --- printing -----------------------------------------------------------------------------
     def write(self, text: str) -> None:

@@ -1,22 +1,26 @@
 """Program 4, the web streaming service: the tutorial's ``demo_web_streaming``.
 
-A session is created, three messages are sent to the Web Assistant, and each reply arrives
-as the service's events (``session_update``, ``typing_start``, ``text_delta``,
-``tool_start``, ``tool_complete``, ``response_complete``), encoded by the protocol
-``agents-tui api`` streams (``tui.core.turn.protocol``: its SSE ``data``), printed as the
-demo prints them: the text, "📊 Response complete" with its words and characters,
-"📈 Total events", then the session statistics.
+The service is ``agents-tui api``'s own app, started in-process on a free port of
+127.0.0.1 (``Program.serve_api``, ``tui.tutorial_api``) with the Web Assistant on the usual
+backend. Over HTTP, as any client: a session is created with the demo's user context
+(``POST /v1/sessions``), three messages are posted (``POST .../messages``), each reply is
+read as the service's Server-Sent Events (``session_update``, ``typing_start``,
+``text_delta``, ``tool_start``, ``tool_complete``, ``response_complete``) and printed as
+the demo's loop prints them: the text, "📊 Response complete" with its words and
+characters, "📈 Total events"; then the session statistics (``GET .../stats``).
 """
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
-from tui.tutorial.common import Program, say
+from tui.tutorial.common import Program, ProgramError, say
 
 AGENT = "web-assistant"
+# The demo's ``create_session(session_id, user_context)``: its user context, as it sends it.
+USER_CONTEXT = {"user_agent": "Demo Browser", "ip": "127.0.0.1"}
 
 
 def messages() -> list[str]:
@@ -34,37 +38,65 @@ def messages() -> list[str]:
 
 
 async def run(program: Program) -> int:
-    from tui.core.turn.protocol import ProtocolEncoder
+    import httpx
 
     program.line("🌐 **Web Streaming Service Demo**\n")
     await program.start(AGENT)
-    conversation = program.conversation("tutorial 4: web streaming service")
-    session_info = {
-        "session_id": conversation.id,
-        "status": "created",
-        "timestamp": datetime.now().isoformat(),
-    }
-    program.line(f"📱 Session created: {session_info}")
+    if program.serve_api is None:
+        raise ProgramError("program 4 needs the API: run it as agents-tui tutorial 4")
+    assert program.store is not None and program.runner is not None
     failed = 0
-    for i, message in enumerate(messages(), 1):
-        program.line(f"\n💬 **Message {i}:** {message}")
-        program.line("📡 **Streaming events:**")
-        encoder = ProtocolEncoder(
-            conversation.id, message_count=i, metrics_of=lambda: conversation.metrics
+    async with (
+        program.serve_api(program.store, program.runner, program.model_label) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, read=None)) as http,
+    ):
+        created = answer(
+            await http.post(
+                "/v1/sessions",
+                json={"user_context": USER_CONTEXT, "title": "tutorial 4: web streaming service"},
+            )
         )
-        event_count = 0
-        async for event in program.turn(conversation, message):
-            for sent in encoder.encode(event):
+        session_id = created["session_id"]
+        session_info = {key: created[key] for key in ("session_id", "status", "timestamp")}
+        program.line(f"📱 Session created: {session_info}")
+        for i, message in enumerate(messages(), 1):
+            program.line(f"\n💬 **Message {i}:** {message}")
+            program.line("📡 **Streaming events:**")
+            event_count = 0
+            async for event in sse(http, f"/v1/sessions/{session_id}/messages", message):
                 event_count += 1
-                failed += show(program, sent)
-        program.line(f"\n   📈 Total events: {event_count}")
-        program.line("=" * 60)
-    minutes = (time.monotonic() - conversation.created_monotonic) / 60
+                failed += show(program, event)
+            program.line(f"\n   📈 Total events: {event_count}")
+            program.line("=" * 60)
+        stats = answer(await http.get(f"/v1/sessions/{session_id}/stats"))
     program.line("\n📈 **Session Statistics:**")
-    program.line(f"   • Duration: {minutes:.1f} minutes")
-    program.line(f"   • Messages: {len(conversation.turns())}")
-    program.line("   • Status: active")
+    program.line(f"   • Duration: {stats['duration_minutes']:.1f} minutes")
+    program.line(f"   • Messages: {stats['message_count']}")
+    program.line(f"   • Status: {stats['status']}")
     return 1 if failed else 0
+
+
+def answer(response: Any) -> dict[str, Any]:
+    """A JSON answer of the service, or the program stops with its error's message."""
+    if response.is_error:
+        try:
+            why = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            why = response.text[:200]
+        raise ProgramError(f"the API answered {response.status_code}: {why}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def sse(http: Any, path: str, message: str) -> AsyncIterator[dict[str, Any]]:
+    """The events of one posted message, as the service streams them (each SSE ``data``)."""
+    async with http.stream("POST", path, json={"message": message}) as response:
+        if response.is_error:
+            await response.aread()
+            answer(response)
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                yield json.loads(line[5:])
 
 
 def show(program: Program, event: dict[str, Any]) -> int:
