@@ -98,6 +98,9 @@ class AgentsTuiApp(RemoteStartup, BackendStartup):
         self.conversation: Conversation | None = None
         self.playback: Playback | None = None  # a replay runs its turns here, storing nothing
         self.settings = settings or Settings()
+        from tui.core.turn.cache import response_cache
+
+        self.response_cache = response_cache(self.settings.cache_ttl)  # --cache-ttl; None: off
         # Built after the first frame when not given; a ReplayRunner plays a recording.
         self.runner: TurnRunner | ReplayRunner | None = runner
         self.backend_label = backend_label or (_("injected runner") if runner else _("starting…"))
@@ -249,7 +252,11 @@ class AgentsTuiApp(RemoteStartup, BackendStartup):
             if not isinstance(self.runner, TurnRunner):
                 raise TypeError("a replay has no stored conversation")
             self.conversation = Conversation(
-                store, self.runner, chosen, model_label=self.backend_label
+                store,
+                self.runner,
+                chosen,
+                model_label=self.backend_label,
+                cache=self.response_cache,
             )
         except Exception as error:
             self.post_message(BackendFailed(f"cannot open the conversation store: {error}"))

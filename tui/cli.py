@@ -107,6 +107,13 @@ def _loop_options(add: AddArgument) -> None:
         metavar="N",
         help="send only the last N messages to the model (the tutorial's console chat: 6)",
     )
+    add(
+        "--cache-ttl",
+        type=float,
+        metavar="SECONDS",
+        help="answer a fresh session's first prompt, asked before of the same agent and "
+        "model within SECONDS, from memory (off by default; never a turn with tools)",
+    )
 
 
 def _mcp_options(add: AddArgument) -> None:
@@ -504,6 +511,7 @@ FLAG_NAMES = (
     "max_turns",
     "context_window",
     "history",
+    "cache_ttl",
 )
 
 

@@ -87,6 +87,7 @@ def test_every_event_type_carries_the_fields_the_docs_document():
     encoder = ProtocolEncoder("s1")
     events: list[ev.RunEvent] = [
         ev.TurnStarted("hi", "A", 1),
+        ev.AnsweredFromCache(12.5, 2),
         ev.TextDelta("one ", 2),
         ev.ToolCallIssued("c1", "roll_dice", "{}", 3, "mcp:dice"),
         ev.ToolCallFinished("c1", "4", False, 4),

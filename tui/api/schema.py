@@ -277,6 +277,11 @@ class TurnMetricsSummary(BaseModel):
     rejections: int | None = None
     approval_wait_s: float | None = None
     elapsed_s: float | None = None
+    cached: bool | None = Field(
+        None,
+        description="Replayed from the response cache (`--cache-ttl`): no model was asked, "
+        "so `time_to_first_token_s` is null and the tokens/s are 0 (not measured).",
+    )
 
 
 class UserMessage(BaseModel):
@@ -434,6 +439,10 @@ class TypingStartData(BaseModel):
     message: str = Field(examples=["Assistant is thinking..."])
 
 
+class ResponseCachedData(BaseModel):
+    age_s: float = Field(description="How old the kept reply is, in seconds.")
+
+
 class TextDeltaData(BaseModel):
     delta: str = Field(description="Text (a client that fell behind gets deltas joined).")
     word_count: int = Field(description="The tutorial's running count: spaces so far.")
@@ -535,6 +544,11 @@ class ResponseCompleteData(BaseModel):
     performance_issues: list[str] | SkipJsonSchema[None] = optional(
         "The tutorial monitor's: TTFT over 2 s, under 10 tokens/s, errors. Absent as `usage` is."
     )
+    cached: bool | SkipJsonSchema[None] = optional(
+        "True when the reply was replayed from the response cache (`--cache-ttl`: the first "
+        "prompt of a fresh session asked before of the same agent, model and instructions; "
+        "no model request). Absent as `usage` is."
+    )
 
 
 class StreamEventBase(BaseModel):
@@ -586,6 +600,16 @@ class QueuedEvent(StreamEventBase):
 class TypingStartEvent(StreamEventBase):
     type: Literal["typing_start"]
     data: TypingStartData
+
+
+class ResponseCachedEvent(StreamEventBase):
+    """The turn is answered from the response cache (`--cache-ttl`), after `typing_start`:
+    no model request; the kept reply's deltas follow, their original gaps compressed (a
+    tenth at most, the whole replay within half a second), and `response_complete` says
+    `cached: true`."""
+
+    type: Literal["response_cached"]
+    data: ResponseCachedData
 
 
 class TextDeltaEvent(StreamEventBase):
@@ -664,6 +688,7 @@ StreamEvent = Annotated[
     | TurnCancelledEvent
     | QueuedEvent
     | TypingStartEvent
+    | ResponseCachedEvent
     | TextDeltaEvent
     | ToolStartEvent
     | ToolCompleteEvent

@@ -517,6 +517,7 @@ def serve_api(
         for line in await base.prepare():
             print(f"agents-tui: {redact(line)}", file=sys.stderr)
         from tui.core.observe.telemetry import Telemetry
+        from tui.core.turn.cache import response_cache
 
         service = StreamingService(
             store,
@@ -527,6 +528,7 @@ def serve_api(
             max_live_sessions=max_live_sessions,
             approval_timeout_s=settings.approval_timeout,
             record=settings.record,
+            cache=response_cache(settings.cache_ttl),
         )
         app = create_app(
             service,

@@ -29,6 +29,7 @@ from tui.core.turn.conversation import Conversation
 if TYPE_CHECKING:
     from tui.core.store.coordination import Listening
     from tui.core.store.reads import ListedConversation
+    from tui.core.turn.cache import ResponseCache
 
 RunnerFactory = Callable[[str | None], Any]  # agent name (None: the default) -> TurnRunner
 log = logging.getLogger("agents_tui.api")
@@ -152,8 +153,10 @@ class StreamingService(Cancelling):
         max_followers: int | None = None,
         approval_timeout_s: float = APPROVAL_TIMEOUT_S,
         record: bool = True,  # each conversation's JSONL recording (--no-record: none)
+        cache: ResponseCache | None = None,  # --cache-ttl: first prompts answered again
     ) -> None:
         self.store = store
+        self.cache = cache
         self.record = record
         self.make_runner = make_runner
         self.model_label = model_label
@@ -195,6 +198,8 @@ class StreamingService(Cancelling):
                 "Tool calls waiting for an answer",
                 lambda: sum(len(live.approvals) for live in list(self.sessions.values())),
             )
+            if cache is not None:
+                metrics.watch_cache(cache)
             metrics.gauge(
                 "agents_tui_prompts_queued",
                 "Prompts waiting behind a running turn",
@@ -238,6 +243,7 @@ class StreamingService(Cancelling):
             telemetry=self.telemetry,
             memory_per_call=True,
             record=self.record,
+            cache=self.cache,
         )
         if agent or user_context:
             self.store.set_api_info(
@@ -275,6 +281,7 @@ class StreamingService(Cancelling):
             telemetry=self.telemetry,
             memory_per_call=True,
             record=self.record,
+            cache=self.cache,
         )
         live = LiveSession(
             conversation,

@@ -125,6 +125,9 @@ class Settings:
     record_retention_days: float | None = None
     # the API: a tool call's approval unanswered this many seconds is rejected as expired
     approval_timeout: float = 600.0
+    # the response cache: a fresh session's first prompt asked again within this many
+    # seconds is answered from memory (tui.core.turn.cache); 0: off
+    cache_ttl: float = 0.0
 
     def masked(self) -> dict[str, object]:
         """The effective settings for display, secrets hidden."""
@@ -225,6 +228,8 @@ def _validate(settings: Settings) -> Settings:
         )
     if settings.approval_timeout <= 0:
         raise ConfigError("approval_timeout must be a positive number of seconds")
+    if settings.cache_ttl < 0:
+        raise ConfigError("cache_ttl must be 0 (no response cache) or more seconds")
     if settings.database and "://" in settings.database:
         from tui.core.store import is_postgres, redacted_url
 

@@ -210,6 +210,15 @@ class GuardrailTripped:
 
 
 @dataclass(frozen=True, slots=True)
+class AnsweredFromCache:
+    """The turn's reply is replayed from the response cache (``tui.core.turn.cache``): no
+    model is asked; ``age_s`` is how old the kept reply is."""
+
+    age_s: float
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class TurnFinished:
     status: TurnStatus
     final_text: str
@@ -242,5 +251,6 @@ RunEvent = (
     | RunResumed
     | NestedActivity
     | GuardrailTripped
+    | AnsweredFromCache
     | TurnFinished
 )

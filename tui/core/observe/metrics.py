@@ -24,6 +24,12 @@ Each figure, its formula and whose it is:
   did not complete, ``SessionMetrics.sessions_with_issues`` (``Store.global_stats`` counts
   the same over stored conversations).
 
+- **a cached turn** (``--cache-ttl``, ``tui.core.turn.cache``): a reply replayed from the
+  response cache asked no model, so it has no time to first token (None), no tokens/s (0:
+  not measured) and no inter-token gaps: ``TurnMetrics.cached`` is true and its summary
+  says ``cached``; the averages over turns (TTFT, tokens/s) leave it out, while it counts
+  as a turn and its streamed tokens count.
+
 A stored turn's figures are read back with ``tutorial_rate_of``, ``decode_rate_of`` and
 ``error_rate_of``.
 """
@@ -102,6 +108,7 @@ class MetricsSummary(TypedDict, total=False):
     rejections: int
     approval_wait_s: float
     elapsed_s: float
+    cached: bool  # replayed from the response cache: no TTFT, no rates
 
 
 def tutorial_rate_of(summary: MetricsSummary) -> float | None:
@@ -227,11 +234,14 @@ class TurnMetrics:
     _call_first_ns: int | None = None
     _call_last_ns: int | None = None
     _kept_itl_ms: dict[float, float] | None = None  # set by compact(): gaps no longer kept
+    cached: bool = False  # replayed from the response cache (the module's docstring)
 
     def observe(self, event: ev.RunEvent) -> None:
         self.events += 1
         if isinstance(event, ev.TextDelta):
             self._on_token(event.at_ns)
+        elif isinstance(event, ev.AnsweredFromCache):
+            self.cached = True
         elif isinstance(event, ev.ModelCallStarted):
             self.model_calls += 1
             self._close_call()
@@ -287,7 +297,7 @@ class TurnMetrics:
         if self.first_token_ns is None:
             self.first_token_ns = at_ns
             self._waited_before_first_token_ns = self.waited_ns
-        if self._call_last_ns is not None:
+        if self._call_last_ns is not None and not self.cached:
             gap_s = (at_ns - self._call_last_ns) / NS
             self.gaps_s.append(gap_s)
             self.itl_counts[bisect.bisect_right(ITL_EDGES_MS, gap_s * 1000)] += 1
@@ -303,7 +313,7 @@ class TurnMetrics:
 
     @property
     def ttft_s(self) -> float | None:
-        if self.first_token_ns is None:
+        if self.first_token_ns is None or self.cached:
             return None
         waited = self._waited_before_first_token_ns
         return (self.first_token_ns - self.started_ns - waited) / NS
@@ -324,7 +334,7 @@ class TurnMetrics:
             if now_ns is not None and self.finished_ns is None:
                 end = max(end, now_ns)
             stream_ns += end - self._call_first_ns
-        if stream_ns <= 0 or self.tokens < 2:
+        if stream_ns <= 0 or self.tokens < 2 or self.cached:
             return 0.0
         # n deltas span n-1 gaps; counting the first token would overstate the rate.
         return (self.tokens - 1) / (stream_ns / NS)
@@ -333,7 +343,7 @@ class TurnMetrics:
         """The source tutorial's tokens/s: tokens over the time since the request started
         (the wait for the first token included, a person's approval wait not), live when
         ``now_ns`` is given. ``tokens_per_s`` is the model's decode rate while it streams."""
-        if self.tokens < 1:
+        if self.tokens < 1 or self.cached:
             return 0.0
         end = self.finished_ns
         if end is None:
@@ -412,6 +422,7 @@ class TurnMetrics:
             "rejections": self.rejections,
             "approval_wait_s": round(self.approval_wait_s(now_ns), 3),
             "elapsed_s": round(self.elapsed_s(now_ns), 6),
+            "cached": self.cached,
         }
 
 
@@ -478,10 +489,10 @@ class SessionMetrics:
         return [t.ttft_s for t in self.turns if t.ttft_s is not None]
 
     def rates(self) -> list[float]:
-        return [t.tokens_per_s() for t in self.turns if t.tokens > 1]
+        return [t.tokens_per_s() for t in self.turns if t.tokens > 1 and not t.cached]
 
     def end_to_end_rates(self) -> list[float]:
-        return [t.end_to_end_tokens_per_s() for t in self.turns if t.tokens > 0]
+        return [t.end_to_end_tokens_per_s() for t in self.turns if t.tokens > 0 and not t.cached]
 
     def errors_in(self, group: str) -> int:
         """Errors the tutorial's resilient system counts as ``group`` (``resilience_group``)."""

@@ -28,7 +28,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Tracer
     from opentelemetry.util.types import AttributeValue
+    from prometheus_client import Metric
 
 log = logging.getLogger("agents_tui.turns")
 
@@ -53,6 +54,23 @@ RATE_BUCKETS = (1.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0)
 DURATION_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 MAX_GAPS_PER_TURN = 2_000  # inter-token gaps observed per turn (evenly sampled past it)
 ITL_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class _CacheStats(Protocol):
+    @property
+    def hits(self) -> int: ...
+    @property
+    def misses(self) -> int: ...
+    @property
+    def entries(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+
+
+class CacheCounts(Protocol):
+    """What ``/metrics`` reads of the response cache (``tui.core.turn.cache.ResponseCache``)."""
+
+    def stats(self) -> _CacheStats: ...
 
 
 class _Journal(Protocol):
@@ -180,6 +198,35 @@ class Metrics:
     def gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge read when scraped (live sessions, open streams...)."""
         self._gauge(name, documentation, registry=self.registry).set_function(read)
+
+    def watch_cache(self, cache: CacheCounts) -> None:
+        """The response cache's figures (``--cache-ttl``, ``tui.core.turn.cache``), read
+        when scraped: ``agents_tui_response_cache_hits_total`` (turns answered from it),
+        ``agents_tui_response_cache_misses_total`` (first prompts of fresh sessions it did
+        not hold), its ``_entries`` and ``_bytes``."""
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+        from prometheus_client.registry import Collector
+
+        class CacheCollector(Collector):
+            def collect(self) -> Iterator[Metric]:
+                now = cache.stats()
+                prefix = "agents_tui_response_cache"
+                yield CounterMetricFamily(
+                    f"{prefix}_hits", "Turns answered from the response cache", value=now.hits
+                )
+                yield CounterMetricFamily(
+                    f"{prefix}_misses",
+                    "First prompts of fresh sessions the response cache did not hold",
+                    value=now.misses,
+                )
+                yield GaugeMetricFamily(
+                    f"{prefix}_entries", "Replies in the response cache", value=now.entries
+                )
+                yield GaugeMetricFamily(
+                    f"{prefix}_bytes", "Text held by the response cache", value=now.bytes
+                )
+
+        self.registry.register(CacheCollector())
 
     def exposition(self) -> bytes:
         from prometheus_client import generate_latest

@@ -11,9 +11,12 @@ while it waits), takes up a turn stored while it waited for approvals first, the
 runner produce the turn's events (``TurnRunner.events``: the SDK stream, retries,
 approvals) and passes each one through the stages named in ``_stages``, in order, before
 the front end sees it: recorded (the JSONL recording), measured (the turn's
-``TurnMetrics``), stored (the journal's turn row) and reported (metrics, traces and log
-lines). Front ends only present what it yields; what a turn does to the store or the
-model's memory is decided here, once.
+``TurnMetrics``), stored (the journal's turn row), cached (a clean first turn kept for the
+next fresh conversation, ``tui.core.turn.cache``) and reported (metrics, traces and log
+lines). With a response cache, the first prompt of a fresh conversation may be answered
+from it instead of the runner (``_answer``); its events pass the same stages. Front ends
+only present what it yields; what a turn does to the store or the model's memory is
+decided here, once.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING
 from tui.core import events as ev
 from tui.core.observe.metrics import TurnMetrics
 from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
+from tui.core.turn.cache import NOT_CACHING, ResponseCache, TurnCaching, cache_key, replay
 from tui.core.turn.journal import TurnJournal
 from tui.core.turn.recording import Recorder, recorder_path
 from tui.core.turn.stream import RunningTurn
@@ -96,6 +100,7 @@ class Conversation:
         telemetry: Telemetry | None = None,
         memory_per_call: bool = False,
         approver: Approver | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         from tui.core.observe.telemetry import default_telemetry
 
@@ -118,6 +123,8 @@ class Conversation:
         self.journal = TurnJournal(store, self.id)
         self.recorder = Recorder(recorder_path(self.id)) if record else None
         self.metrics: TurnMetrics | None = None  # the running (or last) turn's: one object
+        self.cache = cache  # --cache-ttl: first prompts answered again (None: off)
+        self._caching: TurnCaching = NOT_CACHING  # the running turn's part in the cache
         self.created_monotonic = time.monotonic()
         # The one queue of this conversation's prompts, for every front end: turns never
         # overlap and run in the order the prompts came (an asyncio lock is first come,
@@ -198,7 +205,7 @@ class Conversation:
                     # model's memory), so the model never sees two user messages in a row.
                     if prompt is not None:
                         self.store.recover(self.id)
-                        async for event in self._stages(self.runner.events(prompt, author)):
+                        async for event in self._stages(self._answer(prompt, author)):
                             yield event
                 finally:
                     self._tickets.discard(ticket)
@@ -214,6 +221,19 @@ class Conversation:
                 self._tickets.discard(ticket)
                 queue.dequeue(self.id, ticket)
             self._moved.set()  # a prompt of this process behind it goes on at once
+
+    def _answer(self, prompt: str, author: str) -> RunningTurn:
+        """This prompt's turn: the runner's, or, when the response cache has the reply to
+        this first prompt of a fresh conversation, the cache's replay of it."""
+        self._caching = NOT_CACHING
+        if self.cache is not None and self.store.turn_count(self.id) == 0:
+            key = cache_key(self.runner.agent, self.model_label, prompt, author)
+            self._caching = self.cache.begin(key)
+        hit = self._caching.hit
+        if hit is None:
+            return self.runner.events(prompt, author)
+        age_s = self._caching.age_s
+        return RunningTurn(lambda emit: replay(hit, age_s, prompt, author, self.runner, emit))
 
     async def _stages(self, events: RunningTurn) -> AsyncIterator[ev.RunEvent]:
         """Every event of a running turn passes these stages, in this order, and then goes
@@ -232,6 +252,7 @@ class Conversation:
             self.recorder.write(event)  # recorded: one JSONL line, its time offset
         self._measure(event)  # measured: the turn's TurnMetrics
         self.journal.write(event, self.metrics)  # stored: the turn's row, partial reply
+        self._caching.observe(event)  # cached: a clean first turn kept for the next session
         if self.telemetry is not None:
             self.telemetry.observe(self, event)  # reported: Prometheus, traces, log lines
 

@@ -51,6 +51,7 @@ class ProtocolEncoder:
         self.words = 0
         self.agent = ""  # the agent answering now: ``agent_updated`` only when it changes
         self.message_id = ""  # the prompt's id, as its client sent it (``user_message``)
+        self.cached = False  # the turn is replayed from the response cache
 
     def _switched(self, name: str, source: str | None = None) -> list[Envelope]:
         """``agent_updated`` with ``from`` when the answering agent changes (a handoff), and
@@ -81,6 +82,7 @@ class ProtocolEncoder:
 
 def _turn_started(encoder: ProtocolEncoder, event: ev.TurnStarted) -> list[Envelope]:
     encoder.agent = event.agent
+    encoder.cached = False
     session = {
         "session_id": encoder.session_id,
         "message_count": encoder.message_count,
@@ -97,6 +99,11 @@ def _turn_started(encoder: ProtocolEncoder, event: ev.TurnStarted) -> list[Envel
         *said,
         envelope("typing_start", {"message": "Assistant is thinking..."}),
     ]
+
+
+def _response_cached(encoder: ProtocolEncoder, event: ev.AnsweredFromCache) -> list[Envelope]:
+    encoder.cached = True
+    return [envelope("response_cached", {"age_s": event.age_s})]
 
 
 def _text_delta(encoder: ProtocolEncoder, event: ev.TextDelta) -> list[Envelope]:
@@ -209,6 +216,7 @@ def _response_complete(encoder: ProtocolEncoder, event: ev.TurnFinished) -> list
         "usage": usage_of(measured),
         "metrics": summary,
         "performance_issues": encoder._issues(),
+        "cached": encoder.cached,
     }
     return [envelope("response_complete", data)]
 
@@ -217,6 +225,7 @@ def _response_complete(encoder: ProtocolEncoder, event: ev.TurnFinished) -> list
 # listed here (a reasoning delta, a usage report...) has no protocol object.
 ENCODERS: dict[type, Callable[[ProtocolEncoder, Any], list[Envelope]]] = {
     ev.TurnStarted: _turn_started,
+    ev.AnsweredFromCache: _response_cached,
     ev.TextDelta: _text_delta,
     ev.ToolCallIssued: _tool_start,
     ev.ToolCallFinished: _tool_complete,
