@@ -267,6 +267,11 @@ def _tutorial_options(tutorial: argparse.ArgumentParser) -> None:
     )
     tutorial.add_argument("--list", action="store_true", help="list the six programs")
     tutorial.add_argument(
+        "--tui",
+        action="store_true",
+        help="run it in the TUI: its prompts typed for you (any key takes over)",
+    )
+    tutorial.add_argument(
         "--pace",
         default="off",
         metavar="auto|off|WORDS_PER_S",
@@ -688,9 +693,15 @@ def _input_waiting() -> bool:
 
 def _tutorial(args: argparse.Namespace, settings: Settings) -> int:
     """``agents-tui tutorial [N]``: the source tutorial's programs."""
-    from tui.tutorial import run_tutorial
+    from tui.tutorial import find, run_tutorial
     from tui.tutorial_api import serving  # program 4's service: the API's app, in-process
 
+    entry = find(args.program) if args.tui and args.program else None
+    if entry is not None:  # --tui: the TUI, the program's prompts typed for the person
+        _textual_app()
+        from tui.tutorial_tui import run_in_tui
+
+        return run_in_tui(settings, entry)
     return run_tutorial(
         settings, args.program, list_only=args.list, pace=args.pace, serve_api=serving
     )

@@ -86,6 +86,44 @@ PROGRAMS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Autopilot:
+    """What ``agents-tui tutorial N --tui`` types for the person, in order, and the
+    settings the program runs with (its agent, program 5's faults, program 3's history)."""
+
+    agent: str
+    prompts: tuple[str, ...]
+    changes: dict[str, object]
+
+
+def autopilot(entry: Entry, settings: Settings) -> Autopilot:
+    """Program ``entry``'s prompts as the TUI types them: the same scenarios and queries as
+    ``agents-tui tutorial N`` sends (program 3, which reads the person's lines, types a
+    greeting and two of its commands; program 4's messages go to the Web Assistant in the
+    TUI, not through the API; program 5's with their context, under its injected faults)."""
+    from tui.tutorial import game_master, resilient, storyteller, web_service
+    from tui.tutorial.console_chat import HISTORY
+    from tui.tutorial.performance import queries
+
+    changes: dict[str, object] = {}
+    if entry.number == 1:
+        prompts = [storyteller.request()]
+    elif entry.number == 2:
+        prompts = game_master.scenarios()
+    elif entry.number == 3:
+        hello = say("Hello! What can you help me with?", "Xin chào! Bạn có thể giúp gì cho tôi?")
+        prompts = [hello, "/history", "/stats"]
+        changes["history"] = settings.history or HISTORY
+    elif entry.number == 4:
+        prompts = web_service.messages()
+    elif entry.number == 5:
+        prompts = [resilient.recovery_context(m, c) for m, c in resilient.scenarios()]
+        changes["inject_faults"] = settings.inject_faults or resilient.FAULT_RATE
+    else:
+        prompts = queries()
+    return Autopilot(entry.agent, tuple(prompts), changes)
+
+
 def find(choice: str) -> Entry | None:
     """A program by its number (1-6) or its name."""
     wanted = choice.strip().lower().replace("_", "-")
@@ -171,4 +209,14 @@ def run_tutorial(
         return 130
 
 
-__all__ = ["PROGRAMS", "Entry", "Program", "find", "menu", "run_program", "run_tutorial"]
+__all__ = [
+    "PROGRAMS",
+    "Autopilot",
+    "Entry",
+    "Program",
+    "autopilot",
+    "find",
+    "menu",
+    "run_program",
+    "run_tutorial",
+]
