@@ -201,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue (or create) this conversation id; with --connect: join this session",
     )
     parser.add_argument("--resume", action="store_true", help="reopen the latest conversation")
+    parser.add_argument(
+        "--pace",
+        metavar="auto|off|WORDS_PER_S",
+        help="show a reply's text at a steady pace: auto follows the reader, a number is "
+        "words a second (default off: as it streams; /pace changes it in the app)",
+    )
     _connect_options(parser)
     _common(parser)
     sub = parser.add_subparsers(dest="command")
@@ -530,6 +536,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     flags["lang"] = getattr(args, "lang", None)  # every command speaks it
     flags["inject_faults"] = getattr(args, "inject_faults", None)
     flags["database"] = getattr(args, "database", None)  # agents-tui api --database
+    flags["pace"] = getattr(args, "pace", None)  # the TUI's (the tutorial has its own)
     return flags
 
 

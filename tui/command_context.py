@@ -58,6 +58,21 @@ class PromptHost(Protocol):
     def prompt_input(self) -> TextArea: ...  # the prompt (a TextArea: the draft, the cursor)
 
 
+class Pacing(Protocol):
+    """The chat's reply pacing (``tui.screens.chat_pacing``), as ``/pace`` uses it."""
+
+    def set_pace(self, pace: float | None) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+class PacedChat(Protocol):
+    """The chat screen, as far as ``/pace`` uses it."""
+
+    @property
+    def pacing(self) -> Pacing: ...
+
+
 class CommandContext(PromptHost, Protocol):
     """What the slash handlers use of the app, and no more."""
 
@@ -83,6 +98,9 @@ class CommandContext(PromptHost, Protocol):
     def conversation_id(self) -> str | None: ...
 
     def history(self) -> list[Message]: ...
+
+    @property
+    def chat_screen(self) -> PacedChat: ...
 
     @property
     def settings(self) -> Settings: ...

@@ -51,6 +51,12 @@ COMMANDS: tuple[SlashCommand, ...] = (
         "/theme", N_("switch theme: /theme agents-light"), h.switch_theme, takes_argument=True
     ),
     SlashCommand(
+        "/pace",
+        N_("reply text at a steady pace: /pace auto|off|WORDS_PER_S"),
+        h.set_pace,
+        takes_argument=True,
+    ),
+    SlashCommand(
         "/context", N_("what the model receives: messages, tokens, left out"), h.show_context
     ),
     SlashCommand("/tools", N_("list every tool the agent can call, with its source"), h.show_tools),

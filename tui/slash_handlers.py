@@ -110,6 +110,27 @@ def switch_theme(ctx: CommandContext, name: str = "") -> None:
     ctx.app.notify(_("Theme: {name}").format(name=name))
 
 
+def set_pace(ctx: CommandContext, argument: str = "") -> None:
+    """``/pace auto|off|N``: how the next replies (and the one streaming) reach the screen;
+    ``/pace`` alone says the pace."""
+    from tui.core.pace import PaceError, parse_pace
+
+    pacing = ctx.chat_screen.pacing
+    if argument:
+        try:
+            pace = parse_pace(argument)
+        except PaceError:
+            ctx.app.notify(
+                _("Unknown pace {value!r}: use auto, off or words a second (/pace 12).").format(
+                    value=argument
+                ),
+                severity="warning",
+            )
+            return
+        pacing.set_pace(pace)
+    ctx.app.notify(pacing.describe())
+
+
 def retry_last(ctx: CommandContext, _argument: str = "") -> None:
     last = next((m for m in reversed(ctx.history()) if m.role == "user"), None)
     if last is None:

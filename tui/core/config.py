@@ -125,6 +125,8 @@ class Settings:
     record_retention_days: float | None = None
     # the API: a tool call's approval unanswered this many seconds is rejected as expired
     approval_timeout: float = 600.0
+    # the TUI: a reply's text shown at a steady pace (tui.core.pace): auto, off, words/s
+    pace: str = "off"
     # the response cache: a fresh session's first prompt asked again within this many
     # seconds is answered from memory (tui.core.turn.cache); 0: off
     cache_ttl: float = 0.0
@@ -228,6 +230,12 @@ def _validate(settings: Settings) -> Settings:
         )
     if settings.approval_timeout <= 0:
         raise ConfigError("approval_timeout must be a positive number of seconds")
+    from tui.core.pace import PaceError, parse_pace
+
+    try:
+        parse_pace(settings.pace)
+    except PaceError as error:
+        raise ConfigError(str(error)) from None
     if settings.cache_ttl < 0:
         raise ConfigError("cache_ttl must be 0 (no response cache) or more seconds")
     if settings.database and "://" in settings.database:

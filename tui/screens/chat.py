@@ -40,6 +40,7 @@ from tui.messages import (
 from tui.remote.decode import Cancelled, Link, Said, ServiceMeasured
 from tui.screens.chat_approvals import ChatApprovals
 from tui.screens.chat_interrupt import ChatInterrupting
+from tui.screens.chat_pacing import ChatPacing
 from tui.screens.chat_reading import ChatReading, Completions
 from tui.screens.chat_remote import RemotePresenting
 from tui.text_batch import TextBatcher
@@ -63,7 +64,7 @@ ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N
 
 
 @localized
-class ChatScreen(ChatApprovals, ChatInterrupting, RemotePresenting, ChatReading):
+class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, ChatReading):
     """The app's main screen: the turns presented in the panes its base composes."""
 
     def __init__(self, session_metrics: SessionMetrics, completions: Completions) -> None:
@@ -219,6 +220,8 @@ class ChatScreen(ChatApprovals, ChatInterrupting, RemotePresenting, ChatReading)
     def emit(self, event: ev.RunEvent) -> None:
         """Every event of the turn, already recorded, measured and stored by the core, in
         delivery order, on the app's loop."""
+        if self.pacing.holds(event):
+            return  # shown at the reader's pace, in order (``tui.screens.chat_pacing``)
         if isinstance(event, ev.TurnStarted):
             # the conversation's own metrics for this turn: nothing here counts them again
             turns = self.host.turns
@@ -378,7 +381,7 @@ class ChatScreen(ChatApprovals, ChatInterrupting, RemotePresenting, ChatReading)
             return
         event.stop()
         error = event.worker.error
-        pending = self.text.take()
+        pending = self.text.take() + self.pacing.drop_text()
         if self.current_reply is not None:
             if pending:
                 self.current_reply.append(pending)  # its message would find no reply

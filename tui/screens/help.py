@@ -15,6 +15,7 @@ from tui.slash import COMMANDS
 
 KEYS = [
     ("Enter", N_("send the prompt (queued if a reply is streaming)")),
+    ("Ctrl+Enter / Alt+Enter", N_("stop the reply and send this prompt now")),
     ("Shift+Enter / Ctrl+J", N_("new line in the prompt")),
     ("Up / Down", N_("recall earlier prompts")),
     ("Tab", N_("complete a slash command")),

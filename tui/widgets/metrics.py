@@ -6,6 +6,10 @@ while it runs; the sidebar draws on each change. While a turn is live it also re
 clock, at most 4 times a second (``REFRESH_S``), because most of what it shows (rates,
 elapsed time, approval wait) changes with time, not only with events; so a fast stream
 never costs more than four sidebar paints a second, and an idle app none.
+
+The pace row says how a reply's text reaches the screen (``--pace``, ``/pace``): ``off``, a
+fixed number of words a second, or ``auto`` with the words a second it has reached; the chat
+screen's pacing (``tui.screens.chat_pacing``) sets it with ``show_pace``.
 """
 
 from __future__ import annotations
@@ -56,11 +60,14 @@ class MetricsSidebar(VerticalScroll):
         self._turn_view = Static(id="turn-metrics")
         self._session_view = Static(id="session-metrics")
         self._alerts = Static(id="metric-alerts")
+        self._pace_view = Static(id="pace")
+        self._pace_text: str | None = None
         self._spark = Sparkline([], id="tps-sparkline")
 
     def compose(self) -> ComposeResult:
         yield Label(_("This turn"), classes="section")
         yield self._turn_view
+        yield self._pace_view
         yield Label(_("Session"), classes="section")
         yield self._session_view
         yield Label(_("tokens/s, recent turns"), classes="section")
@@ -70,7 +77,24 @@ class MetricsSidebar(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = _("Metrics")
         self.render_now()
+        if self._pace_text is None:
+            self.show_pace(None)  # until the chat screen says otherwise
         self._clock = self.set_interval(REFRESH_S, self.render_now, pause=not self.live)
+
+    def show_pace(self, wps: float | None, *, auto: bool = False) -> None:
+        """The pace row: ``wps`` None is off; ``auto`` names the rate it has reached."""
+        if wps is None:
+            value = _("off")
+        elif auto:
+            value = _("auto {wps:.0f} w/s").format(wps=wps)
+        else:
+            value = _("{wps:g} w/s").format(wps=wps)
+        if value == self._pace_text:
+            return  # the same words: no repaint
+        self._pace_text = value
+        rows = _Rows()
+        rows.add(_("pace"), value)
+        self._pace_view.update(rows.text)
 
     def watch_turn(self) -> None:
         if self.is_mounted:

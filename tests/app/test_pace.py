@@ -1,0 +1,140 @@
+"""Adaptive streaming in the chat (``--pace``, ``/pace``; ``tui.screens.chat_pacing``): a
+model that streams in bursts of 200 tokens is shown at a steady pace, the rest at once when
+the turn ends, the stored reply unchanged; ``/pace`` changes it and the sidebar says it;
+``off`` shows the text as it always did."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from agents.testing import ModelStep
+
+from tests.app.helpers import pane_text, screen_text, send, wait_idle, wait_until
+from tests.scripts import runner_for
+from tui.app import AgentsTuiApp
+from tui.core.config import Settings
+from tui.testing.scripted import Text, response_events
+from tui.widgets.assistant_message import AssistantMessage
+from tui.widgets.metrics import MetricsSidebar
+
+SIZE = (160, 45)
+BURST = 200
+
+
+def bursts(count: int, gap_s: float, tail_s: float) -> tuple[ModelStep, str]:
+    """A stream of ``count`` bursts of 200 one-word tokens, each delivered at once, ``gap_s``
+    apart, and the end of the response ``tail_s`` after the last; and the whole text."""
+    deltas = [f"w{i} " for i in range(count * BURST)]
+    events = response_events([Text(deltas)])
+
+    async def stream(_call: Any) -> Any:
+        seen = 0
+        for event in events:
+            if event.type == "response.output_text.delta":
+                if seen and seen % BURST == 0:
+                    await asyncio.sleep(gap_s)  # a server's next chunk of tokens
+                seen += 1
+            elif event.type == "response.completed":
+                await asyncio.sleep(tail_s)
+            yield event
+
+    return ModelStep.stream(stream), "".join(deltas)
+
+
+def paced_app(steps: list[Any], pace: str) -> AgentsTuiApp:
+    runner, _model = runner_for(steps)
+    return AgentsTuiApp(Settings(pace=pace), runner=runner, backend_label="scripted")
+
+
+def shown_words(app: AgentsTuiApp) -> int:
+    replies = app.query(AssistantMessage)
+    return len(replies.last().source.split()) if replies else 0
+
+
+def sidebar_pace(app: AgentsTuiApp) -> str:
+    line = next(
+        (row for row in pane_text(app, app.query_one(MetricsSidebar)).split("\n") if "pace" in row),
+        "",
+    )
+    return " ".join(line.strip(" │").split())
+
+
+async def test_bursts_of_200_tokens_reach_the_screen_at_a_steady_pace():
+    step, full = bursts(2, gap_s=1.5, tail_s=1.0)
+    app = paced_app([step], "20")
+    async with app.run_test(size=SIZE) as pilot:
+        assert sidebar_pace(app) == "pace 20 w/s"
+        await send(pilot, "tell a long story")
+        samples: list[int] = []  # words on screen, frame by frame, while the turn streams
+        started = time.monotonic()
+        while app.turn_running and time.monotonic() - started < 15:
+            samples.append(shown_words(app))
+            await pilot.pause(1 / 30)
+        await wait_idle(pilot)
+        growth = [b - a for a, b in zip(samples, samples[1:], strict=False)]
+        # a steady release: the count grew in many frames, never by a burst at once
+        assert sum(1 for g in growth if g > 0) >= 20, samples
+        assert max(growth) < BURST // 4, samples
+        assert all(g >= 0 for g in growth)
+        # 2.5 s of release at ~67 words a second (200 words within 3 s): not everything yet
+        assert 60 <= samples[-1] < 2 * BURST, samples
+        reply = app.query(AssistantMessage).last()
+        assert reply.source == full  # the rest shown at once when the turn ended
+        assert "w399" in screen_text(app)
+        stored = app.conversation.turns()[0]
+        assert (stored.status, stored.reply) == ("completed", full)  # stored unchanged
+        metrics = app.session_metrics.turns[-1]
+        assert metrics.tokens == 2 * BURST  # counted as the model delivered them
+
+
+async def test_pace_off_shows_a_burst_at_once_as_before():
+    step, full = bursts(2, gap_s=1.0, tail_s=0.0)
+    app = paced_app([step], "off")
+    async with app.run_test(size=SIZE) as pilot:
+        assert sidebar_pace(app) == "pace off"
+        await send(pilot, "tell a long story")
+        # the first burst whole, while the model still waits to send the second
+        await wait_until(pilot, lambda: shown_words(app) >= BURST, "the first burst", 3)
+        assert app.turn_running and shown_words(app) == BURST
+        await wait_idle(pilot)
+        assert app.query(AssistantMessage).last().source == full
+        assert app.chat_screen.pacing._timer is None  # off: no timer ever ran
+
+
+async def test_slash_pace_changes_the_pace_and_the_sidebar_shows_it():
+    step, full = bursts(1, gap_s=0.0, tail_s=1.0)
+    app = paced_app([step], "off")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "/pace fast")
+        await wait_for_notice(pilot, "Unknown pace 'fast'")
+        assert sidebar_pace(app) == "pace off"
+        await send(pilot, "/pace 30")
+        await wait_until(pilot, lambda: sidebar_pace(app) == "pace 30 w/s", "pace 30")
+        await send(pilot, "/pace")
+        await wait_for_notice(pilot, "Pace: 30 words a second.")
+        await send(pilot, "/pace auto")
+        await wait_until(pilot, lambda: sidebar_pace(app) == "pace auto 8 w/s", "pace auto")
+        # the next reply is paced: a 200-token burst is not on screen at once
+        await send(pilot, "tell a story")
+        await wait_until(pilot, lambda: shown_words(app) > 0, "the reply's first words")
+        await pilot.pause(0.3)
+        assert 0 < shown_words(app) < BURST // 2
+        await wait_idle(pilot)
+        assert app.query(AssistantMessage).last().source == full
+        await send(pilot, "/pace off")
+        await wait_until(pilot, lambda: sidebar_pace(app) == "pace off", "pace off")
+
+
+async def wait_for_notice(pilot: Any, text: str) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: any(text in n.message for n in app._notifications), text)
+
+
+def test_a_bad_pace_is_one_line_and_exit_2(capsys):
+    from tui.cli import main
+
+    assert main(["--pace", "fast"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "agents-tui: --pace 'fast': use auto, off or words a second (e.g. 12)"
