@@ -127,6 +127,9 @@ class TimelinePane(ScrollView, can_focus=True):
             case ev.RunFailed():
                 title = _("error: {kind}").format(kind=event.error_kind)
                 self.note("error", title, detail=event.message)
+            case ev.AnsweredFromCache():
+                title = _("answered from cache (age {s:.0f}s)").format(s=event.age_s)
+                self.note("done", title)
             case ev.RetryScheduled():
                 title = _("retry {attempt}/{of} in {s:.1f} s").format(
                     attempt=event.attempt, of=event.max_attempts, s=event.delay_s
