@@ -267,3 +267,29 @@ async def test_an_interrupted_turn_is_never_kept(tmp_path):
     assert cache.stats().entries == 0
     first.close()
     store.close()
+
+
+def test_an_attached_terminal_reads_the_cached_mark_from_the_protocol():
+    """``agents-tui --connect`` (tui.remote) turns ``response_cached`` back into the event
+    its timeline draws, and its metrics say cached."""
+    from tui.core.observe.metrics import TurnMetrics
+    from tui.core.turn.protocol import ProtocolEncoder
+    from tui.remote.decode import Decoder
+
+    encoder, decoder = ProtocolEncoder("s1"), Decoder()
+    turn = [
+        ev.TurnStarted("hi", "A", 1),
+        ev.AnsweredFromCache(42.0, 2),
+        ev.TextDelta("Hello", 3),
+        ev.TurnFinished("completed", "Hello", 4),
+    ]
+    sent = [obj for event in turn for obj in encoder.encode(event)]
+    assert sent[-1]["data"]["cached"] is True
+    items = [item for obj in sent for item in decoder.decode(obj)]
+    marks = [item for item in items if isinstance(item, ev.AnsweredFromCache)]
+    assert [mark.age_s for mark in marks] == [42.0]
+    metrics = TurnMetrics(started_ns=0)
+    for item in items:
+        if isinstance(item, ev.AnsweredFromCache | ev.TextDelta | ev.TurnFinished):
+            metrics.observe(item)
+    assert metrics.cached and metrics.ttft_s is None and metrics.tokens == 1

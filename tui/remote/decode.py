@@ -97,6 +97,10 @@ def _typing_start(d: Decoder, _data: dict[str, Any], at: int) -> list[RemoteItem
     return [ev.TurnStarted(prompt, d.agent, at, resumed=d.resumed, author=author)]
 
 
+def _response_cached(_d: Decoder, data: dict[str, Any], at: int) -> list[RemoteItem]:
+    return [ev.AnsweredFromCache(float(data["age_s"]), at)]
+
+
 def _turn_cancelled(_d: Decoder, data: dict[str, Any], _at: int) -> list[RemoteItem]:
     return [Cancelled(str(data.get("by", "")))]
 
@@ -223,6 +227,7 @@ DECODERS: dict[str, Callable[[Decoder, dict[str, Any], int], list[RemoteItem]]] 
     "session_update": _session_update,
     "user_message": _user_message,
     "typing_start": _typing_start,
+    "response_cached": _response_cached,
     "text_delta": _text_delta,
     "turn_cancelled": _turn_cancelled,
     "tool_start": _tool_start,
