@@ -48,6 +48,9 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/copy", N_("copy the last reply to the clipboard"), h.copy_last),
     SlashCommand("/retry", N_("try the last prompt again"), h.retry_last),
     SlashCommand(
+        "/summary", N_("ask the agent to sum up its last reply in one paragraph"), h.summarize
+    ),
+    SlashCommand(
         "/theme", N_("switch theme: /theme agents-light"), h.switch_theme, takes_argument=True
     ),
     SlashCommand(

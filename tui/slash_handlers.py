@@ -139,6 +139,18 @@ def retry_last(ctx: CommandContext, _argument: str = "") -> None:
     ctx.app.post_message(PromptSubmitted(last.text))
 
 
+def summarize(ctx: CommandContext, _argument: str = "") -> None:
+    """``/summary``: a turn of its own, in plain sight. The request is sent as a prompt and
+    shown as one (what the model is asked, word for word); the summary streams as a reply."""
+    if not any(m.role != "user" and m.text.strip() for m in ctx.history()):
+        ctx.app.notify(
+            _("No reply to sum up yet: /summary asks the agent to sum up its last reply."),
+            severity="warning",
+        )
+        return
+    ctx.app.post_message(PromptSubmitted(_("Sum up your last reply in one short paragraph.")))
+
+
 def show_history(ctx: CommandContext, _argument: str = "") -> None:
     history = ctx.history()
     if not history:

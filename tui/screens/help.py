@@ -36,7 +36,7 @@ KEYS = [
     ("Ctrl+Q", N_("quit")),
     (
         N_("Timeline: Up/Down, Enter, click"),
-        N_("select a row; expand its full arguments and output"),
+        N_("select a row; expand its whole arguments and output, or fold it again"),
     ),
 ]
 

@@ -39,7 +39,7 @@ class TimelinePane(ScrollView, can_focus=True):
         Binding("down", "cursor(1)", N_("next row"), show=False),
         Binding("home", "cursor_to(0)", N_("first row"), show=False),
         Binding("end", "cursor_to(-1)", N_("last row"), show=False),
-        Binding("enter", "expand", N_("expand the row"), show=False),
+        Binding("enter", "expand", N_("expand or fold the row"), show=False),
     ]
     COMPONENT_CLASSES = {f"timeline--{look}" for look in LOOKS} | {"timeline--cursor"}
     DEFAULT_CSS = """
@@ -231,7 +231,7 @@ class TimelinePane(ScrollView, can_focus=True):
         look = self.get_component_rich_style(f"timeline--{row.look}")
         base = self.rich_style
         pad_left, pad_right = Segment(" " * left), Segment(" ")
-        body = render_strips(self.app.console, row.renderable(), inner)
+        body = render_strips(self.app.console, row.renderable(inner), inner)
         return [
             Strip([pad_left, *line, pad_right], width).apply_style(look).apply_style(base)
             for line in body
@@ -251,7 +251,7 @@ class TimelinePane(ScrollView, can_focus=True):
         return line
 
     # --- the cursor --------------------------------------------------------------------------
-    def _move_to(self, index: int) -> None:
+    def _move_to(self, index: int, *, scroll: bool = True) -> None:
         if not self.rows:
             return
         old = self.index
@@ -259,6 +259,8 @@ class TimelinePane(ScrollView, can_focus=True):
         for changed in {old, self.index}:
             if changed is not None and 0 <= changed < len(self.rows):
                 self._repaint(self.rows[changed])
+        if not scroll:
+            return
         starts = self._line_starts()
         self.scroll_to_region(
             Region(0, starts[self.index], 1, starts[self.index + 1] - starts[self.index]),
@@ -285,11 +287,20 @@ class TimelinePane(ScrollView, can_focus=True):
             self.rows[index].toggle()
 
     def on_focus(self) -> None:
-        if self.index is not None and 0 <= self.index < len(self.rows):
+        """Focused, a row is always selected (at first the lowest in view) and the border says
+        which keys work, so Enter never does nothing unseen."""
+        self.border_subtitle = _("↑↓ select · Enter expand / fold")
+        if self.index is None or not 0 <= self.index < len(self.rows):
+            # the lowest row in view: focusing scrolls nothing (a click may follow)
+            bottom = round(self.scroll_y) + max(0, self.scrollable_content_region.height - 1)
+            self._move_to(self._list.index_at(bottom), scroll=False)
+        else:
             self._repaint(self.rows[self.index])
 
     def on_blur(self) -> None:
-        self.on_focus()
+        self.border_subtitle = ""
+        if self.index is not None and 0 <= self.index < len(self.rows):
+            self._repaint(self.rows[self.index])
 
     # --- what the run reports ----------------------------------------------------------------
     def _call_changed(self, event: ev.RunEvent) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Protocol
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 
 if TYPE_CHECKING:
     from rich.syntax import Syntax
 
-from tui.core.i18n import _
+from tui.core.i18n import _, ngettext
 from tui.core.sanitize import safe_text
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ class RowPane(Protocol):
 
 
 PREVIEW_CHARS = 60
-EXPANDED_LIMIT = 20_000
+PREVIEW_LINES = 3  # a folded row shows this many lines of a long output or reply
+EXPANDED_LIMIT = 50_000  # characters of an output an expanded row shows
+FOLD_STYLE = "dim italic"  # what a folded row hides, and how to fold it again
 
 ICONS = {
     "running": "◌",
@@ -54,27 +57,73 @@ def _one_line(text: str, limit: int = PREVIEW_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _pretty(text: str) -> Text | Syntax:
-    """Pretty-print JSON (arguments, outputs); anything else literally."""
+def _readable(text: str) -> tuple[str, bool]:
+    """The text as a row shows it: JSON pretty-printed, anything else literally, made safe
+    for the terminal and clipped to ``EXPANDED_LIMIT`` characters; and whether it is JSON."""
     clipped = text[:EXPANDED_LIMIT]
+    try:
+        parsed = json.loads(clipped)
+    except ValueError:
+        return safe_text(clipped), False
+    return safe_text(json.dumps(parsed, indent=2, ensure_ascii=False)), True
+
+
+def _pretty(text: str, readable: tuple[str, bool]) -> Text | Syntax:
+    """Shown whole (expanded): JSON highlighted, anything else literally."""
+    shown, is_json = readable
     note = (
         "\n… " + _("{n:,} more characters").format(n=len(text) - EXPANDED_LIMIT)
         if len(text) > EXPANDED_LIMIT
         else ""
     )
-    try:
-        parsed = json.loads(clipped)
-    except ValueError:
-        return Text(safe_text(clipped) + note)
+    if not is_json:
+        return Text(shown + note)
     from rich.syntax import Syntax  # pygments: loaded when a row is first expanded
 
     return Syntax(
-        safe_text(json.dumps(parsed, indent=2, ensure_ascii=False)) + note,
-        "json",
-        theme="ansi_dark",
-        word_wrap=True,
-        background_color="default",
+        shown + note, "json", theme="ansi_dark", word_wrap=True, background_color="default"
     )
+
+
+def _rows(line: str, width: int) -> int:
+    return max(1, -(-cell_len(line) // width))
+
+
+def _preview(text: str, readable: str, width: int) -> list[Text]:
+    """A row's output or reply when it is not expanded. One that fits in ``PREVIEW_LINES``
+    lines of ``width`` cells is shown whole. A longer one is folded: its first
+    ``PREVIEW_LINES`` lines that say something (not blank, not a lone JSON bracket), each
+    cut to one line, then what is hidden: "… 37 more lines (Enter)" (the lines after the
+    last one shown), or the characters cut off when every line is shown."""
+    if len(text) <= PREVIEW_LINES * width:
+        whole = safe_text(text).rstrip().split("\n")
+        heads = ["  → " + whole[0], *("    " + line for line in whole[1:])]
+        if sum(_rows(line, width) for line in heads) <= PREVIEW_LINES:
+            return [Text(line) for line in heads]
+    lines = readable.rstrip().split("\n")  # trailing blank lines hide nothing
+    shown = [i for i, line in enumerate(lines) if line.strip(" \t{}[],")][:PREVIEW_LINES]
+    out: list[Text] = []
+    cut = 0
+    picked = [lines[index].expandtabs(4).rstrip() for index in shown]
+    indent = min((len(line) - len(line.lstrip(" ")) for line in picked), default=0)
+    for number, text_line in enumerate(picked):
+        line = Text(("  → " if number == 0 else "    ") + text_line[indent:])
+        before = len(line)
+        line.truncate(width, overflow="ellipsis")
+        if len(line) < before:
+            cut += before - len(line) + 1  # the ellipsis stands for one of them
+        out.append(line)
+    # counted in the output's own lines (an output beyond EXPANDED_LIMIT is not parsed)
+    total = len(lines) if len(text) <= EXPANDED_LIMIT else text.rstrip().count("\n") + 1
+    hidden = total - (shown[-1] + 1 if shown else 0)
+    if hidden > 0:
+        more = ngettext("… {n:,} more line (Enter)", "… {n:,} more lines (Enter)", hidden)
+    elif cut:
+        more = ngettext("… {n:,} more character (Enter)", "… {n:,} more characters (Enter)", cut)
+    else:
+        return out
+    out.append(Text("    " + more.format(n=hidden or cut), style=FOLD_STYLE))
+    return out
 
 
 class TimelineRow:
@@ -101,6 +150,7 @@ class TimelineRow:
         self._duration_s: float | None = None  # set only to freeze it (snapshots)
         self.ended_unrun = False  # the turn ended before this call ran
         self.expanded = False
+        self._readable: tuple[str, tuple[str, bool]] | None = None
         self.nested_count = 0  # rows of a nested agent's run shown under this one
         self.pane: RowPane | None = None  # the pane drawing it, told when it changes
 
@@ -177,9 +227,19 @@ class TimelineRow:
         self.expanded = not self.expanded
         self.refresh_row()
 
-    def renderable(self) -> Group:
-        """What the row shows: icon, title and time; then its waiting note; then its
-        arguments and output, previewed on a line each or whole when expanded."""
+    def _readable_output(self) -> tuple[str, bool]:
+        """The output as shown (pretty JSON or literal), kept while the output is the same:
+        a row is drawn again each time it comes back on screen."""
+        output = self.output
+        kept = self._readable
+        if kept is None or kept[0] is not output:
+            kept = self._readable = (output, _readable(output))
+        return kept[1]
+
+    def renderable(self, width: int = 80) -> Group:
+        """What the row shows at ``width`` cells: icon, title and time; then its waiting
+        note; then its arguments on a line and its output folded (``_preview``), or both
+        whole when expanded."""
         head = Text(f"{ICONS.get(self.status, '•')} ")
         head.append(safe_text(self.title), style="bold")
         if self.duration_s is not None:
@@ -187,19 +247,24 @@ class TimelineRow:
         lines: list[Text | Syntax] = [head]
         if self.waiting_note:
             lines.append(Text("  " + safe_text(self.waiting_note), style="italic"))
+        output = self.output
+        preview = _preview(output, self._readable_output()[0], width) if output else []
         if self.expanded:
             if self.arguments:
-                lines += [Text(_("arguments:"), style="dim"), _pretty(self.arguments)]
-            if self.output:
+                arguments = _pretty(self.arguments, _readable(self.arguments))
+                lines += [Text(_("arguments:"), style="dim"), arguments]
+            if output:
                 size = (
-                    " " + _("({n:,} chars)").format(n=len(self.output))
-                    if len(self.output) > PREVIEW_CHARS
+                    " " + _("({n:,} chars)").format(n=len(output))
+                    if len(output) > PREVIEW_CHARS
                     else ""
                 )
-                lines += [Text(_("output") + size + ":", style="dim"), _pretty(self.output)]
+                pretty = _pretty(output, self._readable_output())
+                lines += [Text(_("output") + size + ":", style="dim"), pretty]
+            if preview and preview[-1].style == FOLD_STYLE:  # it folds: say how
+                lines.append(Text(_("(Enter folds it again)"), style=FOLD_STYLE))
         else:
             if self.arguments:
                 lines.append(Text("  " + _one_line(self.arguments), style="dim"))
-            if self.output:
-                lines.append(Text("  → " + _one_line(self.output)))
+            lines += preview
         return Group(*lines)
