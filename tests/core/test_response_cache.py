@@ -293,3 +293,38 @@ def test_an_attached_terminal_reads_the_cached_mark_from_the_protocol():
         if isinstance(item, ev.AnsweredFromCache | ev.TextDelta | ev.TurnFinished):
             metrics.observe(item)
     assert metrics.cached and metrics.ttft_s is None and metrics.tokens == 1
+
+
+async def test_prometheus_counts_a_cached_turn_but_keeps_it_out_of_ttft_and_rates(tmp_path):
+    from tui.core.observe.telemetry import Telemetry
+
+    telemetry = Telemetry(metrics=True)
+    cache = ResponseCache(60)
+    assert telemetry.metrics is not None
+    telemetry.metrics.watch_cache(cache)
+    store = Store(tmp_path / "s.db")
+    model = Counting([words_step(["Hello ", "there."]) for _ in range(2)])
+    talks = []
+    for _ in range(2):
+        agent = Agent(name="A", instructions="be kind", model=model)
+        runner = TurnRunner(agent, run_config=RunConfig(tracing_disabled=True))
+        talk = Conversation(
+            store, runner, model_label="m", record=False, cache=cache, telemetry=telemetry
+        )
+        await turn(talk, "Hi")
+        talks.append(talk)
+    text = telemetry.metrics.exposition().decode()
+
+    def value(name: str) -> float:
+        line = next(x for x in text.splitlines() if x.startswith(name + " "))
+        return float(line.rsplit(" ", 1)[1])
+
+    assert value('agents_tui_turns_total{status="completed"}') == 2
+    assert value("agents_tui_time_to_first_token_seconds_count") == 1  # the model's turn only
+    assert value("agents_tui_tokens_per_second_count") == 1
+    assert value("agents_tui_response_cache_hits_total") == 1
+    assert value("agents_tui_response_cache_misses_total") == 1
+    assert value("agents_tui_response_cache_entries") == 1
+    for talk in talks:
+        talk.close()
+    store.close()

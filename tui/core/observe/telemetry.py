@@ -375,6 +375,7 @@ class Telemetry:
                     "agents_tui.retries": summary.get("retries"),
                     "agents_tui.errors": summary.get("errors"),
                     "agents_tui.approval_wait_s": summary.get("approval_wait_s"),
+                    "agents_tui.cached": summary.get("cached"),
                     "agents_tui.streamed_tokens": summary.get("streamed_tokens"),
                 }
             ),
@@ -437,6 +438,7 @@ class Telemetry:
             "retries": summary.get("retries"),
             "errors_by_kind": summary.get("errors_by_kind") or {},
             "recovered": bool(summary.get("errors")) and end.status == "completed",
+            "cached": bool(summary.get("cached")),  # replayed from the response cache
         }
         if end.status != "completed" and end.error_kind:
             fields["error_kind"] = end.error_kind
