@@ -6,13 +6,14 @@ the turn ends, the stored reply unchanged; ``/pace`` changes it and the sidebar 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from typing import Any
 
 from agents.testing import ModelStep
 
 from tests.app.helpers import pane_text, screen_text, send, wait_idle, wait_until
-from tests.scripts import runner_for
+from tests.scripts import runner_for, text_step
 from tui.app import AgentsTuiApp
 from tui.core.config import Settings
 from tui.testing.scripted import Text, response_events
@@ -73,7 +74,7 @@ async def test_bursts_of_200_tokens_reach_the_screen_at_a_steady_pace():
             samples.append(shown_words(app))
             await pilot.pause(1 / 30)
         await wait_idle(pilot)
-        growth = [b - a for a, b in zip(samples, samples[1:], strict=False)]
+        growth = [b - a for a, b in itertools.pairwise(samples)]
         # a steady release: the count grew in many frames, never by a burst at once
         assert sum(1 for g in growth if g > 0) >= 20, samples
         assert max(growth) < BURST // 4, samples
@@ -125,6 +126,43 @@ async def test_slash_pace_changes_the_pace_and_the_sidebar_shows_it():
         assert app.query(AssistantMessage).last().source == full
         await send(pilot, "/pace off")
         await wait_until(pilot, lambda: sidebar_pace(app) == "pace off", "pace off")
+
+
+def trickle(words: int, every_s: float) -> ModelStep:
+    """A slow stream: one word every ``every_s`` seconds (the reader waits for each)."""
+    events = response_events([Text([f"t{i} " for i in range(words)])])
+
+    async def stream(_call: Any) -> Any:
+        for event in events:
+            if event.type == "response.output_text.delta":
+                await asyncio.sleep(every_s)
+            yield event
+
+    return ModelStep.stream(stream)
+
+
+async def test_auto_rises_while_the_reader_waits_at_the_bottom_and_holds_while_they_read():
+    long_reply = [f"line {i}\n\n" for i in range(80)]  # taller than the chat pane
+    app = paced_app([text_step(long_reply), trickle(12, 0.25), trickle(12, 0.25)], "off")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "a long answer")
+        await wait_idle(pilot)
+        await send(pilot, "/pace auto")
+        await wait_until(pilot, lambda: sidebar_pace(app) == "pace auto 8 w/s", "pace auto")
+        await pilot.press("pageup", "pageup")  # the reader scrolls up to read
+        assert not app.chat.following
+        await send(pilot, "go on, slowly")
+        await wait_idle(pilot)
+        assert app.chat_screen.pacing.pacer.wps == 8.0  # held while they read above
+        assert sidebar_pace(app) == "pace auto 8 w/s"
+        await pilot.press("ctrl+end")  # back at the bottom, waiting for each word
+        assert app.chat.following
+        await send(pilot, "go on, slowly")
+        await wait_idle(pilot)
+        wps = app.chat_screen.pacing.pacer.wps
+        assert 8.0 < wps <= 40.0  # it rose
+        assert sidebar_pace(app) == f"pace auto {wps:.0f} w/s"
+        assert app.conversation.turns()[-1].reply == "".join(f"t{i} " for i in range(12))
 
 
 async def wait_for_notice(pilot: Any, text: str) -> None:

@@ -106,6 +106,9 @@ class ReplyPacing:
         if isinstance(event, ev.TurnFinished):
             self.release_all()  # the reply is complete: the rest at once (see above)
             return False
+        if isinstance(event, ev.TurnStarted) and not self._held:
+            pacer.arrived(0, self._clock())  # the time the person took to type is no wait
+            return False
         words = words_in(event.text) if isinstance(event, ev.TextDelta) else 0
         if not words:  # an event, or spaces: behind the words that wait, if any
             if not self._held:
