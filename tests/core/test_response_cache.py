@@ -102,6 +102,22 @@ def test_bytes_are_bounded_and_a_reply_larger_than_the_cache_is_not_kept():
     assert cache.stats().bytes <= big.size * 2
 
 
+def test_the_bytes_counted_are_the_memory_a_reply_holds():
+    """A reply of 10,000 one-word deltas: ``size`` (what ``max_bytes`` bounds) is within a
+    tenth of the memory its objects take (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        parts = tuple((i * 1000, "text", f"w{i} ") for i in range(10_000))
+        kept = CachedReply(parts, "".join(p[2] for p in parts), False, 0.0)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 0.9 * held <= kept.size <= 1.1 * held
+
+
 def test_threads_keeping_and_looking_up_at_once_keep_the_counts_exact():
     cache = ResponseCache(60, max_entries=8)
 

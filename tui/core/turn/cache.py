@@ -27,9 +27,10 @@ The prompt and the reply join the conversation's memory as a model's turn does, 
 conversation goes on from it; the journal stores the turn like any other, its metrics
 marked ``cached`` (``TurnMetrics.cached``: no TTFT, no tokens/s, no inter-token gaps).
 
-Bounds: ``max_entries`` entries and ``max_bytes`` of kept text (UTF-8), the least recently
-used evicted first, expired entries dropped as they are met. One lock guards it: the API's
-event loop stores and looks up while ``/metrics`` reads its counters from a thread.
+Bounds: ``max_entries`` entries and ``max_bytes`` of memory (the kept text and each part's
+objects: ``CachedReply.size``), the least recently used evicted first, expired entries
+dropped as they are met. One lock guards it: the API's event loop stores and looks up while
+``/metrics`` reads its counters from a thread.
 
 In the conversation's pipeline (``tui.core.turn.conversation``) the cache is the source of a
 turn's events when it hits (``Conversation._answer``) and one named stage, "cached"
@@ -57,6 +58,7 @@ COMPRESSION = 0.1  # a replay's gaps are at most a tenth of the original's
 REPLAY_BUDGET_S = 0.5  # and the whole replay takes at most this long
 MAX_ENTRIES = 256
 MAX_BYTES = 8 * 1024 * 1024
+PART_BYTES = 160  # a kept part's own objects (measured: ~165 bytes for a one-word delta)
 NS = 1_000_000_000
 
 Part = Literal["text", "reasoning", "message"]
@@ -101,8 +103,11 @@ class CachedReply:
 
     @property
     def size(self) -> int:
-        """Bytes of text it holds (what ``max_bytes`` bounds)."""
-        return len(self.final_text.encode()) + sum(len(t.encode()) for _, _, t in self.parts)
+        """The memory it holds, as ``max_bytes`` bounds it: its text (UTF-8) and, for each
+        part, what CPython spends on it besides the text (its tuple, offset and string
+        object: ``PART_BYTES``), so a reply of many tiny deltas is not under-counted."""
+        text = len(self.final_text.encode()) + sum(len(t.encode()) for _, _, t in self.parts)
+        return text + PART_BYTES * len(self.parts)
 
     def gaps_s(self) -> list[float]:
         """The replay's wait before each part: the original gaps, compressed (module doc)."""
