@@ -192,7 +192,7 @@ async def test_summary_with_no_reply_yet_says_so_and_sends_nothing():
 
 async def test_500_folded_rows_of_long_outputs_draw_only_what_is_on_screen():
     """Each row folded is a few lines, whatever its output: 500 rows of 200-line outputs
-    make a timeline of 3,000 lines, not 100,000, and scrolling draws only the rows in view."""
+    make a timeline of 2,750 lines, not 100,000, and scrolling draws only the rows in view."""
     long = "\n".join(f"line {i}: lorem ipsum dolor sit amet" for i in range(200))
     app, _ = make_app([])
     async with app.run_test(size=SIZE) as pilot:
@@ -202,7 +202,15 @@ async def test_500_folded_rows_of_long_outputs_draw_only_what_is_on_screen():
                 {"call_id": f"c{i}", "name": "read", "arguments": "{}", "output": long}
             )
             timeline.note("message", "message", detail=long)
-        await pilot.pause()
+        # the scrollbar came: the rows are measured at the width they are drawn at
+        await wait_until(
+            pilot,
+            lambda: (
+                timeline.show_vertical_scrollbar
+                and timeline._list.width == timeline.scrollable_content_region.width
+            ),
+            "the scrollbar",
+        )
         assert timeline._list.height == 250 * 6 + 250 * 5
         drawn: list[TimelineRow] = []
         render = timeline._list._render

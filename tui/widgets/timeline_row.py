@@ -7,6 +7,7 @@ so a row costs no mount, no layout and no compositor work when it is off screen.
 from __future__ import annotations
 
 import json
+from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
 from rich.cells import cell_len
@@ -101,7 +102,8 @@ def _preview(text: str, readable: str, width: int) -> list[Text]:
         if sum(_rows(line, width) for line in heads) <= PREVIEW_LINES:
             return [Text(line) for line in heads]
     lines = readable.rstrip().split("\n")  # trailing blank lines hide nothing
-    shown = [i for i, line in enumerate(lines) if line.strip(" \t{}[],")][:PREVIEW_LINES]
+    saying = (i for i, line in enumerate(lines) if line.strip(" \t{}[],"))
+    shown = list(islice(saying, PREVIEW_LINES))  # read no further than the lines shown
     out: list[Text] = []
     cut = 0
     picked = [lines[index].expandtabs(4).rstrip() for index in shown]
