@@ -311,6 +311,40 @@ async def test_program_4_serves_the_api_in_process_and_prints_its_sse_counts_and
         httpx.get(served[0] + "/healthz", timeout=2)
 
 
+class Writes(io.StringIO):
+    """Standard output that remembers each write (what the terminal got, and when)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+async def test_program_4_with_a_pace_releases_the_apis_text_word_by_word_and_counts_the_same():
+    reply = [" ".join(f"w{i}" for i in range(12)) + "."]  # one burst of 12 words
+    outputs = []
+    for pace in (None, 40.0):
+        out = Writes()
+        entry = find("4")
+        assert entry is not None
+        make = Scripted([text_step(reply) for _ in range(3)])
+        status = await run_program(
+            Settings(), entry, out=out, make_runner=make, serve_api=serving, pace=pace
+        )
+        assert status == 0
+        outputs.append(out)
+    plain, paced_out = outputs
+    assert plain.getvalue().count(reply[0]) == paced_out.getvalue().count(reply[0]) == 3
+    totals = [re.findall(r"Total events: (\d+)", o.getvalue()) for o in outputs]
+    assert totals[0] == totals[1]  # the service's events, counted as they came
+    burst = [w for w in plain.writes if "w5" in w]
+    assert burst == [reply[0]] * 3  # one event each reply: printed at once
+    assert sum(1 for w in paced_out.writes if w.strip().startswith("w")) >= 3 * 4  # re-cut
+
+
 # --- 5. resilient streaming ---------------------------------------------------------------------
 @pytest.fixture
 def waits(monkeypatch):

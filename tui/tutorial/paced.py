@@ -13,20 +13,23 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import TypeVar
 
 from tui.core import events as ev
 from tui.core.pace import Pacer, take_words, words_in
 
 FRAME_S = 1 / 30  # a terminal needs no more
+E = TypeVar("E")  # the core's events; program 4: the API's, its text deltas as the core's
 
 
 async def paced(
-    events: AsyncIterator[ev.RunEvent],
+    events: AsyncIterator[E],
     pacer: Pacer,
     clock: Callable[[], float] = time.monotonic,
-) -> AsyncGenerator[ev.RunEvent]:
-    """``events`` with their text deltas released at ``pacer``'s rate."""
-    arrived: asyncio.Queue[ev.RunEvent | None] = asyncio.Queue()  # None: the turn ended
+) -> AsyncGenerator[E | ev.TextDelta]:
+    """``events`` with their text deltas (``ev.TextDelta``) released at ``pacer``'s rate;
+    any other event follows the text before it."""
+    arrived: asyncio.Queue[E | None] = asyncio.Queue()  # None: the turn ended
 
     async def pump() -> None:
         try:
@@ -36,12 +39,12 @@ async def paced(
             arrived.put_nowait(None)
 
     task = asyncio.create_task(pump())
-    held: deque[ev.RunEvent] = deque()  # text not shown yet, and the events behind it
+    held: deque[E | ev.TextDelta] = deque()  # text not shown yet, and the events behind it
     backlog = 0  # words in ``held``
     ended = False
     try:
         while held or not ended:
-            batch: list[ev.RunEvent | None] = []
+            batch: list[E | None] = []
             if not held:  # nothing to show: wait for the turn
                 pacer.allowance(clock(), 0)
                 batch.append(await arrived.get())

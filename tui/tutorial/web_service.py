@@ -12,10 +12,12 @@ characters, "📈 Total events"; then the session statistics (``GET .../stats``)
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from tui.core import events as ev
 from tui.tutorial.common import Program, ProgramError, say
 
 AGENT = "web-assistant"
@@ -62,11 +64,17 @@ async def run(program: Program) -> int:
         for i, message in enumerate(messages(), 1):
             program.line(f"\n💬 **Message {i}:** {message}")
             program.line("📡 **Streaming events:**")
-            event_count = 0
-            async for event in sse(http, f"/v1/sessions/{session_id}/messages", message):
-                event_count += 1
-                failed += show(program, event)
-            program.line(f"\n   📈 Total events: {event_count}")
+            tally = [0]
+            shown = counted(sse(http, f"/v1/sessions/{session_id}/messages", message), tally)
+            if program.pace is not None:  # --pace: the text deltas at the pacer's rate
+                from tui.core.pace import Pacer
+                from tui.tutorial.paced import paced
+
+                shown = paced(shown, Pacer.of(program.pace))
+            async with contextlib.aclosing(shown) as events:
+                async for event in events:
+                    failed += show(program, event)
+            program.line(f"\n   📈 Total events: {tally[0]}")
             program.line("=" * 60)
         stats = answer(await http.get(f"/v1/sessions/{session_id}/stats"))
     program.line("\n📈 **Session Statistics:**")
@@ -99,13 +107,27 @@ async def sse(http: Any, path: str, message: str) -> AsyncIterator[dict[str, Any
                 yield json.loads(line[5:])
 
 
-def show(program: Program, event: dict[str, Any]) -> int:
+async def counted(
+    events: AsyncIterator[dict[str, Any]], tally: list[int]
+) -> AsyncGenerator[dict[str, Any] | ev.TextDelta]:
+    """The service's events, counted as they arrive (``tally[0]``, the demo's
+    ``event_count``); their text deltas as the core's, for ``--pace`` to re-cut."""
+    async for event in events:
+        tally[0] += 1
+        if event["type"] == "text_delta":
+            yield ev.TextDelta(event["data"]["delta"], 0)
+        else:
+            yield event
+
+
+def show(program: Program, event: dict[str, Any] | ev.TextDelta) -> int:
     """One protocol event, as the demo's loop prints it; 1 for a failed reply."""
+    if isinstance(event, ev.TextDelta):
+        program.model_text(event.text)
+        return 0
     kind, data = event["type"], event["data"]
     if kind == "typing_start":
         program.line(f"   ⏳ {data['message']}")
-    elif kind == "text_delta":
-        program.model_text(data["delta"])
     elif kind == "tool_start":
         program.line(f"\n   🔧 {data['message']}")
     elif kind == "tool_complete":
