@@ -7,6 +7,7 @@ from agents.testing import ModelStep
 from tests.app.helpers import make_app, pane_text, screen_text, send, wait_idle, wait_until
 from tests.scripts import broken_step, connection_error, text_step
 from tui.testing.scripted import Text, response_events
+from tui.widgets.note_block import NoteBlock
 
 NARROW = (100, 40)  # below 110 columns the sidebar is hidden
 
@@ -58,3 +59,30 @@ async def test_a_recovered_stream_says_so_in_the_chat_and_the_timeline():
         assert "recovered after 1 retry" in pane_text(app, app.timeline)
         assert "TTFT" in pane_text(app, app.chat)  # the live reply's footer
         assert "Internal error" not in screen_text(app)
+
+
+async def test_a_fast_stream_after_a_long_wait_is_under_10_tokens_per_second_in_the_tui():
+    """The tutorial's rate (tokens over the time since the request) in the status line, the
+    sidebar and /stats; the decode rate, fast, beside it and never the one judged."""
+    from tests.core.test_figures_once import WAIT_S, waited_step
+
+    app, _ = make_app([waited_step([f"w{i} " for i in range(10)], WAIT_S)])
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_until(pilot, lambda: app.model_ready, "the runner")
+        await send(pilot, "take your time, then hurry")
+        await wait_idle(pilot)
+        status = pane_text(app, app.status)
+        assert "⚠ Low throughput: " in status and "< 10" in status
+        assert "Slow first token" not in status  # 1.5 s: under the tutorial's 2 s
+        sidebar = pane_text(app, app.sidebar)
+        rates = {}
+        for line in sidebar.splitlines():
+            row = line.strip("│ ").split()
+            for name in ("tokens/s", "decode tok/s"):
+                if row[:-1] == name.split() and name not in rates:  # this turn's, first
+                    rates[name] = float(row[-1].replace(",", ""))
+        assert "⚠ Low throughput: " in sidebar
+        assert rates["tokens/s"] < 10 < rates["decode tok/s"], sidebar
+        await send(pilot, "/stats")  # its note, as it scrolls into view
+        await wait_until(pilot, lambda: app.chat.query(NoteBlock), "/stats")
+        assert "1 under 10 tokens/s" in app.chat.query(NoteBlock).last().body_text
