@@ -112,3 +112,23 @@ def test_each_program_types_the_same_prompts_as_the_program_sends_and_5_injects_
         "resilient-assistant",
         "performance-assistant",
     ]
+
+
+def test_the_command_opens_the_tui_on_the_programs_agent_settings_and_prompts(monkeypatch):
+    from tui.cli import main
+    from tui.core.i18n import set_language
+
+    started: list[TutorialApp] = []
+    monkeypatch.setattr(TutorialApp, "run", lambda self, *a, **k: started.append(self))
+    try:
+        assert main(["tutorial", "5", "--tui", "--lang", "vi", "--seed", "3"]) == 0
+        [app] = started
+        assert app.settings.agent == "resilient-assistant"
+        assert app.settings.inject_faults == 0.1 and app.settings.seed == 3
+        assert app.autopilot_prompts[0].startswith(
+            "User message: Giải thích về quantum computing một cách đơn giản\n"
+        )
+        assert app.autopilot_title == "5. Robust Streaming với Error Recovery"
+        assert main(["tutorial", "9", "--tui"]) == 2 and len(started) == 1  # no such program
+    finally:
+        set_language("en")
