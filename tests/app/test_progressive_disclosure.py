@@ -192,11 +192,20 @@ async def test_summary_with_no_reply_yet_says_so_and_sends_nothing():
 
 async def test_500_folded_rows_of_long_outputs_draw_only_what_is_on_screen():
     """Each row folded is a few lines, whatever its output: 500 rows of 200-line outputs
-    make a timeline of 2,750 lines, not 100,000, and scrolling draws only the rows in view."""
+    make a timeline of 2,750 lines, not 100,000; each row is measured once (at the width
+    beside the scrollbar they bring), and scrolling draws only the rows in view."""
     long = "\n".join(f"line {i}: lorem ipsum dolor sit amet" for i in range(200))
     app, _ = make_app([])
     async with app.run_test(size=SIZE) as pilot:
         timeline = app.timeline
+        drawn: list[TimelineRow] = []
+        render = timeline._list._render
+
+        def counting(row: TimelineRow, width: int) -> object:
+            drawn.append(row)
+            return render(row, width)
+
+        timeline._list._render = counting  # type: ignore[assignment]
         for i in range(250):
             timeline.past_tool(
                 {"call_id": f"c{i}", "name": "read", "arguments": "{}", "output": long}
@@ -212,15 +221,9 @@ async def test_500_folded_rows_of_long_outputs_draw_only_what_is_on_screen():
             "the scrollbar",
         )
         assert timeline._list.height == 250 * 6 + 250 * 5
-        drawn: list[TimelineRow] = []
-        render = timeline._list._render
-
-        def counting(row: TimelineRow, width: int) -> object:
-            drawn.append(row)
-            return render(row, width)
-
-        timeline._list._render = counting  # type: ignore[assignment]
         on_screen = timeline.scrollable_content_region.height
+        assert len(drawn) <= 500 + on_screen  # once each, and the few that told of the bar
+        drawn.clear()
         for page in range(20):  # 20 pages from the top
             timeline.scroll_to(y=page * on_screen, animate=False, immediate=True)
             await pilot.pause()

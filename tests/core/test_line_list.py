@@ -85,3 +85,13 @@ def test_lines_kept_are_bounded_by_their_count():
     assert lines.kept_lines <= 5
     assert lines.line_at(6) == (1, "g")
     assert lines.kept_lines <= 5
+
+
+def test_taller_than_measures_only_the_items_it_takes_to_know():
+    lines, drawn = counted()
+    lines.set_width(4)
+    lines.set_items([Item("abcdefgh"), Item("x"), Item("123456789"), Item("never")])
+    assert lines.taller_than(2)  # 2 + 1 lines: known after the second item
+    assert drawn == ["abcdefgh", "x"]
+    assert not lines.taller_than(8) and lines.taller_than(7)  # 2 + 1 + 3 + 2
+    assert lines.height == 8

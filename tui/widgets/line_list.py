@@ -120,6 +120,18 @@ class LineList(Generic[Item, Line]):
             self._starts = list(accumulate(map(self.height_of, self.items), initial=0))
         return self._starts
 
+    def taller_than(self, height: int) -> bool:
+        """Whether the items take more than ``height`` lines, measuring no more of them
+        than it takes to know."""
+        if self._starts is not None:
+            return self._starts[-1] > height
+        total = 0
+        for item in self.items:
+            total += self.height_of(item)
+            if total > height:
+                return True
+        return False
+
     @property
     def height(self) -> int:
         return self.starts()[-1]

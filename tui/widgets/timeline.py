@@ -185,6 +185,7 @@ class TimelinePane(ScrollView, can_focus=True):
     def _update_size(self) -> None:
         self._size_pending = False
         if self._width:
+            self._narrow_for_scrollbar()
             self.virtual_size = Size(self._width, self._list.height)
             if self._follow:
                 self._follow = False
@@ -192,12 +193,23 @@ class TimelinePane(ScrollView, can_focus=True):
                 self.scroll_to(y=self.max_scroll_y, animate=False, force=True, immediate=True)
         self.refresh()
 
+    def _narrow_for_scrollbar(self) -> None:
+        """Rows that will not fit are measured at the width left beside the scrollbar they
+        bring: measured first at the whole width, a conversation reopened with 500 rows was
+        drawn twice over (the bar came, the width changed, every height was learnt again)."""
+        if self.show_vertical_scrollbar or self.styles.overflow_y != "auto":
+            return
+        bar = self.styles.scrollbar_size_vertical
+        region = self.scrollable_content_region
+        if region.width > bar and region.height > 0 and self._list.taller_than(region.height):
+            self._list.set_width(region.width - bar)
+
     def _repaint(self, row: TimelineRow) -> None:
         """Repaint a row's lines as they are (the cursor moved on or off it)."""
         if row.pane is not self or not self._width:
             return
         index = self.rows.index(row)
-        starts = self._line_starts()
+        starts = self._list.starts()
         top = starts[index] - round(self.scroll_y)
         self.refresh(Region(0, top, self.size.width, starts[index + 1] - starts[index]))
 
@@ -214,14 +226,8 @@ class TimelinePane(ScrollView, can_focus=True):
             self._repaint(row)
 
     # --- geometry ----------------------------------------------------------------------------
-    def _set_width(self, width: int) -> None:
-        self._list.set_width(width)
-
-    def _line_starts(self) -> list[int]:
-        return self._list.starts()
-
     def on_resize(self, event: events.Resize) -> None:
-        self._set_width(self.scrollable_content_region.width)
+        self._list.set_width(self.scrollable_content_region.width)
         self._update_size()
 
     # --- drawing -----------------------------------------------------------------------------
@@ -239,7 +245,7 @@ class TimelinePane(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        self._set_width(width)
+        self._list.set_width(width)
         line_y = y + round(self.scroll_y)
         index, found = self._list.line_at(line_y)
         if not 0 <= index < len(self.rows):
@@ -261,7 +267,7 @@ class TimelinePane(ScrollView, can_focus=True):
                 self._repaint(self.rows[changed])
         if not scroll:
             return
-        starts = self._line_starts()
+        starts = self._list.starts()
         self.scroll_to_region(
             Region(0, starts[self.index], 1, starts[self.index + 1] - starts[self.index]),
             animate=False,
