@@ -62,9 +62,11 @@ async def test_a_200_line_tool_output_folds_to_3_lines_and_enter_shows_it_whole_
         folded_height = len(_drawn(app, row))
         assert folded_height == 6  # title, arguments, 3 lines, what is hidden
 
+        blurred = timeline.styles.border_top
         timeline.focus()
         await pilot.pause()
         assert "Enter expand / fold" in pane_text(app, timeline)  # the border says how
+        assert timeline.styles.border_top != blurred  # and takes the accent colour
         assert timeline.index is not None  # focused: a row is selected
         await pilot.press("home")
         for _ in range(timeline.rows.index(row)):
