@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,11 +34,18 @@ async def serving(
     from tui.api.server import create_app
     from tui.api.service import StreamingService
 
+    class InProcessServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            """Ctrl+C is the program's (it stops the program, then the server), never
+            the server's alone: uvicorn's own would stop it under the program's feet."""
+            yield
+
     service = StreamingService(store, lambda _agent: runner, model_label=model_label, record=record)
     config = uvicorn.Config(
         create_app(service), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
     )
-    server = uvicorn.Server(config)
+    server = InProcessServer(config)
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(START_TIMEOUT_S):

@@ -46,6 +46,16 @@ async def run(program: Program) -> int:
     await program.start(AGENT)
     if program.serve_api is None:
         raise ProgramError("program 4 needs the API: run it as agents-tui tutorial 4")
+    try:
+        return await _demo(program)
+    except httpx.HTTPError as error:  # the in-process API went away: one line, not a trace
+        raise ProgramError(f"the API's connection failed: {error!r}") from None
+
+
+async def _demo(program: Program) -> int:
+    import httpx
+
+    assert program.serve_api is not None
     assert program.store is not None and program.runner is not None
     failed = 0
     async with (
