@@ -230,3 +230,14 @@ async def test_500_folded_rows_of_long_outputs_draw_only_what_is_on_screen():
             timeline.scroll_to(y=page * on_screen, animate=False, immediate=True)
             await pilot.pause()
         assert 20 * on_screen // 6 <= len(set(map(id, drawn))) <= 20 * on_screen // 5 + 10
+
+
+async def test_f1_lists_enter_on_the_timeline_and_summary():
+    app, _ = make_app([])
+    async with app.run_test(size=(160, 100)) as pilot:  # the whole help in view
+        await pilot.press("f1")
+        await pilot.pause()
+        shown = " ".join(screen_text(app).split())  # table cells wrap: words, not lines
+        assert "Timeline: Up/Down, Enter, click" in shown
+        assert "or fold it again" in shown
+        assert "/summary" in shown and "sum up its last reply in one paragraph" in shown
