@@ -13,6 +13,8 @@ styles_cache           Textual #6665: ``StylesCache.get_inner_outer`` keeps remo
                        (and every line they drew) alive: ~85 KB a turn of a long chat
 strip_divide           ``Strip.divide`` at the strip's own width caches ``[self]``: a cycle
                        per drawn line, a 0.65 s collector pause after a 1 MB reply
+ansi_by_look           ``Strip.render_ansi`` caches 16,384 styles, each line's own (its
+                       offset): ~10 MB in a long chat in a terminal; cached by the look
 scrollbar              scrollbars rebuilt segment by segment on every repaint (~0.8 ms a
                        bar late in a long session): cached, and a vertical bar's lines made
                        directly
@@ -128,6 +130,47 @@ def strips_free_without_the_collector() -> bool:
     if Strip.__dict__.get("divide") is not _original_divide:
         return False
     Strip.divide = _divide  # type: ignore[method-assign,assignment]
+    return True
+
+
+# --- ansi_by_look -------------------------------------------------------------------------
+_original_render_ansi: Any = Strip.__dict__.get("render_ansi")
+ANSI_LOOKS = 1024  # the colours and attributes a screen uses: a few dozen in this app
+_ansi_of_look: dict[tuple[object, ...], str] = {}
+
+
+def _render_ansi(cls: type[Strip], style: RichStyle, color_system: Any) -> str:
+    look = (
+        style._color,
+        style._bgcolor,
+        style._attributes & style._set_attributes,
+        color_system,
+    )
+    ansi = _ansi_of_look.get(look)
+    if ansi is None:
+        if len(_ansi_of_look) >= ANSI_LOOKS:
+            _ansi_of_look.clear()
+        ansi = _ansi_of_look[look] = _original_render_ansi.__func__.__wrapped__(
+            cls, style, color_system
+        )
+    style._ansi = ansi
+    return ansi
+
+
+def ansi_by_look() -> bool:
+    """``Strip.render_ansi`` (a terminal's every drawn segment goes through it) caches the
+    last 16,384 styles, and a selectable widget's lines carry their (x, y) offset in each
+    style: a new style for every line of a chat ever drawn. Only a real terminal draws
+    (the headless driver writes nothing): ~35 entries a turn, ~10 MB when full, holding
+    styles that are long gone from the screen. The escape codes depend on the colours
+    and attributes alone, so they are cached by those."""
+    current = Strip.__dict__.get("render_ansi")
+    if isinstance(current, classmethod) and current.__func__ is _render_ansi:
+        return True
+    wrapped = getattr(getattr(current, "__func__", None), "__wrapped__", None)
+    if current is not _original_render_ansi or wrapped is None:
+        return False  # Textual changed it; nothing to work around
+    Strip.render_ansi = classmethod(_render_ansi)  # type: ignore[method-assign,assignment]
     return True
 
 
@@ -348,6 +391,7 @@ def init_markdown_unparsed(
 PATCHES: dict[str, Callable[[], bool]] = {
     "styles_cache": free_dead_styles_caches,
     "strip_divide": strips_free_without_the_collector,
+    "ansi_by_look": ansi_by_look,
     "scrollbar": cached_scrollbars,
     "row_crop": row_crop_supported,  # taken up by the chat screen (``use_row_crop``)
     "markdown_parser": rich_tested,  # taken up by the reply's Markdown (and checked there)
