@@ -487,6 +487,13 @@ def _bench_options(bench: argparse.ArgumentParser) -> None:
         help="only a conversation of TURNS turns on the bundled model (run --session and TUI)",
     )
     bench.add_argument(
+        "--terminal",
+        type=int,
+        metavar="TURNS",
+        help="only a chat of TURNS short turns typed into the app on a pseudo-terminal "
+        "(160x45, a local server): memory per turn and at the end (300: about 2 minutes)",
+    )
+    bench.add_argument(
         "--loops",
         action="store_true",
         help="only the bundled model on 30 everyday asks: replies that repeat themselves, "
@@ -851,6 +858,11 @@ def _bench(args: argparse.Namespace, _settings: Settings) -> int:
         from tui.bench.loops import loops
 
         print(json.dumps(loops(), indent=2, ensure_ascii=False))
+        return 0
+    if args.terminal:
+        from tui.bench.terminal import terminal_session
+
+        print(json.dumps(terminal_session(args.terminal), indent=2))
         return 0
     if args.long:
         from tui.bench.long_local import long_local

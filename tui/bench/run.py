@@ -236,6 +236,8 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("session_kb_per_turn", "<=", 60.0, "ratio"),
     ("session_server_late_vs_early_ratio", "<=", 1.5, "ratio"),
     ("session_server_kb_per_turn", "<=", 60.0, "ratio"),
+    ("terminal_kb_per_turn", "<=", 60.0, "ratio"),
+    ("terminal_rss_mb_at_300", "<=", 150.0, "ratio"),
     ("soak_5xx", "<=", 0, "rate"),
     ("soak_streams_inexact", "<=", 0, "rate"),
     ("soak_undocumented_statuses", "<=", 0, "rate"),
@@ -339,6 +341,11 @@ def run_bench(*, quick: bool, as_json: bool, check: bool = False) -> int:
     # The same turns through the real provider path (OpenAI client, HTTP, a local server),
     # as the issue measured them.
     results.update(_session_results("session_server", session_against_server(120)))
+    from tui.bench.terminal import terminal_session
+
+    # The same kind of chat typed into the app on a pseudo-terminal (Textual's own driver,
+    # what a person runs): memory per turn and at the end.
+    results.update(terminal_session(120 if quick else 300))
     for prefix in ("session", "session_server"):
         shown = results[f"{prefix}_end_frames_show_ready"]
         results["correctness"][f"{prefix}_end_frames_show_ready"] = shown
@@ -476,6 +483,13 @@ def _table(r: dict[str, Any]) -> str:
             f"{'  Enter to the turn end in the app, 1-10/111-120':52} {ended:>12} "
             f"ratio {r[f'{prefix}_turn_end_late_vs_early_ratio']}",
         ]
+    if "terminal_kb_per_turn" in r:
+        at = r["terminal_rss_mb_at"]
+        marks = "/".join(f"{at[k]:.0f}" for k in ("10", "120", "300") if k in at)
+        label = f"{r['terminal_turns']}-turn chat in a terminal (pty): KB/turn, RSS MB"
+        lines.append(
+            f"{label:52} {r['terminal_kb_per_turn']:>12} {marks:>12} at turns 10/120/300"
+        )
     if "soak_seconds" in r:
         lines.append("")
         lines.append(

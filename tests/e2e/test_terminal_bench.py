@@ -1,0 +1,39 @@
+"""The bench's real-terminal case: the app as a child process on a pseudo-terminal, turns
+typed into it against a local OpenAI-compatible server (tui/bench/terminal.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tui.bench.terminal import terminal_session
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.timeout(120)
+def test_turns_typed_into_a_terminal_are_measured_and_nothing_is_left_running():
+    seen: dict[int, tuple[int, str]] = {}
+
+    def look(turn: int, pid: int) -> None:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            seen[turn] = (pid, cmdline.read().decode(errors="replace"))
+
+    fds = _open_fds()
+    result = terminal_session(3, on_turn=look)
+
+    # every turn was typed, answered by the server and measured in the app's own process
+    assert sorted(seen) == [0, 1, 2, 3]
+    pid, cmdline = seen[3]
+    assert "child_main" in cmdline and "compat" in cmdline
+    assert result["terminal_turns"] == 3
+    assert 50 < result["terminal_rss_mb_last_turn"] < 2_000
+    assert result["terminal_rss_mb_at"]["0"] > 50
+    # Textual's own driver drew to the terminal (a headless driver writes nothing)
+    assert result["terminal_bytes_written_per_turn"] > 1_000
+    # the app is gone (reaped, not a zombie), and the pty's and server's fds are closed
+    assert not os.path.exists(f"/proc/{pid}")
+    assert _open_fds() == fds
