@@ -84,6 +84,13 @@ class ChatPane(RecordWindow):
         ):
             self.call_later(self.load_later)  # scrolled down to the bottom: the next page
         at_end = round(new_value) >= self.follow_target() - 1 and not self.later
+        if self.following and new_value >= old_value:
+            # A view that moves down has not left the newest line: the reader did not
+            # scroll up. (When a short chat first overflows, the layout moves the view from
+            # its bottom-aligned negative offset to 0 while the reply's reserve is already
+            # counted: taken for the reader, it stopped following in about one stream in
+            # four, and the reply grew out of sight below the pane.)
+            return
         if at_end != self.following:
             self.following = at_end
             if at_end:
