@@ -334,9 +334,9 @@ def child_main() -> None:
     dump = os.environ.get(DUMP_ENV)
     if dump:
         _install_dump(dump)
-    from tui.cli import main
+    import runpy
 
-    raise SystemExit(main(sys.argv[1:]))
+    runpy.run_module("tui", run_name="__main__", alter_sys=True)  # ``python -m tui``
 
 
 if __name__ == "__main__":
