@@ -258,6 +258,10 @@ def _install_dump(path: str) -> None:
         lines.append(f"rss_kb_after_collect {_rss_kb(os.getpid())}")
         ctypes.CDLL("libc.so.6").malloc_trim(0)  # what the C heap holds free, given back
         lines.append(f"rss_kb_after_malloc_trim {_rss_kb(os.getpid())}")
+        with contextlib.suppress(OSError, AttributeError):  # SQLite's own allocations
+            used = ctypes.CDLL("libsqlite3.so.0").sqlite3_memory_used
+            used.restype = ctypes.c_int64
+            lines.append(f"sqlite_kb {used() / 1024:.0f} threads {threading.active_count()}")
         counts = Counter(type(o).__qualname__ for o in gc.get_objects())
         if state["n"] + 1 == trace_from:  # the app runs several times slower traced: trace
             tracemalloc.start(4)  # between two close dumps only
@@ -272,14 +276,7 @@ def _install_dump(path: str) -> None:
             for stat in snapshot.compare_to(previous, "traceback")[:25]:
                 lines.append(f"{stat.size_diff / 1024:+.0f} KB {stat.count_diff:+d} blocks")
                 lines += [f"    {line}" for line in stat.traceback.format()]
-        if os.environ.get("AGENTS_TUI_BENCH_CLEAR"):
-            gc.unfreeze()  # the caches made at start-up are frozen: out of gc's lists
         lines += _cache_sizes(gc.get_objects())
-        if os.environ.get("AGENTS_TUI_BENCH_CLEAR"):  # what the caches are worth
-            _clear_caches(gc.get_objects())
-            gc.collect()
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-            lines.append(f"rss_kb_after_clearing_caches {_rss_kb(os.getpid())}")
         modules = set(sys.modules)
         lines.append(f"## {len(modules - state['modules'])} modules imported since")
         lines += sorted(modules - state["modules"])
@@ -295,38 +292,38 @@ def _install_dump(path: str) -> None:
     signal.signal(signal.SIGUSR1, dump)
 
 
+def _lru_caches() -> dict[str, Any]:
+    """Every ``functools.lru_cache`` of a loaded module, by name (the caches made at import
+    are frozen by the heap policy, so ``gc.get_objects`` does not list them)."""
+    import functools
+    import inspect
+
+    found: dict[str, Any] = {}
+    for module in list(sys.modules.values()):
+        for name, value in list(getattr(module, "__dict__", {}).items()):
+            owners = [(name, value)]
+            if inspect.isclass(value) and value.__module__ == module.__name__:
+                owners = [(f"{name}.{k}", v) for k, v in vars(value).items()]
+            for label, item in owners:
+                item = getattr(item, "__func__", item)  # classmethod, staticmethod
+                if isinstance(item, functools._lru_cache_wrapper):  # by where it is defined
+                    where = f"{getattr(item, '__module__', module.__name__)}"
+                    found[f"{where}.{getattr(item, '__qualname__', label)}"] = item
+    return found
+
+
 def _cache_sizes(objects: list[Any]) -> list[str]:
     """The caches that fill as a chat grows (functools' and Textual's), largest first."""
-    import functools
-
     from textual.cache import FIFOCache, LRUCache
 
-    sizes: list[tuple[int, str]] = []
+    sizes = [(cache.cache_info().currsize, f"lru {name}") for name, cache in _lru_caches().items()]
     for o in objects:
-        if isinstance(o, functools._lru_cache_wrapper):
-            size = o.cache_info().currsize
-            name = f"lru {getattr(o, '__module__', '?')}.{getattr(o, '__qualname__', '?')}"
-        elif isinstance(o, LRUCache) and len(o) > 50:
-            size, name = len(o), f"LRUCache max {o.maxsize}"
+        if isinstance(o, LRUCache) and len(o) > 50:
+            sizes.append((len(o), f"LRUCache max {o.maxsize}"))
         elif isinstance(o, FIFOCache) and len(o) > 50:
-            size, name = len(o), f"FIFOCache max {o._maxsize}"
-        else:
-            continue
-        sizes.append((size, name))
+            sizes.append((len(o), f"FIFOCache max {o._maxsize}"))
     sizes.sort(reverse=True)
     return ["## caches by entries", *(f"{size} {name}" for size, name in sizes[:40])]
-
-
-def _clear_caches(objects: list[Any]) -> None:
-    import functools
-
-    from textual.cache import FIFOCache, LRUCache
-
-    for o in objects:
-        if isinstance(o, functools._lru_cache_wrapper):
-            o.cache_clear()
-        elif isinstance(o, (LRUCache, FIFOCache)):
-            o.clear()
 
 
 def child_main() -> None:
