@@ -39,7 +39,7 @@ FLOOD_FRAME_S = 1 / 15  # while text arrives faster than this many characters a 
 FLOOD_CHARS_PER_S = 5_000
 
 
-RESERVE_LINES = 10
+RESERVE_LINES = 40
 MAX_RESERVE_LINES = 120
 # A finished reply longer than this hands its blocks to the transcript (drawn a block at a
 # time); a shorter one is rendered whole there, as a reopened one is.
@@ -131,6 +131,7 @@ def code_piece(
     return Syntax(code, lexer, theme=CODE_THEME, word_wrap=True, padding=padding)
 
 
+@textual_patches.lay_out_once
 class AssistantMessage(Vertical):
     DEFAULT_CSS = """
     AssistantMessage { height: auto; margin: 1 0 0 0; padding: 0 1; }
