@@ -3,6 +3,7 @@ typed into it against a local OpenAI-compatible server (tui/bench/terminal.py)."
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -11,6 +12,7 @@ from tui.bench.terminal import terminal_session
 
 
 def _open_fds() -> int:
+    gc.collect()  # files an earlier test dropped are closed now, not during this one
     return len(os.listdir("/proc/self/fd"))
 
 
@@ -36,4 +38,4 @@ def test_turns_typed_into_a_terminal_are_measured_and_nothing_is_left_running():
     assert result["terminal_bytes_written_per_turn"] > 1_000
     # the app is gone (reaped, not a zombie), and the pty's and server's fds are closed
     assert not os.path.exists(f"/proc/{pid}")
-    assert _open_fds() == fds
+    assert _open_fds() <= fds
