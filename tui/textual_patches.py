@@ -399,7 +399,8 @@ W = TypeVar("W", bound=type[Widget])
 
 def lay_out_once(cls: W) -> W:
     """Marks a widget class whose size a layout sets once: its height is ``auto`` (from its
-    lines, or from its children's heights, found in the same layout). Textual's
+    lines, or from its children's heights, found in the same layout), or, for the chat
+    pane, its scrollable content's (the scrollbars follow it in ``_scroll_update``). Textual's
     ``Widget._size_updated`` sets ``virtual_size``, a reactive with ``layout=True``, so
     every change of its height costs a second layout of the whole screen on the next
     frame, which finds the same height (measured: 46 layouts for 23 lines of a reply
