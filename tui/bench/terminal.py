@@ -10,9 +10,11 @@ screen has gone quiet. A reader thread drains the pty all along, as a terminal d
 the app never blocks on a write. After each turn the child's resident memory is read
 from ``/proc/PID/status``.
 
-``AGENTS_TUI_BENCH_DUMP=PATH`` in the child's environment (``child_main``) makes SIGUSR1
-write what the heap holds (tracemalloc's top sites against the previous dump, objects by
-type) to ``PATH.N``: how the memory was found, kept for the next time.
+``AGENTS_TUI_BENCH_DUMP=PATH`` in the child's environment (``child_main``; ``dump_at`` of
+``terminal_session``) makes SIGUSR1 write what the heap holds to ``PATH.N``: RSS before and
+after a collection and ``malloc_trim``, SQLite's own memory, every cache's entries, the
+modules imported since the last dump, objects by type, and tracemalloc's growth between
+dumps: how the memory was found, kept for the next time.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def _spawn(url: str, home: str, extra_env: dict[str, str]) -> tuple[subprocess.P
         **extra_env,
     )
     command = [sys.executable, "-c", "from tui.bench.terminal import child_main; child_main()"]
-    command += ["--provider", "compat", "--base-url", url, "--model", "bench"]
+    command += ["--provider", "compat", "--base-url", url, "--model", "bench", "--lang", "en"]
     try:
         child = subprocess.Popen(
             command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
@@ -256,8 +258,9 @@ def _install_dump(path: str) -> None:
         lines = [f"rss_kb {_rss_kb(os.getpid())} frozen {gc.get_freeze_count()}"]
         gc.collect()
         lines.append(f"rss_kb_after_collect {_rss_kb(os.getpid())}")
-        ctypes.CDLL("libc.so.6").malloc_trim(0)  # what the C heap holds free, given back
-        lines.append(f"rss_kb_after_malloc_trim {_rss_kb(os.getpid())}")
+        with contextlib.suppress(OSError, AttributeError):  # glibc: the C heap's free pages
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            lines.append(f"rss_kb_after_malloc_trim {_rss_kb(os.getpid())}")
         with contextlib.suppress(OSError, AttributeError):  # SQLite's own allocations
             used = ctypes.CDLL("libsqlite3.so.0").sqlite3_memory_used
             used.restype = ctypes.c_int64
