@@ -90,3 +90,23 @@ def test_a_long_conversation_is_transformed_once_per_message():
         out = asyncio.run(transform(body, chat.CompletionCreateParamsStreaming))
         assert out["messages"] == history
         assert len(calls) <= 3  # the body without its messages, and the new ones ("a" once)
+
+
+def test_a_chat_completions_server_does_not_load_the_responses_api():
+    """A --base-url server speaks chat completions: its messages' transform is cached, and
+    openai's Responses resources (their generic response types build pydantic validators,
+    ~3 MB resident) are never imported. A fresh interpreter: nothing imported them before."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from openai._utils import async_maybe_transform as original\n"
+        "from tui.core.models.providers import CompatBackend\n"
+        "CompatBackend('m', base_url='http://127.0.0.1:9/v1').run_config()\n"
+        "from openai.resources.chat.completions import completions as chat\n"
+        "print(chat.async_maybe_transform is not original,"
+        " 'openai.resources.responses.responses' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False"]

@@ -81,7 +81,7 @@ class OpenAIBackend(Backend):
         from tui.core.models import request_cache
         from tui.core.models.stream_end import CheckedResponsesModel
 
-        request_cache.install()  # each request no longer re-walks the whole conversation
+        request_cache.install("responses")  # a request no longer re-walks the conversation
         client = AsyncOpenAI(api_key=self.api_key, max_retries=0)
         return RunConfig(model=CheckedResponsesModel(self.model_name, client))
 
@@ -101,7 +101,7 @@ class CompatBackend(Backend):
         from tui.core.models import request_cache
         from tui.core.models.stream_end import CheckedChatCompletionsModel
 
-        request_cache.install()
+        request_cache.install("chat")
         client = AsyncOpenAI(
             base_url=self.base_url, api_key=self.api_key or "not-needed", max_retries=0
         )

@@ -15,6 +15,7 @@ built; if ``openai`` no longer has the shape this was written for, nothing is ch
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,7 @@ Transform = Callable[[object, object], Awaitable[Any]]
 
 CACHE_SIZE = 8_192  # messages remembered (a long conversation, several agents)
 
-_installed = False
+_installed: set[str] = set()  # the APIs whose transform is cached
 # openai's chat and responses modules each call the name they imported, so it is replaced
 # in those two modules (imported there, not exported: hence getattr and setattr).
 TRANSFORM = "async_maybe_transform"
@@ -73,42 +74,65 @@ class _Transforms:
         return transform
 
 
-def install() -> bool:
-    """Cache the transform of chat-completions messages and Responses input items."""
-    global _installed
-    if _installed:
-        return True
+_transforms: _Transforms | None = None  # one cache for both APIs
+
+
+def _install_chat(transforms: _Transforms) -> None:
+    from openai.resources.chat.completions import completions as chat
+    from openai.types.chat import completion_create_params as chat_params
+    from openai.types.chat.chat_completion_message_param import ChatCompletionMessageParam
+
+    body_types = (
+        chat_params.CompletionCreateParamsStreaming,
+        chat_params.CompletionCreateParamsNonStreaming,
+    )
+    setattr(chat, TRANSFORM, transforms.wrap("messages", body_types, ChatCompletionMessageParam))
+
+
+def _install_responses(transforms: _Transforms) -> None:
+    from openai.resources.responses import responses
+    from openai.types.responses import response_create_params as responses_params
+    from openai.types.responses.response_input_param import ResponseInputItemParam
+
+    body_types = (
+        responses_params.ResponseCreateParamsStreaming,
+        responses_params.ResponseCreateParamsNonStreaming,
+    )
+    setattr(responses, TRANSFORM, transforms.wrap("input", body_types, ResponseInputItemParam))
+
+
+def install(api: str | None = None) -> bool:
+    """Cache the transform of chat-completions messages (``api="chat"``), of Responses input
+    items (``"responses"``), or of both (None). Only the API a provider speaks: importing
+    ``openai``'s Responses resources builds pydantic validators for its generic response
+    types (~3 MB resident) that a chat-completions server never needs."""
+    global _transforms
+    wanted = {"chat": _install_chat, "responses": _install_responses}
+    if api is not None:
+        wanted = {api: wanted[api]}
     try:
-        from openai.resources.chat.completions import completions as chat
-        from openai.resources.responses import responses
-        from openai.types.chat import completion_create_params as chat_params
-        from openai.types.chat.chat_completion_message_param import ChatCompletionMessageParam
-        from openai.types.responses import response_create_params as responses_params
-        from openai.types.responses.response_input_param import ResponseInputItemParam
+        from openai._utils import async_maybe_transform as original
     except ImportError:
         return False
-    original: Transform | None = getattr(chat, TRANSFORM, None)
-    shared = getattr(responses, TRANSFORM, None) is original
-    if original is None or not shared:
-        return False  # someone else replaced it: leave it alone
-    transforms = _Transforms(original)
-    chat_transform = transforms.wrap(
-        "messages",
-        (
-            chat_params.CompletionCreateParamsStreaming,
-            chat_params.CompletionCreateParamsNonStreaming,
-        ),
-        ChatCompletionMessageParam,
-    )
-    responses_transform = transforms.wrap(
-        "input",
-        (
-            responses_params.ResponseCreateParamsStreaming,
-            responses_params.ResponseCreateParamsNonStreaming,
-        ),
-        ResponseInputItemParam,
-    )
-    setattr(chat, TRANSFORM, chat_transform)
-    setattr(responses, TRANSFORM, responses_transform)
-    _installed = True
-    return True
+    done = True
+    for name, patch in wanted.items():
+        if name in _installed:
+            continue
+        try:
+            module = importlib.import_module(_MODULES[name])
+        except ImportError:
+            done = False
+            continue
+        if getattr(module, TRANSFORM, None) is not original:
+            done = False  # someone else replaced it: leave it alone
+            continue
+        _transforms = _transforms or _Transforms(original)
+        patch(_transforms)
+        _installed.add(name)
+    return done
+
+
+_MODULES = {
+    "chat": "openai.resources.chat.completions.completions",
+    "responses": "openai.resources.responses.responses",
+}
