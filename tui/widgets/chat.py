@@ -27,7 +27,6 @@ from tui.widgets.record import Record
 from tui.widgets.user_message import UserMessage
 
 
-@textual_patches.lay_out_once
 class ChatPane(RecordWindow):
     """The conversation as a person reads it: the records, the live messages after them,
     and the view following the newest line."""

@@ -19,7 +19,6 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui import textual_patches
 from tui.widgets.line_list import LineList, RecentLines
 
 # Rendered lines are kept for this many blocks (the ones on screen, and a little more).
@@ -46,7 +45,6 @@ class BlockLayout:
     heights: list[int]  # lines per block, its gap included
 
 
-@textual_patches.lay_out_once
 class RenderedBlock(Widget):
     DEFAULT_CSS = """
     RenderedBlock { height: auto; }
@@ -105,7 +103,6 @@ class _Committed:
     gap: bool
 
 
-@textual_patches.lay_out_once
 class StreamBody(RenderedBlock):
     """A streaming reply as one widget: finished blocks rendered once, plus a growing tail.
 

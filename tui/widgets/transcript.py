@@ -24,7 +24,6 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui import textual_patches
 from tui.core.sanitize import safe_text
 from tui.render.blocks import MARKDOWN_LIMIT
 from tui.widgets.assistant_message import markdown, status_texts
@@ -117,7 +116,6 @@ def _restyle(strip: Strip, spans: list[tuple[int, int]], style: Style) -> Strip:
     return Strip(out, strip.cell_length)
 
 
-@textual_patches.lay_out_once
 class Transcript(Widget):
     DEFAULT_CSS = """
     Transcript { height: auto; }
