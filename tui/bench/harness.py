@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
+from tui.core import heap
 from tui.core.observe.metrics import percentile
 
 NS = 1_000_000_000
@@ -41,6 +42,9 @@ class StreamResult:
     identical: bool = False  # every delta arrived, in order
     screen_identical: bool | None = None  # the lines on screen equal a fresh render of the text
     shown_chars: int = 0
+    # while it streamed, the time the app's thread was ready to run but waited for a CPU
+    # (other processes' load): a late frame with a long wait here is the machine, not the app
+    waited_for_cpu_ms: float = 0.0
 
     @property
     def effective_tps(self) -> float:
@@ -78,7 +82,8 @@ class _Probe:
 
         def flush(reply: AssistantMessage) -> None:
             original_flush(reply)
-            self.shown.append((time.perf_counter_ns(), len(reply.source)))
+            if getattr(reply.parent, "following", True):  # else drawn below the view
+                self.shown.append((time.perf_counter_ns(), len(reply.source)))
 
         def finish(reply: AssistantMessage, *args: Any, **kwargs: Any) -> None:
             original_finish(reply, *args, **kwargs)
@@ -128,10 +133,26 @@ async def paced_strings(deltas: list[str], rate: float) -> AsyncIterator[str]:
         yield delta
 
 
+def waited_for_cpu_ns() -> int:
+    """This thread's time on a run queue, ready but not running (Linux schedstat; 0 where
+    there is none)."""
+    try:
+        with open("/proc/thread-self/schedstat") as handle:
+            return int(handle.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _finish(
-    result: StreamResult, probe: _Probe, text: str, shown_text: str, cpu_start: float
+    result: StreamResult,
+    probe: _Probe,
+    text: str,
+    shown_text: str,
+    cpu_start: float,
+    waited_start: int = 0,
 ) -> StreamResult:
     result.cpu_s = time.process_time() - cpu_start
+    result.waited_for_cpu_ms = (waited_for_cpu_ns() - waited_start) / 1e6
     if probe.arrivals:
         result.duration_s = (probe.arrivals[-1][0] - probe.arrivals[0][0]) / NS
     lat = probe.latencies_ms()
@@ -148,7 +169,11 @@ def _finish(
 
 
 # --- the app ----------------------------------------------------------------------------------
-def _scripted_runner(deltas: list[str], rate: float, *, burst: int = 0) -> Any:
+def _scripted_runner(
+    deltas: list[str], rate: float, *, burst: int = 0, first: list[str] | None = None
+) -> Any:
+    """The measured reply at ``rate``; ``first``, if given, is a reply before it, at full
+    speed (a turn of its own)."""
     from agents import Agent, RunConfig
     from agents.testing import ModelStep, ScriptedModel
 
@@ -156,6 +181,12 @@ def _scripted_runner(deltas: list[str], rate: float, *, burst: int = 0) -> Any:
     from tui.testing.scripted import Text, response_events
 
     events = response_events([Text(deltas)])
+
+    async def full_speed(_call: Any) -> AsyncIterator[Any]:
+        for index, event in enumerate(response_events([Text(first or [])])):
+            if index % 50 == 0:
+                await asyncio.sleep(0)  # a local server's pace: the loop turns between
+            yield event
 
     async def stream(_call: Any) -> AsyncIterator[Any]:
         loop = asyncio.get_running_loop()
@@ -173,7 +204,10 @@ def _scripted_runner(deltas: list[str], rate: float, *, burst: int = 0) -> Any:
                         await asyncio.sleep(wait)
             yield event
 
-    model = ScriptedModel([ModelStep.stream(stream)])
+    steps = [ModelStep.stream(stream)]
+    if first is not None:
+        steps.insert(0, ModelStep.stream(full_speed))
+    model = ScriptedModel(steps)
     return TurnRunner(Agent(name="Bench", model=model), run_config=RunConfig(tracing_disabled=True))
 
 
@@ -184,7 +218,10 @@ async def stream_app(
     burst: int = 0,
     cancel_after: int | None = None,
     before: Callable[[Any], Any] | None = None,
+    first: list[str] | None = None,
 ) -> StreamResult:
+    """``deltas`` streamed at ``rate`` into a fresh app; with ``first``, after that reply
+    streamed in the same app (a process that has already shown a long reply)."""
     from tui.app import AgentsTuiApp
     from tui.core import events as ev
     from tui.core.config import Settings
@@ -193,12 +230,16 @@ async def stream_app(
     text = "".join(deltas)
     result = StreamResult(rate, len(deltas), len(deltas) / rate)
     probe = _Probe()
-    runner = _scripted_runner(deltas, rate, burst=burst)
+    runner = _scripted_runner(deltas, rate, burst=burst, first=first)
     app = AgentsTuiApp(Settings(), runner=runner, backend_label="bench")
     restore = probe.watch_replies()
     delivered = ""
     try:
         async with app.run_test(size=SIZE) as pilot:
+            if first is not None:
+                await _submit_and_wait(app)
+                await asyncio.sleep(heap.LATEST_S + 0.2)  # the held full collection ran
+                probe.shown.clear()  # what that reply showed is not the measured one's
             if before is not None:
                 await before(app)
                 await pilot.pause()
@@ -216,25 +257,30 @@ async def stream_app(
 
             app.chat_screen.emit = emit  # type: ignore[method-assign]
             await pilot.pause()  # the app's one-off start-up work (heap settle) is not streaming
-            cpu_start = time.process_time()
-            from tui.widgets.prompt import PromptInput
-
-            prompt = app.query_one(PromptInput)
-            prompt.text = "bench"
-            prompt.submit()
-            while not app.turn_running:
-                await asyncio.sleep(0.001)
-            while app.turn_running:
-                await asyncio.sleep(0.005)
+            cpu_start, waited = time.process_time(), waited_for_cpu_ns()
+            await _submit_and_wait(app)
             await asyncio.sleep(0.15)  # the last frames
             reply = app.query(AssistantMessage).last()
             expected = text if cancel_after is None else delivered
-            finished = _finish(result, probe, expected, reply.source, cpu_start)
+            finished = _finish(result, probe, expected, reply.source, cpu_start, waited)
             finished.screen_identical = await _same_lines_as_reopened(app, pilot, reply)
             return finished
     finally:
         gc.unfreeze()  # the app froze its heap; the next measurement starts from scratch
         restore()
+
+
+async def _submit_and_wait(app: Any) -> None:
+    """Send a prompt as a person does; return when its turn has ended."""
+    from tui.widgets.prompt import PromptInput
+
+    prompt = app.query_one(PromptInput)
+    prompt.text = "bench"
+    prompt.submit()
+    while not app.turn_running:
+        await asyncio.sleep(0.001)
+    while app.turn_running:
+        await asyncio.sleep(0.005)
 
 
 async def _same_lines_as_reopened(app: Any, pilot: Any, reply: Any) -> bool:
