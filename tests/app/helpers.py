@@ -33,12 +33,13 @@ async def send(pilot: Any, text: str) -> None:
 
 
 async def wait_idle(pilot: Any, timeout: float = 10.0) -> None:
-    """Until no turn runs, nothing is queued, and the last frame is painted."""
+    """Until no turn runs, nothing is queued, no paced text waits (``--pace``), and the last
+    frame is painted."""
     app = pilot.app
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     await pilot.pause()
-    while app.turn_running or app.chat_screen.queue:
+    while app.turn_running or app.chat_screen.queue or app.chat_screen.pacing.waiting:
         if loop.time() > deadline:
             raise TimeoutError("the turn did not finish")
         await pilot.pause(0.02)

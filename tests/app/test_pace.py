@@ -81,8 +81,14 @@ async def test_bursts_of_200_tokens_reach_the_screen_at_a_steady_pace():
         assert all(g >= 0 for g in growth)
         # 2.5 s of release at ~67 words a second (200 words within 3 s): not everything yet
         assert 60 <= samples[-1] < 2 * BURST, samples
+        # the turn has ended; the rest of its text goes on at the pace, within 3 s
+        while shown_words(app) < 2 * BURST and time.monotonic() - started < 25:
+            samples.append(shown_words(app))
+            await pilot.pause(1 / 30)
+        tail = [b - a for a, b in itertools.pairwise(samples)]
+        assert max(tail) < BURST // 2, samples  # the tail is paced too
         reply = app.query(AssistantMessage).last()
-        assert reply.source == full  # the rest shown at once when the turn ended
+        assert reply.source == full
         assert "w399" in screen_text(app)
         stored = app.conversation.turns()[0]
         assert (stored.status, stored.reply) == ("completed", full)  # stored unchanged
@@ -234,11 +240,23 @@ def test_events_wait_behind_the_text_before_them_and_the_turn_end_shows_the_rest
         shown.append("".join(e.text for e in screen.shown if isinstance(e, ev.TextDelta)))
     assert shown[-1] == text[: len(shown[-1])] and 4 <= len(shown[-1].split()) <= 6
     assert not any(isinstance(e, ev.ToolCallIssued) for e in screen.shown)
-    assert not pacing.holds(ev.TurnFinished("completed", text, 5))  # the rest at once
+    # the turn's end waits behind its text, which goes on at the pace (a fast server's
+    # whole reply arrives before its end: that burst is what the pace smooths)
+    assert pacing.holds(ev.TurnFinished("completed", text, 5))
+    now[0] += 1 / 30
+    screen.frame()
+    assert not any(isinstance(e, ev.TurnFinished) for e in screen.shown)
+    for _ in range(90):  # the rest within the lag's bound (3 s)
+        now[0] += 1 / 30
+        screen.frame()
     kinds = [type(e).__name__ for e in screen.shown]
-    assert kinds[-1] == "ToolCallIssued" and "".join(
+    assert kinds[-2:] == ["ToolCallIssued", "TurnFinished"] and "".join(
         e.text for e in screen.shown if isinstance(e, ev.TextDelta)
     ) == (text)
     assert not screen.timer.running and pacing.waiting == 0  # idle: no frames
+    # the next turn never starts under a paced tail: its start shows what is held at once
+    assert pacing.holds(ev.TextDelta("tail of the last reply ", 7))
+    assert not pacing.holds(ev.TurnStarted("next", "a", 8))
+    assert screen.shown[-1].text == "tail of the last reply " and pacing.waiting == 0
     pacing.set_pace(None)
     assert screen.pace_row == (None, False) and not pacing.holds(ev.TextDelta("x", 6))
