@@ -2,11 +2,12 @@
 the same first prompt is answered from the cache, with no model request, and the timeline
 says so in one row; the reply on screen is the same."""
 
-from tests.app.helpers import send, wait_idle
+from tests.app.helpers import pane_text, send, wait_idle
 from tests.scripts import runner_for, text_step
 from tui.app import AgentsTuiApp
 from tui.core.config import Settings
 from tui.widgets.assistant_message import AssistantMessage
+from tui.widgets.metrics import MetricsSidebar
 
 SIZE = (160, 45)
 
@@ -28,5 +29,9 @@ async def test_a_fresh_conversation_asking_again_shows_the_cached_reply_and_its_
         replies = list(app.query(AssistantMessage))
         assert replies[-1].source == "Tokens arrive fast."
         assert len(model.calls) == 1  # the model was asked once
+        # no rate was measured: the sidebar says cached, not "0.0 tokens/s"
+        sidebar = pane_text(app, app.query_one(MetricsSidebar))
+        row = next(line for line in sidebar.split("\n") if "tokens/s" in line)
+        assert "cached" in row and "0.0" not in row
         stats = app.response_cache.stats()
         assert (stats.hits, stats.misses) == (1, 1)

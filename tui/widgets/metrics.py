@@ -128,10 +128,14 @@ class MetricsSidebar(VerticalScroll):
             slow = limits.slow_first_token(ttft)
             low = turn.low_rate(limits, now)  # the same rule as the alert below
             rows.add(_("TTFT"), _fmt_s(ttft), "bold red" if slow else "bold")
-            rows.add(_("tokens/s"), f"{rate:,.1f}", "bold red" if low else "bold")
-            rows.add(_("decode tok/s"), f"{turn.tokens_per_s(now):,.1f}")
-            rows.add(_("ITL p50"), f"{turn.itl_ms(0.5):.1f} ms")
-            rows.add(_("ITL p95"), f"{turn.itl_ms(0.95):.1f} ms")
+            if turn.cached:  # replayed from the response cache: no rates were measured
+                for label in (_("tokens/s"), _("decode tok/s"), _("ITL p50"), _("ITL p95")):
+                    rows.add(label, _("cached"))
+            else:
+                rows.add(_("tokens/s"), f"{rate:,.1f}", "bold red" if low else "bold")
+                rows.add(_("decode tok/s"), f"{turn.tokens_per_s(now):,.1f}")
+                rows.add(_("ITL p50"), f"{turn.itl_ms(0.5):.1f} ms")
+                rows.add(_("ITL p95"), f"{turn.itl_ms(0.95):.1f} ms")
             rows.add(_("tokens"), f"{turn.tokens:,}")
             rows.add(_("events"), f"{turn.events:,} ({turn.events_per_s(now):,.0f}/s)")
             rows.add(_("model calls"), str(turn.model_calls))
