@@ -11,9 +11,19 @@ import pytest
 from tui.bench.terminal import terminal_session
 
 
-def _open_fds() -> int:
+def _pipes_and_ptys() -> list[str]:
+    """What this process holds open of the kinds the bench opens (the pty's master, the
+    server's pipe); other tests' threads may open files meanwhile (a store's lease beat)."""
     gc.collect()  # files an earlier test dropped are closed now, not during this one
-    return len(os.listdir("/proc/self/fd"))
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile (the listing's own fd)
+        if target.startswith(("pipe:", "/dev/ptmx", "/dev/pts")):
+            held.append(target)
+    return held
 
 
 @pytest.mark.timeout(120)
@@ -24,7 +34,7 @@ def test_turns_typed_into_a_terminal_are_measured_and_nothing_is_left_running():
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
             seen[turn] = (pid, cmdline.read().decode(errors="replace"))
 
-    fds = _open_fds()
+    before = _pipes_and_ptys()
     result = terminal_session(3, on_turn=look)
 
     # every turn was typed, answered by the server and measured in the app's own process
@@ -38,4 +48,5 @@ def test_turns_typed_into_a_terminal_are_measured_and_nothing_is_left_running():
     assert result["terminal_bytes_written_per_turn"] > 1_000
     # the app is gone (reaped, not a zombie), and the pty's and server's fds are closed
     assert not os.path.exists(f"/proc/{pid}")
-    assert _open_fds() <= fds
+    after = _pipes_and_ptys()
+    assert len(after) <= len(before), set(after) - set(before)
