@@ -45,7 +45,9 @@ ENGLISH = english_fragments()
 
 
 def english_on(text: str) -> list[str]:
-    # a slash command's name (/help, /quit) is a command, not an English word
+    # a slash command's name (/help, /quit) is a command, not an English word, and so are
+    # the words a command takes ("/pace auto|off|SỐ_TỪ_MỖI_GIÂY", wrapped or not)
+    text = re.sub(r"\w+(?:\|\w+)+", "", text)
     return [
         words
         for words in ENGLISH
