@@ -234,8 +234,17 @@ def terminal_session(
         "terminal_kb_per_turn": round(_slope(after), 1) if len(after) > 1 else 0.0,
         "terminal_kb_per_turn_ends": round((rss[turns] - rss[first]) / max(turns - first, 1), 1),
         "terminal_rss_mb_last_turn": round(rss[turns] / 1024, 1),
-        # the target is at turn 300 (a shorter run has not reached it)
-        **({"terminal_rss_mb_at_300": round(rss[300] / 1024, 1)} if turns >= 300 else {}),
+        # the targets are for a chat of 300 turns (a shorter one is still filling caches)
+        **(
+            {
+                "terminal_kb_per_turn_10_300": round(
+                    _slope([(t, kb) for t, kb in rss.items() if 10 <= t <= 300]), 1
+                ),
+                "terminal_rss_mb_at_300": round(rss[300] / 1024, 1),
+            }
+            if turns >= 300
+            else {}
+        ),
         "terminal_rss_mb_at": {str(t): round(rss[t] / 1024, 1) for t in (0, *marks)},
         "terminal_rss_mb_first_10": [round(rss[t] / 1024, 1) for t in range(first + 1)],
         "terminal_rss_mb_every_10": [round(rss[t] / 1024, 1) for t in range(0, turns + 1, 10)],
