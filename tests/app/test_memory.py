@@ -96,15 +96,23 @@ async def test_the_full_collection_held_during_a_turn_waits_until_typing_pauses(
         gc.callbacks.append(watch)
         try:
             ended = typing_until = None
+            keys: list[float] = []  # when each key had been handled
             while typing_until is None or time.monotonic() < typing_until:
                 await pilot.press("x")  # the next prompt, typed while the reply ends
+                keys.append(time.monotonic())
                 await pilot.pause(0.05)
                 if ended is None and not app.turn_running:
                     ended = time.monotonic()
                     typing_until = ended + 1.0
-            assert not full, "a full collection ran while keys were coming"
+            # none while keys were coming: a loaded machine may leave a real pause between
+            # two keys, and a collection in such a pause is what the policy allows
+            for started in full:
+                last_key = max((k for k in keys if k <= started), default=float("-inf"))
+                assert started - last_key >= heap.QUIET_S - 0.05, (
+                    "a full collection ran while keys were coming"
+                )
             await pilot.pause(heap.QUIET_S + 0.3)
-            assert full and full[0] >= typing_until  # it ran once typing paused
+            assert full and full[-1] >= keys[-1]  # it ran once typing paused
         finally:
             gc.callbacks.remove(watch)
 
