@@ -33,5 +33,8 @@ async def test_a_fresh_conversation_asking_again_shows_the_cached_reply_and_its_
         sidebar = pane_text(app, app.query_one(MetricsSidebar))
         row = next(line for line in sidebar.split("\n") if "tokens/s" in line)
         assert "cached" in row and "0.0" not in row
+        # nor does the reply's own footer line (it said "0.0 tok/s · 0.0 overall")
+        footer = pane_text(app, replies[-1])
+        assert "cached" in footer and "tok/s" not in footer and "overall" not in footer
         stats = app.response_cache.stats()
         assert (stats.hits, stats.misses) == (1, 1)

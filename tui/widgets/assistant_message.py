@@ -364,10 +364,17 @@ def status_texts(status: str, note: str | None, summary: MetricsSummary | None) 
         lines.append(safe_text(f"{label}: {note}" if note else label))
     if summary:
         ttft = summary.get("time_to_first_token_s")
+        rates = (  # a reply from the response cache had no rate measured: it says cached
+            [_("cached")]
+            if summary.get("cached")
+            else [
+                _("{n:.1f} tok/s").format(n=summary.get("tokens_per_second", 0)),
+                _("{n:.1f} overall").format(n=summary.get("end_to_end_tokens_per_second", 0)),
+            ]
+        )
         parts = [
             f"TTFT {ttft * 1000:.0f} ms" if isinstance(ttft, float) else "TTFT —",
-            _("{n:.1f} tok/s").format(n=summary.get("tokens_per_second", 0)),
-            _("{n:.1f} overall").format(n=summary.get("end_to_end_tokens_per_second", 0)),
+            *rates,
             _("{n} tokens").format(n=summary.get("streamed_tokens", 0)),
             _("{n} tool calls").format(n=summary.get("tool_calls", 0)),
         ]
