@@ -149,10 +149,11 @@ def _finish(
     text: str,
     shown_text: str,
     cpu_start: float,
-    waited_start: int = 0,
+    waited_start: int | None = None,
 ) -> StreamResult:
     result.cpu_s = time.process_time() - cpu_start
-    result.waited_for_cpu_ms = (waited_for_cpu_ns() - waited_start) / 1e6
+    if waited_start is not None:
+        result.waited_for_cpu_ms = (waited_for_cpu_ns() - waited_start) / 1e6
     if probe.arrivals:
         result.duration_s = (probe.arrivals[-1][0] - probe.arrivals[0][0]) / NS
     lat = probe.latencies_ms()
@@ -338,7 +339,7 @@ async def stream_stock(deltas: list[str], rate: float, *, burst: int = 0) -> Str
         probe.hook_frames(app)
         gc.collect()  # the same heap state as the app, which collects and freezes when ready
         gc.freeze()
-        cpu_start = time.process_time()
+        cpu_start, waited = time.process_time(), waited_for_cpu_ns()
         stream = Markdown.get_stream(md)
         written = 0
         if burst:
@@ -355,7 +356,7 @@ async def stream_stock(deltas: list[str], rate: float, *, burst: int = 0) -> Str
                 await stream.write(delta)
         await stream.stop()
         await asyncio.sleep(0.15)
-        finished = _finish(result, probe, text, md.source, cpu_start)
+        finished = _finish(result, probe, text, md.source, cpu_start, waited)
         gc.unfreeze()
         return finished
 
