@@ -263,6 +263,8 @@ class AgentsTuiApp(RemoteStartup, BackendStartup):
             return
         self.conversation_id = self.conversation.id
         self.conversation.ask_with(self.chat_screen.ask_person)
+        # the last reply's paced tail (--pace), shown before the panes are cleared, not after
+        self.chat_screen.pacing.release_all()
         self.chat_screen.post_message(
             ConversationOpened(
                 self.conversation.id, self.conversation.turns(), replace=switching, note=note

@@ -260,3 +260,21 @@ def test_events_wait_behind_the_text_before_them_and_the_turn_end_shows_the_rest
     assert screen.shown[-1].text == "tail of the last reply " and pacing.waiting == 0
     pacing.set_pace(None)
     assert screen.pace_row == (None, False) and not pacing.holds(ev.TextDelta("x", 6))
+
+
+async def test_clear_while_a_paced_tail_is_shown_leaves_the_fresh_conversation_empty():
+    # the core has stored the turn (/clear is allowed) while the screen still paces its
+    # tail: nothing of the old turn may land in the fresh conversation's panes
+    step, _full = bursts(1, gap_s=0.0, tail_s=0.0)
+    app = paced_app([step], "5")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "tell a long story")
+        await wait_until(pilot, lambda: not app.turn_running, "the turn stored", 5)
+        assert app.chat_screen.pacing.waiting  # words still wait to be shown
+        old = app.conversation_id
+        await send(pilot, "/clear")
+        await wait_idle(pilot)
+        assert app.conversation_id != old
+        assert not app.query(AssistantMessage)  # no reply in the fresh chat
+        assert [row.title for row in app.timeline.rows] == []
+        assert "ready" in screen_text(app)
