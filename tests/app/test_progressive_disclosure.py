@@ -241,3 +241,18 @@ async def test_f1_lists_enter_on_the_timeline_and_summary():
         assert "Timeline: Up/Down, Enter, click" in shown
         assert "or fold it again" in shown
         assert "/summary" in shown and "sum up its last reply in one paragraph" in shown
+
+
+async def test_an_output_nested_too_deep_for_json_folds_as_literal_text():
+    # hostile or broken output: 3,000 nested brackets make json.loads raise RecursionError,
+    # not ValueError; the row is drawn (and expanded) as text instead of the app failing
+    deep = "[" * 3000 + "]" * 3000
+    app, _model = make_app([text_step([deep])])
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "nest")
+        await wait_idle(pilot)
+        row = next(r for r in app.timeline.rows if r.title == "message")
+        assert _drawn(app, row)[-1] == "… 1 more line (Enter)"
+        row.toggle()
+        await pilot.pause()
+        assert any("[[[[" in line for line in _drawn(app, row)[1:])

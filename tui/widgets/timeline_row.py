@@ -64,7 +64,7 @@ def _readable(text: str) -> tuple[str, bool]:
     clipped = text[:EXPANDED_LIMIT]
     try:
         parsed = json.loads(clipped)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         return safe_text(clipped), False
     return safe_text(json.dumps(parsed, indent=2, ensure_ascii=False)), True
 
