@@ -72,3 +72,29 @@ async def test_the_page_renders_a_replys_markdown_and_a_hostile_reply_stays_iner
         text = await _value(call, f"{last}.innerText")
         assert "<script>window.pwned = 1</script>" in text  # shown as text
         assert "[bad](javascript:window.pwned=3)" in text
+
+
+async def test_a_reply_from_the_response_cache_says_cached_on_the_page_not_measured_rates(
+    tmp_path,
+):
+    from tui.core.turn.cache import ResponseCache
+
+    server = ApiServer(echo_agent).start()
+    assert server.service is not None
+    server.service.cache = ResponseCache(60)  # --cache-ttl 60
+    url = server.url
+    asked = json.dumps({"message": "cache me"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/v1/sessions", b"{}")) as made:
+        first = json.load(made)["session_id"]
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{url}/v1/sessions/{first}/messages", asked)
+    ) as streamed:
+        streamed.read()  # the model's answer, kept
+    async with page_on(server, tmp_path) as call:
+        await _until(call, "#status", "ready")
+        await type_line(call, "cache me")  # the page's fresh session: from the cache
+        await _until(call, "#status", "completed")
+        figures = [await _text(call, key) for key in ("#ttft", "#tps", "#decode")]
+        timeline = await _text(call, "#timeline")
+    assert figures == ["cached", "cached", "cached"]  # not a page-timed TTFT and "0.0"
+    assert "answered from cache" in timeline
