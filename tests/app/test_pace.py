@@ -10,6 +10,7 @@ import itertools
 import time
 from typing import Any
 
+import pytest
 from agents.testing import ModelStep
 
 from tests.app.helpers import pane_text, screen_text, send, wait_idle, wait_until
@@ -182,6 +183,17 @@ def test_a_bad_pace_is_one_line_and_exit_2(capsys):
     assert main(["--pace", "fast"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "agents-tui: --pace 'fast': use auto, off or words a second (e.g. 12)"
+
+
+def test_an_infinite_pace_is_refused_like_any_bad_value():
+    # accepted, "inf" words a second crashed the app at its first paced frame
+    # (OverflowError: int() of an infinite allowance)
+    from tui.core.pace import PaceError, parse_pace
+
+    for value in ("inf", "-inf", "Infinity", "1e999"):
+        with pytest.raises(PaceError, match="words a second must be"):
+            parse_pace(value)
+    assert parse_pace("1e6") == 1e6
 
 
 class _Timer:

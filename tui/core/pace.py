@@ -18,6 +18,7 @@ the metrics (stamped when the SDK delivered each delta) are unchanged.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -45,6 +46,8 @@ def parse_pace(text: str) -> float | None:
         raise PaceError(f"--pace {text!r}: use auto, off or words a second (e.g. 12)") from None
     if not wps > 0:
         raise PaceError(f"--pace {text!r}: words a second must be more than 0")
+    if math.isinf(wps):  # no frame could release an infinite allowance
+        raise PaceError(f"--pace {text!r}: words a second must be a finite number")
     return wps
 
 
