@@ -131,6 +131,9 @@ def test_one_long_line_counts_the_characters_it_hides_and_json_shows_its_fields(
     text = _text_of(line)
     assert text[1] == "  → " + "x" * 35 + "…"
     assert text[2] == "    … 465 more characters (Enter)"  # 35 shown of 500
+    # a 5 MB line: what is hidden is counted in the output, not in the 50,000 read of it
+    huge = _text_of(TimelineRow("message", "message", detail="x" * 5_000_000))
+    assert huge[2] == "    … 4,999,965 more characters (Enter)"
     fields = (
         '{"name": "Ann", "age": 7, "city": "Hanoi", "tags": ["a", "b"], "notes": "tea", "pets": 2}'
     )

@@ -121,6 +121,7 @@ def _preview(text: str, readable: str, width: int) -> list[Text]:
     if hidden > 0:
         more = ngettext("… {n:,} more line (Enter)", "… {n:,} more lines (Enter)", hidden)
     elif cut:
+        cut += max(0, len(text) - EXPANDED_LIMIT)  # beyond the part read (a huge line)
         more = ngettext("… {n:,} more character (Enter)", "… {n:,} more characters (Enter)", cut)
     else:
         return out
