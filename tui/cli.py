@@ -859,7 +859,13 @@ def _bench(args: argparse.Namespace, _settings: Settings) -> int:
 
         print(json.dumps(loops(), indent=2, ensure_ascii=False))
         return 0
-    if args.terminal:
+    if args.terminal is not None:
+        if args.terminal < 1:
+            print(
+                f"agents-tui: bench --terminal {args.terminal}: give 1 or more turns",
+                file=sys.stderr,
+            )
+            return 2
         from tui.bench.terminal import terminal_session
 
         print(json.dumps(terminal_session(args.terminal), indent=2))

@@ -50,3 +50,14 @@ def test_turns_typed_into_a_terminal_are_measured_and_nothing_is_left_running():
     assert not os.path.exists(f"/proc/{pid}")
     after = _pipes_and_ptys()
     assert len(after) <= len(before), set(after) - set(before)
+
+
+@pytest.mark.parametrize("turns", ["0", "-5"])
+def test_a_terminal_bench_of_no_turns_is_one_line_and_exit_2(turns, capsys):
+    # -5 ran the app, then failed with a KeyError traceback; 0 ran the whole bench instead
+    from tui.cli import main
+
+    assert main(["bench", "--terminal", turns]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == f"agents-tui: bench --terminal {turns}: give 1 or more turns"
