@@ -108,7 +108,8 @@ class TutorialApp(AgentsTuiApp):
             return
         while self.chat.message_count() == before and not self.turn_running:
             await asyncio.sleep(0.02)
-        while self.turn_running or self.chat_screen.queue:
+        # and for its reply to be on screen whole (--pace: the turn ends before its text)
+        while self.turn_running or self.chat_screen.queue or self.chat_screen.pacing.waiting:
             await asyncio.sleep(0.05)
 
 

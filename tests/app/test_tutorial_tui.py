@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 
+import tui.app as tui_app
 from tests.app.helpers import pane_text, wait_until
 from tests.scripts import Call, Text, parts_step, runner_for, text_step
 from tui.core.config import Settings
@@ -132,3 +134,30 @@ def test_the_command_opens_the_tui_on_the_programs_agent_settings_and_prompts(mo
         assert main(["tutorial", "9", "--tui"]) == 2 and len(started) == 1  # no such program
     finally:
         set_language("en")
+
+
+async def test_with_a_pace_the_next_prompt_waits_until_the_reply_has_been_shown_whole():
+    # the turn ends in the core before its paced text is on screen (--pace): typing the next
+    # prompt then cut the reply short (the rest shown at once as the next turn started)
+    words = [f"w{i} " for i in range(60)]  # one burst: ~3 s of release at 20 words a second
+    runner, _model = runner_for([text_step(words), text_step(["Done."])])
+    waiting_at_send: list[int] = []
+
+    class Watched(TutorialApp):
+        CSS_PATH = str(Path(tui_app.__file__).with_name("app.tcss"))  # (relative to tui/)
+
+        async def _send_and_wait(self, text: str) -> None:
+            waiting_at_send.append(self.chat_screen.pacing.waiting)  # words not shown yet
+            await super()._send_and_wait(text)
+
+    app = Watched(
+        Settings(pace="20"),
+        ["first", "second"],
+        runner=runner,
+        backend_label="scripted",
+        chars_per_s=0,
+        read_pause_s=0.0,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: not app.autopilot_on, "both prompts", 30)
+    assert waiting_at_send == [0, 0]  # nothing of the first reply still waited to be shown
