@@ -195,3 +195,14 @@ def test_the_database_comes_from_the_file_the_env_or_the_flag_and_is_shown_witho
     )
     assert "s3cret" not in printed.stdout + printed.stderr
     assert json.loads(printed.stdout)["database"] == "postgresql://env:***@127.0.0.1:5432/b"
+
+
+@pytest.mark.parametrize("ttl", [float("nan"), -1.0])
+def test_a_cache_ttl_that_is_not_0_or_more_seconds_is_refused(ttl):
+    # nan passed the "< 0" check and then silently meant no cache at all
+    from dataclasses import replace
+
+    from tui.core.config import Settings, validated
+
+    with pytest.raises(ConfigError, match="cache_ttl must be 0"):
+        validated(replace(Settings(), cache_ttl=ttl))

@@ -236,7 +236,7 @@ def _validate(settings: Settings) -> Settings:
         parse_pace(settings.pace)
     except PaceError as error:
         raise ConfigError(str(error)) from None
-    if settings.cache_ttl < 0:
+    if not settings.cache_ttl >= 0:  # nan too
         raise ConfigError("cache_ttl must be 0 (no response cache) or more seconds")
     if settings.database and "://" in settings.database:
         from tui.core.store import is_postgres, redacted_url
