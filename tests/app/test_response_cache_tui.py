@@ -22,7 +22,7 @@ async def test_a_fresh_conversation_asking_again_shows_the_cached_reply_and_its_
         assert not [r for r in app.timeline.rows if "cache" in r.title]
         await send(pilot, "/clear")
         await wait_idle(pilot)
-        await send(pilot, "what is TTFT? ")
+        await send(pilot, "What is TTFT? ")
         await wait_idle(pilot)
         rows = [r.title for r in app.timeline.rows if "cache" in r.title]
         assert len(rows) == 1 and rows[0].startswith("answered from cache (age ")

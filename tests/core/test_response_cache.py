@@ -43,9 +43,12 @@ def key(prompt: str = "Hi", agent: str = "A", model: str = "m", instructions: st
 
 
 # --- the key -----------------------------------------------------------------------------------
-def test_the_key_ignores_case_and_outer_whitespace_only():
-    assert key("  What is TTFT?\n") == key("what is ttft?")
+def test_the_key_ignores_outer_whitespace_only():
+    assert key("  what is ttft?\n") == key("what is ttft?")
     assert key("what is  ttft?") != key("what is ttft?")  # inner whitespace counts
+    # case counts: "Reply with ABC" and "reply with abc" may ask for different replies
+    assert key("Reply with ABC") != key("reply with abc")
+    assert key("Straße") != key("STRASSE")
     assert key("what is ttft") != key("what is ttft?")
 
 
@@ -147,6 +150,40 @@ def test_a_replay_keeps_the_pacing_compressed_within_its_budget():
     assert abs(sum(fast.gaps_s()) - 0.002) < 1e-9
 
 
+async def test_a_replay_of_many_tiny_deltas_waits_in_few_steps_and_loses_none(monkeypatch):
+    """A 150 KB reply of one-word deltas replayed slower than the model streamed it (a wait
+    per part); the gaps add up to waits of at least MIN_WAIT_S instead."""
+    from tui.core.turn import cache as module
+
+    parts = 30_000
+    long = reply(" ".join(f"w{i}" for i in range(parts)), gap_ns=100_000)  # 3 s of reply
+    waits: list[float] = []
+    real_wait_for = asyncio.wait_for
+
+    async def counted(awaitable, timeout):  # type: ignore[no-untyped-def]
+        waits.append(timeout)
+        return await real_wait_for(awaitable, timeout)
+
+    monkeypatch.setattr(module.asyncio, "wait_for", counted)
+
+    class Runner:
+        cancelled = None
+        session = None
+        agent_name = "A"
+
+        def clock(self) -> int:
+            return time.perf_counter_ns()
+
+    shown: list[ev.RunEvent] = []
+    await module.replay(long, 1.0, "p", "", Runner(), shown.append)
+    text = "".join(e.text for e in shown if isinstance(e, ev.TextDelta))
+    assert text == "".join(t for _, _, t in long.parts)  # every delta, in order
+    assert sum(isinstance(e, ev.TextDelta) for e in shown) == parts
+    assert isinstance(shown[-1], ev.TurnFinished) and shown[-1].status == "completed"
+    assert len(waits) <= REPLAY_BUDGET_S / module.MIN_WAIT_S + 1  # not one a part
+    assert abs(sum(waits) - sum(long.gaps_s())) < 0.01  # the same pacing in all
+
+
 # --- in the conversation -------------------------------------------------------------------
 class Counting(ScriptedModel):
     """A scripted model that counts the requests it answered."""
@@ -186,7 +223,7 @@ async def test_a_fresh_conversation_asking_again_is_answered_from_the_cache(tmp_
     first = conversation(store, model, cache)
     asked = await turn(first, "Hi")
     second = conversation(store, model, cache)
-    answered = await turn(second, "  hi ")
+    answered = await turn(second, "  Hi ")
     assert model.requests == 1
     deltas = [e.text for e in answered if isinstance(e, ev.TextDelta)]
     assert deltas == [e.text for e in asked if isinstance(e, ev.TextDelta)]
