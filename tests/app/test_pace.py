@@ -135,6 +135,22 @@ async def test_slash_pace_changes_the_pace_and_the_sidebar_shows_it():
         await wait_until(pilot, lambda: sidebar_pace(app) == "pace off", "pace off")
 
 
+async def test_a_whole_reply_in_one_burst_is_paced_after_its_turn_and_esc_shows_the_rest():
+    step, full = bursts(1, gap_s=0.0, tail_s=0.0)  # a fast server: the reply, then its end
+    app = paced_app([step], "20")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "tell a story")
+        await wait_until(pilot, lambda: not app.turn_running and shown_words(app) > 0, "end")
+        await pilot.pause(0.2)
+        # the turn is over and stored; the screen is still at the pace
+        assert app.conversation.turns()[0].reply == full
+        assert 0 < shown_words(app) < BURST
+        await pilot.press("escape")  # the reader does not want to wait
+        await pilot.pause(0.1)
+        assert app.query(AssistantMessage).last().source == full
+        assert app.chat_screen.pacing.waiting == 0
+
+
 def trickle(words: int, every_s: float) -> ModelStep:
     """A slow stream: one word every ``every_s`` seconds (the reader waits for each)."""
     events = response_events([Text([f"t{i} " for i in range(words)])])

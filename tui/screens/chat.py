@@ -407,6 +407,7 @@ class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, 
         if self.read_only:
             self.app.notify(_("Watching: read-only (--watch); Esc cancels nothing."))
             return
+        self.pacing.release_all()  # Esc: what arrived is shown now, not at the pace
         turns = self.host.turns
         if self.host.turn_running and turns is not None:
             turns.cancel()
