@@ -20,3 +20,13 @@ def test_sequences_stay_readable():
 def test_plain_text_markup_newlines_emoji_and_rtl_unchanged():
     text = "[bold red]not markup[/] 🎲👍🏽 שלום مرحبا\n\tindented"
     assert safe_text(text) == text
+
+
+def test_bidirectional_overrides_are_shown_not_obeyed():
+    # "Trojan Source": an override makes a terminal that reorders RTL text show another line
+    hostile = "access = 'user\u202e \u2066// admin\u2069 \u2066'"
+    out = safe_text(hostile)
+    assert not any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in out)
+    assert out == "access = 'user<U+202E> <U+2066>// admin<U+2069> <U+2066>'"
+    # right-to-left text and its plain marks are not controls
+    assert safe_text("\u200fשלום \u200eok") == "\u200fשלום \u200eok"
