@@ -123,3 +123,11 @@ def test_a_bad_pace_is_refused_with_the_fix(capsys):
 
     assert main(["tutorial", "1", "--pace", "fast"]) == 2
     assert "use auto, off or words a second" in capsys.readouterr().err
+
+
+def test_text_without_spaces_between_words_is_paced_a_character_at_a_time():
+    # a Chinese or Japanese reply has no spaces: as one "word" a burst of it was shown at once
+    assert words_in("日本語のテキストです") == 10
+    assert take_words("日本語のテキスト", 3) == ("日本語", "のテキスト")
+    assert take_words("hello 世界 ok", 2) == ("hello 世", "界 ok")
+    assert words_in("안녕하세요 world") == 6

@@ -26,7 +26,11 @@ AUTO_START_WPS = 8.0  # a quick reader (about 480 words a minute)
 AUTO_MAX_WPS = 40.0
 AUTO_RISE_PER_S = 0.5  # while the reader waits at the bottom: +50 % a second
 MAX_LAG_S = 3.0
-WORD = re.compile(r"\S+\s*|\s+")  # a word with the spaces after it (or leading spaces)
+# Scripts written without spaces between words (Chinese, Japanese kana and kanji, Korean
+# syllables): each character counts as a word, or a whole reply would be one "word".
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# a word with the spaces after it (or leading spaces)
+WORD = re.compile(rf"[{_UNSPACED}]\s*|[^\s{_UNSPACED}]+\s*|\s+")
 
 
 class PaceError(ValueError):
