@@ -20,19 +20,9 @@ from typing import Any
 import aiohttp
 
 from tests.e2e.test_api_limits import api_process
+from tui.bench.fast_server import _chunk  # one chat-completions chunk, as SSE
 
 PACE_S = 0.02  # between the model's deltas: a replay must take far less
-
-
-def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-    body = {
-        "id": "chatcmpl-cache",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": "counted",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-    return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
 class CountingModel:

@@ -679,7 +679,6 @@ async def fresh_first_reply_painted(deltas: int = 80) -> bool:
     from tui.core.config import Settings
     from tui.core.turn.runner import TurnRunner
     from tui.testing.scripted import Text, response_events
-    from tui.widgets.prompt import PromptInput
 
     reply = [f"w{i} " for i in range(deltas - 1)] + ["LAST-WORD."]
     model = ScriptedModel([ModelStep.stream(response_events([Text(reply)]))])
@@ -691,13 +690,7 @@ async def fresh_first_reply_painted(deltas: int = 80) -> bool:
     async with app.run_test(size=SIZE) as pilot:
         while not app.model_ready:
             await asyncio.sleep(0.01)
-        prompt = app.query_one(PromptInput)
-        prompt.text = "hello"
-        prompt.submit()
-        while not app.turn_running:
-            await asyncio.sleep(0.001)
-        while app.turn_running:
-            await asyncio.sleep(0.001)
+        await _submit_and_wait(app)
         for _ in range(100):  # up to a second of frames
             await pilot.pause(0.01)
             if "ready" in painted.text():
