@@ -255,7 +255,16 @@ async def test_an_output_nested_too_deep_for_json_folds_as_literal_text():
         await send(pilot, "nest")
         await wait_idle(pilot)
         row = next(r for r in app.timeline.rows if r.title == "message")
-        assert _drawn(app, row)[-1] == "… 1 more line (Enter)"
+        folded = _drawn(app, row)
+        assert "[[[[" in folded[1] and folded[-1] == "… 5,965 more characters (Enter)"
         row.toggle()
         await pilot.pause()
         assert any("[[[[" in line for line in _drawn(app, row)[1:])
+
+
+def test_a_long_output_of_brackets_alone_still_shows_its_first_lines():
+    from tui.widgets.timeline_row import _preview, _readable
+
+    text = "]" * 500  # not JSON; only the characters a JSON fold skips
+    lines = [line.plain for line in _preview(text, _readable(text)[0], 40)]
+    assert lines[0].startswith("  → ]]]") and "more character" in lines[-1]

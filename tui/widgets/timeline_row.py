@@ -104,6 +104,8 @@ def _preview(text: str, readable: str, width: int) -> list[Text]:
     lines = readable.rstrip().split("\n")  # trailing blank lines hide nothing
     saying = (i for i, line in enumerate(lines) if line.strip(" \t{}[],"))
     shown = list(islice(saying, PREVIEW_LINES))  # read no further than the lines shown
+    if not shown:  # nothing but brackets and commas: those are what it says
+        shown = list(islice((i for i, line in enumerate(lines) if line.strip()), PREVIEW_LINES))
     out: list[Text] = []
     cut = 0
     picked = [lines[index].expandtabs(4).rstrip() for index in shown]
