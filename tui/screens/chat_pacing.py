@@ -13,12 +13,11 @@ Where the reader is comes from the chat pane's own scroll state (``following``: 
 newest line), read at each frame and when words arrive: ``auto`` rises while the reader
 waits at the bottom with nothing left to read, and holds while they have scrolled up.
 
-When the turn ends, its ``TurnFinished`` waits behind the text still held like any event:
-a fast server (or the response cache) delivers a whole reply in one burst before its end,
-and that burst is exactly what the pace is for. The conversation is free at once (it has
-stored the turn); only the screen is behind, by at most ``MAX_LAG_S`` of text. The next
-turn does not wait for that tail: its ``TurnStarted`` (a queued prompt, Ctrl+Enter's) shows
-everything held first, at once, so no turn starts under an unfinished reply.
+When the turn ends (its ``TurnFinished``), whatever is still held is shown at once: the
+reply is complete and stored, its final rendering replaces the streamed one, and the
+conversation is free for the next prompt (queued, or Ctrl+Enter's) — a paced tail would
+keep the turn's end waiting behind it, or let the next turn start under an unfinished
+reply. The lag is bounded (``MAX_LAG_S``), so the jump is at most a few seconds of text.
 """
 
 from __future__ import annotations
@@ -104,8 +103,10 @@ class ReplyPacing:
         pacer = self.pacer
         if pacer is None or self._releasing:
             return False
-        if isinstance(event, ev.TurnStarted):
-            self.release_all()  # the last reply's tail, if any, at once (see above)
+        if isinstance(event, ev.TurnFinished):
+            self.release_all()  # the reply is complete: the rest at once (see above)
+            return False
+        if isinstance(event, ev.TurnStarted) and not self._held:
             pacer.arrived(0, self._clock())  # the time the person took to type is no wait
             return False
         words = words_in(event.text) if isinstance(event, ev.TextDelta) else 0
