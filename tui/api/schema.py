@@ -280,7 +280,9 @@ class TurnMetricsSummary(BaseModel):
     cached: bool | None = Field(
         None,
         description="Replayed from the response cache (`--cache-ttl`): no model was asked, "
-        "so `time_to_first_token_s` is null and the tokens/s are 0 (not measured).",
+        "so `time_to_first_token_s` is null and the tokens/s are 0 (not measured); in a "
+        "session's stats (`turn_metrics`) the tokens/s and inter-token latencies are null "
+        "too, and the averages leave the turn out.",
     )
 
 

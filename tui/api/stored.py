@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, Any
 from tui.api.service import PLAYERS_S, RECENT_METRICS, iso
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tui.api.service import StreamingService
+    from tui.core.observe.metrics import MetricsSummary
 
 
 async def messages(service: StreamingService, session_id: str) -> list[dict[str, Any]]:
@@ -71,9 +74,32 @@ async def session_stats(service: StreamingService, session_id: str) -> dict[str,
         "status": status,
         "user_context": live.user_context,
         "participants": players.get(session_id, []),
-        "turn_metrics": recent,
+        "turn_metrics": [measured(summary) for summary in recent],
         "statistics": as_json(report_of(totals)),
     }
+
+
+# What a turn replayed from the response cache did not measure: no model streamed it.
+UNMEASURED_WHEN_CACHED = (
+    "time_to_first_token_s",
+    "tokens_per_second",
+    "end_to_end_tokens_per_second",
+    "inter_token_latency_p50_ms",
+    "inter_token_latency_p95_ms",
+)
+
+
+def measured(summary: MetricsSummary) -> Mapping[str, object]:
+    """A turn's stored summary as the session's statistics show it: a cached turn's times
+    and rates are null (nothing was measured; the store keeps 0.0 beside ``cached``), as the
+    averages beside them leave it out; its counts stay."""
+    if not summary.get("cached"):
+        return summary
+    out: dict[str, object] = dict(summary)
+    for key in UNMEASURED_WHEN_CACHED:
+        if key in out:
+            out[key] = None
+    return out
 
 
 async def global_stats(service: StreamingService) -> dict[str, Any]:
