@@ -1,7 +1,7 @@
 """Adaptive streaming in the chat (``--pace``, ``/pace``; ``tui.screens.chat_pacing``): a
-model that streams in bursts of 200 tokens is shown at a steady pace, the rest at once when
-the turn ends, the stored reply unchanged; ``/pace`` changes it and the sidebar says it;
-``off`` shows the text as it always did."""
+model that streams in bursts of 200 tokens is shown at a steady pace, the rest within 2 s
+of the turn's end (``tests/app/test_paced_tail.py``), the stored reply unchanged; ``/pace``
+changes it and the sidebar says it; ``off`` shows the text as it always did."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ async def test_bursts_of_200_tokens_reach_the_screen_at_a_steady_pace():
         # 2.5 s of release at ~67 words a second (200 words within 3 s): not everything yet
         assert 60 <= samples[-1] < 2 * BURST, samples
         reply = app.query(AssistantMessage).last()
-        assert reply.source == full  # the rest shown at once when the turn ended
+        assert reply.source == full  # the rest within 2 s of the turn's end
         assert "w399" in screen_text(app)
         stored = app.conversation.turns()[0]
         assert (stored.status, stored.reply) == ("completed", full)  # stored unchanged
@@ -224,7 +224,7 @@ class _Screen:
         return self.timer
 
 
-def test_events_wait_behind_the_text_before_them_and_the_turn_end_shows_the_rest():
+def test_events_wait_behind_the_text_before_them_and_the_turn_end_behind_its_tail():
     from tui.core import events as ev
     from tui.screens.chat_pacing import ReplyPacing
 
@@ -246,11 +246,26 @@ def test_events_wait_behind_the_text_before_them_and_the_turn_end_shows_the_rest
         shown.append("".join(e.text for e in screen.shown if isinstance(e, ev.TextDelta)))
     assert shown[-1] == text[: len(shown[-1])] and 4 <= len(shown[-1].split()) <= 6
     assert not any(isinstance(e, ev.ToolCallIssued) for e in screen.shown)
-    assert not pacing.holds(ev.TurnFinished("completed", text, 5))  # the rest at once
+    # the turn's end waits behind its text, which goes on, faster if need be: all of it
+    # within 2 s of the end (TAIL_MAX_S)
+    assert pacing.holds(ev.TurnFinished("completed", text, 5)) and pacing.tail_held
+    now[0] += 1 / 30
+    screen.frame()
+    assert not any(isinstance(e, ev.TurnFinished) for e in screen.shown)
+    for _ in range(60):
+        now[0] += 1 / 30
+        screen.frame()
     kinds = [type(e).__name__ for e in screen.shown]
-    assert kinds[-1] == "ToolCallIssued" and "".join(
+    assert kinds[-2:] == ["ToolCallIssued", "TurnFinished"] and "".join(
         e.text for e in screen.shown if isinstance(e, ev.TextDelta)
     ) == (text)
     assert not screen.timer.running and pacing.waiting == 0  # idle: no frames
+    assert not pacing.tail_held
+    # the next turn never starts under a paced tail: its start shows what is held at once
+    assert pacing.holds(ev.TextDelta("tail of the last reply ", 7))
+    assert pacing.holds(ev.TurnFinished("completed", "tail of the last reply ", 8))
+    assert not pacing.holds(ev.TurnStarted("next", "a", 9))
+    assert [type(e).__name__ for e in screen.shown[-2:]] == ["TextDelta", "TurnFinished"]
+    assert pacing.waiting == 0 and not pacing.tail_held
     pacing.set_pace(None)
     assert screen.pace_row == (None, False) and not pacing.holds(ev.TextDelta("x", 6))

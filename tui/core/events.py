@@ -8,7 +8,7 @@ SDK's objects, so each of them can be tested without a model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 TurnStatus = Literal["completed", "interrupted", "failed"]
@@ -220,12 +220,24 @@ class AnsweredFromCache:
 
 @dataclass(frozen=True, slots=True)
 class TurnFinished:
+    """The turn's end. ``metrics`` is that turn's own ``TurnMetrics``, set by the stream that
+    measured it (the conversation's measuring stage, a playback, a running service's
+    session) as it yields this event; the producer (a runner, the cache's replay) leaves it
+    None. Once its end is measured a turn's figures no longer change, so the object is the
+    turn's snapshot: every surface that shows the end of a turn (the reply's footer, the
+    sidebar, the session's averages, ``response_complete``) reads it here, never "the
+    conversation's current turn", which is the next one by the time a paced reply's end is
+    shown. Not part of the event's value (equality, recordings). Typed ``object`` because
+    the vocabulary imports nothing of the project: read it with
+    ``tui.core.observe.metrics.metrics_of``."""
+
     status: TurnStatus
     final_text: str
     at_ns: int
     error_kind: str | None = None
     error: str | None = None
     structured: bool = False  # final_text is the agent's structured output, as JSON
+    metrics: object = field(default=None, compare=False, repr=False)
 
 
 RunEvent = (

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core import events as ev
-from tui.core.observe.metrics import TurnMetrics
+from tui.core.observe.metrics import TurnMetrics, with_metrics
 from tui.core.turn.conversation import Message, PausedTurn
 from tui.core.turn.protocol import ENDING_SEQ
 from tui.remote.client import ServiceClient, ServiceProblem, Unreachable
@@ -271,10 +271,7 @@ class RemoteTable:
             return []
         if seen is not None:
             self.seen_turns.add(seen[0])
-        items = self.decoder.decode(obj)
-        for item in items:
-            self._observe(item)
-        return items
+        return [self._observe(item) for item in self.decoder.decode(obj)]
 
     async def _replayed(self, turn_id: int) -> list[RemoteItem]:
         """A turn that ran while this client was away, as the events of a turn (its prompt,
@@ -297,11 +294,11 @@ class RemoteTable:
         items.append(ServiceMeasured(metrics if isinstance(metrics, dict) else {}, {}, []))  # type: ignore[arg-type]
         error = reply.get("error")
         items.append(ev.TurnFinished(ended, text, now, None, str(error) if error else None))
-        for item in items:
-            self._observe(item)
-        return items
+        return [self._observe(item) for item in items]
 
-    def _observe(self, item: RemoteItem) -> None:
+    def _observe(self, item: RemoteItem) -> RemoteItem:
+        """This client's measure of the turn; the item as presented (a turn's end carries
+        that turn's metrics: ``ev.TurnFinished.metrics``)."""
         if isinstance(item, Said):
             self._messages.append(Message(datetime.now(), "user", item.text))
         if isinstance(item, ev.TurnStarted):
@@ -314,3 +311,5 @@ class RemoteTable:
             )
         if self.metrics is not None and isinstance(item, ev.RunEvent):
             self.metrics.observe(item)
+            return with_metrics(item, self.metrics)
+        return item

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -23,9 +22,8 @@ from textual.worker import Worker, WorkerState
 
 from tui import textual_patches
 from tui.core import events as ev
-from tui.core.i18n import N_, _, ngettext
+from tui.core.i18n import _
 from tui.core.observe.metrics import TurnMetrics
-from tui.core.sanitize import safe_text
 from tui.core.turn.approvals import ApprovalDecision
 from tui.core.turn.conversation import Queued, TurnEvent
 from tui.localized import localized
@@ -43,6 +41,7 @@ from tui.screens.chat_interrupt import ChatInterrupting
 from tui.screens.chat_pacing import ChatPacing
 from tui.screens.chat_reading import ChatReading, Completions
 from tui.screens.chat_remote import RemotePresenting
+from tui.screens.chat_turn_end import ChatTurnEnd
 from tui.text_batch import TextBatcher
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.record import Record
@@ -59,12 +58,11 @@ RemoteOnly = (
     Said | Link | ServiceMeasured | Cancelled
 )  # what only a running service's session yields
 
-# How a turn ended, as the status line says it.
-ENDED = {"completed": N_("ready"), "interrupted": N_("interrupted"), "failed": N_("failed")}
-
 
 @localized
-class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, ChatReading):
+class ChatScreen(
+    ChatApprovals, ChatInterrupting, ChatPacing, ChatTurnEnd, RemotePresenting, ChatReading
+):
     """The app's main screen: the turns presented in the panes its base composes."""
 
     def __init__(self, session_metrics: SessionMetrics, completions: Completions) -> None:
@@ -95,6 +93,7 @@ class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, 
         if message.replace:
             host.chat.clear()
             host.timeline.clear_rows()
+            host.status.set_alert("")  # the old turns' warnings (a paced tail's end, too)
             host.update_header()
         conversation = host.conversation
         paused = conversation.paused() if conversation is not None else None
@@ -163,10 +162,15 @@ class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, 
         turns = self.host.conversation or self.host.playback
         if turns is None:
             return
-        bubble.mark_sent()
-        self.current_reply = self.host.chat.start_assistant(self.host.agent_name, bubble)
-        self.host.status.show(_("thinking…"))
-        self._present(turns.turn(prompt))  # the conversation is busy from here on
+
+        def begin(turn: AsyncGenerator[TurnEvent, None]) -> None:
+            bubble.mark_sent()
+            self.current_reply = self.host.chat.start_assistant(self.host.agent_name, bubble)
+            self.host.status.show(_("thinking…"))
+            self._present(turn)
+
+        # the conversation is busy from here on; shown after the last reply's paced tail
+        self.begin_after_tail(turns.turn(prompt), begin)
 
     def start_next_queued(self) -> None:
         host = self.host
@@ -175,11 +179,15 @@ class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, 
         if self._paused is not None and host.conversation is not None:
             turn, _state, bubble = self._paused
             self._paused = None
-            bubble.mark_sent()
-            self.current_reply = host.chat.start_assistant(host.agent_name, bubble)
-            if turn.reply:
-                self.current_reply.append(turn.reply)
-            self._present(host.conversation.turn(None))  # the stored turn, finished
+
+            def begin(stream: AsyncGenerator[TurnEvent, None]) -> None:
+                bubble.mark_sent()
+                self.current_reply = host.chat.start_assistant(host.agent_name, bubble)
+                if turn.reply:
+                    self.current_reply.append(turn.reply)
+                self._present(stream)
+
+            self.begin_after_tail(host.conversation.turn(None), begin)  # the stored turn
             return
         if self.queue:
             prompt, bubble = self.queue.popleft()
@@ -227,8 +235,6 @@ class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, 
             turns = self.host.turns
             self.turn_metrics = turns.metrics if turns is not None else None
             self._rate_checked = False
-            self.host.sidebar.turn = self.turn_metrics
-            self.host.sidebar.live = True
             self.host.heap.turn(True)  # a session's every turn (one stream when attached)
         if isinstance(event, ev.TextDelta):
             self.text.add(event.text)
@@ -302,76 +308,16 @@ class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, 
                     severity="warning",
                 )
             case ev.TurnStarted():
+                # bound here, in the panes' order: after an earlier turn's end is shown
+                host.sidebar.turn = self.turn_metrics
+                host.sidebar.live = True
                 self._alerted_this_turn = False
                 if reply is None and self.table is not None:  # joined mid-turn, or resumed
                     self.current_reply = host.chat.start_assistant(event.agent or host.agent_name)
             case ev.TurnFinished():
-                self._turn_finished(event)
+                self.turn_finished(event)  # ``tui.screens.chat_turn_end``
             case _:
                 pass
-
-    def check_thresholds(self) -> None:
-        """The tutorial's thresholds, shown in the status line whatever the layout (the
-        sidebar may be hidden or too narrow to show), with one notification per turn."""
-        from tui.core.observe.metrics import assess
-
-        now = time.perf_counter_ns()
-        turn = self.turn_metrics
-        own_clock = getattr(self.host.runner, "clock", time.perf_counter_ns)
-        if own_clock is not time.perf_counter_ns and turn is not None:
-            # A run on a clock of its own (tests) is judged at its latest event: the
-            # screen's clock would make it look stalled.
-            now = turn.finished_ns or turn.last_token_ns or turn.started_ns
-        issues = assess(turn, self.host.session_metrics, now)
-        self.host.status.set_alert("; ".join(issues))
-        if issues and not self._alerted_this_turn:
-            self._alerted_this_turn = True
-            self.app.notify("; ".join(issues), title=_("Performance"), severity="warning")
-
-    def _turn_finished(self, event: ev.TurnFinished) -> None:
-        host = self.host
-        reply = self.current_reply
-        if host.approval_bar.asking:
-            host.approval_bar.dismiss()
-            host.prompt_input.focus()
-        summary = self.turn_metrics.summary(event.at_ns) if self.turn_metrics else None
-        service = self.remote_summary()  # a running service's own figures, when attached
-        if service is not None:
-            summary = service.metrics or summary
-        if reply is not None and (event.structured or self._differs(reply, event)):
-            # The agent's structured output replaces the raw JSON it streamed.
-            formatted = AssistantMessage.finished(
-                event.final_text, event.status, None, summary or {}
-            )
-            host.chat.mount(formatted, after=reply)
-            reply.remove()
-        elif reply is not None:
-            reply.finish(event.status, event.error, summary)
-        if event.status == "failed":
-            host.chat.add_note(
-                _("The reply failed ({kind})").format(kind=event.error_kind),
-                event.error or "",
-                kind="error",
-            )
-        host.timeline.fail_running()
-        if self.turn_metrics is not None:
-            host.session_metrics.add(self.turn_metrics)
-            self.check_thresholds()
-            if event.status == "completed" and self.turn_metrics.retries:
-                retries = self.turn_metrics.retries
-                host.timeline.note(
-                    "done",
-                    ngettext(
-                        "recovered after {n} retry", "recovered after {n} retries", retries
-                    ).format(n=retries),
-                )
-        host.sidebar.live = False
-        host.sidebar.render_now()
-        host.heap.turn(False)
-        self.current_reply = None
-        host.status.show(_(ENDED.get(event.status, event.status)), busy=False)
-        host.status.set_whose("")
-        self.start_next_queued()
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -391,16 +337,6 @@ class ChatScreen(ChatApprovals, ChatInterrupting, ChatPacing, RemotePresenting, 
         self.host.status.show(_("failed"), busy=False)
         self.host.chat.add_note(
             _("Internal error"), f"{type(error).__name__}: {error}", kind="error"
-        )
-
-    def _differs(self, reply: AssistantMessage, event: ev.TurnFinished) -> bool:
-        """A remote turn whose stored text is not what arrived here (a service that
-        restarted mid-reply keeps what it had saved): the stored one is shown."""
-        shown = reply.source  # made safe as it streamed: compared with the same made safe
-        return (
-            self.table is not None
-            and bool(event.final_text)
-            and (shown != safe_text(event.final_text))
         )
 
     def cancel_turn(self) -> None:

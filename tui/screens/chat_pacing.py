@@ -13,11 +13,17 @@ Where the reader is comes from the chat pane's own scroll state (``following``: 
 newest line), read at each frame and when words arrive: ``auto`` rises while the reader
 waits at the bottom with nothing left to read, and holds while they have scrolled up.
 
-When the turn ends (its ``TurnFinished``), whatever is still held is shown at once: the
-reply is complete and stored, its final rendering replaces the streamed one, and the
-conversation is free for the next prompt (queued, or Ctrl+Enter's) — a paced tail would
-keep the turn's end waiting behind it, or let the next turn start under an unfinished
-reply. The lag is bounded (``MAX_LAG_S``), so the jump is at most a few seconds of text.
+When the turn ends, its ``TurnFinished`` waits behind the text still held like any event:
+a fast server (or the response cache) delivers a whole reply in one burst before its end,
+and that burst is what the pace is for. That tail is bounded: from the turn's end the rest
+goes out at least fast enough to be shown within ``TAIL_MAX_S`` (and whatever is left then
+is shown at once). The conversation is free at once (it has stored the turn); only the
+screen is behind. The turn's end is shown (the reply's footer, "ready") when the tail is
+out, from the metrics the event carries (``ev.TurnFinished.metrics``): by then the
+conversation may run the next turn. A new prompt does not wait for the tail: it shows it
+at once first (``ChatTurnEnd.begin_after_tail``; a running service's next turn, its
+``TurnStarted``, does the same here), as do Esc, ``/pace off`` and opening another
+conversation (``/clear``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
     from tui.command_context import ScreenHost
 
 FRAME_S = 1 / 30  # a release a frame: a terminal shows no more
+TAIL_MAX_S = 2.0  # a reply's text still held when its turn ends is all shown within this
 
 
 class PacedScreen(Protocol):
@@ -67,11 +74,17 @@ class ReplyPacing:
         self._backlog = 0  # words in ``_held``
         self._timer: Timer | None = None
         self._releasing = False  # handing held events back to ``emit``: shown, not held
+        self._tail_until: float | None = None  # a turn's end is held: all shown by then
 
     @property
     def waiting(self) -> int:
         """Words received and not shown yet."""
         return self._backlog
+
+    @property
+    def tail_held(self) -> bool:
+        """A turn's end waits behind its text: the turn is over, its screen is not."""
+        return self._tail_until is not None
 
     def set_pace(self, pace: float | None) -> None:
         """A new pace, for the reply streaming now and the next ones. ``off`` shows what is
@@ -84,6 +97,8 @@ class ReplyPacing:
             self.pacer = Pacer.of(pace)
             if self._backlog:
                 self.pacer.arrived(self._backlog, self._clock())
+                if self._tail_until is not None:
+                    self._bound_tail(self._tail_until)
         self._show()
 
     def describe(self) -> str:
@@ -103,12 +118,14 @@ class ReplyPacing:
         pacer = self.pacer
         if pacer is None or self._releasing:
             return False
-        if isinstance(event, ev.TurnFinished):
-            self.release_all()  # the reply is complete: the rest at once (see above)
-            return False
-        if isinstance(event, ev.TurnStarted) and not self._held:
+        if isinstance(event, ev.TurnStarted):
+            self.release_all()  # the last reply's tail, if any, at once (see above)
             pacer.arrived(0, self._clock())  # the time the person took to type is no wait
             return False
+        if isinstance(event, ev.TurnFinished) and self._held:
+            self._held.append(event)  # shown when its text is (see above)
+            self._bound_tail()
+            return True
         words = words_in(event.text) if isinstance(event, ev.TextDelta) else 0
         if not words:  # an event, or spaces: behind the words that wait, if any
             if not self._held:
@@ -136,16 +153,31 @@ class ReplyPacing:
         text = "".join(e.text for e in self._held if isinstance(e, ev.TextDelta))
         self._held.clear()
         self._backlog = 0
+        self._tail_until = None
         self._run_timer(False)
         return text
+
+    def _bound_tail(self, until: float | None = None) -> None:
+        """The turn has ended: what is held goes out fast enough to be shown by ``until``
+        (``TAIL_MAX_S`` from now), whatever the pace."""
+        now = self._clock()
+        self._tail_until = until if until is not None else now + TAIL_MAX_S
+        pacer = self.pacer
+        if pacer is not None:
+            left_s = max(FRAME_S, self._tail_until - now)
+            pacer.rate = max(pacer.rate, self._backlog / left_s)
 
     def _frame(self) -> None:
         pacer = self.pacer
         if pacer is None:
             self._run_timer(False)
             return
+        now = self._clock()
+        if self._tail_until is not None and now >= self._tail_until:
+            self.release_all()  # the tail's bound: the rest now (the rate's rounding)
+            return
         pacer.reader(at_bottom=self._reader_at_bottom())
-        self._release(pacer.allowance(self._clock(), self._backlog))
+        self._release(pacer.allowance(now, self._backlog))
         self._show()
 
     def _release(self, budget: int, *, everything: bool = False) -> None:
@@ -176,6 +208,7 @@ class ReplyPacing:
             self._releasing = False
         if not held:
             self._backlog = 0
+            self._tail_until = None
             self._run_timer(False)
 
     def _run_timer(self, run: bool) -> None:

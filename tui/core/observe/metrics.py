@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypedDict
 
 from tui.core import events as ev
@@ -424,6 +424,19 @@ class TurnMetrics:
             "elapsed_s": round(self.elapsed_s(now_ns), 6),
             "cached": self.cached,
         }
+
+
+def metrics_of(event: ev.TurnFinished) -> TurnMetrics | None:
+    """The metrics of the turn ``event`` ends (``ev.TurnFinished.metrics``), if measured."""
+    metrics = event.metrics
+    return metrics if isinstance(metrics, TurnMetrics) else None
+
+
+def with_metrics(event: ev.RunEvent, metrics: TurnMetrics | None) -> ev.RunEvent:
+    """``event``; a turn's end with the metrics of the turn it ends (measured up to it)."""
+    if isinstance(event, ev.TurnFinished) and event.metrics is None and metrics is not None:
+        return replace(event, metrics=metrics)
+    return event
 
 
 @dataclass(slots=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core import events as ev
-from tui.core.observe.metrics import TurnMetrics
+from tui.core.observe.metrics import TurnMetrics, with_metrics
 from tui.core.store import ConversationRow, Store, TurnRow, new_conversation_id
 from tui.core.turn.cache import NOT_CACHING, ResponseCache, TurnCaching, cache_key, replay
 from tui.core.turn.journal import TurnJournal
@@ -241,13 +241,14 @@ class Conversation:
         pass them too."""
         try:
             async for event in events:
-                self._observe(event)
-                yield event
+                yield self._observe(event)
         finally:
             for event in await events.stop():
                 self._observe(event)
 
-    def _observe(self, event: ev.RunEvent) -> None:
+    def _observe(self, event: ev.RunEvent) -> ev.RunEvent:
+        """The stages, in order; the event as front ends get it (a turn's end carries the
+        turn's own metrics: ``ev.TurnFinished.metrics``)."""
         if self.recorder is not None:
             self.recorder.write(event)  # recorded: one JSONL line, its time offset
         self._measure(event)  # measured: the turn's TurnMetrics
@@ -255,6 +256,7 @@ class Conversation:
         self._caching.observe(event)  # cached: a clean first turn kept for the next session
         if self.telemetry is not None:
             self.telemetry.observe(self, event)  # reported: Prometheus, traces, log lines
+        return with_metrics(event, self.metrics)
 
     def _measure(self, event: ev.RunEvent) -> None:
         if isinstance(event, ev.TurnStarted):
@@ -341,7 +343,7 @@ class Playback:
                     self._messages.append(
                         Message(datetime.now(), "assistant", event.final_text, event.status)
                     )
-                yield event
+                yield with_metrics(event, self.metrics)
         finally:
             self._claimed -= 1
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.core import events as ev
-from tui.core.observe.metrics import TurnMetrics
+from tui.core.observe.metrics import TurnMetrics, metrics_of
 
 # The seq of an event id (``TURN-SEQ``) that says how a turn ended when its events are gone
 # (a follower that was away): after it, nothing more of that turn. The service sends it, an
@@ -205,7 +205,9 @@ def _context_trimmed(_encoder: ProtocolEncoder, event: ev.ContextFitted) -> list
 
 
 def _response_complete(encoder: ProtocolEncoder, event: ev.TurnFinished) -> list[Envelope]:
-    measured = encoder.metrics
+    # the turn's own metrics, carried by its end (``ev.TurnFinished.metrics``), when the
+    # stream that measured it set them; else the encoder's measure of the turn
+    measured = metrics_of(event) or encoder.metrics
     summary = measured.summary(time.perf_counter_ns()) if measured else {}
     data = {
         "status": event.status,
@@ -215,7 +217,7 @@ def _response_complete(encoder: ProtocolEncoder, event: ev.TurnFinished) -> list
         "session_id": encoder.session_id,
         "usage": usage_of(measured),
         "metrics": summary,
-        "performance_issues": encoder._issues(),
+        "performance_issues": _issues_of(measured),
         "cached": encoder.cached,
     }
     return [envelope("response_complete", data)]

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 EVENT_TYPES: dict[str, type[ev.RunEvent]] = {cls.__name__: cls for cls in ev.RunEvent.__args__}
 
 
+# What an event says (not its time, nor a turn's end's ``metrics``: measured again on replay).
 _FIELDS: dict[type[ev.RunEvent], tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls) if f.name != "at_ns")
+    cls: tuple(f.name for f in dataclasses.fields(cls) if f.name not in ("at_ns", "metrics"))
     for cls in EVENT_TYPES.values()
 }
 
