@@ -117,7 +117,11 @@ async def test_clear_during_a_tail_leaves_the_fresh_conversation_empty():
         await send(pilot, "/clear")
         await wait_idle(pilot)
         assert app.conversation_id != old
-        assert not app.query(AssistantMessage)  # no reply in the fresh chat
+        # no reply in the fresh chat, as a widget or as a record (a finished reply is
+        # drawn by the transcript), nor on screen
+        assert not app.query(AssistantMessage)
+        assert [r.kind for r in app.chat.all_records()] == ["note"]
+        assert "w0" not in pane_text(app, app.chat)
         assert [row.title for row in app.timeline.rows] == []
         assert app.conversation.turns() == []
         assert [t.tokens for t in app.session_metrics.turns] == [BURST]  # counted once

@@ -91,6 +91,10 @@ class ChatScreen(
     def _conversation_opened(self, message: ConversationOpened) -> None:
         host = self.host
         if message.replace:
+            # finished replies become records first: a widget that clear() is still removing
+            # was folded back into the fresh chat by its next mount (the last reply, shown
+            # again under "Fresh conversation")
+            host.chat.fold()
             host.chat.clear()
             host.timeline.clear_rows()
             host.status.set_alert("")  # the old turns' warnings (a paced tail's end, too)
