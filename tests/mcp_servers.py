@@ -14,7 +14,10 @@ import threading
 import time
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+try:  # mcp 2 renamed FastMCP; agents-tui pins mcp 1 (see pyproject), both are served here
+    from mcp.server.mcpserver import MCPServer
+except ImportError:
+    from mcp.server.fastmcp import FastMCP as MCPServer  # type: ignore[assignment,no-redef]
 
 
 def notes_server() -> MCPServer:

@@ -558,6 +558,9 @@ EXIT_INTERRUPTED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tui.core.models import openai_workarounds
+
+    openai_workarounds.install()  # before anything imports openai (its docstring says why)
     try:
         _remember_database_urls(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(argv)

@@ -274,6 +274,7 @@ def _install_dump(path: str) -> None:
             used = ctypes.CDLL("libsqlite3.so.0").sqlite3_memory_used
             used.restype = ctypes.c_int64
             lines.append(f"sqlite_kb {used() / 1024:.0f} threads {threading.active_count()}")
+        lines += _pymalloc_summary()
         counts = Counter(type(o).__qualname__ for o in gc.get_objects())
         if state["n"] + 1 == trace_from:  # the app runs several times slower traced: trace
             tracemalloc.start(4)  # between two close dumps only
@@ -302,6 +303,28 @@ def _install_dump(path: str) -> None:
         Path(f"{written}.part").rename(written)
 
     signal.signal(signal.SIGUSR1, dump)
+
+
+def _pymalloc_summary() -> list[str]:
+    """Python's small-object allocator in a few lines (``sys._debugmallocstats``, which writes
+    to the C stderr): arenas held, bytes in live blocks, bytes free inside held pools and
+    arenas (what a fragmented heap keeps from the system)."""
+    wanted = ("arenas allocated current", "bytes in allocated blocks", "bytes in available")
+    with tempfile.TemporaryFile() as out:
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    lines = [line.lstrip("# ") for line in text.splitlines()]
+    return [
+        "## pymalloc",
+        *(line for line in lines if line.startswith(wanted) or "unused pools" in line),
+    ]
 
 
 def _lru_caches() -> dict[str, Any]:
