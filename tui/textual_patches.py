@@ -23,6 +23,9 @@ row_crop               the main screen's compositor renders, for a partial updat
 markdown_parser        Rich's ``Markdown`` builds a ``MarkdownIt`` parser for every document
                        (~0.8 ms, more than parsing a short tail): the reply's Markdown is
                        made without one and parses with the shared parser
+layout_once            a widget whose height the layout just changed asks for a second
+                       layout (its ``virtual_size`` is a layout reactive): the streaming
+                       reply's lines (``lay_out_once``) take the size without it
 =====================  ==================================================================
 
 Besides the patches, the few reads of a private attribute of Textual that the app needs
@@ -39,7 +42,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.color import Color as RichColor
 from rich.segment import Segment
@@ -388,6 +391,52 @@ def init_markdown_unparsed(
     return True
 
 
+# --- layout_once ------------------------------------------------------------------------
+_original_size_updated = Widget._size_updated
+_LAID_OUT_ONCE: set[type[Widget]] = set()
+W = TypeVar("W", bound=type[Widget])
+
+
+def lay_out_once(cls: W) -> W:
+    """Marks a widget class whose size a layout sets once: its height is ``auto`` (from its
+    lines, or from its children's heights, found in the same layout). Textual's
+    ``Widget._size_updated`` sets ``virtual_size``, a reactive with ``layout=True``, so
+    every change of its height costs a second layout of the whole screen on the next
+    frame, which finds the same height (measured: 46 layouts for 23 lines of a reply
+    growing inside the first screen). Never a scrollable widget: its ``virtual_size`` is
+    its scroll height (the chat pane marked too let replies grow out of sight, b13337b)."""
+    _LAID_OUT_ONCE.add(cls)
+    return cls
+
+
+def _size_updated(
+    self: Widget, size: Any, virtual_size: Any, container_size: Any, layout: bool = True
+) -> bool:
+    if layout and type(self) in _LAID_OUT_ONCE:
+        layout = False  # as Textual does for the widgets a scroll exposes
+    return _original_size_updated(self, size, virtual_size, container_size, layout)
+
+
+KNOWN_SIZE_UPDATED = (
+    "(self, size: 'Size', virtual_size: 'Size', container_size: 'Size', layout: 'bool' = True)"
+    " -> 'bool'"
+)
+
+
+def size_updated_once() -> bool:
+    """Installs ``_size_updated`` for the marked classes, when Textual's is the known one."""
+    if Widget.__dict__.get("_size_updated") is _size_updated:
+        return True
+    try:
+        known = str(inspect.signature(_original_size_updated)) == KNOWN_SIZE_UPDATED
+    except (TypeError, ValueError):
+        known = False
+    if not known:
+        return False
+    Widget._size_updated = _size_updated  # type: ignore[method-assign]
+    return True
+
+
 PATCHES: dict[str, Callable[[], bool]] = {
     "styles_cache": free_dead_styles_caches,
     "strip_divide": strips_free_without_the_collector,
@@ -395,6 +444,7 @@ PATCHES: dict[str, Callable[[], bool]] = {
     "scrollbar": cached_scrollbars,
     "row_crop": row_crop_supported,  # taken up by the chat screen (``use_row_crop``)
     "markdown_parser": rich_tested,  # taken up by the reply's Markdown (and checked there)
+    "layout_once": size_updated_once,
 }
 
 

@@ -131,6 +131,7 @@ def code_piece(
     return Syntax(code, lexer, theme=CODE_THEME, word_wrap=True, padding=padding)
 
 
+@textual_patches.lay_out_once
 class AssistantMessage(Vertical):
     DEFAULT_CSS = """
     AssistantMessage { height: auto; margin: 1 0 0 0; padding: 0 1; }
