@@ -118,6 +118,8 @@ class ChatScreen(
             )
         if message.note is not None:
             host.chat.add_note(*message.note)
+        if message.replace:  # its newest turn, even if a paced reply had the pane scroll itself
+            host.chat.follow_again()
 
     def _past_turn_records(self, turn: TurnRow) -> list[Record]:
         status = turn.status if turn.status in ("completed", "interrupted") else "failed"
