@@ -7,8 +7,9 @@ just finished) are widgets.
 A streaming reply reserves rows below its newest line so the screen relayouts every few
 lines, not on every delta. Textual's own anchor would scroll those blank rows into view
 (a gap under the reply), so the pane follows by itself: it keeps the newest *text* line
-at the bottom edge, and stops following when the person scrolls up (the status line then
-says there is more below; Ctrl+End or scrolling back down follows again).
+at the bottom edge or one row above it (``LEAD_ROWS``), and stops following when the
+person scrolls up (the status line then says there is more below; Ctrl+End or scrolling
+back down follows again).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from tui.widgets.note_block import NoteBlock
 from tui.widgets.record import Record
 from tui.widgets.user_message import UserMessage
 
+# While a reply streams into a full pane, the pane scrolls a line ahead of its newest line:
+# every other new line lands in that blank row without scrolling. A scroll repaints the whole
+# pane (~2.5 ms), a line written in place only itself, so a long reply moves the pane half as
+# often; the gap under the newest line is never more than this one row.
+LEAD_ROWS = 1
+
 
 class ChatPane(RecordWindow):
     """The conversation as a person reads it: the records, the live messages after them,
@@ -38,7 +45,8 @@ class ChatPane(RecordWindow):
         return last.blank_below if isinstance(last, AssistantMessage) else 0
 
     def follow_target(self) -> int:
-        """The scroll offset that puts the newest text line on the bottom row."""
+        """The scroll offset that puts the newest text line on the bottom row (the pane may
+        be up to ``LEAD_ROWS`` further down while a reply streams)."""
         return max(0, round(self.max_scroll_y) - self._hidden_rows())
 
     def follow(self) -> None:
@@ -58,8 +66,12 @@ class ChatPane(RecordWindow):
             else:
                 self.anchor(False)
                 target = self.follow_target()
-                if round(self.scroll_y) != target:
-                    self.scroll_to(y=target, animate=False, immediate=True)
+                y = round(self.scroll_y)
+                if not target <= y <= target + LEAD_ROWS:
+                    # A step of one line and the lead: the next line shows in the lead row
+                    # without moving the pane (a scroll repaints all of it).
+                    lead = min(target + LEAD_ROWS, round(self.max_scroll_y))
+                    self.scroll_to(y=lead, animate=False, immediate=True)
 
     def reserve_coming(self) -> None:
         """The streaming reply is about to reserve rows: the pane, not the anchor, follows."""
