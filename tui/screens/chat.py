@@ -208,10 +208,7 @@ class ChatScreen(
         self.host.heap.turn(True)  # full collections wait for the turn's end
         async with contextlib.aclosing(turn) as events:
             async for event in events:
-                if isinstance(event, (Said, Link, ServiceMeasured, Cancelled)):
-                    self.text.before_event()
-                    self.post_message(RemoteItemPosted(event))
-                elif not isinstance(event, Queued):  # the screen sends one prompt at a time
+                if not isinstance(event, Queued):  # the screen sends one prompt at a time
                     self.emit(event)
         self.post_message(TurnEnded())
 
@@ -231,11 +228,15 @@ class ChatScreen(
     def _turn_ended(self, _message: TurnEnded) -> None:
         self.start_next_queued()
 
-    def emit(self, event: ev.RunEvent) -> None:
+    def emit(self, event: ev.RunEvent | RemoteOnly) -> None:
         """Every event of the turn, already recorded, measured and stored by the core, in
-        delivery order, on the app's loop."""
+        delivery order, on the app's loop (and a running service's items between them)."""
         if self.pacing.holds(event):
             return  # shown at the reader's pace, in order (``tui.screens.chat_pacing``)
+        if isinstance(event, (Said, Link, ServiceMeasured, Cancelled)):
+            self.text.before_event()
+            self.post_message(RemoteItemPosted(event))
+            return
         if isinstance(event, ev.TurnStarted):
             # the conversation's own metrics for this turn: nothing here counts them again
             turns = self.host.turns

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Protocol
 from tui.core import events as ev
 from tui.core.i18n import _
 from tui.core.pace import Pacer, parse_pace, take_words, words_in
+from tui.remote.decode import RemoteItem, Said
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,7 +55,7 @@ class PacedScreen(Protocol):
     @property
     def host(self) -> ScreenHost: ...
 
-    def emit(self, event: ev.RunEvent) -> None: ...
+    def emit(self, event: RemoteItem) -> None: ...
 
     def set_interval(
         self, interval: float, callback: Callable[[], object], *, pause: bool = ...
@@ -70,7 +71,7 @@ class ReplyPacing:
         self._clock = clock
         self.pace: float | None = None
         self.pacer: Pacer | None = None
-        self._held: deque[ev.RunEvent] = deque()  # text not shown yet, the events behind it
+        self._held: deque[RemoteItem] = deque()  # text not shown yet, the events behind it
         self._backlog = 0  # words in ``_held``
         self._timer: Timer | None = None
         self._releasing = False  # handing held events back to ``emit``: shown, not held
@@ -112,13 +113,15 @@ class ReplyPacing:
             )
         return _("Pace: {wps:g} words a second.").format(wps=pacer.wps)
 
-    def holds(self, event: ev.RunEvent) -> bool:
+    def holds(self, event: RemoteItem) -> bool:
         """True when ``event`` is held to be shown later (the screen shows it then);
-        False: the screen shows it now. Always False while the pace is off."""
+        False: the screen shows it now. Always False while the pace is off. A running
+        service's items (its figures, a link's state) wait behind the text like events; its
+        next prompt (``Said``) shows the last reply's tail at once, as a turn's start does."""
         pacer = self.pacer
         if pacer is None or self._releasing:
             return False
-        if isinstance(event, ev.TurnStarted):
+        if isinstance(event, (ev.TurnStarted, Said)):
             self.release_all()  # the last reply's tail, if any, at once (see above)
             pacer.arrived(0, self._clock())  # the time the person took to type is no wait
             return False
